@@ -1,0 +1,214 @@
+//! Typed access to one mapping of the parsed `agent.yaml` document.
+//!
+//! A [`Section`] knows its dotted path, so every error names the exact key, and it records
+//! which keys were read so that [`Section::finish`] can warn about the ones nobody knows.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::ops::RangeInclusive;
+
+use serde_json::{Map, Value};
+
+use super::ConfigError;
+
+static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+
+/// One YAML mapping plus its dotted path; absent sections behave as empty mappings.
+pub(crate) struct Section<'a> {
+    path: String,
+    map: &'a Map<String, Value>,
+    seen: RefCell<BTreeSet<String>>,
+}
+
+impl<'a> Section<'a> {
+    /// The document root. A `null` document (empty file) is an empty mapping.
+    pub(crate) fn root(map: &'a Map<String, Value>) -> Self {
+        Self::new(String::new(), map)
+    }
+
+    fn new(path: String, map: &'a Map<String, Value>) -> Self {
+        Self { path, map, seen: RefCell::new(BTreeSet::new()) }
+    }
+
+    /// The full dotted path of `key` inside this section.
+    pub(crate) fn key_path(&self, key: &str) -> String {
+        if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
+    }
+
+    /// Builds the error for `key` with `message`.
+    pub(crate) fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid { key: self.key_path(key), message: message.into() }
+    }
+
+    /// Whether `key` is present with a non-null value (does not mark it as read).
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.map.get(key).is_some_and(|v| !v.is_null())
+    }
+
+    /// The raw value of `key`, marking it as known. `null` (`key:` with no value) is absent.
+    pub(crate) fn raw(&self, key: &str) -> Option<&'a Value> {
+        self.seen.borrow_mut().insert(key.to_owned());
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    /// Marks keys as known without reading them (keys the daemon accepts but ignores).
+    pub(crate) fn accept(&self, keys: &[&str]) {
+        let mut seen = self.seen.borrow_mut();
+        seen.extend(keys.iter().map(|k| (*k).to_owned()));
+    }
+
+    /// The nested mapping under `key`; absent or `null` gives an empty section.
+    pub(crate) fn child(&self, key: &str) -> Result<Section<'a>, ConfigError> {
+        match self.raw(key) {
+            None => Ok(Section::new(self.key_path(key), &EMPTY)),
+            Some(Value::Object(map)) => Ok(Section::new(self.key_path(key), map)),
+            Some(other) => Err(self.invalid(key, format!("expected a mapping, got {}", describe(other)))),
+        }
+    }
+
+    /// Every key of this mapping, in document order.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &'a String> {
+        self.map.keys()
+    }
+
+    /// Pushes an "unknown key" warning for every key that was neither read nor accepted.
+    pub(crate) fn finish(self, warnings: &mut Vec<String>) {
+        let seen = self.seen.borrow();
+        for key in self.map.keys().filter(|k| !seen.contains(*k)) {
+            warnings.push(format!("unknown key {} (ignored)", self.key_path(key)));
+        }
+    }
+
+    /// A boolean: YAML `true`/`false` or the strings "true"/"false" in any case.
+    pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
+        let Some(value) = self.raw(key) else { return Ok(None) };
+        match value {
+            Value::Bool(b) => Ok(Some(*b)),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Ok(Some(false)),
+            other => Err(self.invalid(key, format!("expected true or false, got {}", describe(other)))),
+        }
+    }
+
+    /// A non-negative integer (or a numeric string) inside `range`.
+    pub(crate) fn int<T: TryFrom<u64>>(
+        &self,
+        key: &str,
+        range: RangeInclusive<u64>,
+    ) -> Result<Option<T>, ConfigError> {
+        let Some(value) = self.raw(key) else { return Ok(None) };
+        let number = as_integer(value)
+            .ok_or_else(|| self.invalid(key, format!("expected an integer, got {}", describe(value))))?;
+        let in_range = u64::try_from(number).ok().filter(|n| range.contains(n));
+        let out_of_range = || {
+            let (min, max) = (range.start(), range.end());
+            self.invalid(key, format!("must be between {min} and {max}, got {number}"))
+        };
+        let n = in_range.ok_or_else(out_of_range)?;
+        T::try_from(n).map(Some).map_err(|_| out_of_range())
+    }
+
+    /// A finite number (or a numeric string) inside `range`.
+    pub(crate) fn float(&self, key: &str, range: RangeInclusive<f64>) -> Result<Option<f64>, ConfigError> {
+        let Some(value) = self.raw(key) else { return Ok(None) };
+        let number = as_float(value)
+            .ok_or_else(|| self.invalid(key, format!("expected a number, got {}", describe(value))))?;
+        if !range.contains(&number) {
+            let (min, max) = (range.start(), range.end());
+            return Err(self.invalid(key, format!("must be between {min} and {max}, got {number}")));
+        }
+        Ok(Some(number))
+    }
+
+    /// A string, trimmed; numbers are accepted and written out as text.
+    pub(crate) fn string(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        let Some(value) = self.raw(key) else { return Ok(None) };
+        match value {
+            Value::String(s) => Ok(Some(s.trim().to_owned())),
+            Value::Number(n) => Ok(Some(n.to_string())),
+            other => Err(self.invalid(key, format!("expected a string, got {}", describe(other)))),
+        }
+    }
+
+    /// One of a fixed set of string values, mapped to `T`.
+    pub(crate) fn choice<T: Copy>(&self, key: &str, choices: &[(&str, T)]) -> Result<Option<T>, ConfigError> {
+        let Some(text) = self.string(key)? else { return Ok(None) };
+        if let Some((_, value)) = choices.iter().find(|(name, _)| *name == text) {
+            return Ok(Some(*value));
+        }
+        let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+        Err(self.invalid(key, format!("expected one of {}, got {text:?}", names.join(", "))))
+    }
+}
+
+fn as_integer(value: &Value) -> Option<i128> {
+    match value {
+        Value::Number(n) => n
+            .as_u64()
+            .map(i128::from)
+            .or_else(|| n.as_i64().map(i128::from))
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e18).map(|f| f as i128)),
+        Value::String(s) => s.trim().parse::<i128>().ok(),
+        _ => None,
+    }
+}
+
+fn as_float(value: &Value) -> Option<f64> {
+    let number = match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    number.filter(|f| f.is_finite())
+}
+
+/// A short description of a value for error messages.
+pub(crate) fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "nothing".to_owned(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Array(_) => "a list".to_owned(),
+        Value::Object(_) => "a mapping".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn coerces_strings_to_bools_and_numbers() {
+        let m = map(json!({"a": "TRUE", "b": " 42 ", "c": "0.5", "d": 7.0}));
+        let s = Section::root(&m);
+        assert_eq!(s.bool("a").unwrap(), Some(true));
+        assert_eq!(s.int::<u64>("b", 0..=100).unwrap(), Some(42));
+        assert_eq!(s.float("c", 0.0..=1.0).unwrap(), Some(0.5));
+        assert_eq!(s.int::<u64>("d", 0..=100).unwrap(), Some(7));
+    }
+
+    #[test]
+    fn range_errors_name_key_and_bounds() {
+        let m = map(json!({"x": {"n": -3}}));
+        let root = Section::root(&m);
+        let err = root.child("x").unwrap().int::<u64>("n", 1..=10).unwrap_err();
+        assert_eq!(err.to_string(), "invalid config value for x.n: must be between 1 and 10, got -3");
+    }
+
+    #[test]
+    fn finish_warns_about_unread_keys_only() {
+        let m = map(json!({"read": 1, "accepted": 2, "typo": 3}));
+        let s = Section::root(&m);
+        s.raw("read");
+        s.accept(&["accepted"]);
+        let mut warnings = Vec::new();
+        s.finish(&mut warnings);
+        assert_eq!(warnings, ["unknown key typo (ignored)"]);
+    }
+}

@@ -1,0 +1,40 @@
+//! The core's error type: what went wrong in terms a caller can act on.
+
+use signet_store::StoreError;
+
+/// Errors of the domain services. The server maps each variant to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The request is malformed or a value is out of range (HTTP 400).
+    #[error("{0}")]
+    Invalid(String),
+    /// Like `Invalid`, with extra fields merged into the error body (HTTP 400).
+    #[error("{0}")]
+    InvalidWith(String, serde_json::Value),
+    /// The thing asked for does not exist (HTTP 404); the message is the client-facing text.
+    #[error("{0}")]
+    NotFound(String),
+    /// `memory.pipelineV2.mutationsFrozen` is set (HTTP 503).
+    #[error("Mutations are frozen (kill switch active)")]
+    Frozen,
+    /// The store is busy past its timeout (HTTP 503).
+    #[error("database busy, retry")]
+    Busy,
+    /// Anything else; details go to the log, never to the client (HTTP 500).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for CoreError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => CoreError::NotFound("not found".into()),
+            StoreError::Invalid(m) => CoreError::Invalid(m),
+            StoreError::Busy => CoreError::Busy,
+            other => CoreError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Result alias of the core.
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -1,0 +1,21 @@
+//! signet-core: the daemon's domain services, with no HTTP, CLI or SQL in them.
+//!
+//! - [`memory`]: remember, read, mutate and recall memories over a `signet_store::MemoryStore`.
+//! - [`text`]: the pure text rules (normalisation, hashing, prefixes, chunking, FTS queries).
+//! - [`access`]: the background worker that records recall access counts.
+//! - [`config`]: `agent.yaml`, environment and workspace resolution, hot reload.
+//!
+//! Threading: services are async and cheap to clone; every store call runs on tokio's
+//! blocking pool ([`blocking::run`]). Background work runs as workers on a shared
+//! `TaskTracker` with a `CancellationToken` (see [`access::AccessWorker`]).
+
+#![forbid(unsafe_code)]
+
+pub mod access;
+pub mod blocking;
+pub mod config;
+mod error;
+pub mod memory;
+pub mod text;
+
+pub use error::{CoreError, Result};

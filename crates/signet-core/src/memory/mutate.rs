@@ -1,0 +1,173 @@
+//! Single-memory mutations: PATCH, DELETE (soft) and recover.
+
+use serde_json::{Map, Value, json};
+use signet_store::memories::{Actor, MemoryPatch, MutationOutcome};
+use signet_store::time::now_iso;
+
+use super::{Memories, input};
+use crate::error::{CoreError, Result};
+use crate::text;
+
+/// A validated PATCH (also one patch of a batch modify).
+#[derive(Debug, Clone)]
+pub struct PatchInput {
+    pub reason: String,
+    pub if_version: Option<i64>,
+    pub patch: MemoryPatch,
+}
+
+impl PatchInput {
+    /// Reads a PATCH body; `default_reason` is the batch-level reason, if any.
+    pub fn from_json(obj: &Map<String, Value>, default_reason: Option<&str>) -> Result<Self> {
+        let reason = match (obj.get("reason"), default_reason) {
+            (None | Some(Value::Null), Some(d)) => d.to_owned(),
+            (r, _) => input::reason(r)?,
+        };
+        let if_version = input::opt_if_version(obj.get("if_version"))?;
+        let fields = ["content", "type", "tags", "importance", "pinned"];
+        if !fields.iter().any(|f| obj.contains_key(*f)) {
+            return Err(CoreError::Invalid(
+                "at least one of content, type, tags, importance, pinned is required".into(),
+            ));
+        }
+        let content = match obj.get("content") {
+            None => None,
+            Some(Value::String(s)) => {
+                let n = text::normalize(s).ok_or_else(|| CoreError::Invalid("content must not be empty".into()))?;
+                Some((n.storage, n.normalized, n.hash))
+            }
+            Some(_) => return Err(CoreError::Invalid("content must be a string".into())),
+        };
+        let memory_type = match obj.get("type") {
+            None => None,
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            Some(_) => return Err(CoreError::Invalid("type must be a non-empty string".into())),
+        };
+        let patch = MemoryPatch {
+            content,
+            memory_type,
+            tags: input::opt_tags(obj.get("tags"), false)?,
+            importance: input::opt_importance(obj.get("importance"))?,
+            pinned: input::opt_bool(obj.get("pinned"), "pinned")?,
+        };
+        Ok(Self { reason, if_version, patch })
+    }
+}
+
+/// A validated DELETE or recover: fields from the body, falling back to the query string.
+#[derive(Debug, Clone)]
+pub struct GuardInput {
+    pub reason: String,
+    pub force: bool,
+    pub if_version: Option<i64>,
+}
+
+impl GuardInput {
+    /// Merges body (wins) and query parameters, then validates.
+    pub fn from_parts(body: Option<&Value>, query: &std::collections::HashMap<String, String>) -> Result<Self> {
+        let empty = Map::new();
+        let obj = match body {
+            None | Some(Value::Null) => &empty,
+            Some(b) => input::object(b)?,
+        };
+        let get = |k: &str| -> Option<Value> {
+            obj.get(k).filter(|v| !v.is_null()).cloned().or_else(|| query.get(k).map(|s| Value::String(s.clone())))
+        };
+        Ok(Self {
+            reason: input::reason(get("reason").as_ref())?,
+            force: input::opt_bool(get("force").as_ref(), "force")?.unwrap_or(false),
+            if_version: input::opt_if_version(get("if_version").as_ref())?,
+        })
+    }
+}
+
+/// Fills an unresolved actor (no `x-signet-actor` header) from the body's `changed_by`.
+pub fn resolve_actor(mut actor: Actor, obj: Option<&Map<String, Value>>) -> Actor {
+    if actor.changed_by.is_empty() {
+        actor.changed_by = obj
+            .and_then(|o| o.get("changed_by"))
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("daemon")
+            .to_owned();
+    }
+    actor
+}
+
+/// The JSON body of a mutation outcome (the server adds the HTTP status).
+pub fn outcome_json(id: &str, o: &MutationOutcome) -> Value {
+    use MutationOutcome as O;
+    match o {
+        O::Updated { current, new, content_changed } => json!({"id": id, "status": "updated",
+            "currentVersion": current, "newVersion": new, "contentChanged": content_changed}),
+        O::NoChanges { current } => json!({"id": id, "status": "no_changes", "currentVersion": current}),
+        O::Deleted { current, new } => json!({"id": id, "status": "deleted", "currentVersion": current, "newVersion": new}),
+        O::Recovered { current, new } => json!({"id": id, "status": "recovered", "currentVersion": current,
+            "newVersion": new, "retentionDays": 30}),
+        O::NotFound => json!({"id": id, "status": "not_found", "error": "Not found"}),
+        O::IsDeleted { current } => json!({"id": id, "status": "deleted", "currentVersion": current,
+            "error": "Cannot modify deleted memory"}),
+        O::AlreadyDeleted { current } => json!({"id": id, "status": "already_deleted", "currentVersion": current,
+            "error": "Memory is already deleted"}),
+        O::NotDeleted { current } => json!({"id": id, "status": "not_deleted", "currentVersion": current,
+            "error": "Memory is not deleted"}),
+        O::VersionConflict { current } => json!({"id": id, "status": "version_conflict", "currentVersion": current,
+            "error": "Version conflict"}),
+        O::DuplicateContentHash { current, duplicate_id } => json!({"id": id, "status": "duplicate_content_hash",
+            "currentVersion": current, "duplicateMemoryId": duplicate_id, "error": "Duplicate content hash"}),
+        O::PinnedRequiresForce { current } => json!({"id": id, "status": "pinned_requires_force",
+            "currentVersion": current, "error": "Pinned memories require force=true"}),
+        O::AutonomousForceDenied { current } => json!({"id": id, "status": "autonomous_force_denied",
+            "currentVersion": current, "error": "Autonomous agents cannot force-delete pinned memories"}),
+        O::RetentionExpired { current } => json!({"id": id, "status": "retention_expired",
+            "currentVersion": current, "error": "Recover window expired (30 days)"}),
+    }
+}
+
+/// The HTTP status a mutation outcome maps to.
+pub fn outcome_status(o: &MutationOutcome) -> u16 {
+    use MutationOutcome as O;
+    match o {
+        O::Updated { .. } | O::NoChanges { .. } | O::Deleted { .. } | O::Recovered { .. } => 200,
+        O::NotFound => 404,
+        O::AutonomousForceDenied { .. } => 403,
+        _ => 409,
+    }
+}
+
+impl Memories {
+    /// PATCH one memory.
+    pub async fn modify(&self, id: String, input: PatchInput, actor: Actor) -> Result<MutationOutcome> {
+        self.ensure_unfrozen()?;
+        let store = self.store.clone();
+        crate::blocking::run(move || {
+            Ok(store.modify(&id, &input.patch, input.if_version, &input.reason, &actor, &now_iso())?)
+        })
+        .await
+    }
+
+    /// Soft-deletes one memory.
+    pub async fn forget(&self, id: String, input: GuardInput, actor: Actor) -> Result<MutationOutcome> {
+        self.ensure_unfrozen()?;
+        let store = self.store.clone();
+        crate::blocking::run(move || {
+            Ok(store.forget(&id, input.force, input.if_version, &input.reason, &actor, &now_iso())?)
+        })
+        .await
+    }
+
+    /// Recovers one soft-deleted memory.
+    pub async fn recover(&self, id: String, input: GuardInput, actor: Actor) -> Result<MutationOutcome> {
+        self.ensure_unfrozen()?;
+        let store = self.store.clone();
+        crate::blocking::run(move || {
+            Ok(store.recover(&id, input.if_version, &input.reason, &actor, &now_iso())?)
+        })
+        .await
+    }
+
+    pub(crate) fn ensure_unfrozen(&self) -> Result<()> {
+        if self.policy().mutations_frozen { Err(CoreError::Frozen) } else { Ok(()) }
+    }
+}

@@ -1,0 +1,86 @@
+//! Read endpoints of the memory domain: one memory, its history, the listing, legacy search.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use signet_store::memories::LegacyQuery;
+
+use super::recall::filters_from;
+use super::{Memories, input};
+use crate::error::{CoreError, Result};
+use crate::text;
+
+impl Memories {
+    /// One live memory with upstream's columns, plus `sessionId` when the source is a session.
+    pub async fn get(&self, id: String) -> Result<Value> {
+        let store = self.store.clone();
+        let row = crate::blocking::run(move || Ok(store.live_detail(&id)?)).await?;
+        let mut row = row.ok_or_else(|| CoreError::NotFound("not found".into()))?;
+        let session = row.get("session_id").filter(|v| !v.is_null()).cloned().or_else(|| {
+            let from_session = row.get("source_type").and_then(Value::as_str).is_some_and(|t| t.starts_with("session"));
+            from_session.then(|| row.get("source_id").cloned()).flatten()
+        });
+        if let Some(s) = session.filter(|s| !s.is_null()) {
+            row.insert("sessionId".into(), s);
+        }
+        Ok(Value::Object(row))
+    }
+
+    /// History events of a memory (deleted memories keep theirs), oldest first.
+    pub async fn history(&self, id: String, limit: Option<&str>) -> Result<Value> {
+        let limit = input::limit(limit.map(|s| Value::String(s.into())).as_ref(), "limit", 200, 1000)? as i64;
+        let store = self.store.clone();
+        let key = id.clone();
+        let events = crate::blocking::run(move || Ok(store.history(&key, limit)?)).await?;
+        let Some(events) = events else {
+            return Err(CoreError::NotFound("Not found".into()));
+        };
+        Ok(json!({"memoryId": id, "count": events.len(), "history": events}))
+    }
+
+    /// Live memories, newest first, with stats.
+    pub async fn list(&self, q: &HashMap<String, String>) -> Result<Value> {
+        let limit = input::limit(q.get("limit").map(|s| Value::String(s.clone())).as_ref(), "limit", 100, 1000)? as i64;
+        let offset = match q.get("offset").map(|s| s.trim().parse::<i64>()) {
+            None => 0,
+            Some(Ok(n)) if n >= 0 => n,
+            Some(_) => return Err(CoreError::Invalid("offset must be a non-negative integer".into())),
+        };
+        let store = self.store.clone();
+        let (memories, stats) = crate::blocking::run(move || Ok(store.list(limit, offset)?)).await?;
+        Ok(json!({"memories": memories, "stats": stats}))
+    }
+
+    /// The legacy `GET /memory/search` (keyword or filter-only, or `distinct=who`).
+    pub async fn legacy_search(&self, q: &HashMap<String, String>) -> Result<Value> {
+        let store = self.store.clone();
+        if q.get("distinct").map(String::as_str) == Some("who") {
+            let values = crate::blocking::run(move || Ok(store.distinct_who()?)).await?;
+            return Ok(json!({"values": values}));
+        }
+        let obj: serde_json::Map<String, Value> = q.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let filters = filters_from(&obj)?;
+        let text_query = q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty());
+        let fts_match = text_query.and_then(text::fts_query);
+        if fts_match.is_none() && (text_query.is_some() || filters.is_empty()) {
+            return Ok(json!({"results": []}));
+        }
+        let default = if fts_match.is_some() { 20 } else { 50 };
+        let limit = input::limit(obj.get("limit"), "limit", default, 1000)?;
+        let query = LegacyQuery { fts_match, filters, limit };
+        let results = crate::blocking::run(move || Ok(store.legacy_search(&query)?)).await?;
+        Ok(json!({"results": results}))
+    }
+
+    /// Whether the database answers (for `/health`).
+    pub async fn ping(&self) -> bool {
+        let store = self.store.clone();
+        crate::blocking::run(move || Ok(store.ping()?)).await.is_ok()
+    }
+
+    /// Memory counts (for `/api/status`).
+    pub async fn stats(&self) -> Result<signet_store::memories::MemoryStats> {
+        let store = self.store.clone();
+        crate::blocking::run(move || Ok(store.stats()?)).await
+    }
+}

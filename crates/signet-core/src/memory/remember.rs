@@ -1,0 +1,163 @@
+//! The remember write path: validate, parse prefixes, normalise, dedup, insert (or chunk).
+
+use serde_json::{Value, json};
+use signet_store::memories::{Actor, ChunkGroup, NewMemory, RememberOutcome, WriteOptions};
+use signet_store::time::now_iso;
+
+use super::input;
+use super::{MemoryPolicy, Memories};
+use crate::error::{CoreError, Result};
+use crate::text;
+
+/// A validated remember request.
+#[derive(Debug, Clone, Default)]
+pub struct RememberInput {
+    pub content: String,
+    pub who: Option<String>,
+    pub project: Option<String>,
+    pub importance: Option<f64>,
+    pub tags: Option<Option<String>>,
+    pub pinned: Option<bool>,
+    pub memory_type: Option<String>,
+    pub source_type: Option<String>,
+    pub source_id: Option<String>,
+}
+
+impl RememberInput {
+    /// Reads the JSON body of `POST /api/memory/remember`.
+    pub fn from_json(body: &Value) -> Result<Self> {
+        let obj = input::object(body)?;
+        let content = match obj.get("content") {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
+            Some(Value::String(_)) | None | Some(Value::Null) => {
+                return Err(CoreError::Invalid("content is required".into()));
+            }
+            Some(_) => return Err(CoreError::Invalid("content must be a string".into())),
+        };
+        Ok(Self {
+            content,
+            who: input::opt_trimmed(obj, "who")?,
+            project: input::opt_trimmed(obj, "project")?,
+            importance: input::opt_importance(obj.get("importance"))?,
+            tags: input::opt_tags(obj.get("tags"), false)?,
+            pinned: input::opt_bool(obj.get("pinned"), "pinned")?,
+            memory_type: input::opt_trimmed(obj, "type")?,
+            source_type: input::opt_trimmed(obj, "sourceType")?,
+            source_id: input::opt_trimmed(obj, "sourceId")?,
+        })
+    }
+}
+
+/// The attributes every row of one remember shares.
+struct Shared {
+    who: String,
+    why: &'static str,
+    project: Option<String>,
+    importance: f64,
+    pinned: bool,
+    tags: Option<String>,
+    extraction_status: &'static str,
+    created_at: String,
+}
+
+impl Memories {
+    /// Stores one memory (or its chunks) and answers with upstream's response shape.
+    pub async fn remember(&self, req: RememberInput, actor: Actor) -> Result<Value> {
+        let policy = self.policy();
+        if policy.mutations_frozen {
+            return Err(CoreError::Frozen);
+        }
+        let parsed = text::parse_prefixes(&req.content);
+        let pinned = req.pinned.unwrap_or(parsed.pinned);
+        let shared = Shared {
+            who: req.who.clone().unwrap_or_else(|| "daemon".into()),
+            why: if pinned { "explicit-critical" } else { "explicit" },
+            project: req.project.clone(),
+            importance: req.importance.unwrap_or(parsed.importance),
+            pinned,
+            tags: req.tags.clone().unwrap_or(parsed.tags),
+            extraction_status: if policy.pipeline_enabled { "pending" } else { "none" },
+            created_at: now_iso(),
+        };
+        let opts = WriteOptions { enqueue_extraction: policy.pipeline_enabled };
+        if req.content.chars().count() > policy.max_content_chars {
+            return self.remember_chunked(&parsed.content, shared, &policy, opts, actor).await;
+        }
+        let norm = text::normalize(&parsed.content)
+            .ok_or_else(|| CoreError::Invalid("content is required".into()))?;
+        let memory_type = req.memory_type.clone().unwrap_or_else(|| text::infer_type(&norm.storage).into());
+        let row = new_row(norm, memory_type, &shared, req.source_type.clone(), req.source_id.clone());
+        let store = self.store.clone();
+        let (row, outcome) = crate::blocking::run(move || {
+            let outcome = store.remember(&row, opts, &actor)?;
+            Ok((row, outcome))
+        })
+        .await?;
+        Ok(match outcome {
+            RememberOutcome::Inserted => json!({
+                "id": row.id, "type": row.memory_type, "tags": row.tags, "pinned": row.pinned,
+                "importance": row.importance, "content": row.content, "embedded": false,
+                "deduped": false,
+            }),
+            RememberOutcome::Deduped(hit) => {
+                let mut v = serde_json::to_value(hit).unwrap_or_default();
+                v["embedded"] = false.into();
+                v["deduped"] = true.into();
+                v
+            }
+        })
+    }
+
+    async fn remember_chunked(
+        &self,
+        content: &str,
+        shared: Shared,
+        policy: &MemoryPolicy,
+        opts: WriteOptions,
+        actor: Actor,
+    ) -> Result<Value> {
+        let group_id = uuid::Uuid::new_v4().to_string();
+        let chunks: Vec<NewMemory> = text::chunk_sentences(content, policy.chunk_target_chars)
+            .iter()
+            .filter_map(|c| text::normalize(c))
+            .map(|n| {
+                let t = text::infer_type(&n.storage).to_owned();
+                new_row(n, t, &shared, Some("chunk".into()), Some(group_id.clone()))
+            })
+            .collect();
+        if chunks.is_empty() {
+            return Err(CoreError::Invalid("content produced no valid chunks".into()));
+        }
+        let group = ChunkGroup { group_id: group_id.clone(), chunks };
+        let store = self.store.clone();
+        let now = shared.created_at.clone();
+        let ids = crate::blocking::run(move || Ok(store.remember_chunks(&group, opts, &actor, &now)?)).await?;
+        Ok(json!({"chunked": true, "chunk_count": ids.len(), "ids": ids, "group_id": group_id}))
+    }
+}
+
+fn new_row(
+    n: text::Normalized,
+    memory_type: String,
+    s: &Shared,
+    source_type: Option<String>,
+    source_id: Option<String>,
+) -> NewMemory {
+    NewMemory {
+        id: uuid::Uuid::new_v4().to_string(),
+        content: n.storage,
+        normalized_content: n.normalized,
+        content_hash: n.hash,
+        memory_type,
+        tags: s.tags.clone(),
+        who: s.who.clone(),
+        why: s.why.into(),
+        project: s.project.clone(),
+        importance: s.importance,
+        pinned: s.pinned,
+        source_type: source_type.unwrap_or_else(|| "manual".into()),
+        source_id,
+        extraction_status: s.extraction_status.into(),
+        created_at: s.created_at.clone(),
+    }
+}

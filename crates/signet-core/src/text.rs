@@ -1,0 +1,261 @@
+//! Pure text rules of the write and search paths: normalisation and hashing, the `critical:`
+//! and `[tags]:` prefixes, type inference, sentence chunking and safe FTS5 query building.
+
+use sha2::{Digest, Sha256};
+
+/// JavaScript's `\s` also matches U+FEFF; Rust's `char::is_whitespace` does not.
+fn is_js_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{feff}'
+}
+
+/// The three forms of a memory's text the database keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normalized {
+    /// Trimmed, every whitespace run collapsed to one space: what `content` stores.
+    pub storage: String,
+    /// Lowercased storage form without one trailing run of `.,!?;:`.
+    pub normalized: String,
+    /// sha256 (lowercase hex) of the normalised form: the dedup key.
+    pub hash: String,
+}
+
+/// Normalises `raw`; `None` when nothing but whitespace is left.
+pub fn normalize(raw: &str) -> Option<Normalized> {
+    let storage = raw.split(is_js_space).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+    if storage.is_empty() {
+        return None;
+    }
+    let lower = storage.to_lowercase();
+    let normalized = lower
+        .trim_end_matches(['.', ',', '!', '?', ';', ':'])
+        .trim_matches(is_js_space)
+        .to_owned();
+    let basis = if normalized.is_empty() { lower } else { normalized };
+    let hash = hex::encode(Sha256::digest(basis.as_bytes()));
+    Some(Normalized { storage, normalized: basis, hash })
+}
+
+/// What the prefixes of a remembered text say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prefixed {
+    pub content: String,
+    pub pinned: bool,
+    pub importance: f64,
+    pub tags: Option<String>,
+}
+
+/// Parses `critical:` (pins, importance 1.0) and then `[a, b]:` (lowercased tags).
+pub fn parse_prefixes(raw: &str) -> Prefixed {
+    let mut content = raw.trim();
+    let critical = content.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("critical:"));
+    if critical {
+        content = content[9..].trim();
+    }
+    let mut tags = None;
+    if let Some((list, rest)) = split_tag_prefix(content) {
+        tags = Some(list);
+        content = rest;
+    }
+    Prefixed {
+        content: content.to_owned(),
+        pinned: critical,
+        importance: if critical { 1.0 } else { 0.8 },
+        tags,
+    }
+}
+
+/// `[a, B ,]: rest` → ("a,b", "rest"); `None` when the text has no such prefix.
+fn split_tag_prefix(s: &str) -> Option<(String, &str)> {
+    let inner_end = s.strip_prefix('[')?.find(']')? + 1;
+    let inner = &s[1..inner_end];
+    let rest = s[inner_end + 1..].strip_prefix(':')?.trim_start();
+    if inner.is_empty() || rest.is_empty() {
+        return None;
+    }
+    Some((clean_tags(inner.split(','), true)?, rest.trim()))
+}
+
+/// Trims each tag, drops empty ones, joins with `,`; `None` when none is left.
+pub fn clean_tags<'a>(parts: impl Iterator<Item = &'a str>, lowercase: bool) -> Option<String> {
+    let tags: Vec<String> = parts
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| if lowercase { t.to_lowercase() } else { t.to_owned() })
+        .collect();
+    (!tags.is_empty()).then(|| tags.join(","))
+}
+
+/// Infers a memory type from keywords, first match wins (upstream's table, substrings and all).
+pub fn infer_type(content: &str) -> &'static str {
+    const RULES: [(&[&str], &str); 5] = [
+        (&["prefer", "likes", "want"], "preference"),
+        (&["decided", "agreed", "will use"], "decision"),
+        (&["learned", "discovered", "til "], "learning"),
+        (&["bug", "issue", "broken"], "issue"),
+        (&["never", "always", "must"], "rule"),
+    ];
+    let lower = content.to_lowercase();
+    RULES
+        .iter()
+        .find(|(words, _)| words.iter().any(|w| lower.contains(w)))
+        .map_or("fact", |(_, t)| t)
+}
+
+/// Splits long text into chunks of about `target` characters along sentence ends.
+pub fn chunk_sentences(text: &str, target: usize) -> Vec<String> {
+    let target = target.max(1);
+    let mut pieces = Vec::new();
+    for sentence in split_sentences(text) {
+        if sentence.chars().count() > 2 * target {
+            let chars: Vec<char> = sentence.chars().collect();
+            pieces.extend(chars.chunks(target).map(|c| c.iter().collect::<String>()));
+        } else {
+            pieces.push(sentence.to_owned());
+        }
+    }
+    let mut chunks: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for piece in pieces {
+        let joined_len = current.chars().count() + 1 + piece.chars().count();
+        if !current.is_empty() && joined_len > target {
+            chunks.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(&piece);
+    }
+    chunks.push(current);
+    chunks.into_iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect()
+}
+
+/// Splits after `.`, `!` or `?` followed by whitespace (the whitespace is dropped).
+fn split_sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next_is_space = chars.peek().is_some_and(|(_, n)| is_js_space(*n));
+        if matches!(c, '.' | '!' | '?') && next_is_space {
+            out.push(&text[start..i + c.len_utf8()]);
+            while chars.peek().is_some_and(|(_, n)| is_js_space(*n)) {
+                chars.next();
+            }
+            start = chars.peek().map_or(text.len(), |(j, _)| *j);
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// Builds an FTS5 MATCH expression from user text that can never be an FTS syntax error:
+/// every word becomes a quoted phrase (inner `"` doubled), `OR` / `AND` / `NOT` between words
+/// stay operators, and an operator with no word on one side is dropped. `None` = no words.
+pub fn fts_query(text: &str) -> Option<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut pending_op: Option<&str> = None;
+    for token in text.split(is_js_space).filter(|t| !t.is_empty()) {
+        if matches!(token, "OR" | "AND" | "NOT") {
+            if !out.is_empty() {
+                pending_op = Some(token);
+            }
+            continue;
+        }
+        let word: String = token.chars().filter(|c| !matches!(c, '"' | ':' | '(' | ')' | '^' | '*')).collect();
+        if !word.chars().any(char::is_alphanumeric) {
+            continue;
+        }
+        if let Some(op) = pending_op.take() {
+            out.push(op.to_owned());
+        }
+        out.push(format!("\"{}\"", word.replace('"', "\"\"")));
+    }
+    (!out.is_empty()).then(|| out.join(" "))
+}
+
+/// Cuts `s` to `max` characters, appending " [truncated]" when it was longer.
+pub fn truncate_chars(s: &str, max: usize) -> (String, bool) {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => (format!("{} [truncated]", &s[..i]), true),
+        None => (s.to_owned(), false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_like_upstream() {
+        let n = normalize("  Hello\n\tWorld!!  ").unwrap();
+        assert_eq!(n.storage, "Hello World!!");
+        assert_eq!(n.normalized, "hello world");
+        assert_eq!(n.hash, hex::encode(Sha256::digest(b"hello world")));
+        assert_eq!(normalize(" \u{feff}\n ").map(|n| n.storage), None);
+        // Only punctuation: the hash basis falls back to the lowercased storage form.
+        assert_eq!(normalize("?!").unwrap().normalized, "?!");
+        assert_eq!(normalize("a\u{feff}b").unwrap().storage, "a b");
+    }
+
+    #[test]
+    fn dedup_key_ignores_case_spacing_and_trailing_punctuation() {
+        let a = normalize("The coffee machine is named Brewster.").unwrap();
+        let b = normalize("the  COFFEE machine is named brewster!!").unwrap();
+        assert_eq!(a.hash, b.hash);
+        assert_ne!(a.storage, b.storage);
+    }
+
+    #[test]
+    fn parses_prefixes() {
+        let p = parse_prefixes("CRITICAL: [Security, OPS ,]: rotate keys");
+        assert_eq!(p, Prefixed { content: "rotate keys".into(), pinned: true, importance: 1.0, tags: Some("security,ops".into()) });
+        let q = parse_prefixes("[家族,Familie]: note");
+        assert_eq!(q.tags.as_deref(), Some("家族,familie"));
+        assert!(!q.pinned);
+        assert_eq!(q.importance, 0.8);
+        let r = parse_prefixes("[not a prefix] text");
+        assert_eq!(r.content, "[not a prefix] text");
+        assert_eq!(parse_prefixes("[ , ]: x").tags, None);
+        assert_eq!(parse_prefixes("critical").content, "critical");
+        assert_eq!(parse_prefixes("critical:").content, "");
+    }
+
+    #[test]
+    fn infers_types_with_upstream_substring_quirks() {
+        assert_eq!(infer_type("User prefers vim"), "preference");
+        assert_eq!(infer_type("We decided to use Postgres"), "decision");
+        assert_eq!(infer_type("wait until friday"), "learning");
+        assert_eq!(infer_type("how to debug it"), "issue");
+        assert_eq!(infer_type("mustard is yellow"), "rule");
+        assert_eq!(infer_type("The sky is blue"), "fact");
+    }
+
+    #[test]
+    fn chunks_on_sentences() {
+        let text = "One two three. Four five six! Seven eight nine? Ten.";
+        assert_eq!(chunk_sentences(text, 30), vec!["One two three. Four five six!", "Seven eight nine? Ten."]);
+        let long = "x".repeat(70);
+        let c = chunk_sentences(&long, 30);
+        assert_eq!(c.iter().map(|s| s.len()).collect::<Vec<_>>(), vec![30, 30, 10]);
+        assert!(chunk_sentences("   ", 10).is_empty());
+        assert_eq!(chunk_sentences("e.g.x done. Next", 5), vec!["e.g.x done.", "Next"]);
+    }
+
+    #[test]
+    fn fts_queries_are_always_quoted() {
+        assert_eq!(fts_query(r#"user's "vim" setup:"#).unwrap(), r#""user's" "vim" "setup""#);
+        assert_eq!(fts_query("vim OR emacs").unwrap(), r#""vim" OR "emacs""#);
+        assert_eq!(fts_query("OR vim NOT").unwrap(), r#""vim""#);
+        assert_eq!(fts_query("*** ( ) :"), None);
+        assert_eq!(fts_query("NEAR(a b)").unwrap(), r#""NEARa" "b""#);
+        assert_eq!(fts_query("a\"b").unwrap(), r#""ab""#);
+    }
+
+    #[test]
+    fn truncates_on_char_boundaries() {
+        assert_eq!(truncate_chars("héllo", 2), ("hé [truncated]".into(), true));
+        assert_eq!(truncate_chars("hi", 2), ("hi".into(), false));
+    }
+}

@@ -1,0 +1,173 @@
+//! The memory repository: rows of `memories`, their `memory_history`, and the keyword index.
+//!
+//! Types here are plain data shared with `signet-core`. Every mutation runs in one write
+//! transaction together with its history row, so a crash can never leave a change without its
+//! audit trail (or the reverse).
+
+pub(crate) mod read;
+pub(crate) mod search;
+pub(crate) mod write;
+
+use serde::Serialize;
+
+pub use search::{CandidateQuery, ForgetCandidate, KeywordHit, LegacyQuery, RecallFilters};
+
+/// Who is making a change, as recorded in `memory_history` and `memories.updated_by`.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    /// `changed_by` / `updated_by`: the token subject, `x-signet-actor`, or "daemon".
+    pub changed_by: String,
+    /// `actor_type`: the token role, or operator / pipeline / harness / sdk / daemon.
+    pub actor_type: Option<String>,
+    /// `x-signet-session-id`, kept in history.
+    pub session_id: Option<String>,
+    /// The request id, kept in history.
+    pub request_id: Option<String>,
+}
+
+/// A memory ready to insert: content already normalised and hashed by the caller.
+#[derive(Debug, Clone)]
+pub struct NewMemory {
+    pub id: String,
+    pub content: String,
+    pub normalized_content: String,
+    pub content_hash: String,
+    pub memory_type: String,
+    pub tags: Option<String>,
+    pub who: String,
+    pub why: String,
+    pub project: Option<String>,
+    pub importance: f64,
+    pub pinned: bool,
+    pub source_type: String,
+    pub source_id: Option<String>,
+    /// `pending` when the pipeline will pick it up, `none` otherwise.
+    pub extraction_status: String,
+    pub created_at: String,
+}
+
+/// What remember did: a fresh row, or the live row that already held this content.
+#[derive(Debug, Clone)]
+pub enum RememberOutcome {
+    Inserted,
+    Deduped(DedupHit),
+}
+
+/// The existing memory a remember collapsed into.
+#[derive(Debug, Clone, Serialize)]
+pub struct DedupHit {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub memory_type: String,
+    pub tags: Option<String>,
+    pub pinned: bool,
+    pub importance: f64,
+    pub content: String,
+}
+
+/// Options of a write that the pipeline configuration decides.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteOptions {
+    /// Enqueue an `extract` job in `memory_jobs` in the same transaction.
+    pub enqueue_extraction: bool,
+}
+
+/// A group of chunks cut from one long remember.
+#[derive(Debug, Clone)]
+pub struct ChunkGroup {
+    pub group_id: String,
+    pub chunks: Vec<NewMemory>,
+}
+
+/// The fields a PATCH may change; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryPatch {
+    /// New content with its normalised form and hash.
+    pub content: Option<(String, String, String)>,
+    pub memory_type: Option<String>,
+    /// `Some(None)` clears the tags.
+    pub tags: Option<Option<String>>,
+    pub importance: Option<f64>,
+    pub pinned: Option<bool>,
+}
+
+/// Outcome of a single-memory mutation, mapped to HTTP by the server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MutationOutcome {
+    Updated { current: i64, new: i64, content_changed: bool },
+    NoChanges { current: i64 },
+    Deleted { current: i64, new: i64 },
+    Recovered { current: i64, new: i64 },
+    NotFound,
+    IsDeleted { current: i64 },
+    AlreadyDeleted { current: i64 },
+    NotDeleted { current: i64 },
+    VersionConflict { current: i64 },
+    DuplicateContentHash { current: i64, duplicate_id: String },
+    PinnedRequiresForce { current: i64 },
+    AutonomousForceDenied { current: i64 },
+    RetentionExpired { current: i64 },
+}
+
+/// One `memory_history` row, as the history endpoint returns it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub id: String,
+    pub event: String,
+    pub old_content: Option<String>,
+    pub new_content: Option<String>,
+    pub changed_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_type: Option<String>,
+    pub reason: Option<String>,
+    pub metadata: serde_json::Value,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// A row of the `/api/memories` listing.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedMemory {
+    pub id: String,
+    pub content: String,
+    pub created_at: String,
+    pub who: Option<String>,
+    pub importance: Option<f64>,
+    pub tags: Option<String>,
+    pub source_type: Option<String>,
+    pub pinned: bool,
+    #[serde(rename = "type")]
+    pub memory_type: String,
+}
+
+/// Counts shown beside the listing.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryStats {
+    pub total: i64,
+    pub with_embeddings: i64,
+    pub critical: i64,
+}
+
+/// Fields recall returns for each hit.
+#[derive(Debug, Clone)]
+pub struct RecallRow {
+    pub id: String,
+    pub content: String,
+    pub memory_type: String,
+    pub tags: Option<String>,
+    pub pinned: bool,
+    pub importance: f64,
+    pub who: Option<String>,
+    pub project: Option<String>,
+    pub created_at: String,
+    pub access_count: i64,
+    pub last_accessed: Option<String>,
+}
+
+/// How long a soft-deleted memory can be recovered.
+pub const RECOVER_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;

@@ -1,0 +1,157 @@
+//! Reads of single memories, history and the listing.
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{HistoryEntry, ListedMemory, MemoryStats, RecallRow};
+use crate::error::Result;
+
+/// The columns `GET /api/memory/:id` returns, in upstream's order.
+const DETAIL_COLUMNS: &str = "id, content, type, importance, tags, pinned, who, source_id, \
+    source_type, project, NULL AS session_id, confidence, access_count, last_accessed, is_deleted, \
+    deleted_at, extraction_status, embedding_model, version, created_at, updated_at, updated_by";
+
+/// One live memory as a JSON object of its raw column values (0/1 integers stay integers).
+pub fn live_detail(conn: &Connection, id: &str) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+    let sql = format!(
+        "SELECT {DETAIL_COLUMNS} FROM memories WHERE id = ?1 AND (is_deleted = 0 OR is_deleted IS NULL)"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+    Ok(stmt
+        .query_row([id], |r| {
+            let mut map = serde_json::Map::with_capacity(names.len());
+            for (i, name) in names.iter().enumerate() {
+                map.insert(name.clone(), value_to_json(r.get_ref(i)?));
+            }
+            Ok(map)
+        })
+        .optional()?)
+}
+
+/// Converts an SQLite value to JSON without changing it (blobs become their length).
+pub fn value_to_json(v: ValueRef<'_>) -> serde_json::Value {
+    match v {
+        ValueRef::Null => serde_json::Value::Null,
+        ValueRef::Integer(i) => i.into(),
+        ValueRef::Real(f) => serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into),
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
+        ValueRef::Blob(b) => serde_json::json!({"blobBytes": b.len()}),
+    }
+}
+
+/// Whether a row with this id exists at all (deleted or not).
+pub fn exists(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM memories WHERE id = ?1")?
+        .query_row([id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// History of one memory, oldest first.
+pub fn history(conn: &Connection, id: &str, limit: i64) -> Result<Vec<HistoryEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, event, old_content, new_content, changed_by, actor_type, reason, metadata, \
+         created_at, session_id, request_id FROM memory_history WHERE memory_id = ?1 \
+         ORDER BY created_at ASC, rowid ASC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![id, limit], |r| {
+        let metadata: Option<String> = r.get(7)?;
+        Ok(HistoryEntry {
+            id: r.get(0)?,
+            event: r.get(1)?,
+            old_content: r.get(2)?,
+            new_content: r.get(3)?,
+            changed_by: r.get(4)?,
+            actor_type: r.get(5)?,
+            reason: r.get(6)?,
+            metadata: parse_metadata(metadata),
+            created_at: r.get(8)?,
+            session_id: r.get(9)?,
+            request_id: r.get(10)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn parse_metadata(raw: Option<String>) -> serde_json::Value {
+    match raw {
+        None => serde_json::Value::Null,
+        Some(s) => serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s)),
+    }
+}
+
+/// Live memories, newest first, with counts.
+pub fn list(conn: &Connection, limit: i64, offset: i64) -> Result<(Vec<ListedMemory>, MemoryStats)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, content, created_at, who, importance, tags, source_type, pinned, type \
+         FROM memories WHERE is_deleted = 0 ORDER BY created_at DESC LIMIT ?1 OFFSET ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![limit, offset], |r| {
+            Ok(ListedMemory {
+                id: r.get(0)?,
+                content: r.get(1)?,
+                created_at: r.get(2)?,
+                who: r.get(3)?,
+                importance: r.get(4)?,
+                tags: r.get(5)?,
+                source_type: r.get(6)?,
+                pinned: r.get::<_, Option<i64>>(7)?.unwrap_or(0) != 0,
+                memory_type: r.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((rows, stats(conn)?))
+}
+
+/// Counts of live memories, embedded live memories and critical (importance ≥ 0.9) ones.
+pub fn stats(conn: &Connection) -> Result<MemoryStats> {
+    Ok(conn.prepare_cached(
+        "SELECT COUNT(*), \
+           (SELECT COUNT(*) FROM embeddings e WHERE e.source_type = 'memory' AND e.source_id IN \
+              (SELECT id FROM memories WHERE is_deleted = 0)), \
+           COALESCE(SUM(importance >= 0.9), 0) \
+         FROM memories WHERE is_deleted = 0",
+    )?
+    .query_row([], |r| {
+        Ok(MemoryStats { total: r.get(0)?, with_embeddings: r.get(1)?, critical: r.get(2)? })
+    })?)
+}
+
+/// Rows for recall results, in the order of `ids`; deleted rows are left out.
+pub fn recall_rows(conn: &Connection, ids: &[String]) -> Result<Vec<RecallRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, content, type, tags, pinned, importance, who, project, created_at, \
+         access_count, last_accessed FROM memories WHERE id = ?1 AND is_deleted = 0",
+    )?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = stmt
+            .query_row([id], |r| {
+                Ok(RecallRow {
+                    id: r.get(0)?,
+                    content: r.get(1)?,
+                    memory_type: r.get(2)?,
+                    tags: r.get(3)?,
+                    pinned: r.get::<_, Option<i64>>(4)?.unwrap_or(0) != 0,
+                    importance: r.get::<_, Option<f64>>(5)?.unwrap_or(0.5),
+                    who: r.get(6)?,
+                    project: r.get(7)?,
+                    created_at: r.get(8)?,
+                    access_count: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+                    last_accessed: r.get(10)?,
+                })
+            })
+            .optional()?;
+        out.extend(row);
+    }
+    Ok(out)
+}
+
+/// `SELECT 1`: the database answers.
+pub fn ping(conn: &Connection) -> Result<()> {
+    conn.prepare_cached("SELECT 1")?.query_row([], |_| Ok(()))?;
+    Ok(())
+}

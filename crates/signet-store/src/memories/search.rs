@@ -1,0 +1,261 @@
+//! Keyword search (FTS5 / BM25), forget candidates and the legacy search, with filters.
+//!
+//! The FTS `MATCH` string is built by the caller from user text with a builder that can only
+//! produce quoted phrases (see `signet_core::text::fts_query`); everything else the user sends
+//! is bound as a parameter, never spliced into SQL.
+
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+use crate::error::{Result, StoreError};
+
+/// Filters shared by recall, search and forget. Soft-deleted rows are always excluded.
+#[derive(Debug, Clone, Default)]
+pub struct RecallFilters {
+    pub memory_type: Option<String>,
+    /// Each tag must appear in the tags column (substring match, as upstream).
+    pub tags: Vec<String>,
+    pub who: Option<String>,
+    pub pinned_only: bool,
+    pub importance_min: Option<f64>,
+    /// Inclusive lower bound on `created_at` (string comparison of ISO timestamps).
+    pub since: Option<String>,
+    /// Inclusive upper bound on `created_at`.
+    pub until: Option<String>,
+    pub project: Option<String>,
+    pub source_type: Option<String>,
+}
+
+impl RecallFilters {
+    /// Appends `AND ...` clauses for every set filter, binding values into `params`.
+    fn push_sql(&self, sql: &mut String, params: &mut Vec<Value>) {
+        let mut add = |clause: &str, v: Value| {
+            params.push(v);
+            sql.push_str(&clause.replace('?', &format!("?{}", params.len())));
+        };
+        if let Some(t) = &self.memory_type {
+            add(" AND m.type = ?", Value::Text(t.clone()));
+        }
+        for tag in &self.tags {
+            add(" AND m.tags LIKE ? ESCAPE '\\'", Value::Text(format!("%{}%", escape_like(tag))));
+        }
+        if let Some(w) = &self.who {
+            add(" AND m.who = ?", Value::Text(w.clone()));
+        }
+        if self.pinned_only {
+            add(" AND m.pinned = ?", Value::Integer(1));
+        }
+        if let Some(i) = self.importance_min {
+            add(" AND m.importance >= ?", Value::Real(i));
+        }
+        if let Some(s) = &self.since {
+            add(" AND m.created_at >= ?", Value::Text(s.clone()));
+        }
+        if let Some(u) = &self.until {
+            add(" AND m.created_at <= ?", Value::Text(u.clone()));
+        }
+        if let Some(p) = &self.project {
+            add(" AND m.project = ?", Value::Text(p.clone()));
+        }
+        if let Some(s) = &self.source_type {
+            add(" AND m.source_type = ?", Value::Text(s.clone()));
+        }
+    }
+
+    /// True when no filter is set.
+    pub fn is_empty(&self) -> bool {
+        self.memory_type.is_none()
+            && self.tags.is_empty()
+            && self.who.is_none()
+            && !self.pinned_only
+            && self.importance_min.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+            && self.project.is_none()
+            && self.source_type.is_none()
+    }
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// One keyword hit: the memory and its raw BM25 score (lower is better, negative).
+#[derive(Debug, Clone)]
+pub struct KeywordHit {
+    pub id: String,
+    pub bm25: f64,
+}
+
+/// BM25 over live memories matching `fts_match` and the filters, best first.
+pub fn keyword_search(
+    conn: &Connection,
+    fts_match: &str,
+    filters: &RecallFilters,
+    limit: usize,
+) -> Result<Vec<KeywordHit>> {
+    let mut sql = String::from(
+        "SELECT m.id, bm25(memories_fts) AS s FROM memories_fts \
+         JOIN memories m ON m.rowid = memories_fts.rowid \
+         WHERE memories_fts MATCH ?1 AND m.is_deleted = 0",
+    );
+    let mut params = vec![Value::Text(fts_match.to_owned())];
+    filters.push_sql(&mut sql, &mut params);
+    params.push(Value::Integer(limit as i64));
+    sql.push_str(&format!(" ORDER BY s LIMIT ?{}", params.len()));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(params), |r| {
+            Ok(KeywordHit { id: r.get(0)?, bm25: r.get(1)? })
+        })
+        .map_err(fts_error)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(fts_error)
+}
+
+fn fts_error(e: rusqlite::Error) -> StoreError {
+    let msg = e.to_string();
+    if msg.contains("fts5") || msg.contains("MATCH") {
+        StoreError::Invalid(format!("keyword query: {msg}"))
+    } else {
+        e.into()
+    }
+}
+
+/// What batch forget may delete.
+#[derive(Debug, Clone, Default)]
+pub struct CandidateQuery {
+    pub ids: Vec<String>,
+    pub fts_match: Option<String>,
+    pub filters: RecallFilters,
+    pub limit: usize,
+}
+
+/// One batch-forget candidate.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ForgetCandidate {
+    pub id: String,
+    pub score: f64,
+    pub pinned: bool,
+    pub version: i64,
+}
+
+/// Candidates for batch forget: by ids (request order), by keyword query, or by filters.
+pub fn forget_candidates(conn: &Connection, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>> {
+    if !q.ids.is_empty() {
+        return candidates_by_ids(conn, q);
+    }
+    let mut params = Vec::new();
+    let mut sql = match &q.fts_match {
+        Some(m) => {
+            params.push(Value::Text(m.clone()));
+            String::from(
+                "SELECT m.id, bm25(memories_fts) AS s, m.pinned, COALESCE(m.version, 1) \
+                 FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid \
+                 WHERE memories_fts MATCH ?1 AND m.is_deleted = 0",
+            )
+        }
+        None => String::from(
+            "SELECT m.id, 0.0 AS s, m.pinned, COALESCE(m.version, 1) FROM memories m WHERE m.is_deleted = 0",
+        ),
+    };
+    q.filters.push_sql(&mut sql, &mut params);
+    sql.push_str(match q.fts_match {
+        Some(_) => " ORDER BY s",
+        None => " ORDER BY m.pinned DESC, m.importance DESC, m.updated_at DESC",
+    });
+    params.push(Value::Integer(q.limit as i64));
+    sql.push_str(&format!(" LIMIT ?{}", params.len()));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(params), |r| {
+            let raw: f64 = r.get(1)?;
+            Ok(ForgetCandidate {
+                id: r.get(0)?,
+                score: if raw == 0.0 { 0.0 } else { 1.0 / (1.0 + raw.abs()) },
+                pinned: r.get::<_, Option<i64>>(2)?.unwrap_or(0) != 0,
+                version: r.get(3)?,
+            })
+        })
+        .map_err(fts_error)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(fts_error)
+}
+
+fn candidates_by_ids(conn: &Connection, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>> {
+    let mut sql = String::from(
+        "SELECT m.id, m.pinned, COALESCE(m.version, 1) FROM memories m WHERE m.id = ?1 AND m.is_deleted = 0",
+    );
+    let mut extra = vec![Value::Null];
+    q.filters.push_sql(&mut sql, &mut extra);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut out = Vec::new();
+    for id in q.ids.iter().take(q.limit) {
+        extra[0] = Value::Text(id.clone());
+        let mut rows = stmt.query(rusqlite::params_from_iter(extra.iter()))?;
+        if let Some(r) = rows.next()? {
+            out.push(ForgetCandidate {
+                id: r.get(0)?,
+                score: 0.0,
+                pinned: r.get::<_, Option<i64>>(1)?.unwrap_or(0) != 0,
+                version: r.get(2)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The legacy `GET /memory/search`.
+#[derive(Debug, Clone, Default)]
+pub struct LegacyQuery {
+    pub fts_match: Option<String>,
+    pub filters: RecallFilters,
+    pub limit: usize,
+}
+
+/// Legacy search rows as JSON objects (`score` is raw BM25 for text queries, decayed
+/// importance for filter-only queries).
+pub fn legacy_search(conn: &Connection, q: &LegacyQuery) -> Result<Vec<serde_json::Value>> {
+    const COLS: &str = "m.id, m.content, m.created_at, m.who, m.importance, m.tags, m.type, m.pinned";
+    let mut params = Vec::new();
+    let mut sql = match &q.fts_match {
+        Some(m) => {
+            params.push(Value::Text(m.clone()));
+            format!(
+                "SELECT {COLS}, bm25(memories_fts) AS score FROM memories_fts \
+                 JOIN memories m ON m.rowid = memories_fts.rowid WHERE memories_fts MATCH ?1 AND m.is_deleted = 0"
+            )
+        }
+        None => format!(
+            "SELECT {COLS}, CASE WHEN m.pinned = 1 THEN 1.0 ELSE COALESCE(m.importance, 0.5) * \
+             MAX(0.1, POWER(0.95, CAST(julianday('now') - julianday(m.created_at) AS INTEGER))) END AS score \
+             FROM memories m WHERE m.is_deleted = 0"
+        ),
+    };
+    q.filters.push_sql(&mut sql, &mut params);
+    sql.push_str(match q.fts_match {
+        Some(_) => " ORDER BY score ASC",
+        None => " ORDER BY score DESC",
+    });
+    params.push(Value::Integer(q.limit as i64));
+    sql.push_str(&format!(" LIMIT ?{}", params.len()));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(params), |r| {
+            let mut map = serde_json::Map::new();
+            for (i, name) in names.iter().enumerate() {
+                map.insert(name.clone(), super::read::value_to_json(r.get_ref(i)?));
+            }
+            Ok(serde_json::Value::Object(map))
+        })
+        .map_err(fts_error)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(fts_error)
+}
+
+/// Distinct non-null `who` values of live memories, sorted.
+pub fn distinct_who(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT who FROM memories WHERE who IS NOT NULL AND is_deleted = 0 ORDER BY who",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

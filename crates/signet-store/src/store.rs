@@ -1,0 +1,145 @@
+//! [`MemoryStore`], the interface the daemon's services use, and [`Store`], its SQLite
+//! implementation. The trait is synchronous: callers run it on blocking threads. A PostgreSQL
+//! backend implements the same trait (with its own blocking client), so nothing above the
+//! store changes when it is added.
+
+use std::path::Path;
+
+use crate::error::Result;
+use crate::memories::{
+    Actor, CandidateQuery, ChunkGroup, ForgetCandidate, HistoryEntry, KeywordHit, LegacyQuery,
+    ListedMemory, MemoryPatch, MemoryStats, MutationOutcome, NewMemory, RecallFilters, RecallRow,
+    RememberOutcome, WriteOptions,
+};
+use crate::memories::{read, search, write};
+use crate::pool::Pool;
+use crate::schema::{self, MigrationReport};
+
+/// A JSON object of raw column values.
+pub type JsonRow = serde_json::Map<String, serde_json::Value>;
+
+/// Everything the memory services need from storage. Each method is one transaction.
+pub trait MemoryStore: Send + Sync + 'static {
+    fn remember(&self, m: &NewMemory, opts: WriteOptions, actor: &Actor) -> Result<RememberOutcome>;
+    fn remember_chunks(&self, g: &ChunkGroup, opts: WriteOptions, actor: &Actor, now: &str)
+    -> Result<Vec<String>>;
+    fn live_detail(&self, id: &str) -> Result<Option<JsonRow>>;
+    /// `None` when no row with this id exists (deleted rows still have history).
+    fn history(&self, id: &str, limit: i64) -> Result<Option<Vec<HistoryEntry>>>;
+    fn list(&self, limit: i64, offset: i64) -> Result<(Vec<ListedMemory>, MemoryStats)>;
+    fn stats(&self) -> Result<MemoryStats>;
+    #[allow(clippy::too_many_arguments)]
+    fn modify(&self, id: &str, patch: &MemoryPatch, if_version: Option<i64>, reason: &str,
+        actor: &Actor, now: &str) -> Result<MutationOutcome>;
+    #[allow(clippy::too_many_arguments)]
+    fn forget(&self, id: &str, force: bool, if_version: Option<i64>, reason: &str, actor: &Actor,
+        now: &str) -> Result<MutationOutcome>;
+    fn recover(&self, id: &str, if_version: Option<i64>, reason: &str, actor: &Actor, now: &str)
+    -> Result<MutationOutcome>;
+    fn keyword_search(&self, fts_match: &str, filters: &RecallFilters, limit: usize)
+    -> Result<Vec<KeywordHit>>;
+    fn recall_rows(&self, ids: &[String]) -> Result<Vec<RecallRow>>;
+    fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()>;
+    fn forget_candidates(&self, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>>;
+    fn legacy_search(&self, q: &LegacyQuery) -> Result<Vec<serde_json::Value>>;
+    fn distinct_who(&self) -> Result<Vec<String>>;
+    /// The database answers a trivial query.
+    fn ping(&self) -> Result<()>;
+    /// Flushes the write-ahead log into the main file (shutdown).
+    fn checkpoint(&self) -> Result<()>;
+}
+
+/// The SQLite store: one file, one writer, a few readers.
+pub struct Store {
+    pool: Pool,
+    migration: MigrationReport,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path, readers: usize) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut report = MigrationReport::default();
+        let pool = Pool::open(path, readers, |c| {
+            report = schema::migrate(c, path)?;
+            Ok(())
+        })?;
+        Ok(Self { pool, migration: report })
+    }
+
+    /// What the migration step did when this store was opened.
+    pub fn migration_report(&self) -> &MigrationReport {
+        &self.migration
+    }
+
+    /// The underlying connections, for repositories outside the memory domain.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+}
+
+impl MemoryStore for Store {
+    fn remember(&self, m: &NewMemory, opts: WriteOptions, actor: &Actor) -> Result<RememberOutcome> {
+        self.pool.write(|tx| write::remember(tx, m, opts, actor))
+    }
+    fn remember_chunks(&self, g: &ChunkGroup, opts: WriteOptions, actor: &Actor, now: &str)
+    -> Result<Vec<String>> {
+        self.pool.write(|tx| write::remember_chunks(tx, g, opts, actor, now))
+    }
+    fn live_detail(&self, id: &str) -> Result<Option<JsonRow>> {
+        self.pool.read(|c| read::live_detail(c, id))
+    }
+    fn history(&self, id: &str, limit: i64) -> Result<Option<Vec<HistoryEntry>>> {
+        self.pool.read(|c| {
+            if !read::exists(c, id)? {
+                return Ok(None);
+            }
+            read::history(c, id, limit).map(Some)
+        })
+    }
+    fn list(&self, limit: i64, offset: i64) -> Result<(Vec<ListedMemory>, MemoryStats)> {
+        self.pool.read(|c| read::list(c, limit, offset))
+    }
+    fn stats(&self) -> Result<MemoryStats> {
+        self.pool.read(read::stats)
+    }
+    fn modify(&self, id: &str, patch: &MemoryPatch, if_version: Option<i64>, reason: &str,
+        actor: &Actor, now: &str) -> Result<MutationOutcome> {
+        self.pool.write(|tx| write::modify(tx, id, patch, if_version, reason, actor, now))
+    }
+    fn forget(&self, id: &str, force: bool, if_version: Option<i64>, reason: &str, actor: &Actor,
+        now: &str) -> Result<MutationOutcome> {
+        self.pool.write(|tx| write::forget(tx, id, force, if_version, reason, actor, now))
+    }
+    fn recover(&self, id: &str, if_version: Option<i64>, reason: &str, actor: &Actor, now: &str)
+    -> Result<MutationOutcome> {
+        self.pool.write(|tx| write::recover(tx, id, if_version, reason, actor, now))
+    }
+    fn keyword_search(&self, fts_match: &str, filters: &RecallFilters, limit: usize)
+    -> Result<Vec<KeywordHit>> {
+        self.pool.read(|c| search::keyword_search(c, fts_match, filters, limit))
+    }
+    fn recall_rows(&self, ids: &[String]) -> Result<Vec<RecallRow>> {
+        self.pool.read(|c| read::recall_rows(c, ids))
+    }
+    fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()> {
+        self.pool.write(|tx| write::touch_accessed(tx, ids, now))
+    }
+    fn forget_candidates(&self, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>> {
+        self.pool.read(|c| search::forget_candidates(c, q))
+    }
+    fn legacy_search(&self, q: &LegacyQuery) -> Result<Vec<serde_json::Value>> {
+        self.pool.read(|c| search::legacy_search(c, q))
+    }
+    fn distinct_who(&self) -> Result<Vec<String>> {
+        self.pool.read(search::distinct_who)
+    }
+    fn ping(&self) -> Result<()> {
+        self.pool.read(read::ping)
+    }
+    fn checkpoint(&self) -> Result<()> {
+        self.pool.checkpoint()
+    }
+}
