@@ -1,1 +1,271 @@
-//! placeholder
+//! signet-client: a typed HTTP client for the Signet daemon, used by the `signet` CLI and by
+//! tests.
+//!
+//! [`Client`] wraps one `reqwest::Client` (connection pool, 2 s connect timeout, 30 s request
+//! timeout) and a base URL. Methods are `async`, take typed requests from [`types`] and return
+//! typed responses where the shape is fixed, `serde_json::Value` where it is open. Failures are
+//! a [`ClientError`] whose message is meant for a person: an unreachable daemon says how to
+//! start it, an error status carries the server's `{"error": ...}` text.
+//!
+//! The client holds no global state and reads the environment only in [`Client::from_env`].
+
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod types;
+
+use std::fmt;
+use std::time::Duration;
+
+pub use error::ClientError;
+pub use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+pub use types::{
+    ChunkedMemory, Health, RecallRequest, RecallResponse, RecallResult, RememberRequest,
+    RememberResponse, StoredMemory,
+};
+
+/// Result of a client call.
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+
+/// How long to wait for the TCP connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long to wait for a whole request.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Host used when none is configured.
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+/// Port used when none is configured.
+pub const DEFAULT_PORT: u16 = 3850;
+
+/// A connection to one daemon. Cheap to clone (the pool is shared).
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    /// `http://host:port`, without a trailing slash.
+    base: String,
+    /// Sent as `Authorization: Bearer` when set.
+    token: Option<String>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for the daemon at `base_url` (e.g. `http://127.0.0.1:3850`).
+    pub fn new(base_url: impl Into<String>) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(ClientError::Build)?;
+        let base = base_url.into().trim_end_matches('/').to_owned();
+        Ok(Self {
+            http,
+            base,
+            token: None,
+        })
+    }
+
+    /// A client configured from `SIGNET_URL`, else `SIGNET_HOST` / `SIGNET_PORT`, with the token
+    /// from `SIGNET_TOKEN`.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`Client::from_env`] over any variable lookup (for tests and embedding).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let base = match get("SIGNET_URL") {
+            Some(url) => url,
+            None => {
+                let port = match get("SIGNET_PORT") {
+                    None => DEFAULT_PORT,
+                    Some(raw) => parse_port(&raw)?,
+                };
+                base_url(get("SIGNET_HOST").as_deref().unwrap_or(DEFAULT_HOST), port)
+            }
+        };
+        Ok(Self::new(base)?.with_token(get("SIGNET_TOKEN")))
+    }
+
+    /// Sets (or clears) the bearer token; an empty token counts as none.
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.token = token.filter(|t| !t.trim().is_empty());
+        self
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET /health`. A 503 "unhealthy" answer is returned as a value, not an error.
+    pub async fn health(&self) -> Result<Health> {
+        let (url, status, body) = self
+            .send_raw(Method::GET, "/health", None::<&Value>)
+            .await?;
+        if !(status.is_success() || status == reqwest::StatusCode::SERVICE_UNAVAILABLE) {
+            return Err(ClientError::api(status.as_u16(), &body));
+        }
+        decode(url, &body)
+    }
+
+    /// `GET /api/status`.
+    pub async fn status(&self) -> Result<Value> {
+        self.send(Method::GET, "/api/status", None::<&Value>).await
+    }
+
+    /// `POST /api/memory/remember`.
+    pub async fn remember(&self, req: &RememberRequest) -> Result<RememberResponse> {
+        self.send(Method::POST, "/api/memory/remember", Some(req))
+            .await
+    }
+
+    /// `POST /api/memory/recall`.
+    pub async fn recall(&self, req: &RecallRequest) -> Result<RecallResponse> {
+        self.send(Method::POST, "/api/memory/recall", Some(req))
+            .await
+    }
+
+    /// `GET /api/memory/:id` (live memories only).
+    pub async fn get_memory(&self, id: &str) -> Result<Value> {
+        let path = format!("/api/memory/{}", encode_segment(id));
+        self.send(Method::GET, &path, None::<&Value>).await
+    }
+
+    /// `GET /api/memory/:id/history`.
+    pub async fn history(&self, id: &str) -> Result<Value> {
+        let path = format!("/api/memory/{}/history", encode_segment(id));
+        self.send(Method::GET, &path, None::<&Value>).await
+    }
+
+    /// `DELETE /api/memory/:id` (soft delete); `force` is needed for pinned memories.
+    pub async fn forget(&self, id: &str, reason: &str, force: bool) -> Result<Value> {
+        let path = format!("/api/memory/{}", encode_segment(id));
+        let body = json!({ "reason": reason, "force": force });
+        self.send(Method::DELETE, &path, Some(&body)).await
+    }
+
+    /// `PATCH /api/memory/:id` with the fields of `patch` (an object) plus `reason`.
+    pub async fn modify(&self, id: &str, patch: Value, reason: &str) -> Result<Value> {
+        let path = format!("/api/memory/{}", encode_segment(id));
+        let mut body = patch;
+        if let Some(obj) = body.as_object_mut() {
+            obj.insert("reason".to_owned(), Value::String(reason.to_owned()));
+        }
+        self.send(Method::PATCH, &path, Some(&body)).await
+    }
+
+    /// Any JSON call, for routes without a typed method. `path` starts with `/`.
+    pub async fn request_json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        self.send(method, path, body).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<T> {
+        let (url, status, bytes) = self.send_raw(method, path, body).await?;
+        if !status.is_success() {
+            return Err(ClientError::api(status.as_u16(), &bytes));
+        }
+        decode(url, &bytes)
+    }
+
+    async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<(String, reqwest::StatusCode, Vec<u8>)> {
+        let url = format!("{}{}", self.base, path);
+        let mut req = self.http.request(method, &url);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let res = req.send().await.map_err(|e| self.transport(&url, e))?;
+        let status = res.status();
+        let bytes = res.bytes().await.map_err(|e| self.transport(&url, e))?;
+        Ok((url, status, bytes.to_vec()))
+    }
+
+    fn transport(&self, url: &str, e: reqwest::Error) -> ClientError {
+        if e.is_connect() {
+            ClientError::Connect {
+                url: self.base.clone(),
+            }
+        } else if e.is_timeout() {
+            ClientError::Timeout {
+                url: self.base.clone(),
+                secs: REQUEST_TIMEOUT.as_secs(),
+            }
+        } else {
+            ClientError::Transport {
+                url: url.to_owned(),
+                source: e,
+            }
+        }
+    }
+}
+
+fn decode<T: DeserializeOwned>(url: String, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|source| ClientError::Decode { url, source })
+}
+
+/// `http://host:port` for a host as configured: wildcard binds (`0.0.0.0`, `::`) and an empty
+/// host mean loopback; IPv6 literals get brackets.
+pub fn base_url(host: &str, port: u16) -> String {
+    let host = host.trim();
+    let host = match host.trim_start_matches('[').trim_end_matches(']') {
+        "" | "0.0.0.0" | "::" => DEFAULT_HOST.to_owned(),
+        h if h.contains(':') => format!("[{h}]"),
+        h => h.to_owned(),
+    };
+    format!("http://{host}:{port}")
+}
+
+fn parse_port(raw: &str) -> Result<u16> {
+    raw.parse::<u16>()
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| ClientError::Config {
+            message: format!("SIGNET_PORT must be an integer between 1 and 65535, got {raw:?}"),
+        })
+}
+
+/// Percent-encodes a path segment (ids are UUIDs in practice; this keeps odd input harmless).
+fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -44,7 +44,14 @@ pub struct AccessWorker {
 /// A recorder and its worker over `store`.
 pub fn channel(store: Arc<dyn MemoryStore>) -> (AccessRecorder, AccessWorker) {
     let (tx, rx) = mpsc::channel(QUEUE);
-    (AccessRecorder { tx }, AccessWorker { rx, store, pending: HashMap::new() })
+    (
+        AccessRecorder { tx },
+        AccessWorker {
+            rx,
+            store,
+            pending: HashMap::new(),
+        },
+    )
 }
 
 impl AccessWorker {

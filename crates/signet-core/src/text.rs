@@ -21,7 +21,11 @@ pub struct Normalized {
 
 /// Normalises `raw`; `None` when nothing but whitespace is left.
 pub fn normalize(raw: &str) -> Option<Normalized> {
-    let storage = raw.split(is_js_space).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+    let storage = raw
+        .split(is_js_space)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     if storage.is_empty() {
         return None;
     }
@@ -30,9 +34,17 @@ pub fn normalize(raw: &str) -> Option<Normalized> {
         .trim_end_matches(['.', ',', '!', '?', ';', ':'])
         .trim_matches(is_js_space)
         .to_owned();
-    let basis = if normalized.is_empty() { lower } else { normalized };
+    let basis = if normalized.is_empty() {
+        lower
+    } else {
+        normalized
+    };
     let hash = hex::encode(Sha256::digest(basis.as_bytes()));
-    Some(Normalized { storage, normalized: basis, hash })
+    Some(Normalized {
+        storage,
+        normalized: basis,
+        hash,
+    })
 }
 
 /// What the prefixes of a remembered text say.
@@ -47,7 +59,9 @@ pub struct Prefixed {
 /// Parses `critical:` (pins, importance 1.0) and then `[a, b]:` (lowercased tags).
 pub fn parse_prefixes(raw: &str) -> Prefixed {
     let mut content = raw.trim();
-    let critical = content.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("critical:"));
+    let critical = content
+        .get(..9)
+        .is_some_and(|p| p.eq_ignore_ascii_case("critical:"));
     if critical {
         content = content[9..].trim();
     }
@@ -80,7 +94,13 @@ pub fn clean_tags<'a>(parts: impl Iterator<Item = &'a str>, lowercase: bool) -> 
     let tags: Vec<String> = parts
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(|t| if lowercase { t.to_lowercase() } else { t.to_owned() })
+        .map(|t| {
+            if lowercase {
+                t.to_lowercase()
+            } else {
+                t.to_owned()
+            }
+        })
         .collect();
     (!tags.is_empty()).then(|| tags.join(","))
 }
@@ -126,7 +146,11 @@ pub fn chunk_sentences(text: &str, target: usize) -> Vec<String> {
         current.push_str(&piece);
     }
     chunks.push(current);
-    chunks.into_iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect()
+    chunks
+        .into_iter()
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .collect()
 }
 
 /// Splits after `.`, `!` or `?` followed by whitespace (the whitespace is dropped).
@@ -163,7 +187,10 @@ pub fn fts_query(text: &str) -> Option<String> {
             }
             continue;
         }
-        let word: String = token.chars().filter(|c| !matches!(c, '"' | ':' | '(' | ')' | '^' | '*')).collect();
+        let word: String = token
+            .chars()
+            .filter(|c| !matches!(c, '"' | ':' | '(' | ')' | '^' | '*'))
+            .collect();
         if !word.chars().any(char::is_alphanumeric) {
             continue;
         }
@@ -210,7 +237,15 @@ mod tests {
     #[test]
     fn parses_prefixes() {
         let p = parse_prefixes("CRITICAL: [Security, OPS ,]: rotate keys");
-        assert_eq!(p, Prefixed { content: "rotate keys".into(), pinned: true, importance: 1.0, tags: Some("security,ops".into()) });
+        assert_eq!(
+            p,
+            Prefixed {
+                content: "rotate keys".into(),
+                pinned: true,
+                importance: 1.0,
+                tags: Some("security,ops".into())
+            }
+        );
         let q = parse_prefixes("[家族,Familie]: note");
         assert_eq!(q.tags.as_deref(), Some("家族,familie"));
         assert!(!q.pinned);
@@ -235,17 +270,29 @@ mod tests {
     #[test]
     fn chunks_on_sentences() {
         let text = "One two three. Four five six! Seven eight nine? Ten.";
-        assert_eq!(chunk_sentences(text, 30), vec!["One two three. Four five six!", "Seven eight nine? Ten."]);
+        assert_eq!(
+            chunk_sentences(text, 30),
+            vec!["One two three. Four five six!", "Seven eight nine? Ten."]
+        );
         let long = "x".repeat(70);
         let c = chunk_sentences(&long, 30);
-        assert_eq!(c.iter().map(|s| s.len()).collect::<Vec<_>>(), vec![30, 30, 10]);
+        assert_eq!(
+            c.iter().map(|s| s.len()).collect::<Vec<_>>(),
+            vec![30, 30, 10]
+        );
         assert!(chunk_sentences("   ", 10).is_empty());
-        assert_eq!(chunk_sentences("e.g.x done. Next", 5), vec!["e.g.x done.", "Next"]);
+        assert_eq!(
+            chunk_sentences("e.g.x done. Next", 5),
+            vec!["e.g.x done.", "Next"]
+        );
     }
 
     #[test]
     fn fts_queries_are_always_quoted() {
-        assert_eq!(fts_query(r#"user's "vim" setup:"#).unwrap(), r#""user's" "vim" "setup""#);
+        assert_eq!(
+            fts_query(r#"user's "vim" setup:"#).unwrap(),
+            r#""user's" "vim" "setup""#
+        );
         assert_eq!(fts_query("vim OR emacs").unwrap(), r#""vim" OR "emacs""#);
         assert_eq!(fts_query("OR vim NOT").unwrap(), r#""vim""#);
         assert_eq!(fts_query("*** ( ) :"), None);

@@ -1,1 +1,55 @@
-//! placeholder
+//! signet-server: the HTTP face of the daemon.
+//!
+//! [`router`] builds the axum `Router` from the route table (every route declares its
+//! permission) and [`serve`] runs it on a bound listener until a shutdown future resolves,
+//! letting in-flight requests finish. [`daemon`] assembles a whole daemon (store, services,
+//! workers, server) for the binary and for tests.
+//!
+//! Path of a request: request-id middleware → body limit → JSON error normaliser → route
+//! permission check → handler (extract, one service call, map the result) → `ApiError`.
+//! Handlers never touch SQL; services run store calls on the blocking pool.
+
+#![forbid(unsafe_code)]
+
+pub mod actor;
+pub mod daemon;
+pub mod error;
+mod json_errors;
+pub mod permission;
+pub mod request_id;
+pub mod routes;
+pub mod state;
+mod workspace_files;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+
+pub use state::{AppState, DaemonInfo};
+
+/// Largest request body accepted (larger ones get 413).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// The whole HTTP API over `state`.
+pub fn router(state: AppState) -> Router {
+    routes::build(routes::table())
+        .fallback(json_errors::not_found)
+        .layer(axum::middleware::from_fn(json_errors::normalize))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(request_id::assign))
+        .with_state(state)
+}
+
+/// Serves `router(state)` on `listener` until `shutdown` resolves; in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -112,16 +112,32 @@ fn configure_writer(conn: &Connection) -> Result<()> {
          PRAGMA cache_size = -4096;",
     )?;
     conn.set_prepared_statement_cache_capacity(64);
-    Ok(())
+    register_functions(conn)
 }
 
 fn open_reader(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.execute_batch("PRAGMA cache_size = -2048; PRAGMA temp_store = MEMORY;")?;
     conn.set_prepared_statement_cache_capacity(64);
+    register_functions(&conn)?;
     Ok(conn)
+}
+
+/// `POWER(x, y)`: upstream's legacy search uses it; the bundled SQLite is built without the
+/// math functions, so we provide it.
+fn register_functions(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("power", 2, flags, |ctx| {
+        let base: Option<f64> = ctx.get(0)?;
+        let exp: Option<f64> = ctx.get(1)?;
+        Ok(base.zip(exp).map(|(b, e)| b.powf(e)))
+    })?;
+    Ok(())
 }

@@ -20,24 +20,54 @@ pub type JsonRow = serde_json::Map<String, serde_json::Value>;
 
 /// Everything the memory services need from storage. Each method is one transaction.
 pub trait MemoryStore: Send + Sync + 'static {
-    fn remember(&self, m: &NewMemory, opts: WriteOptions, actor: &Actor) -> Result<RememberOutcome>;
-    fn remember_chunks(&self, g: &ChunkGroup, opts: WriteOptions, actor: &Actor, now: &str)
-    -> Result<Vec<String>>;
+    fn remember(&self, m: &NewMemory, opts: WriteOptions, actor: &Actor)
+    -> Result<RememberOutcome>;
+    fn remember_chunks(
+        &self,
+        g: &ChunkGroup,
+        opts: WriteOptions,
+        actor: &Actor,
+        now: &str,
+    ) -> Result<Vec<String>>;
     fn live_detail(&self, id: &str) -> Result<Option<JsonRow>>;
     /// `None` when no row with this id exists (deleted rows still have history).
     fn history(&self, id: &str, limit: i64) -> Result<Option<Vec<HistoryEntry>>>;
     fn list(&self, limit: i64, offset: i64) -> Result<(Vec<ListedMemory>, MemoryStats)>;
     fn stats(&self) -> Result<MemoryStats>;
     #[allow(clippy::too_many_arguments)]
-    fn modify(&self, id: &str, patch: &MemoryPatch, if_version: Option<i64>, reason: &str,
-        actor: &Actor, now: &str) -> Result<MutationOutcome>;
+    fn modify(
+        &self,
+        id: &str,
+        patch: &MemoryPatch,
+        if_version: Option<i64>,
+        reason: &str,
+        actor: &Actor,
+        now: &str,
+    ) -> Result<MutationOutcome>;
     #[allow(clippy::too_many_arguments)]
-    fn forget(&self, id: &str, force: bool, if_version: Option<i64>, reason: &str, actor: &Actor,
-        now: &str) -> Result<MutationOutcome>;
-    fn recover(&self, id: &str, if_version: Option<i64>, reason: &str, actor: &Actor, now: &str)
-    -> Result<MutationOutcome>;
-    fn keyword_search(&self, fts_match: &str, filters: &RecallFilters, limit: usize)
-    -> Result<Vec<KeywordHit>>;
+    fn forget(
+        &self,
+        id: &str,
+        force: bool,
+        if_version: Option<i64>,
+        reason: &str,
+        actor: &Actor,
+        now: &str,
+    ) -> Result<MutationOutcome>;
+    fn recover(
+        &self,
+        id: &str,
+        if_version: Option<i64>,
+        reason: &str,
+        actor: &Actor,
+        now: &str,
+    ) -> Result<MutationOutcome>;
+    fn keyword_search(
+        &self,
+        fts_match: &str,
+        filters: &RecallFilters,
+        limit: usize,
+    ) -> Result<Vec<KeywordHit>>;
     fn recall_rows(&self, ids: &[String]) -> Result<Vec<RecallRow>>;
     fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()>;
     fn forget_candidates(&self, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>>;
@@ -66,7 +96,10 @@ impl Store {
             report = schema::migrate(c, path)?;
             Ok(())
         })?;
-        Ok(Self { pool, migration: report })
+        Ok(Self {
+            pool,
+            migration: report,
+        })
     }
 
     /// What the migration step did when this store was opened.
@@ -81,12 +114,23 @@ impl Store {
 }
 
 impl MemoryStore for Store {
-    fn remember(&self, m: &NewMemory, opts: WriteOptions, actor: &Actor) -> Result<RememberOutcome> {
+    fn remember(
+        &self,
+        m: &NewMemory,
+        opts: WriteOptions,
+        actor: &Actor,
+    ) -> Result<RememberOutcome> {
         self.pool.write(|tx| write::remember(tx, m, opts, actor))
     }
-    fn remember_chunks(&self, g: &ChunkGroup, opts: WriteOptions, actor: &Actor, now: &str)
-    -> Result<Vec<String>> {
-        self.pool.write(|tx| write::remember_chunks(tx, g, opts, actor, now))
+    fn remember_chunks(
+        &self,
+        g: &ChunkGroup,
+        opts: WriteOptions,
+        actor: &Actor,
+        now: &str,
+    ) -> Result<Vec<String>> {
+        self.pool
+            .write(|tx| write::remember_chunks(tx, g, opts, actor, now))
     }
     fn live_detail(&self, id: &str) -> Result<Option<JsonRow>> {
         self.pool.read(|c| read::live_detail(c, id))
@@ -105,21 +149,49 @@ impl MemoryStore for Store {
     fn stats(&self) -> Result<MemoryStats> {
         self.pool.read(read::stats)
     }
-    fn modify(&self, id: &str, patch: &MemoryPatch, if_version: Option<i64>, reason: &str,
-        actor: &Actor, now: &str) -> Result<MutationOutcome> {
-        self.pool.write(|tx| write::modify(tx, id, patch, if_version, reason, actor, now))
+    fn modify(
+        &self,
+        id: &str,
+        patch: &MemoryPatch,
+        if_version: Option<i64>,
+        reason: &str,
+        actor: &Actor,
+        now: &str,
+    ) -> Result<MutationOutcome> {
+        self.pool
+            .write(|tx| write::modify(tx, id, patch, if_version, reason, actor, now))
     }
-    fn forget(&self, id: &str, force: bool, if_version: Option<i64>, reason: &str, actor: &Actor,
-        now: &str) -> Result<MutationOutcome> {
-        self.pool.write(|tx| write::forget(tx, id, force, if_version, reason, actor, now))
+    fn forget(
+        &self,
+        id: &str,
+        force: bool,
+        if_version: Option<i64>,
+        reason: &str,
+        actor: &Actor,
+        now: &str,
+    ) -> Result<MutationOutcome> {
+        self.pool
+            .write(|tx| write::forget(tx, id, force, if_version, reason, actor, now))
     }
-    fn recover(&self, id: &str, if_version: Option<i64>, reason: &str, actor: &Actor, now: &str)
-    -> Result<MutationOutcome> {
-        self.pool.write(|tx| write::recover(tx, id, if_version, reason, actor, now))
+    fn recover(
+        &self,
+        id: &str,
+        if_version: Option<i64>,
+        reason: &str,
+        actor: &Actor,
+        now: &str,
+    ) -> Result<MutationOutcome> {
+        self.pool
+            .write(|tx| write::recover(tx, id, if_version, reason, actor, now))
     }
-    fn keyword_search(&self, fts_match: &str, filters: &RecallFilters, limit: usize)
-    -> Result<Vec<KeywordHit>> {
-        self.pool.read(|c| search::keyword_search(c, fts_match, filters, limit))
+    fn keyword_search(
+        &self,
+        fts_match: &str,
+        filters: &RecallFilters,
+        limit: usize,
+    ) -> Result<Vec<KeywordHit>> {
+        self.pool
+            .read(|c| search::keyword_search(c, fts_match, filters, limit))
     }
     fn recall_rows(&self, ids: &[String]) -> Result<Vec<RecallRow>> {
         self.pool.read(|c| read::recall_rows(c, ids))

@@ -35,7 +35,9 @@ impl RateLimit {
 
     fn parse(s: &Section<'_>, default: Self) -> Result<Self, ConfigError> {
         Ok(Self {
-            window_ms: s.int("windowMs", 1_000..=86_400_000)?.unwrap_or(default.window_ms),
+            window_ms: s
+                .int("windowMs", 1_000..=86_400_000)?
+                .unwrap_or(default.window_ms),
             max: s.int("max", 1..=1_000_000)?.unwrap_or(default.max),
         })
     }
@@ -120,14 +122,22 @@ const TTL_RANGE: std::ops::RangeInclusive<u64> = 1..=315_360_000;
 impl AuthSettings {
     pub(crate) fn parse(s: &Section<'_>, warnings: &mut Vec<String>) -> Result<Self, ConfigError> {
         let d = Self::default();
-        let modes = [("local", AuthMode::Local), ("team", AuthMode::Team), ("hybrid", AuthMode::Hybrid)];
+        let modes = [
+            ("local", AuthMode::Local),
+            ("team", AuthMode::Team),
+            ("hybrid", AuthMode::Hybrid),
+        ];
         let limits = s.child("rateLimits")?;
         let rate_limits = RateLimits::parse(&limits, warnings)?;
         limits.finish(warnings);
         Ok(Self {
             mode: s.choice("mode", &modes)?.unwrap_or(d.mode),
-            default_token_ttl_seconds: s.int("defaultTokenTtlSeconds", TTL_RANGE)?.unwrap_or(d.default_token_ttl_seconds),
-            session_token_ttl_seconds: s.int("sessionTokenTtlSeconds", TTL_RANGE)?.unwrap_or(d.session_token_ttl_seconds),
+            default_token_ttl_seconds: s
+                .int("defaultTokenTtlSeconds", TTL_RANGE)?
+                .unwrap_or(d.default_token_ttl_seconds),
+            session_token_ttl_seconds: s
+                .int("sessionTokenTtlSeconds", TTL_RANGE)?
+                .unwrap_or(d.session_token_ttl_seconds),
             rate_limits,
         })
     }

@@ -24,7 +24,11 @@ pub struct EnvVars {
 impl EnvVars {
     /// Snapshots the current process environment (variables that are not valid UTF-8 are skipped).
     pub fn from_process() -> Self {
-        Self { vars: std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect() }
+        Self {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        }
     }
 
     /// The value of `name`, if set (possibly empty).
@@ -46,7 +50,12 @@ impl EnvVars {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for EnvVars {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self { vars: iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+        Self {
+            vars: iter
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
     }
 }
 
@@ -69,7 +78,13 @@ pub struct Network {
 
 impl Default for Network {
     fn default() -> Self {
-        Self { host: DEFAULT_HOST.to_owned(), bind: DEFAULT_HOST.to_owned(), port: DEFAULT_PORT, log_file: None, log_dir: None }
+        Self {
+            host: DEFAULT_HOST.to_owned(),
+            bind: DEFAULT_HOST.to_owned(),
+            port: DEFAULT_PORT,
+            log_file: None,
+            log_dir: None,
+        }
     }
 }
 
@@ -78,8 +93,12 @@ impl Network {
     ///
     /// Unlike upstream, which silently falls back to 3850, an invalid `SIGNET_PORT` is an error.
     pub fn from_env(env: &EnvVars) -> Result<Self, ConfigError> {
-        let host = env.non_empty("SIGNET_HOST").map_or_else(|| DEFAULT_HOST.to_owned(), normalize_host);
-        let bind = env.non_empty("SIGNET_BIND").map_or_else(|| host.clone(), normalize_host);
+        let host = env
+            .non_empty("SIGNET_HOST")
+            .map_or_else(|| DEFAULT_HOST.to_owned(), normalize_host);
+        let bind = env
+            .non_empty("SIGNET_BIND")
+            .map_or_else(|| host.clone(), normalize_host);
         let port = match env.get("SIGNET_PORT") {
             Some(raw) if !raw.trim().is_empty() => parse_port(raw)?,
             _ => DEFAULT_PORT,
@@ -111,10 +130,14 @@ fn normalize_host(host: &str) -> String {
 }
 
 fn parse_port(raw: &str) -> Result<u16, ConfigError> {
-    raw.trim().parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| ConfigError::Invalid {
-        key: "SIGNET_PORT".to_owned(),
-        message: format!("expected an integer port between 1 and 65535, got {raw:?}"),
-    })
+    raw.trim()
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| ConfigError::Invalid {
+            key: "SIGNET_PORT".to_owned(),
+            message: format!("expected an integer port between 1 and 65535, got {raw:?}"),
+        })
 }
 
 #[cfg(test)]
@@ -127,26 +150,42 @@ mod tests {
 
     #[test]
     fn defaults_without_variables() {
-        assert_eq!(Network::from_env(&EnvVars::default()).unwrap(), Network::default());
+        assert_eq!(
+            Network::from_env(&EnvVars::default()).unwrap(),
+            Network::default()
+        );
     }
 
     #[test]
     fn host_is_normalized_and_bind_follows_host() {
         let net = Network::from_env(&env(&[("SIGNET_HOST", "localhost")])).unwrap();
-        assert_eq!((net.host.as_str(), net.bind.as_str()), ("127.0.0.1", "127.0.0.1"));
-        let net = Network::from_env(&env(&[("SIGNET_HOST", "10.0.0.2"), ("SIGNET_BIND", "::1")])).unwrap();
-        assert_eq!((net.host.as_str(), net.bind.as_str()), ("10.0.0.2", "127.0.0.1"));
+        assert_eq!(
+            (net.host.as_str(), net.bind.as_str()),
+            ("127.0.0.1", "127.0.0.1")
+        );
+        let net = Network::from_env(&env(&[("SIGNET_HOST", "10.0.0.2"), ("SIGNET_BIND", "::1")]))
+            .unwrap();
+        assert_eq!(
+            (net.host.as_str(), net.bind.as_str()),
+            ("10.0.0.2", "127.0.0.1")
+        );
         let net = Network::from_env(&env(&[("SIGNET_BIND", "0.0.0.0")])).unwrap();
         assert_eq!(net.internal_self_host(), "127.0.0.1");
     }
 
     #[test]
     fn port_is_trimmed_and_validated() {
-        let net = Network::from_env(&env(&[("SIGNET_PORT", " 4000 "), ("SIGNET_LOG_FILE", "/tmp/d.log")])).unwrap();
+        let net = Network::from_env(&env(&[
+            ("SIGNET_PORT", " 4000 "),
+            ("SIGNET_LOG_FILE", "/tmp/d.log"),
+        ]))
+        .unwrap();
         assert_eq!(net.port, 4000);
         assert_eq!(net.log_file, Some(PathBuf::from("/tmp/d.log")));
         for bad in ["0", "65536", "abc", "-1", "80.5"] {
-            let err = Network::from_env(&env(&[("SIGNET_PORT", bad)])).unwrap_err().to_string();
+            let err = Network::from_env(&env(&[("SIGNET_PORT", bad)]))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("SIGNET_PORT") && err.contains(bad), "{err}");
         }
     }

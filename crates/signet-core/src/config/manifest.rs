@@ -21,7 +21,11 @@ pub struct AgentInfo {
 
 impl AgentInfo {
     pub(crate) fn parse(s: &Section<'_>) -> Result<Self, ConfigError> {
-        Ok(Self { name: s.string("name")?, description: s.string("description")?, created: s.string("created")? })
+        Ok(Self {
+            name: s.string("name")?,
+            description: s.string("description")?,
+            created: s.string("created")?,
+        })
     }
 }
 
@@ -41,7 +45,12 @@ pub struct SessionStartHook {
 
 impl Default for SessionStartHook {
     fn default() -> Self {
-        Self { recall_limit: 50, candidate_pool_limit: 100, include_identity: true, max_inject_chars: 24_000 }
+        Self {
+            recall_limit: 50,
+            candidate_pool_limit: 100,
+            include_identity: true,
+            max_inject_chars: 24_000,
+        }
     }
 }
 
@@ -59,7 +68,11 @@ pub struct PreCompactionHook {
 
 impl Default for PreCompactionHook {
     fn default() -> Self {
-        Self { summary_guidelines: None, include_recent_memories: true, memory_limit: 5 }
+        Self {
+            summary_guidelines: None,
+            include_recent_memories: true,
+            memory_limit: 5,
+        }
     }
 }
 
@@ -78,21 +91,36 @@ impl HooksSettings {
         let (start, pre) = (s.child("sessionStart")?, s.child("preCompaction")?);
         let (ds, dp) = (SessionStartHook::default(), PreCompactionHook::default());
         let session_start = SessionStartHook {
-            recall_limit: start.int("recallLimit", 1..=1_000)?.unwrap_or(ds.recall_limit),
-            candidate_pool_limit: start.int("candidatePoolLimit", 1..=10_000)?.unwrap_or(ds.candidate_pool_limit),
-            include_identity: start.bool("includeIdentity")?.unwrap_or(ds.include_identity),
-            max_inject_chars: start.int("maxInjectChars", 100..=1_000_000)?.unwrap_or(ds.max_inject_chars),
+            recall_limit: start
+                .int("recallLimit", 1..=1_000)?
+                .unwrap_or(ds.recall_limit),
+            candidate_pool_limit: start
+                .int("candidatePoolLimit", 1..=10_000)?
+                .unwrap_or(ds.candidate_pool_limit),
+            include_identity: start
+                .bool("includeIdentity")?
+                .unwrap_or(ds.include_identity),
+            max_inject_chars: start
+                .int("maxInjectChars", 100..=1_000_000)?
+                .unwrap_or(ds.max_inject_chars),
         };
         // Parsed but unused upstream.
         start.accept(&["includeRecentContext", "recencyBias", "query"]);
         let pre_compaction = PreCompactionHook {
             summary_guidelines: pre.string("summaryGuidelines")?.filter(|g| !g.is_empty()),
-            include_recent_memories: pre.bool("includeRecentMemories")?.unwrap_or(dp.include_recent_memories),
-            memory_limit: pre.int("memoryLimit", 0..=1_000)?.unwrap_or(dp.memory_limit),
+            include_recent_memories: pre
+                .bool("includeRecentMemories")?
+                .unwrap_or(dp.include_recent_memories),
+            memory_limit: pre
+                .int("memoryLimit", 0..=1_000)?
+                .unwrap_or(dp.memory_limit),
         };
         start.finish(warnings);
         pre.finish(warnings);
-        Ok(Self { session_start, pre_compaction })
+        Ok(Self {
+            session_start,
+            pre_compaction,
+        })
     }
 }
 
@@ -134,8 +162,13 @@ impl GitSettings {
             enabled: s.bool("enabled")?.unwrap_or(d.enabled),
             auto_commit: s.bool("autoCommit")?.unwrap_or(d.auto_commit),
             auto_sync: s.bool("autoSync")?.unwrap_or(d.auto_sync),
-            sync_interval_secs: s.int("syncInterval", 10..=86_400)?.unwrap_or(d.sync_interval_secs),
-            remote: s.string("remote")?.filter(|r| !r.is_empty()).unwrap_or(d.remote),
+            sync_interval_secs: s
+                .int("syncInterval", 10..=86_400)?
+                .unwrap_or(d.sync_interval_secs),
+            remote: s
+                .string("remote")?
+                .filter(|r| !r.is_empty())
+                .unwrap_or(d.remote),
             branch: s.string("branch")?.filter(|b| !b.is_empty()),
         })
     }
@@ -166,7 +199,11 @@ pub struct UpdateSettings {
 
 impl Default for UpdateSettings {
     fn default() -> Self {
-        Self { auto_install: false, check_interval_secs: 21_600, channel: UpdateChannel::Latest }
+        Self {
+            auto_install: false,
+            check_interval_secs: 21_600,
+            channel: UpdateChannel::Latest,
+        }
     }
 }
 
@@ -175,10 +212,19 @@ impl UpdateSettings {
         let d = Self::default();
         let snake_install = s.bool("auto_install")?;
         let snake_interval = s.int("check_interval", 300..=604_800)?;
-        let channels = [("latest", UpdateChannel::Latest), ("next", UpdateChannel::Next)];
+        let channels = [
+            ("latest", UpdateChannel::Latest),
+            ("next", UpdateChannel::Next),
+        ];
         Ok(Self {
-            auto_install: s.bool("autoInstall")?.or(snake_install).unwrap_or(d.auto_install),
-            check_interval_secs: s.int("checkInterval", 300..=604_800)?.or(snake_interval).unwrap_or(d.check_interval_secs),
+            auto_install: s
+                .bool("autoInstall")?
+                .or(snake_install)
+                .unwrap_or(d.auto_install),
+            check_interval_secs: s
+                .int("checkInterval", 300..=604_800)?
+                .or(snake_interval)
+                .unwrap_or(d.check_interval_secs),
             channel: s.choice("channel", &channels)?.unwrap_or(d.channel),
         })
     }

@@ -91,15 +91,22 @@ impl EmbeddingSettings {
     /// Parses one embedding block (whichever alias was chosen by the caller).
     pub(crate) fn parse(s: &Section<'_>) -> Result<Self, ConfigError> {
         let defaults = Self::default();
-        let provider = s.choice("provider", &EMBEDDING_PROVIDERS)?.unwrap_or(defaults.provider);
+        let provider = s
+            .choice("provider", &EMBEDDING_PROVIDERS)?
+            .unwrap_or(defaults.provider);
         let base_url = match s.string("base_url")?.filter(|u| !u.is_empty()) {
             Some(url) => Some(url),
             None => s.string("endpoint")?.filter(|u| !u.is_empty()),
         };
         Ok(Self {
             provider,
-            model: s.string("model")?.filter(|m| !m.is_empty()).unwrap_or(defaults.model),
-            dimensions: s.int("dimensions", 1..=65_536)?.unwrap_or(defaults.dimensions),
+            model: s
+                .string("model")?
+                .filter(|m| !m.is_empty())
+                .unwrap_or(defaults.model),
+            dimensions: s
+                .int("dimensions", 1..=65_536)?
+                .unwrap_or(defaults.dimensions),
             base_url: base_url.unwrap_or_else(|| default_base_url(provider).to_owned()),
             api_key: s.string("api_key")?.filter(|k| !k.is_empty()).map(Secret),
         })
@@ -157,8 +164,12 @@ impl SearchSettings {
             top_k: s.int("top_k", 1..=1000)?.unwrap_or(d.top_k),
             min_score: s.float("min_score", 0.0..=1.0)?.unwrap_or(d.min_score),
             rehearsal_enabled: s.bool("rehearsal_enabled")?.unwrap_or(d.rehearsal_enabled),
-            rehearsal_weight: s.float("rehearsal_weight", 0.0..=1.0)?.unwrap_or(d.rehearsal_weight),
-            rehearsal_half_life_days: s.float("rehearsal_half_life_days", 1.0..=36_500.0)?.unwrap_or(d.rehearsal_half_life_days),
+            rehearsal_weight: s
+                .float("rehearsal_weight", 0.0..=1.0)?
+                .unwrap_or(d.rehearsal_weight),
+            rehearsal_half_life_days: s
+                .float("rehearsal_half_life_days", 1.0..=36_500.0)?
+                .unwrap_or(d.rehearsal_half_life_days),
         })
     }
 }
@@ -169,9 +180,16 @@ mod tests {
 
     #[test]
     fn secret_is_redacted_in_debug_and_json() {
-        let settings = EmbeddingSettings { api_key: Some(Secret::new("sk-live-123")), ..Default::default() };
+        let settings = EmbeddingSettings {
+            api_key: Some(Secret::new("sk-live-123")),
+            ..Default::default()
+        };
         assert!(!format!("{settings:?}").contains("sk-live-123"));
-        assert!(!serde_json::to_string(&settings).unwrap().contains("sk-live-123"));
+        assert!(
+            !serde_json::to_string(&settings)
+                .unwrap()
+                .contains("sk-live-123")
+        );
         assert_eq!(settings.api_key.unwrap().expose(), "sk-live-123");
     }
 }

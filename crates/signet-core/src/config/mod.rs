@@ -38,12 +38,14 @@ use serde_json::{Map, Value};
 pub use auth::{AuthMode, AuthSettings, RateLimit, RateLimits};
 pub use env::{DEFAULT_HOST, DEFAULT_PORT, EnvVars, Network};
 pub use manifest::{
-    AgentInfo, GitSettings, HooksSettings, PreCompactionHook, SessionStartHook, UpdateChannel, UpdateSettings,
+    AgentInfo, GitSettings, HooksSettings, PreCompactionHook, SessionStartHook, UpdateChannel,
+    UpdateSettings,
 };
 pub use memory::{EmbeddingProvider, EmbeddingSettings, SearchSettings, Secret};
 pub use pipeline::{
-    DocumentSettings, EmbeddingTrackerSettings, ExtractionProvider, ExtractionSettings, ExtractionStrength,
-    GraphSettings, GuardrailSettings, PipelineSettings, RepairSettings, RerankerSettings, WorkerSettings,
+    DocumentSettings, EmbeddingTrackerSettings, ExtractionProvider, ExtractionSettings,
+    ExtractionStrength, GraphSettings, GuardrailSettings, PipelineSettings, RepairSettings,
+    RerankerSettings, WorkerSettings,
 };
 pub use watch::{reload, restart_required, spawn_watcher};
 pub use workspace::resolve_workspace;
@@ -126,8 +128,19 @@ pub struct Settings {
 }
 
 /// Top-level keys that upstream's manifest defines but the daemon does not read.
-const UNREAD_TOP_LEVEL: &[&str] =
-    &["version", "schema", "name", "description", "identity", "owner", "home", "harnesses", "capabilities", "trust", "services"];
+const UNREAD_TOP_LEVEL: &[&str] = &[
+    "version",
+    "schema",
+    "name",
+    "description",
+    "identity",
+    "owner",
+    "home",
+    "harnesses",
+    "capabilities",
+    "trust",
+    "services",
+];
 
 /// Keys under `memory` that the daemon does not read (the database path is fixed).
 const UNREAD_MEMORY: &[&str] = &["database", "vectors", "session_budget", "decay_rate"];
@@ -139,16 +152,31 @@ impl Settings {
     pub fn load(workspace: &Path, env: &EnvVars) -> Result<LoadedConfig, ConfigError> {
         let network = Network::from_env(env)?;
         let Some(file) = yaml::find_config_file(workspace) else {
-            let settings = Settings { network, ..Settings::default() };
-            return Ok(LoadedConfig { settings, warnings: Vec::new(), source: None });
+            let settings = Settings {
+                network,
+                ..Settings::default()
+            };
+            return Ok(LoadedConfig {
+                settings,
+                warnings: Vec::new(),
+                source: None,
+            });
         };
         let document = yaml::read_document(&file)?;
-        let (settings, warnings) = Self::from_document(&document, network).map_err(|e| in_file(e, &file))?;
-        Ok(LoadedConfig { settings, warnings, source: Some(file) })
+        let (settings, warnings) =
+            Self::from_document(&document, network).map_err(|e| in_file(e, &file))?;
+        Ok(LoadedConfig {
+            settings,
+            warnings,
+            source: Some(file),
+        })
     }
 
     /// Maps a parsed document onto typed settings, collecting unknown-key warnings.
-    fn from_document(document: &Map<String, Value>, network: Network) -> Result<(Self, Vec<String>), ConfigError> {
+    fn from_document(
+        document: &Map<String, Value>,
+        network: Network,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
         let mut warnings = Vec::new();
         let w = &mut warnings;
         let root = Section::root(document);
@@ -194,7 +222,11 @@ fn parse_embedding(
     memory: &Section<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<EmbeddingSettings, ConfigError> {
-    let candidates = [(root, "embedding"), (memory, "embeddings"), (root, "embeddings")];
+    let candidates = [
+        (root, "embedding"),
+        (memory, "embeddings"),
+        (root, "embeddings"),
+    ];
     let mut chosen: Option<(&Section<'_>, &str)> = None;
     for (parent, key) in candidates {
         match chosen {
@@ -203,7 +235,9 @@ fn parse_embedding(
             Some((winner, winner_key)) => {
                 parent.accept(&[key]);
                 let (ignored, used) = (parent.key_path(key), winner.key_path(winner_key));
-                warnings.push(format!("{ignored} is ignored because {used} takes precedence"));
+                warnings.push(format!(
+                    "{ignored} is ignored because {used} takes precedence"
+                ));
             }
         }
     }
@@ -214,9 +248,20 @@ fn parse_embedding(
 }
 
 /// Reads `updates`, or its alias `update` when `updates` is absent.
-fn parse_updates(root: &Section<'_>, warnings: &mut Vec<String>) -> Result<UpdateSettings, ConfigError> {
-    let key = if !root.has("updates") && root.has("update") { "update" } else { "updates" };
-    let other = if key == "updates" { "update" } else { "updates" };
+fn parse_updates(
+    root: &Section<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<UpdateSettings, ConfigError> {
+    let key = if !root.has("updates") && root.has("update") {
+        "update"
+    } else {
+        "updates"
+    };
+    let other = if key == "updates" {
+        "update"
+    } else {
+        "updates"
+    };
     if root.has(other) {
         warnings.push(format!("{other} is ignored because {key} takes precedence"));
     }
@@ -227,9 +272,10 @@ fn parse_updates(root: &Section<'_>, warnings: &mut Vec<String>) -> Result<Updat
 /// Adds the file name to a validation error so the log line says where to look.
 fn in_file(error: ConfigError, file: &Path) -> ConfigError {
     match error {
-        ConfigError::Invalid { key, message } => {
-            ConfigError::Invalid { key, message: format!("{message} (in {})", file.display()) }
-        }
+        ConfigError::Invalid { key, message } => ConfigError::Invalid {
+            key,
+            message: format!("{message} (in {})", file.display()),
+        },
         other => other,
     }
 }

@@ -14,8 +14,8 @@ use super::section::Section;
 mod sections;
 
 pub use sections::{
-    DocumentSettings, EmbeddingTrackerSettings, GraphSettings, GuardrailSettings, RepairSettings, RerankerSettings,
-    WorkerSettings,
+    DocumentSettings, EmbeddingTrackerSettings, GraphSettings, GuardrailSettings, RepairSettings,
+    RerankerSettings, WorkerSettings,
 };
 
 /// Which LLM backend extracts facts from memories.
@@ -97,18 +97,37 @@ impl ExtractionSettings {
         let d = Self::default();
         let e = p.child("extraction")?;
         let (provider, model) = provider_and_model(p, &e)?;
-        let strength = match p.choice("extractionStrength", &STRENGTHS)? {
-            Some(flat) => Some(flat),
-            None => e.choice("strength", &STRENGTHS)?,
-        };
-        let endpoint = first_non_empty(&[(&e, "endpoint"), (&e, "base_url"), (p, "extractionEndpoint"), (p, "extractionBaseUrl")])?;
+        let nested_strength = e.choice("strength", &STRENGTHS)?;
+        let strength = p
+            .choice("extractionStrength", &STRENGTHS)?
+            .or(nested_strength);
+        let endpoint = first_non_empty(&[
+            (&e, "endpoint"),
+            (&e, "base_url"),
+            (p, "extractionEndpoint"),
+            (p, "extractionBaseUrl"),
+        ])?;
         let parsed = Self {
             provider,
             model: model.unwrap_or(d.model),
             strength: strength.unwrap_or(d.strength),
             endpoint,
-            timeout_ms: int_alias(&e, "timeout", p, "extractionTimeout", 5_000..=300_000, d.timeout_ms)?,
-            min_confidence: float_alias(&e, "minConfidence", p, "minFactConfidenceForWrite", 0.0..=1.0, d.min_confidence)?,
+            timeout_ms: int_alias(
+                &e,
+                "timeout",
+                p,
+                "extractionTimeout",
+                5_000..=300_000,
+                d.timeout_ms,
+            )?,
+            min_confidence: float_alias(
+                &e,
+                "minConfidence",
+                p,
+                "minFactConfidenceForWrite",
+                0.0..=1.0,
+                d.min_confidence,
+            )?,
         };
         pipeline_extra::check_escalation(&e, warnings)?;
         e.finish(warnings);
@@ -196,7 +215,12 @@ impl PipelineSettings {
             graph: nested(p, "graph", warnings, GraphSettings::parse)?,
             reranker: nested(p, "reranker", warnings, RerankerSettings::parse)?,
             guardrails: nested(p, "guardrails", warnings, GuardrailSettings::parse)?,
-            embedding_tracker: nested(p, "embeddingTracker", warnings, EmbeddingTrackerSettings::parse)?,
+            embedding_tracker: nested(
+                p,
+                "embeddingTracker",
+                warnings,
+                EmbeddingTrackerSettings::parse,
+            )?,
             documents: nested(p, "documents", warnings, DocumentSettings::parse)?,
             repair: nested(p, "repair", warnings, RepairSettings::parse)?,
         };
@@ -229,7 +253,13 @@ fn first_non_empty(candidates: &[(&Section<'_>, &str)]) -> Result<Option<String>
 }
 
 /// A bool from the nested key, else the flat alias, else `default`.
-pub(crate) fn bool_alias(n: &Section<'_>, key: &str, flat: &Section<'_>, flat_key: &str, default: bool) -> Result<bool, ConfigError> {
+pub(crate) fn bool_alias(
+    n: &Section<'_>,
+    key: &str,
+    flat: &Section<'_>,
+    flat_key: &str,
+    default: bool,
+) -> Result<bool, ConfigError> {
     let flat_value = flat.bool(flat_key)?;
     Ok(n.bool(key)?.or(flat_value).unwrap_or(default))
 }

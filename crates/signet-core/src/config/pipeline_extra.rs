@@ -40,58 +40,144 @@ const ESCALATION: Table = &[
 ];
 
 const SECTIONS: &[(&str, Table)] = &[
-    ("traversal", &[
-        ("enabled", Bool), ("maxAspectsPerEntity", Int(1, 100)), ("maxAttributesPerAspect", Int(1, 200)),
-        ("maxDependencyHops", Int(1, 200)), ("minDependencyStrength", Float(0.0, 1.0)),
-        ("timeoutMs", Int(50, 5_000)), ("boostWeight", Float(0.0, 1.0)), ("constraintBudgetChars", Int(200, 10_000)),
-    ]),
-    ("autonomous", &[
-        ("enabled", Bool), ("frozen", Bool), ("allowUpdateDelete", Bool),
-        ("maintenanceIntervalMs", Int(60_000, 86_400_000)), ("maintenanceMode", OneOf(&["observe", "execute"])),
-    ]),
-    ("continuity", &[
-        ("enabled", Bool), ("promptInterval", Int(1, 1_000)), ("timeIntervalMs", Int(60_000, 3_600_000)),
-        ("maxCheckpointsPerSession", Int(1, 500)), ("retentionDays", Int(1, 90)), ("recoveryBudgetChars", Int(200, 10_000)),
-    ]),
-    ("telemetry", &[
-        ("posthogHost", Str), ("posthogApiKey", Str), ("flushIntervalMs", Int(5_000, 600_000)),
-        ("flushBatchSize", Int(1, 500)), ("retentionDays", Int(1, 365)),
-    ]),
-    ("synthesis", &[
-        ("enabled", Bool), ("provider", OneOf(&["ollama", "claude-code", "opencode", "anthropic"])), ("model", Str),
-        ("endpoint", Str), ("base_url", Str), ("timeout", Int(5_000, 300_000)), ("maxTokens", Int(1_000, 32_000)),
-        ("max_tokens", Int(1_000, 32_000)), ("idleGapMinutes", Int(1, 1_440)),
-    ]),
-    ("procedural", &[
-        ("enabled", Bool), ("decayRate", Float(0.0, 1.0)), ("minImportance", Float(0.0, 1.0)),
-        ("importanceOnInstall", Float(0.0, 1.0)), ("enrichOnInstall", Bool), ("enrichMinDescription", Int(10, 500)),
-        ("reconcileIntervalMs", Int(10_000, 600_000)),
-    ]),
-    ("structural", &[
-        ("enabled", Bool), ("classifyBatchSize", Int(1, 20)), ("dependencyBatchSize", Int(1, 10)),
-        ("pollIntervalMs", Int(2_000, 120_000)),
-    ]),
-    ("feedback", &[
-        ("enabled", Bool), ("ftsWeightDelta", Float(0.0, 1.0)), ("maxAspectWeight", Float(0.0, 1.0)),
-        ("minAspectWeight", Float(0.0, 1.0)), ("decayEnabled", Bool), ("decayRate", Float(0.0, 1.0)),
-        ("staleDays", Int(1, 365)), ("decayIntervalSessions", Int(1, 1_000)),
-    ]),
-    ("significance", &[
-        ("enabled", Bool), ("minTurns", Int(1, 100)), ("minEntityOverlap", Int(0, 100)),
-        ("noveltyThreshold", Float(0.0, 1.0)),
-    ]),
-    ("predictor", &[
-        ("enabled", Bool), ("trainIntervalSessions", Int(1, 1_000)), ("minTrainingSessions", Int(1, 1_000)),
-        ("scoreTimeoutMs", Int(10, 10_000)), ("trainTimeoutMs", Int(1_000, 120_000)),
-        ("crashDisableThreshold", Int(1, 20)), ("rrfK", Int(1, 100)), ("explorationRate", Float(0.0, 1.0)),
-        ("driftResetWindow", Int(1, 100)), ("binaryPath", Str), ("checkpointPath", Str),
-    ]),
-    ("predictorPipeline", &[("agentFeedback", Bool), ("trainingTelemetry", Bool)]),
-    ("modelRegistry", &[("enabled", Bool), ("refreshIntervalMs", Int(60_000, 86_400_000))]),
+    (
+        "traversal",
+        &[
+            ("enabled", Bool),
+            ("maxAspectsPerEntity", Int(1, 100)),
+            ("maxAttributesPerAspect", Int(1, 200)),
+            ("maxDependencyHops", Int(1, 200)),
+            ("minDependencyStrength", Float(0.0, 1.0)),
+            ("timeoutMs", Int(50, 5_000)),
+            ("boostWeight", Float(0.0, 1.0)),
+            ("constraintBudgetChars", Int(200, 10_000)),
+        ],
+    ),
+    (
+        "autonomous",
+        &[
+            ("enabled", Bool),
+            ("frozen", Bool),
+            ("allowUpdateDelete", Bool),
+            ("maintenanceIntervalMs", Int(60_000, 86_400_000)),
+            ("maintenanceMode", OneOf(&["observe", "execute"])),
+        ],
+    ),
+    (
+        "continuity",
+        &[
+            ("enabled", Bool),
+            ("promptInterval", Int(1, 1_000)),
+            ("timeIntervalMs", Int(60_000, 3_600_000)),
+            ("maxCheckpointsPerSession", Int(1, 500)),
+            ("retentionDays", Int(1, 90)),
+            ("recoveryBudgetChars", Int(200, 10_000)),
+        ],
+    ),
+    (
+        "telemetry",
+        &[
+            ("posthogHost", Str),
+            ("posthogApiKey", Str),
+            ("flushIntervalMs", Int(5_000, 600_000)),
+            ("flushBatchSize", Int(1, 500)),
+            ("retentionDays", Int(1, 365)),
+        ],
+    ),
+    (
+        "synthesis",
+        &[
+            ("enabled", Bool),
+            (
+                "provider",
+                OneOf(&["ollama", "claude-code", "opencode", "anthropic"]),
+            ),
+            ("model", Str),
+            ("endpoint", Str),
+            ("base_url", Str),
+            ("timeout", Int(5_000, 300_000)),
+            ("maxTokens", Int(1_000, 32_000)),
+            ("max_tokens", Int(1_000, 32_000)),
+            ("idleGapMinutes", Int(1, 1_440)),
+        ],
+    ),
+    (
+        "procedural",
+        &[
+            ("enabled", Bool),
+            ("decayRate", Float(0.0, 1.0)),
+            ("minImportance", Float(0.0, 1.0)),
+            ("importanceOnInstall", Float(0.0, 1.0)),
+            ("enrichOnInstall", Bool),
+            ("enrichMinDescription", Int(10, 500)),
+            ("reconcileIntervalMs", Int(10_000, 600_000)),
+        ],
+    ),
+    (
+        "structural",
+        &[
+            ("enabled", Bool),
+            ("classifyBatchSize", Int(1, 20)),
+            ("dependencyBatchSize", Int(1, 10)),
+            ("pollIntervalMs", Int(2_000, 120_000)),
+        ],
+    ),
+    (
+        "feedback",
+        &[
+            ("enabled", Bool),
+            ("ftsWeightDelta", Float(0.0, 1.0)),
+            ("maxAspectWeight", Float(0.0, 1.0)),
+            ("minAspectWeight", Float(0.0, 1.0)),
+            ("decayEnabled", Bool),
+            ("decayRate", Float(0.0, 1.0)),
+            ("staleDays", Int(1, 365)),
+            ("decayIntervalSessions", Int(1, 1_000)),
+        ],
+    ),
+    (
+        "significance",
+        &[
+            ("enabled", Bool),
+            ("minTurns", Int(1, 100)),
+            ("minEntityOverlap", Int(0, 100)),
+            ("noveltyThreshold", Float(0.0, 1.0)),
+        ],
+    ),
+    (
+        "predictor",
+        &[
+            ("enabled", Bool),
+            ("trainIntervalSessions", Int(1, 1_000)),
+            ("minTrainingSessions", Int(1, 1_000)),
+            ("scoreTimeoutMs", Int(10, 10_000)),
+            ("trainTimeoutMs", Int(1_000, 120_000)),
+            ("crashDisableThreshold", Int(1, 20)),
+            ("rrfK", Int(1, 100)),
+            ("explorationRate", Float(0.0, 1.0)),
+            ("driftResetWindow", Int(1, 100)),
+            ("binaryPath", Str),
+            ("checkpointPath", Str),
+        ],
+    ),
+    (
+        "predictorPipeline",
+        &[("agentFeedback", Bool), ("trainingTelemetry", Bool)],
+    ),
+    (
+        "modelRegistry",
+        &[
+            ("enabled", Bool),
+            ("refreshIntervalMs", Int(60_000, 86_400_000)),
+        ],
+    ),
 ];
 
 /// Validates the untyped keys of `memory.pipelineV2` and its untyped subsections.
-pub(crate) fn check_pipeline(p: &Section<'_>, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
+pub(crate) fn check_pipeline(
+    p: &Section<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConfigError> {
     check_table(p, PIPELINE_KEYS)?;
     for (name, table) in SECTIONS {
         let section = p.child(name)?;
@@ -102,7 +188,10 @@ pub(crate) fn check_pipeline(p: &Section<'_>, warnings: &mut Vec<String>) -> Res
 }
 
 /// Validates `memory.pipelineV2.extraction.escalation`.
-pub(crate) fn check_escalation(extraction: &Section<'_>, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
+pub(crate) fn check_escalation(
+    extraction: &Section<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConfigError> {
     let section = extraction.child("escalation")?;
     check_table(&section, ESCALATION)?;
     section.finish(warnings);

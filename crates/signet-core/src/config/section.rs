@@ -27,17 +27,28 @@ impl<'a> Section<'a> {
     }
 
     fn new(path: String, map: &'a Map<String, Value>) -> Self {
-        Self { path, map, seen: RefCell::new(BTreeSet::new()) }
+        Self {
+            path,
+            map,
+            seen: RefCell::new(BTreeSet::new()),
+        }
     }
 
     /// The full dotted path of `key` inside this section.
     pub(crate) fn key_path(&self, key: &str) -> String {
-        if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
+        if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        }
     }
 
     /// Builds the error for `key` with `message`.
     pub(crate) fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError::Invalid { key: self.key_path(key), message: message.into() }
+        ConfigError::Invalid {
+            key: self.key_path(key),
+            message: message.into(),
+        }
     }
 
     /// Whether `key` is present with a non-null value (does not mark it as read).
@@ -62,7 +73,9 @@ impl<'a> Section<'a> {
         match self.raw(key) {
             None => Ok(Section::new(self.key_path(key), &EMPTY)),
             Some(Value::Object(map)) => Ok(Section::new(self.key_path(key), map)),
-            Some(other) => Err(self.invalid(key, format!("expected a mapping, got {}", describe(other)))),
+            Some(other) => {
+                Err(self.invalid(key, format!("expected a mapping, got {}", describe(other))))
+            }
         }
     }
 
@@ -81,12 +94,17 @@ impl<'a> Section<'a> {
 
     /// A boolean: YAML `true`/`false` or the strings "true"/"false" in any case.
     pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
-        let Some(value) = self.raw(key) else { return Ok(None) };
+        let Some(value) = self.raw(key) else {
+            return Ok(None);
+        };
         match value {
             Value::Bool(b) => Ok(Some(*b)),
             Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Ok(Some(true)),
             Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Ok(Some(false)),
-            other => Err(self.invalid(key, format!("expected true or false, got {}", describe(other)))),
+            other => Err(self.invalid(
+                key,
+                format!("expected true or false, got {}", describe(other)),
+            )),
         }
     }
 
@@ -96,33 +114,51 @@ impl<'a> Section<'a> {
         key: &str,
         range: RangeInclusive<u64>,
     ) -> Result<Option<T>, ConfigError> {
-        let Some(value) = self.raw(key) else { return Ok(None) };
-        let number = as_integer(value)
-            .ok_or_else(|| self.invalid(key, format!("expected an integer, got {}", describe(value))))?;
+        let Some(value) = self.raw(key) else {
+            return Ok(None);
+        };
+        let number = as_integer(value).ok_or_else(|| {
+            self.invalid(key, format!("expected an integer, got {}", describe(value)))
+        })?;
         let in_range = u64::try_from(number).ok().filter(|n| range.contains(n));
         let out_of_range = || {
             let (min, max) = (range.start(), range.end());
-            self.invalid(key, format!("must be between {min} and {max}, got {number}"))
+            self.invalid(
+                key,
+                format!("must be between {min} and {max}, got {number}"),
+            )
         };
         let n = in_range.ok_or_else(out_of_range)?;
         T::try_from(n).map(Some).map_err(|_| out_of_range())
     }
 
     /// A finite number (or a numeric string) inside `range`.
-    pub(crate) fn float(&self, key: &str, range: RangeInclusive<f64>) -> Result<Option<f64>, ConfigError> {
-        let Some(value) = self.raw(key) else { return Ok(None) };
-        let number = as_float(value)
-            .ok_or_else(|| self.invalid(key, format!("expected a number, got {}", describe(value))))?;
+    pub(crate) fn float(
+        &self,
+        key: &str,
+        range: RangeInclusive<f64>,
+    ) -> Result<Option<f64>, ConfigError> {
+        let Some(value) = self.raw(key) else {
+            return Ok(None);
+        };
+        let number = as_float(value).ok_or_else(|| {
+            self.invalid(key, format!("expected a number, got {}", describe(value)))
+        })?;
         if !range.contains(&number) {
             let (min, max) = (range.start(), range.end());
-            return Err(self.invalid(key, format!("must be between {min} and {max}, got {number}")));
+            return Err(self.invalid(
+                key,
+                format!("must be between {min} and {max}, got {number}"),
+            ));
         }
         Ok(Some(number))
     }
 
     /// A string, trimmed; numbers are accepted and written out as text.
     pub(crate) fn string(&self, key: &str) -> Result<Option<String>, ConfigError> {
-        let Some(value) = self.raw(key) else { return Ok(None) };
+        let Some(value) = self.raw(key) else {
+            return Ok(None);
+        };
         match value {
             Value::String(s) => Ok(Some(s.trim().to_owned())),
             Value::Number(n) => Ok(Some(n.to_string())),
@@ -131,13 +167,22 @@ impl<'a> Section<'a> {
     }
 
     /// One of a fixed set of string values, mapped to `T`.
-    pub(crate) fn choice<T: Copy>(&self, key: &str, choices: &[(&str, T)]) -> Result<Option<T>, ConfigError> {
-        let Some(text) = self.string(key)? else { return Ok(None) };
+    pub(crate) fn choice<T: Copy>(
+        &self,
+        key: &str,
+        choices: &[(&str, T)],
+    ) -> Result<Option<T>, ConfigError> {
+        let Some(text) = self.string(key)? else {
+            return Ok(None);
+        };
         if let Some((_, value)) = choices.iter().find(|(name, _)| *name == text) {
             return Ok(Some(*value));
         }
         let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
-        Err(self.invalid(key, format!("expected one of {}, got {text:?}", names.join(", "))))
+        Err(self.invalid(
+            key,
+            format!("expected one of {}, got {text:?}", names.join(", ")),
+        ))
     }
 }
 
@@ -147,7 +192,11 @@ fn as_integer(value: &Value) -> Option<i128> {
             .as_u64()
             .map(i128::from)
             .or_else(|| n.as_i64().map(i128::from))
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e18).map(|f| f as i128)),
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e18)
+                    .map(|f| f as i128)
+            }),
         Value::String(s) => s.trim().parse::<i128>().ok(),
         _ => None,
     }
@@ -197,8 +246,15 @@ mod tests {
     fn range_errors_name_key_and_bounds() {
         let m = map(json!({"x": {"n": -3}}));
         let root = Section::root(&m);
-        let err = root.child("x").unwrap().int::<u64>("n", 1..=10).unwrap_err();
-        assert_eq!(err.to_string(), "invalid config value for x.n: must be between 1 and 10, got -3");
+        let err = root
+            .child("x")
+            .unwrap()
+            .int::<u64>("n", 1..=10)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid config value for x.n: must be between 1 and 10, got -3"
+        );
     }
 
     #[test]

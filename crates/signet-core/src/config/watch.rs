@@ -32,13 +32,18 @@ pub fn spawn_watcher(
     tracker: &TaskTracker,
 ) -> Result<(), ConfigError> {
     let (events_tx, events) = mpsc::unbounded_channel();
-    let watch_error = |e: notify::Error| ConfigError::Io { path: workspace.clone(), source: std::io::Error::other(e) };
+    let watch_error = |e: notify::Error| ConfigError::Io {
+        path: workspace.clone(),
+        source: std::io::Error::other(e),
+    };
     let mut watcher = notify::recommended_watcher(move |event| {
         // The receiver is gone only once the task has stopped; nothing left to notify.
         let _ = events_tx.send(event);
     })
     .map_err(watch_error)?;
-    watcher.watch(&workspace, RecursiveMode::NonRecursive).map_err(watch_error)?;
+    watcher
+        .watch(&workspace, RecursiveMode::NonRecursive)
+        .map_err(watch_error)?;
     tracker.spawn(run(watcher, events, workspace, env, tx, cancel));
     Ok(())
 }
@@ -100,10 +105,15 @@ fn is_config_change(event: &notify::Result<Event>) -> bool {
             return false;
         }
     };
-    let mutating = matches!(event.kind, EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_));
+    let mutating = matches!(
+        event.kind,
+        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
+    );
     mutating
         && event.paths.iter().any(|path| {
-            path.file_name().and_then(|n| n.to_str()).is_some_and(|n| CONFIG_FILE_NAMES.contains(&n))
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| CONFIG_FILE_NAMES.contains(&n))
         })
 }
 
@@ -111,7 +121,11 @@ fn is_config_change(event: &notify::Result<Event>) -> bool {
 ///
 /// Returns whether a new value was published. On error, logs it and leaves `tx` untouched.
 /// `network` is kept from the current value (it is layered from env and CLI at startup).
-pub fn reload(workspace: &Path, env: &EnvVars, tx: &watch::Sender<Arc<Settings>>) -> Result<bool, ConfigError> {
+pub fn reload(
+    workspace: &Path,
+    env: &EnvVars,
+    tx: &watch::Sender<Arc<Settings>>,
+) -> Result<bool, ConfigError> {
     let loaded = Settings::load(workspace, env).inspect_err(|error| {
         tracing::error!(error = %error_chain(error), "config reload rejected; keeping the previous settings");
     })?;
@@ -149,8 +163,14 @@ pub fn restart_required(old: &Settings, new: &Settings) -> Vec<&'static str> {
         ("network.logFile", o.log_file != n.log_file),
         ("network.logDir", o.log_dir != n.log_dir),
         ("auth.mode", oa.mode != na.mode),
-        ("auth.defaultTokenTtlSeconds", oa.default_token_ttl_seconds != na.default_token_ttl_seconds),
-        ("auth.sessionTokenTtlSeconds", oa.session_token_ttl_seconds != na.session_token_ttl_seconds),
+        (
+            "auth.defaultTokenTtlSeconds",
+            oa.default_token_ttl_seconds != na.default_token_ttl_seconds,
+        ),
+        (
+            "auth.sessionTokenTtlSeconds",
+            oa.session_token_ttl_seconds != na.session_token_ttl_seconds,
+        ),
         ("auth.rateLimits", oa.rate_limits != na.rate_limits),
     ]
     .into_iter()

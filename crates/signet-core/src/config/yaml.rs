@@ -11,7 +11,10 @@ pub const CONFIG_FILE_NAMES: [&str; 3] = ["agent.yaml", "AGENT.yaml", "config.ya
 
 /// The first config file that exists in `workspace`, if any.
 pub(crate) fn find_config_file(workspace: &Path) -> Option<PathBuf> {
-    CONFIG_FILE_NAMES.iter().map(|name| workspace.join(name)).find(|path| path.is_file())
+    CONFIG_FILE_NAMES
+        .iter()
+        .map(|name| workspace.join(name))
+        .find(|path| path.is_file())
 }
 
 /// Reads and parses `file` into its top-level mapping.
@@ -19,13 +22,20 @@ pub(crate) fn find_config_file(workspace: &Path) -> Option<PathBuf> {
 /// An empty document is an empty mapping. A file that does not parse is an error naming the
 /// file and the YAML position; there is no fallback to the next candidate file.
 pub(crate) fn read_document(file: &Path) -> Result<Map<String, Value>, ConfigError> {
-    let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Io { path: file.to_owned(), source })?;
+    let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Io {
+        path: file.to_owned(),
+        source,
+    })?;
     parse_document(file, &text)
 }
 
 pub(crate) fn parse_document(file: &Path, text: &str) -> Result<Map<String, Value>, ConfigError> {
-    let parse_error = |message: String| ConfigError::Parse { file: file.to_owned(), message };
-    let value: Value = serde_saphyr::from_str(text).map_err(|e| parse_error(first_line(&e.to_string())))?;
+    let parse_error = |message: String| ConfigError::Parse {
+        file: file.to_owned(),
+        message,
+    };
+    let value: Value =
+        serde_saphyr::from_str(text).map_err(|e| parse_error(first_line(&e.to_string())))?;
     match value {
         Value::Null => Ok(Map::new()),
         Value::Object(map) => Ok(map),
@@ -50,7 +60,11 @@ mod tests {
     #[test]
     fn empty_and_comment_only_documents_are_empty_mappings() {
         for text in ["", "# nothing here\n", "---\n"] {
-            assert!(parse_document(Path::new("agent.yaml"), text).unwrap().is_empty());
+            assert!(
+                parse_document(Path::new("agent.yaml"), text)
+                    .unwrap()
+                    .is_empty()
+            );
         }
     }
 
@@ -58,14 +72,20 @@ mod tests {
     fn syntax_errors_name_file_and_position() {
         let err = parse_document(Path::new("/w/agent.yaml"), "a: 1\n b: 2\n").unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("/w/agent.yaml") && text.contains("line 2"), "{text}");
+        assert!(
+            text.contains("/w/agent.yaml") && text.contains("line 2"),
+            "{text}"
+        );
         assert!(!text.contains('\n'), "{text}");
     }
 
     #[test]
     fn non_mapping_top_level_is_rejected() {
         let err = parse_document(Path::new("agent.yaml"), "- a\n- b\n").unwrap_err();
-        assert!(err.to_string().contains("top level must be a mapping"), "{err}");
+        assert!(
+            err.to_string().contains("top level must be a mapping"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -73,8 +93,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(find_config_file(dir.path()), None);
         std::fs::write(dir.path().join("config.yaml"), "").unwrap();
-        assert_eq!(find_config_file(dir.path()), Some(dir.path().join("config.yaml")));
+        assert_eq!(
+            find_config_file(dir.path()),
+            Some(dir.path().join("config.yaml"))
+        );
         std::fs::write(dir.path().join("agent.yaml"), "").unwrap();
-        assert_eq!(find_config_file(dir.path()), Some(dir.path().join("agent.yaml")));
+        assert_eq!(
+            find_config_file(dir.path()),
+            Some(dir.path().join("agent.yaml"))
+        );
     }
 }

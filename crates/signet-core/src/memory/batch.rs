@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use signet_store::memories::{Actor, CandidateQuery, ForgetCandidate, MutationOutcome, RecallFilters};
+use signet_store::memories::{
+    Actor, CandidateQuery, ForgetCandidate, MutationOutcome, RecallFilters,
+};
 use signet_store::time::now_iso;
 
 use super::mutate::{PatchInput, outcome_json, resolve_actor};
@@ -32,19 +34,28 @@ fn candidate_query(obj: &Map<String, Value>) -> Result<CandidateQuery> {
             for item in items {
                 let id = item.as_str().map(str::trim).filter(|s| !s.is_empty());
                 let Some(id) = id else {
-                    return Err(CoreError::Invalid("ids must be an array of non-empty strings".into()));
+                    return Err(CoreError::Invalid(
+                        "ids must be an array of non-empty strings".into(),
+                    ));
                 };
                 if !ids.iter().any(|x| x == id) {
                     ids.push(id.to_owned());
                 }
             }
         }
-        Some(_) => return Err(CoreError::Invalid("ids must be an array of non-empty strings".into())),
+        Some(_) => {
+            return Err(CoreError::Invalid(
+                "ids must be an array of non-empty strings".into(),
+            ));
+        }
     }
     let query = input::opt_trimmed(obj, "query")?;
     let filters = RecallFilters {
         memory_type: input::opt_trimmed(obj, "type")?,
-        tags: input::opt_tags(obj.get("tags"), false)?.flatten().map(|t| t.split(',').map(str::to_owned).collect()).unwrap_or_default(),
+        tags: input::opt_tags(obj.get("tags"), false)?
+            .flatten()
+            .map(|t| t.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
         who: input::opt_trimmed(obj, "who")?,
         source_type: input::opt_trimmed(obj, "source_type")?,
         since: input::opt_trimmed(obj, "since")?,
@@ -60,7 +71,12 @@ fn candidate_query(obj: &Map<String, Value>) -> Result<CandidateQuery> {
     if query.is_some() && fts_match.is_none() && ids.is_empty() {
         return Err(CoreError::Invalid("query has no searchable words".into()));
     }
-    Ok(CandidateQuery { ids, fts_match, filters, limit })
+    Ok(CandidateQuery {
+        ids,
+        fts_match,
+        filters,
+        limit,
+    })
 }
 
 fn candidate_json(c: &ForgetCandidate) -> Value {
@@ -76,7 +92,11 @@ impl Memories {
             return Err(CoreError::Invalid("mode must be preview or execute".into()));
         }
         let query = candidate_query(obj)?;
-        let execute = if mode == "execute" { Some(ExecuteArgs::from_json(obj)?) } else { None };
+        let execute = if mode == "execute" {
+            Some(ExecuteArgs::from_json(obj)?)
+        } else {
+            None
+        };
         let store = self.store.clone();
         let candidates = crate::blocking::run(move || Ok(store.forget_candidates(&query)?)).await?;
         let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
@@ -84,8 +104,10 @@ impl Memories {
         let requires_confirm = candidates.len() > CONFIRM_THRESHOLD;
         let Some(args) = execute else {
             let list: Vec<Value> = candidates.iter().map(candidate_json).collect();
-            return Ok(json!({"mode": "preview", "count": candidates.len(), "requiresConfirm": requires_confirm,
-                "confirmToken": token, "candidates": list}));
+            return Ok(
+                json!({"mode": "preview", "count": candidates.len(), "requiresConfirm": requires_confirm,
+                "confirmToken": token, "candidates": list}),
+            );
         };
         if requires_confirm && args.confirm_token.as_deref() != Some(token.as_str()) {
             return Err(CoreError::InvalidWith(
@@ -98,7 +120,12 @@ impl Memories {
         self.execute_forget(ids, args, actor).await
     }
 
-    async fn execute_forget(&self, ids: Vec<String>, args: ExecuteArgs, actor: Actor) -> Result<Value> {
+    async fn execute_forget(
+        &self,
+        ids: Vec<String>,
+        args: ExecuteArgs,
+        actor: Actor,
+    ) -> Result<Value> {
         let store = self.store.clone();
         crate::blocking::run(move || {
             let mut results = Vec::with_capacity(ids.len());
@@ -149,7 +176,11 @@ fn apply_one(
     default_reason: Option<&str>,
     actor: &Actor,
 ) -> Result<Value> {
-    let id = patch.get("id").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let id = patch
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let invalid = |msg: String| json!({"id": id, "status": "invalid_request", "error": msg});
     let (Some(id), Some(obj)) = (id, patch.as_object()) else {
         return Ok(invalid("each patch needs an id".into()));
@@ -158,7 +189,14 @@ fn apply_one(
         Ok(i) => i,
         Err(e) => return Ok(invalid(e.to_string())),
     };
-    let o = store.modify(id, &input.patch, input.if_version, &input.reason, actor, &now_iso())?;
+    let o = store.modify(
+        id,
+        &input.patch,
+        input.if_version,
+        &input.reason,
+        actor,
+        &now_iso(),
+    )?;
     Ok(outcome_json(id, &o))
 }
 

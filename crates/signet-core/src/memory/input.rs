@@ -11,7 +11,8 @@ fn invalid<T>(msg: impl Into<String>) -> Result<T> {
 
 /// The body as an object, or "Invalid JSON body".
 pub fn object(body: &Value) -> Result<&serde_json::Map<String, Value>> {
-    body.as_object().ok_or_else(|| CoreError::Invalid("Invalid JSON body".into()))
+    body.as_object()
+        .ok_or_else(|| CoreError::Invalid("Invalid JSON body".into()))
 }
 
 /// An optional string field; `null` counts as absent; other types are an error.
@@ -25,7 +26,9 @@ pub fn opt_string(obj: &serde_json::Map<String, Value>, key: &str) -> Result<Opt
 
 /// An optional non-empty (after trim) string, trimmed.
 pub fn opt_trimmed(obj: &serde_json::Map<String, Value>, key: &str) -> Result<Option<String>> {
-    Ok(opt_string(obj, key)?.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
+    Ok(opt_string(obj, key)?
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty()))
 }
 
 /// `true/false`, `1/0`, `"1"/"0"/"true"/"false"` (any case); `null`/absent → `None`.
@@ -53,7 +56,7 @@ pub fn opt_if_version(v: Option<&Value>) -> Result<Option<i64>> {
         Some(_) => None,
     };
     match n {
-        Some(f) if f.is_finite() && f.fract() == 0.0 && f >= 1.0 && f <= 9.0e15 => Ok(Some(f as i64)),
+        Some(f) if f.fract() == 0.0 && (1.0..=9.0e15).contains(&f) => Ok(Some(f as i64)),
         _ => invalid("if_version must be a positive integer"),
     }
 }
@@ -122,7 +125,13 @@ mod tests {
 
     #[test]
     fn booleans_accept_upstream_spellings() {
-        for (v, want) in [(json!(true), true), (json!("TRUE"), true), (json!(1), true), (json!("0"), false), (json!(false), false)] {
+        for (v, want) in [
+            (json!(true), true),
+            (json!("TRUE"), true),
+            (json!(1), true),
+            (json!("0"), false),
+            (json!(false), false),
+        ] {
             assert_eq!(opt_bool(Some(&v), "pinned").unwrap(), Some(want));
         }
         assert!(opt_bool(Some(&json!("yes")), "pinned").is_err());
@@ -143,7 +152,10 @@ mod tests {
         assert_eq!(opt_importance(Some(&json!("0.6"))).unwrap(), Some(0.6));
         assert!(opt_importance(Some(&json!(7))).is_err());
         assert!(opt_importance(Some(&json!(f64::NAN.to_string()))).is_err());
-        assert_eq!(opt_tags(Some(&json!(["a", " B "])), false).unwrap(), Some(Some("a,B".into())));
+        assert_eq!(
+            opt_tags(Some(&json!(["a", " B "])), false).unwrap(),
+            Some(Some("a,B".into()))
+        );
         assert_eq!(opt_tags(Some(&json!(" , ")), false).unwrap(), Some(None));
         assert!(opt_tags(Some(&json!([1])), false).is_err());
     }

@@ -40,7 +40,11 @@ impl Memories {
         policy: watch::Receiver<Arc<MemoryPolicy>>,
         access: AccessRecorder,
     ) -> Self {
-        Self { store, policy, access }
+        Self {
+            store,
+            policy,
+            access,
+        }
     }
 
     /// The policy in force now.

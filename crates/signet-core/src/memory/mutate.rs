@@ -33,7 +33,8 @@ impl PatchInput {
         let content = match obj.get("content") {
             None => None,
             Some(Value::String(s)) => {
-                let n = text::normalize(s).ok_or_else(|| CoreError::Invalid("content must not be empty".into()))?;
+                let n = text::normalize(s)
+                    .ok_or_else(|| CoreError::Invalid("content must not be empty".into()))?;
                 Some((n.storage, n.normalized, n.hash))
             }
             Some(_) => return Err(CoreError::Invalid("content must be a string".into())),
@@ -50,7 +51,11 @@ impl PatchInput {
             importance: input::opt_importance(obj.get("importance"))?,
             pinned: input::opt_bool(obj.get("pinned"), "pinned")?,
         };
-        Ok(Self { reason, if_version, patch })
+        Ok(Self {
+            reason,
+            if_version,
+            patch,
+        })
     }
 }
 
@@ -64,14 +69,20 @@ pub struct GuardInput {
 
 impl GuardInput {
     /// Merges body (wins) and query parameters, then validates.
-    pub fn from_parts(body: Option<&Value>, query: &std::collections::HashMap<String, String>) -> Result<Self> {
+    pub fn from_parts(
+        body: Option<&Value>,
+        query: &std::collections::HashMap<String, String>,
+    ) -> Result<Self> {
         let empty = Map::new();
         let obj = match body {
             None | Some(Value::Null) => &empty,
             Some(b) => input::object(b)?,
         };
         let get = |k: &str| -> Option<Value> {
-            obj.get(k).filter(|v| !v.is_null()).cloned().or_else(|| query.get(k).map(|s| Value::String(s.clone())))
+            obj.get(k)
+                .filter(|v| !v.is_null())
+                .cloned()
+                .or_else(|| query.get(k).map(|s| Value::String(s.clone())))
         };
         Ok(Self {
             reason: input::reason(get("reason").as_ref())?,
@@ -99,27 +110,50 @@ pub fn resolve_actor(mut actor: Actor, obj: Option<&Map<String, Value>>) -> Acto
 pub fn outcome_json(id: &str, o: &MutationOutcome) -> Value {
     use MutationOutcome as O;
     match o {
-        O::Updated { current, new, content_changed } => json!({"id": id, "status": "updated",
+        O::Updated {
+            current,
+            new,
+            content_changed,
+        } => json!({"id": id, "status": "updated",
             "currentVersion": current, "newVersion": new, "contentChanged": content_changed}),
-        O::NoChanges { current } => json!({"id": id, "status": "no_changes", "currentVersion": current}),
-        O::Deleted { current, new } => json!({"id": id, "status": "deleted", "currentVersion": current, "newVersion": new}),
-        O::Recovered { current, new } => json!({"id": id, "status": "recovered", "currentVersion": current,
-            "newVersion": new, "retentionDays": 30}),
+        O::NoChanges { current } => {
+            json!({"id": id, "status": "no_changes", "currentVersion": current})
+        }
+        O::Deleted { current, new } => {
+            json!({"id": id, "status": "deleted", "currentVersion": current, "newVersion": new})
+        }
+        O::Recovered { current, new } => {
+            json!({"id": id, "status": "recovered", "currentVersion": current,
+            "newVersion": new, "retentionDays": 30})
+        }
         O::NotFound => json!({"id": id, "status": "not_found", "error": "Not found"}),
-        O::IsDeleted { current } => json!({"id": id, "status": "deleted", "currentVersion": current,
-            "error": "Cannot modify deleted memory"}),
-        O::AlreadyDeleted { current } => json!({"id": id, "status": "already_deleted", "currentVersion": current,
-            "error": "Memory is already deleted"}),
-        O::NotDeleted { current } => json!({"id": id, "status": "not_deleted", "currentVersion": current,
-            "error": "Memory is not deleted"}),
-        O::VersionConflict { current } => json!({"id": id, "status": "version_conflict", "currentVersion": current,
-            "error": "Version conflict"}),
-        O::DuplicateContentHash { current, duplicate_id } => json!({"id": id, "status": "duplicate_content_hash",
+        O::IsDeleted { current } => {
+            json!({"id": id, "status": "deleted", "currentVersion": current,
+            "error": "Cannot modify deleted memory"})
+        }
+        O::AlreadyDeleted { current } => {
+            json!({"id": id, "status": "already_deleted", "currentVersion": current,
+            "error": "Memory is already deleted"})
+        }
+        O::NotDeleted { current } => {
+            json!({"id": id, "status": "not_deleted", "currentVersion": current,
+            "error": "Memory is not deleted"})
+        }
+        O::VersionConflict { current } => {
+            json!({"id": id, "status": "version_conflict", "currentVersion": current,
+            "error": "Version conflict"})
+        }
+        O::DuplicateContentHash {
+            current,
+            duplicate_id,
+        } => json!({"id": id, "status": "duplicate_content_hash",
             "currentVersion": current, "duplicateMemoryId": duplicate_id, "error": "Duplicate content hash"}),
         O::PinnedRequiresForce { current } => json!({"id": id, "status": "pinned_requires_force",
             "currentVersion": current, "error": "Pinned memories require force=true"}),
-        O::AutonomousForceDenied { current } => json!({"id": id, "status": "autonomous_force_denied",
-            "currentVersion": current, "error": "Autonomous agents cannot force-delete pinned memories"}),
+        O::AutonomousForceDenied { current } => {
+            json!({"id": id, "status": "autonomous_force_denied",
+            "currentVersion": current, "error": "Autonomous agents cannot force-delete pinned memories"})
+        }
         O::RetentionExpired { current } => json!({"id": id, "status": "retention_expired",
             "currentVersion": current, "error": "Recover window expired (30 days)"}),
     }
@@ -138,27 +172,56 @@ pub fn outcome_status(o: &MutationOutcome) -> u16 {
 
 impl Memories {
     /// PATCH one memory.
-    pub async fn modify(&self, id: String, input: PatchInput, actor: Actor) -> Result<MutationOutcome> {
+    pub async fn modify(
+        &self,
+        id: String,
+        input: PatchInput,
+        actor: Actor,
+    ) -> Result<MutationOutcome> {
         self.ensure_unfrozen()?;
         let store = self.store.clone();
         crate::blocking::run(move || {
-            Ok(store.modify(&id, &input.patch, input.if_version, &input.reason, &actor, &now_iso())?)
+            Ok(store.modify(
+                &id,
+                &input.patch,
+                input.if_version,
+                &input.reason,
+                &actor,
+                &now_iso(),
+            )?)
         })
         .await
     }
 
     /// Soft-deletes one memory.
-    pub async fn forget(&self, id: String, input: GuardInput, actor: Actor) -> Result<MutationOutcome> {
+    pub async fn forget(
+        &self,
+        id: String,
+        input: GuardInput,
+        actor: Actor,
+    ) -> Result<MutationOutcome> {
         self.ensure_unfrozen()?;
         let store = self.store.clone();
         crate::blocking::run(move || {
-            Ok(store.forget(&id, input.force, input.if_version, &input.reason, &actor, &now_iso())?)
+            Ok(store.forget(
+                &id,
+                input.force,
+                input.if_version,
+                &input.reason,
+                &actor,
+                &now_iso(),
+            )?)
         })
         .await
     }
 
     /// Recovers one soft-deleted memory.
-    pub async fn recover(&self, id: String, input: GuardInput, actor: Actor) -> Result<MutationOutcome> {
+    pub async fn recover(
+        &self,
+        id: String,
+        input: GuardInput,
+        actor: Actor,
+    ) -> Result<MutationOutcome> {
         self.ensure_unfrozen()?;
         let store = self.store.clone();
         crate::blocking::run(move || {
@@ -168,6 +231,10 @@ impl Memories {
     }
 
     pub(crate) fn ensure_unfrozen(&self) -> Result<()> {
-        if self.policy().mutations_frozen { Err(CoreError::Frozen) } else { Ok(()) }
+        if self.policy().mutations_frozen {
+            Err(CoreError::Frozen)
+        } else {
+            Ok(())
+        }
     }
 }

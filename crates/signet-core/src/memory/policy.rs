@@ -38,7 +38,30 @@ impl Default for MemoryPolicy {
             recall_truncate_chars: 500,
             top_k: 20,
             min_score: 0.1,
-            rehearsal: Some(Rehearsal { weight: 0.1, half_life_days: 30.0 }),
+            rehearsal: Some(Rehearsal {
+                weight: 0.1,
+                half_life_days: 30.0,
+            }),
+        }
+    }
+}
+
+impl From<&crate::config::Settings> for MemoryPolicy {
+    fn from(s: &crate::config::Settings) -> Self {
+        let p = &s.pipeline;
+        let search = &s.search;
+        Self {
+            pipeline_enabled: p.enabled,
+            mutations_frozen: p.mutations_frozen,
+            max_content_chars: p.guardrails.max_content_chars,
+            chunk_target_chars: p.guardrails.chunk_target_chars,
+            recall_truncate_chars: p.guardrails.recall_truncate_chars,
+            top_k: search.top_k,
+            min_score: search.min_score,
+            rehearsal: search.rehearsal_enabled.then_some(Rehearsal {
+                weight: search.rehearsal_weight,
+                half_life_days: search.rehearsal_half_life_days,
+            }),
         }
     }
 }

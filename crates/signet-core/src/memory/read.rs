@@ -16,10 +16,19 @@ impl Memories {
         let store = self.store.clone();
         let row = crate::blocking::run(move || Ok(store.live_detail(&id)?)).await?;
         let mut row = row.ok_or_else(|| CoreError::NotFound("not found".into()))?;
-        let session = row.get("session_id").filter(|v| !v.is_null()).cloned().or_else(|| {
-            let from_session = row.get("source_type").and_then(Value::as_str).is_some_and(|t| t.starts_with("session"));
-            from_session.then(|| row.get("source_id").cloned()).flatten()
-        });
+        let session = row
+            .get("session_id")
+            .filter(|v| !v.is_null())
+            .cloned()
+            .or_else(|| {
+                let from_session = row
+                    .get("source_type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.starts_with("session"));
+                from_session
+                    .then(|| row.get("source_id").cloned())
+                    .flatten()
+            });
         if let Some(s) = session.filter(|s| !s.is_null()) {
             row.insert("sessionId".into(), s);
         }
@@ -28,7 +37,12 @@ impl Memories {
 
     /// History events of a memory (deleted memories keep theirs), oldest first.
     pub async fn history(&self, id: String, limit: Option<&str>) -> Result<Value> {
-        let limit = input::limit(limit.map(|s| Value::String(s.into())).as_ref(), "limit", 200, 1000)? as i64;
+        let limit = input::limit(
+            limit.map(|s| Value::String(s.into())).as_ref(),
+            "limit",
+            200,
+            1000,
+        )? as i64;
         let store = self.store.clone();
         let key = id.clone();
         let events = crate::blocking::run(move || Ok(store.history(&key, limit)?)).await?;
@@ -40,14 +54,24 @@ impl Memories {
 
     /// Live memories, newest first, with stats.
     pub async fn list(&self, q: &HashMap<String, String>) -> Result<Value> {
-        let limit = input::limit(q.get("limit").map(|s| Value::String(s.clone())).as_ref(), "limit", 100, 1000)? as i64;
+        let limit = input::limit(
+            q.get("limit").map(|s| Value::String(s.clone())).as_ref(),
+            "limit",
+            100,
+            1000,
+        )? as i64;
         let offset = match q.get("offset").map(|s| s.trim().parse::<i64>()) {
             None => 0,
             Some(Ok(n)) if n >= 0 => n,
-            Some(_) => return Err(CoreError::Invalid("offset must be a non-negative integer".into())),
+            Some(_) => {
+                return Err(CoreError::Invalid(
+                    "offset must be a non-negative integer".into(),
+                ));
+            }
         };
         let store = self.store.clone();
-        let (memories, stats) = crate::blocking::run(move || Ok(store.list(limit, offset)?)).await?;
+        let (memories, stats) =
+            crate::blocking::run(move || Ok(store.list(limit, offset)?)).await?;
         Ok(json!({"memories": memories, "stats": stats}))
     }
 
@@ -58,7 +82,10 @@ impl Memories {
             let values = crate::blocking::run(move || Ok(store.distinct_who()?)).await?;
             return Ok(json!({"values": values}));
         }
-        let obj: serde_json::Map<String, Value> = q.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let obj: serde_json::Map<String, Value> = q
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
         let filters = filters_from(&obj)?;
         let text_query = q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty());
         let fts_match = text_query.and_then(text::fts_query);
@@ -67,7 +94,11 @@ impl Memories {
         }
         let default = if fts_match.is_some() { 20 } else { 50 };
         let limit = input::limit(obj.get("limit"), "limit", default, 1000)?;
-        let query = LegacyQuery { fts_match, filters, limit };
+        let query = LegacyQuery {
+            fts_match,
+            filters,
+            limit,
+        };
         let results = crate::blocking::run(move || Ok(store.legacy_search(&query)?)).await?;
         Ok(json!({"results": results}))
     }
@@ -75,7 +106,9 @@ impl Memories {
     /// Whether the database answers (for `/health`).
     pub async fn ping(&self) -> bool {
         let store = self.store.clone();
-        crate::blocking::run(move || Ok(store.ping()?)).await.is_ok()
+        crate::blocking::run(move || Ok(store.ping()?))
+            .await
+            .is_ok()
     }
 
     /// Memory counts (for `/api/status`).

@@ -42,8 +42,16 @@ impl RecallInput {
 
     /// Reads query-string parameters (`q`, `limit`, filters) of the GET search routes.
     pub fn from_query(q: &std::collections::HashMap<String, String>) -> Result<Self> {
-        let obj: Map<String, Value> = q.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-        let query = obj.get("q").or(obj.get("query")).and_then(Value::as_str).map(str::trim).unwrap_or("");
+        let obj: Map<String, Value> = q
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        let query = obj
+            .get("q")
+            .or(obj.get("query"))
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .unwrap_or("");
         if query.is_empty() {
             return Err(CoreError::Invalid("q is required".into()));
         }
@@ -62,14 +70,19 @@ pub fn filters_from(obj: &Map<String, Value>) -> Result<RecallFilters> {
     let importance_min = match obj.get("importance_min") {
         None | Some(Value::Null) => None,
         v => Some(
-            v.and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
-                .filter(|f: &f64| f.is_finite())
-                .ok_or_else(|| CoreError::Invalid("importance_min must be a number".into()))?,
+            v.and_then(|v| {
+                v.as_f64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+            })
+            .filter(|f: &f64| f.is_finite())
+            .ok_or_else(|| CoreError::Invalid("importance_min must be a number".into()))?,
         ),
     };
     Ok(RecallFilters {
         memory_type: input::opt_trimmed(obj, "type")?,
-        tags: tags.map(|t| t.split(',').map(str::to_owned).collect()).unwrap_or_default(),
+        tags: tags
+            .map(|t| t.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
         who: input::opt_trimmed(obj, "who")?,
         pinned_only: input::opt_bool(obj.get("pinned"), "pinned")?.unwrap_or(false),
         importance_min,
@@ -105,15 +118,22 @@ impl Memories {
         .await?;
         let max = hits.iter().map(|h| h.bm25.abs()).fold(0.0, f64::max);
         let max = if max > 0.0 { max } else { 1.0 };
-        let bm25: std::collections::HashMap<&str, f64> = hits.iter().map(|h| (h.id.as_str(), h.bm25)).collect();
+        let bm25: std::collections::HashMap<&str, f64> =
+            hits.iter().map(|h| (h.id.as_str(), h.bm25)).collect();
         let mut scored: Vec<Scored> = rows
             .into_iter()
-            .filter_map(|row| Some(Scored { score: bm25.get(row.id.as_str())?.abs() / max, row }))
+            .filter_map(|row| {
+                Some(Scored {
+                    score: bm25.get(row.id.as_str())?.abs() / max,
+                    row,
+                })
+            })
             .filter(|s| s.score >= policy.min_score)
             .collect();
         rehearse(&mut scored, &policy);
         scored.truncate(req.limit);
-        self.access.record(scored.iter().map(|s| s.row.id.clone()).collect());
+        self.access
+            .record(scored.iter().map(|s| s.row.id.clone()).collect());
         let results: Vec<Value> = scored.iter().map(|s| result_json(s, &policy)).collect();
         Ok(json!({"results": results, "query": req.query, "method": "keyword"}))
     }
@@ -129,8 +149,12 @@ fn rehearse(scored: &mut [Scored], policy: &MemoryPolicy) {
                 .last_accessed
                 .as_deref()
                 .and_then(signet_store::time::parse)
-                .map_or(r.half_life_days, |t| (now - t).num_milliseconds().max(0) as f64 / 86_400_000.0);
-            let boost = r.weight * ((s.row.access_count + 1) as f64).ln() * 0.5f64.powf(days / r.half_life_days);
+                .map_or(r.half_life_days, |t| {
+                    (now - t).num_milliseconds().max(0) as f64 / 86_400_000.0
+                });
+            let boost = r.weight
+                * ((s.row.access_count + 1) as f64).ln()
+                * 0.5f64.powf(days / r.half_life_days);
             s.score *= 1.0 + boost;
         }
     }

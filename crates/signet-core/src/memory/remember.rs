@@ -5,7 +5,7 @@ use signet_store::memories::{Actor, ChunkGroup, NewMemory, RememberOutcome, Writ
 use signet_store::time::now_iso;
 
 use super::input;
-use super::{MemoryPolicy, Memories};
+use super::{Memories, MemoryPolicy};
 use crate::error::{CoreError, Result};
 use crate::text;
 
@@ -71,22 +71,43 @@ impl Memories {
         let pinned = req.pinned.unwrap_or(parsed.pinned);
         let shared = Shared {
             who: req.who.clone().unwrap_or_else(|| "daemon".into()),
-            why: if pinned { "explicit-critical" } else { "explicit" },
+            why: if pinned {
+                "explicit-critical"
+            } else {
+                "explicit"
+            },
             project: req.project.clone(),
             importance: req.importance.unwrap_or(parsed.importance),
             pinned,
             tags: req.tags.clone().unwrap_or(parsed.tags),
-            extraction_status: if policy.pipeline_enabled { "pending" } else { "none" },
+            extraction_status: if policy.pipeline_enabled {
+                "pending"
+            } else {
+                "none"
+            },
             created_at: now_iso(),
         };
-        let opts = WriteOptions { enqueue_extraction: policy.pipeline_enabled };
+        let opts = WriteOptions {
+            enqueue_extraction: policy.pipeline_enabled,
+        };
         if req.content.chars().count() > policy.max_content_chars {
-            return self.remember_chunked(&parsed.content, shared, &policy, opts, actor).await;
+            return self
+                .remember_chunked(&parsed.content, shared, &policy, opts, actor)
+                .await;
         }
         let norm = text::normalize(&parsed.content)
             .ok_or_else(|| CoreError::Invalid("content is required".into()))?;
-        let memory_type = req.memory_type.clone().unwrap_or_else(|| text::infer_type(&norm.storage).into());
-        let row = new_row(norm, memory_type, &shared, req.source_type.clone(), req.source_id.clone());
+        let memory_type = req
+            .memory_type
+            .clone()
+            .unwrap_or_else(|| text::infer_type(&norm.storage).into());
+        let row = new_row(
+            norm,
+            memory_type,
+            &shared,
+            req.source_type.clone(),
+            req.source_id.clone(),
+        );
         let store = self.store.clone();
         let (row, outcome) = crate::blocking::run(move || {
             let outcome = store.remember(&row, opts, &actor)?;
@@ -126,12 +147,19 @@ impl Memories {
             })
             .collect();
         if chunks.is_empty() {
-            return Err(CoreError::Invalid("content produced no valid chunks".into()));
+            return Err(CoreError::Invalid(
+                "content produced no valid chunks".into(),
+            ));
         }
-        let group = ChunkGroup { group_id: group_id.clone(), chunks };
+        let group = ChunkGroup {
+            group_id: group_id.clone(),
+            chunks,
+        };
         let store = self.store.clone();
         let now = shared.created_at.clone();
-        let ids = crate::blocking::run(move || Ok(store.remember_chunks(&group, opts, &actor, &now)?)).await?;
+        let ids =
+            crate::blocking::run(move || Ok(store.remember_chunks(&group, opts, &actor, &now)?))
+                .await?;
         Ok(json!({"chunked": true, "chunk_count": ids.len(), "ids": ids, "group_id": group_id}))
     }
 }

@@ -94,19 +94,48 @@ pub struct MemoryPatch {
 /// Outcome of a single-memory mutation, mapped to HTTP by the server.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MutationOutcome {
-    Updated { current: i64, new: i64, content_changed: bool },
-    NoChanges { current: i64 },
-    Deleted { current: i64, new: i64 },
-    Recovered { current: i64, new: i64 },
+    Updated {
+        current: i64,
+        new: i64,
+        content_changed: bool,
+    },
+    NoChanges {
+        current: i64,
+    },
+    Deleted {
+        current: i64,
+        new: i64,
+    },
+    Recovered {
+        current: i64,
+        new: i64,
+    },
     NotFound,
-    IsDeleted { current: i64 },
-    AlreadyDeleted { current: i64 },
-    NotDeleted { current: i64 },
-    VersionConflict { current: i64 },
-    DuplicateContentHash { current: i64, duplicate_id: String },
-    PinnedRequiresForce { current: i64 },
-    AutonomousForceDenied { current: i64 },
-    RetentionExpired { current: i64 },
+    IsDeleted {
+        current: i64,
+    },
+    AlreadyDeleted {
+        current: i64,
+    },
+    NotDeleted {
+        current: i64,
+    },
+    VersionConflict {
+        current: i64,
+    },
+    DuplicateContentHash {
+        current: i64,
+        duplicate_id: String,
+    },
+    PinnedRequiresForce {
+        current: i64,
+    },
+    AutonomousForceDenied {
+        current: i64,
+    },
+    RetentionExpired {
+        current: i64,
+    },
 }
 
 /// One `memory_history` row, as the history endpoint returns it.

@@ -12,7 +12,10 @@ const DETAIL_COLUMNS: &str = "id, content, type, importance, tags, pinned, who, 
     deleted_at, extraction_status, embedding_model, version, created_at, updated_at, updated_by";
 
 /// One live memory as a JSON object of its raw column values (0/1 integers stay integers).
-pub fn live_detail(conn: &Connection, id: &str) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+pub fn live_detail(
+    conn: &Connection,
+    id: &str,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
     let sql = format!(
         "SELECT {DETAIL_COLUMNS} FROM memories WHERE id = ?1 AND (is_deleted = 0 OR is_deleted IS NULL)"
     );
@@ -34,7 +37,9 @@ pub fn value_to_json(v: ValueRef<'_>) -> serde_json::Value {
     match v {
         ValueRef::Null => serde_json::Value::Null,
         ValueRef::Integer(i) => i.into(),
-        ValueRef::Real(f) => serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into),
+        ValueRef::Real(f) => {
+            serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into)
+        }
         ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
         ValueRef::Blob(b) => serde_json::json!({"blobBytes": b.len()}),
     }
@@ -83,7 +88,11 @@ fn parse_metadata(raw: Option<String>) -> serde_json::Value {
 }
 
 /// Live memories, newest first, with counts.
-pub fn list(conn: &Connection, limit: i64, offset: i64) -> Result<(Vec<ListedMemory>, MemoryStats)> {
+pub fn list(
+    conn: &Connection,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ListedMemory>, MemoryStats)> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, content, created_at, who, importance, tags, source_type, pinned, type \
          FROM memories WHERE is_deleted = 0 ORDER BY created_at DESC LIMIT ?1 OFFSET ?2",
@@ -108,16 +117,21 @@ pub fn list(conn: &Connection, limit: i64, offset: i64) -> Result<(Vec<ListedMem
 
 /// Counts of live memories, embedded live memories and critical (importance ≥ 0.9) ones.
 pub fn stats(conn: &Connection) -> Result<MemoryStats> {
-    Ok(conn.prepare_cached(
-        "SELECT COUNT(*), \
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*), \
            (SELECT COUNT(*) FROM embeddings e WHERE e.source_type = 'memory' AND e.source_id IN \
               (SELECT id FROM memories WHERE is_deleted = 0)), \
            COALESCE(SUM(importance >= 0.9), 0) \
          FROM memories WHERE is_deleted = 0",
-    )?
-    .query_row([], |r| {
-        Ok(MemoryStats { total: r.get(0)?, with_embeddings: r.get(1)?, critical: r.get(2)? })
-    })?)
+        )?
+        .query_row([], |r| {
+            Ok(MemoryStats {
+                total: r.get(0)?,
+                with_embeddings: r.get(1)?,
+                critical: r.get(2)?,
+            })
+        })?)
 }
 
 /// Rows for recall results, in the order of `ids`; deleted rows are left out.

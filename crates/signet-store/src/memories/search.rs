@@ -37,7 +37,10 @@ impl RecallFilters {
             add(" AND m.type = ?", Value::Text(t.clone()));
         }
         for tag in &self.tags {
-            add(" AND m.tags LIKE ? ESCAPE '\\'", Value::Text(format!("%{}%", escape_like(tag))));
+            add(
+                " AND m.tags LIKE ? ESCAPE '\\'",
+                Value::Text(format!("%{}%", escape_like(tag))),
+            );
         }
         if let Some(w) = &self.who {
             add(" AND m.who = ?", Value::Text(w.clone()));
@@ -77,7 +80,9 @@ impl RecallFilters {
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// One keyword hit: the memory and its raw BM25 score (lower is better, negative).
@@ -106,7 +111,10 @@ pub fn keyword_search(
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(params), |r| {
-            Ok(KeywordHit { id: r.get(0)?, bm25: r.get(1)? })
+            Ok(KeywordHit {
+                id: r.get(0)?,
+                bm25: r.get(1)?,
+            })
         })
         .map_err(fts_error)?;
     rows.collect::<rusqlite::Result<_>>().map_err(fts_error)
@@ -171,7 +179,11 @@ pub fn forget_candidates(conn: &Connection, q: &CandidateQuery) -> Result<Vec<Fo
             let raw: f64 = r.get(1)?;
             Ok(ForgetCandidate {
                 id: r.get(0)?,
-                score: if raw == 0.0 { 0.0 } else { 1.0 / (1.0 + raw.abs()) },
+                score: if raw == 0.0 {
+                    0.0
+                } else {
+                    1.0 / (1.0 + raw.abs())
+                },
                 pinned: r.get::<_, Option<i64>>(2)?.unwrap_or(0) != 0,
                 version: r.get(3)?,
             })
@@ -214,7 +226,8 @@ pub struct LegacyQuery {
 /// Legacy search rows as JSON objects (`score` is raw BM25 for text queries, decayed
 /// importance for filter-only queries).
 pub fn legacy_search(conn: &Connection, q: &LegacyQuery) -> Result<Vec<serde_json::Value>> {
-    const COLS: &str = "m.id, m.content, m.created_at, m.who, m.importance, m.tags, m.type, m.pinned";
+    const COLS: &str =
+        "m.id, m.content, m.created_at, m.who, m.importance, m.tags, m.type, m.pinned";
     let mut params = Vec::new();
     let mut sql = match &q.fts_match {
         Some(m) => {

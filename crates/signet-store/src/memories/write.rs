@@ -200,18 +200,28 @@ pub fn modify(
     if let (true, Some((_, _, hash))) = (content_changed, &patch.content)
         && let Some(dup) = live_by_hash(tx, hash)?.filter(|d| d.id != id)
     {
-        return Ok(MutationOutcome::DuplicateContentHash { current, duplicate_id: dup.id });
+        return Ok(MutationOutcome::DuplicateContentHash {
+            current,
+            duplicate_id: dup.id,
+        });
     }
     apply_patch(tx, id, patch, &changes, actor, now)?;
     let meta = json!({"changedFields": changes, "ifVersion": if_version, "contentChanged": content_changed});
-    let new_content = patch.content.as_ref().map_or(cur.content.as_str(), |c| c.0.as_str());
+    let new_content = patch
+        .content
+        .as_ref()
+        .map_or(cur.content.as_str(), |c| c.0.as_str());
     History::new(id, "updated", actor, now)
         .old_content(&cur.content)
         .new_content(new_content)
         .reason(reason)
         .metadata(meta)
         .insert(tx)?;
-    Ok(MutationOutcome::Updated { current, new: current + 1, content_changed })
+    Ok(MutationOutcome::Updated {
+        current,
+        new: current + 1,
+        content_changed,
+    })
 }
 
 fn diff(cur: &Current, p: &MemoryPatch) -> Vec<&'static str> {
@@ -219,7 +229,10 @@ fn diff(cur: &Current, p: &MemoryPatch) -> Vec<&'static str> {
     if p.content.as_ref().is_some_and(|c| c.0 != cur.content) {
         out.push("content");
     }
-    if p.memory_type.as_ref().is_some_and(|t| *t != cur.memory_type) {
+    if p.memory_type
+        .as_ref()
+        .is_some_and(|t| *t != cur.memory_type)
+    {
         out.push("type");
     }
     if p.tags.as_ref().is_some_and(|t| *t != cur.tags) {
@@ -322,7 +335,10 @@ pub fn forget(
         .reason(reason)
         .metadata(json!({"force": force, "ifVersion": if_version}))
         .insert(tx)?;
-    Ok(MutationOutcome::Deleted { current, new: current + 1 })
+    Ok(MutationOutcome::Deleted {
+        current,
+        new: current + 1,
+    })
 }
 
 /// Undoes a soft delete within the 30-day window.
@@ -357,12 +373,17 @@ pub fn recover(
         .reason(reason)
         .metadata(json!({"ifVersion": if_version, "retentionWindowMs": RECOVER_WINDOW_MS}))
         .insert(tx)?;
-    Ok(MutationOutcome::Recovered { current, new: current + 1 })
+    Ok(MutationOutcome::Recovered {
+        current,
+        new: current + 1,
+    })
 }
 
 fn within_recover_window(deleted_at: Option<&str>, now: &str) -> bool {
-    let (Some(d), Some(n)) = (deleted_at.and_then(crate::time::parse), crate::time::parse(now))
-    else {
+    let (Some(d), Some(n)) = (
+        deleted_at.and_then(crate::time::parse),
+        crate::time::parse(now),
+    ) else {
         return false;
     };
     let age = n.signed_duration_since(d).num_milliseconds();

@@ -21,7 +21,11 @@ pub struct WorkerSettings {
 
 impl Default for WorkerSettings {
     fn default() -> Self {
-        Self { poll_ms: 2_000, max_retries: 3, lease_timeout_ms: 300_000 }
+        Self {
+            poll_ms: 2_000,
+            max_retries: 3,
+            lease_timeout_ms: 300_000,
+        }
     }
 }
 
@@ -30,8 +34,22 @@ impl WorkerSettings {
         let d = Self::default();
         Ok(Self {
             poll_ms: int_alias(n, "pollMs", flat, "workerPollMs", 100..=60_000, d.poll_ms)?,
-            max_retries: int_alias(n, "maxRetries", flat, "workerMaxRetries", 1..=10, d.max_retries)?,
-            lease_timeout_ms: int_alias(n, "leaseTimeoutMs", flat, "leaseTimeoutMs", 10_000..=600_000, d.lease_timeout_ms)?,
+            max_retries: int_alias(
+                n,
+                "maxRetries",
+                flat,
+                "workerMaxRetries",
+                1..=10,
+                d.max_retries,
+            )?,
+            lease_timeout_ms: int_alias(
+                n,
+                "leaseTimeoutMs",
+                flat,
+                "leaseTimeoutMs",
+                10_000..=600_000,
+                d.lease_timeout_ms,
+            )?,
         })
     }
 }
@@ -50,7 +68,11 @@ pub struct GraphSettings {
 
 impl Default for GraphSettings {
     fn default() -> Self {
-        Self { enabled: true, boost_weight: 0.15, boost_timeout_ms: 500 }
+        Self {
+            enabled: true,
+            boost_weight: 0.15,
+            boost_timeout_ms: 500,
+        }
     }
 }
 
@@ -59,8 +81,22 @@ impl GraphSettings {
         let d = Self::default();
         Ok(Self {
             enabled: bool_alias(n, "enabled", flat, "graphEnabled", d.enabled)?,
-            boost_weight: float_alias(n, "boostWeight", flat, "graphBoostWeight", 0.0..=1.0, d.boost_weight)?,
-            boost_timeout_ms: int_alias(n, "boostTimeoutMs", flat, "graphBoostTimeoutMs", 50..=5_000, d.boost_timeout_ms)?,
+            boost_weight: float_alias(
+                n,
+                "boostWeight",
+                flat,
+                "graphBoostWeight",
+                0.0..=1.0,
+                d.boost_weight,
+            )?,
+            boost_timeout_ms: int_alias(
+                n,
+                "boostTimeoutMs",
+                flat,
+                "graphBoostTimeoutMs",
+                50..=5_000,
+                d.boost_timeout_ms,
+            )?,
         })
     }
 }
@@ -81,7 +117,12 @@ pub struct RerankerSettings {
 
 impl Default for RerankerSettings {
     fn default() -> Self {
-        Self { enabled: true, model: String::new(), top_n: 20, timeout_ms: 2_000 }
+        Self {
+            enabled: true,
+            model: String::new(),
+            top_n: 20,
+            timeout_ms: 2_000,
+        }
     }
 }
 
@@ -93,7 +134,14 @@ impl RerankerSettings {
             enabled: bool_alias(n, "enabled", flat, "rerankerEnabled", d.enabled)?,
             model: n.string("model")?.or(flat_model).unwrap_or(d.model),
             top_n: int_alias(n, "topN", flat, "rerankerTopN", 1..=100, d.top_n)?,
-            timeout_ms: int_alias(n, "timeoutMs", flat, "rerankerTimeoutMs", 100..=30_000, d.timeout_ms)?,
+            timeout_ms: int_alias(
+                n,
+                "timeoutMs",
+                flat,
+                "rerankerTimeoutMs",
+                100..=30_000,
+                d.timeout_ms,
+            )?,
         })
     }
 }
@@ -112,7 +160,11 @@ pub struct GuardrailSettings {
 
 impl Default for GuardrailSettings {
     fn default() -> Self {
-        Self { max_content_chars: 500, chunk_target_chars: 300, recall_truncate_chars: 500 }
+        Self {
+            max_content_chars: 500,
+            chunk_target_chars: 300,
+            recall_truncate_chars: 500,
+        }
     }
 }
 
@@ -120,9 +172,15 @@ impl GuardrailSettings {
     pub(crate) fn parse(n: &Section<'_>, _flat: &Section<'_>) -> Result<Self, ConfigError> {
         let d = Self::default();
         Ok(Self {
-            max_content_chars: n.int("maxContentChars", 50..=100_000)?.unwrap_or(d.max_content_chars),
-            chunk_target_chars: n.int("chunkTargetChars", 50..=50_000)?.unwrap_or(d.chunk_target_chars),
-            recall_truncate_chars: n.int("recallTruncateChars", 50..=100_000)?.unwrap_or(d.recall_truncate_chars),
+            max_content_chars: n
+                .int("maxContentChars", 50..=100_000)?
+                .unwrap_or(d.max_content_chars),
+            chunk_target_chars: n
+                .int("chunkTargetChars", 50..=50_000)?
+                .unwrap_or(d.chunk_target_chars),
+            recall_truncate_chars: n
+                .int("recallTruncateChars", 50..=100_000)?
+                .unwrap_or(d.recall_truncate_chars),
         })
     }
 }
@@ -141,7 +199,11 @@ pub struct EmbeddingTrackerSettings {
 
 impl Default for EmbeddingTrackerSettings {
     fn default() -> Self {
-        Self { enabled: true, poll_ms: 5_000, batch_size: 8 }
+        Self {
+            enabled: true,
+            poll_ms: 5_000,
+            batch_size: 8,
+        }
     }
 }
 
@@ -172,7 +234,12 @@ pub struct DocumentSettings {
 
 impl Default for DocumentSettings {
     fn default() -> Self {
-        Self { worker_interval_ms: 10_000, chunk_size: 2_000, chunk_overlap: 200, max_content_bytes: 10_485_760 }
+        Self {
+            worker_interval_ms: 10_000,
+            chunk_size: 2_000,
+            chunk_overlap: 200,
+            max_content_bytes: 10_485_760,
+        }
     }
 }
 
@@ -180,10 +247,38 @@ impl DocumentSettings {
     pub(crate) fn parse(n: &Section<'_>, flat: &Section<'_>) -> Result<Self, ConfigError> {
         let d = Self::default();
         Ok(Self {
-            worker_interval_ms: int_alias(n, "workerIntervalMs", flat, "documentWorkerIntervalMs", 1_000..=300_000, d.worker_interval_ms)?,
-            chunk_size: int_alias(n, "chunkSize", flat, "documentChunkSize", 200..=50_000, d.chunk_size)?,
-            chunk_overlap: int_alias(n, "chunkOverlap", flat, "documentChunkOverlap", 0..=10_000, d.chunk_overlap)?,
-            max_content_bytes: int_alias(n, "maxContentBytes", flat, "documentMaxContentBytes", 1_024..=104_857_600, d.max_content_bytes)?,
+            worker_interval_ms: int_alias(
+                n,
+                "workerIntervalMs",
+                flat,
+                "documentWorkerIntervalMs",
+                1_000..=300_000,
+                d.worker_interval_ms,
+            )?,
+            chunk_size: int_alias(
+                n,
+                "chunkSize",
+                flat,
+                "documentChunkSize",
+                200..=50_000,
+                d.chunk_size,
+            )?,
+            chunk_overlap: int_alias(
+                n,
+                "chunkOverlap",
+                flat,
+                "documentChunkOverlap",
+                0..=10_000,
+                d.chunk_overlap,
+            )?,
+            max_content_bytes: int_alias(
+                n,
+                "maxContentBytes",
+                flat,
+                "documentMaxContentBytes",
+                1_024..=104_857_600,
+                d.max_content_bytes,
+            )?,
         })
     }
 }
@@ -229,14 +324,70 @@ impl RepairSettings {
     pub(crate) fn parse(n: &Section<'_>, f: &Section<'_>) -> Result<Self, ConfigError> {
         let d = Self::default();
         Ok(Self {
-            reembed_cooldown_ms: int_alias(n, "reembedCooldownMs", f, "repairReembedCooldownMs", 10_000..=3_600_000, d.reembed_cooldown_ms)?,
-            reembed_hourly_budget: int_alias(n, "reembedHourlyBudget", f, "repairReembedHourlyBudget", 1..=1_000, d.reembed_hourly_budget)?,
-            requeue_cooldown_ms: int_alias(n, "requeueCooldownMs", f, "repairRequeueCooldownMs", 5_000..=3_600_000, d.requeue_cooldown_ms)?,
-            requeue_hourly_budget: int_alias(n, "requeueHourlyBudget", f, "repairRequeueHourlyBudget", 1..=1_000, d.requeue_hourly_budget)?,
-            dedup_cooldown_ms: int_alias(n, "dedupCooldownMs", f, "repairDedupCooldownMs", 10_000..=3_600_000, d.dedup_cooldown_ms)?,
-            dedup_hourly_budget: int_alias(n, "dedupHourlyBudget", f, "repairDedupHourlyBudget", 1..=100, d.dedup_hourly_budget)?,
-            dedup_semantic_threshold: float_alias(n, "dedupSemanticThreshold", f, "repairDedupSemanticThreshold", 0.0..=1.0, d.dedup_semantic_threshold)?,
-            dedup_batch_size: int_alias(n, "dedupBatchSize", f, "repairDedupBatchSize", 10..=1_000, d.dedup_batch_size)?,
+            reembed_cooldown_ms: int_alias(
+                n,
+                "reembedCooldownMs",
+                f,
+                "repairReembedCooldownMs",
+                10_000..=3_600_000,
+                d.reembed_cooldown_ms,
+            )?,
+            reembed_hourly_budget: int_alias(
+                n,
+                "reembedHourlyBudget",
+                f,
+                "repairReembedHourlyBudget",
+                1..=1_000,
+                d.reembed_hourly_budget,
+            )?,
+            requeue_cooldown_ms: int_alias(
+                n,
+                "requeueCooldownMs",
+                f,
+                "repairRequeueCooldownMs",
+                5_000..=3_600_000,
+                d.requeue_cooldown_ms,
+            )?,
+            requeue_hourly_budget: int_alias(
+                n,
+                "requeueHourlyBudget",
+                f,
+                "repairRequeueHourlyBudget",
+                1..=1_000,
+                d.requeue_hourly_budget,
+            )?,
+            dedup_cooldown_ms: int_alias(
+                n,
+                "dedupCooldownMs",
+                f,
+                "repairDedupCooldownMs",
+                10_000..=3_600_000,
+                d.dedup_cooldown_ms,
+            )?,
+            dedup_hourly_budget: int_alias(
+                n,
+                "dedupHourlyBudget",
+                f,
+                "repairDedupHourlyBudget",
+                1..=100,
+                d.dedup_hourly_budget,
+            )?,
+            dedup_semantic_threshold: float_alias(
+                n,
+                "dedupSemanticThreshold",
+                f,
+                "repairDedupSemanticThreshold",
+                0.0..=1.0,
+                d.dedup_semantic_threshold,
+            )?,
+            dedup_batch_size: int_alias(
+                n,
+                "dedupBatchSize",
+                f,
+                "repairDedupBatchSize",
+                10..=1_000,
+                d.dedup_batch_size,
+            )?,
         })
     }
 }

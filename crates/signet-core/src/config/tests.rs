@@ -1,0 +1,393 @@
+//! Loading `agent.yaml` end to end: defaults, aliases, warnings, validation and layering.
+
+use super::*;
+
+fn load_text(text: &str) -> Result<LoadedConfig, ConfigError> {
+    load_with_env(text, &EnvVars::default())
+}
+
+fn load_with_env(text: &str, env: &EnvVars) -> Result<LoadedConfig, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("agent.yaml"), text).unwrap();
+    Settings::load(dir.path(), env)
+}
+
+fn settings(text: &str) -> Settings {
+    let loaded = load_text(text).unwrap();
+    assert!(
+        loaded.warnings.is_empty(),
+        "unexpected warnings: {:?}",
+        loaded.warnings
+    );
+    loaded.settings
+}
+
+fn invalid_key(text: &str) -> (String, String) {
+    match load_text(text) {
+        Err(ConfigError::Invalid { key, message }) => (key, message),
+        other => panic!("expected an Invalid error, got {other:?}"),
+    }
+}
+
+#[test]
+fn no_file_gives_defaults_and_no_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = Settings::load(dir.path(), &EnvVars::default()).unwrap();
+    assert_eq!(loaded.settings, Settings::default());
+    assert!(loaded.warnings.is_empty());
+    assert_eq!(loaded.source, None);
+    let s = loaded.settings;
+    assert_eq!(
+        (s.search.alpha, s.search.top_k, s.search.min_score),
+        (0.7, 20, 0.1)
+    );
+    assert_eq!(s.auth.mode, AuthMode::Local);
+    assert_eq!(s.auth.default_token_ttl_seconds, 604_800);
+    assert_eq!(
+        s.auth.rate_limits.batch_forget,
+        RateLimit {
+            window_ms: 60_000,
+            max: 5
+        }
+    );
+    assert!(s.pipeline.enabled);
+    assert_eq!(s.pipeline.guardrails.max_content_chars, 500);
+    assert_eq!(s.embedding.provider, EmbeddingProvider::Native);
+    assert_eq!(s.embedding.dimensions, 768);
+    assert_eq!(s.network.port, 3850);
+}
+
+#[test]
+fn empty_file_gives_defaults_with_source() {
+    let loaded = load_text("# just a comment\n").unwrap();
+    assert_eq!(loaded.settings, Settings::default());
+    assert!(loaded.source.unwrap().ends_with("agent.yaml"));
+}
+
+#[test]
+fn realistic_file_maps_onto_typed_settings() {
+    let s = settings(
+        "configVersion: 2\nagent:\n  name: Mr. Claude\n  created: 2025-01-02T03:04:05Z\n\
+         search:\n  top_k: 12\n  min_score: 0.25\nauth:\n  mode: team\n  rateLimits:\n    forget:\n      max: 10\n\
+         features:\n  predictor: true\n  dashboard: \"false\"\n\
+         memory:\n  database: memory/memories.db\n  pipelineV2:\n    shadowMode: \"TRUE\"\n\
+         \x20   worker:\n      pollMs: \"500\"\n    guardrails:\n      maxContentChars: 800\n",
+    );
+    assert_eq!(s.config_version, Some(2));
+    assert_eq!(s.agent.name.as_deref(), Some("Mr. Claude"));
+    assert_eq!(s.agent.created.as_deref(), Some("2025-01-02T03:04:05Z"));
+    // No alpha gate: top_k and min_score are read without `alpha`.
+    assert_eq!(
+        (s.search.alpha, s.search.top_k, s.search.min_score),
+        (0.7, 12, 0.25)
+    );
+    assert_eq!(s.auth.mode, AuthMode::Team);
+    assert_eq!(
+        s.auth.rate_limits.forget,
+        RateLimit {
+            window_ms: 60_000,
+            max: 10
+        }
+    );
+    assert_eq!(s.features.get("dashboard"), Some(&false));
+    assert_eq!(s.features.get("predictor"), Some(&true));
+    assert!(s.pipeline.shadow_mode);
+    assert_eq!(s.pipeline.worker.poll_ms, 500);
+    assert_eq!(s.pipeline.guardrails.max_content_chars, 800);
+}
+
+#[test]
+fn embedding_aliases_and_precedence() {
+    for text in [
+        "embedding:\n  provider: ollama\n  model: m\n",
+        "memory:\n  embeddings:\n    provider: ollama\n    model: m\n",
+        "embeddings:\n  provider: ollama\n  model: m\n",
+    ] {
+        let s = settings(text);
+        assert_eq!(s.embedding.provider, EmbeddingProvider::Ollama, "{text}");
+        assert_eq!(s.embedding.model, "m");
+        assert_eq!(s.embedding.base_url, "http://localhost:11434");
+    }
+    let loaded =
+        load_text("embeddings:\n  model: b\nembedding:\n  model: a\n  endpoint: http://e\n")
+            .unwrap();
+    assert_eq!(loaded.settings.embedding.model, "a");
+    assert_eq!(loaded.settings.embedding.base_url, "http://e");
+    assert_eq!(
+        loaded.warnings,
+        ["embeddings is ignored because embedding takes precedence"]
+    );
+}
+
+#[test]
+fn embedding_api_key_is_redacted() {
+    let s =
+        settings("embedding:\n  provider: openai\n  api_key: sk-secret\n  dimensions: '1536'\n");
+    assert_eq!(s.embedding.base_url, "https://api.openai.com/v1");
+    assert_eq!(s.embedding.dimensions, 1536);
+    assert_eq!(s.embedding.api_key.as_ref().unwrap().expose(), "sk-secret");
+    assert!(!format!("{s:?}").contains("sk-secret"));
+    assert!(!serde_json::to_string(&s).unwrap().contains("sk-secret"));
+}
+
+#[test]
+fn pipeline_flat_aliases() {
+    let s = settings(
+        "memory:\n  pipelineV2:\n    workerPollMs: 300\n    workerMaxRetries: 5\n    leaseTimeoutMs: 20000\n\
+         \x20   graphEnabled: false\n    graphBoostWeight: 0.5\n    rerankerTopN: 7\n    rerankerModel: r\n\
+         \x20   documentChunkSize: 1000\n    repairDedupHourlyBudget: 9\n    minFactConfidenceForWrite: 0.9\n\
+         \x20   extractionTimeout: 6000\n    extractionEndpoint: http://x\n",
+    );
+    let p = s.pipeline;
+    assert_eq!(
+        (
+            p.worker.poll_ms,
+            p.worker.max_retries,
+            p.worker.lease_timeout_ms
+        ),
+        (300, 5, 20_000)
+    );
+    assert!(!p.graph.enabled);
+    assert_eq!(p.graph.boost_weight, 0.5);
+    assert_eq!((p.reranker.top_n, p.reranker.model.as_str()), (7, "r"));
+    assert_eq!(p.documents.chunk_size, 1000);
+    assert_eq!(p.repair.dedup_hourly_budget, 9);
+    assert_eq!(p.extraction.min_confidence, 0.9);
+    assert_eq!(p.extraction.timeout_ms, 6000);
+    assert_eq!(p.extraction.endpoint.as_deref(), Some("http://x"));
+}
+
+#[test]
+fn nested_key_beats_flat_alias() {
+    let s =
+        settings("memory:\n  pipelineV2:\n    workerPollMs: 300\n    worker:\n      pollMs: 400\n");
+    assert_eq!(s.pipeline.worker.poll_ms, 400);
+}
+
+#[test]
+fn extraction_provider_flat_wins_and_flat_model_implies_ollama() {
+    let text = "memory:\n  pipelineV2:\n    extractionProvider: codex\n\
+                \x20   extraction:\n      provider: anthropic\n      model: opus\n";
+    let e = settings(text).pipeline.extraction;
+    assert_eq!(
+        (e.provider, e.model.as_str()),
+        (ExtractionProvider::Codex, "haiku")
+    );
+    let e = settings("memory:\n  pipelineV2:\n    extractionModel: qwen3:4b\n")
+        .pipeline
+        .extraction;
+    assert_eq!(
+        (e.provider, e.model.as_str()),
+        (ExtractionProvider::Ollama, "qwen3:4b")
+    );
+    let text = "memory:\n  pipelineV2:\n    extractionStrength: high\n\
+                \x20   extraction:\n      strength: medium\n";
+    assert_eq!(
+        settings(text).pipeline.extraction.strength,
+        ExtractionStrength::High
+    );
+}
+
+#[test]
+fn updates_alias() {
+    let s = settings("update:\n  auto_install: true\n  check_interval: 600\n  channel: next\n");
+    assert_eq!(
+        (s.updates.auto_install, s.updates.check_interval_secs),
+        (true, 600)
+    );
+    assert_eq!(s.updates.channel, UpdateChannel::Next);
+    let loaded =
+        load_text("updates:\n  autoInstall: false\nupdate:\n  autoInstall: true\n").unwrap();
+    assert!(!loaded.settings.updates.auto_install);
+    assert_eq!(
+        loaded.warnings,
+        ["update is ignored because updates takes precedence"]
+    );
+}
+
+#[test]
+fn hooks_and_git() {
+    let s = settings(
+        "hooks:\n  sessionStart:\n    recallLimit: 10\n    recencyBias: 0.5\n  preCompaction:\n    memoryLimit: 2\n\
+         git:\n  autoSync: 'false'\n  syncInterval: 60\n  branch: main\n",
+    );
+    assert_eq!(s.hooks.session_start.recall_limit, 10);
+    assert_eq!(s.hooks.pre_compaction.memory_limit, 2);
+    assert!(!s.git.auto_sync && s.git.enabled);
+    assert_eq!(
+        (s.git.sync_interval_secs, s.git.branch.as_deref()),
+        (60, Some("main"))
+    );
+}
+
+#[test]
+fn unknown_keys_warn_with_full_path() {
+    let loaded = load_text(
+        "mystery: 1\nidentity: {name: x}\nmemory:\n  vectors: x\n  pipelineV2:\n    grpah:\n      enabled: true\n\
+         \x20   traversal:\n      maxHops: 3\n    extraction:\n      escalation:\n        level3: 1\n\
+         auth:\n  rateLimits:\n    forgett:\n      max: 1\n",
+    )
+    .unwrap();
+    let mut warnings = loaded.warnings;
+    warnings.sort();
+    assert_eq!(
+        warnings,
+        [
+            "unknown key auth.rateLimits.forgett (ignored)",
+            "unknown key memory.pipelineV2.extraction.escalation.level3 (ignored)",
+            "unknown key memory.pipelineV2.grpah (ignored)",
+            "unknown key memory.pipelineV2.traversal.maxHops (ignored)",
+            "unknown key mystery (ignored)",
+        ]
+    );
+}
+
+#[test]
+fn known_untyped_pipeline_keys_are_accepted_and_validated() {
+    let s = settings(
+        "memory:\n  pipelineV2:\n    autonomousEnabled: false\n    predictor:\n      rrfK: 50\n",
+    );
+    assert!(s.pipeline.enabled);
+    let (key, message) = invalid_key("memory:\n  pipelineV2:\n    predictor:\n      rrfK: 500\n");
+    assert_eq!(key, "memory.pipelineV2.predictor.rrfK");
+    assert!(message.contains("between 1 and 100"), "{message}");
+}
+
+#[test]
+fn invalid_values_name_the_key() {
+    let cases = [
+        (
+            "auth:\n  mode: open\n",
+            "auth.mode",
+            "expected one of local, team, hybrid",
+        ),
+        ("search:\n  alpha: 1.5\n", "search.alpha", "between 0 and 1"),
+        (
+            "search:\n  top_k: lots\n",
+            "search.top_k",
+            "expected an integer",
+        ),
+        (
+            "memory:\n  pipelineV2:\n    enabled: yes please\n",
+            "memory.pipelineV2.enabled",
+            "expected true or false",
+        ),
+        (
+            "memory:\n  pipelineV2:\n    worker:\n      pollMs: 50\n",
+            "memory.pipelineV2.worker.pollMs",
+            "between 100 and 60000",
+        ),
+        (
+            "memory:\n  pipelineV2:\n    extraction:\n      provider: gpt\n",
+            "memory.pipelineV2.extraction.provider",
+            "claude-code",
+        ),
+        (
+            "memory:\n  pipelineV2:\n    workerMaxRetries: 11\n",
+            "memory.pipelineV2.workerMaxRetries",
+            "between 1 and 10",
+        ),
+        (
+            "auth:\n  rateLimits:\n    admin:\n      max: 0\n",
+            "auth.rateLimits.admin.max",
+            "between 1",
+        ),
+        (
+            "embedding:\n  provider: cohere\n",
+            "embedding.provider",
+            "native, ollama, openai, none",
+        ),
+        (
+            "features:\n  x: 3\n",
+            "features.x",
+            "expected true or false",
+        ),
+        ("auth: team\n", "auth", "expected a mapping"),
+        (
+            "updates:\n  checkInterval: 60\n",
+            "updates.checkInterval",
+            "between 300 and 604800",
+        ),
+    ];
+    for (text, want_key, want_message) in cases {
+        let (key, message) = invalid_key(text);
+        assert_eq!(key, want_key, "{text}");
+        assert!(message.contains(want_message), "{text}: {message}");
+        assert!(message.contains("agent.yaml"), "{message}");
+    }
+}
+
+#[test]
+fn unparsable_file_is_an_error_without_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("agent.yaml"),
+        "auth:\n  mode: team\n bad: [\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("config.yaml"), "auth:\n  mode: team\n").unwrap();
+    match Settings::load(dir.path(), &EnvVars::default()) {
+        Err(ConfigError::Parse { file, message }) => {
+            assert_eq!(file, dir.path().join("agent.yaml"));
+            assert!(message.contains("line 3"), "{message}");
+        }
+        other => panic!("expected a parse error, got {other:?}"),
+    }
+}
+
+#[test]
+fn later_file_names_are_used_when_earlier_ones_are_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.yaml"), "auth:\n  mode: hybrid\n").unwrap();
+    let loaded = Settings::load(dir.path(), &EnvVars::default()).unwrap();
+    assert_eq!(loaded.settings.auth.mode, AuthMode::Hybrid);
+    assert_eq!(loaded.source, Some(dir.path().join("config.yaml")));
+}
+
+#[test]
+fn env_layers_over_file_and_invalid_port_fails() {
+    let env = EnvVars::default()
+        .with("SIGNET_PORT", "4100")
+        .with("SIGNET_HOST", "localhost")
+        .with("SIGNET_BIND", "0.0.0.0");
+    let s = load_with_env("auth:\n  mode: team\n", &env)
+        .unwrap()
+        .settings;
+    assert_eq!(
+        (
+            s.network.port,
+            s.network.host.as_str(),
+            s.network.bind.as_str()
+        ),
+        (4100, "127.0.0.1", "0.0.0.0")
+    );
+    assert_eq!(s.auth.mode, AuthMode::Team);
+    let env = EnvVars::default().with("SIGNET_PORT", "99999");
+    let dir = tempfile::tempdir().unwrap();
+    match Settings::load(dir.path(), &env) {
+        Err(ConfigError::Invalid { key, message }) => {
+            assert_eq!(key, "SIGNET_PORT");
+            assert!(message.contains("99999"), "{message}");
+        }
+        other => panic!("expected an Invalid error, got {other:?}"),
+    }
+}
+
+#[test]
+fn loading_never_writes_the_file() {
+    let text = "memory:\n  pipelineV2:\n    graphEnabled: false\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agent.yaml");
+    std::fs::write(&file, text).unwrap();
+    Settings::load(dir.path(), &EnvVars::default()).unwrap();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn settings_serialize_for_status_views() {
+    let json = serde_json::to_value(Settings::default()).unwrap();
+    assert_eq!(json["auth"]["mode"], "local");
+    assert_eq!(json["pipelineV2"]["extraction"]["provider"], "claude-code");
+    assert_eq!(json["search"]["topK"], 20);
+}

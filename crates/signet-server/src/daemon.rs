@@ -1,0 +1,228 @@
+//! Assembles a whole daemon: opens the store, builds the services and state, starts the
+//! workers, serves HTTP, and shuts down in order. The binary and the integration tests both
+//! start daemons through here, so tests exercise the real wiring.
+//!
+//! Shutdown order: stop accepting connections and let in-flight requests finish, cancel the
+//! workers and wait for them (bounded), flush access counts, checkpoint the WAL.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use signet_core::config::{self, EnvVars, LoadedConfig, Settings};
+use signet_core::memory::{Memories, MemoryPolicy};
+use signet_store::{MemoryStore, Store};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::state::{AppState, DaemonInfo};
+
+/// How often the health worker probes the database.
+pub const HEALTH_PROBE_EVERY: Duration = Duration::from_secs(5);
+/// How long shutdown waits for workers.
+pub const WORKER_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Read connections in the pool.
+pub const READERS: usize = 4;
+
+/// Why a daemon could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("opening the database {path}: {source}")]
+    Store {
+        path: PathBuf,
+        source: signet_store::StoreError,
+    },
+    #[error("configuration: {0}")]
+    Config(#[from] config::ConfigError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Everything a daemon needs to start.
+pub struct DaemonConfig {
+    pub workspace: PathBuf,
+    pub loaded: LoadedConfig,
+    pub env: EnvVars,
+    /// Watch `agent.yaml` and apply changes live.
+    pub watch_config: bool,
+}
+
+/// A started daemon, not yet serving.
+pub struct Daemon {
+    state: AppState,
+    store: Arc<Store>,
+    tracker: TaskTracker,
+    cancel: CancellationToken,
+}
+
+impl Daemon {
+    /// Opens the workspace's database and starts the workers; `listener` fixes the port.
+    pub async fn start(cfg: DaemonConfig, listener: &TcpListener) -> Result<Self, DaemonError> {
+        let db_path = cfg.workspace.join("memory").join("memories.db");
+        for dir in [".daemon", ".daemon/logs", "memory"] {
+            std::fs::create_dir_all(cfg.workspace.join(dir))?;
+        }
+        let store = open_store(db_path.clone()).await?;
+        let settings = Arc::new(cfg.loaded.settings.clone());
+        let (settings_tx, settings_rx) = watch::channel(settings.clone());
+        let (policy_tx, policy_rx) =
+            watch::channel(Arc::new(MemoryPolicy::from(settings.as_ref())));
+        let tracker = TaskTracker::new();
+        let cancel = CancellationToken::new();
+        let dyn_store: Arc<dyn MemoryStore> = store.clone();
+        let (access, access_worker) = signet_core::access::channel(dyn_store.clone());
+        tracker.spawn(access_worker.run(cancel.child_token()));
+        tracker.spawn(forward_policy(
+            settings_rx.clone(),
+            policy_tx,
+            cancel.child_token(),
+        ));
+        if cfg.watch_config {
+            config::spawn_watcher(
+                cfg.workspace.clone(),
+                cfg.env.clone(),
+                settings_tx,
+                cancel.child_token(),
+                &tracker,
+            )?;
+        }
+        let info = daemon_info(
+            &cfg,
+            &settings,
+            db_path,
+            store.migration_report().clone(),
+            listener,
+        )?;
+        let memories = Memories::new(dyn_store, policy_rx, access);
+        let state = AppState::new(memories, info, settings_rx);
+        tracker.spawn(probe_health(state.clone(), cancel.child_token()));
+        Ok(Self {
+            state,
+            store,
+            tracker,
+            cancel,
+        })
+    }
+
+    /// The HTTP state (for tests that drive the router directly).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops workers and checkpoints the database.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), DaemonError> {
+        let served = crate::serve(listener, self.state.clone(), shutdown).await;
+        self.stop().await;
+        Ok(served?)
+    }
+
+    /// Cancels workers, waits for them (bounded) and checkpoints the WAL.
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(WORKER_SHUTDOWN_TIMEOUT, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(target: "daemon", "workers did not stop within {WORKER_SHUTDOWN_TIMEOUT:?}");
+        }
+        let store = self.store.clone();
+        let res = tokio::task::spawn_blocking(move || store.checkpoint()).await;
+        match res {
+            Ok(Ok(())) => tracing::info!(target: "daemon", "database checkpointed"),
+            Ok(Err(e)) => tracing::warn!(target: "daemon", error = %e, "checkpoint failed"),
+            Err(e) => tracing::warn!(target: "daemon", error = %e, "checkpoint task failed"),
+        }
+    }
+}
+
+async fn open_store(path: PathBuf) -> Result<Arc<Store>, DaemonError> {
+    let p = path.clone();
+    let opened = tokio::task::spawn_blocking(move || Store::open(&p, READERS))
+        .await
+        .map_err(|e| DaemonError::Io(std::io::Error::other(e)))?;
+    let store = opened.map_err(|source| DaemonError::Store { path, source })?;
+    let report = store.migration_report();
+    if !report.applied.is_empty() {
+        tracing::info!(target: "daemon", from = report.from_version, to = report.to_version,
+            backup = ?report.backup, "database migrated");
+    }
+    Ok(Arc::new(store))
+}
+
+fn daemon_info(
+    cfg: &DaemonConfig,
+    settings: &Settings,
+    db_path: PathBuf,
+    migration: signet_store::schema::MigrationReport,
+    listener: &TcpListener,
+) -> Result<DaemonInfo, DaemonError> {
+    let net = &settings.network;
+    Ok(DaemonInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        pid: std::process::id(),
+        started: Instant::now(),
+        started_at: signet_store::time::now_iso(),
+        port: listener.local_addr()?.port(),
+        host: net.host.clone(),
+        bind_host: net.bind.clone(),
+        workspace: cfg.workspace.clone(),
+        db_path,
+        log_dir: net
+            .log_dir
+            .clone()
+            .unwrap_or_else(|| cfg.workspace.join(".daemon/logs")),
+        log_file: net.log_file.clone(),
+        migration,
+        config_source: cfg.loaded.source.clone(),
+        config_warnings: cfg.loaded.warnings.clone(),
+    })
+}
+
+/// Publishes the memory policy whenever the settings change.
+async fn forward_policy(
+    mut settings: watch::Receiver<Arc<Settings>>,
+    policy: watch::Sender<Arc<MemoryPolicy>>,
+    cancel: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            changed = settings.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let next = MemoryPolicy::from(settings.borrow_and_update().as_ref());
+                policy.send_if_modified(|cur| {
+                    let differs = **cur != next;
+                    if differs { *cur = Arc::new(next.clone()); }
+                    differs
+                });
+            }
+        }
+    }
+}
+
+/// Keeps `AppState::db_ok` fresh so `/health` never queues behind the read pool.
+async fn probe_health(state: AppState, cancel: CancellationToken) {
+    let mut every = tokio::time::interval(HEALTH_PROBE_EVERY);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = every.tick() => {
+                let ok = state.memories().ping().await;
+                if ok != state.db_ok() {
+                    tracing::warn!(target: "daemon", db_ok = ok, "database health changed");
+                }
+                state.set_db_ok(ok);
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Handlers of the memory API: one service call each.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use signet_core::memory::{
+    GuardInput, PatchInput, RecallInput, RememberInput, input, outcome_json, outcome_status,
+    resolve_actor,
+};
+use signet_store::memories::MutationOutcome;
+
+use crate::actor::CallerActor;
+use crate::error::{ApiResult, JsonBody};
+use crate::state::AppState;
+
+type Params = Query<HashMap<String, String>>;
+
+fn mutation_response(id: &str, o: &MutationOutcome) -> Response {
+    let status =
+        StatusCode::from_u16(outcome_status(o)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(outcome_json(id, o))).into_response()
+}
+
+/// `POST /api/memory/remember` (and its aliases).
+pub async fn remember(
+    State(s): State<AppState>,
+    CallerActor(actor): CallerActor,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    let req = RememberInput::from_json(&body)?;
+    let actor = resolve_actor(actor, body.as_object());
+    Ok(Json(s.memories().remember(req, actor).await?))
+}
+
+/// `GET /api/memories`.
+pub async fn list(State(s): State<AppState>, Query(q): Params) -> ApiResult {
+    Ok(Json(s.memories().list(&q).await?))
+}
+
+/// `GET /api/memory/:id`.
+pub async fn get(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(s.memories().get(id).await?))
+}
+
+/// `GET /api/memory/:id/history`.
+pub async fn history(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Response {
+    match s
+        .memories()
+        .history(id.clone(), q.get("limit").map(String::as_str))
+        .await
+    {
+        Ok(v) => Json(v).into_response(),
+        Err(signet_core::CoreError::NotFound(m)) => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": m, "memoryId": id})),
+        )
+            .into_response(),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
+    }
+}
+
+/// `PATCH /api/memory/:id`.
+pub async fn patch(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    CallerActor(actor): CallerActor,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let obj = input::object(&body)?;
+    let req = PatchInput::from_json(obj, None)?;
+    let actor = resolve_actor(actor, Some(obj));
+    let outcome = s.memories().modify(id.clone(), req, actor).await?;
+    Ok(mutation_response(&id, &outcome))
+}
+
+/// `DELETE /api/memory/:id` (soft delete).
+pub async fn delete(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Params,
+    CallerActor(actor): CallerActor,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let req = GuardInput::from_parts(Some(&body), &q)?;
+    let actor = resolve_actor(actor, body.as_object());
+    let outcome = s.memories().forget(id.clone(), req, actor).await?;
+    Ok(mutation_response(&id, &outcome))
+}
+
+/// `POST /api/memory/:id/recover`.
+pub async fn recover(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Params,
+    CallerActor(actor): CallerActor,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let req = GuardInput::from_parts(Some(&body), &q)?;
+    let actor = resolve_actor(actor, body.as_object());
+    let outcome = s.memories().recover(id.clone(), req, actor).await?;
+    Ok(mutation_response(&id, &outcome))
+}
+
+/// `POST /api/memory/forget` (batch, preview or execute).
+pub async fn batch_forget(
+    State(s): State<AppState>,
+    CallerActor(actor): CallerActor,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    Ok(Json(s.memories().batch_forget(body, actor).await?))
+}
+
+/// `POST /api/memory/modify` (batch).
+pub async fn batch_modify(
+    State(s): State<AppState>,
+    CallerActor(actor): CallerActor,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    Ok(Json(s.memories().batch_modify(body, actor).await?))
+}
+
+/// `POST /api/memory/recall`.
+pub async fn recall(State(s): State<AppState>, JsonBody(body): JsonBody) -> ApiResult {
+    let req = RecallInput::from_json(&body)?;
+    Ok(Json(s.memories().recall(req).await?))
+}
+
+/// `GET /api/memory/search?q=` (the recall alias upstream shadows; reachable here).
+pub async fn search(State(s): State<AppState>, Query(q): Params) -> ApiResult {
+    let req = RecallInput::from_query(&q)?;
+    Ok(Json(s.memories().recall(req).await?))
+}
+
+/// `GET /memory/search` (legacy keyword / filter search, `distinct=who`).
+pub async fn legacy_search(State(s): State<AppState>, Query(q): Params) -> ApiResult<Json<Value>> {
+    Ok(Json(s.memories().legacy_search(&q).await?))
+}

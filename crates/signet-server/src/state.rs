@@ -1,0 +1,87 @@
+//! Shared state of the HTTP layer: the services and the facts about this daemon process.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use signet_core::config::Settings;
+use signet_core::memory::Memories;
+use signet_store::schema::MigrationReport;
+use tokio::sync::watch;
+
+/// Facts about the running daemon shown by `/health` and `/api/status`.
+#[derive(Debug, Clone)]
+pub struct DaemonInfo {
+    pub version: &'static str,
+    pub pid: u32,
+    pub started: Instant,
+    pub started_at: String,
+    pub port: u16,
+    pub host: String,
+    pub bind_host: String,
+    pub workspace: PathBuf,
+    pub db_path: PathBuf,
+    pub log_dir: PathBuf,
+    pub log_file: Option<PathBuf>,
+    pub migration: MigrationReport,
+    pub config_source: Option<PathBuf>,
+    pub config_warnings: Vec<String>,
+}
+
+/// Everything a handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    memories: Memories,
+    info: DaemonInfo,
+    settings: watch::Receiver<Arc<Settings>>,
+    db_ok: AtomicBool,
+}
+
+impl AppState {
+    /// State over the given services.
+    pub fn new(
+        memories: Memories,
+        info: DaemonInfo,
+        settings: watch::Receiver<Arc<Settings>>,
+    ) -> Self {
+        let inner = Inner {
+            memories,
+            info,
+            settings,
+            db_ok: AtomicBool::new(true),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The memory service.
+    pub fn memories(&self) -> &Memories {
+        &self.inner.memories
+    }
+
+    /// Facts about this process.
+    pub fn info(&self) -> &DaemonInfo {
+        &self.inner.info
+    }
+
+    /// The settings in force now.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.inner.settings.borrow().clone()
+    }
+
+    /// The last database health probe's answer (kept fresh by the health worker).
+    pub fn db_ok(&self) -> bool {
+        self.inner.db_ok.load(Ordering::Relaxed)
+    }
+
+    /// Records a database health probe.
+    pub fn set_db_ok(&self, ok: bool) {
+        self.inner.db_ok.store(ok, Ordering::Relaxed);
+    }
+}

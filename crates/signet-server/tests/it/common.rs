@@ -1,0 +1,176 @@
+//! `TestServer`: a real daemon (store, workers, HTTP) on 127.0.0.1:0 over a temp workspace.
+
+use std::path::{Path, PathBuf};
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use signet_core::config::{EnvVars, Settings};
+use signet_server::daemon::{Daemon, DaemonConfig};
+use tokio::sync::oneshot;
+
+pub struct TestServer {
+    pub base: String,
+    pub workspace: PathBuf,
+    client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    /// A daemon over a fresh temp workspace.
+    pub async fn start() -> Self {
+        Self::start_with_yaml(None).await
+    }
+
+    /// A daemon whose workspace has this `agent.yaml`.
+    pub async fn start_with_yaml(yaml: Option<&str>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(y) = yaml {
+            std::fs::write(dir.path().join("agent.yaml"), y).unwrap();
+        }
+        let ws = dir.path().to_path_buf();
+        let mut s = Self::start_in(&ws, false).await;
+        s._dir = Some(dir);
+        s
+    }
+
+    /// A daemon over an existing workspace directory (kept by the caller).
+    pub async fn start_in(workspace: &Path, watch_config: bool) -> Self {
+        let env = EnvVars::default();
+        let loaded = Settings::load(workspace, &env).expect("config");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let cfg = DaemonConfig {
+            workspace: workspace.to_path_buf(),
+            loaded,
+            env,
+            watch_config,
+        };
+        let daemon = Daemon::start(cfg, &listener).await.expect("daemon starts");
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            daemon
+                .run(listener, async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self {
+            base,
+            workspace: workspace.to_path_buf(),
+            client: reqwest::Client::new(),
+            stop: Some(tx),
+            task: Some(task),
+            _dir: None,
+        }
+    }
+
+    /// Sends a request with an optional JSON body; returns status and parsed JSON.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.call_with(method, path, body, &[]).await
+    }
+
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        let json = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("non-JSON body ({status}): {text}"));
+        (status, json)
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn raw(&self, method: Method, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        let res = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("non-JSON body ({status}): {text}")),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// Remembers `content` and returns the new id.
+    pub async fn remember(&self, content: &str) -> String {
+        let (s, v) = self
+            .post(
+                "/api/memory/remember",
+                serde_json::json!({ "content": content }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Stops the daemon and waits for its shutdown (workers, checkpoint).
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Polls `check` until it returns true or five seconds pass.
+pub async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
+}

@@ -1,0 +1,9 @@
+//! Integration tests: real daemons on ephemeral ports over temp workspaces.
+
+mod common;
+mod errors;
+mod fixture;
+mod memory;
+mod mutations;
+mod recall;
+mod system;

@@ -1,0 +1,164 @@
+//! Integration tests for signet-store: one binary, one module per area.
+//!
+//! - `fixture`: a database written by upstream Signet 0.58.1 opens losslessly.
+//! - `migrations`: fresh, current, older, broken and failing databases.
+
+mod fixture;
+mod migrations;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use rusqlite::Connection;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use signet_store::Pool;
+use signet_store::schema::{MigrationReport, migrate};
+
+/// The upstream fixture directory: `shared/` sits beside the repository checkout.
+pub fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/upstream-v0.58.1")
+}
+
+/// `expected.json` of the fixture, parsed once.
+pub fn expected() -> &'static Value {
+    static EXPECTED: OnceLock<Value> = OnceLock::new();
+    EXPECTED.get_or_init(|| {
+        let path = fixture_dir().join("expected.json");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        serde_json::from_str(&text).expect("expected.json parses")
+    })
+}
+
+/// Opens `path` the way the daemon does (writer + readers, `migrate` on the writer) and returns
+/// the pool together with what `migrate` reported.
+pub fn open_store(path: &Path) -> signet_store::Result<(Pool, MigrationReport)> {
+    let mut report = None;
+    let pool = Pool::open(path, 2, |conn| {
+        report = Some(migrate(conn, path)?);
+        Ok(())
+    })?;
+    Ok((pool, report.expect("migrate ran")))
+}
+
+/// Like [`open_store`], for tests that only need the report; the pool is closed again.
+pub fn migrate_once(path: &Path) -> MigrationReport {
+    match open_store(path) {
+        Ok((_pool, report)) => report,
+        Err(e) => panic!("opening {} failed: {e}", path.display()),
+    }
+}
+
+/// A `sqlite_master` entry: `(type, tbl_name, sql)`, keyed by name elsewhere.
+pub type SchemaEntry = (String, String, String);
+
+/// Every schema object that has SQL text (autoindexes have none), by name.
+pub fn schema_of(conn: &Connection) -> BTreeMap<String, SchemaEntry> {
+    let mut stmt = conn
+        .prepare("SELECT name, type, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+/// `expected.sqlite_master`, by name; `with_vec` keeps the sqlite-vec table and its shadows.
+pub fn expected_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
+    let rows = expected()["sqlite_master"].as_array().unwrap();
+    rows.iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap().to_owned();
+            (s("name"), (s("type"), s("tbl_name"), s("sql")))
+        })
+        .filter(|(name, _)| with_vec || !name.starts_with("vec_embeddings"))
+        .collect()
+}
+
+/// Upstream's exact `sql` for one object of the fixture.
+pub fn upstream_sql(name: &str) -> String {
+    expected_schema(true)
+        .remove(name)
+        .unwrap_or_else(|| panic!("{name} is not in expected.sqlite_master"))
+        .2
+}
+
+/// Asserts two schemas are identical, listing every missing, extra and differing object.
+pub fn assert_same_schema(
+    actual: &BTreeMap<String, SchemaEntry>,
+    want: &BTreeMap<String, SchemaEntry>,
+) {
+    let missing: Vec<_> = want.keys().filter(|k| !actual.contains_key(*k)).collect();
+    let extra: Vec<_> = actual.keys().filter(|k| !want.contains_key(*k)).collect();
+    let differ: Vec<_> = want
+        .iter()
+        .filter_map(|(k, w)| actual.get(k).filter(|a| *a != w).map(|a| (k, w, a)))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty() && differ.is_empty(),
+        "schema differs\nmissing: {missing:?}\nextra: {extra:?}\ndiffering (want, got): {differ:#?}"
+    );
+}
+
+/// `(version, applied_at, checksum)` rows and `(id, version, applied_at, duration_ms,
+/// checksum)` audit rows, in order.
+pub type VersionRows = (
+    Vec<(i64, String, String)>,
+    Vec<(i64, i64, String, Option<i64>, Option<String>)>,
+);
+
+pub fn version_rows(conn: &Connection) -> VersionRows {
+    let mut stmt = conn
+        .prepare("SELECT version, applied_at, checksum FROM schema_migrations ORDER BY version")
+        .unwrap();
+    let versions = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, version, applied_at, duration_ms, checksum
+             FROM schema_migrations_audit ORDER BY id",
+        )
+        .unwrap();
+    let audit = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    (versions, audit)
+}
+
+/// The backups of `memories.db` in `dir` (`memories.db.bak-v*`), sorted by name.
+pub fn backups_in(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("memories.db.bak-v")
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+pub fn sha256_file(path: &Path) -> String {
+    sha256_hex(&std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())))
+}
+
+/// A plain read-write connection for inspecting (or deliberately damaging) a test database.
+pub fn plain(path: &Path) -> Connection {
+    Connection::open(path).unwrap()
+}
