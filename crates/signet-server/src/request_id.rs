@@ -25,7 +25,7 @@ pub async fn assign(mut req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable(v))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid_like());
+        .unwrap_or_else(uuid_like);
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut res = next.run(req).await;
     if let Ok(v) = HeaderValue::from_str(&id) {

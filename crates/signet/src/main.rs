@@ -1,1 +1,36 @@
-fn main() {}
+//! `signet`: the Signet memory daemon and its command-line client.
+//!
+//! One binary: `signet daemon run|start|stop|restart|status` manages the daemon, and
+//! `remember`, `recall` and `status` talk to a running daemon over HTTP through
+//! `signet-client`. Each subcommand lives in its own module; this file only parses the
+//! command line, runs it on a Tokio runtime and prints the error chain (`{:#}`) on failure.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod connect;
+mod daemon;
+mod output;
+mod recall;
+mod remember;
+mod status;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(cli::dispatch(cli)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

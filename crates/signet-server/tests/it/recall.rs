@@ -75,42 +75,42 @@ async fn recall_applies_every_filter_and_never_returns_deleted() {
             .post("/api/memory/recall", q(json!({"who": "alice"})))
             .await
             .1),
-        [vim.clone()]
+        [vim.as_str()]
     );
     assert_eq!(
         ids(&s
             .post("/api/memory/recall", q(json!({"project": "billing"})))
             .await
             .1),
-        [pg.clone()]
+        [pg.as_str()]
     );
     assert_eq!(
         ids(&s
             .post("/api/memory/recall", q(json!({"pinned": true})))
             .await
             .1),
-        [tea.clone()]
+        [tea.as_str()]
     );
     assert_eq!(
         ids(&s
             .post("/api/memory/recall", q(json!({"type": "decision"})))
             .await
             .1),
-        [pg.clone()]
+        [pg.as_str()]
     );
     assert_eq!(
         ids(&s
             .post("/api/memory/recall", q(json!({"tags": "editor"})))
             .await
             .1),
-        [vim.clone()]
+        [vim.as_str()]
     );
     assert_eq!(
         ids(&s
             .post("/api/memory/recall", q(json!({"importance_min": 0.85})))
             .await
             .1),
-        [pg.clone()]
+        [pg.as_str()]
     );
     s.call(
         Method::DELETE,

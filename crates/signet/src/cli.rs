@@ -1,0 +1,78 @@
+//! The command-line surface: global flags, subcommands, and dispatch to their modules.
+
+use clap::{Args, Parser, Subcommand, value_parser};
+
+use crate::{daemon, recall, remember, status};
+
+/// Signet: a local memory daemon for AI agents, and its command-line client.
+#[derive(Debug, Parser)]
+#[command(name = "signet", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Print machine-readable JSON instead of a human summary.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Daemon host (the listen address for `daemon run`).
+    #[arg(long, global = true, env = "SIGNET_HOST", value_name = "HOST")]
+    pub host: Option<String>,
+    /// Daemon port (the listen port for `daemon run`).
+    #[arg(long, global = true, env = "SIGNET_PORT", value_name = "PORT",
+        value_parser = value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// Full daemon URL for client commands; overrides --host/--port.
+    #[arg(long, global = true, env = "SIGNET_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// Bearer token sent to the daemon (needed in team/hybrid auth modes).
+    #[arg(long, global = true, env = "SIGNET_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run, start, stop or inspect the daemon.
+    Daemon(daemon::DaemonArgs),
+    /// Store a memory.
+    Remember(remember::RememberArgs),
+    /// Search memories.
+    Recall(recall::RecallArgs),
+    /// Show the running daemon's status (`GET /api/status`).
+    Status,
+}
+
+/// Runs the parsed command.
+pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let g = cli.global;
+    match cli.command {
+        Command::Daemon(args) => daemon::dispatch(&g, args).await,
+        Command::Remember(args) => remember::run(&g, args).await,
+        Command::Recall(args) => recall::run(&g, args).await,
+        Command::Status => status::run(&g).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["signet", "recall", "x", "--json", "--port", "4000"]).unwrap();
+        assert!(cli.global.json);
+        assert_eq!(cli.global.port, Some(4000));
+        assert!(Cli::try_parse_from(["signet", "status", "--port", "0"]).is_err());
+    }
+}
