@@ -98,6 +98,9 @@ impl Pool {
     }
 }
 
+/// WAL, NORMAL sync (no fsync per commit; WAL keeps commits atomic and a process crash loses
+/// nothing committed), and foreign keys OFF: the bundled SQLite enables them by default, but
+/// upstream never enforced them and its data relies on that (history outlives memories).
 fn configure_writer(conn: &Connection) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -108,6 +111,7 @@ fn configure_writer(conn: &Connection) -> Result<()> {
     }
     conn.execute_batch(
         "PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = OFF;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -4096;",
     )?;

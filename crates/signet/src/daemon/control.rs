@@ -1,0 +1,205 @@
+//! `signet daemon start|stop|restart|status`: managing a background daemon.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::json;
+use signet_client::{Client, Health};
+
+use super::pidfile::PidFile;
+use super::{Context, process};
+use crate::output::{print_json, uptime};
+
+/// How long `start` waits for /health.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long `stop` waits for the process to exit after SIGTERM.
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+/// Poll interval of both waits.
+const POLL: Duration = Duration::from_millis(50);
+/// Lines of `daemon.err.log` shown when startup fails.
+const ERR_TAIL_LINES: usize = 20;
+
+pub async fn start(ctx: &Context) -> Result<()> {
+    let client = ctx.client()?;
+    if let Ok(h) = client.health().await {
+        println!("signet daemon is already running (pid {}) on {}", h.pid, ctx.url());
+        return Ok(());
+    }
+    let logs = ctx.logs_dir();
+    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    let err_path = logs.join("daemon.err.log");
+    let err_offset = std::fs::metadata(&err_path).map(|m| m.len()).unwrap_or(0);
+    let mut child = spawn(ctx, &logs)?;
+    if let Err(e) = wait_ready(&client, &mut child).await {
+        let tail = err_tail(&err_path, err_offset);
+        return Err(e.context(tail));
+    }
+    println!("signet daemon started (pid {}) on {}", child.id(), ctx.url());
+    Ok(())
+}
+
+pub async fn stop(ctx: &Context) -> Result<()> {
+    match stop_daemon(ctx).await? {
+        Some(pid) => println!("signet daemon stopped (pid {pid})"),
+        None => println!("signet daemon is not running (workspace {})", ctx.workspace.display()),
+    }
+    Ok(())
+}
+
+pub async fn restart(ctx: &Context) -> Result<()> {
+    if let Some(pid) = stop_daemon(ctx).await? {
+        println!("signet daemon stopped (pid {pid})");
+    }
+    start(ctx).await
+}
+
+pub async fn status(ctx: &Context) -> Result<()> {
+    let pid_file = PidFile::in_workspace(&ctx.workspace);
+    let pid = pid_file.read()?;
+    let pid_alive = pid.is_some_and(process::is_alive);
+    let health = ctx.client()?.health().await.ok();
+    if ctx.json {
+        return print_json(&json!({
+            "running": health.is_some(),
+            "url": ctx.url(),
+            "workspace": ctx.workspace,
+            "pidFile": pid_file.path(),
+            "pid": pid,
+            "pidAlive": pid_alive,
+            "health": health,
+        }));
+    }
+    println!("{}", status_text(ctx, pid.filter(|_| pid_alive), health.as_ref()));
+    Ok(())
+}
+
+fn status_text(ctx: &Context, live_pid: Option<u32>, health: Option<&Health>) -> String {
+    match (health, live_pid) {
+        (Some(h), _) => format!(
+            "signet daemon is running (pid {}) on {}\n  version {}, up {}, {}\n  workspace {}",
+            h.pid,
+            ctx.url(),
+            h.version,
+            uptime(h.uptime),
+            h.status,
+            h.agents_dir.as_deref().unwrap_or("?"),
+        ),
+        (None, Some(pid)) => format!(
+            "signet daemon process (pid {pid}) is alive but does not answer at {}",
+            ctx.url()
+        ),
+        (None, None) => format!("signet daemon is not running (workspace {})", ctx.workspace.display()),
+    }
+}
+
+/// Spawns `<this exe> daemon run --background` in its own process group, output appended to
+/// the log directory, with the resolved workspace and address passed through the environment.
+fn spawn(ctx: &Context, logs: &Path) -> Result<Child> {
+    let exe = std::env::current_exe().context("locating the signet executable")?;
+    let net = &ctx.network;
+    Command::new(exe)
+        .args(["daemon", "run", "--background"])
+        .env("SIGNET_PATH", &ctx.workspace)
+        .env("SIGNET_HOST", &net.host)
+        .env("SIGNET_BIND", &net.bind)
+        .env("SIGNET_PORT", net.port.to_string())
+        .stdin(Stdio::null())
+        .stdout(append(&logs.join("daemon.out.log"))?)
+        .stderr(append(&logs.join("daemon.err.log"))?)
+        .process_group(0)
+        .spawn()
+        .context("spawning `signet daemon run`")
+}
+
+fn append(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+/// Polls /health until it answers with the child's pid; fails early if the child exits.
+async fn wait_ready(client: &Client, child: &mut Child) -> Result<()> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().context("waiting for the daemon")? {
+            bail!("signet daemon exited during startup ({status})");
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if let Ok(Ok(h)) = tokio::time::timeout(remaining, client.health()).await
+            && h.pid == child.id()
+        {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            bail!(
+                "signet daemon (pid {}) did not answer /health at {} within {} s; it may still be \
+                 starting — check `signet daemon status`",
+                child.id(),
+                client.base_url(),
+                START_TIMEOUT.as_secs()
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// The last lines the daemon wrote to `daemon.err.log` since `offset`.
+fn err_tail(path: &Path, offset: u64) -> String {
+    let mut text = String::new();
+    let read = File::open(path).and_then(|mut f| {
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_to_string(&mut text)
+    });
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if read.is_err() || lines.is_empty() {
+        return format!("no error output in {}", path.display());
+    }
+    let tail = lines[lines.len().saturating_sub(ERR_TAIL_LINES)..].join("\n");
+    format!("{}:\n{tail}", path.display())
+}
+
+/// Stops the workspace's daemon; `Ok(None)` when none runs.
+async fn stop_daemon(ctx: &Context) -> Result<Option<u32>> {
+    let pid_file = PidFile::in_workspace(&ctx.workspace);
+    let Some(pid) = target_pid(ctx, &pid_file).await? else {
+        return Ok(None);
+    };
+    process::terminate(pid)?;
+    let deadline = Instant::now() + STOP_TIMEOUT;
+    while process::is_alive(pid) {
+        if Instant::now() >= deadline {
+            bail!(
+                "signet daemon (pid {pid}) did not exit within {} s of SIGTERM; see its log in {}, \
+                 or force it with `kill -9 {pid}`",
+                STOP_TIMEOUT.as_secs(),
+                ctx.logs_dir().display()
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    pid_file.remove_if(pid)?;
+    Ok(Some(pid))
+}
+
+/// The pid to stop: the pid file's when it names a live daemon, else the pid /health reports
+/// for this workspace. A stale pid file is removed.
+async fn target_pid(ctx: &Context, pid_file: &PidFile) -> Result<Option<u32>> {
+    if let Some(pid) = pid_file.read()? {
+        if process::is_alive(pid) && process::looks_like_daemon(pid) != Some(false) {
+            return Ok(Some(pid));
+        }
+        pid_file.remove()?;
+    }
+    let same_workspace = |h: &Health| h.agents_dir.as_deref().map(Path::new) == Some(ctx.workspace.as_path());
+    Ok(match ctx.client()?.health().await {
+        Ok(h) if same_workspace(&h) && process::is_alive(h.pid) => Some(h.pid),
+        _ => None,
+    })
+}

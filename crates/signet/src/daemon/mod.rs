@@ -1,0 +1,109 @@
+//! `signet daemon run|start|stop|restart|status`.
+//!
+//! `run` serves in the foreground ([`run`]); the others manage a background daemon through the
+//! workspace's pid file (`$WS/.daemon/pid`) and `GET /health` ([`control`]). Signals are sent by
+//! running the system `kill` command ([`process`]), which keeps this crate free of `unsafe`.
+
+mod control;
+mod logging;
+mod pidfile;
+mod process;
+mod run;
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+use signet_client::{Client, base_url};
+use signet_core::config::{EnvVars, Network, resolve_workspace};
+
+use crate::cli::Global;
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    #[command(subcommand)]
+    pub action: DaemonAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DaemonAction {
+    /// Run the daemon in the foreground until Ctrl-C or SIGTERM.
+    Run(RunArgs),
+    /// Start the daemon in the background and wait until it answers /health.
+    Start(BindArg),
+    /// Stop the background daemon (SIGTERM, then wait for it to exit).
+    Stop,
+    /// Stop the daemon if it runs, then start it.
+    Restart(BindArg),
+    /// Show whether the daemon runs (pid file and /health).
+    Status,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub bind: BindArg,
+    /// Set by `daemon start`: log to the log file only, not to stderr.
+    #[arg(long, hide = true)]
+    pub background: bool,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct BindArg {
+    /// Listen address (default: SIGNET_BIND, else the host).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+}
+
+/// What every daemon subcommand resolves first: environment (with CLI flags layered over the
+/// `SIGNET_*` variables), workspace and network.
+pub struct Context {
+    pub env: EnvVars,
+    pub workspace: PathBuf,
+    pub network: Network,
+    pub json: bool,
+    token: Option<String>,
+}
+
+impl Context {
+    fn new(g: &Global, bind: Option<&str>) -> Result<Self> {
+        let mut env = EnvVars::from_process();
+        if let Some(host) = &g.host {
+            env = env.with("SIGNET_HOST", host.as_str());
+        }
+        if let Some(port) = g.port {
+            env = env.with("SIGNET_PORT", port.to_string());
+        }
+        if let Some(bind) = bind {
+            env = env.with("SIGNET_BIND", bind);
+        }
+        let workspace = resolve_workspace(&env).context("resolving the workspace")?;
+        let network = Network::from_env(&env)?;
+        Ok(Self { env, workspace, network, json: g.json, token: g.token.clone() })
+    }
+
+    /// Where the local daemon answers: the bind address (loopback for wildcard binds).
+    pub fn url(&self) -> String {
+        base_url(self.network.internal_self_host(), self.network.port)
+    }
+
+    /// A client for [`Context::url`].
+    pub fn client(&self) -> Result<Client> {
+        Ok(Client::new(self.url())?.with_token(self.token.clone()))
+    }
+
+    /// `$WS/.daemon/logs`, where `daemon start` sends the daemon's stdout and stderr.
+    pub fn logs_dir(&self) -> PathBuf {
+        self.workspace.join(".daemon").join("logs")
+    }
+}
+
+pub async fn dispatch(g: &Global, args: DaemonArgs) -> Result<()> {
+    match args.action {
+        DaemonAction::Run(a) => run::run(Context::new(g, a.bind.bind.as_deref())?, a.background).await,
+        DaemonAction::Start(b) => control::start(&Context::new(g, b.bind.as_deref())?).await,
+        DaemonAction::Stop => control::stop(&Context::new(g, None)?).await,
+        DaemonAction::Restart(b) => control::restart(&Context::new(g, b.bind.as_deref())?).await,
+        DaemonAction::Status => control::status(&Context::new(g, None)?).await,
+    }
+}
