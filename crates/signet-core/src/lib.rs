@@ -14,8 +14,10 @@
 pub mod access;
 pub mod blocking;
 pub mod config;
+pub mod embedding;
 mod error;
 pub mod memory;
 pub mod text;
+pub mod vector;
 
 pub use error::{CoreError, Result};

@@ -11,7 +11,8 @@ use crate::memories::{
     ListedMemory, MemoryPatch, MemoryStats, MutationOutcome, NewMemory, RecallFilters, RecallRow,
     RememberOutcome, WriteOptions,
 };
-use crate::memories::{read, search, write};
+use crate::memories::{EmbeddingJob, EmbeddingStats, StoredVector};
+use crate::memories::{embeddings, read, search, write};
 use crate::pool::Pool;
 use crate::schema::{self, MigrationReport};
 
@@ -73,6 +74,22 @@ pub trait MemoryStore: Send + Sync + 'static {
     fn forget_candidates(&self, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>>;
     fn legacy_search(&self, q: &LegacyQuery) -> Result<Vec<serde_json::Value>>;
     fn distinct_who(&self) -> Result<Vec<String>>;
+    /// Ids of live memories matching `filters`.
+    fn filter_ids(&self, filters: &RecallFilters) -> Result<Vec<String>>;
+    /// Current vectors (this model and dimensions, this content) of all live memories.
+    fn load_vectors(&self, model: &str, dims: usize) -> Result<Vec<StoredVector>>;
+    /// One live memory's current vector.
+    fn vector_of(&self, id: &str, model: &str, dims: usize) -> Result<Option<Vec<u8>>>;
+    /// Live memories needing a vector (`include_stale`: also other models' vectors).
+    fn embedding_gaps(&self, model: &str, dims: usize, include_stale: bool, limit: usize)
+    -> Result<Vec<EmbeddingJob>>;
+    /// Stores vectors; returns which jobs were stored (content unchanged since).
+    fn save_embeddings(&self, items: &[(EmbeddingJob, Vec<u8>)], dims: usize, model: &str, now: &str)
+    -> Result<Vec<bool>>;
+    fn embedding_stats(&self, model: &str, dims: usize) -> Result<EmbeddingStats>;
+    fn clean_orphan_embeddings(&self) -> Result<usize>;
+    fn list_embeddings(&self, limit: usize, offset: usize, with_vectors: bool)
+    -> Result<(Vec<serde_json::Value>, i64)>;
     /// The database answers a trivial query.
     fn ping(&self) -> Result<()>;
     /// Flushes the write-ahead log into the main file (shutdown).
@@ -207,6 +224,35 @@ impl MemoryStore for Store {
     }
     fn distinct_who(&self) -> Result<Vec<String>> {
         self.pool.read(search::distinct_who)
+    }
+    fn filter_ids(&self, filters: &RecallFilters) -> Result<Vec<String>> {
+        self.pool.read(|c| search::filter_ids(c, filters))
+    }
+    fn load_vectors(&self, model: &str, dims: usize) -> Result<Vec<StoredVector>> {
+        self.pool.read(|c| embeddings::load_current(c, model, dims))
+    }
+    fn vector_of(&self, id: &str, model: &str, dims: usize) -> Result<Option<Vec<u8>>> {
+        self.pool.read(|c| embeddings::vector_of(c, id, model, dims))
+    }
+    fn embedding_gaps(&self, model: &str, dims: usize, include_stale: bool, limit: usize)
+    -> Result<Vec<EmbeddingJob>> {
+        self.pool.read(|c| embeddings::gaps(c, model, dims, include_stale, limit))
+    }
+    fn save_embeddings(&self, items: &[(EmbeddingJob, Vec<u8>)], dims: usize, model: &str, now: &str)
+    -> Result<Vec<bool>> {
+        self.pool.write(|tx| {
+            items.iter().map(|(job, blob)| embeddings::save(tx, job, blob, dims, model, now)).collect()
+        })
+    }
+    fn embedding_stats(&self, model: &str, dims: usize) -> Result<EmbeddingStats> {
+        self.pool.read(|c| embeddings::stats(c, model, dims))
+    }
+    fn clean_orphan_embeddings(&self) -> Result<usize> {
+        self.pool.write(|tx| embeddings::clean_orphans(tx))
+    }
+    fn list_embeddings(&self, limit: usize, offset: usize, with_vectors: bool)
+    -> Result<(Vec<serde_json::Value>, i64)> {
+        self.pool.read(|c| embeddings::list(c, limit, offset, with_vectors))
     }
     fn ping(&self) -> Result<()> {
         self.pool.read(read::ping)

@@ -1,6 +1,7 @@
 //! The command-line surface: global flags, subcommands, and dispatch to their modules.
 
-use clap::{Args, Parser, Subcommand, value_parser};
+use anyhow::{Result, bail};
+use clap::{Args, Parser, Subcommand};
 
 use crate::{daemon, recall, remember, status};
 
@@ -23,16 +24,41 @@ pub struct Global {
     /// Daemon host (the listen address for `daemon run`).
     #[arg(long, global = true, env = "SIGNET_HOST", value_name = "HOST")]
     pub host: Option<String>,
-    /// Daemon port (the listen port for `daemon run`).
-    #[arg(long, global = true, env = "SIGNET_PORT", value_name = "PORT",
-        value_parser = value_parser!(u16).range(1..))]
-    pub port: Option<u16>,
+    /// Daemon port (the listen port for `daemon run`). Blank counts as unset.
+    #[arg(long = "port", global = true, env = "SIGNET_PORT", value_name = "PORT")]
+    pub port_raw: Option<String>,
     /// Full daemon URL for client commands; overrides --host/--port.
     #[arg(long, global = true, env = "SIGNET_URL", value_name = "URL")]
     pub url: Option<String>,
     /// Bearer token sent to the daemon (needed in team/hybrid auth modes).
-    #[arg(long, global = true, env = "SIGNET_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    #[arg(
+        long,
+        global = true,
+        env = "SIGNET_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub token: Option<String>,
+}
+
+impl Global {
+    /// The port from `--port` / `SIGNET_PORT` (trimmed, as upstream); `None` when unset or blank.
+    pub fn port(&self) -> Result<Option<u16>> {
+        let Some(raw) = self
+            .port_raw
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        else {
+            return Ok(None);
+        };
+        match raw.parse::<u16>() {
+            Ok(port) if port != 0 => Ok(Some(port)),
+            _ => bail!(
+                "invalid port {raw:?} (from --port or SIGNET_PORT): expected an integer from 1 to 65535"
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,7 +74,7 @@ pub enum Command {
 }
 
 /// Runs the parsed command.
-pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+pub async fn dispatch(cli: Cli) -> Result<()> {
     let g = cli.global;
     match cli.command {
         Command::Daemon(args) => daemon::dispatch(&g, args).await,
@@ -70,9 +96,24 @@ mod tests {
 
     #[test]
     fn global_flags_work_after_the_subcommand() {
-        let cli = Cli::try_parse_from(["signet", "recall", "x", "--json", "--port", "4000"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["signet", "recall", "x", "--json", "--port", " 4000 "]).unwrap();
         assert!(cli.global.json);
-        assert_eq!(cli.global.port, Some(4000));
-        assert!(Cli::try_parse_from(["signet", "status", "--port", "0"]).is_err());
+        assert_eq!(cli.global.port().unwrap(), Some(4000));
+    }
+
+    #[test]
+    fn blank_port_is_unset_and_bad_ports_name_the_source() {
+        let port = |raw: &str| {
+            Cli::try_parse_from(["signet", "status", "--port", raw])
+                .unwrap()
+                .global
+                .port()
+        };
+        assert_eq!(port("  ").unwrap(), None);
+        for bad in ["0", "65536", "abc"] {
+            let err = port(bad).unwrap_err().to_string();
+            assert!(err.contains("SIGNET_PORT") && err.contains(bad), "{err}");
+        }
     }
 }

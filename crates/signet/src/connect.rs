@@ -12,7 +12,7 @@ pub fn client(g: &Global) -> Result<Client> {
         Some(url) => url.to_owned(),
         None => base_url(
             g.host.as_deref().unwrap_or(DEFAULT_HOST),
-            g.port.unwrap_or(DEFAULT_PORT),
+            g.port()?.unwrap_or(DEFAULT_PORT),
         ),
     };
     Ok(Client::new(url)?.with_token(g.token.clone()))

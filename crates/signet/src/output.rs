@@ -22,8 +22,17 @@ pub fn one_line(text: &str, max: usize) -> String {
 
 /// `3h 2m 5s`-style duration for a number of seconds.
 pub fn uptime(secs: f64) -> String {
-    let total = if secs.is_finite() && secs > 0.0 { secs as u64 } else { 0 };
-    let (d, h, m, s) = (total / 86_400, total / 3600 % 24, total / 60 % 60, total % 60);
+    let total = if secs.is_finite() && secs > 0.0 {
+        secs as u64
+    } else {
+        0
+    };
+    let (d, h, m, s) = (
+        total / 86_400,
+        total / 3600 % 24,
+        total / 60 % 60,
+        total % 60,
+    );
     match (d, h, m) {
         (0, 0, 0) => format!("{s}s"),
         (0, 0, _) => format!("{m}m {s}s"),

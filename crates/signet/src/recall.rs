@@ -73,7 +73,12 @@ pub async fn run(g: &Global, args: RecallArgs) -> Result<()> {
 fn line(r: &RecallResult) -> String {
     let id: String = r.id.chars().take(ID_CHARS).collect();
     let pin = if r.pinned { " *" } else { "" };
-    format!("{:.2}  {:<11} {id}{pin}  {}", r.score, r.type_, one_line(&r.content, CONTENT_CHARS))
+    format!(
+        "{:.2}  {:<11} {id}{pin}  {}",
+        r.score,
+        r.type_,
+        one_line(&r.content, CONTENT_CHARS)
+    )
 }
 
 #[cfg(test)]

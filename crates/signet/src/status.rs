@@ -61,7 +61,10 @@ mod tests {
             "agentsDir": "/ws", "memories": {"total": 3, "critical": 1, "withEmbeddings": 0},
             "schema": {"to_version": 9}, "config": {"source": null}});
         let out = summary(&s, "http://127.0.0.1:3850");
-        assert!(out.starts_with("signet daemon 0.1.0 — running (pid 42, up 1m 5s)"), "{out}");
+        assert!(
+            out.starts_with("signet daemon 0.1.0 — running (pid 42, up 1m 5s)"),
+            "{out}"
+        );
         for want in ["/ws", "3 (1 critical", "version 9", "defaults"] {
             assert!(out.contains(want), "{want} missing from {out}");
         }

@@ -4,12 +4,14 @@
 //! transaction together with its history row, so a crash can never leave a change without its
 //! audit trail (or the reverse).
 
+pub(crate) mod embeddings;
 pub(crate) mod read;
 pub(crate) mod search;
 pub(crate) mod write;
 
 use serde::Serialize;
 
+pub use embeddings::{EmbeddingJob, EmbeddingStats, StoredVector};
 pub use search::{CandidateQuery, ForgetCandidate, KeywordHit, LegacyQuery, RecallFilters};
 
 /// Who is making a change, as recorded in `memory_history` and `memories.updated_by`.

@@ -272,3 +272,13 @@ pub fn distinct_who(conn: &Connection) -> Result<Vec<String>> {
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Ids of live memories matching `filters` (the vector leg's allow-list).
+pub fn filter_ids(conn: &Connection, filters: &RecallFilters) -> Result<Vec<String>> {
+    let mut sql = String::from("SELECT m.id FROM memories m WHERE m.is_deleted = 0");
+    let mut params = Vec::new();
+    filters.push_sql(&mut sql, &mut params);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -149,13 +149,14 @@ struct Current {
     version: i64,
     is_deleted: bool,
     deleted_at: Option<String>,
+    content_hash: Option<String>,
 }
 
 fn load_current(tx: &Connection, id: &str) -> Result<Option<Current>> {
     Ok(tx
         .prepare_cached(
             "SELECT content, type, tags, importance, pinned, COALESCE(version, 1), \
-             COALESCE(is_deleted, 0), deleted_at FROM memories WHERE id = ?1",
+             COALESCE(is_deleted, 0), deleted_at, content_hash FROM memories WHERE id = ?1",
         )?
         .query_row([id], |r| {
             Ok(Current {
@@ -167,6 +168,7 @@ fn load_current(tx: &Connection, id: &str) -> Result<Option<Current>> {
                 version: r.get(5)?,
                 is_deleted: r.get::<_, i64>(6)? != 0,
                 deleted_at: r.get(7)?,
+                content_hash: r.get(8)?,
             })
         })
         .optional()?)
@@ -362,6 +364,12 @@ pub fn recover(
     }
     if !within_recover_window(cur.deleted_at.as_deref(), now) {
         return Ok(MutationOutcome::RetentionExpired { current });
+    }
+    // A live twin with the same content would break the live-hash uniqueness: say so.
+    if let Some(hash) = &cur.content_hash
+        && let Some(dup) = live_by_hash(tx, hash)?
+    {
+        return Ok(MutationOutcome::DuplicateContentHash { current, duplicate_id: dup.id });
     }
     tx.prepare_cached(
         "UPDATE memories SET is_deleted = 0, deleted_at = NULL, updated_at = ?2, updated_by = ?3, \

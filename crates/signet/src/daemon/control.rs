@@ -27,8 +27,7 @@ const ERR_TAIL_LINES: usize = 20;
 pub async fn start(ctx: &Context) -> Result<()> {
     let client = ctx.client()?;
     if let Ok(h) = client.health().await {
-        println!("signet daemon is already running (pid {}) on {}", h.pid, ctx.url());
-        return Ok(());
+        return already_running(ctx, &h);
     }
     let logs = ctx.logs_dir();
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
@@ -36,17 +35,42 @@ pub async fn start(ctx: &Context) -> Result<()> {
     let err_offset = std::fs::metadata(&err_path).map(|m| m.len()).unwrap_or(0);
     let mut child = spawn(ctx, &logs)?;
     if let Err(e) = wait_ready(&client, &mut child).await {
-        let tail = err_tail(&err_path, err_offset);
-        return Err(e.context(tail));
+        bail!("{e:#}\n{}", err_tail(&err_path, err_offset));
     }
-    println!("signet daemon started (pid {}) on {}", child.id(), ctx.url());
+    println!(
+        "signet daemon started (pid {}) on {}",
+        child.id(),
+        ctx.url()
+    );
+    Ok(())
+}
+
+/// A daemon answers at our address: fine if it serves this workspace, an error otherwise.
+fn already_running(ctx: &Context, h: &Health) -> Result<()> {
+    let theirs = h.agents_dir.as_deref().unwrap_or("?");
+    if Path::new(theirs) != ctx.workspace {
+        bail!(
+            "port {} is taken by a signet daemon (pid {}) for another workspace ({theirs}); \
+             choose another port with `--port` or SIGNET_PORT",
+            ctx.network.port,
+            h.pid
+        );
+    }
+    println!(
+        "signet daemon is already running (pid {}) on {}",
+        h.pid,
+        ctx.url()
+    );
     Ok(())
 }
 
 pub async fn stop(ctx: &Context) -> Result<()> {
     match stop_daemon(ctx).await? {
         Some(pid) => println!("signet daemon stopped (pid {pid})"),
-        None => println!("signet daemon is not running (workspace {})", ctx.workspace.display()),
+        None => println!(
+            "signet daemon is not running (workspace {})",
+            ctx.workspace.display()
+        ),
     }
     Ok(())
 }
@@ -74,7 +98,10 @@ pub async fn status(ctx: &Context) -> Result<()> {
             "health": health,
         }));
     }
-    println!("{}", status_text(ctx, pid.filter(|_| pid_alive), health.as_ref()));
+    println!(
+        "{}",
+        status_text(ctx, pid.filter(|_| pid_alive), health.as_ref())
+    );
     Ok(())
 }
 
@@ -93,7 +120,10 @@ fn status_text(ctx: &Context, live_pid: Option<u32>, health: Option<&Health>) ->
             "signet daemon process (pid {pid}) is alive but does not answer at {}",
             ctx.url()
         ),
-        (None, None) => format!("signet daemon is not running (workspace {})", ctx.workspace.display()),
+        (None, None) => format!(
+            "signet daemon is not running (workspace {})",
+            ctx.workspace.display()
+        ),
     }
 }
 
@@ -161,8 +191,8 @@ fn err_tail(path: &Path, offset: u64) -> String {
     if read.is_err() || lines.is_empty() {
         return format!("no error output in {}", path.display());
     }
-    let tail = lines[lines.len().saturating_sub(ERR_TAIL_LINES)..].join("\n");
-    format!("{}:\n{tail}", path.display())
+    let tail = lines[lines.len().saturating_sub(ERR_TAIL_LINES)..].join("\n  ");
+    format!("last lines of {}:\n  {tail}", path.display())
 }
 
 /// Stops the workspace's daemon; `Ok(None)` when none runs.
@@ -197,7 +227,8 @@ async fn target_pid(ctx: &Context, pid_file: &PidFile) -> Result<Option<u32>> {
         }
         pid_file.remove()?;
     }
-    let same_workspace = |h: &Health| h.agents_dir.as_deref().map(Path::new) == Some(ctx.workspace.as_path());
+    let same_workspace =
+        |h: &Health| h.agents_dir.as_deref().map(Path::new) == Some(ctx.workspace.as_path());
     Ok(match ctx.client()?.health().await {
         Ok(h) if same_workspace(&h) && process::is_alive(h.pid) => Some(h.pid),
         _ => None,

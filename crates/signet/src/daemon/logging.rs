@@ -39,7 +39,9 @@ pub fn init(file: &Path, to_stderr: bool) -> Result<WorkerGuard> {
         .with_context(|| format!("opening the log file {}", file.display()))?;
     let (writer, guard) = tracing_appender::non_blocking(handle);
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let file_layer = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false);
+    let file_layer = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_ansi(false);
     let stderr_layer = to_stderr.then(|| {
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)

@@ -71,15 +71,23 @@ impl Context {
         if let Some(host) = &g.host {
             env = env.with("SIGNET_HOST", host.as_str());
         }
-        if let Some(port) = g.port {
+        if let Some(port) = g.port()? {
             env = env.with("SIGNET_PORT", port.to_string());
         }
         if let Some(bind) = bind {
             env = env.with("SIGNET_BIND", bind);
         }
         let workspace = resolve_workspace(&env).context("resolving the workspace")?;
+        let workspace = std::path::absolute(&workspace)
+            .with_context(|| format!("resolving the workspace {}", workspace.display()))?;
         let network = Network::from_env(&env)?;
-        Ok(Self { env, workspace, network, json: g.json, token: g.token.clone() })
+        Ok(Self {
+            env,
+            workspace,
+            network,
+            json: g.json,
+            token: g.token.clone(),
+        })
     }
 
     /// Where the local daemon answers: the bind address (loopback for wildcard binds).
@@ -100,7 +108,9 @@ impl Context {
 
 pub async fn dispatch(g: &Global, args: DaemonArgs) -> Result<()> {
     match args.action {
-        DaemonAction::Run(a) => run::run(Context::new(g, a.bind.bind.as_deref())?, a.background).await,
+        DaemonAction::Run(a) => {
+            run::run(Context::new(g, a.bind.bind.as_deref())?, a.background).await
+        }
         DaemonAction::Start(b) => control::start(&Context::new(g, b.bind.as_deref())?).await,
         DaemonAction::Stop => control::stop(&Context::new(g, None)?).await,
         DaemonAction::Restart(b) => control::restart(&Context::new(g, b.bind.as_deref())?).await,

@@ -13,7 +13,9 @@ pub struct PidFile {
 impl PidFile {
     /// The pid file of `workspace`.
     pub fn in_workspace(workspace: &Path) -> Self {
-        Self { path: workspace.join(".daemon").join("pid") }
+        Self {
+            path: workspace.join(".daemon").join("pid"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -33,7 +35,10 @@ impl PidFile {
     /// file when dropped, if it still names `pid`.
     pub fn write(&self, pid: u32) -> Result<PidGuard> {
         write_atomic(&self.path, format!("{pid}\n").as_bytes())?;
-        Ok(PidGuard { file: self.clone(), pid })
+        Ok(PidGuard {
+            file: self.clone(),
+            pid,
+        })
     }
 
     /// Removes the file if it names `pid` (another daemon's file is left alone).

@@ -27,7 +27,7 @@ pub fn looks_like_daemon(pid: u32) -> Option<bool> {
     {
         let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
         let args: Vec<&[u8]> = raw.split(|b| *b == 0).collect();
-        let has = |word: &[u8]| args.iter().any(|a| *a == word);
+        let has = |word: &[u8]| args.contains(&word);
         Some(has(b"daemon") && has(b"run"))
     }
     #[cfg(not(target_os = "linux"))]

@@ -32,13 +32,23 @@ pub async fn run(ctx: Context, background: bool) -> Result<()> {
     let listener = bind(&net).await?;
     let pid = std::process::id();
     let _pid_guard = pid_file.write(pid)?;
-    let cfg = DaemonConfig { workspace: ctx.workspace.clone(), loaded, env: ctx.env.clone(), watch_config: true };
-    let daemon = Daemon::start(cfg, &listener).await.context("starting the daemon")?;
+    let cfg = DaemonConfig {
+        workspace: ctx.workspace.clone(),
+        loaded,
+        env: ctx.env.clone(),
+        watch_config: true,
+    };
+    let daemon = Daemon::start(cfg, &listener)
+        .await
+        .context("starting the daemon")?;
     let started_at = daemon.state().info().started_at.clone();
     if let Err(e) = pidfile::write_last_healthy_start(&ctx.workspace, pid, &started_at) {
         tracing::warn!(target: "daemon", "{e:#}");
     }
-    let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let address = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     tracing::info!(target: "daemon", version = env!("CARGO_PKG_VERSION"), workspace = %ctx.workspace.display(),
         %address, log_file = %log_file.display(), pid, ready_ms = started.elapsed().as_millis() as u64,
         "signet daemon ready");
@@ -64,11 +74,16 @@ fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static> {
 /// Fails when the pid file names a live daemon: one answering /health with that pid, or (where
 /// the platform can tell) a process running `daemon run`. A stale file is replaced later.
 async fn refuse_if_running(ctx: &Context, pid_file: &PidFile) -> Result<()> {
-    let Some(pid) = pid_file.read()? else { return Ok(()) };
+    let Some(pid) = pid_file.read()? else {
+        return Ok(());
+    };
     if pid != std::process::id() && process::is_alive(pid) {
         let answers = matches!(ctx.client()?.health().await, Ok(h) if h.pid == pid);
         if answers {
-            bail!("signet daemon is already running (pid {pid}) on {}", ctx.url());
+            bail!(
+                "signet daemon is already running (pid {pid}) on {}",
+                ctx.url()
+            );
         }
         if process::looks_like_daemon(pid) == Some(true) {
             bail!(
@@ -85,7 +100,11 @@ async fn refuse_if_running(ctx: &Context, pid_file: &PidFile) -> Result<()> {
 
 /// Binds `bind:port`, explaining the usual failures.
 async fn bind(net: &Network) -> Result<TcpListener> {
-    let host = if net.bind.contains(':') { format!("[{}]", net.bind) } else { net.bind.clone() };
+    let host = if net.bind.contains(':') {
+        format!("[{}]", net.bind)
+    } else {
+        net.bind.clone()
+    };
     let addr = format!("{host}:{}", net.port);
     match TcpListener::bind((net.bind.as_str(), net.port)).await {
         Ok(listener) => Ok(listener),

@@ -1,0 +1,91 @@
+//! Failures a user meets: a taken port, a daemon that is not running, a broken config.
+
+use crate::support::TestEnv;
+
+#[test]
+fn second_daemon_on_the_same_port_fails_with_a_clear_message() {
+    let mut first = TestEnv::new();
+    let fg = first.start_foreground();
+    let pid = fg.child.id();
+
+    let same_ws = first.run(&["daemon", "run"]);
+    assert!(!same_ws.status.success());
+    assert!(
+        same_ws
+            .stderr
+            .contains(&format!("already running (pid {pid})")),
+        "{same_ws:?}"
+    );
+
+    let mut other = TestEnv::new();
+    other.port = first.port;
+    let out = other.run(&["daemon", "run"]);
+    assert!(!out.status.success(), "{out:?}");
+    let port = first.port.to_string();
+    for want in [port.as_str(), "already in use", "--port", "SIGNET_PORT="] {
+        assert!(
+            out.stderr.contains(want),
+            "{want:?} missing from {}",
+            out.stderr
+        );
+    }
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert!(
+        !other.pid_file().exists(),
+        "a failed start must not leave a pid file"
+    );
+
+    let start = other.run(&["daemon", "start"]);
+    assert!(
+        !start.status.success() && start.stderr.contains("another workspace"),
+        "{start:?}"
+    );
+}
+
+#[test]
+fn client_commands_without_a_daemon_say_how_to_start_it() {
+    let env = TestEnv::new();
+    let url = format!("http://127.0.0.1:{}", env.port);
+    for args in [
+        &["recall", "anything"][..],
+        &["status"],
+        &["remember", "a fact"],
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(
+            out.stderr
+                .contains(&format!("signet daemon is not running at {url}")),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("`signet daemon start`"),
+            "{}",
+            out.stderr
+        );
+    }
+    for args in [["daemon", "status"], ["daemon", "stop"]] {
+        let out = env.run(&args);
+        assert!(out.ok().stdout.contains("not running"), "{out:?}");
+    }
+}
+
+#[test]
+fn start_reports_the_error_log_when_the_daemon_dies_at_startup() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(&env.workspace).unwrap();
+    std::fs::write(env.workspace.join("agent.yaml"), "search: [unclosed\n").unwrap();
+    let out = env.run(&["daemon", "start"]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        out.stderr.contains("exited during startup"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("daemon.err.log") && out.stderr.contains("agent.yaml"),
+        "{}",
+        out.stderr
+    );
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the `signet` binary: real processes, a temp workspace per test, an
+//! ephemeral port per daemon, and deadlines instead of sleeps.
+
+mod failures;
+mod lifecycle;
+mod signals;
+mod support;
+mod workspace;

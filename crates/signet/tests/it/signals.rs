@@ -1,0 +1,25 @@
+//! Signals: SIGTERM shuts a foreground daemon down cleanly.
+
+use crate::support::{TestEnv, read, signal};
+
+#[test]
+fn sigterm_stops_a_foreground_daemon_and_removes_the_pid_file() {
+    let mut env = TestEnv::new();
+    let mut fg = env.start_foreground();
+    let pid = fg.child.id();
+    assert_eq!(read(&env.pid_file()).trim(), pid.to_string());
+    let healthy: serde_json::Value =
+        serde_json::from_str(&read(&env.workspace.join(".daemon/last-healthy-start"))).unwrap();
+    assert_eq!(healthy["pid"], pid);
+    assert!(healthy["startedAt"].is_string() && healthy["version"].is_string());
+
+    assert!(signal(pid, "-TERM"));
+    let status = fg.wait();
+    assert!(status.success(), "exit status {status}");
+    assert!(!env.pid_file().exists(), "pid file left behind");
+    let log = read(&env.workspace.join(".daemon/logs/daemon.out.log"));
+    assert!(
+        log.contains("signet daemon ready") && log.contains("SIGTERM received"),
+        "{log}"
+    );
+}

@@ -1,0 +1,311 @@
+//! `TestEnv`: a temp HOME and workspace, a free port, and helpers to run the binary. Every
+//! daemon a test starts is killed when its `TestEnv` or `Foreground` guard drops.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_signet");
+/// Upper bound for any single wait in these tests.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A port nothing listens on right now (bound then released).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr").port()
+}
+
+/// Polls `f` until it returns `Some` or the deadline passes.
+pub fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Running and not a zombie.
+pub fn is_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next());
+        return !matches!(state, None | Some('Z' | 'X' | 'x'));
+    }
+    signal(pid, "-0")
+}
+
+/// `kill <sig> <pid>`; true on success.
+pub fn signal(pid: u32, sig: &str) -> bool {
+    Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// SIGTERM, a bounded wait, then SIGKILL.
+fn kill_hard(pid: u32) {
+    if !is_alive(pid) {
+        return;
+    }
+    signal(pid, "-TERM");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while is_alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if is_alive(pid) {
+        signal(pid, "-KILL");
+    }
+}
+
+/// A finished CLI invocation.
+#[derive(Debug)]
+pub struct Out {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn ok(&self) -> &Self {
+        assert!(
+            self.status.success(),
+            "command failed ({}):\nstdout: {}\nstderr: {}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        self.ok();
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+}
+
+pub struct TestEnv {
+    pub home: tempfile::TempDir,
+    pub workspace: PathBuf,
+    pub port: u16,
+    /// Pass `SIGNET_PATH`; when false the workspace comes from HOME.
+    signet_path: bool,
+    /// Daemons started through `daemon start`, killed on drop.
+    daemons: Vec<u32>,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let home = tempfile::tempdir().expect("temp home");
+        let workspace = home.path().join("ws");
+        Self {
+            home,
+            workspace,
+            port: free_port(),
+            signet_path: true,
+            daemons: Vec::new(),
+        }
+    }
+
+    /// No `SIGNET_PATH`; `~/.config/signet/workspace.json` points at `~/custom-ws`.
+    pub fn with_workspace_json() -> Self {
+        let mut env = Self::new();
+        let dir = env.home.path().join(".config/signet");
+        std::fs::create_dir_all(&dir).expect("config dir");
+        std::fs::write(dir.join("workspace.json"), r#"{"path": "~/custom-ws"}"#).expect("pointer");
+        env.workspace = env.home.path().join("custom-ws");
+        env.signet_path = false;
+        env
+    }
+
+    pub fn pid_file(&self) -> PathBuf {
+        self.workspace.join(".daemon/pid")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("SIGNET_HOST", "127.0.0.1")
+            .env("SIGNET_PORT", self.port.to_string())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null());
+        if self.signet_path {
+            cmd.env("SIGNET_PATH", &self.workspace);
+        }
+        cmd
+    }
+
+    /// Runs the binary to completion (killed if it outlives the deadline).
+    pub fn run(&self, args: &[&str]) -> Out {
+        let (out_path, err_path) = (self.scratch("stdout"), self.scratch("stderr"));
+        let mut child = self
+            .command(args)
+            .stdout(File::create(&out_path).expect("stdout file"))
+            .stderr(File::create(&err_path).expect("stderr file"))
+            .spawn()
+            .expect("spawn signet");
+        let status = wait(&mut child)
+            .unwrap_or_else(|| panic!("`signet {}` did not finish", args.join(" ")));
+        Out {
+            status,
+            stdout: read(&out_path),
+            stderr: read(&err_path),
+        }
+    }
+
+    /// `signet daemon start`, retried once on a fresh port if the port was taken meanwhile.
+    pub fn start_daemon(&mut self) -> u32 {
+        for attempt in 0..2 {
+            let out = self.run(&["daemon", "start"]);
+            if out.status.success() {
+                let pid = parse_pid(&out.stdout);
+                self.daemons.push(pid);
+                assert!(
+                    out.stdout
+                        .contains(&format!("on http://127.0.0.1:{}", self.port)),
+                    "{}",
+                    out.stdout
+                );
+                return pid;
+            }
+            assert!(
+                attempt == 0 && out.stderr.contains("already in use"),
+                "daemon start failed: {out:?}"
+            );
+            self.port = free_port();
+        }
+        unreachable!("the loop returns or panics")
+    }
+
+    /// `signet daemon run` in the foreground, once healthy (retried once on a fresh port).
+    pub fn start_foreground(&mut self) -> Foreground {
+        for attempt in 0..2 {
+            let stderr = self.scratch("foreground-stderr");
+            let child = self
+                .command(&["daemon", "run"])
+                .stdout(Stdio::null())
+                .stderr(File::create(&stderr).expect("stderr file"))
+                .spawn()
+                .expect("spawn daemon run");
+            let mut fg = Foreground { child, stderr };
+            let pid = fg.child.id();
+            let ready = poll("the foreground daemon", || match fg.child.try_wait() {
+                Ok(Some(_)) => Some(false),
+                _ => health(self.port).filter(|h| h["pid"] == pid).map(|_| true),
+            });
+            if ready {
+                return fg;
+            }
+            let log = read(&fg.stderr);
+            assert!(
+                attempt == 0 && log.contains("already in use"),
+                "daemon run failed:\n{log}"
+            );
+            self.port = free_port();
+        }
+        unreachable!("the loop returns or panics")
+    }
+
+    fn scratch(&self, name: &str) -> PathBuf {
+        tempfile::Builder::new()
+            .prefix(name)
+            .tempfile_in(self.home.path())
+            .expect("scratch file")
+            .into_temp_path()
+            .keep()
+            .expect("keep scratch file")
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        let recorded = std::fs::read_to_string(self.pid_file())
+            .ok()
+            .and_then(|t| t.trim().parse().ok());
+        for pid in self.daemons.iter().copied().chain(recorded) {
+            kill_hard(pid);
+        }
+    }
+}
+
+/// A `daemon run` child, killed on drop.
+pub struct Foreground {
+    pub child: Child,
+    pub stderr: PathBuf,
+}
+
+impl Foreground {
+    /// Waits (bounded) for the process to exit.
+    pub fn wait(&mut self) -> ExitStatus {
+        wait(&mut self.child).expect("the daemon did not exit")
+    }
+}
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn wait(child: &mut Child) -> Option<ExitStatus> {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// The pid in "... (pid N) ...".
+pub fn parse_pid(text: &str) -> u32 {
+    let rest = text
+        .split("(pid ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no pid in {text:?}"));
+    rest.split(')')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {text:?}"))
+}
+
+/// `GET /health` over plain HTTP/1.0; the JSON body when the answer is 200.
+pub fn health(port: u16) -> Option<Value> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut sock = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
+    sock.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    sock.write_all(b"GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .ok()?;
+    let mut text = String::new();
+    sock.read_to_string(&mut text).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let ok = head.split_whitespace().nth(1) == Some("200");
+    ok.then(|| serde_json::from_str(body).ok())?
+}
