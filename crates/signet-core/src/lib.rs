@@ -17,6 +17,7 @@ pub mod config;
 pub mod embedding;
 mod error;
 pub mod memory;
+pub mod semantic;
 pub mod text;
 pub mod vector;
 

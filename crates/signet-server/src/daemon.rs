@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use signet_core::config::{self, EnvVars, LoadedConfig, Settings};
+use signet_core::embedding::Embedder;
 use signet_core::memory::{Memories, MemoryPolicy};
+use signet_core::semantic::{EmbeddingWorker, Resolved, Semantic, provider};
 use signet_store::{MemoryStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -48,6 +50,8 @@ pub struct DaemonConfig {
     pub env: EnvVars,
     /// Watch `agent.yaml` and apply changes live.
     pub watch_config: bool,
+    /// Use this embedding provider instead of the configured one (tests, benchmarks).
+    pub embedder: Option<Arc<dyn Embedder>>,
 }
 
 /// A started daemon, not yet serving.
@@ -96,7 +100,13 @@ impl Daemon {
             store.migration_report().clone(),
             listener,
         )?;
-        let memories = Memories::new(dyn_store, policy_rx, access);
+        let (semantic, native_dir) = start_semantic(&cfg, &settings, dyn_store.clone()).await?;
+        if semantic.configured() {
+            let poll = Duration::from_millis(settings.pipeline.embedding_tracker.poll_ms);
+            let worker = EmbeddingWorker::new(semantic.clone(), native_dir, poll);
+            tracker.spawn(worker.run(cancel.child_token()));
+        }
+        let memories = Memories::new(dyn_store, policy_rx, access, semantic);
         let state = AppState::new(memories, info, settings_rx);
         tracker.spawn(probe_health(state.clone(), cancel.child_token()));
         Ok(Self {
@@ -139,6 +149,42 @@ impl Daemon {
             Ok(Ok(())) => tracing::info!(target: "daemon", "database checkpointed"),
             Ok(Err(e)) => tracing::warn!(target: "daemon", error = %e, "checkpoint failed"),
             Err(e) => tracing::warn!(target: "daemon", error = %e, "checkpoint task failed"),
+        }
+    }
+}
+
+/// Chooses the embedding provider; a native model is loaded later by the worker.
+async fn start_semantic(
+    cfg: &DaemonConfig,
+    settings: &Settings,
+    store: Arc<dyn MemoryStore>,
+) -> Result<(Semantic, Option<PathBuf>), DaemonError> {
+    let resolved = match &cfg.embedder {
+        Some(e) => Resolved::Ready(e.clone()),
+        None => provider::resolve(&settings.embedding, &cfg.workspace, &cfg.env),
+    };
+    match resolved {
+        Resolved::Ready(embedder) => {
+            tracing::info!(target: "embedding", provider = embedder.provider(), model = embedder.model(), "semantic recall enabled");
+            let built =
+                tokio::task::spawn_blocking(move || Semantic::with_embedder(store, embedder))
+                    .await
+                    .map_err(|e| DaemonError::Io(std::io::Error::other(e)))?;
+            let semantic =
+                built.map_err(|e| DaemonError::Io(std::io::Error::other(e.to_string())))?;
+            Ok((semantic, None))
+        }
+        Resolved::Native(dir) => {
+            let spec = &signet_core::embedding::models::ALL_MINILM_L6_V2;
+            tracing::info!(target: "embedding", model = spec.name, "loading the native embedding model in the background");
+            Ok((
+                Semantic::pending_native(store, spec.name, spec.dimensions),
+                Some(dir),
+            ))
+        }
+        Resolved::KeywordOnly(reason) => {
+            tracing::warn!(target: "embedding", %reason, "semantic recall disabled; recall is keyword-only");
+            Ok((Semantic::disabled(store, reason), None))
         }
     }
 }

@@ -81,15 +81,29 @@ pub trait MemoryStore: Send + Sync + 'static {
     /// One live memory's current vector.
     fn vector_of(&self, id: &str, model: &str, dims: usize) -> Result<Option<Vec<u8>>>;
     /// Live memories needing a vector (`include_stale`: also other models' vectors).
-    fn embedding_gaps(&self, model: &str, dims: usize, include_stale: bool, limit: usize)
-    -> Result<Vec<EmbeddingJob>>;
+    fn embedding_gaps(
+        &self,
+        model: &str,
+        dims: usize,
+        include_stale: bool,
+        limit: usize,
+    ) -> Result<Vec<EmbeddingJob>>;
     /// Stores vectors; returns which jobs were stored (content unchanged since).
-    fn save_embeddings(&self, items: &[(EmbeddingJob, Vec<u8>)], dims: usize, model: &str, now: &str)
-    -> Result<Vec<bool>>;
+    fn save_embeddings(
+        &self,
+        items: &[(EmbeddingJob, Vec<u8>)],
+        dims: usize,
+        model: &str,
+        now: &str,
+    ) -> Result<Vec<bool>>;
     fn embedding_stats(&self, model: &str, dims: usize) -> Result<EmbeddingStats>;
     fn clean_orphan_embeddings(&self) -> Result<usize>;
-    fn list_embeddings(&self, limit: usize, offset: usize, with_vectors: bool)
-    -> Result<(Vec<serde_json::Value>, i64)>;
+    fn list_embeddings(
+        &self,
+        limit: usize,
+        offset: usize,
+        with_vectors: bool,
+    ) -> Result<(Vec<serde_json::Value>, i64)>;
     /// The database answers a trivial query.
     fn ping(&self) -> Result<()>;
     /// Flushes the write-ahead log into the main file (shutdown).
@@ -232,16 +246,31 @@ impl MemoryStore for Store {
         self.pool.read(|c| embeddings::load_current(c, model, dims))
     }
     fn vector_of(&self, id: &str, model: &str, dims: usize) -> Result<Option<Vec<u8>>> {
-        self.pool.read(|c| embeddings::vector_of(c, id, model, dims))
+        self.pool
+            .read(|c| embeddings::vector_of(c, id, model, dims))
     }
-    fn embedding_gaps(&self, model: &str, dims: usize, include_stale: bool, limit: usize)
-    -> Result<Vec<EmbeddingJob>> {
-        self.pool.read(|c| embeddings::gaps(c, model, dims, include_stale, limit))
+    fn embedding_gaps(
+        &self,
+        model: &str,
+        dims: usize,
+        include_stale: bool,
+        limit: usize,
+    ) -> Result<Vec<EmbeddingJob>> {
+        self.pool
+            .read(|c| embeddings::gaps(c, model, dims, include_stale, limit))
     }
-    fn save_embeddings(&self, items: &[(EmbeddingJob, Vec<u8>)], dims: usize, model: &str, now: &str)
-    -> Result<Vec<bool>> {
+    fn save_embeddings(
+        &self,
+        items: &[(EmbeddingJob, Vec<u8>)],
+        dims: usize,
+        model: &str,
+        now: &str,
+    ) -> Result<Vec<bool>> {
         self.pool.write(|tx| {
-            items.iter().map(|(job, blob)| embeddings::save(tx, job, blob, dims, model, now)).collect()
+            items
+                .iter()
+                .map(|(job, blob)| embeddings::save(tx, job, blob, dims, model, now))
+                .collect()
         })
     }
     fn embedding_stats(&self, model: &str, dims: usize) -> Result<EmbeddingStats> {
@@ -250,9 +279,14 @@ impl MemoryStore for Store {
     fn clean_orphan_embeddings(&self) -> Result<usize> {
         self.pool.write(|tx| embeddings::clean_orphans(tx))
     }
-    fn list_embeddings(&self, limit: usize, offset: usize, with_vectors: bool)
-    -> Result<(Vec<serde_json::Value>, i64)> {
-        self.pool.read(|c| embeddings::list(c, limit, offset, with_vectors))
+    fn list_embeddings(
+        &self,
+        limit: usize,
+        offset: usize,
+        with_vectors: bool,
+    ) -> Result<(Vec<serde_json::Value>, i64)> {
+        self.pool
+            .read(|c| embeddings::list(c, limit, offset, with_vectors))
     }
     fn ping(&self) -> Result<()> {
         self.pool.read(read::ping)

@@ -39,5 +39,6 @@ pub trait Embedder: Send + Sync + 'static {
     /// Length of every vector this provider returns.
     fn dimensions(&self) -> usize;
     /// Embeds `texts` (one vector per text, in order). L2-normalised vectors are expected.
-    fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>>;
+    fn embed<'a>(&'a self, texts: &'a [String])
+    -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>>;
 }

@@ -32,8 +32,14 @@ pub fn normalize(mut v: Vec<f32>) -> Vec<f32> {
 }
 
 fn parse_vector(v: &Value, dims: usize) -> Result<Vec<f32>, EmbedError> {
-    let arr = v.as_array().ok_or_else(|| EmbedError::BadResponse("embedding is not an array".into()))?;
-    let out: Vec<f32> = arr.iter().filter_map(Value::as_f64).map(|f| f as f32).collect();
+    let arr = v
+        .as_array()
+        .ok_or_else(|| EmbedError::BadResponse("embedding is not an array".into()))?;
+    let out: Vec<f32> = arr
+        .iter()
+        .filter_map(Value::as_f64)
+        .map(|f| f as f32)
+        .collect();
     if out.len() != arr.len() || out.len() != dims {
         return Err(EmbedError::BadResponse(format!(
             "expected {dims} numbers, got {} (set embedding.dimensions to the model's size)",
@@ -43,7 +49,12 @@ fn parse_vector(v: &Value, dims: usize) -> Result<Vec<f32>, EmbedError> {
     Ok(normalize(out))
 }
 
-async fn post_json(http: &reqwest::Client, url: &str, body: &Value, key: Option<&str>) -> Result<(u16, Value), EmbedError> {
+async fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    body: &Value,
+    key: Option<&str>,
+) -> Result<(u16, Value), EmbedError> {
     let mut req = http.post(url).json(body);
     if let Some(k) = key {
         req = req.bearer_auth(k);
@@ -68,21 +79,40 @@ pub struct Ollama {
 impl Ollama {
     /// A provider for `model` at `base_url` (e.g. `http://localhost:11434`).
     pub fn new(base_url: &str, model: &str, dims: usize) -> Self {
-        Self { base: base_url.trim_end_matches('/').to_owned(), model: model.to_owned(), dims, http: client() }
+        Self {
+            base: base_url.trim_end_matches('/').to_owned(),
+            model: model.to_owned(),
+            dims,
+            http: client(),
+        }
     }
 
     async fn embed_batch(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let url = format!("{}/api/embed", self.base);
-        let (status, v) = post_json(&self.http, &url, &json!({"model": self.model, "input": texts}), None).await?;
+        let (status, v) = post_json(
+            &self.http,
+            &url,
+            &json!({"model": self.model, "input": texts}),
+            None,
+        )
+        .await?;
         if status == 404 && v.get("embeddings").is_none() && !v.to_string().contains("model") {
             return self.embed_legacy(texts).await;
         }
         if status >= 400 {
-            return Err(EmbedError::BadResponse(format!("{url} answered {status}: {v}")));
+            return Err(EmbedError::BadResponse(format!(
+                "{url} answered {status}: {v}"
+            )));
         }
-        let list = v["embeddings"].as_array().ok_or_else(|| EmbedError::BadResponse("no embeddings in response".into()))?;
+        let list = v["embeddings"]
+            .as_array()
+            .ok_or_else(|| EmbedError::BadResponse("no embeddings in response".into()))?;
         if list.len() != texts.len() {
-            return Err(EmbedError::BadResponse(format!("asked for {} vectors, got {}", texts.len(), list.len())));
+            return Err(EmbedError::BadResponse(format!(
+                "asked for {} vectors, got {}",
+                texts.len(),
+                list.len()
+            )));
         }
         list.iter().map(|e| parse_vector(e, self.dims)).collect()
     }
@@ -92,9 +122,17 @@ impl Ollama {
         let url = format!("{}/api/embeddings", self.base);
         let mut out = Vec::with_capacity(texts.len());
         for t in texts {
-            let (status, v) = post_json(&self.http, &url, &json!({"model": self.model, "prompt": t}), None).await?;
+            let (status, v) = post_json(
+                &self.http,
+                &url,
+                &json!({"model": self.model, "prompt": t}),
+                None,
+            )
+            .await?;
             if status >= 400 {
-                return Err(EmbedError::BadResponse(format!("{url} answered {status}: {v}")));
+                return Err(EmbedError::BadResponse(format!(
+                    "{url} answered {status}: {v}"
+                )));
             }
             out.push(parse_vector(&v["embedding"], self.dims)?);
         }
@@ -112,7 +150,10 @@ impl Embedder for Ollama {
     fn dimensions(&self) -> usize {
         self.dims
     }
-    fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>> {
+    fn embed<'a>(
+        &'a self,
+        texts: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>> {
         Box::pin(self.embed_batch(texts))
     }
 }
@@ -129,7 +170,13 @@ pub struct OpenAi {
 impl OpenAi {
     /// A provider for `model` at `base_url` (e.g. `https://api.openai.com/v1`).
     pub fn new(base_url: &str, model: &str, dims: usize, key: Option<String>) -> Self {
-        Self { base: base_url.trim_end_matches('/').to_owned(), model: model.to_owned(), dims, key, http: client() }
+        Self {
+            base: base_url.trim_end_matches('/').to_owned(),
+            model: model.to_owned(),
+            dims,
+            key,
+            http: client(),
+        }
     }
 
     async fn embed_batch(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
@@ -137,20 +184,32 @@ impl OpenAi {
         let body = json!({"model": self.model, "input": texts});
         let (status, v) = post_json(&self.http, &url, &body, self.key.as_deref()).await?;
         if status == 401 || status == 403 {
-            return Err(EmbedError::Unavailable(format!("{url} refused the API key ({status})")));
+            return Err(EmbedError::Unavailable(format!(
+                "{url} refused the API key ({status})"
+            )));
         }
         if status >= 400 {
-            return Err(EmbedError::BadResponse(format!("{url} answered {status}: {v}")));
+            return Err(EmbedError::BadResponse(format!(
+                "{url} answered {status}: {v}"
+            )));
         }
-        let data = v["data"].as_array().ok_or_else(|| EmbedError::BadResponse("no data in response".into()))?;
+        let data = v["data"]
+            .as_array()
+            .ok_or_else(|| EmbedError::BadResponse("no data in response".into()))?;
         let mut out = vec![Vec::new(); texts.len()];
         for (pos, item) in data.iter().enumerate() {
             let i = item["index"].as_u64().map_or(pos, |i| i as usize);
-            let slot = out.get_mut(i).ok_or_else(|| EmbedError::BadResponse(format!("index {i} out of range")))?;
+            let slot = out
+                .get_mut(i)
+                .ok_or_else(|| EmbedError::BadResponse(format!("index {i} out of range")))?;
             *slot = parse_vector(&item["embedding"], self.dims)?;
         }
         if out.iter().any(Vec::is_empty) {
-            return Err(EmbedError::BadResponse(format!("asked for {} vectors, got {}", texts.len(), data.len())));
+            return Err(EmbedError::BadResponse(format!(
+                "asked for {} vectors, got {}",
+                texts.len(),
+                data.len()
+            )));
         }
         Ok(out)
     }
@@ -166,7 +225,10 @@ impl Embedder for OpenAi {
     fn dimensions(&self) -> usize {
         self.dims
     }
-    fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>> {
+    fn embed<'a>(
+        &'a self,
+        texts: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>> {
         Box::pin(self.embed_batch(texts))
     }
 }

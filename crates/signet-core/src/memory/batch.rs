@@ -127,12 +127,16 @@ impl Memories {
         actor: Actor,
     ) -> Result<Value> {
         let store = self.store.clone();
+        let semantic = self.semantic.clone();
         crate::blocking::run(move || {
             let mut results = Vec::with_capacity(ids.len());
             let mut deleted = 0;
             for id in &ids {
                 let o = store.forget(id, args.force, None, &args.reason, &actor, &now_iso())?;
-                deleted += matches!(o, MutationOutcome::Deleted { .. }) as usize;
+                if matches!(o, MutationOutcome::Deleted { .. }) {
+                    deleted += 1;
+                    semantic.remove(id);
+                }
                 results.push(outcome_json(id, &o));
             }
             Ok(json!({"mode": "execute", "requested": ids.len(), "deleted": deleted, "results": results}))
@@ -156,12 +160,16 @@ impl Memories {
         let default_reason = input::opt_trimmed(obj, "reason")?;
         let actor = resolve_actor(actor, Some(obj));
         let store = self.store.clone();
+        let semantic = self.semantic.clone();
         crate::blocking::run(move || {
             let mut results = Vec::with_capacity(patches.len());
             let mut updated = 0;
             for p in &patches {
                 let r = apply_one(store.as_ref(), p, default_reason.as_deref(), &actor)?;
                 updated += (r["status"] == "updated") as usize;
+                if r["contentChanged"] == true {
+                    semantic.content_changed(r["id"].as_str().unwrap_or_default());
+                }
                 results.push(r);
             }
             Ok(json!({"total": patches.len(), "updated": updated, "results": results}))

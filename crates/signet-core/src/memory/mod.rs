@@ -11,6 +11,7 @@ mod policy;
 mod read;
 mod recall;
 mod remember;
+mod vectors;
 
 use std::sync::Arc;
 
@@ -20,10 +21,12 @@ use tokio::sync::watch;
 pub use batch::{CONFIRM_THRESHOLD, MAX_BATCH_PATCHES, confirm_token};
 pub use mutate::{GuardInput, PatchInput, outcome_json, outcome_status, resolve_actor};
 pub use policy::{MemoryPolicy, Rehearsal};
-pub use recall::{MAX_RECALL_LIMIT, RecallInput};
+pub use recall::{Fusion, MAX_RECALL_LIMIT, RecallInput};
 pub use remember::RememberInput;
+pub use vectors::repair;
 
 use crate::access::AccessRecorder;
+use crate::semantic::Semantic;
 
 /// The memory service. Cheap to clone.
 #[derive(Clone)]
@@ -31,6 +34,7 @@ pub struct Memories {
     store: Arc<dyn MemoryStore>,
     policy: watch::Receiver<Arc<MemoryPolicy>>,
     access: AccessRecorder,
+    semantic: Semantic,
 }
 
 impl Memories {
@@ -39,12 +43,19 @@ impl Memories {
         store: Arc<dyn MemoryStore>,
         policy: watch::Receiver<Arc<MemoryPolicy>>,
         access: AccessRecorder,
+        semantic: Semantic,
     ) -> Self {
         Self {
             store,
             policy,
             access,
+            semantic,
         }
+    }
+
+    /// The semantic side (provider, vector index).
+    pub fn semantic(&self) -> &Semantic {
+        &self.semantic
     }
 
     /// The policy in force now.

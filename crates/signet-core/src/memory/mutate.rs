@@ -180,9 +180,10 @@ impl Memories {
     ) -> Result<MutationOutcome> {
         self.ensure_unfrozen()?;
         let store = self.store.clone();
-        crate::blocking::run(move || {
+        let key = id.clone();
+        let outcome = crate::blocking::run(move || {
             Ok(store.modify(
-                &id,
+                &key,
                 &input.patch,
                 input.if_version,
                 &input.reason,
@@ -190,7 +191,9 @@ impl Memories {
                 &now_iso(),
             )?)
         })
-        .await
+        .await?;
+        self.after_mutation(&id, &outcome).await;
+        Ok(outcome)
     }
 
     /// Soft-deletes one memory.
@@ -202,9 +205,10 @@ impl Memories {
     ) -> Result<MutationOutcome> {
         self.ensure_unfrozen()?;
         let store = self.store.clone();
-        crate::blocking::run(move || {
+        let key = id.clone();
+        let outcome = crate::blocking::run(move || {
             Ok(store.forget(
-                &id,
+                &key,
                 input.force,
                 input.if_version,
                 &input.reason,
@@ -212,7 +216,9 @@ impl Memories {
                 &now_iso(),
             )?)
         })
-        .await
+        .await?;
+        self.after_mutation(&id, &outcome).await;
+        Ok(outcome)
     }
 
     /// Recovers one soft-deleted memory.
@@ -224,10 +230,33 @@ impl Memories {
     ) -> Result<MutationOutcome> {
         self.ensure_unfrozen()?;
         let store = self.store.clone();
-        crate::blocking::run(move || {
-            Ok(store.recover(&id, input.if_version, &input.reason, &actor, &now_iso())?)
+        let key = id.clone();
+        let outcome = crate::blocking::run(move || {
+            Ok(store.recover(&key, input.if_version, &input.reason, &actor, &now_iso())?)
         })
-        .await
+        .await?;
+        self.after_mutation(&id, &outcome).await;
+        Ok(outcome)
+    }
+
+    /// Keeps the vector index in step with a committed mutation.
+    pub(crate) async fn after_mutation(&self, id: &str, outcome: &MutationOutcome) {
+        match outcome {
+            MutationOutcome::Updated {
+                content_changed: true,
+                ..
+            } => self.semantic.content_changed(id),
+            MutationOutcome::Deleted { .. } => self.semantic.remove(id),
+            MutationOutcome::Recovered { .. } => {
+                let (sem, id) = (self.semantic.clone(), id.to_owned());
+                let res = crate::blocking::run(move || sem.restore(&id)).await;
+                if let Err(e) = res {
+                    tracing::warn!(target: "embedding", error = %e, "could not restore a recovered memory's vector");
+                    self.semantic.notify();
+                }
+            }
+            _ => {}
+        }
     }
 
     pub(crate) fn ensure_unfrozen(&self) -> Result<()> {

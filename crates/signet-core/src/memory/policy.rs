@@ -19,6 +19,8 @@ pub struct MemoryPolicy {
     pub min_score: f64,
     /// `search.rehearsal_enabled`, `rehearsal_weight`, `rehearsal_half_life_days`.
     pub rehearsal: Option<Rehearsal>,
+    /// How keyword and vector scores combine (`search.alpha`, `search.fusion`).
+    pub fusion: super::recall::Fusion,
 }
 
 /// The rehearsal boost: memories recalled often and recently score a little higher.
@@ -42,6 +44,7 @@ impl Default for MemoryPolicy {
                 weight: 0.1,
                 half_life_days: 30.0,
             }),
+            fusion: super::recall::Fusion::Blend { alpha: 0.7 },
         }
     }
 }
@@ -62,6 +65,9 @@ impl From<&crate::config::Settings> for MemoryPolicy {
                 weight: search.rehearsal_weight,
                 half_life_days: search.rehearsal_half_life_days,
             }),
+            fusion: super::recall::Fusion::Blend {
+                alpha: search.alpha,
+            },
         }
     }
 }

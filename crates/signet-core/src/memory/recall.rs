@@ -1,6 +1,8 @@
 //! Recall: the keyword leg (FTS5 BM25), score normalisation, the rehearsal boost and result
 //! shaping. The response leaves room for the vector leg (`source` per result, `method`).
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use signet_store::memories::{RecallFilters, RecallRow};
@@ -97,46 +99,167 @@ pub fn filters_from(obj: &Map<String, Value>) -> Result<RecallFilters> {
 struct Scored {
     row: RecallRow,
     score: f64,
+    source: &'static str,
 }
 
+/// How the two legs' scores are combined.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fusion {
+    /// `alpha * vector + (1 - alpha) * bm25` where both legs hit (upstream's blend).
+    Blend { alpha: f64 },
+    /// Reciprocal-rank fusion: `sum 1 / (k + rank)`, rescaled so the best possible is 1.
+    Rrf { k: f64 },
+}
+
+/// Candidate scores per id from both legs: (keyword, vector).
+type Legs = HashMap<String, (f64, f64)>;
+
 impl Memories {
-    /// Recall: keyword candidates, normalised and boosted, shaped like upstream's response.
+    /// Recall: keyword and vector candidates fused, boosted, shaped like upstream's response.
     pub async fn recall(&self, req: RecallInput) -> Result<Value> {
         let policy = self.policy();
-        let Some(fts) = text::fts_query(req.keyword_query.as_deref().unwrap_or(&req.query)) else {
-            return Ok(json!({"results": [], "query": req.query, "method": "keyword"}));
-        };
         let candidates = policy.top_k.max(req.limit);
-        let store = self.store.clone();
-        let filters = req.filters.clone();
-        let (hits, rows) = crate::blocking::run(move || {
-            let hits = store.keyword_search(&fts, &filters, candidates)?;
-            let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
-            let rows = store.recall_rows(&ids)?;
-            Ok((hits, rows))
-        })
-        .await?;
-        let max = hits.iter().map(|h| h.bm25.abs()).fold(0.0, f64::max);
-        let max = if max > 0.0 { max } else { 1.0 };
-        let bm25: std::collections::HashMap<&str, f64> =
-            hits.iter().map(|h| (h.id.as_str(), h.bm25)).collect();
-        let mut scored: Vec<Scored> = rows
-            .into_iter()
-            .filter_map(|row| {
-                Some(Scored {
-                    score: bm25.get(row.id.as_str())?.abs() / max,
-                    row,
-                })
-            })
-            .filter(|s| s.score >= policy.min_score)
-            .collect();
+        let fts = text::fts_query(req.keyword_query.as_deref().unwrap_or(&req.query));
+        let (keyword, query_vec) = tokio::join!(
+            self.keyword_leg(fts, req.filters.clone(), candidates),
+            self.semantic.query_vector(&req.query),
+        );
+        let keyword = keyword?;
+        let vector = match query_vec {
+            Some(q) => Some(self.vector_leg(q, req.filters.clone(), candidates).await?),
+            None => None,
+        };
+        let method = if vector.is_some() {
+            "hybrid"
+        } else {
+            "keyword"
+        };
+        let legs = merge_legs(&keyword, vector.as_deref().unwrap_or(&[]));
+        let mut scored = self.score(legs, policy.fusion).await?;
+        scored.retain(|s| s.score >= policy.min_score);
         rehearse(&mut scored, &policy);
         scored.truncate(req.limit);
         self.access
             .record(scored.iter().map(|s| s.row.id.clone()).collect());
         let results: Vec<Value> = scored.iter().map(|s| result_json(s, &policy)).collect();
-        Ok(json!({"results": results, "query": req.query, "method": "keyword"}))
+        Ok(json!({"results": results, "query": req.query, "method": method}))
     }
+
+    /// BM25 hits, normalised so the best is 1.
+    async fn keyword_leg(
+        &self,
+        fts: Option<String>,
+        filters: RecallFilters,
+        k: usize,
+    ) -> Result<Vec<(String, f64)>> {
+        let Some(fts) = fts else {
+            return Ok(Vec::new());
+        };
+        let store = self.store.clone();
+        let hits =
+            crate::blocking::run(move || Ok(store.keyword_search(&fts, &filters, k)?)).await?;
+        let max = hits.iter().map(|h| h.bm25.abs()).fold(0.0, f64::max);
+        let max = if max > 0.0 { max } else { 1.0 };
+        Ok(hits
+            .into_iter()
+            .map(|h| (h.id, h.bm25.abs() / max))
+            .collect())
+    }
+
+    /// Nearest vectors among live memories passing every filter (cosine, clamped at 0).
+    async fn vector_leg(
+        &self,
+        query: Vec<f32>,
+        filters: RecallFilters,
+        k: usize,
+    ) -> Result<Vec<(String, f64)>> {
+        let (store, semantic) = (self.store.clone(), self.semantic.clone());
+        crate::blocking::run(move || {
+            let allowed: Option<HashSet<String>> = if filters.is_empty() {
+                None
+            } else {
+                Some(store.filter_ids(&filters)?.into_iter().collect())
+            };
+            let hits = semantic.search(&query, k, allowed.as_ref());
+            Ok(hits
+                .into_iter()
+                .map(|(id, s)| (id, f64::from(s).max(0.0)))
+                .filter(|(_, s)| *s > 0.0)
+                .collect())
+        })
+        .await
+    }
+
+    /// Fuses the legs and loads the rows of every candidate.
+    async fn score(&self, legs: Legs, fusion: Fusion) -> Result<Vec<Scored>> {
+        let ids: Vec<String> = legs.keys().cloned().collect();
+        let store = self.store.clone();
+        let rows = crate::blocking::run(move || Ok(store.recall_rows(&ids)?)).await?;
+        let ranks = rrf_ranks(&legs);
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let (kw, vec) = *legs.get(&row.id)?;
+                let source = match (kw > 0.0, vec > 0.0) {
+                    (true, true) => "hybrid",
+                    (false, true) => "vector",
+                    _ => "keyword",
+                };
+                let score = match fusion {
+                    Fusion::Blend { alpha } if kw > 0.0 && vec > 0.0 => {
+                        alpha * vec + (1.0 - alpha) * kw
+                    }
+                    Fusion::Blend { .. } => kw.max(vec),
+                    Fusion::Rrf { k } => rrf(ranks.get(&row.id).copied().unwrap_or_default(), k),
+                };
+                Some(Scored { row, score, source })
+            })
+            .collect())
+    }
+}
+
+fn merge_legs(keyword: &[(String, f64)], vector: &[(String, f64)]) -> Legs {
+    let mut legs: Legs = HashMap::with_capacity(keyword.len() + vector.len());
+    for (id, s) in keyword {
+        legs.entry(id.clone()).or_default().0 = *s;
+    }
+    for (id, s) in vector {
+        legs.entry(id.clone()).or_default().1 = *s;
+    }
+    legs
+}
+
+/// 1-based ranks of each id in each leg (0 = absent).
+fn rrf_ranks(legs: &Legs) -> HashMap<String, (usize, usize)> {
+    let rank = |pick: fn(&(f64, f64)) -> f64| -> HashMap<&String, usize> {
+        let mut v: Vec<(&String, f64)> = legs
+            .iter()
+            .map(|(id, s)| (id, pick(s)))
+            .filter(|(_, s)| *s > 0.0)
+            .collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        v.into_iter()
+            .enumerate()
+            .map(|(i, (id, _))| (id, i + 1))
+            .collect()
+    };
+    let (kw, vec) = (rank(|s| s.0), rank(|s| s.1));
+    legs.keys()
+        .map(|id| {
+            (
+                id.clone(),
+                (
+                    kw.get(id).copied().unwrap_or(0),
+                    vec.get(id).copied().unwrap_or(0),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn rrf((kw, vec): (usize, usize), k: f64) -> f64 {
+    let part = |r: usize| if r == 0 { 0.0 } else { 1.0 / (k + r as f64) };
+    (part(kw) + part(vec)) / (2.0 / (k + 1.0))
 }
 
 /// Applies the rehearsal boost and sorts best first.
@@ -169,7 +292,7 @@ fn result_json(s: &Scored, policy: &MemoryPolicy) -> Value {
         "content_length": s.row.content.chars().count(),
         "truncated": truncated,
         "score": (s.score * 100.0).round() / 100.0,
-        "source": "keyword",
+        "source": s.source,
         "type": s.row.memory_type,
         "tags": s.row.tags,
         "pinned": s.row.pinned,

@@ -114,6 +114,9 @@ impl Memories {
             Ok((row, outcome))
         })
         .await?;
+        if matches!(outcome, RememberOutcome::Inserted) {
+            self.semantic.notify();
+        }
         Ok(match outcome {
             RememberOutcome::Inserted => json!({
                 "id": row.id, "type": row.memory_type, "tags": row.tags, "pinned": row.pinned,
@@ -160,6 +163,7 @@ impl Memories {
         let ids =
             crate::blocking::run(move || Ok(store.remember_chunks(&group, opts, &actor, &now)?))
                 .await?;
+        self.semantic.notify();
         Ok(json!({"chunked": true, "chunk_count": ids.len(), "ids": ids, "group_id": group_id}))
     }
 }

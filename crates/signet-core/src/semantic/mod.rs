@@ -9,6 +9,7 @@
 //! database (so nothing is lost across crashes), embeds them in batches, stores the vectors and
 //! updates the index, backing off while the provider is down.
 
+pub mod projection;
 pub mod provider;
 mod worker;
 
@@ -81,8 +82,15 @@ impl Semantic {
 
     /// A service over a ready provider; loads the index from the store (blocking: call from a
     /// blocking thread at start-up).
-    pub fn with_embedder(store: Arc<dyn MemoryStore>, embedder: Arc<dyn Embedder>) -> Result<Self, crate::CoreError> {
-        let configured = (embedder.provider().to_owned(), embedder.model().to_owned(), embedder.dimensions());
+    pub fn with_embedder(
+        store: Arc<dyn MemoryStore>,
+        embedder: Arc<dyn Embedder>,
+    ) -> Result<Self, crate::CoreError> {
+        let configured = (
+            embedder.provider().to_owned(),
+            embedder.model().to_owned(),
+            embedder.dimensions(),
+        );
         let s = Self::build(store, Some(embedder), configured, None);
         s.load_index()?;
         Ok(s)
@@ -91,11 +99,20 @@ impl Semantic {
     /// A native provider still to be loaded by the worker (start-up stays fast).
     pub fn pending_native(store: Arc<dyn MemoryStore>, model: &str, dims: usize) -> Self {
         let s = Self::build(store, None, ("native".into(), model.into(), dims), None);
-        s.inner.state.lock().unwrap_or_else(|p| p.into_inner()).loading = true;
+        s.inner
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .loading = true;
         s
     }
 
-    fn build(store: Arc<dyn MemoryStore>, embedder: Option<Arc<dyn Embedder>>, configured: (String, String, usize), reason: Option<String>) -> Self {
+    fn build(
+        store: Arc<dyn MemoryStore>,
+        embedder: Option<Arc<dyn Embedder>>,
+        configured: (String, String, usize),
+        reason: Option<String>,
+    ) -> Self {
         let dims = configured.2.max(1);
         let available = embedder.is_some();
         let inner = Inner {
@@ -104,19 +121,28 @@ impl Semantic {
             configured,
             keyword_only_reason: reason,
             index: RwLock::new(VectorIndex::new(dims)),
-            state: Mutex::new(ProviderState { available, ..Default::default() }),
+            state: Mutex::new(ProviderState {
+                available,
+                ..Default::default()
+            }),
             reembed: Mutex::new(ReembedProgress::default()),
             reembed_requested: AtomicBool::new(false),
             wake: Notify::new(),
             embedded: AtomicU64::new(0),
             failed: AtomicU64::new(0),
         };
-        Self { inner: Arc::new(inner) }
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Installs a provider loaded in the background and builds the index (blocking).
     pub(crate) fn install(&self, embedder: Arc<dyn Embedder>) -> Result<(), crate::CoreError> {
-        *self.inner.embedder.write().unwrap_or_else(|p| p.into_inner()) = Some(embedder);
+        *self
+            .inner
+            .embedder
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(embedder);
         self.load_index()?;
         let mut st = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
         st.loading = false;
@@ -142,7 +168,11 @@ impl Semantic {
 
     /// The provider, once ready.
     pub fn embedder(&self) -> Option<Arc<dyn Embedder>> {
-        self.inner.embedder.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .embedder
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Whether semantic recall is configured at all.
@@ -152,17 +182,23 @@ impl Semantic {
 
     /// The model whose vectors the index holds.
     pub fn model(&self) -> String {
-        self.embedder().map_or_else(|| self.inner.configured.1.clone(), |e| e.model().to_owned())
+        self.embedder()
+            .map_or_else(|| self.inner.configured.1.clone(), |e| e.model().to_owned())
     }
 
     /// The dimensions of the index.
     pub fn dimensions(&self) -> usize {
-        self.embedder().map_or(self.inner.configured.2, |e| e.dimensions())
+        self.embedder()
+            .map_or(self.inner.configured.2, |e| e.dimensions())
     }
 
     /// Vectors in the index.
     pub fn indexed(&self) -> usize {
-        self.inner.index.read().unwrap_or_else(|p| p.into_inner()).len()
+        self.inner
+            .index
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     /// Wakes the worker: a memory was written or its content changed.
@@ -172,7 +208,11 @@ impl Semantic {
 
     /// A memory was deleted: it leaves the index.
     pub fn remove(&self, id: &str) {
-        self.inner.index.write().unwrap_or_else(|p| p.into_inner()).remove(id);
+        self.inner
+            .index
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
     }
 
     /// A memory's content changed: its old vector leaves the index; the worker embeds anew.
@@ -183,10 +223,18 @@ impl Semantic {
 
     /// A memory was recovered: its stored vector returns to the index (or gets embedded).
     pub fn restore(&self, id: &str) -> Result<(), crate::CoreError> {
-        let blob = self.inner.store.vector_of(id, &self.model(), self.dimensions())?;
+        let blob = self
+            .inner
+            .store
+            .vector_of(id, &self.model(), self.dimensions())?;
         match blob.and_then(|b| from_le_bytes(&b)) {
             Some(v) => {
-                let _ = self.inner.index.write().unwrap_or_else(|p| p.into_inner()).upsert(id, &v);
+                let _ = self
+                    .inner
+                    .index
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .upsert(id, &v);
             }
             None => self.notify(),
         }
@@ -205,14 +253,21 @@ impl Semantic {
                 None
             }
             Err(_) => {
-                self.record_error(&EmbedError::Unavailable(format!("query embedding took over {QUERY_TIMEOUT:?}")));
+                self.record_error(&EmbedError::Unavailable(format!(
+                    "query embedding took over {QUERY_TIMEOUT:?}"
+                )));
                 None
             }
         }
     }
 
     /// The `k` nearest live memories to `query` among `allowed` (all when `None`).
-    pub fn search(&self, query: &[f32], k: usize, allowed: Option<&HashSet<String>>) -> Vec<(String, f32)> {
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        allowed: Option<&HashSet<String>>,
+    ) -> Vec<(String, f32)> {
         let index = self.inner.index.read().unwrap_or_else(|p| p.into_inner());
         let res = match allowed {
             Some(set) => index.search(query, k, |id| set.contains(id)),
@@ -223,7 +278,10 @@ impl Semantic {
 
     /// The stored vector of a memory in the index, if any.
     pub fn vector_of(&self, id: &str) -> Result<Option<Vec<f32>>, crate::CoreError> {
-        let blob = self.inner.store.vector_of(id, &self.model(), self.dimensions())?;
+        let blob = self
+            .inner
+            .store
+            .vector_of(id, &self.model(), self.dimensions())?;
         Ok(blob.and_then(|b| from_le_bytes(&b)))
     }
 
@@ -253,6 +311,16 @@ impl Semantic {
         if !self.configured() {
             return false;
         }
+        {
+            let mut p = self.inner.reembed.lock().unwrap_or_else(|p| p.into_inner());
+            if !p.running {
+                *p = ReembedProgress {
+                    running: true,
+                    started_at: Some(signet_store::time::now_iso()),
+                    ..Default::default()
+                };
+            }
+        }
         self.inner.reembed_requested.store(true, Ordering::SeqCst);
         self.notify();
         true
@@ -260,12 +328,21 @@ impl Semantic {
 
     /// The current re-embed progress.
     pub fn reembed_progress(&self) -> ReembedProgress {
-        self.inner.reembed.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .reembed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// `/api/embeddings/status`-style description.
     pub fn status_json(&self) -> Value {
-        let st = self.inner.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let st = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let (provider, model, dims) = &self.inner.configured;
         json!({
             "provider": provider,

@@ -25,20 +25,31 @@ pub fn models_dir(workspace: &Path) -> std::path::PathBuf {
 }
 
 /// Builds the provider `settings` describe (loading the native model may take a second).
-pub fn resolve(settings: &EmbeddingSettings, workspace: &Path, env: &crate::config::EnvVars) -> Resolved {
+pub fn resolve(
+    settings: &EmbeddingSettings,
+    workspace: &Path,
+    env: &crate::config::EnvVars,
+) -> Resolved {
     match settings.provider {
         EmbeddingProvider::None => Resolved::KeywordOnly("embedding.provider is none".into()),
         EmbeddingProvider::Native => native(workspace),
-        EmbeddingProvider::Ollama => {
-            Resolved::Ready(Arc::new(Ollama::new(&settings.base_url, &settings.model, settings.dimensions)))
-        }
+        EmbeddingProvider::Ollama => Resolved::Ready(Arc::new(Ollama::new(
+            &settings.base_url,
+            &settings.model,
+            settings.dimensions,
+        ))),
         EmbeddingProvider::Openai => openai(settings, env),
     }
 }
 
 fn native(workspace: &Path) -> Resolved {
     let dir = ALL_MINILM_L6_V2.install_dir(&models_dir(workspace));
-    let missing: Vec<&str> = ALL_MINILM_L6_V2.files.iter().map(|f| f.name).filter(|n| !dir.join(n).is_file()).collect();
+    let missing: Vec<&str> = ALL_MINILM_L6_V2
+        .files
+        .iter()
+        .map(|f| f.name)
+        .filter(|n| !dir.join(n).is_file())
+        .collect();
     if missing.is_empty() {
         return Resolved::Native(dir);
     }
@@ -68,9 +79,16 @@ fn openai(settings: &EmbeddingSettings, env: &crate::config::EnvVars) -> Resolve
         _ => env.non_empty("OPENAI_API_KEY").map(str::to_owned),
     };
     if key.is_none() && settings.base_url.contains("api.openai.com") {
-        return Resolved::KeywordOnly("missing OpenAI API key (embedding.api_key or OPENAI_API_KEY)".into());
+        return Resolved::KeywordOnly(
+            "missing OpenAI API key (embedding.api_key or OPENAI_API_KEY)".into(),
+        );
     }
-    Resolved::Ready(Arc::new(OpenAi::new(&settings.base_url, &settings.model, settings.dimensions, key)))
+    Resolved::Ready(Arc::new(OpenAi::new(
+        &settings.base_url,
+        &settings.model,
+        settings.dimensions,
+        key,
+    )))
 }
 
 /// A deterministic test provider: hashes words into a vector (no model, no network).
@@ -83,8 +101,13 @@ impl HashEmbedder {
     pub fn vector(&self, text: &str) -> Vec<f32> {
         let mut v = vec![0f32; self.dims];
         let lower = text.to_lowercase();
-        for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
-            let h = word.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+        for word in lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            let h = word.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x100000001b3)
+            });
             let idx = (h % self.dims as u64) as usize;
             v[idx] += if h >> 63 == 1 { 1.0 } else { -1.0 };
         }
@@ -103,7 +126,10 @@ impl Embedder for HashEmbedder {
     fn dimensions(&self) -> usize {
         self.dims
     }
-    fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>> {
+    fn embed<'a>(
+        &'a self,
+        texts: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>> {
         Box::pin(async move { Ok(texts.iter().map(|t| self.vector(t)).collect()) })
     }
 }

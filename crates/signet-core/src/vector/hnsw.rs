@@ -123,7 +123,10 @@ impl Hnsw {
         let words: &mut [u32] = if layer == 0 {
             &mut self.links0[node as usize * stride..][..stride]
         } else {
-            let all = self.upper.get_mut(&node).expect("upper links of a high node");
+            let all = self
+                .upper
+                .get_mut(&node)
+                .expect("upper links of a high node");
             &mut all[(layer - 1) * stride..][..stride]
         };
         debug_assert!(to.len() < stride);
@@ -207,8 +210,13 @@ impl Hnsw {
         entry: u32,
         stop: usize,
     ) -> Vec<Scored> {
-        let score = self.vector(store, entry).map_or(f32::NEG_INFINITY, |v| dot(query, v));
-        let mut best = Scored { score, index: entry };
+        let score = self
+            .vector(store, entry)
+            .map_or(f32::NEG_INFINITY, |v| dot(query, v));
+        let mut best = Scored {
+            score,
+            index: entry,
+        };
         for layer in (stop..=self.top_level).rev() {
             loop {
                 let mut moved = false;
@@ -262,7 +270,9 @@ impl Hnsw {
                 if !visited.insert(next) {
                     continue;
                 }
-                let Some(v) = self.vector(store, next) else { continue };
+                let Some(v) = self.vector(store, next) else {
+                    continue;
+                };
                 if *budget == 0 {
                     return Err(BudgetExhausted);
                 }
@@ -282,13 +292,20 @@ impl Hnsw {
 
     /// The selection heuristic: walks `candidates` best first and keeps one only if it is closer
     /// to the base than to every node already kept, which spreads links across directions.
-    fn select_neighbours(&self, store: &VectorStore, candidates: &[Scored], max: usize) -> Vec<u32> {
+    fn select_neighbours(
+        &self,
+        store: &VectorStore,
+        candidates: &[Scored],
+        max: usize,
+    ) -> Vec<u32> {
         let mut kept: Vec<(u32, &[f32])> = Vec::with_capacity(max);
         for c in candidates {
             if kept.len() == max {
                 break;
             }
-            let Some(v) = self.vector(store, c.index) else { continue };
+            let Some(v) = self.vector(store, c.index) else {
+                continue;
+            };
             if kept.iter().all(|(_, k)| dot(v, k) < c.score) {
                 kept.push((c.index, v));
             }
@@ -317,13 +334,18 @@ impl Hnsw {
 
     /// Scores `pool` against `base`'s vector and runs the heuristic over it.
     fn reselect(&self, store: &VectorStore, base: u32, pool: &[u32], layer: usize) -> Vec<u32> {
-        let Some(base_vector) = self.vector(store, base) else { return Vec::new() };
+        let Some(base_vector) = self.vector(store, base) else {
+            return Vec::new();
+        };
         let mut scored: Vec<Scored> = pool
             .iter()
             .filter(|&&n| n != base)
             .filter_map(|&n| {
                 let v = self.vector(store, n)?;
-                Some(Scored { score: dot(base_vector, v), index: n })
+                Some(Scored {
+                    score: dot(base_vector, v),
+                    index: n,
+                })
             })
             .collect();
         scored.sort_unstable_by(|a, b| b.cmp(a));
@@ -389,7 +411,9 @@ impl Hnsw {
         mut budget: usize,
         accept: &mut impl FnMut(u32) -> bool,
     ) -> Result<Vec<Scored>, BudgetExhausted> {
-        let Some(entry) = self.entry else { return Ok(Vec::new()) };
+        let Some(entry) = self.entry else {
+            return Ok(Vec::new());
+        };
         let starts = self.greedy_descent(store, query, entry, 1);
         let mut visited = Visited::default();
         visited.ensure(self.node_slot.len());

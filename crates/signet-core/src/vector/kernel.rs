@@ -77,7 +77,11 @@ mod tests {
         for len in [0, 1, 5, 15, 16, 17, 31, 64, 383, 384, 768] {
             let a: Vec<f32> = (0..len).map(|_| rng.next_f32()).collect();
             let b: Vec<f32> = (0..len).map(|_| rng.next_f32()).collect();
-            let naive: f64 = a.iter().zip(&b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+            let naive: f64 = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| f64::from(*x) * f64::from(*y))
+                .sum();
             let got = f64::from(dot(&a, &b));
             assert!((got - naive).abs() < 1e-4, "len {len}: {got} vs {naive}");
         }

@@ -30,9 +30,9 @@ mod store;
 mod topk;
 
 #[cfg(test)]
-mod testutil;
-#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod testutil;
 
 pub use kernel::{from_le_bytes, to_le_bytes};
 
@@ -131,7 +131,10 @@ impl VectorIndex {
     /// # Panics
     /// If `dimensions` is zero.
     pub fn with_config(dimensions: usize, config: IndexConfig) -> Self {
-        assert!(dimensions > 0, "a vector index needs at least one dimension");
+        assert!(
+            dimensions > 0,
+            "a vector index needs at least one dimension"
+        );
         let store = VectorStore::new(dimensions);
         let codes = config.int8_prefilter.then(|| Int8Codes::build(&store));
         Self {

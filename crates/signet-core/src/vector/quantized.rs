@@ -53,7 +53,8 @@ impl Int8Codes {
 
     pub fn set(&mut self, slot: u32, unit: &[f32]) {
         let start = slot as usize * self.dimensions;
-        self.scales[slot as usize] = quantize(unit, &mut self.codes[start..start + self.dimensions]);
+        self.scales[slot as usize] =
+            quantize(unit, &mut self.codes[start..start + self.dimensions]);
     }
 
     /// Mirrors [`VectorStore::swap_remove`].
@@ -85,14 +86,20 @@ impl Int8Codes {
         for (slot, (codes, &scale)) in rows.enumerate() {
             let score = dot_i8(&query_codes, codes) as f32 * (scale * query_scale);
             if first.admits(score) && accept(slot as u32) {
-                first.push(Scored { score, index: slot as u32 });
+                first.push(Scored {
+                    score,
+                    index: slot as u32,
+                });
             }
         }
         let mut exact = TopK::new(k);
         for c in first.into_sorted() {
             let score = dot(query, store.vector(c.index));
             if exact.admits(score) {
-                exact.push(Scored { score, index: c.index });
+                exact.push(Scored {
+                    score,
+                    index: c.index,
+                });
             }
         }
         exact.into_sorted()
@@ -155,7 +162,11 @@ mod tests {
     fn integer_dot_handles_tails() {
         let a: Vec<i8> = (0..70).map(|i| (i % 19) as i8 - 9).collect();
         let b: Vec<i8> = (0..70).map(|i| (i % 7) as i8 - 3).collect();
-        let naive: i32 = a.iter().zip(&b).map(|(x, y)| i32::from(*x) * i32::from(*y)).sum();
+        let naive: i32 = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| i32::from(*x) * i32::from(*y))
+            .sum();
         assert_eq!(dot_i8(&a, &b), naive);
     }
 }

@@ -27,7 +27,11 @@ fn brute_force<'a>(
     let norm = |v: &[f32]| v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
     let mut all: Vec<(String, f64)> = items
         .map(|(id, v)| {
-            let d: f64 = v.iter().zip(query).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+            let d: f64 = v
+                .iter()
+                .zip(query)
+                .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                .sum();
             (id, d / (norm(v) * norm(query)))
         })
         .collect();
@@ -47,8 +51,18 @@ fn exact_search_matches_brute_force() {
     for _ in 0..20 {
         let query = rng.vector(DIM);
         let got = index.search(&query, 10, |_| true).unwrap();
-        let want = brute_force(vectors.iter().enumerate().map(|(i, v)| (format!("m{i}"), v)), &query, 10);
-        assert_eq!(ids(&got), want.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>());
+        let want = brute_force(
+            vectors
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("m{i}"), v)),
+            &query,
+            10,
+        );
+        assert_eq!(
+            ids(&got),
+            want.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>()
+        );
         for ((_, g), (_, w)) in got.iter().zip(&want) {
             assert!((f64::from(*g) - w).abs() < 1e-5, "{g} vs {w}");
         }
@@ -58,11 +72,18 @@ fn exact_search_matches_brute_force() {
 #[test]
 fn results_are_best_first_and_capped_at_len() {
     let (index, _) = filled(5, 2);
-    let got = index.search(&Lcg::new(3).vector(DIM), 10, |_| true).unwrap();
+    let got = index
+        .search(&Lcg::new(3).vector(DIM), 10, |_| true)
+        .unwrap();
     assert_eq!(got.len(), 5);
     assert!(got.windows(2).all(|w| w[0].1 >= w[1].1));
     assert!(index.search(&[1.0; DIM], 0, |_| true).unwrap().is_empty());
-    assert!(VectorIndex::new(DIM).search(&[1.0; DIM], 3, |_| true).unwrap().is_empty());
+    assert!(
+        VectorIndex::new(DIM)
+            .search(&[1.0; DIM], 3, |_| true)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -79,17 +100,27 @@ fn identical_vector_scores_one_whatever_its_length() {
 #[test]
 fn filtered_search_still_returns_k_passing_ids() {
     let (index, vectors) = filled(3_000, 4);
-    let allowed: HashSet<String> = (0..3_000).filter(|i| i % 37 == 0).map(|i| format!("m{i}")).collect();
+    let allowed: HashSet<String> = (0..3_000)
+        .filter(|i| i % 37 == 0)
+        .map(|i| format!("m{i}"))
+        .collect();
     let query = Lcg::new(5).vector(DIM);
     let got = index.search(&query, 10, |id| allowed.contains(id)).unwrap();
     assert_eq!(got.len(), 10);
     assert!(got.iter().all(|(id, _)| allowed.contains(id)));
     let want = brute_force(
-        vectors.iter().enumerate().map(|(i, v)| (format!("m{i}"), v)).filter(|(id, _)| allowed.contains(id)),
+        vectors
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("m{i}"), v))
+            .filter(|(id, _)| allowed.contains(id)),
         &query,
         10,
     );
-    assert_eq!(ids(&got), want.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>());
+    assert_eq!(
+        ids(&got),
+        want.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>()
+    );
     assert!(index.search(&query, 10, |_| false).unwrap().is_empty());
 }
 
@@ -136,12 +167,21 @@ fn wrong_dimensions_and_degenerate_vectors_are_rejected() {
     let mut index = VectorIndex::new(4);
     assert_eq!(
         index.upsert("a", &[1.0, 2.0, 3.0]),
-        Err(VectorError::Dimensions { expected: 4, got: 3 })
+        Err(VectorError::Dimensions {
+            expected: 4,
+            got: 3
+        })
     );
     assert_eq!(index.upsert("a", &[0.0; 4]), Err(VectorError::Degenerate));
-    assert_eq!(index.upsert("a", &[f32::NAN, 1.0, 0.0, 0.0]), Err(VectorError::Degenerate));
+    assert_eq!(
+        index.upsert("a", &[f32::NAN, 1.0, 0.0, 0.0]),
+        Err(VectorError::Degenerate)
+    );
     assert!(index.is_empty());
-    assert!(matches!(index.search(&[1.0; 5], 1, |_| true), Err(VectorError::Dimensions { .. })));
+    assert!(matches!(
+        index.search(&[1.0; 5], 1, |_| true),
+        Err(VectorError::Dimensions { .. })
+    ));
     let core: CoreError = VectorError::Degenerate.into();
     assert!(matches!(core, CoreError::Invalid(_)));
 }
@@ -151,12 +191,18 @@ fn memory_stays_within_a_fifth_of_the_raw_vectors() {
     let (index, _) = filled(5_000, 7);
     assert_eq!(index.vector_bytes(), 5_000 * DIM * 4);
     // 32-d vectors are small, so per-id overhead weighs more here than at 384-d.
-    assert!(index.memory_bytes() < index.vector_bytes() * 3 / 2, "{index:?}");
+    assert!(
+        index.memory_bytes() < index.vector_bytes() * 3 / 2,
+        "{index:?}"
+    );
 }
 
 #[test]
 fn int8_prefilter_returns_exact_scores_and_order() {
-    let config = IndexConfig { int8_prefilter: true, ..IndexConfig::default() };
+    let config = IndexConfig {
+        int8_prefilter: true,
+        ..IndexConfig::default()
+    };
     let mut quantized = VectorIndex::with_config(DIM, config);
     let (exact, vectors) = filled(3_000, 8);
     for (i, v) in vectors.iter().enumerate() {
@@ -186,15 +232,27 @@ fn index_is_send_and_sync() {
 // --- HNSW -----------------------------------------------------------------------------------
 
 fn ann_config(threshold: usize) -> IndexConfig {
-    IndexConfig { ann_threshold: threshold, ..IndexConfig::default() }
+    IndexConfig {
+        ann_threshold: threshold,
+        ..IndexConfig::default()
+    }
 }
 
 /// Mean recall@10 of `index.search` against `index.search_exact` over `queries`.
-fn recall_at_10(index: &VectorIndex, queries: &[Vec<f32>], filter: impl Fn(&str) -> bool + Copy) -> f64 {
+fn recall_at_10(
+    index: &VectorIndex,
+    queries: &[Vec<f32>],
+    filter: impl Fn(&str) -> bool + Copy,
+) -> f64 {
     let mut hits = 0;
     let mut total = 0;
     for q in queries {
-        let want: HashSet<String> = index.search_exact(q, 10, filter).unwrap().into_iter().map(|r| r.0).collect();
+        let want: HashSet<String> = index
+            .search_exact(q, 10, filter)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
         let got = index.search(q, 10, filter).unwrap();
         assert!(got.iter().all(|(id, _)| filter(id)));
         hits += got.iter().filter(|(id, _)| want.contains(id)).count();
@@ -215,14 +273,24 @@ fn hnsw_recall_on_random_and_clustered_vectors() {
     let n = 20_000;
     let mut rng = Lcg::new(10);
     let datasets = [
-        ("random", (0..n).map(|_| rng.vector(DIM)).collect::<Vec<_>>()),
+        (
+            "random",
+            (0..n).map(|_| rng.vector(DIM)).collect::<Vec<_>>(),
+        ),
         ("clustered", clustered(&mut rng, n, DIM, 50, 0.4)),
     ];
     for (name, vectors) in datasets {
         let mut index = VectorIndex::with_config(DIM, ann_config(5_000));
         load(&mut index, &vectors);
         assert!(index.is_approximate());
-        let queries: Vec<Vec<f32>> = (0..50).map(|i| vectors[i * 7].iter().map(|x| x + 0.3 * rng.gaussian()).collect()).collect();
+        let queries: Vec<Vec<f32>> = (0..50)
+            .map(|i| {
+                vectors[i * 7]
+                    .iter()
+                    .map(|x| x + 0.3 * rng.gaussian())
+                    .collect()
+            })
+            .collect();
         let recall = recall_at_10(&index, &queries, |_| true);
         assert!(recall >= 0.98, "{name}: recall@10 {recall}");
         let half = recall_at_10(&index, &queries, |id: &str| id.len() % 2 == 0);
@@ -234,7 +302,13 @@ fn hnsw_recall_on_random_and_clustered_vectors() {
 fn hnsw_survives_removals_upserts_and_selective_filters() {
     let mut rng = Lcg::new(11);
     let vectors = clustered(&mut rng, 8_000, DIM, 20, 0.5);
-    let mut index = VectorIndex::with_config(DIM, IndexConfig { rebuild_ratio: 0.5, ..ann_config(4_000) });
+    let mut index = VectorIndex::with_config(
+        DIM,
+        IndexConfig {
+            rebuild_ratio: 0.5,
+            ..ann_config(4_000)
+        },
+    );
     load(&mut index, &vectors);
     let queries: Vec<Vec<f32>> = (0..40).map(|_| rng.vector(DIM)).collect();
     eprintln!("before churn {}", recall_at_10(&index, &queries, |_| true));

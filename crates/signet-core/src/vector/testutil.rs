@@ -32,7 +32,13 @@ impl Lcg {
 }
 
 /// `n` vectors around `clusters` random centres, each perturbed by `spread` (relative).
-pub fn clustered(rng: &mut Lcg, n: usize, dimensions: usize, clusters: usize, spread: f32) -> Vec<Vec<f32>> {
+pub fn clustered(
+    rng: &mut Lcg,
+    n: usize,
+    dimensions: usize,
+    clusters: usize,
+    spread: f32,
+) -> Vec<Vec<f32>> {
     let centres: Vec<Vec<f32>> = (0..clusters).map(|_| rng.vector(dimensions)).collect();
     (0..n)
         .map(|i| {

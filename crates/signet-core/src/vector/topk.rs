@@ -67,7 +67,11 @@ impl TopK {
     /// The candidates, best first.
     pub fn into_sorted(self) -> Vec<Scored> {
         // `Reverse` sorts ascending into best-first.
-        self.heap.into_sorted_vec().into_iter().map(|r| r.0).collect()
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|r| r.0)
+            .collect()
     }
 }
 
@@ -80,7 +84,10 @@ mod tests {
         let mut top = TopK::new(3);
         for (i, s) in [0.1, 0.9, -0.5, 0.7, 0.3, 0.8].into_iter().enumerate() {
             if top.admits(s) {
-                top.push(Scored { score: s, index: i as u32 });
+                top.push(Scored {
+                    score: s,
+                    index: i as u32,
+                });
             }
         }
         let got: Vec<u32> = top.into_sorted().iter().map(|c| c.index).collect();
@@ -91,7 +98,10 @@ mod tests {
     fn zero_k_keeps_nothing() {
         let mut top = TopK::new(0);
         assert!(!top.admits(1.0));
-        top.push(Scored { score: 1.0, index: 0 });
+        top.push(Scored {
+            score: 1.0,
+            index: 0,
+        });
         assert!(top.into_sorted().is_empty());
     }
 }

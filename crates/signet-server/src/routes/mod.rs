@@ -1,6 +1,7 @@
 //! The route table: every route, its method, and the permission it declares. The router is
 //! built from this table only, so a route cannot exist without a declared permission.
 
+mod embeddings;
 mod memory;
 mod system;
 
@@ -54,6 +55,24 @@ pub fn table() -> Vec<RouteSpec> {
         route!(DELETE, "/api/memory/{id}", Forget, memory::delete),
         route!(GET, "/api/memory/{id}/history", Recall, memory::history),
         route!(POST, "/api/memory/{id}/recover", Recover, memory::recover),
+        route!(GET, "/memory/similar", Recall, embeddings::similar),
+        route!(GET, "/api/embeddings", Recall, embeddings::list),
+        route!(GET, "/api/embeddings/status", Recall, embeddings::status),
+        route!(GET, "/api/embeddings/health", Recall, embeddings::health),
+        route!(
+            GET,
+            "/api/embeddings/projection",
+            Recall,
+            embeddings::projection
+        ),
+        route!(GET, "/api/repair/embedding-gaps", Admin, embeddings::gaps),
+        route!(POST, "/api/repair/re-embed", Admin, embeddings::reembed),
+        route!(
+            POST,
+            "/api/repair/clean-orphans",
+            Admin,
+            embeddings::clean_orphans
+        ),
     ]
 }
 

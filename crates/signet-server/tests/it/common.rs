@@ -1,10 +1,13 @@
 //! `TestServer`: a real daemon (store, workers, HTTP) on 127.0.0.1:0 over a temp workspace.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use signet_core::config::{EnvVars, Settings};
+use signet_core::embedding::Embedder;
+use signet_core::semantic::HashEmbedder;
 use signet_server::daemon::{Daemon, DaemonConfig};
 use tokio::sync::oneshot;
 
@@ -23,6 +26,15 @@ impl TestServer {
         Self::start_with_yaml(None).await
     }
 
+    /// A keyword-only daemon (no embedding provider) over a fresh temp workspace.
+    pub async fn start_keyword_only() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().to_path_buf();
+        let mut s = Self::start_full(&ws, false, true).await;
+        s._dir = Some(dir);
+        s
+    }
+
     /// A daemon whose workspace has this `agent.yaml`.
     pub async fn start_with_yaml(yaml: Option<&str>) -> Self {
         let dir = tempfile::tempdir().unwrap();
@@ -37,15 +49,23 @@ impl TestServer {
 
     /// A daemon over an existing workspace directory (kept by the caller).
     pub async fn start_in(workspace: &Path, watch_config: bool) -> Self {
+        Self::start_full(workspace, watch_config, false).await
+    }
+
+    /// A daemon with the deterministic test embedder, or keyword-only.
+    pub async fn start_full(workspace: &Path, watch_config: bool, keyword_only: bool) -> Self {
         let env = EnvVars::default();
         let loaded = Settings::load(workspace, &env).expect("config");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let embedder: Arc<dyn Embedder> = Arc::new(HashEmbedder { dims: 64 });
+        let embedder = if keyword_only { None } else { Some(embedder) };
         let cfg = DaemonConfig {
             workspace: workspace.to_path_buf(),
             loaded,
             env,
             watch_config,
+            embedder,
         };
         let daemon = Daemon::start(cfg, &listener).await.expect("daemon starts");
         let (tx, rx) = oneshot::channel::<()>();
@@ -159,13 +179,13 @@ impl Drop for TestServer {
     }
 }
 
-/// Polls `check` until it returns true or five seconds pass.
+/// Polls `check` until it returns true or fifteen seconds pass.
 pub async fn eventually<F, Fut>(mut check: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
     while tokio::time::Instant::now() < deadline {
         if check().await {
             return true;

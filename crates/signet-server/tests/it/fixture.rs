@@ -37,7 +37,9 @@ async fn serve_fixture() -> (TestServer, tempfile::TempDir) {
         dir.path().join("memory/memories.db"),
     )
     .unwrap();
-    let s = TestServer::start_in(dir.path(), false).await;
+    // Keyword-only: the fixture's vectors come from upstream's provider, and a test embedder
+    // would rewrite `embedding_model` under the captured reads.
+    let s = TestServer::start_full(dir.path(), false, true).await;
     (s, dir)
 }
 

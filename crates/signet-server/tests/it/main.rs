@@ -6,4 +6,5 @@ mod fixture;
 mod memory;
 mod mutations;
 mod recall;
+mod semantic;
 mod system;

@@ -158,7 +158,6 @@ async fn listing_pages_and_counts() {
     assert_eq!(all["memories"].as_array().unwrap().len(), 2);
     assert_eq!(all["stats"]["total"], 5);
     assert_eq!(all["stats"]["critical"], 1);
-    assert_eq!(all["stats"]["withEmbeddings"], 0);
     let (st, e) = s.get("/api/memories?offset=-3").await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
 }

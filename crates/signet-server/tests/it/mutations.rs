@@ -433,10 +433,13 @@ async fn kill_switch_freezes_every_mutation() {
 async fn recover_refuses_when_a_live_twin_holds_the_content() {
     let s = TestServer::start().await;
     let old = s.remember("The coffee machine is named Brewster.").await;
-    s.call(Method::DELETE, &format!("/api/memory/{old}?reason=x"), None).await;
+    s.call(Method::DELETE, &format!("/api/memory/{old}?reason=x"), None)
+        .await;
     let twin = s.remember("The coffee machine is named Brewster.").await;
     assert_ne!(old, twin);
-    let (st, v) = s.post(&format!("/api/memory/{old}/recover?reason=undo"), json!({})).await;
+    let (st, v) = s
+        .post(&format!("/api/memory/{old}/recover?reason=undo"), json!({}))
+        .await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["status"], "duplicate_content_hash");
     assert_eq!(v["duplicateMemoryId"], twin.as_str());

@@ -21,7 +21,7 @@ async fn seed(s: &TestServer) -> (String, String, String) {
 
 #[tokio::test]
 async fn recall_finds_by_keywords_with_upstream_shape() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_keyword_only().await;
     let (vim, _, _) = seed(&s).await;
     let (st, v) = s
         .post(

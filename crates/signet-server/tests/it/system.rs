@@ -23,7 +23,7 @@ async fn health_and_status_describe_the_daemon() {
     assert_eq!(v["schema"]["to_version"], 30);
     assert_eq!(v["memoryDb"], true);
     assert_eq!(v["auth"]["mode"], "local");
-    assert_eq!(v["embedding"]["provider"], "none");
+    assert_eq!(v["embedding"]["provider"], "test-hash");
 }
 
 #[tokio::test]

@@ -47,7 +47,10 @@ pub fn load_current(conn: &Connection, model: &str, dims: usize) -> Result<Vec<S
          WHERE m.is_deleted = 0 AND m.embedding_model = ?1 AND e.dimensions = ?2",
     )?;
     let rows = stmt.query_map(params![model, dims as i64], |r| {
-        Ok(StoredVector { memory_id: r.get(0)?, blob: r.get(1)? })
+        Ok(StoredVector {
+            memory_id: r.get(0)?,
+            blob: r.get(1)?,
+        })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -66,7 +69,13 @@ pub fn vector_of(conn: &Connection, id: &str, model: &str, dims: usize) -> Resul
 
 /// Live memories lacking a current vector. With `include_stale`, also those whose vector came
 /// from another model or has other dimensions (a re-embed after a model change).
-pub fn gaps(conn: &Connection, model: &str, dims: usize, include_stale: bool, limit: usize) -> Result<Vec<EmbeddingJob>> {
+pub fn gaps(
+    conn: &Connection,
+    model: &str,
+    dims: usize,
+    include_stale: bool,
+    limit: usize,
+) -> Result<Vec<EmbeddingJob>> {
     let sql = "SELECT m.id, m.content, m.content_hash FROM memories m \
          WHERE m.is_deleted = 0 AND m.content_hash IS NOT NULL AND NOT EXISTS ( \
            SELECT 1 FROM embeddings e WHERE e.source_type = 'memory' AND e.source_id = m.id \
@@ -74,16 +83,30 @@ pub fn gaps(conn: &Connection, model: &str, dims: usize, include_stale: bool, li
              AND (?3 = 0 OR (e.dimensions = ?2 AND m.embedding_model IS ?1))) \
          ORDER BY m.updated_at DESC LIMIT ?4";
     let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(params![model, dims as i64, include_stale as i64, limit as i64], |r| {
-        Ok(EmbeddingJob { memory_id: r.get(0)?, content: r.get(1)?, content_hash: r.get(2)? })
-    })?;
+    let rows = stmt.query_map(
+        params![model, dims as i64, include_stale as i64, limit as i64],
+        |r| {
+            Ok(EmbeddingJob {
+                memory_id: r.get(0)?,
+                content: r.get(1)?,
+                content_hash: r.get(2)?,
+            })
+        },
+    )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Stores `blob` as the vector of `job` if the memory still has that content; returns whether
 /// it was stored. Replaces the memory's older vectors; takes over a vector row with the same
 /// content hash (a deleted twin's), as upstream's unique hash requires.
-pub fn save(conn: &Connection, job: &EmbeddingJob, blob: &[u8], dims: usize, model: &str, now: &str) -> Result<bool> {
+pub fn save(
+    conn: &Connection,
+    job: &EmbeddingJob,
+    blob: &[u8],
+    dims: usize,
+    model: &str,
+    now: &str,
+) -> Result<bool> {
     let updated = conn
         .prepare_cached(
             "UPDATE memories SET embedding_model = ?3 WHERE id = ?1 AND content_hash = ?2 AND is_deleted = 0 \
@@ -91,7 +114,9 @@ pub fn save(conn: &Connection, job: &EmbeddingJob, blob: &[u8], dims: usize, mod
         )?
         .execute(params![job.memory_id, job.content_hash, model])?;
     let live: bool = conn
-        .prepare_cached("SELECT 1 FROM memories WHERE id = ?1 AND content_hash = ?2 AND is_deleted = 0")?
+        .prepare_cached(
+            "SELECT 1 FROM memories WHERE id = ?1 AND content_hash = ?2 AND is_deleted = 0",
+        )?
         .query_row(params![job.memory_id, job.content_hash], |_| Ok(()))
         .optional()?
         .is_some();
@@ -122,14 +147,25 @@ pub fn stats(conn: &Connection, model: &str, dims: usize) -> Result<EmbeddingSta
          FROM memories m WHERE m.is_deleted = 0",
     )?
     .query_row(params![model, dims as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let orphans: i64 = conn.prepare_cached(
-        "SELECT COUNT(*) FROM embeddings e WHERE e.source_type = 'memory' AND NOT EXISTS \
+    let orphans: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM embeddings e WHERE e.source_type = 'memory' AND NOT EXISTS \
            (SELECT 1 FROM memories m WHERE m.id = e.source_id AND m.is_deleted = 0)",
-    )?
-    .query_row([], |r| r.get(0))?;
-    let mut stmt = conn.prepare_cached("SELECT DISTINCT dimensions FROM embeddings ORDER BY dimensions")?;
-    let dimensions = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    Ok(EmbeddingStats { live, current, stale_model: any - current, missing: live - any, orphans, dimensions })
+        )?
+        .query_row([], |r| r.get(0))?;
+    let mut stmt =
+        conn.prepare_cached("SELECT DISTINCT dimensions FROM embeddings ORDER BY dimensions")?;
+    let dimensions = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(EmbeddingStats {
+        live,
+        current,
+        stale_model: any - current,
+        missing: live - any,
+        orphans,
+        dimensions,
+    })
 }
 
 /// Deletes vectors whose memory is gone or deleted; returns how many.
@@ -143,7 +179,12 @@ pub fn clean_orphans(conn: &Connection) -> Result<usize> {
 }
 
 /// One page of the embedding listing (live memories), newest first.
-pub fn list(conn: &Connection, limit: usize, offset: usize, with_vectors: bool) -> Result<(Vec<serde_json::Value>, i64)> {
+pub fn list(
+    conn: &Connection,
+    limit: usize,
+    offset: usize,
+    with_vectors: bool,
+) -> Result<(Vec<serde_json::Value>, i64)> {
     let total: i64 = conn.query_row(
         "SELECT COUNT(*) FROM embeddings e JOIN memories m ON m.id = e.source_id \
          WHERE e.source_type = 'memory' AND m.is_deleted = 0",

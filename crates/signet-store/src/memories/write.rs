@@ -369,7 +369,10 @@ pub fn recover(
     if let Some(hash) = &cur.content_hash
         && let Some(dup) = live_by_hash(tx, hash)?
     {
-        return Ok(MutationOutcome::DuplicateContentHash { current, duplicate_id: dup.id });
+        return Ok(MutationOutcome::DuplicateContentHash {
+            current,
+            duplicate_id: dup.id,
+        });
     }
     tx.prepare_cached(
         "UPDATE memories SET is_deleted = 0, deleted_at = NULL, updated_at = ?2, updated_by = ?3, \

@@ -1,0 +1,226 @@
+//! The embedding worker: finds live memories lacking a current vector, embeds them in
+//! batches, stores the vectors and updates the index. The database is the queue, so a crash
+//! loses nothing and the queue is bounded by construction. A failing provider is retried with
+//! exponential backoff (1 s doubling to 60 s); writes never wait for it.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use signet_store::memories::EmbeddingJob;
+use tokio_util::sync::CancellationToken;
+
+use super::Semantic;
+use crate::embedding::EmbedError;
+use crate::vector::to_le_bytes;
+
+/// Memories embedded per provider call.
+pub const BATCH: usize = 32;
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// The background embedder. One per daemon.
+pub struct EmbeddingWorker {
+    semantic: Semantic,
+    /// A native model still to load, if any.
+    native_dir: Option<PathBuf>,
+    poll: Duration,
+    backoff: Option<Duration>,
+}
+
+/// What one tick did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// Nothing to embed (or no provider).
+    Idle,
+    /// Embedded this many; there may be more.
+    Embedded(usize),
+    /// The provider failed; retry after a backoff.
+    Failed,
+}
+
+impl EmbeddingWorker {
+    /// A worker for `semantic`; `native_dir` is loaded on the first tick.
+    pub fn new(semantic: Semantic, native_dir: Option<PathBuf>, poll: Duration) -> Self {
+        Self {
+            semantic,
+            native_dir,
+            poll,
+            backoff: None,
+        }
+    }
+
+    /// One unit of work: load the native model if pending, else embed one batch.
+    pub async fn tick(&mut self) -> Tick {
+        if let Some(dir) = self.native_dir.take() {
+            return self.load_native(dir).await;
+        }
+        let Some(embedder) = self.semantic.embedder() else {
+            return Tick::Idle;
+        };
+        let stale = self.semantic.inner.reembed_requested.load(Ordering::SeqCst);
+        let jobs = match self.gaps(stale).await {
+            Ok(j) => j,
+            Err(e) => {
+                tracing::warn!(target: "embedding", error = %e, "could not read embedding gaps");
+                return Tick::Failed;
+            }
+        };
+        if jobs.is_empty() {
+            if stale {
+                self.finish_reembed();
+            }
+            return Tick::Idle;
+        }
+        let texts: Vec<String> = jobs.iter().map(|j| j.content.clone()).collect();
+        match embedder.embed(&texts).await {
+            Ok(vectors) if vectors.len() == jobs.len() => self.store(jobs, vectors, stale).await,
+            Ok(v) => self.fail(EmbedError::BadResponse(format!(
+                "asked for {} vectors, got {}",
+                jobs.len(),
+                v.len()
+            ))),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    async fn load_native(&mut self, dir: PathBuf) -> Tick {
+        let loaded = tokio::task::spawn_blocking(move || super::provider::load_native(&dir)).await;
+        let sem = self.semantic.clone();
+        match loaded {
+            Ok(Ok(embedder)) => {
+                let installed = tokio::task::spawn_blocking(move || sem.install(embedder)).await;
+                match installed {
+                    Ok(Ok(())) => Tick::Embedded(0),
+                    Ok(Err(e)) => self.fail(EmbedError::Model(e.to_string())),
+                    Err(e) => self.fail(EmbedError::Model(e.to_string())),
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!(target: "embedding", error = %e, "native model failed to load; recall stays keyword-only");
+                self.semantic
+                    .inner
+                    .state
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .loading = false;
+                self.semantic.record_error(&e);
+                Tick::Idle
+            }
+            Err(e) => self.fail(EmbedError::Model(e.to_string())),
+        }
+    }
+
+    async fn gaps(&self, stale: bool) -> Result<Vec<EmbeddingJob>, crate::CoreError> {
+        let store = self.semantic.inner.store.clone();
+        let (model, dims) = (self.semantic.model(), self.semantic.dimensions());
+        crate::blocking::run(move || Ok(store.embedding_gaps(&model, dims, stale, BATCH)?)).await
+    }
+
+    async fn store(
+        &mut self,
+        jobs: Vec<EmbeddingJob>,
+        vectors: Vec<Vec<f32>>,
+        stale: bool,
+    ) -> Tick {
+        let dims = self.semantic.dimensions();
+        if let Some(bad) = vectors.iter().find(|v| v.len() != dims) {
+            return self.fail(EmbedError::BadResponse(format!(
+                "got {} dimensions, expected {dims}",
+                bad.len()
+            )));
+        }
+        let items: Vec<(EmbeddingJob, Vec<u8>)> = jobs
+            .into_iter()
+            .zip(vectors.iter().map(|v| to_le_bytes(v)))
+            .collect();
+        let store = self.semantic.inner.store.clone();
+        let model = self.semantic.model();
+        let ids: Vec<String> = items.iter().map(|(j, _)| j.memory_id.clone()).collect();
+        let now = signet_store::time::now_iso();
+        let saved =
+            crate::blocking::run(move || Ok(store.save_embeddings(&items, dims, &model, &now)?))
+                .await;
+        let saved = match saved {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(target: "embedding", error = %e, "could not store vectors");
+                return Tick::Failed;
+            }
+        };
+        let mut index = self
+            .semantic
+            .inner
+            .index
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        for ((id, v), ok) in ids.iter().zip(&vectors).zip(&saved) {
+            if *ok {
+                let _ = index.upsert(id, v);
+            }
+        }
+        drop(index);
+        let n = ids.len();
+        self.semantic.record_success(n);
+        self.backoff = None;
+        if stale {
+            self.semantic
+                .inner
+                .reembed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .done += n as u64;
+        }
+        Tick::Embedded(n)
+    }
+
+    fn fail(&mut self, e: EmbedError) -> Tick {
+        self.semantic.record_error(&e);
+        let next = self
+            .backoff
+            .map_or(Duration::from_secs(1), |b| (b * 2).min(MAX_BACKOFF));
+        self.backoff = Some(next);
+        Tick::Failed
+    }
+
+    fn finish_reembed(&self) {
+        self.semantic
+            .inner
+            .reembed_requested
+            .store(false, Ordering::SeqCst);
+        let mut p = self
+            .semantic
+            .inner
+            .reembed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if p.running {
+            p.running = false;
+            p.finished_at = Some(signet_store::time::now_iso());
+            tracing::info!(target: "embedding", done = p.done, "re-embed finished");
+        }
+    }
+
+    /// Runs until `cancel` fires: works while there is work, then waits for a wake-up or the
+    /// poll interval (or the backoff after a failure).
+    pub async fn run(mut self, cancel: CancellationToken) {
+        loop {
+            let wait = match self.tick().await {
+                Tick::Embedded(_) => Duration::ZERO,
+                Tick::Idle => self.poll,
+                Tick::Failed => self.backoff.unwrap_or(Duration::from_secs(1)),
+            };
+            if wait.is_zero() {
+                if cancel.is_cancelled() {
+                    return;
+                }
+                tokio::task::yield_now().await;
+                continue;
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = self.semantic.inner.wake.notified(), if self.backoff.is_none() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
