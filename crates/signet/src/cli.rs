@@ -71,6 +71,8 @@ pub enum Command {
     Recall(recall::RecallArgs),
     /// Show the running daemon's status (`GET /api/status`).
     Status,
+    /// Benchmark programs (start their own daemons; print figures).
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Runs the parsed command.
@@ -81,6 +83,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Remember(args) => remember::run(&g, args).await,
         Command::Recall(args) => recall::run(&g, args).await,
         Command::Status => status::run(&g).await,
+        Command::Bench(args) => crate::bench::run(args).await,
     }
 }
 

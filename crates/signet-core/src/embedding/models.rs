@@ -207,16 +207,12 @@ pub async fn pull(
     spec: &ModelSpec,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<PathBuf, EmbedError> {
-    let (dir, spec_owned) = (models_dir.to_path_buf(), *spec);
-    let staging = blocking(move || match installed(&dir, &spec_owned) {
-        Ok(done) => Ok(Err(done)),
-        Err(_) => Staging::new(&dir, &spec_owned).map(Ok),
-    })
-    .await?;
-    let staging = match staging {
-        Ok(staging) => staging,
-        Err(done) => return Ok(done),
-    };
+    let (dir, owned) = (models_dir.to_path_buf(), *spec);
+    if let Ok(done) = blocking(move || installed(&dir, &owned)).await {
+        return Ok(done);
+    }
+    let (dir, owned) = (models_dir.to_path_buf(), *spec);
+    let staging = blocking(move || Staging::new(&dir, &owned)).await?;
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(30))
         .read_timeout(Duration::from_secs(60))
@@ -233,8 +229,8 @@ pub async fn pull(
         .await?;
         check_digest(spec, file, Path::new(&url), size, &digest)?;
     }
-    let (dir, spec_owned) = (models_dir.to_path_buf(), *spec);
-    blocking(move || staging.commit(&dir, &spec_owned)).await
+    let (dir, owned) = (models_dir.to_path_buf(), *spec);
+    blocking(move || staging.commit(&dir, &owned)).await
 }
 
 /// Streams `url` into `dest`, hashing as it goes; stops early once more than `file.size`

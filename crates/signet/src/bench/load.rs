@@ -1,0 +1,153 @@
+//! The load benchmark: remember throughput, recall latency, `/health` under load, RSS.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde_json::json;
+
+use super::corpus::{self, Rng};
+use super::daemon::BenchDaemon;
+use super::stats::{Samples, rss_mib};
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Memory counts to load, one fresh daemon each.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+    pub sizes: Vec<usize>,
+    /// Concurrent clients for the concurrent phases.
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// Remembers timed with one client (the rest load with `clients`).
+    #[arg(long, default_value_t = 5000)]
+    pub sequential: usize,
+    /// Recall queries per measurement.
+    #[arg(long, default_value_t = 2000)]
+    pub queries: usize,
+    /// Extra `agent.yaml` for the workspace (default: keyword-only, `embedding.provider: none`).
+    #[arg(long)]
+    pub agent_yaml: Option<std::path::PathBuf>,
+}
+
+pub async fn run(args: LoadArgs) -> Result<()> {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    println!("signet bench load — {} cores, clients {}", std::thread::available_parallelism().map_or(0, |n| n.get()), args.clients);
+    for &n in &args.sizes {
+        one_size(&http, &args, n).await.with_context(|| format!("size {n}"))?;
+    }
+    Ok(())
+}
+
+async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let yaml = match &args.agent_yaml {
+        Some(p) => std::fs::read_to_string(p)?,
+        None => "embedding:\n  provider: none\n".into(),
+    };
+    std::fs::write(dir.path().join("agent.yaml"), yaml)?;
+    let mut d = BenchDaemon::start(dir.path(), http).await?;
+    println!("\n== {n} memories ==");
+    println!("cold start to healthy /health: {:.1} ms", d.cold_start.as_secs_f64() * 1000.0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    println!("idle RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN));
+    let seq = args.sequential.min(n);
+    let (rate, _) = remember_phase(http, &d.base, 0, seq, 1).await?;
+    println!("remember, 1 client: {rate:.0}/s ({seq} memories)");
+    if n > seq {
+        let (rate, lat) = remember_phase(http, &d.base, seq, n - seq, args.clients).await?;
+        println!("remember, {} clients: {rate:.0}/s ({} memories)  latency {}", args.clients, n - seq, lat.summary());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let one = recall_phase(http, &d.base, args.queries, 1).await?;
+    println!("recall, 1 client: {}", one.0.summary());
+    let many = recall_phase(http, &d.base, args.queries, args.clients).await?;
+    println!("recall, {} clients: {:.0}/s  {}", args.clients, many.1, many.0.summary());
+    let health = health_under_load(http, &d.base, args).await?;
+    println!("/health during recall load: {}", health.summary());
+    println!("loaded RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN));
+    d.stop();
+    Ok(())
+}
+
+/// Remembers `count` memories (numbered from `start`) with `clients` clients; returns the rate.
+async fn remember_phase(http: &reqwest::Client, base: &str, start: usize, count: usize, clients: usize) -> Result<(f64, Samples)> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(start));
+    let end = start + count;
+    let began = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (http, base, next) = (http.clone(), base.to_owned(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng = Rng::new(0x5eed + c as u64);
+            let mut lat = Samples::default();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= end {
+                    return Ok::<_, anyhow::Error>(lat);
+                }
+                let body = json!({"content": corpus::memory(&mut rng, i), "importance": 0.5});
+                let t = Instant::now();
+                let res = http.post(format!("{base}/api/memory/remember")).json(&body).send().await?;
+                if !res.status().is_success() {
+                    bail!("remember answered {}", res.status());
+                }
+                res.bytes().await?;
+                lat.push(t.elapsed());
+            }
+        }));
+    }
+    let mut all = Samples::default();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok((count as f64 / began.elapsed().as_secs_f64(), all))
+}
+
+/// Runs `queries` recalls split over `clients`; returns latencies and the rate.
+async fn recall_phase(http: &reqwest::Client, base: &str, queries: usize, clients: usize) -> Result<(Samples, f64)> {
+    let began = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (http, base) = (http.clone(), base.to_owned());
+        let per = queries / clients;
+        tasks.push(tokio::spawn(async move {
+            let mut rng = Rng::new(0xfeed + c as u64);
+            let mut lat = Samples::default();
+            for _ in 0..per {
+                let body = json!({"query": corpus::query(&mut rng), "limit": 10});
+                let t = Instant::now();
+                let res = http.post(format!("{base}/api/memory/recall")).json(&body).send().await?;
+                if !res.status().is_success() {
+                    bail!("recall answered {}", res.status());
+                }
+                res.bytes().await?;
+                lat.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(lat)
+        }));
+    }
+    let mut all = Samples::default();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let rate = all.len() as f64 / began.elapsed().as_secs_f64();
+    Ok((all, rate))
+}
+
+/// Probes `/health` every 5 ms while `clients` clients run recalls.
+async fn health_under_load(http: &reqwest::Client, base: &str, args: &LoadArgs) -> Result<Samples> {
+    let load = {
+        let (http, base, q, c) = (http.clone(), base.to_owned(), args.queries, args.clients);
+        tokio::spawn(async move { recall_phase(&http, &base, q, c).await })
+    };
+    let mut lat = Samples::default();
+    while !load.is_finished() {
+        let t = Instant::now();
+        http.get(format!("{base}/health")).send().await?.bytes().await?;
+        lat.push(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    load.await??;
+    Ok(lat)
+}
