@@ -202,6 +202,28 @@ pub fn fts_query(text: &str) -> Option<String> {
     (!out.is_empty()).then(|| out.join(" "))
 }
 
+/// Words too common to help a keyword search (used only by the any-word query).
+const STOPWORDS: &[&str] = &[
+    "a", "about", "an", "and", "are", "as", "at", "be", "but", "by", "can", "did", "do", "does",
+    "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in", "is", "it",
+    "its", "me", "my", "of", "on", "or", "our", "she", "so", "that", "the", "their", "them",
+    "they", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who", "why",
+    "will", "with", "would", "you", "your",
+];
+
+/// An any-word FTS5 query (`"a" OR "b"`) over the non-stopword words of `text`; BM25 then
+/// ranks documents matching more (and rarer) words first. `None` when no word is left.
+pub fn fts_query_any(text: &str) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|w| !w.is_empty() && !STOPWORDS.contains(&w.as_str()) && seen.insert(w.clone()))
+        .map(|w| format!("\"{}\"", w.replace('"', "")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" OR "))
+}
+
 /// Cuts `s` to `max` characters, appending " [truncated]" when it was longer.
 pub fn truncate_chars(s: &str, max: usize) -> (String, bool) {
     match s.char_indices().nth(max) {
@@ -298,6 +320,13 @@ mod tests {
         assert_eq!(fts_query("*** ( ) :"), None);
         assert_eq!(fts_query("NEAR(a b)").unwrap(), r#""NEARa" "b""#);
         assert_eq!(fts_query("a\"b").unwrap(), r#""ab""#);
+    }
+
+    #[test]
+    fn any_word_queries_drop_stopwords() {
+        assert_eq!(fts_query_any("What did Caroline research?").unwrap(), r#""caroline" OR "research""#);
+        assert_eq!(fts_query_any("the and of"), None);
+        assert_eq!(fts_query_any("vim vim \"x\"").unwrap(), r#""vim" OR "x""#);
     }
 
     #[test]

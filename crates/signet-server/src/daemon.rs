@@ -26,6 +26,10 @@ use crate::state::{AppState, DaemonInfo};
 pub const HEALTH_PROBE_EVERY: Duration = Duration::from_secs(5);
 /// How long shutdown waits for workers.
 pub const WORKER_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the WAL is checkpointed in the background.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// WAL size above which the background checkpoint truncates it.
+pub const WAL_TRUNCATE_BYTES: u64 = 64 * 1024 * 1024;
 /// Read connections in the pool.
 pub const READERS: usize = 4;
 
@@ -109,6 +113,7 @@ impl Daemon {
         let memories = Memories::new(dyn_store, policy_rx, access, semantic);
         let state = AppState::new(memories, info, settings_rx);
         tracker.spawn(probe_health(state.clone(), cancel.child_token()));
+        tracker.spawn(checkpoint_wal(store.clone(), cancel.child_token()));
         Ok(Self {
             state,
             store,
@@ -251,6 +256,25 @@ async fn forward_policy(
                     if differs { *cur = Arc::new(next.clone()); }
                     differs
                 });
+            }
+        }
+    }
+}
+
+/// Copies the WAL into the database file off the write path (commits never fsync), and
+/// truncates it when it grows past [`WAL_TRUNCATE_BYTES`].
+async fn checkpoint_wal(store: Arc<Store>, cancel: CancellationToken) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = every.tick() => {
+                let s = store.clone();
+                let res = tokio::task::spawn_blocking(move || s.pool().checkpoint_background(WAL_TRUNCATE_BYTES)).await;
+                if let Ok(Err(e)) = res {
+                    tracing::debug!(target: "daemon", error = %e, "background checkpoint skipped");
+                }
             }
         }
     }

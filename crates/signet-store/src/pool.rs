@@ -19,6 +19,10 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Pool {
     path: PathBuf,
     writer: Mutex<Connection>,
+    /// Writes waiting for the next group commit (see [`Pool::write`]).
+    queue: Mutex<Vec<Job>>,
+    /// Runs WAL checkpoints in the background so commits never wait for an fsync.
+    checkpointer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     reader_ready: Condvar,
 }
@@ -34,6 +38,8 @@ impl Pool {
         let mut writer = Connection::open(path)?;
         configure_writer(&writer)?;
         prepare_writer(&mut writer)?;
+        let checkpointer = Connection::open(path)?;
+        checkpointer.busy_timeout(BUSY_TIMEOUT)?;
         let mut pool = Vec::with_capacity(readers);
         for _ in 0..readers.max(1) {
             pool.push(open_reader(path)?);
@@ -41,6 +47,8 @@ impl Pool {
         Ok(Self {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
+            queue: Mutex::new(Vec::new()),
+            checkpointer: Mutex::new(checkpointer),
             readers: Mutex::new(pool),
             reader_ready: Condvar::new(),
         })
@@ -51,13 +59,48 @@ impl Pool {
         &self.path
     }
 
-    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer; rolls back on error.
-    pub fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+    /// Runs `f` atomically on the writer and returns once its changes are committed.
+    ///
+    /// Group commit: concurrent callers queue their work; whoever holds the writer runs every
+    /// queued job in one `BEGIN IMMEDIATE` transaction, each inside its own savepoint (a job
+    /// that fails is rolled back alone and gets its error), then commits once and hands each
+    /// caller its result. A lone caller commits alone, so latency is unchanged; under load,
+    /// one commit (one set of WAL page writes) serves many writes.
+    pub fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<T>>(1);
+        let job: Job = Box::new(move |conn: std::result::Result<&Connection, &StoreError>| {
+            let res = match conn {
+                Ok(conn) => in_savepoint(conn, f),
+                Err(e) => Err(StoreError::Sqlite(format!("could not begin a transaction: {e}"))),
+            };
+            let done: Completion = Box::new(move |commit: Option<&StoreError>| {
+                let out = match (res, commit) {
+                    (Ok(v), None) => Ok(v),
+                    (Ok(_), Some(e)) => Err(StoreError::Sqlite(format!("commit failed: {e}"))),
+                    (Err(e), _) => Err(e),
+                };
+                let _ = tx.send(out);
+            });
+            done
+        });
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push(job);
+        loop {
+            if let Ok(r) = rx.try_recv() {
+                return r;
+            }
+            let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            if let Ok(r) = rx.try_recv() {
+                return r;
+            }
+            let jobs = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+            if !jobs.is_empty() {
+                run_group(&mut conn, jobs);
+            }
+        }
     }
 
     /// Runs `f` on the writer connection without opening a transaction (PRAGMAs, checkpoints).
@@ -89,6 +132,19 @@ impl Pool {
         out
     }
 
+    /// Copies committed WAL frames into the database file without blocking writers or
+    /// readers (`PASSIVE`). When the WAL has grown past `truncate_above` bytes, waits for
+    /// readers and truncates it instead, so it cannot grow without bound. Returns the WAL
+    /// size in frames before the checkpoint.
+    pub fn checkpoint_background(&self, truncate_above: u64) -> Result<i64> {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        let big = std::fs::metadata(&wal).map(|m| m.len() > truncate_above).unwrap_or(false);
+        let sql = if big { "PRAGMA wal_checkpoint(TRUNCATE)" } else { "PRAGMA wal_checkpoint(PASSIVE)" };
+        let conn = self.checkpointer.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(conn.query_row(sql, [], |r| r.get(1))?)
+    }
+
     /// Checkpoints the WAL into the main file and truncates it (used at shutdown).
     pub fn checkpoint(&self) -> Result<()> {
         self.with_writer(|c| {
@@ -99,8 +155,45 @@ impl Pool {
 }
 
 /// WAL, NORMAL sync (no fsync per commit; WAL keeps commits atomic and a process crash loses
-/// nothing committed), and foreign keys OFF: the bundled SQLite enables them by default, but
+/// nothing committed), no automatic checkpoints (a background worker runs them, see
+/// [`Pool::checkpoint_background`], so no commit waits for an fsync), and foreign keys OFF: the bundled SQLite enables them by default, but
 /// upstream never enforced them and its data relies on that (history outlives memories).
+/// A queued write: runs in the group's transaction and returns what to do after the commit.
+type Job = Box<dyn FnOnce(std::result::Result<&Connection, &StoreError>) -> Completion + Send>;
+/// Delivers a job's result once the commit outcome (`None` = committed) is known.
+type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+
+fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.execute_batch("SAVEPOINT job")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("RELEASE job")?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            Err(e)
+        }
+    }
+}
+
+/// Runs `jobs` in one transaction and completes each with the commit's outcome.
+fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
+    let begun = conn.execute_batch("BEGIN IMMEDIATE").map_err(StoreError::from);
+    if let Err(e) = begun {
+        let done: Vec<Completion> = jobs.into_iter().map(|j| j(Err(&e))).collect();
+        done.into_iter().for_each(|d| d(Some(&e)));
+        return;
+    }
+    let done: Vec<Completion> = jobs.into_iter().map(|j| j(Ok(conn))).collect();
+    let commit = conn.execute_batch("COMMIT").map_err(StoreError::from);
+    if commit.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    let err = commit.err();
+    done.into_iter().for_each(|d| d(err.as_ref()));
+}
+
 fn configure_writer(conn: &Connection) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -111,6 +204,7 @@ fn configure_writer(conn: &Connection) -> Result<()> {
     }
     conn.execute_batch(
         "PRAGMA synchronous = NORMAL;
+         PRAGMA wal_autocheckpoint = 0;
          PRAGMA foreign_keys = OFF;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -4096;",

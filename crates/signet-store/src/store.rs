@@ -151,7 +151,8 @@ impl MemoryStore for Store {
         opts: WriteOptions,
         actor: &Actor,
     ) -> Result<RememberOutcome> {
-        self.pool.write(|tx| write::remember(tx, m, opts, actor))
+        let (m, actor) = (m.clone(), actor.clone());
+        self.pool.write(move |tx| write::remember(tx, &m, opts, &actor))
     }
     fn remember_chunks(
         &self,
@@ -160,8 +161,8 @@ impl MemoryStore for Store {
         actor: &Actor,
         now: &str,
     ) -> Result<Vec<String>> {
-        self.pool
-            .write(|tx| write::remember_chunks(tx, g, opts, actor, now))
+        let (g, actor, now) = (g.clone(), actor.clone(), now.to_owned());
+        self.pool.write(move |tx| write::remember_chunks(tx, &g, opts, &actor, &now))
     }
     fn live_detail(&self, id: &str) -> Result<Option<JsonRow>> {
         self.pool.read(|c| read::live_detail(c, id))
@@ -190,7 +191,10 @@ impl MemoryStore for Store {
         now: &str,
     ) -> Result<MutationOutcome> {
         self.pool
-            .write(|tx| write::modify(tx, id, patch, if_version, reason, actor, now))
+            .write({
+                let (id, patch, reason, actor, now) = (id.to_owned(), patch.clone(), reason.to_owned(), actor.clone(), now.to_owned());
+                move |tx| write::modify(tx, &id, &patch, if_version, &reason, &actor, &now)
+            })
     }
     fn forget(
         &self,
@@ -202,7 +206,10 @@ impl MemoryStore for Store {
         now: &str,
     ) -> Result<MutationOutcome> {
         self.pool
-            .write(|tx| write::forget(tx, id, force, if_version, reason, actor, now))
+            .write({
+                let (id, reason, actor, now) = (id.to_owned(), reason.to_owned(), actor.clone(), now.to_owned());
+                move |tx| write::forget(tx, &id, force, if_version, &reason, &actor, &now)
+            })
     }
     fn recover(
         &self,
@@ -213,7 +220,10 @@ impl MemoryStore for Store {
         now: &str,
     ) -> Result<MutationOutcome> {
         self.pool
-            .write(|tx| write::recover(tx, id, if_version, reason, actor, now))
+            .write({
+                let (id, reason, actor, now) = (id.to_owned(), reason.to_owned(), actor.clone(), now.to_owned());
+                move |tx| write::recover(tx, &id, if_version, &reason, &actor, &now)
+            })
     }
     fn keyword_search(
         &self,
@@ -228,7 +238,8 @@ impl MemoryStore for Store {
         self.pool.read(|c| read::recall_rows(c, ids))
     }
     fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()> {
-        self.pool.write(|tx| write::touch_accessed(tx, ids, now))
+        let (ids, now) = (ids.to_vec(), now.to_owned());
+        self.pool.write(move |tx| write::touch_accessed(tx, &ids, &now))
     }
     fn forget_candidates(&self, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>> {
         self.pool.read(|c| search::forget_candidates(c, q))
@@ -266,10 +277,11 @@ impl MemoryStore for Store {
         model: &str,
         now: &str,
     ) -> Result<Vec<bool>> {
-        self.pool.write(|tx| {
+        let (items, model, now) = (items.to_vec(), model.to_owned(), now.to_owned());
+        self.pool.write(move |tx| {
             items
                 .iter()
-                .map(|(job, blob)| embeddings::save(tx, job, blob, dims, model, now))
+                .map(|(job, blob)| embeddings::save(tx, job, blob, dims, &model, &now))
                 .collect()
         })
     }
@@ -277,7 +289,7 @@ impl MemoryStore for Store {
         self.pool.read(|c| embeddings::stats(c, model, dims))
     }
     fn clean_orphan_embeddings(&self) -> Result<usize> {
-        self.pool.write(|tx| embeddings::clean_orphans(tx))
+        self.pool.write(embeddings::clean_orphans)
     }
     fn list_embeddings(
         &self,

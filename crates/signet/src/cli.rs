@@ -71,6 +71,10 @@ pub enum Command {
     Recall(recall::RecallArgs),
     /// Show the running daemon's status (`GET /api/status`).
     Status,
+    /// Install the native embedding model (`pull` from the hub, `import` a local copy).
+    Models(crate::models::ModelsArgs),
+    /// Re-embed memories whose vectors are missing or from another model.
+    Reembed(crate::reembed::ReembedArgs),
     /// Benchmark programs (start their own daemons; print figures).
     Bench(crate::bench::BenchArgs),
 }
@@ -84,6 +88,8 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Recall(args) => recall::run(&g, args).await,
         Command::Status => status::run(&g).await,
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::Models(args) => crate::models::run(args).await,
+        Command::Reembed(args) => crate::reembed::run(&g, args).await,
     }
 }
 

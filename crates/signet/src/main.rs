@@ -11,7 +11,9 @@ mod bench;
 mod cli;
 mod connect;
 mod daemon;
+mod models;
 mod output;
+mod reembed;
 mod recall;
 mod remember;
 mod status;
@@ -22,7 +24,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // SQLite work runs on the blocking pool, but the store serialises it over one writer and a
+    // few readers: more threads only add stacks and allocator arenas.
     let result = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(16)
         .enable_all()
         .build()
         .map_err(anyhow::Error::from)

@@ -88,9 +88,16 @@ impl NativeEmbedder {
 
     /// Embeds `texts` on the calling thread (blocking). [`Embedder::embed`] is the async form.
     pub fn embed_blocking(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut out = Vec::with_capacity(texts.len());
-        for batch in texts.chunks(BATCH_SIZE) {
-            out.extend(self.inner.forward(batch)?);
+        // Batch texts of similar length together (as sentence-transformers does) so a long
+        // text does not pad a whole batch of short ones; answers go back in input order.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(texts[i].len()));
+        let mut out = vec![Vec::new(); texts.len()];
+        for batch in order.chunks(BATCH_SIZE) {
+            let batch_texts: Vec<String> = batch.iter().map(|&i| texts[i].clone()).collect();
+            for (&i, vector) in batch.iter().zip(self.inner.forward(batch_texts)?) {
+                out[i] = vector;
+            }
         }
         Ok(out)
     }
@@ -128,10 +135,10 @@ impl Embedder for NativeEmbedder {
 
 impl Loaded {
     /// One forward pass over at most [`BATCH_SIZE`] texts: `[n, 384]` unit vectors.
-    fn forward(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    fn forward(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
         let encodings = self
             .tokenizer
-            .encode_batch(texts.to_vec(), true)
+            .encode_batch(texts, true)
             .map_err(|e| EmbedError::Model(format!("tokenisation failed: {e}")))?;
         self.infer(&encodings)
             .map_err(|e| EmbedError::Model(format!("inference failed: {e}")))

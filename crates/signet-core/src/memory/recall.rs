@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use serde_json::{Map, Value, json};
-use signet_store::memories::{RecallFilters, RecallRow};
+use signet_store::memories::{KeywordHit, RecallFilters, RecallRow};
 
 use super::{Memories, MemoryPolicy, input};
 use crate::error::{CoreError, Result};
@@ -18,6 +18,26 @@ pub struct RecallInput {
     pub keyword_query: Option<String>,
     pub limit: usize,
     pub filters: RecallFilters,
+    /// Which legs run: `hybrid` (default), `keyword` or `vector` (an extension of ours).
+    pub mode: RecallMode,
+}
+
+/// The legs a recall runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RecallMode {
+    #[default]
+    Hybrid,
+    Keyword,
+    Vector,
+}
+
+fn mode_from(obj: &Map<String, Value>) -> Result<RecallMode> {
+    match input::opt_trimmed(obj, "mode")?.as_deref() {
+        None | Some("hybrid") => Ok(RecallMode::Hybrid),
+        Some("keyword") => Ok(RecallMode::Keyword),
+        Some("vector") => Ok(RecallMode::Vector),
+        Some(_) => Err(CoreError::Invalid("mode must be hybrid, keyword or vector".into())),
+    }
 }
 
 /// Largest `limit` a recall may ask for.
@@ -39,6 +59,7 @@ impl RecallInput {
             keyword_query: input::opt_trimmed(obj, "keywordQuery")?,
             limit: input::limit(obj.get("limit"), "limit", 10, MAX_RECALL_LIMIT)?,
             filters: filters_from(obj)?,
+            mode: mode_from(obj)?,
         })
     }
 
@@ -62,6 +83,7 @@ impl RecallInput {
             keyword_query: None,
             limit: input::limit(obj.get("limit"), "limit", 10, MAX_RECALL_LIMIT)?,
             filters: filters_from(&obj)?,
+            mode: mode_from(&obj)?,
         })
     }
 }
@@ -119,20 +141,24 @@ impl Memories {
     pub async fn recall(&self, req: RecallInput) -> Result<Value> {
         let policy = self.policy();
         let candidates = policy.top_k.max(req.limit);
-        let fts = text::fts_query(req.keyword_query.as_deref().unwrap_or(&req.query));
+        let keyword_text = Some(req.keyword_query.clone().unwrap_or_else(|| req.query.clone()))
+            .filter(|_| req.mode != RecallMode::Vector);
+        let want_vector = req.mode != RecallMode::Keyword;
         let (keyword, query_vec) = tokio::join!(
-            self.keyword_leg(fts, req.filters.clone(), candidates),
-            self.semantic.query_vector(&req.query),
+            self.keyword_leg(keyword_text, req.filters.clone(), candidates),
+            async {
+                if want_vector { self.semantic.query_vector(&req.query).await } else { None }
+            },
         );
         let keyword = keyword?;
         let vector = match query_vec {
             Some(q) => Some(self.vector_leg(q, req.filters.clone(), candidates).await?),
             None => None,
         };
-        let method = if vector.is_some() {
-            "hybrid"
-        } else {
-            "keyword"
+        let method = match (req.mode, vector.is_some()) {
+            (RecallMode::Vector, true) => "vector",
+            (_, true) => "hybrid",
+            _ => "keyword",
         };
         let legs = merge_legs(&keyword, vector.as_deref().unwrap_or(&[]));
         let mut scored = self.score(legs, policy.fusion).await?;
@@ -145,25 +171,22 @@ impl Memories {
         Ok(json!({"results": results, "query": req.query, "method": method}))
     }
 
-    /// BM25 hits, normalised so the best is 1.
-    async fn keyword_leg(
-        &self,
-        fts: Option<String>,
-        filters: RecallFilters,
-        k: usize,
-    ) -> Result<Vec<(String, f64)>> {
-        let Some(fts) = fts else {
-            return Ok(Vec::new());
-        };
+    /// BM25 hits, normalised so the best is 1: all words first; when that finds fewer than
+    /// `k`, documents matching any (non-stopword) word fill up the list, ranked below.
+    async fn keyword_leg(&self, text: Option<String>, filters: RecallFilters, k: usize) -> Result<Vec<(String, f64)>> {
+        let Some(text) = text else { return Ok(Vec::new()) };
+        let Some(all) = text::fts_query(&text) else { return Ok(Vec::new()) };
         let store = self.store.clone();
-        let hits =
-            crate::blocking::run(move || Ok(store.keyword_search(&fts, &filters, k)?)).await?;
-        let max = hits.iter().map(|h| h.bm25.abs()).fold(0.0, f64::max);
-        let max = if max > 0.0 { max } else { 1.0 };
-        Ok(hits
-            .into_iter()
-            .map(|h| (h.id, h.bm25.abs() / max))
-            .collect())
+        let (strict, loose) = crate::blocking::run(move || {
+            let strict = store.keyword_search(&all, &filters, k)?;
+            let loose = match text::fts_query_any(&text).filter(|_| strict.len() < k) {
+                Some(any) => store.keyword_search(&any, &filters, k)?,
+                None => Vec::new(),
+            };
+            Ok((strict, loose))
+        })
+        .await?;
+        Ok(normalise_keyword(strict, loose, k))
     }
 
     /// Nearest vectors among live memories passing every filter (cosine, clamped at 0).
@@ -216,6 +239,29 @@ impl Memories {
             })
             .collect())
     }
+}
+
+/// All-word hits score in (0.5, 1]; any-word hits fill the rest of the list in (0, 0.5].
+fn normalise_keyword(strict: Vec<KeywordHit>, loose: Vec<KeywordHit>, k: usize) -> Vec<(String, f64)> {
+    let norm = |hits: &[KeywordHit]| hits.iter().map(|h| h.bm25.abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let (ms, ml) = (norm(&strict), norm(&loose));
+    let half = if loose.is_empty() || strict.is_empty() { 1.0 } else { 0.5 };
+    let mut seen: HashSet<String> = HashSet::with_capacity(k);
+    let mut out = Vec::with_capacity(k);
+    for h in &strict {
+        seen.insert(h.id.clone());
+        let s = h.bm25.abs() / ms;
+        out.push((h.id.clone(), if half < 1.0 { 0.5 + 0.5 * s } else { s }));
+    }
+    for h in loose {
+        if out.len() >= k {
+            break;
+        }
+        if seen.insert(h.id.clone()) {
+            out.push((h.id, half * h.bm25.abs() / ml));
+        }
+    }
+    out
 }
 
 fn merge_legs(keyword: &[(String, f64)], vector: &[(String, f64)]) -> Legs {

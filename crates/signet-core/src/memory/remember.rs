@@ -21,6 +21,8 @@ pub struct RememberInput {
     pub memory_type: Option<String>,
     pub source_type: Option<String>,
     pub source_id: Option<String>,
+    /// When the memory happened (`createdAt`, ISO-8601); default now. For imports.
+    pub created_at: Option<String>,
 }
 
 impl RememberInput {
@@ -44,6 +46,12 @@ impl RememberInput {
             memory_type: input::opt_trimmed(obj, "type")?,
             source_type: input::opt_trimmed(obj, "sourceType")?,
             source_id: input::opt_trimmed(obj, "sourceId")?,
+            created_at: match input::opt_trimmed(obj, "createdAt")? {
+                None => None,
+                Some(t) => Some(signet_store::time::parse(&t).map(signet_store::time::format_iso).ok_or_else(|| {
+                    CoreError::Invalid("createdAt must be an ISO-8601 timestamp".into())
+                })?),
+            },
         })
     }
 }
@@ -85,7 +93,7 @@ impl Memories {
             } else {
                 "none"
             },
-            created_at: now_iso(),
+            created_at: req.created_at.clone().unwrap_or_else(now_iso),
         };
         let opts = WriteOptions {
             enqueue_extraction: policy.pipeline_enabled,

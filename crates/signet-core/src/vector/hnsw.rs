@@ -79,15 +79,19 @@ impl Hnsw {
 
     /// Builds a graph over every vector of `store`, in slot order.
     pub fn build(params: HnswParams, store: &VectorStore) -> Self {
-        let mut graph = Self::new(params);
-        let n = store.len();
-        graph.links0.reserve_exact(n * (graph.m0() + 1));
-        graph.levels.reserve_exact(n);
-        graph.node_slot.reserve_exact(n);
-        graph.slot_node.reserve_exact(n);
-        for slot in 0..n as u32 {
+        let mut graph = Self::with_room(params, store.len());
+        for slot in 0..store.len() as u32 {
             graph.insert(store, slot);
         }
+        graph
+    }
+
+    fn with_room(params: HnswParams, nodes: usize) -> Self {
+        let mut graph = Self::new(params);
+        graph.links0.reserve_exact(nodes * (graph.m0() + 1));
+        graph.levels.reserve_exact(nodes);
+        graph.node_slot.reserve_exact(nodes);
+        graph.slot_node.reserve_exact(nodes);
         graph
     }
 
@@ -149,11 +153,10 @@ impl Hnsw {
         let node = self.node_slot.len() as u32;
         let level = self.draw_level();
         self.node_slot.push(slot);
-        if slot as usize == self.slot_node.len() {
-            self.slot_node.push(node);
-        } else {
-            self.slot_node[slot as usize] = node;
+        if slot as usize >= self.slot_node.len() {
+            self.slot_node.resize(slot as usize + 1, TOMBSTONE);
         }
+        self.slot_node[slot as usize] = node;
         self.levels.push(level as u8);
         let stride0 = self.m0() + 1;
         if self.links0.len() + stride0 > self.links0.capacity() {

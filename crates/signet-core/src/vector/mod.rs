@@ -10,9 +10,12 @@
 //!   vectorises and a bounded min-heap for the top `k`. The filter is applied inside the scan,
 //!   so a filtered search returns `k` results whenever `k` ids pass. With
 //!   [`IndexConfig::int8_prefilter`] an int8 pass picks candidates that are rescored in f32.
-//! - **HNSW** (from the threshold up): a graph over the same vectors answers with recall@10
-//!   ≥ 0.98. Filters are applied during the graph walk; a selective filter (estimated by
-//!   sampling), or a walk that exceeds its work budget, falls back to the exact scan.
+//! - **HNSW** (from the threshold up): a graph over the same vectors. After each build the
+//!   index measures the graph's recall@10 on its own data and picks the smallest beam width
+//!   (`ef`) that reaches [`IndexConfig::target_recall`]; data on which no affordable `ef` does
+//!   (isotropic random vectors, say) keeps the exact scan. Filters are applied during the graph
+//!   walk; a selective filter (estimated by sampling), or a walk that exceeds its work budget,
+//!   falls back to the exact scan.
 //!
 //! Memory: the vectors (`4 * dimensions` bytes each), one copy of each id, a slot table of
 //! `u32`s and, past the threshold, the graph links (~`(2M + 1) * 4` bytes a vector).
@@ -23,6 +26,7 @@
 //! from blocking threads (a 100k×384 exact scan takes milliseconds; a graph build at the
 //! threshold takes seconds to a minute).
 
+mod calibrate;
 mod hnsw;
 mod kernel;
 mod quantized;
@@ -36,6 +40,7 @@ mod testutil;
 
 pub use kernel::{from_le_bytes, to_le_bytes};
 
+use calibrate::tune_ef;
 use hnsw::{Hnsw, HnswParams};
 use quantized::Int8Codes;
 use store::VectorStore;
@@ -70,8 +75,13 @@ pub struct IndexConfig {
     pub hnsw_m: usize,
     /// HNSW candidate list size while inserting.
     pub ef_construction: usize,
-    /// HNSW candidate list size while searching (at least `k` is used).
+    /// Smallest HNSW candidate list size tried while searching (at least `k` is used); the
+    /// build doubles it until the measured recall reaches `target_recall`.
     pub ef_search: usize,
+    /// Largest `ef` the build may settle on. A graph needing more is dropped (exact scan).
+    pub max_ef_search: usize,
+    /// Leave-one-out recall@10 the graph must reach on its own data to be used.
+    pub target_recall: f64,
     /// Rebuild the graph once removed nodes exceed this fraction of live vectors.
     pub rebuild_ratio: f64,
     /// Filters estimated to pass less than this fraction of vectors skip the graph and scan.
@@ -90,8 +100,10 @@ impl Default for IndexConfig {
         Self {
             ann_threshold: 200_000,
             hnsw_m: 16,
-            ef_construction: 100,
-            ef_search: 128,
+            ef_construction: 64,
+            ef_search: 32,
+            max_ef_search: 512,
+            target_recall: 0.98,
             rebuild_ratio: 0.25,
             min_filter_ratio: 0.05,
             int8_prefilter: false,
@@ -115,6 +127,10 @@ pub struct VectorIndex {
     codes: Option<Int8Codes>,
     /// The HNSW graph, while the index is at or past `config.ann_threshold`.
     graph: Option<Hnsw>,
+    /// The `ef` the last build measured to reach `config.target_recall`.
+    ef: usize,
+    /// Size at which the data was judged unsuited to a graph; retried at twice that size.
+    declined_at: Option<usize>,
 }
 
 impl VectorIndex {
@@ -142,6 +158,8 @@ impl VectorIndex {
             store,
             codes,
             graph: None,
+            ef: 0,
+            declined_at: None,
         }
     }
 
@@ -168,6 +186,11 @@ impl VectorIndex {
     /// True while searches go through the HNSW graph.
     pub fn is_approximate(&self) -> bool {
         self.graph.is_some()
+    }
+
+    /// The HNSW beam width the last build settled on, while searches use the graph.
+    pub fn search_ef(&self) -> Option<usize> {
+        self.graph.as_ref().map(|_| self.ef)
     }
 
     /// Makes room for `additional` more vectors (call before a bulk load of known size).
@@ -212,10 +235,10 @@ impl VectorIndex {
                 if let Some(codes) = &mut self.codes {
                     codes.push(&unit);
                 }
-                match &mut self.graph {
-                    Some(graph) => graph.insert(&self.store, slot),
-                    None if self.store.len() >= self.config.ann_threshold => self.build_graph(),
-                    None => {}
+                if let Some(graph) = &mut self.graph {
+                    graph.insert(&self.store, slot);
+                } else if self.wants_graph() {
+                    self.build_graph();
                 }
             }
         }
@@ -238,6 +261,9 @@ impl VectorIndex {
             graph.on_swap_remove(slot, moved_from);
         }
         let low_water = self.config.ann_threshold - self.config.ann_threshold / 10;
+        if self.store.len() < low_water {
+            self.declined_at = None;
+        }
         if self.graph.is_some() && self.store.len() < low_water {
             self.graph = None;
             self.store.shrink_to_fit();
@@ -260,10 +286,17 @@ impl VectorIndex {
             return Ok(Vec::new());
         }
         let mut accept = |slot: u32| filter(self.store.id(slot));
+        let ratio = if self.graph.is_some() {
+            self.filter_ratio(&mut accept)
+        } else {
+            1.0
+        };
         if let Some(graph) = &self.graph
-            && self.filter_ratio(&mut accept) >= self.config.min_filter_ratio
+            && ratio >= self.config.min_filter_ratio
         {
-            let ef = self.config.ef_search.max(k);
+            // The beam keeps only passing nodes; widen it so as many candidates are compared
+            // as in an unfiltered search.
+            let ef = ((self.ef as f64 / ratio).ceil() as usize).max(k);
             let budget = (self.len() / BUDGET_DIVISOR).max(ef * 4 * self.config.hnsw_m);
             if let Ok(found) = graph.search(&self.store, &query, k, ef, budget, &mut accept) {
                 return Ok(self.named(found));
@@ -345,13 +378,42 @@ impl VectorIndex {
         }
     }
 
+    fn wants_graph(&self) -> bool {
+        let len = self.store.len();
+        len >= self.config.ann_threshold && self.declined_at.is_none_or(|at| len >= 2 * at)
+    }
+
+    /// Builds and calibrates the graph, or declines it when the data does not suit one.
+    ///
+    /// A trial graph over a sample cannot make that call: a uniform sample thins every cluster,
+    /// so clustered data looks unstructured in it. Unstructured data therefore pays for one full
+    /// build before it is declined (and is retried only at twice the size).
     fn build_graph(&mut self) {
         let started = std::time::Instant::now();
-        self.graph = Some(Hnsw::build(self.hnsw_params(), &self.store));
+        let (params, len, cfg) = (self.hnsw_params(), self.len(), &self.config);
+        let (start_ef, max_ef, target) = (cfg.ef_search, cfg.max_ef_search, cfg.target_recall);
+        self.graph = None;
+        let graph = Hnsw::build(params, &self.store);
+        let Some(ef) = tune_ef(&graph, &self.store, start_ef, max_ef, target) else {
+            return self.decline_graph(started);
+        };
+        self.graph = Some(graph);
+        self.ef = ef;
         tracing::info!(
-            vectors = self.len(),
+            vectors = len,
+            ef,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "built HNSW vector graph"
+        );
+    }
+
+    fn decline_graph(&mut self, started: std::time::Instant) {
+        self.declined_at = Some(self.len());
+        tracing::info!(
+            vectors = self.len(),
+            target_recall = self.config.target_recall,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "vector data too unstructured for an HNSW graph to beat the exact scan; scanning"
         );
     }
 

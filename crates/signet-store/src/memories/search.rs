@@ -93,29 +93,58 @@ pub struct KeywordHit {
 }
 
 /// BM25 over live memories matching `fts_match` and the filters, best first.
+///
+/// Fast path: rank inside FTS5 and join only the best `limit * 4 + 16` matches to
+/// `memories` (deleted rows and filters applied there). When that leaves fewer than `limit`
+/// rows although FTS had more matches than it looked at, the full join runs, so the answer is
+/// always exact.
 pub fn keyword_search(
     conn: &Connection,
     fts_match: &str,
     filters: &RecallFilters,
     limit: usize,
 ) -> Result<Vec<KeywordHit>> {
-    let mut sql = String::from(
-        "SELECT m.id, bm25(memories_fts) AS s FROM memories_fts \
-         JOIN memories m ON m.rowid = memories_fts.rowid \
-         WHERE memories_fts MATCH ?1 AND m.is_deleted = 0",
-    );
+    let overfetch = limit * 4 + 16;
+    let hits = ranked(conn, fts_match, filters, limit, Some(overfetch))?;
+    if hits.len() >= limit || match_count(conn, fts_match, overfetch + 1)? <= overfetch {
+        return Ok(hits);
+    }
+    ranked(conn, fts_match, filters, limit, None)
+}
+
+/// How many rows match, counting at most `cap`.
+fn match_count(conn: &Connection, fts_match: &str, cap: usize) -> Result<usize> {
+    let n: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ?1 LIMIT ?2)")?
+        .query_row(rusqlite::params![fts_match, cap as i64], |r| r.get(0))
+        .map_err(fts_error)?;
+    Ok(n as usize)
+}
+
+/// The ranked query; with `inner`, only the best `inner` FTS matches are considered.
+fn ranked(
+    conn: &Connection,
+    fts_match: &str,
+    filters: &RecallFilters,
+    limit: usize,
+    inner: Option<usize>,
+) -> Result<Vec<KeywordHit>> {
     let mut params = vec![Value::Text(fts_match.to_owned())];
+    let source = match inner {
+        Some(n) => {
+            params.push(Value::Integer(n as i64));
+            "(SELECT rowid, bm25(memories_fts) AS s FROM memories_fts WHERE memories_fts MATCH ?1 \
+             ORDER BY s LIMIT ?2) f"
+        }
+        None => "(SELECT rowid, bm25(memories_fts) AS s FROM memories_fts WHERE memories_fts MATCH ?1) f",
+    };
+    let mut sql = format!("SELECT m.id, f.s FROM {source} JOIN memories m ON m.rowid = f.rowid WHERE m.is_deleted = 0");
     filters.push_sql(&mut sql, &mut params);
     params.push(Value::Integer(limit as i64));
-    sql.push_str(&format!(" ORDER BY s LIMIT ?{}", params.len()));
+    sql.push_str(&format!(" ORDER BY f.s LIMIT ?{}", params.len()));
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
-        .query_map(rusqlite::params_from_iter(params), |r| {
-            Ok(KeywordHit {
-                id: r.get(0)?,
-                bm25: r.get(1)?,
-            })
-        })
+        .query_map(rusqlite::params_from_iter(params), |r| Ok(KeywordHit { id: r.get(0)?, bm25: r.get(1)? }))
         .map_err(fts_error)?;
     rows.collect::<rusqlite::Result<_>>().map_err(fts_error)
 }

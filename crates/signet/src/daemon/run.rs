@@ -37,6 +37,7 @@ pub async fn run(ctx: Context, background: bool) -> Result<()> {
         loaded,
         env: ctx.env.clone(),
         watch_config: true,
+        embedder: None,
     };
     let daemon = Daemon::start(cfg, &listener)
         .await
