@@ -217,7 +217,10 @@ pub fn fts_query_any(text: &str) -> Option<String> {
     let mut seen = std::collections::HashSet::new();
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
         .filter(|w| !w.is_empty() && !STOPWORDS.contains(&w.as_str()) && seen.insert(w.clone()))
         .map(|w| format!("\"{}\"", w.replace('"', "")))
         .collect();
@@ -304,7 +307,7 @@ mod tests {
         );
         assert!(chunk_sentences("   ", 10).is_empty());
         assert_eq!(
-            chunk_sentences("e.g.x done. Next", 5),
+            chunk_sentences("e.g.x done. Next", 12),
             vec!["e.g.x done.", "Next"]
         );
     }
@@ -324,7 +327,10 @@ mod tests {
 
     #[test]
     fn any_word_queries_drop_stopwords() {
-        assert_eq!(fts_query_any("What did Caroline research?").unwrap(), r#""caroline" OR "research""#);
+        assert_eq!(
+            fts_query_any("What did Caroline research?").unwrap(),
+            r#""caroline" OR "research""#
+        );
         assert_eq!(fts_query_any("the and of"), None);
         assert_eq!(fts_query_any("vim vim \"x\"").unwrap(), r#""vim" OR "x""#);
     }

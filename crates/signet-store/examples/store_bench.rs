@@ -7,25 +7,48 @@ use signet_store::memories::{Actor, NewMemory, RecallFilters, WriteOptions};
 use signet_store::{MemoryStore, Store};
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
     let dir = match std::env::var("BENCH_DIR") {
         Ok(d) => tempfile::tempdir_in(d).unwrap(),
         Err(_) => tempfile::tempdir().unwrap(),
     };
     let store = std::sync::Arc::new(Store::open(&dir.path().join("memories.db"), 4).unwrap());
     let bg = store.clone();
-    std::thread::spawn(move || loop {
-        let _ = bg.pool().checkpoint_background(64 << 20);
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    std::thread::spawn(move || {
+        loop {
+            let _ = bg.pool().checkpoint_background(64 << 20);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     });
     if std::env::var("NO_FTS").is_ok() {
-        store.pool().with_writer(|c| { c.execute_batch("DROP TRIGGER memories_ai; DROP TRIGGER memories_au;")?; Ok(()) }).unwrap();
+        store
+            .pool()
+            .with_writer(|c| {
+                c.execute_batch("DROP TRIGGER memories_ai; DROP TRIGGER memories_au;")?;
+                Ok(())
+            })
+            .unwrap();
     }
-    let actor = Actor { changed_by: "bench".into(), ..Default::default() };
-    let words = ["user", "prefers", "vim", "deploy", "server", "database", "backup", "coffee", "team", "rust"];
+    let actor = Actor {
+        changed_by: "bench".into(),
+        ..Default::default()
+    };
+    let words = [
+        "user", "prefers", "vim", "deploy", "server", "database", "backup", "coffee", "team",
+        "rust",
+    ];
     let t = Instant::now();
     for i in 0..n {
-        let content = format!("{} {} {} {} note {i}", words[i % 10], words[(i / 10) % 10], words[(i / 100) % 10], words[(i * 7) % 10]);
+        let content = format!(
+            "{} {} {} {} note {i}",
+            words[i % 10],
+            words[(i / 10) % 10],
+            words[(i / 100) % 10],
+            words[(i * 7) % 10]
+        );
         let m = NewMemory {
             id: format!("id-{i}"),
             normalized_content: content.to_lowercase(),
@@ -43,22 +66,45 @@ fn main() {
             extraction_status: "pending".into(),
             created_at: "2026-11-27T00:00:00.000Z".into(),
         };
-        store.remember(&m, WriteOptions { enqueue_extraction: true }, &actor).unwrap();
+        store
+            .remember(
+                &m,
+                WriteOptions {
+                    enqueue_extraction: true,
+                },
+                &actor,
+            )
+            .unwrap();
     }
     let el = t.elapsed();
-    println!("remember: {n} in {el:?} = {:.0}/s", n as f64 / el.as_secs_f64());
+    println!(
+        "remember: {n} in {el:?} = {:.0}/s",
+        n as f64 / el.as_secs_f64()
+    );
     if std::env::var("SKIP_SEARCH").is_ok() {
         return;
     }
     let t = Instant::now();
     let f = RecallFilters::default();
     for i in 0..1000 {
-        store.keyword_search(&format!("\"{}\" \"{}\"", words[i % 10], words[(i / 3) % 10]), &f, 20).unwrap();
+        store
+            .keyword_search(
+                &format!("\"{}\" \"{}\"", words[i % 10], words[(i / 3) % 10]),
+                &f,
+                20,
+            )
+            .unwrap();
     }
     println!("keyword AND search: {:?} per query", t.elapsed() / 1000);
     let t = Instant::now();
     for i in 0..1000 {
-        store.keyword_search(&format!("\"{}\" OR \"{}\"", words[i % 10], words[(i / 3) % 10]), &f, 20).unwrap();
+        store
+            .keyword_search(
+                &format!("\"{}\" OR \"{}\"", words[i % 10], words[(i / 3) % 10]),
+                &f,
+                20,
+            )
+            .unwrap();
     }
     println!("keyword OR search: {:?} per query", t.elapsed() / 1000);
 }

@@ -75,7 +75,9 @@ impl Pool {
         let job: Job = Box::new(move |conn: std::result::Result<&Connection, &StoreError>| {
             let res = match conn {
                 Ok(conn) => in_savepoint(conn, f),
-                Err(e) => Err(StoreError::Sqlite(format!("could not begin a transaction: {e}"))),
+                Err(e) => Err(StoreError::Sqlite(format!(
+                    "could not begin a transaction: {e}"
+                ))),
             };
             let done: Completion = Box::new(move |commit: Option<&StoreError>| {
                 let out = match (res, commit) {
@@ -87,7 +89,10 @@ impl Pool {
             });
             done
         });
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push(job);
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(job);
         loop {
             if let Ok(r) = rx.try_recv() {
                 return r;
@@ -139,8 +144,14 @@ impl Pool {
     pub fn checkpoint_background(&self, truncate_above: u64) -> Result<i64> {
         let mut wal = self.path.clone().into_os_string();
         wal.push("-wal");
-        let big = std::fs::metadata(&wal).map(|m| m.len() > truncate_above).unwrap_or(false);
-        let sql = if big { "PRAGMA wal_checkpoint(TRUNCATE)" } else { "PRAGMA wal_checkpoint(PASSIVE)" };
+        let big = std::fs::metadata(&wal)
+            .map(|m| m.len() > truncate_above)
+            .unwrap_or(false);
+        let sql = if big {
+            "PRAGMA wal_checkpoint(TRUNCATE)"
+        } else {
+            "PRAGMA wal_checkpoint(PASSIVE)"
+        };
         let conn = self.checkpointer.lock().unwrap_or_else(|p| p.into_inner());
         Ok(conn.query_row(sql, [], |r| r.get(1))?)
     }
@@ -179,7 +190,9 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) 
 
 /// Runs `jobs` in one transaction and completes each with the commit's outcome.
 fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
-    let begun = conn.execute_batch("BEGIN IMMEDIATE").map_err(StoreError::from);
+    let begun = conn
+        .execute_batch("BEGIN IMMEDIATE")
+        .map_err(StoreError::from);
     if let Err(e) = begun {
         let done: Vec<Completion> = jobs.into_iter().map(|j| j(Err(&e))).collect();
         done.into_iter().for_each(|d| d(Some(&e)));

@@ -152,7 +152,8 @@ impl MemoryStore for Store {
         actor: &Actor,
     ) -> Result<RememberOutcome> {
         let (m, actor) = (m.clone(), actor.clone());
-        self.pool.write(move |tx| write::remember(tx, &m, opts, &actor))
+        self.pool
+            .write(move |tx| write::remember(tx, &m, opts, &actor))
     }
     fn remember_chunks(
         &self,
@@ -162,7 +163,8 @@ impl MemoryStore for Store {
         now: &str,
     ) -> Result<Vec<String>> {
         let (g, actor, now) = (g.clone(), actor.clone(), now.to_owned());
-        self.pool.write(move |tx| write::remember_chunks(tx, &g, opts, &actor, &now))
+        self.pool
+            .write(move |tx| write::remember_chunks(tx, &g, opts, &actor, &now))
     }
     fn live_detail(&self, id: &str) -> Result<Option<JsonRow>> {
         self.pool.read(|c| read::live_detail(c, id))
@@ -190,11 +192,16 @@ impl MemoryStore for Store {
         actor: &Actor,
         now: &str,
     ) -> Result<MutationOutcome> {
-        self.pool
-            .write({
-                let (id, patch, reason, actor, now) = (id.to_owned(), patch.clone(), reason.to_owned(), actor.clone(), now.to_owned());
-                move |tx| write::modify(tx, &id, &patch, if_version, &reason, &actor, &now)
-            })
+        self.pool.write({
+            let (id, patch, reason, actor, now) = (
+                id.to_owned(),
+                patch.clone(),
+                reason.to_owned(),
+                actor.clone(),
+                now.to_owned(),
+            );
+            move |tx| write::modify(tx, &id, &patch, if_version, &reason, &actor, &now)
+        })
     }
     fn forget(
         &self,
@@ -205,11 +212,15 @@ impl MemoryStore for Store {
         actor: &Actor,
         now: &str,
     ) -> Result<MutationOutcome> {
-        self.pool
-            .write({
-                let (id, reason, actor, now) = (id.to_owned(), reason.to_owned(), actor.clone(), now.to_owned());
-                move |tx| write::forget(tx, &id, force, if_version, &reason, &actor, &now)
-            })
+        self.pool.write({
+            let (id, reason, actor, now) = (
+                id.to_owned(),
+                reason.to_owned(),
+                actor.clone(),
+                now.to_owned(),
+            );
+            move |tx| write::forget(tx, &id, force, if_version, &reason, &actor, &now)
+        })
     }
     fn recover(
         &self,
@@ -219,11 +230,15 @@ impl MemoryStore for Store {
         actor: &Actor,
         now: &str,
     ) -> Result<MutationOutcome> {
-        self.pool
-            .write({
-                let (id, reason, actor, now) = (id.to_owned(), reason.to_owned(), actor.clone(), now.to_owned());
-                move |tx| write::recover(tx, &id, if_version, &reason, &actor, &now)
-            })
+        self.pool.write({
+            let (id, reason, actor, now) = (
+                id.to_owned(),
+                reason.to_owned(),
+                actor.clone(),
+                now.to_owned(),
+            );
+            move |tx| write::recover(tx, &id, if_version, &reason, &actor, &now)
+        })
     }
     fn keyword_search(
         &self,
@@ -239,7 +254,8 @@ impl MemoryStore for Store {
     }
     fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()> {
         let (ids, now) = (ids.to_vec(), now.to_owned());
-        self.pool.write(move |tx| write::touch_accessed(tx, &ids, &now))
+        self.pool
+            .write(move |tx| write::touch_accessed(tx, &ids, &now))
     }
     fn forget_candidates(&self, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>> {
         self.pool.read(|c| search::forget_candidates(c, q))

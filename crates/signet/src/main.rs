@@ -13,8 +13,8 @@ mod connect;
 mod daemon;
 mod models;
 mod output;
-mod reembed;
 mod recall;
+mod reembed;
 mod remember;
 mod status;
 

@@ -42,7 +42,10 @@ fn models_dir() -> Result<PathBuf> {
 
 fn check_name(name: &str) -> Result<()> {
     if name != ALL_MINILM_L6_V2.name {
-        anyhow::bail!("unknown model {name:?}; the built-in model is {}", ALL_MINILM_L6_V2.name);
+        anyhow::bail!(
+            "unknown model {name:?}; the built-in model is {}",
+            ALL_MINILM_L6_V2.name
+        );
     }
     Ok(())
 }
@@ -58,7 +61,12 @@ pub async fn run(args: ModelsArgs) -> Result<()> {
                 let pct = done * 100 / total.max(1);
                 if pct != last {
                     last = pct;
-                    eprint!("\rdownloading {}: {pct:>3}% ({:.1} / {:.1} MB)", ALL_MINILM_L6_V2.name, done as f64 / 1e6, total as f64 / 1e6);
+                    eprint!(
+                        "\rdownloading {}: {pct:>3}% ({:.1} / {:.1} MB)",
+                        ALL_MINILM_L6_V2.name,
+                        done as f64 / 1e6,
+                        total as f64 / 1e6
+                    );
                     let _ = std::io::stderr().flush();
                 }
             })
@@ -68,15 +76,23 @@ pub async fn run(args: ModelsArgs) -> Result<()> {
             println!("installed {} in {}", ALL_MINILM_L6_V2.name, path.display());
         }
         ModelsCommand::Import { source } => {
-            let path = tokio::task::spawn_blocking(move || models::import(&source, &dir, &ALL_MINILM_L6_V2))
-                .await?
-                .context("importing the model")?;
+            let path = tokio::task::spawn_blocking(move || {
+                models::import(&source, &dir, &ALL_MINILM_L6_V2)
+            })
+            .await?
+            .context("importing the model")?;
             println!("installed {} in {}", ALL_MINILM_L6_V2.name, path.display());
         }
         ModelsCommand::Status => {
-            let res = tokio::task::spawn_blocking(move || models::installed(&dir, &ALL_MINILM_L6_V2)).await?;
+            let res =
+                tokio::task::spawn_blocking(move || models::installed(&dir, &ALL_MINILM_L6_V2))
+                    .await?;
             match res {
-                Ok(p) => println!("{}: installed and verified in {}", ALL_MINILM_L6_V2.name, p.display()),
+                Ok(p) => println!(
+                    "{}: installed and verified in {}",
+                    ALL_MINILM_L6_V2.name,
+                    p.display()
+                ),
                 Err(e) => println!("{}: not installed ({e})", ALL_MINILM_L6_V2.name),
             }
         }

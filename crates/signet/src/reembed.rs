@@ -21,20 +21,38 @@ pub struct ReembedArgs {
 
 pub async fn run(g: &Global, args: ReembedArgs) -> Result<()> {
     let client = crate::connect::client(g)?;
-    let started: Value = client.request_json(signet_client::Method::POST, "/api/repair/re-embed", Some(&json!({"dryRun": args.dry_run}))).await?;
+    let started: Value = client
+        .request_json(
+            signet_client::Method::POST,
+            "/api/repair/re-embed",
+            Some(&json!({"dryRun": args.dry_run})),
+        )
+        .await?;
     if g.json {
         println!("{started}");
     } else {
-        println!("{}", started["message"].as_str().unwrap_or("re-embed requested"));
+        println!(
+            "{}",
+            started["message"].as_str().unwrap_or("re-embed requested")
+        );
     }
     if args.dry_run || args.no_wait {
         return Ok(());
     }
     loop {
-        let gaps: Value = client.request_json(signet_client::Method::GET, "/api/repair/embedding-gaps", None).await?;
+        let gaps: Value = client
+            .request_json(
+                signet_client::Method::GET,
+                "/api/repair/embedding-gaps",
+                None,
+            )
+            .await?;
         let left = gaps["unembedded"].as_i64().unwrap_or(0);
         if !g.json {
-            eprint!("\r{left} memories left to embed, coverage {}   ", gaps["coverage"].as_str().unwrap_or("?"));
+            eprint!(
+                "\r{left} memories left to embed, coverage {}   ",
+                gaps["coverage"].as_str().unwrap_or("?")
+            );
         }
         if left == 0 {
             eprintln!();

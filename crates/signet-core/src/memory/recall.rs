@@ -36,7 +36,9 @@ fn mode_from(obj: &Map<String, Value>) -> Result<RecallMode> {
         None | Some("hybrid") => Ok(RecallMode::Hybrid),
         Some("keyword") => Ok(RecallMode::Keyword),
         Some("vector") => Ok(RecallMode::Vector),
-        Some(_) => Err(CoreError::Invalid("mode must be hybrid, keyword or vector".into())),
+        Some(_) => Err(CoreError::Invalid(
+            "mode must be hybrid, keyword or vector".into(),
+        )),
     }
 }
 
@@ -141,13 +143,21 @@ impl Memories {
     pub async fn recall(&self, req: RecallInput) -> Result<Value> {
         let policy = self.policy();
         let candidates = policy.top_k.max(req.limit);
-        let keyword_text = Some(req.keyword_query.clone().unwrap_or_else(|| req.query.clone()))
-            .filter(|_| req.mode != RecallMode::Vector);
+        let keyword_text = Some(
+            req.keyword_query
+                .clone()
+                .unwrap_or_else(|| req.query.clone()),
+        )
+        .filter(|_| req.mode != RecallMode::Vector);
         let want_vector = req.mode != RecallMode::Keyword;
         let (keyword, query_vec) = tokio::join!(
             self.keyword_leg(keyword_text, req.filters.clone(), candidates),
             async {
-                if want_vector { self.semantic.query_vector(&req.query).await } else { None }
+                if want_vector {
+                    self.semantic.query_vector(&req.query).await
+                } else {
+                    None
+                }
             },
         );
         let keyword = keyword?;
@@ -173,9 +183,18 @@ impl Memories {
 
     /// BM25 hits, normalised so the best is 1: all words first; when that finds fewer than
     /// `k`, documents matching any (non-stopword) word fill up the list, ranked below.
-    async fn keyword_leg(&self, text: Option<String>, filters: RecallFilters, k: usize) -> Result<Vec<(String, f64)>> {
-        let Some(text) = text else { return Ok(Vec::new()) };
-        let Some(all) = text::fts_query(&text) else { return Ok(Vec::new()) };
+    async fn keyword_leg(
+        &self,
+        text: Option<String>,
+        filters: RecallFilters,
+        k: usize,
+    ) -> Result<Vec<(String, f64)>> {
+        let Some(text) = text else {
+            return Ok(Vec::new());
+        };
+        let Some(all) = text::fts_query(&text) else {
+            return Ok(Vec::new());
+        };
         let store = self.store.clone();
         let (strict, loose) = crate::blocking::run(move || {
             let strict = store.keyword_search(&all, &filters, k)?;
@@ -242,10 +261,23 @@ impl Memories {
 }
 
 /// All-word hits score in (0.5, 1]; any-word hits fill the rest of the list in (0, 0.5].
-fn normalise_keyword(strict: Vec<KeywordHit>, loose: Vec<KeywordHit>, k: usize) -> Vec<(String, f64)> {
-    let norm = |hits: &[KeywordHit]| hits.iter().map(|h| h.bm25.abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+fn normalise_keyword(
+    strict: Vec<KeywordHit>,
+    loose: Vec<KeywordHit>,
+    k: usize,
+) -> Vec<(String, f64)> {
+    let norm = |hits: &[KeywordHit]| {
+        hits.iter()
+            .map(|h| h.bm25.abs())
+            .fold(0.0, f64::max)
+            .max(f64::MIN_POSITIVE)
+    };
     let (ms, ml) = (norm(&strict), norm(&loose));
-    let half = if loose.is_empty() || strict.is_empty() { 1.0 } else { 0.5 };
+    let half = if loose.is_empty() || strict.is_empty() {
+        1.0
+    } else {
+        0.5
+    };
     let mut seen: HashSet<String> = HashSet::with_capacity(k);
     let mut out = Vec::with_capacity(k);
     for h in &strict {

@@ -48,9 +48,13 @@ impl RememberInput {
             source_id: input::opt_trimmed(obj, "sourceId")?,
             created_at: match input::opt_trimmed(obj, "createdAt")? {
                 None => None,
-                Some(t) => Some(signet_store::time::parse(&t).map(signet_store::time::format_iso).ok_or_else(|| {
-                    CoreError::Invalid("createdAt must be an ISO-8601 timestamp".into())
-                })?),
+                Some(t) => Some(
+                    signet_store::time::parse(&t)
+                        .map(signet_store::time::format_iso)
+                        .ok_or_else(|| {
+                            CoreError::Invalid("createdAt must be an ISO-8601 timestamp".into())
+                        })?,
+                ),
             },
         })
     }

@@ -31,6 +31,16 @@ pub use worker::EmbeddingWorker;
 /// How long recall waits for the query vector before answering keyword-only.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The index runs exact scans: the HNSW graph (see `vector::hnsw`) builds in ~1 s per 1k
+/// vectors while holding the index lock, which would stall recall for minutes when a store
+/// crosses the threshold. Until it builds in the background it stays off.
+fn index_config() -> crate::vector::IndexConfig {
+    crate::vector::IndexConfig {
+        ann_threshold: usize::MAX,
+        ..Default::default()
+    }
+}
+
 /// Provider health as the status endpoints report it.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -120,7 +130,7 @@ impl Semantic {
             embedder: RwLock::new(embedder),
             configured,
             keyword_only_reason: reason,
-            index: RwLock::new(VectorIndex::new(dims)),
+            index: RwLock::new(VectorIndex::with_config(dims, index_config())),
             state: Mutex::new(ProviderState {
                 available,
                 ..Default::default()
@@ -154,7 +164,7 @@ impl Semantic {
     fn load_index(&self) -> Result<(), crate::CoreError> {
         let (model, dims) = (self.model(), self.dimensions());
         let rows = self.inner.store.load_vectors(&model, dims)?;
-        let mut index = VectorIndex::new(dims.max(1));
+        let mut index = VectorIndex::with_config(dims.max(1), index_config());
         index.reserve(rows.len());
         for row in rows {
             if let Some(v) = from_le_bytes(&row.blob) {

@@ -34,7 +34,29 @@ async fn recall_finds_meaning_not_just_words() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["method"], "hybrid");
     assert_eq!(v["results"][0]["id"], vim.as_str(), "{v}");
+    let (_, v) = s
+        .post(
+            "/api/memory/recall",
+            json!({"query": "what editor does the user like", "mode": "vector"}),
+        )
+        .await;
+    assert_eq!(v["method"], "vector");
+    assert_eq!(v["results"][0]["id"], vim.as_str(), "{v}");
     assert_eq!(v["results"][0]["source"], "vector");
+    let (_, v) = s
+        .post(
+            "/api/memory/recall",
+            json!({"query": "vim", "mode": "keyword"}),
+        )
+        .await;
+    assert_eq!(v["method"], "keyword");
+    let (st, _) = s
+        .post(
+            "/api/memory/recall",
+            json!({"query": "vim", "mode": "psychic"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
     let (_, v) = s
         .post(
             "/api/memory/recall",

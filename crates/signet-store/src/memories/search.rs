@@ -136,15 +136,24 @@ fn ranked(
             "(SELECT rowid, bm25(memories_fts) AS s FROM memories_fts WHERE memories_fts MATCH ?1 \
              ORDER BY s LIMIT ?2) f"
         }
-        None => "(SELECT rowid, bm25(memories_fts) AS s FROM memories_fts WHERE memories_fts MATCH ?1) f",
+        None => {
+            "(SELECT rowid, bm25(memories_fts) AS s FROM memories_fts WHERE memories_fts MATCH ?1) f"
+        }
     };
-    let mut sql = format!("SELECT m.id, f.s FROM {source} JOIN memories m ON m.rowid = f.rowid WHERE m.is_deleted = 0");
+    let mut sql = format!(
+        "SELECT m.id, f.s FROM {source} JOIN memories m ON m.rowid = f.rowid WHERE m.is_deleted = 0"
+    );
     filters.push_sql(&mut sql, &mut params);
     params.push(Value::Integer(limit as i64));
     sql.push_str(&format!(" ORDER BY f.s LIMIT ?{}", params.len()));
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
-        .query_map(rusqlite::params_from_iter(params), |r| Ok(KeywordHit { id: r.get(0)?, bm25: r.get(1)? }))
+        .query_map(rusqlite::params_from_iter(params), |r| {
+            Ok(KeywordHit {
+                id: r.get(0)?,
+                bm25: r.get(1)?,
+            })
+        })
         .map_err(fts_error)?;
     rows.collect::<rusqlite::Result<_>>().map_err(fts_error)
 }

@@ -38,7 +38,12 @@ impl BenchDaemon {
             .context("spawning the daemon")?;
         let base = format!("http://127.0.0.1:{port}");
         let pid = child.id();
-        let mut d = Self { child, base, pid, cold_start: Duration::ZERO };
+        let mut d = Self {
+            child,
+            base,
+            pid,
+            cold_start: Duration::ZERO,
+        };
         let deadline = started + Duration::from_secs(20);
         loop {
             if let Ok(r) = http.get(format!("{}/health", d.base)).send().await
@@ -56,7 +61,9 @@ impl BenchDaemon {
 
     /// Stops the daemon with SIGTERM and waits for it.
     pub fn stop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
         let _ = self.child.wait();
     }
 }

@@ -31,10 +31,18 @@ pub struct LoadArgs {
 }
 
 pub async fn run(args: LoadArgs) -> Result<()> {
-    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
-    println!("signet bench load — {} cores, clients {}", std::thread::available_parallelism().map_or(0, |n| n.get()), args.clients);
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    println!(
+        "signet bench load — {} cores, clients {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        args.clients
+    );
     for &n in &args.sizes {
-        one_size(&http, &args, n).await.with_context(|| format!("size {n}"))?;
+        one_size(&http, &args, n)
+            .await
+            .with_context(|| format!("size {n}"))?;
     }
     Ok(())
 }
@@ -48,7 +56,10 @@ async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<(
     std::fs::write(dir.path().join("agent.yaml"), yaml)?;
     let mut d = BenchDaemon::start(dir.path(), http).await?;
     println!("\n== {n} memories ==");
-    println!("cold start to healthy /health: {:.1} ms", d.cold_start.as_secs_f64() * 1000.0);
+    println!(
+        "cold start to healthy /health: {:.1} ms",
+        d.cold_start.as_secs_f64() * 1000.0
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     println!("idle RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN));
     let seq = args.sequential.min(n);
@@ -56,13 +67,23 @@ async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<(
     println!("remember, 1 client: {rate:.0}/s ({seq} memories)");
     if n > seq {
         let (rate, lat) = remember_phase(http, &d.base, seq, n - seq, args.clients).await?;
-        println!("remember, {} clients: {rate:.0}/s ({} memories)  latency {}", args.clients, n - seq, lat.summary());
+        println!(
+            "remember, {} clients: {rate:.0}/s ({} memories)  latency {}",
+            args.clients,
+            n - seq,
+            lat.summary()
+        );
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let one = recall_phase(http, &d.base, args.queries, 1).await?;
     println!("recall, 1 client: {}", one.0.summary());
     let many = recall_phase(http, &d.base, args.queries, args.clients).await?;
-    println!("recall, {} clients: {:.0}/s  {}", args.clients, many.1, many.0.summary());
+    println!(
+        "recall, {} clients: {:.0}/s  {}",
+        args.clients,
+        many.1,
+        many.0.summary()
+    );
     let health = health_under_load(http, &d.base, args).await?;
     println!("/health during recall load: {}", health.summary());
     println!("loaded RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN));
@@ -71,7 +92,13 @@ async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<(
 }
 
 /// Remembers `count` memories (numbered from `start`) with `clients` clients; returns the rate.
-async fn remember_phase(http: &reqwest::Client, base: &str, start: usize, count: usize, clients: usize) -> Result<(f64, Samples)> {
+async fn remember_phase(
+    http: &reqwest::Client,
+    base: &str,
+    start: usize,
+    count: usize,
+    clients: usize,
+) -> Result<(f64, Samples)> {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(start));
     let end = start + count;
     let began = Instant::now();
@@ -88,7 +115,11 @@ async fn remember_phase(http: &reqwest::Client, base: &str, start: usize, count:
                 }
                 let body = json!({"content": corpus::memory(&mut rng, i), "importance": 0.5});
                 let t = Instant::now();
-                let res = http.post(format!("{base}/api/memory/remember")).json(&body).send().await?;
+                let res = http
+                    .post(format!("{base}/api/memory/remember"))
+                    .json(&body)
+                    .send()
+                    .await?;
                 if !res.status().is_success() {
                     bail!("remember answered {}", res.status());
                 }
@@ -105,7 +136,12 @@ async fn remember_phase(http: &reqwest::Client, base: &str, start: usize, count:
 }
 
 /// Runs `queries` recalls split over `clients`; returns latencies and the rate.
-async fn recall_phase(http: &reqwest::Client, base: &str, queries: usize, clients: usize) -> Result<(Samples, f64)> {
+async fn recall_phase(
+    http: &reqwest::Client,
+    base: &str,
+    queries: usize,
+    clients: usize,
+) -> Result<(Samples, f64)> {
     let began = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -117,7 +153,11 @@ async fn recall_phase(http: &reqwest::Client, base: &str, queries: usize, client
             for _ in 0..per {
                 let body = json!({"query": corpus::query(&mut rng), "limit": 10});
                 let t = Instant::now();
-                let res = http.post(format!("{base}/api/memory/recall")).json(&body).send().await?;
+                let res = http
+                    .post(format!("{base}/api/memory/recall"))
+                    .json(&body)
+                    .send()
+                    .await?;
                 if !res.status().is_success() {
                     bail!("recall answered {}", res.status());
                 }
@@ -144,7 +184,11 @@ async fn health_under_load(http: &reqwest::Client, base: &str, args: &LoadArgs) 
     let mut lat = Samples::default();
     while !load.is_finished() {
         let t = Instant::now();
-        http.get(format!("{base}/health")).send().await?.bytes().await?;
+        http.get(format!("{base}/health"))
+            .send()
+            .await?
+            .bytes()
+            .await?;
         lat.push(t.elapsed());
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

@@ -5,10 +5,10 @@
 //!   throughput (one client, then 8), keyword/hybrid recall latency, `/health` latency under
 //!   recall load, and loaded RSS.
 
+mod corpus;
 mod daemon;
 mod load;
 mod stats;
-mod corpus;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
