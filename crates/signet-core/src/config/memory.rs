@@ -141,6 +141,18 @@ pub struct SearchSettings {
     pub rehearsal_weight: f64,
     /// Half-life of the rehearsal boost in days, in [1,36500].
     pub rehearsal_half_life_days: f64,
+    /// How keyword and vector scores combine: `blend` (upstream's alpha blend) or `rrf`
+    /// (reciprocal-rank fusion, ours).
+    pub fusion: FusionKind,
+}
+
+/// `search.fusion`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FusionKind {
+    #[default]
+    Blend,
+    Rrf,
 }
 
 impl Default for SearchSettings {
@@ -152,6 +164,7 @@ impl Default for SearchSettings {
             rehearsal_enabled: true,
             rehearsal_weight: 0.1,
             rehearsal_half_life_days: 30.0,
+            fusion: FusionKind::Blend,
         }
     }
 }
@@ -170,6 +183,12 @@ impl SearchSettings {
             rehearsal_half_life_days: s
                 .float("rehearsal_half_life_days", 1.0..=36_500.0)?
                 .unwrap_or(d.rehearsal_half_life_days),
+            fusion: s
+                .choice(
+                    "fusion",
+                    &[("blend", FusionKind::Blend), ("rrf", FusionKind::Rrf)],
+                )?
+                .unwrap_or(d.fusion),
         })
     }
 }

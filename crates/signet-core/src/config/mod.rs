@@ -41,7 +41,7 @@ pub use manifest::{
     AgentInfo, GitSettings, HooksSettings, PreCompactionHook, SessionStartHook, UpdateChannel,
     UpdateSettings,
 };
-pub use memory::{EmbeddingProvider, EmbeddingSettings, SearchSettings, Secret};
+pub use memory::{EmbeddingProvider, EmbeddingSettings, FusionKind, SearchSettings, Secret};
 pub use pipeline::{
     DocumentSettings, EmbeddingTrackerSettings, ExtractionProvider, ExtractionSettings,
     ExtractionStrength, GraphSettings, GuardrailSettings, PipelineSettings, RepairSettings,

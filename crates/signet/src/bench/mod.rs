@@ -4,10 +4,12 @@
 //!   on a fresh temp workspace, measure cold start to a healthy `/health`, idle RSS, remember
 //!   throughput (one client, then 8), keyword/hybrid recall latency, `/health` latency under
 //!   recall load, and loaded RSS.
+//! - `signet bench recall --locomo FILE [--models DIR|WHEEL]`: the LoCoMo retrieval benchmark.
 
 mod corpus;
 mod daemon;
 mod load;
+mod locomo;
 mod stats;
 
 use anyhow::Result;
@@ -24,11 +26,14 @@ pub struct BenchArgs {
 pub enum BenchCommand {
     /// Load synthetic memories and measure write throughput, recall latency and memory.
     Load(load::LoadArgs),
+    /// The LoCoMo retrieval benchmark (recall@k, MRR per category; keyword, vector, hybrid).
+    Recall(locomo::RecallArgs),
 }
 
 /// Runs a benchmark.
 pub async fn run(args: BenchArgs) -> Result<()> {
     match args.command {
         BenchCommand::Load(a) => load::run(a).await,
+        BenchCommand::Recall(a) => locomo::run(a).await,
     }
 }
