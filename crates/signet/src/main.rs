@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     // SQLite work runs on the blocking pool, but the store serialises it over one writer and a
     // few readers: more threads only add stacks and allocator arenas.
     let result = tokio::runtime::Builder::new_multi_thread()
-        .max_blocking_threads(16)
+        .max_blocking_threads(8)
         .enable_all()
         .build()
         .map_err(anyhow::Error::from)

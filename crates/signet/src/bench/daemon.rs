@@ -23,11 +23,19 @@ fn free_port() -> Result<u16> {
 
 impl BenchDaemon {
     /// Spawns `signet daemon run` over `workspace` and waits until `/health` answers.
-    pub async fn start(workspace: &Path, http: &reqwest::Client) -> Result<Self> {
+    pub async fn start(
+        workspace: &Path,
+        http: &reqwest::Client,
+        embedder: Option<&str>,
+    ) -> Result<Self> {
         let port = free_port()?;
         let exe = std::env::current_exe().context("locating the signet binary")?;
         let started = Instant::now();
-        let child = Command::new(exe)
+        let mut cmd = Command::new(exe);
+        if let Some(e) = embedder {
+            cmd.env("SIGNET_EMBEDDER", e);
+        }
+        let child = cmd
             .args(["daemon", "run", "--port", &port.to_string()])
             .env("SIGNET_PATH", workspace)
             .env("RUST_LOG", "warn")

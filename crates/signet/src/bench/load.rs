@@ -28,6 +28,10 @@ pub struct LoadArgs {
     /// Extra `agent.yaml` for the workspace (default: keyword-only, `embedding.provider: none`).
     #[arg(long)]
     pub agent_yaml: Option<std::path::PathBuf>,
+    /// Run hybrid recall with the deterministic hash embedder of this many dimensions
+    /// (`SIGNET_EMBEDDER=hash:<dims>`), to measure the vector index and fusion without a model.
+    #[arg(long)]
+    pub hash_embedder: Option<usize>,
 }
 
 pub async fn run(args: LoadArgs) -> Result<()> {
@@ -54,7 +58,8 @@ async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<(
         None => "embedding:\n  provider: none\n".into(),
     };
     std::fs::write(dir.path().join("agent.yaml"), yaml)?;
-    let mut d = BenchDaemon::start(dir.path(), http).await?;
+    let embedder = args.hash_embedder.map(|d| format!("hash:{d}"));
+    let mut d = BenchDaemon::start(dir.path(), http, embedder.as_deref()).await?;
     println!("\n== {n} memories ==");
     println!(
         "cold start to healthy /health: {:.1} ms",
@@ -73,6 +78,9 @@ async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<(
             n - seq,
             lat.summary()
         );
+    }
+    if args.hash_embedder.is_some() {
+        wait_embedded(http, &d.base, n).await?;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let one = recall_phase(http, &d.base, args.queries, 1).await?;
@@ -194,4 +202,29 @@ async fn health_under_load(http: &reqwest::Client, base: &str, args: &LoadArgs) 
     }
     load.await??;
     Ok(lat)
+}
+
+/// Waits until the embedding worker has embedded all `n` memories.
+async fn wait_embedded(http: &reqwest::Client, base: &str, n: usize) -> Result<()> {
+    let began = Instant::now();
+    loop {
+        let s: serde_json::Value = http
+            .get(format!("{base}/api/embeddings/status"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if s["coverage"]["current"].as_u64().unwrap_or(0) as usize >= n {
+            println!(
+                "embedded {n} memories in {:.1} s (index {} vectors)",
+                began.elapsed().as_secs_f64(),
+                s["indexed"]
+            );
+            return Ok(());
+        }
+        if began.elapsed() > Duration::from_secs(900) {
+            bail!("embedding did not finish: {s}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

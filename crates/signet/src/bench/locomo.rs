@@ -58,7 +58,7 @@ pub async fn run(args: RecallArgs) -> Result<()> {
     );
     std::fs::write(dir.path().join("agent.yaml"), yaml)?;
     let http = reqwest::Client::new();
-    let mut d = BenchDaemon::start(dir.path(), &http).await?;
+    let mut d = BenchDaemon::start(dir.path(), &http, None).await?;
     let began = Instant::now();
     let mut questions = Vec::new();
     for conv in convs {

@@ -37,7 +37,7 @@ pub async fn run(ctx: Context, background: bool) -> Result<()> {
         loaded,
         env: ctx.env.clone(),
         watch_config: true,
-        embedder: None,
+        embedder: bench_embedder(&ctx.env)?,
     };
     let daemon = Daemon::start(cfg, &listener)
         .await
@@ -122,4 +122,26 @@ async fn bind(net: &Network) -> Result<TcpListener> {
             format!("cannot listen on {addr} (check --bind/SIGNET_BIND and --port/SIGNET_PORT)")
         }),
     }
+}
+
+/// `SIGNET_EMBEDDER=hash:<dims>`: a deterministic word-hashing embedder for benchmarks and
+/// tests (fast, no model, no network). Never set in normal operation.
+fn bench_embedder(
+    env: &signet_core::config::EnvVars,
+) -> Result<Option<std::sync::Arc<dyn signet_core::embedding::Embedder>>> {
+    let Some(spec) = env.non_empty("SIGNET_EMBEDDER") else {
+        return Ok(None);
+    };
+    let dims = spec
+        .strip_prefix("hash:")
+        .and_then(|d| d.parse::<usize>().ok())
+        .filter(|d| (1..=4096).contains(d))
+        .with_context(|| format!("SIGNET_EMBEDDER must be hash:<dims>, got {spec:?}"))?;
+    tracing::warn!(
+        dims,
+        "using the hash test embedder (SIGNET_EMBEDDER); not for real recall"
+    );
+    Ok(Some(std::sync::Arc::new(
+        signet_core::semantic::HashEmbedder { dims },
+    )))
 }
