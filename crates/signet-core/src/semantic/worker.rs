@@ -182,6 +182,31 @@ impl EmbeddingWorker {
         Tick::Failed
     }
 
+    /// Logs, once the provider is ready, how many memories carry vectors of another model or
+    /// size (a model or dimension change): those stay out of the index until a re-embed.
+    async fn report_drift(&self) {
+        let store = self.semantic.inner.store.clone();
+        let (model, dims) = (self.semantic.model(), self.semantic.dimensions());
+        let (m, d) = (model.clone(), dims);
+        let stats = crate::blocking::run(move || Ok(store.embedding_stats(&m, d)?)).await;
+        match stats {
+            Ok(s) if s.stale_model > 0 => tracing::warn!(
+                target: "embedding",
+                stale = s.stale_model,
+                stored_dimensions = ?s.dimensions,
+                %model,
+                dims,
+                "memories have vectors from another embedding model or size; they are left out of semantic recall until `signet reembed` (POST /api/repair/re-embed) migrates them"
+            ),
+            Ok(s) => {
+                tracing::info!(target: "embedding", current = s.current, missing = s.missing, "vector coverage checked")
+            }
+            Err(e) => {
+                tracing::warn!(target: "embedding", error = %e, "could not check vector coverage")
+            }
+        }
+    }
+
     fn finish_reembed(&self) {
         self.semantic
             .inner
@@ -203,7 +228,12 @@ impl EmbeddingWorker {
     /// Runs until `cancel` fires: works while there is work, then waits for a wake-up or the
     /// poll interval (or the backoff after a failure).
     pub async fn run(mut self, cancel: CancellationToken) {
+        let mut reported = false;
         loop {
+            if !reported && self.semantic.embedder().is_some() {
+                reported = true;
+                self.report_drift().await;
+            }
             let wait = match self.tick().await {
                 Tick::Embedded(_) => Duration::ZERO,
                 Tick::Idle => self.poll,
