@@ -94,12 +94,16 @@ impl Pool {
             .unwrap_or_else(|p| p.into_inner())
             .push(job);
         loop {
-            if let Ok(r) = rx.try_recv() {
+            if let Some(r) = settled(&rx) {
                 return r;
             }
             let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            if let Ok(r) = rx.try_recv() {
+            if let Some(r) = settled(&rx) {
                 return r;
+            }
+            if !conn.is_autocommit() {
+                // A previous leader died mid-group: its transaction must not swallow ours.
+                let _ = conn.execute_batch("ROLLBACK");
             }
             let jobs = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
             if !jobs.is_empty() {
@@ -173,6 +177,17 @@ impl Pool {
 type Job = Box<dyn FnOnce(std::result::Result<&Connection, &StoreError>) -> Completion + Send>;
 /// Delivers a job's result once the commit outcome (`None` = committed) is known.
 type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+
+/// The job's result if it is known: delivered, or lost with a leader that died.
+fn settled<T>(rx: &std::sync::mpsc::Receiver<Result<T>>) -> Option<Result<T>> {
+    match rx.try_recv() {
+        Ok(r) => Some(r),
+        Err(std::sync::mpsc::TryRecvError::Empty) => None,
+        Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(Err(StoreError::Sqlite(
+            "the write was aborted (its group commit failed)".into(),
+        ))),
+    }
+}
 
 fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
     conn.execute_batch("SAVEPOINT job")?;
@@ -251,4 +266,67 @@ fn register_functions(conn: &Connection) -> Result<()> {
         Ok(base.zip(exp).map(|(b, e)| b.powf(e)))
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn pool() -> (tempfile::TempDir, Arc<Pool>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let pool = Pool::open(&path, 1, |c| {
+            c.execute_batch("CREATE TABLE t (v INTEGER UNIQUE)")?;
+            Ok(())
+        })
+        .unwrap();
+        (dir, Arc::new(pool))
+    }
+
+    #[test]
+    fn group_commit_keeps_each_write_atomic_and_isolated() {
+        let (_dir, pool) = pool();
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let pool = pool.clone();
+                std::thread::spawn(move || {
+                    (0..50)
+                        .map(|i| {
+                            let v = if i == 7 { 0 } else { t * 1000 + i + 1 };
+                            pool.write(move |c| {
+                                c.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                                Ok(v)
+                            })
+                        })
+                        .filter(Result::is_ok)
+                        .count()
+                })
+            })
+            .collect();
+        let ok: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        // Every thread's 8th write collides on v = 0: exactly one of them wins.
+        assert_eq!(ok, 8 * 49 + 1);
+        let n: i64 = pool
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(n as usize, ok);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing_behind() {
+        let (_dir, pool) = pool();
+        let res: Result<()> = pool.write(|c| {
+            c.execute("INSERT INTO t (v) VALUES (1)", [])?;
+            Err(StoreError::Invalid("no".into()))
+        });
+        assert!(res.is_err());
+        let n: i64 = pool
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(n, 0);
+        pool.write(|c| Ok(c.execute("INSERT INTO t (v) VALUES (2)", [])?))
+            .unwrap();
+    }
 }
