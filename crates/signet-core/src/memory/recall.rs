@@ -182,13 +182,16 @@ impl Memories {
     }
 
     /// BM25 hits, normalised so the best is 1: all words first; when that finds fewer than
-    /// `k`, documents matching any (non-stopword) word fill up the list, ranked below.
+    /// `fill_below` (a quarter of `k`, at least one), documents matching any (non-stopword)
+    /// word fill up the list, ranked below. Scoring every document that holds any common word
+    /// is the slow part of keyword recall, so it only runs when the strict query found little.
     async fn keyword_leg(
         &self,
         text: Option<String>,
         filters: RecallFilters,
         k: usize,
     ) -> Result<Vec<(String, f64)>> {
+        let fill_below = (k / 4).max(1);
         let Some(text) = text else {
             return Ok(Vec::new());
         };
@@ -198,7 +201,7 @@ impl Memories {
         let store = self.store.clone();
         let (strict, loose) = crate::blocking::run(move || {
             let strict = store.keyword_search(&all, &filters, k)?;
-            let loose = match text::fts_query_any(&text).filter(|_| strict.len() < k) {
+            let loose = match text::fts_query_any(&text).filter(|_| strict.len() < fill_below) {
                 Some(any) => store.keyword_search(&any, &filters, k)?,
                 None => Vec::new(),
             };
