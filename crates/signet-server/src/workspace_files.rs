@@ -81,6 +81,9 @@ pub fn write(dir: &Path, name: &str, content: &str) -> Result<(), CoreError> {
             "content is larger than {MAX_FILE_BYTES} bytes"
         )));
     }
+    if signet_core::config::CONFIG_FILE_NAMES.contains(&name) {
+        validate_config(dir, name, content)?;
+    }
     let target = dir.join(name);
     if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_file()) {
         return Err(CoreError::Invalid(format!("{name} is not a regular file")));
@@ -90,6 +93,37 @@ pub fn write(dir: &Path, name: &str, content: &str) -> Result<(), CoreError> {
     std::fs::create_dir_all(dir).map_err(io)?;
     std::fs::write(&tmp, content).map_err(io)?;
     std::fs::rename(&tmp, &target).map_err(io)
+}
+
+/// Refuses an `agent.yaml` the daemon would refuse at start-up (parse errors, invalid values).
+fn validate_config(dir: &Path, name: &str, content: &str) -> Result<(), CoreError> {
+    let check = dir
+        .join(".daemon")
+        .join(format!("config-check-{}", std::process::id()));
+    let io = |e: std::io::Error| CoreError::Internal(format!("checking {name}: {e}"));
+    std::fs::create_dir_all(&check).map_err(io)?;
+    std::fs::write(check.join(name), content).map_err(io)?;
+    let loaded =
+        signet_core::config::Settings::load(&check, &signet_core::config::EnvVars::default());
+    let _ = std::fs::remove_dir_all(&check);
+    match loaded {
+        Ok(_) => Ok(()),
+        Err(e) => Err(CoreError::Invalid(format!(
+            "{name} is not valid: {}",
+            error_chain(&e)
+        ))),
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        src = s.source();
+    }
+    out
 }
 
 #[cfg(test)]

@@ -87,6 +87,20 @@ async fn config_files_are_listed_and_written_inside_the_workspace_only() {
     assert!(!s.workspace.parent().unwrap().join("escape.md").exists());
     let (st, _) = s.post("/api/config", json!({"file": "x.md"})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
+    let bad = "memory:\n  pipelineV2:\n    guardrails:\n      maxContentChars: 3\n";
+    let (st, e) = s
+        .post("/api/config", json!({"file": "agent.yaml", "content": bad}))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+    assert!(
+        e["error"].as_str().unwrap().contains("maxContentChars"),
+        "{e}"
+    );
+    let kept = std::fs::read_to_string(s.workspace.join("agent.yaml")).unwrap();
+    assert_eq!(
+        kept, "features:\n  x: true\n",
+        "the invalid file was not written"
+    );
 }
 
 #[test]
