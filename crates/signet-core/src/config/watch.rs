@@ -172,6 +172,12 @@ pub fn restart_required(old: &Settings, new: &Settings) -> Vec<&'static str> {
             oa.session_token_ttl_seconds != na.session_token_ttl_seconds,
         ),
         ("auth.rateLimits", oa.rate_limits != na.rate_limits),
+        // The provider and the embedding worker are built once at start-up.
+        ("embedding", old.embedding != new.embedding),
+        (
+            "memory.pipelineV2.embeddingTracker",
+            old.pipeline.embedding_tracker != new.pipeline.embedding_tracker,
+        ),
     ]
     .into_iter()
     .filter_map(|(key, differs)| differs.then_some(key))

@@ -178,22 +178,17 @@ impl Memories {
         input: PatchInput,
         actor: Actor,
     ) -> Result<MutationOutcome> {
-        self.ensure_unfrozen()?;
-        let store = self.store.clone();
-        let key = id.clone();
-        let outcome = crate::blocking::run(move || {
-            Ok(store.modify(
-                &key,
+        self.mutate_one(id, move |store, id, now| {
+            store.modify(
+                id,
                 &input.patch,
                 input.if_version,
                 &input.reason,
                 &actor,
-                &now_iso(),
-            )?)
+                now,
+            )
         })
-        .await?;
-        self.after_mutation(&id, &outcome).await;
-        Ok(outcome)
+        .await
     }
 
     /// Soft-deletes one memory.
@@ -203,22 +198,17 @@ impl Memories {
         input: GuardInput,
         actor: Actor,
     ) -> Result<MutationOutcome> {
-        self.ensure_unfrozen()?;
-        let store = self.store.clone();
-        let key = id.clone();
-        let outcome = crate::blocking::run(move || {
-            Ok(store.forget(
-                &key,
+        self.mutate_one(id, move |store, id, now| {
+            store.forget(
+                id,
                 input.force,
                 input.if_version,
                 &input.reason,
                 &actor,
-                &now_iso(),
-            )?)
+                now,
+            )
         })
-        .await?;
-        self.after_mutation(&id, &outcome).await;
-        Ok(outcome)
+        .await
     }
 
     /// Recovers one soft-deleted memory.
@@ -228,13 +218,29 @@ impl Memories {
         input: GuardInput,
         actor: Actor,
     ) -> Result<MutationOutcome> {
+        self.mutate_one(id, move |store, id, now| {
+            store.recover(id, input.if_version, &input.reason, &actor, now)
+        })
+        .await
+    }
+
+    /// The shared shape of a single-memory mutation: kill switch, one store transaction on
+    /// the blocking pool, then the vector index brought in step.
+    async fn mutate_one<F>(&self, id: String, op: F) -> Result<MutationOutcome>
+    where
+        F: FnOnce(
+                &dyn signet_store::MemoryStore,
+                &str,
+                &str,
+            ) -> signet_store::Result<MutationOutcome>
+            + Send
+            + 'static,
+    {
         self.ensure_unfrozen()?;
         let store = self.store.clone();
         let key = id.clone();
-        let outcome = crate::blocking::run(move || {
-            Ok(store.recover(&key, input.if_version, &input.reason, &actor, &now_iso())?)
-        })
-        .await?;
+        let outcome =
+            crate::blocking::run(move || Ok(op(store.as_ref(), &key, &now_iso())?)).await?;
         self.after_mutation(&id, &outcome).await;
         Ok(outcome)
     }

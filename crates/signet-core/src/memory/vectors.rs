@@ -2,7 +2,6 @@
 //! the 2-D projection for the dashboard, and the embedding repairs.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
@@ -206,10 +205,10 @@ impl Memories {
         )?;
         let (store, sem) = (self.store.clone(), self.semantic.clone());
         crate::blocking::run(move || {
-            let key = (sem.model(), sem.indexed(), limit);
-            if let Some(hit) = PROJECTION.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|c| c.0 == key) {
-                return Ok(hit.1.clone());
+            if let Some(hit) = sem.cached_projection(limit) {
+                return Ok(hit);
             }
+            let generation = sem.generation();
             let rows = store.load_vectors(&sem.model(), sem.dimensions())?;
             let rows: Vec<_> = rows.into_iter().take(limit).collect();
             let vecs: Vec<Vec<f32>> = rows.iter().filter_map(|r| crate::vector::from_le_bytes(&r.blob)).collect();
@@ -217,15 +216,12 @@ impl Memories {
             let nodes: Vec<Value> = rows.iter().zip(points).map(|(r, (x, y))| json!({"id": r.memory_id, "x": x, "y": y})).collect();
             let v = json!({"status": "ready", "dimensions": 2, "count": nodes.len(), "total": sem.indexed(),
                 "nodes": nodes, "edges": [], "cachedAt": signet_store::time::now_iso()});
-            *PROJECTION.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, v.clone()));
+            sem.cache_projection(generation, limit, v.clone());
             Ok(v)
         })
         .await
     }
 }
-
-type ProjectionKey = (String, usize, usize);
-static PROJECTION: Mutex<Option<(ProjectionKey, Value)>> = Mutex::new(None);
 
 fn check(
     name: &str,

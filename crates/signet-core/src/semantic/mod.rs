@@ -82,6 +82,10 @@ struct Inner {
     wake: Notify,
     embedded: AtomicU64,
     failed: AtomicU64,
+    /// Bumped on every change to the index; derived views (the projection) key on it.
+    generation: AtomicU64,
+    /// The last 2-D projection: (generation, limit) and the response.
+    projection: Mutex<Option<((u64, usize), Value)>>,
 }
 
 impl Semantic {
@@ -140,6 +144,8 @@ impl Semantic {
             wake: Notify::new(),
             embedded: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
+            projection: Mutex::new(None),
         };
         Self {
             inner: Arc::new(inner),
@@ -173,6 +179,7 @@ impl Semantic {
         }
         tracing::info!(target: "embedding", vectors = index.len(), model = %model, dims, "vector index loaded");
         *self.inner.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        self.changed();
         Ok(())
     }
 
@@ -218,11 +225,48 @@ impl Semantic {
 
     /// A memory was deleted: it leaves the index.
     pub fn remove(&self, id: &str) {
-        self.inner
+        if self
+            .inner
             .index
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
+            .remove(id)
+        {
+            self.changed();
+        }
+    }
+
+    /// Marks the index as changed.
+    pub(crate) fn changed(&self) {
+        self.inner.generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The cached projection of `limit` points, if the index has not changed since.
+    pub fn cached_projection(&self, limit: usize) -> Option<Value> {
+        let key = (self.inner.generation.load(Ordering::Relaxed), limit);
+        let cache = self
+            .inner
+            .projection
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        cache
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Caches a projection computed at index `generation`.
+    pub fn cache_projection(&self, generation: u64, limit: usize, v: Value) {
+        *self
+            .inner
+            .projection
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(((generation, limit), v));
+    }
+
+    /// The index generation now (read before computing a derived view).
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Relaxed)
     }
 
     /// A memory's content changed: its old vector leaves the index; the worker embeds anew.
@@ -245,6 +289,7 @@ impl Semantic {
                     .write()
                     .unwrap_or_else(|p| p.into_inner())
                     .upsert(id, &v);
+                self.changed();
             }
             None => self.notify(),
         }

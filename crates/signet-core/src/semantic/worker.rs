@@ -159,6 +159,7 @@ impl EmbeddingWorker {
             }
         }
         drop(index);
+        self.semantic.changed();
         let n = ids.len();
         self.semantic.record_success(n);
         self.backoff = None;

@@ -200,6 +200,16 @@ async fn similar_listing_health_projection_and_repairs() {
     assert_eq!(h["status"], "healthy", "{h}");
     let (_, p) = s.get("/api/embeddings/projection").await;
     assert_eq!(p["count"], 3);
+    s.call(
+        Method::DELETE,
+        &format!("/api/memory/{b}?reason=gone"),
+        None,
+    )
+    .await;
+    let (_, p2) = s.get("/api/embeddings/projection").await;
+    assert_eq!(p2["count"], 2, "the cached projection follows the index");
+    s.post(&format!("/api/memory/{b}/recover?reason=back"), json!({}))
+        .await;
     assert!(p["nodes"][0]["x"].is_number());
     assert_eq!(
         s.get("/api/embeddings/projection?dimensions=3").await.0,
