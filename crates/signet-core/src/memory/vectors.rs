@@ -160,10 +160,13 @@ impl Memories {
             ));
         }
         if !self.semantic.request_reembed() {
-            return Err(CoreError::Invalid(
-                "no embedding provider is configured (embedding.provider is none or unavailable)"
-                    .into(),
-            ));
+            let why = self
+                .semantic
+                .keyword_only_reason()
+                .unwrap_or("no embedding provider");
+            return Err(CoreError::Invalid(format!(
+                "semantic recall is off, nothing to re-embed: {why}"
+            )));
         }
         let mut v = repair(
             "re-embed",

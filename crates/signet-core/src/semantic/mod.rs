@@ -192,6 +192,11 @@ impl Semantic {
             .clone()
     }
 
+    /// Why recall is keyword-only, when no provider is configured.
+    pub fn keyword_only_reason(&self) -> Option<&str> {
+        self.inner.keyword_only_reason.as_deref()
+    }
+
     /// Whether semantic recall is configured at all.
     pub fn configured(&self) -> bool {
         self.inner.keyword_only_reason.is_none()
