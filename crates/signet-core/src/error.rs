@@ -14,6 +14,9 @@ pub enum CoreError {
     /// The thing asked for does not exist (HTTP 404); the message is the client-facing text.
     #[error("{0}")]
     NotFound(String),
+    /// The caller's token scope excludes the memory or value asked for (HTTP 403).
+    #[error("{0}")]
+    Forbidden(String),
     /// `memory.pipelineV2.mutationsFrozen` is set (HTTP 503).
     #[error("Mutations are frozen (kill switch active)")]
     Frozen,

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod auth;
 pub mod blocking;
 pub mod config;
 pub mod embedding;
