@@ -30,8 +30,16 @@ impl<S: Send + Sync> FromRequestParts<S> for CallerActor {
         let actor_type = header(parts, "x-signet-actor-type")
             .filter(|t| ACTOR_TYPES.contains(&t.as_str()))
             .unwrap_or_else(|| "operator".into());
+        // A token's `sub` names the actor; the header cannot override it.
+        let token_sub = parts
+            .extensions
+            .get::<signet_core::auth::Caller>()
+            .and_then(|c| c.claims())
+            .map(|c| c.sub.clone());
         Ok(Self(Actor {
-            changed_by: header(parts, "x-signet-actor").unwrap_or_default(),
+            changed_by: token_sub
+                .or_else(|| header(parts, "x-signet-actor"))
+                .unwrap_or_default(),
             actor_type: Some(actor_type),
             session_id: header(parts, "x-signet-session-id"),
             request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),

@@ -45,6 +45,8 @@ pub enum DaemonError {
     Config(#[from] config::ConfigError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("auth secret: {0}")]
+    Secret(#[from] signet_core::auth::SecretError),
 }
 
 /// Everything a daemon needs to start.
@@ -111,7 +113,8 @@ impl Daemon {
             tracker.spawn(worker.run(cancel.child_token()));
         }
         let memories = Memories::new(dyn_store, policy_rx, access, semantic);
-        let state = AppState::new(memories, info, settings_rx);
+        let auth = auth_gate(&cfg.workspace, &settings.auth)?;
+        let state = AppState::new(memories, info, settings_rx, auth);
         tracker.spawn(probe_health(state.clone(), cancel.child_token()));
         tracker.spawn(checkpoint_wal(store.clone(), cancel.child_token()));
         Ok(Self {
@@ -295,4 +298,33 @@ async fn probe_health(state: AppState, cancel: CancellationToken) {
             }
         }
     }
+}
+
+/// The auth gate. In team and hybrid modes the secret is loaded or created (a bad one stops
+/// start-up); in local mode an existing secret is loaded so an admin who lost every token can
+/// switch to local, mint one, and switch back.
+fn auth_gate(
+    workspace: &std::path::Path,
+    auth: &signet_core::config::AuthSettings,
+) -> Result<signet_core::auth::AuthGate, DaemonError> {
+    use signet_core::auth::{self, AuthGate, SecretError};
+    use signet_core::config::AuthMode;
+    let secret = if auth.mode == AuthMode::Local {
+        match auth::read_secret(workspace) {
+            Ok(s) => Some(s),
+            Err(SecretError::Missing { .. }) => None,
+            Err(e) => {
+                tracing::warn!(target: "auth", error = %e, "ignoring the auth secret in local mode");
+                None
+            }
+        }
+    } else {
+        let (secret, created) = auth::load_or_create_secret(workspace)?;
+        if created {
+            tracing::info!(target: "auth", path = %auth::secret_path(workspace).display(), "created the auth secret");
+        }
+        Some(secret)
+    };
+    tracing::info!(target: "auth", mode = ?auth.mode, "auth mode");
+    Ok(AuthGate::new(auth, secret.as_deref()))
 }

@@ -49,6 +49,7 @@ impl From<CoreError> for ApiError {
                 }
             }
             CoreError::NotFound(m) => Self::not_found(m),
+            CoreError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
             CoreError::Frozen => Self::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
             CoreError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
             CoreError::Internal(detail) => {

@@ -6,7 +6,7 @@
 //! workers, server) for the binary and for tests.
 //!
 //! Path of a request: request-id middleware → body limit → JSON error normaliser → route
-//! permission check → handler (extract, one service call, map the result) → `ApiError`.
+//! guard (authenticate, authorize, scope, rate limit) → handler (extract, one service call, map the result) → `ApiError`.
 //! Handlers never touch SQL; services run store calls on the blocking pool.
 
 #![forbid(unsafe_code)]
@@ -34,7 +34,7 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// The whole HTTP API over `state`.
 pub fn router(state: AppState) -> Router {
-    routes::build(routes::table())
+    routes::build(routes::table(), &state)
         .fallback(json_errors::not_found)
         .layer(axum::middleware::from_fn(json_errors::normalize))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

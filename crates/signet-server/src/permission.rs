@@ -1,58 +1,224 @@
-//! Every route declares the permission it needs. The route table in `routes` is the only way
-//! routes are added, so a route without a permission cannot exist (a test walks the table).
+//! Every route declares the permission it needs, and optionally a rate-limited operation and
+//! how it treats token scopes. The route table in `routes` is the only way routes are added,
+//! so a route without a declared guard cannot exist (a test walks the table).
 //!
-//! Today the daemon runs in local mode only, where every permission is granted; the check
-//! still runs on every request and records what was required, so team mode (signed tokens,
-//! roles, scopes) plugs in here without touching a handler.
+//! [`check`] runs on every guarded route: authenticate (401 with `WWW-Authenticate: Bearer`),
+//! authorize the role (403 naming the missing permission), refuse scoped tokens on routes that
+//! cannot filter by scope (403), admit the rate-limited operation (429 with `Retry-After`),
+//! then leave the [`Caller`] in the request for the handler.
 
-use axum::extract::Request;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
-use serde::Serialize;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use signet_core::auth::{AuthFailure, Credentials, Scope};
+pub use signet_core::auth::{Caller, Operation, Permission};
 
-/// What a caller must be allowed to do to use a route (the role table of self-hosting.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Permission {
-    /// Open in every mode: liveness only, nothing secret.
-    Open,
-    Remember,
-    Recall,
-    Modify,
-    Forget,
-    Recover,
-    Documents,
-    Connectors,
-    Diagnostics,
-    Analytics,
-    Admin,
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How a route treats a token's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scoping {
+    /// The handler narrows everything it reads and checks everything it changes.
+    Filters,
+    /// The route shows no memory content: any scope may use it.
+    NoMemories,
+    /// The route cannot filter by scope: scope-restricted tokens are refused.
+    Unscoped,
 }
 
-impl Permission {
-    /// The name used in error messages and token roles.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Remember => "remember",
-            Self::Recall => "recall",
-            Self::Modify => "modify",
-            Self::Forget => "forget",
-            Self::Recover => "recover",
-            Self::Documents => "documents",
-            Self::Connectors => "connectors",
-            Self::Diagnostics => "diagnostics",
-            Self::Analytics => "analytics",
-            Self::Admin => "admin",
+/// What a route requires, as declared in the route table.
+#[derive(Debug, Clone, Copy)]
+pub struct Guard {
+    pub permission: Permission,
+    pub limit: Option<Operation>,
+    pub scoping: Scoping,
+}
+
+/// Whether a `Host` header names this machine (`localhost`, `127.0.0.1`, `::1`, any port).
+fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let host = host.trim();
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split_once(']').map_or("", |(h, _)| h)
+    } else if host.matches(':').count() > 1 {
+        host
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
+    name.eq_ignore_ascii_case("localhost") || name == "127.0.0.1" || name == "::1"
+}
+
+/// Whether the request is really local: loopback `Host` **and** loopback TCP peer.
+fn is_local(req: &Request) -> bool {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|c| c.0.ip().to_canonical().is_loopback());
+    peer && loopback_host(req.headers())
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn unauthorized(e: &AuthFailure) -> Response {
+    if *e == AuthFailure::NoSecret {
+        return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+    }
+    let hint = "send 'Authorization: Bearer <token>'; an admin mints tokens with \
+                `signet token create` on the daemon's host or POST /api/auth/token";
+    let mut res = (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(json!({"error": e.to_string(), "hint": hint})),
+    )
+        .into_response();
+    res.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    res
+}
+
+fn forbidden(message: String) -> Response {
+    ApiError::new(StatusCode::FORBIDDEN, message).into_response()
+}
+
+/// Middleware of every guarded route.
+pub async fn check(
+    State(s): State<AppState>,
+    guard: Guard,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if guard.permission == Permission::Open {
+        return next.run(req).await;
+    }
+    let local = is_local(&req);
+    let headers = req.headers();
+    let authorization = match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(_)) => return unauthorized(&AuthFailure::BadHeader),
+    };
+    let actor_header = headers
+        .get("x-signet-actor")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && v.len() <= 256);
+    let creds = Credentials {
+        authorization,
+        local,
+        actor_header,
+    };
+    let gate = s.auth();
+    let caller = match gate.authenticate(creds, now_secs()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(target: "auth", path = %req.uri().path(), reason = %e, "request refused: not authenticated");
+            return unauthorized(&e);
         }
+    };
+    if let Err(e) = gate.authorize(&caller, guard.permission) {
+        tracing::warn!(target: "auth", actor = caller.actor(), path = %req.uri().path(), reason = %e, "request refused");
+        return forbidden(e.to_string());
+    }
+    if guard.scoping == Scoping::Unscoped && !caller.scope().is_empty() {
+        return forbidden(format!(
+            "this route is not available to scope-restricted tokens (token scope: {})",
+            describe(&caller.scope())
+        ));
+    }
+    if let Some(op) = guard.limit
+        && let Err(wait) = gate.admit(&caller, op, Instant::now())
+    {
+        return rate_limited(wait.seconds());
+    }
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
+/// 429 with `Retry-After` and upstream's `retryAfter` (epoch ms when a slot frees).
+pub fn rate_limited(seconds: u64) -> Response {
+    let reset_ms = (now_secs() + seconds as i64) * 1000;
+    let mut res = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(json!({"error": "rate limit exceeded", "retryAfter": reset_ms})),
+    )
+        .into_response();
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    res
+}
+
+fn describe(scope: &Scope) -> String {
+    serde_json::to_string(scope).unwrap_or_default()
+}
+
+/// The authenticated caller, for handlers of guarded routes.
+pub struct Authed(pub Caller);
+
+impl Authed {
+    /// The scope the handler must enforce (empty for admins and local callers).
+    pub fn scope(&self) -> Scope {
+        self.0.scope()
     }
 }
 
-/// The permission the matched route required, left in the request's extensions.
-#[derive(Debug, Clone, Copy)]
-pub struct Required(pub Permission);
+impl<S: Send + Sync> FromRequestParts<S> for Authed {
+    type Rejection = ApiError;
 
-/// Middleware run on every route: checks (local mode: grants) and records the permission.
-pub async fn check(permission: Permission, mut req: Request, next: Next) -> Response {
-    req.extensions_mut().insert(Required(permission));
-    next.run(req).await
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .map(Self)
+            .ok_or_else(|| {
+                tracing::error!(target: "auth", "handler needs a caller but its route is open");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(h: &str) -> bool {
+        let mut m = HeaderMap::new();
+        m.insert(header::HOST, HeaderValue::from_str(h).unwrap());
+        loopback_host(&m)
+    }
+
+    #[test]
+    fn loopback_hosts_with_and_without_ports() {
+        for h in [
+            "localhost",
+            "LOCALHOST:3850",
+            "127.0.0.1:3850",
+            "[::1]:3850",
+            "::1",
+        ] {
+            assert!(host(h), "{h}");
+        }
+        for h in [
+            "signet.example.com",
+            "127.0.0.2",
+            "localhost.evil.com",
+            "127.0.0.1.nip.io",
+            "[::2]:1",
+        ] {
+            assert!(!host(h), "{h}");
+        }
+        assert!(!loopback_host(&HeaderMap::new()));
+    }
 }

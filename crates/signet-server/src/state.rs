@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use signet_core::auth::AuthGate;
 use signet_core::config::Settings;
 use signet_core::memory::Memories;
 use signet_store::schema::MigrationReport;
@@ -40,6 +41,7 @@ struct Inner {
     info: DaemonInfo,
     settings: watch::Receiver<Arc<Settings>>,
     db_ok: AtomicBool,
+    auth: AuthGate,
 }
 
 impl AppState {
@@ -48,12 +50,14 @@ impl AppState {
         memories: Memories,
         info: DaemonInfo,
         settings: watch::Receiver<Arc<Settings>>,
+        auth: AuthGate,
     ) -> Self {
         let inner = Inner {
             memories,
             info,
             settings,
             db_ok: AtomicBool::new(true),
+            auth,
         };
         Self {
             inner: Arc::new(inner),
@@ -68,6 +72,11 @@ impl AppState {
     /// Facts about this process.
     pub fn info(&self) -> &DaemonInfo {
         &self.inner.info
+    }
+
+    /// The auth policy (mode, token signer, rate limits), fixed at start.
+    pub fn auth(&self) -> &AuthGate {
+        &self.inner.auth
     }
 
     /// The settings in force now.

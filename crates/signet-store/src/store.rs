@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::memories::{
     Actor, CandidateQuery, ChunkGroup, ForgetCandidate, HistoryEntry, KeywordHit, LegacyQuery,
     ListedMemory, MemoryPatch, MemoryStats, MutationOutcome, NewMemory, RecallFilters, RecallRow,
-    RememberOutcome, WriteOptions,
+    RememberOutcome, ScopeFilter, WriteOptions,
 };
 use crate::memories::{EmbeddingJob, EmbeddingStats, StoredVector};
 use crate::memories::{embeddings, read, search, write};
@@ -33,7 +33,14 @@ pub trait MemoryStore: Send + Sync + 'static {
     fn live_detail(&self, id: &str) -> Result<Option<JsonRow>>;
     /// `None` when no row with this id exists (deleted rows still have history).
     fn history(&self, id: &str, limit: i64) -> Result<Option<Vec<HistoryEntry>>>;
-    fn list(&self, limit: i64, offset: i64) -> Result<(Vec<ListedMemory>, MemoryStats)>;
+    fn list(
+        &self,
+        limit: i64,
+        offset: i64,
+        scope: &ScopeFilter,
+    ) -> Result<(Vec<ListedMemory>, MemoryStats)>;
+    /// The `project` and `who` of a memory (deleted or not), for scope checks.
+    fn owner(&self, id: &str) -> Result<Option<ScopeFilter>>;
     fn stats(&self) -> Result<MemoryStats>;
     #[allow(clippy::too_many_arguments)]
     fn modify(
@@ -177,8 +184,16 @@ impl MemoryStore for Store {
             read::history(c, id, limit).map(Some)
         })
     }
-    fn list(&self, limit: i64, offset: i64) -> Result<(Vec<ListedMemory>, MemoryStats)> {
-        self.pool.read(|c| read::list(c, limit, offset))
+    fn list(
+        &self,
+        limit: i64,
+        offset: i64,
+        scope: &ScopeFilter,
+    ) -> Result<(Vec<ListedMemory>, MemoryStats)> {
+        self.pool.read(|c| read::list(c, limit, offset, scope))
+    }
+    fn owner(&self, id: &str) -> Result<Option<ScopeFilter>> {
+        self.pool.read(|c| read::owner(c, id))
     }
     fn stats(&self) -> Result<MemoryStats> {
         self.pool.read(read::stats)

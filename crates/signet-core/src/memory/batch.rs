@@ -9,6 +9,7 @@ use signet_store::time::now_iso;
 
 use super::mutate::{PatchInput, outcome_json, resolve_actor};
 use super::{Memories, input};
+use crate::auth::Scope;
 use crate::error::{CoreError, Result};
 use crate::text;
 
@@ -85,13 +86,14 @@ fn candidate_json(c: &ForgetCandidate) -> Value {
 
 impl Memories {
     /// `POST /api/memory/forget`.
-    pub async fn batch_forget(&self, body: Value, actor: Actor) -> Result<Value> {
+    pub async fn batch_forget(&self, body: Value, actor: Actor, scope: &Scope) -> Result<Value> {
         let obj = input::object(&body)?;
         let mode = input::opt_trimmed(obj, "mode")?.unwrap_or_else(|| "preview".into());
         if mode != "preview" && mode != "execute" {
             return Err(CoreError::Invalid("mode must be preview or execute".into()));
         }
-        let query = candidate_query(obj)?;
+        let mut query = candidate_query(obj)?;
+        super::pin_filters(scope, &mut query.filters)?;
         let execute = if mode == "execute" {
             Some(ExecuteArgs::from_json(obj)?)
         } else {
@@ -145,7 +147,7 @@ impl Memories {
     }
 
     /// `POST /api/memory/modify`.
-    pub async fn batch_modify(&self, body: Value, actor: Actor) -> Result<Value> {
+    pub async fn batch_modify(&self, body: Value, actor: Actor, scope: &Scope) -> Result<Value> {
         let obj = input::object(&body)?;
         self.ensure_unfrozen()?;
         let patches = match obj.get("patches") {
@@ -161,11 +163,12 @@ impl Memories {
         let actor = resolve_actor(actor, Some(obj));
         let store = self.store.clone();
         let semantic = self.semantic.clone();
+        let scope = scope.clone();
         crate::blocking::run(move || {
             let mut results = Vec::with_capacity(patches.len());
             let mut updated = 0;
             for p in &patches {
-                let r = apply_one(store.as_ref(), p, default_reason.as_deref(), &actor)?;
+                let r = apply_one(store.as_ref(), p, default_reason.as_deref(), &actor, &scope)?;
                 updated += (r["status"] == "updated") as usize;
                 if r["contentChanged"] == true {
                     semantic.content_changed(r["id"].as_str().unwrap_or_default());
@@ -183,6 +186,7 @@ fn apply_one(
     patch: &Value,
     default_reason: Option<&str>,
     actor: &Actor,
+    scope: &Scope,
 ) -> Result<Value> {
     let id = patch
         .get("id")
@@ -193,6 +197,9 @@ fn apply_one(
     let (Some(id), Some(obj)) = (id, patch.as_object()) else {
         return Ok(invalid("each patch needs an id".into()));
     };
+    if let Err(e) = super::check_owner(store, id, scope) {
+        return Ok(json!({"id": id, "status": "scope_denied", "error": e.to_string()}));
+    }
     let input = match PatchInput::from_json(obj, default_reason) {
         Ok(i) => i,
         Err(e) => return Ok(invalid(e.to_string())),

@@ -16,6 +16,7 @@ mod vectors;
 use std::sync::Arc;
 
 use signet_store::MemoryStore;
+use signet_store::memories::{RecallFilters, ScopeFilter};
 use tokio::sync::watch;
 
 pub use batch::{CONFIRM_THRESHOLD, MAX_BATCH_PATCHES, confirm_token};
@@ -26,6 +27,8 @@ pub use remember::RememberInput;
 pub use vectors::repair;
 
 use crate::access::AccessRecorder;
+use crate::auth::Scope;
+use crate::error::{CoreError, Result};
 use crate::semantic::Semantic;
 
 /// The memory service. Cheap to clone.
@@ -66,5 +69,43 @@ impl Memories {
     /// The store behind this service.
     pub fn store(&self) -> &Arc<dyn MemoryStore> {
         &self.store
+    }
+}
+
+/// The store-level filter of a token scope; a scope no memory can match is refused here.
+pub(crate) fn scope_filter(scope: &Scope) -> Result<ScopeFilter> {
+    if let Some(m) = scope.excludes_all_memories() {
+        return Err(CoreError::Forbidden(m));
+    }
+    Ok(ScopeFilter {
+        project: scope.project.clone(),
+        who: scope.agent.clone(),
+    })
+}
+
+/// Narrows search filters to a scope; a filter naming another project or agent is refused.
+pub(crate) fn pin_filters(scope: &Scope, filters: &mut RecallFilters) -> Result<()> {
+    scope_filter(scope)?;
+    filters.project = scope
+        .pin("project", filters.project.take())
+        .map_err(CoreError::Forbidden)?;
+    filters.who = scope
+        .pin("who", filters.who.take())
+        .map_err(CoreError::Forbidden)?;
+    Ok(())
+}
+
+/// Refuses `id` when its row lies outside `scope` (a missing row passes: the caller's
+/// operation then answers 404 as usual). Runs on the blocking pool.
+pub(crate) fn check_owner(store: &dyn MemoryStore, id: &str, scope: &Scope) -> Result<()> {
+    if scope.is_empty() {
+        return Ok(());
+    }
+    scope_filter(scope)?;
+    match store.owner(id)? {
+        None => Ok(()),
+        Some(o) => scope
+            .admits(o.project.as_deref(), o.who.as_deref())
+            .map_err(CoreError::Forbidden),
     }
 }

@@ -5,6 +5,7 @@ use signet_store::memories::{Actor, MemoryPatch, MutationOutcome};
 use signet_store::time::now_iso;
 
 use super::{Memories, input};
+use crate::auth::Scope;
 use crate::error::{CoreError, Result};
 use crate::text;
 
@@ -177,8 +178,9 @@ impl Memories {
         id: String,
         input: PatchInput,
         actor: Actor,
+        scope: &Scope,
     ) -> Result<MutationOutcome> {
-        self.mutate_one(id, move |store, id, now| {
+        self.mutate_one(id, scope, move |store, id, now| {
             store.modify(
                 id,
                 &input.patch,
@@ -197,8 +199,9 @@ impl Memories {
         id: String,
         input: GuardInput,
         actor: Actor,
+        scope: &Scope,
     ) -> Result<MutationOutcome> {
-        self.mutate_one(id, move |store, id, now| {
+        self.mutate_one(id, scope, move |store, id, now| {
             store.forget(
                 id,
                 input.force,
@@ -217,8 +220,9 @@ impl Memories {
         id: String,
         input: GuardInput,
         actor: Actor,
+        scope: &Scope,
     ) -> Result<MutationOutcome> {
-        self.mutate_one(id, move |store, id, now| {
+        self.mutate_one(id, scope, move |store, id, now| {
             store.recover(id, input.if_version, &input.reason, &actor, now)
         })
         .await
@@ -226,7 +230,7 @@ impl Memories {
 
     /// The shared shape of a single-memory mutation: kill switch, one store transaction on
     /// the blocking pool, then the vector index brought in step.
-    async fn mutate_one<F>(&self, id: String, op: F) -> Result<MutationOutcome>
+    async fn mutate_one<F>(&self, id: String, scope: &Scope, op: F) -> Result<MutationOutcome>
     where
         F: FnOnce(
                 &dyn signet_store::MemoryStore,
@@ -237,10 +241,13 @@ impl Memories {
             + 'static,
     {
         self.ensure_unfrozen()?;
-        let store = self.store.clone();
+        let (store, scope) = (self.store.clone(), scope.clone());
         let key = id.clone();
-        let outcome =
-            crate::blocking::run(move || Ok(op(store.as_ref(), &key, &now_iso())?)).await?;
+        let outcome = crate::blocking::run(move || {
+            super::check_owner(store.as_ref(), &key, &scope)?;
+            Ok(op(store.as_ref(), &key, &now_iso())?)
+        })
+        .await?;
         self.after_mutation(&id, &outcome).await;
         Ok(outcome)
     }

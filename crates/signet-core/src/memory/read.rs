@@ -6,15 +6,20 @@ use serde_json::{Value, json};
 use signet_store::memories::LegacyQuery;
 
 use super::recall::filters_from;
-use super::{Memories, input};
+use super::{Memories, check_owner, input, pin_filters, scope_filter};
+use crate::auth::Scope;
 use crate::error::{CoreError, Result};
 use crate::text;
 
 impl Memories {
     /// One live memory with upstream's columns, plus `sessionId` when the source is a session.
-    pub async fn get(&self, id: String) -> Result<Value> {
-        let store = self.store.clone();
-        let row = crate::blocking::run(move || Ok(store.live_detail(&id)?)).await?;
+    pub async fn get(&self, id: String, scope: &Scope) -> Result<Value> {
+        let (store, scope) = (self.store.clone(), scope.clone());
+        let row = crate::blocking::run(move || {
+            check_owner(store.as_ref(), &id, &scope)?;
+            Ok(store.live_detail(&id)?)
+        })
+        .await?;
         let mut row = row.ok_or_else(|| CoreError::NotFound("not found".into()))?;
         let session = row
             .get("session_id")
@@ -36,16 +41,20 @@ impl Memories {
     }
 
     /// History events of a memory (deleted memories keep theirs), oldest first.
-    pub async fn history(&self, id: String, limit: Option<&str>) -> Result<Value> {
+    pub async fn history(&self, id: String, limit: Option<&str>, scope: &Scope) -> Result<Value> {
         let limit = input::limit(
             limit.map(|s| Value::String(s.into())).as_ref(),
             "limit",
             200,
             1000,
         )? as i64;
-        let store = self.store.clone();
+        let (store, scope) = (self.store.clone(), scope.clone());
         let key = id.clone();
-        let events = crate::blocking::run(move || Ok(store.history(&key, limit)?)).await?;
+        let events = crate::blocking::run(move || {
+            check_owner(store.as_ref(), &key, &scope)?;
+            Ok(store.history(&key, limit)?)
+        })
+        .await?;
         let Some(events) = events else {
             return Err(CoreError::NotFound("Not found".into()));
         };
@@ -53,7 +62,8 @@ impl Memories {
     }
 
     /// Live memories, newest first, with stats.
-    pub async fn list(&self, q: &HashMap<String, String>) -> Result<Value> {
+    pub async fn list(&self, q: &HashMap<String, String>, scope: &Scope) -> Result<Value> {
+        let scope = scope_filter(scope)?;
         let limit = input::limit(
             q.get("limit").map(|s| Value::String(s.clone())).as_ref(),
             "limit",
@@ -71,14 +81,20 @@ impl Memories {
         };
         let store = self.store.clone();
         let (memories, stats) =
-            crate::blocking::run(move || Ok(store.list(limit, offset)?)).await?;
+            crate::blocking::run(move || Ok(store.list(limit, offset, &scope)?)).await?;
         Ok(json!({"memories": memories, "stats": stats}))
     }
 
     /// The legacy `GET /memory/search` (keyword or filter-only, or `distinct=who`).
-    pub async fn legacy_search(&self, q: &HashMap<String, String>) -> Result<Value> {
+    pub async fn legacy_search(&self, q: &HashMap<String, String>, scope: &Scope) -> Result<Value> {
         let store = self.store.clone();
         if q.get("distinct").map(String::as_str) == Some("who") {
+            if !scope.is_empty() {
+                return Err(CoreError::Forbidden(
+                    "distinct=who lists every agent; it is not available to scope-restricted tokens"
+                        .into(),
+                ));
+            }
             let values = crate::blocking::run(move || Ok(store.distinct_who()?)).await?;
             return Ok(json!({"values": values}));
         }
@@ -86,7 +102,8 @@ impl Memories {
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
-        let filters = filters_from(&obj)?;
+        let mut filters = filters_from(&obj)?;
+        pin_filters(scope, &mut filters)?;
         let text_query = q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty());
         let fts_match = text_query.and_then(text::fts_query);
         if fts_match.is_none() && (text_query.is_some() || filters.is_empty()) {

@@ -140,7 +140,8 @@ type Legs = HashMap<String, (f64, f64)>;
 
 impl Memories {
     /// Recall: keyword and vector candidates fused, boosted, shaped like upstream's response.
-    pub async fn recall(&self, req: RecallInput) -> Result<Value> {
+    pub async fn recall(&self, mut req: RecallInput, scope: &crate::auth::Scope) -> Result<Value> {
+        super::pin_filters(scope, &mut req.filters)?;
         let policy = self.policy();
         let candidates = policy.top_k.max(req.limit);
         let keyword_text = Some(

@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 use signet_store::memories::{Actor, ChunkGroup, NewMemory, RememberOutcome, WriteOptions};
 use signet_store::time::now_iso;
 
-use super::input;
 use super::{Memories, MemoryPolicy};
+use super::{check_owner, input};
 use crate::error::{CoreError, Result};
 use crate::text;
 
@@ -74,7 +74,16 @@ struct Shared {
 
 impl Memories {
     /// Stores one memory (or its chunks) and answers with upstream's response shape.
-    pub async fn remember(&self, req: RememberInput, actor: Actor) -> Result<Value> {
+    pub async fn remember(
+        &self,
+        req: RememberInput,
+        actor: Actor,
+        scope: &crate::auth::Scope,
+    ) -> Result<Value> {
+        super::scope_filter(scope)?;
+        let forbid = CoreError::Forbidden;
+        let project = scope.pin("project", req.project.clone()).map_err(forbid)?;
+        let who = scope.pin("who", req.who.clone()).map_err(forbid)?;
         let policy = self.policy();
         if policy.mutations_frozen {
             return Err(CoreError::Frozen);
@@ -82,13 +91,13 @@ impl Memories {
         let parsed = text::parse_prefixes(&req.content);
         let pinned = req.pinned.unwrap_or(parsed.pinned);
         let shared = Shared {
-            who: req.who.clone().unwrap_or_else(|| "daemon".into()),
+            who: who.unwrap_or_else(|| "daemon".into()),
             why: if pinned {
                 "explicit-critical"
             } else {
                 "explicit"
             },
-            project: req.project.clone(),
+            project,
             importance: req.importance.unwrap_or(parsed.importance),
             pinned,
             tags: req.tags.clone().unwrap_or(parsed.tags),
@@ -120,9 +129,16 @@ impl Memories {
             req.source_type.clone(),
             req.source_id.clone(),
         );
-        let store = self.store.clone();
+        let (store, scope) = (self.store.clone(), scope.clone());
         let (row, outcome) = crate::blocking::run(move || {
             let outcome = store.remember(&row, opts, &actor)?;
+            if let RememberOutcome::Deduped(hit) = &outcome
+                && check_owner(store.as_ref(), &hit.id, &scope).is_err()
+            {
+                return Err(CoreError::Forbidden(
+                    "identical content already exists outside this token's scope".into(),
+                ));
+            }
             Ok((row, outcome))
         })
         .await?;

@@ -10,7 +10,14 @@ use crate::error::{CoreError, Result};
 
 impl Memories {
     /// `GET /memory/similar?id=&k=&type=`: the nearest live memories to one memory.
-    pub async fn similar(&self, q: &HashMap<String, String>) -> Result<Value> {
+    pub async fn similar(
+        &self,
+        q: &HashMap<String, String>,
+        scope: &crate::auth::Scope,
+    ) -> Result<Value> {
+        let mut scoped = signet_store::memories::RecallFilters::default();
+        super::pin_filters(scope, &mut scoped)?;
+        let scope = scope.clone();
         let id = q
             .get("id")
             .map(|s| s.trim())
@@ -29,10 +36,11 @@ impl Memories {
             .filter(|s| !s.is_empty());
         let (store, sem) = (self.store.clone(), self.semantic.clone());
         crate::blocking::run(move || {
+            super::check_owner(store.as_ref(), &id, &scope)?;
             let Some(vector) = sem.vector_of(&id)? else {
                 return Err(CoreError::NotFound("No embedding found for this memory".into()));
             };
-            let filters = signet_store::memories::RecallFilters { memory_type, ..Default::default() };
+            let filters = signet_store::memories::RecallFilters { memory_type, ..scoped };
             let allowed = if filters.is_empty() { None } else { Some(store.filter_ids(&filters)?.into_iter().collect()) };
             let hits: Vec<(String, f32)> = sem.search(&vector, k + 1, allowed.as_ref()).into_iter().filter(|(h, _)| *h != id).take(k).collect();
             let ids: Vec<String> = hits.iter().map(|(h, _)| h.clone()).collect();

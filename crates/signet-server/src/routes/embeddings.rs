@@ -13,8 +13,12 @@ use crate::state::AppState;
 type Params = Query<HashMap<String, String>>;
 
 /// `GET /memory/similar?id=&k=&type=`.
-pub async fn similar(State(s): State<AppState>, Query(q): Params) -> ApiResult {
-    Ok(Json(s.memories().similar(&q).await?))
+pub async fn similar(
+    State(s): State<AppState>,
+    caller: crate::permission::Authed,
+    Query(q): Params,
+) -> ApiResult {
+    Ok(Json(s.memories().similar(&q, &caller.scope()).await?))
 }
 
 /// `GET /api/embeddings`.

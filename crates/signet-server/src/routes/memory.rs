@@ -1,6 +1,7 @@
 //! Handlers of the memory API: one service call each.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -15,6 +16,7 @@ use signet_store::memories::MutationOutcome;
 
 use crate::actor::CallerActor;
 use crate::error::{ApiResult, JsonBody};
+use crate::permission::{Authed, Operation, rate_limited};
 use crate::state::AppState;
 
 type Params = Query<HashMap<String, String>>;
@@ -28,33 +30,41 @@ fn mutation_response(id: &str, o: &MutationOutcome) -> Response {
 /// `POST /api/memory/remember` (and its aliases).
 pub async fn remember(
     State(s): State<AppState>,
+    caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
 ) -> ApiResult {
     let req = RememberInput::from_json(&body)?;
     let actor = resolve_actor(actor, body.as_object());
-    Ok(Json(s.memories().remember(req, actor).await?))
+    Ok(Json(
+        s.memories().remember(req, actor, &caller.scope()).await?,
+    ))
 }
 
 /// `GET /api/memories`.
-pub async fn list(State(s): State<AppState>, Query(q): Params) -> ApiResult {
-    Ok(Json(s.memories().list(&q).await?))
+pub async fn list(State(s): State<AppState>, caller: Authed, Query(q): Params) -> ApiResult {
+    Ok(Json(s.memories().list(&q, &caller.scope()).await?))
 }
 
 /// `GET /api/memory/:id`.
-pub async fn get(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    Ok(Json(s.memories().get(id).await?))
+pub async fn get(State(s): State<AppState>, caller: Authed, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(s.memories().get(id, &caller.scope()).await?))
 }
 
 /// `GET /api/memory/:id/history`.
 pub async fn history(
     State(s): State<AppState>,
+    caller: Authed,
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Response {
     match s
         .memories()
-        .history(id.clone(), q.get("limit").map(String::as_str))
+        .history(
+            id.clone(),
+            q.get("limit").map(String::as_str),
+            &caller.scope(),
+        )
         .await
     {
         Ok(v) => Json(v).into_response(),
@@ -71,13 +81,17 @@ pub async fn history(
 pub async fn patch(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let obj = input::object(&body)?;
     let req = PatchInput::from_json(obj, None)?;
     let actor = resolve_actor(actor, Some(obj));
-    let outcome = s.memories().modify(id.clone(), req, actor).await?;
+    let outcome = s
+        .memories()
+        .modify(id.clone(), req, actor, &caller.scope())
+        .await?;
     Ok(mutation_response(&id, &outcome))
 }
 
@@ -86,12 +100,23 @@ pub async fn delete(
     State(s): State<AppState>,
     Path(id): Path<String>,
     Query(q): Params,
+    caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let req = GuardInput::from_parts(Some(&body), &q)?;
+    if req.force
+        && let Err(wait) = s
+            .auth()
+            .admit(&caller.0, Operation::ForceDelete, Instant::now())
+    {
+        return Ok(rate_limited(wait.seconds()));
+    }
     let actor = resolve_actor(actor, body.as_object());
-    let outcome = s.memories().forget(id.clone(), req, actor).await?;
+    let outcome = s
+        .memories()
+        .forget(id.clone(), req, actor, &caller.scope())
+        .await?;
     Ok(mutation_response(&id, &outcome))
 }
 
@@ -100,46 +125,62 @@ pub async fn recover(
     State(s): State<AppState>,
     Path(id): Path<String>,
     Query(q): Params,
+    caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let req = GuardInput::from_parts(Some(&body), &q)?;
     let actor = resolve_actor(actor, body.as_object());
-    let outcome = s.memories().recover(id.clone(), req, actor).await?;
+    let outcome = s
+        .memories()
+        .recover(id.clone(), req, actor, &caller.scope())
+        .await?;
     Ok(mutation_response(&id, &outcome))
 }
 
 /// `POST /api/memory/forget` (batch, preview or execute).
 pub async fn batch_forget(
     State(s): State<AppState>,
+    caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
 ) -> ApiResult {
-    Ok(Json(s.memories().batch_forget(body, actor).await?))
+    let scope = caller.scope();
+    Ok(Json(s.memories().batch_forget(body, actor, &scope).await?))
 }
 
 /// `POST /api/memory/modify` (batch).
 pub async fn batch_modify(
     State(s): State<AppState>,
+    caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
 ) -> ApiResult {
-    Ok(Json(s.memories().batch_modify(body, actor).await?))
+    let scope = caller.scope();
+    Ok(Json(s.memories().batch_modify(body, actor, &scope).await?))
 }
 
 /// `POST /api/memory/recall`.
-pub async fn recall(State(s): State<AppState>, JsonBody(body): JsonBody) -> ApiResult {
+pub async fn recall(
+    State(s): State<AppState>,
+    caller: Authed,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
     let req = RecallInput::from_json(&body)?;
-    Ok(Json(s.memories().recall(req).await?))
+    Ok(Json(s.memories().recall(req, &caller.scope()).await?))
 }
 
 /// `GET /api/memory/search?q=` (the recall alias upstream shadows; reachable here).
-pub async fn search(State(s): State<AppState>, Query(q): Params) -> ApiResult {
+pub async fn search(State(s): State<AppState>, caller: Authed, Query(q): Params) -> ApiResult {
     let req = RecallInput::from_query(&q)?;
-    Ok(Json(s.memories().recall(req).await?))
+    Ok(Json(s.memories().recall(req, &caller.scope()).await?))
 }
 
 /// `GET /memory/search` (legacy keyword / filter search, `distinct=who`).
-pub async fn legacy_search(State(s): State<AppState>, Query(q): Params) -> ApiResult<Json<Value>> {
-    Ok(Json(s.memories().legacy_search(&q).await?))
+pub async fn legacy_search(
+    State(s): State<AppState>,
+    caller: Authed,
+    Query(q): Params,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.memories().legacy_search(&q, &caller.scope()).await?))
 }

@@ -1,6 +1,7 @@
 //! The route table: every route, its method, and the permission it declares. The router is
 //! built from this table only, so a route cannot exist without a declared permission.
 
+mod auth;
 mod embeddings;
 mod memory;
 mod system;
@@ -8,7 +9,7 @@ mod system;
 use axum::Router;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use crate::permission::{self, Permission};
+use crate::permission::{self, Guard, Operation, Permission, Scoping};
 use crate::state::AppState;
 
 /// One route of the API.
@@ -17,18 +18,52 @@ pub struct RouteSpec {
     pub method_name: &'static str,
     pub path: &'static str,
     pub permission: Permission,
+    /// The rate-limited operation the route counts against, if any.
+    pub limit: Option<Operation>,
+    /// How the route treats token scopes.
+    pub scoping: Scoping,
     handler: MethodRouter<AppState>,
 }
 
+impl RouteSpec {
+    /// The guard the route declares.
+    pub fn guard(&self) -> Guard {
+        Guard {
+            permission: self.permission,
+            limit: self.limit,
+            scoping: self.scoping,
+        }
+    }
+}
+
+/// `route!(METHOD, path, Permission, handler [, scoped | no_memories] [, limit = Operation])`.
+/// Without a scoping word the route refuses scope-restricted tokens.
 macro_rules! route {
-    ($method:ident, $path:expr, $perm:ident, $handler:expr) => {
+    (@spec $method:ident, $path:expr, $perm:ident, $handler:expr, $scoping:ident, $limit:expr) => {
         RouteSpec {
             method: MethodFilter::$method,
             method_name: stringify!($method),
             path: $path,
             permission: Permission::$perm,
+            limit: $limit,
+            scoping: Scoping::$scoping,
             handler: on(MethodFilter::$method, $handler),
         }
+    };
+    ($method:ident, $path:expr, $perm:ident, $handler:expr) => {
+        route!(@spec $method, $path, $perm, $handler, Unscoped, None)
+    };
+    ($method:ident, $path:expr, $perm:ident, $handler:expr, limit = $op:ident) => {
+        route!(@spec $method, $path, $perm, $handler, Unscoped, Some(Operation::$op))
+    };
+    ($method:ident, $path:expr, $perm:ident, $handler:expr, scoped) => {
+        route!(@spec $method, $path, $perm, $handler, Filters, None)
+    };
+    ($method:ident, $path:expr, $perm:ident, $handler:expr, scoped, limit = $op:ident) => {
+        route!(@spec $method, $path, $perm, $handler, Filters, Some(Operation::$op))
+    };
+    ($method:ident, $path:expr, $perm:ident, $handler:expr, no_memories) => {
+        route!(@spec $method, $path, $perm, $handler, NoMemories, None)
     };
 }
 
@@ -36,29 +71,102 @@ macro_rules! route {
 pub fn table() -> Vec<RouteSpec> {
     vec![
         route!(GET, "/health", Open, system::health),
-        route!(GET, "/api/status", Recall, system::status),
-        route!(GET, "/api/features", Recall, system::features),
-        route!(GET, "/api/identity", Recall, system::identity),
+        route!(GET, "/api/auth/status", Open, auth::status),
+        route!(GET, "/api/auth/whoami", Recall, auth::whoami, no_memories),
+        route!(POST, "/api/auth/token", Admin, auth::mint, limit = Admin),
+        route!(GET, "/api/status", Recall, system::status, no_memories),
+        route!(GET, "/api/features", Recall, system::features, no_memories),
+        route!(GET, "/api/identity", Recall, system::identity, no_memories),
         route!(GET, "/api/config", Admin, system::config_files),
-        route!(POST, "/api/config", Admin, system::write_config_file),
-        route!(GET, "/api/memories", Recall, memory::list),
-        route!(POST, "/api/memory/remember", Remember, memory::remember),
-        route!(POST, "/api/memory/save", Remember, memory::remember),
-        route!(POST, "/api/hook/remember", Remember, memory::remember),
-        route!(POST, "/api/memory/recall", Recall, memory::recall),
-        route!(GET, "/api/memory/search", Recall, memory::search),
-        route!(GET, "/memory/search", Recall, memory::legacy_search),
-        route!(POST, "/api/memory/forget", Forget, memory::batch_forget),
-        route!(POST, "/api/memory/modify", Modify, memory::batch_modify),
-        route!(GET, "/api/memory/{id}", Recall, memory::get),
-        route!(PATCH, "/api/memory/{id}", Modify, memory::patch),
-        route!(DELETE, "/api/memory/{id}", Forget, memory::delete),
-        route!(GET, "/api/memory/{id}/history", Recall, memory::history),
-        route!(POST, "/api/memory/{id}/recover", Recover, memory::recover),
-        route!(GET, "/memory/similar", Recall, embeddings::similar),
+        route!(
+            POST,
+            "/api/config",
+            Admin,
+            system::write_config_file,
+            limit = Admin
+        ),
+        route!(GET, "/api/memories", Recall, memory::list, scoped),
+        route!(
+            POST,
+            "/api/memory/remember",
+            Remember,
+            memory::remember,
+            scoped
+        ),
+        route!(POST, "/api/memory/save", Remember, memory::remember, scoped),
+        route!(
+            POST,
+            "/api/hook/remember",
+            Remember,
+            memory::remember,
+            scoped
+        ),
+        route!(POST, "/api/memory/recall", Recall, memory::recall, scoped),
+        route!(GET, "/api/memory/search", Recall, memory::search, scoped),
+        route!(GET, "/memory/search", Recall, memory::legacy_search, scoped),
+        route!(
+            POST,
+            "/api/memory/forget",
+            Forget,
+            memory::batch_forget,
+            scoped,
+            limit = BatchForget
+        ),
+        route!(
+            POST,
+            "/api/memory/modify",
+            Modify,
+            memory::batch_modify,
+            scoped,
+            limit = Modify
+        ),
+        route!(GET, "/api/memory/{id}", Recall, memory::get, scoped),
+        route!(
+            PATCH,
+            "/api/memory/{id}",
+            Modify,
+            memory::patch,
+            scoped,
+            limit = Modify
+        ),
+        route!(
+            DELETE,
+            "/api/memory/{id}",
+            Forget,
+            memory::delete,
+            scoped,
+            limit = Forget
+        ),
+        route!(
+            GET,
+            "/api/memory/{id}/history",
+            Recall,
+            memory::history,
+            scoped
+        ),
+        route!(
+            POST,
+            "/api/memory/{id}/recover",
+            Recover,
+            memory::recover,
+            scoped
+        ),
+        route!(GET, "/memory/similar", Recall, embeddings::similar, scoped),
         route!(GET, "/api/embeddings", Recall, embeddings::list),
-        route!(GET, "/api/embeddings/status", Recall, embeddings::status),
-        route!(GET, "/api/embeddings/health", Recall, embeddings::health),
+        route!(
+            GET,
+            "/api/embeddings/status",
+            Recall,
+            embeddings::status,
+            no_memories
+        ),
+        route!(
+            GET,
+            "/api/embeddings/health",
+            Recall,
+            embeddings::health,
+            no_memories
+        ),
         route!(
             GET,
             "/api/embeddings/projection",
@@ -66,25 +174,33 @@ pub fn table() -> Vec<RouteSpec> {
             embeddings::projection
         ),
         route!(GET, "/api/repair/embedding-gaps", Admin, embeddings::gaps),
-        route!(POST, "/api/repair/re-embed", Admin, embeddings::reembed),
+        route!(
+            POST,
+            "/api/repair/re-embed",
+            Admin,
+            embeddings::reembed,
+            limit = Admin
+        ),
         route!(
             POST,
             "/api/repair/clean-orphans",
             Admin,
-            embeddings::clean_orphans
+            embeddings::clean_orphans,
+            limit = Admin
         ),
     ]
 }
 
-/// Builds the router from the table, each route behind its permission check.
-pub fn build(routes: Vec<RouteSpec>) -> Router<AppState> {
+/// Builds the router from the table, each route behind its guard.
+pub fn build(routes: Vec<RouteSpec>, state: &AppState) -> Router<AppState> {
     routes.into_iter().fold(Router::new(), |router, spec| {
-        let perm = spec.permission;
+        let guard = spec.guard();
         let guarded = spec
             .handler
-            .route_layer(axum::middleware::from_fn(move |req, next| {
-                permission::check(perm, req, next)
-            }));
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                move |st, req, next| permission::check(st, guard, req, next),
+            ));
         router.route(spec.path, guarded)
     })
 }

@@ -1,5 +1,6 @@
 //! Integration tests: real daemons on ephemeral ports over temp workspaces.
 
+mod auth;
 mod common;
 mod errors;
 mod fixture;

@@ -104,15 +104,41 @@ async fn config_files_are_listed_and_written_inside_the_workspace_only() {
 }
 
 #[test]
-fn every_route_declares_a_permission_and_only_health_is_open() {
+fn every_route_declares_a_permission_and_only_health_and_auth_status_are_open() {
+    use signet_server::permission::{Operation, Permission, Scoping};
     let table = signet_server::routes::table();
     assert!(table.len() >= 20);
     let open: Vec<_> = table
         .iter()
-        .filter(|r| r.permission == signet_server::permission::Permission::Open)
+        .filter(|r| r.permission == Permission::Open)
         .map(|r| r.path)
         .collect();
-    assert_eq!(open, ["/health"]);
+    assert_eq!(open, ["/health", "/api/auth/status"]);
+    for r in &table {
+        // Every route that reads or changes memories filters by scope or refuses scoped tokens.
+        if r.path.contains("memor") {
+            assert_ne!(
+                r.scoping,
+                Scoping::NoMemories,
+                "{} {}",
+                r.method_name,
+                r.path
+            );
+        }
+        // Every destructive memory route and every admin write is rate-limited.
+        let destructive = matches!(r.permission, Permission::Forget | Permission::Modify)
+            || (r.permission == Permission::Admin && r.method_name != "GET");
+        assert_eq!(
+            destructive,
+            r.limit.is_some(),
+            "{} {}",
+            r.method_name,
+            r.path
+        );
+        if r.permission == Permission::Admin && r.method_name != "GET" {
+            assert_eq!(r.limit, Some(Operation::Admin), "{}", r.path);
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     for r in &table {
         assert!(

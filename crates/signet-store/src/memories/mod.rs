@@ -202,3 +202,18 @@ pub struct RecallRow {
 
 /// How long a soft-deleted memory can be recovered.
 pub const RECOVER_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// The slice of memories a scoped token may touch: `project` and `who` (the writing agent)
+/// must equal the set values. Both `None`: every memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeFilter {
+    pub project: Option<String>,
+    pub who: Option<String>,
+}
+
+impl ScopeFilter {
+    /// Whether nothing is filtered.
+    pub fn is_empty(&self) -> bool {
+        self.project.is_none() && self.who.is_none()
+    }
+}

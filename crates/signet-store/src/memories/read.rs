@@ -3,7 +3,7 @@
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{HistoryEntry, ListedMemory, MemoryStats, RecallRow};
+use super::{HistoryEntry, ListedMemory, MemoryStats, RecallRow, ScopeFilter};
 use crate::error::Result;
 
 /// The columns `GET /api/memory/:id` returns, in upstream's order.
@@ -87,18 +87,20 @@ fn parse_metadata(raw: Option<String>) -> serde_json::Value {
     }
 }
 
-/// Live memories, newest first, with counts.
+/// Live memories inside `scope`, newest first, with counts (of the same scope).
 pub fn list(
     conn: &Connection,
     limit: i64,
     offset: i64,
+    scope: &ScopeFilter,
 ) -> Result<(Vec<ListedMemory>, MemoryStats)> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, content, created_at, who, importance, tags, source_type, pinned, type \
-         FROM memories WHERE is_deleted = 0 ORDER BY created_at DESC LIMIT ?1 OFFSET ?2",
+         FROM memories WHERE is_deleted = 0 AND (?3 IS NULL OR project = ?3) \
+         AND (?4 IS NULL OR who = ?4) ORDER BY created_at DESC LIMIT ?1 OFFSET ?2",
     )?;
     let rows = stmt
-        .query_map(params![limit, offset], |r| {
+        .query_map(params![limit, offset, scope.project, scope.who], |r| {
             Ok(ListedMemory {
                 id: r.get(0)?,
                 content: r.get(1)?,
@@ -112,7 +114,43 @@ pub fn list(
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok((rows, stats(conn)?))
+    let stats = if scope.is_empty() {
+        stats(conn)?
+    } else {
+        scoped_stats(conn, scope)?
+    };
+    Ok((rows, stats))
+}
+
+/// [`stats`] over the memories inside `scope`.
+fn scoped_stats(conn: &Connection, scope: &ScopeFilter) -> Result<MemoryStats> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM embeddings e \
+               WHERE e.source_type = 'memory' AND e.source_id = m.id)), 0), \
+             COALESCE(SUM(importance >= 0.9), 0) FROM memories m WHERE is_deleted = 0 \
+             AND (?1 IS NULL OR project = ?1) AND (?2 IS NULL OR who = ?2)",
+        )?
+        .query_row(params![scope.project, scope.who], |r| {
+            Ok(MemoryStats {
+                total: r.get(0)?,
+                with_embeddings: r.get(1)?,
+                critical: r.get(2)?,
+            })
+        })?)
+}
+
+/// The `project` and `who` of any row with this id, deleted or not.
+pub fn owner(conn: &Connection, id: &str) -> Result<Option<ScopeFilter>> {
+    Ok(conn
+        .prepare_cached("SELECT project, who FROM memories WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok(ScopeFilter {
+                project: r.get(0)?,
+                who: r.get(1)?,
+            })
+        })
+        .optional()?)
 }
 
 /// Counts of live memories, embedded live memories and critical (importance ≥ 0.9) ones.

@@ -1,0 +1,664 @@
+//! Team mode as an attacker would probe it: tokens, roles, scopes, hybrid Host tricks, rate
+//! limits. Every refusal is checked to leave the database unchanged.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use signet_core::auth::{self, MintRequest, Role, Scope, TokenSigner};
+
+use crate::common::TestServer;
+
+const TEAM: &str = "auth:\n  mode: team\n";
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Mints a token straight from the workspace's secret (as `signet token create` does).
+fn token(s: &TestServer, role: Role, sub: &str, scope: Scope) -> String {
+    let secret = auth::read_secret(&s.workspace).unwrap();
+    let req = MintRequest {
+        role,
+        sub: Some(sub.into()),
+        scope,
+        ttl_seconds: Some(3600),
+    };
+    auth::mint_with(&TokenSigner::new(&secret), req, now(), 3600).0
+}
+
+fn project(p: &str) -> Scope {
+    Scope {
+        project: Some(p.into()),
+        ..Scope::default()
+    }
+}
+
+async fn as_bearer(
+    s: &TestServer,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    tok: &str,
+) -> (StatusCode, Value) {
+    let h = format!("Bearer {tok}");
+    s.call_with(method, path, body, &[("authorization", h.as_str())])
+        .await
+}
+
+/// Every live memory's id, content and version, via an admin token.
+async fn snapshot(s: &TestServer, admin: &str) -> Vec<(String, String, i64)> {
+    let (st, v) = as_bearer(s, Method::GET, "/api/memories?limit=1000", None, admin).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let mut out = Vec::new();
+    for m in v["memories"].as_array().unwrap() {
+        let id = m["id"].as_str().unwrap().to_owned();
+        let (_, d) = as_bearer(s, Method::GET, &format!("/api/memory/{id}"), None, admin).await;
+        out.push((
+            id,
+            d["content"].to_string(),
+            d["version"].as_i64().unwrap_or(0),
+        ));
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn team_mode_creates_a_private_secret_and_demands_tokens() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let path = auth::secret_path(&s.workspace);
+    let meta = std::fs::metadata(&path).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(meta.len(), 32);
+
+    let (st, _) = s.get("/health").await;
+    assert_eq!(st, StatusCode::OK, "health is open in every mode");
+    let (st, v) = s.get("/api/auth/status").await;
+    assert_eq!((st, v), (StatusCode::OK, json!({"mode": "team"})));
+
+    let res = reqwest::get(format!("{}/api/memories", s.base))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "authentication required");
+    assert!(
+        body["hint"]
+            .as_str()
+            .unwrap()
+            .contains("signet token create")
+    );
+
+    let agent = token(&s, Role::Agent, "claude-code", Scope::default());
+    let (st, v) = as_bearer(&s, Method::GET, "/api/auth/whoami", None, &agent).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["authenticated"], true);
+    assert_eq!(v["claims"]["sub"], "claude-code");
+    assert_eq!(v["mode"], "team");
+}
+
+#[tokio::test]
+async fn roles_grant_exactly_their_permissions() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let admin = token(&s, Role::Admin, "root", Scope::default());
+    let reader = token(&s, Role::Readonly, "dash", Scope::default());
+    let agent = token(&s, Role::Agent, "bot", Scope::default());
+    let operator = token(&s, Role::Operator, "ops", Scope::default());
+
+    let body = json!({"content": "the build uses cargo nextest"});
+    let (st, v) = as_bearer(
+        &s,
+        Method::POST,
+        "/api/memory/remember",
+        Some(body.clone()),
+        &reader,
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert_eq!(v["error"], "role 'readonly' lacks 'remember' permission");
+    let (st, v) = as_bearer(&s, Method::POST, "/api/memory/remember", Some(body), &agent).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, _) = as_bearer(
+        &s,
+        Method::POST,
+        "/api/memory/recall",
+        Some(json!({"query": "nextest"})),
+        &reader,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+
+    for tok in [&agent, &operator] {
+        let (st, v) = as_bearer(
+            &s,
+            Method::POST,
+            "/api/auth/token",
+            Some(json!({"role": "admin"})),
+            tok,
+        )
+        .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains("lacks 'admin' permission")
+        );
+    }
+    let (st, v) = as_bearer(&s, Method::GET, "/api/config", None, &agent).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+
+    let mint = json!({"role": "agent", "sub": "ci-runner", "scope": {"project": "acme"}, "ttlSeconds": 600});
+    let (st, v) = as_bearer(&s, Method::POST, "/api/auth/token", Some(mint), &admin).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(v["expiresAt"].as_str().unwrap().ends_with('Z'));
+    let minted = v["token"].as_str().unwrap();
+    let (_, who) = as_bearer(&s, Method::GET, "/api/auth/whoami", None, minted).await;
+    assert_eq!(
+        who["claims"]["sub"], "ci-runner",
+        "the sub asked for is kept"
+    );
+    assert_eq!(who["claims"]["scope"], json!({"project": "acme"}));
+
+    let (st, v) = as_bearer(
+        &s,
+        Method::POST,
+        "/api/auth/token",
+        Some(json!({"role": "god"})),
+        &admin,
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+}
+
+#[tokio::test]
+async fn forged_and_broken_tokens_are_refused_and_change_nothing() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let admin = token(&s, Role::Admin, "root", Scope::default());
+    let (st, _) = as_bearer(
+        &s,
+        Method::POST,
+        "/api/memory/remember",
+        Some(json!({"content": "original fact"})),
+        &admin,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let before = snapshot(&s, &admin).await;
+
+    let reader = token(&s, Role::Readonly, "dash", Scope::default());
+    let (payload, sig) = reader.split_once('.').unwrap();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["role"] = json!("admin");
+    let escalated = format!("{}.{sig}", URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let other = TokenSigner::new(&[9u8; 32]);
+    let foreign = auth::mint_with(
+        &other,
+        MintRequest {
+            role: Role::Admin,
+            sub: None,
+            scope: Scope::default(),
+            ttl_seconds: None,
+        },
+        now(),
+        3600,
+    )
+    .0;
+    let secret = auth::read_secret(&s.workspace).unwrap();
+    let signer = TokenSigner::new(&secret);
+    let timed = |iat: i64, exp: i64| {
+        signer.sign(&auth::Claims {
+            sub: "x".into(),
+            scope: Scope::default(),
+            role: Role::Admin,
+            iat,
+            exp,
+        })
+    };
+    let expired = timed(now() - 7200, now() - 1);
+    let future = timed(now() + 86_400, now() + 90_000);
+    let jwt_style = format!("eyJhbGciOiJub25lIn0.{payload}.{sig}");
+    let cases: Vec<(&str, String)> = vec![
+        ("role escalation", format!("Bearer {escalated}")),
+        ("other secret", format!("Bearer {foreign}")),
+        ("truncated", format!("Bearer {}", &admin[..admin.len() - 5])),
+        ("padded", format!("Bearer {admin}==")),
+        ("three segments", format!("Bearer {jwt_style}")),
+        ("signature only", format!("Bearer .{sig}")),
+        ("expired", format!("Bearer {expired}")),
+        ("future iat", format!("Bearer {future}")),
+        ("lowercase scheme", format!("bearer {admin}")),
+        ("basic scheme", "Basic YWRtaW46YWRtaW4=".into()),
+        ("no scheme", admin.clone()),
+        ("double space", format!("Bearer  {admin}")),
+        ("garbage", "Bearer !!!".into()),
+    ];
+    for (name, header) in &cases {
+        for (method, path, body) in [
+            (
+                Method::POST,
+                "/api/memory/forget",
+                Some(json!({"mode": "execute", "query": "original", "reason": "x"})),
+            ),
+            (
+                Method::PATCH,
+                &format!("/api/memory/{}", before[0].0)[..],
+                Some(json!({"content": "pwned", "reason": "x"})),
+            ),
+            (
+                Method::POST,
+                "/api/auth/token",
+                Some(json!({"role": "admin"})),
+            ),
+        ] {
+            let (st, v) = s
+                .call_with(method, path, body, &[("authorization", header.as_str())])
+                .await;
+            assert_eq!(st, StatusCode::UNAUTHORIZED, "{name} on {path}: {v}");
+        }
+    }
+    let huge = format!("Bearer {}", "a".repeat(64 * 1024));
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/memory/remember", s.base))
+        .header("authorization", huge)
+        .json(&json!({"content": "via huge header"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert_eq!(snapshot(&s, &admin).await, before, "nothing changed");
+}
+
+#[tokio::test]
+async fn a_project_scoped_token_cannot_see_or_touch_other_projects() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let admin = token(&s, Role::Admin, "root", Scope::default());
+    let remember = |content: &'static str, project: Option<&'static str>| {
+        let body = json!({"content": content, "project": project});
+        let admin = admin.clone();
+        let s = &s;
+        async move {
+            let (st, v) =
+                as_bearer(s, Method::POST, "/api/memory/remember", Some(body), &admin).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            v["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let mine = remember(
+        "acme deploys on fridays with the blue pipeline",
+        Some("acme"),
+    )
+    .await;
+    let theirs = remember(
+        "globex deploys on fridays with the red pipeline",
+        Some("globex"),
+    )
+    .await;
+    let loose = remember("nobody owns this pipeline note about fridays", None).await;
+    let before = snapshot(&s, &admin).await;
+    let acme = token(&s, Role::Agent, "claude-code:acme", project("acme"));
+    let call = |m: Method, p: String, b: Option<Value>| {
+        let acme = acme.clone();
+        let s = &s;
+        async move { as_bearer(s, m, &p, b, &acme).await }
+    };
+
+    let (st, v) = call(Method::GET, "/api/memories".into(), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let ids: Vec<&str> = v["memories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [mine.as_str()]);
+    assert_eq!(v["stats"]["total"], 1, "stats are scoped too");
+
+    for body in [
+        json!({"query": "fridays pipeline"}),
+        json!({"query": "fridays pipeline", "mode": "vector"}),
+    ] {
+        let (st, v) = call(Method::POST, "/api/memory/recall".into(), Some(body)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let got: Vec<&str> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert!(got.iter().all(|id| *id == mine), "{got:?}");
+    }
+    let (_, v) = call(Method::GET, "/api/memory/search?q=fridays".into(), None).await;
+    assert!(
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] == mine.as_str()),
+        "{v}"
+    );
+    let (_, v) = call(Method::GET, "/memory/search?q=fridays".into(), None).await;
+    assert!(
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] == mine.as_str()),
+        "{v}"
+    );
+    let (st, _) = call(
+        Method::POST,
+        "/api/memory/recall".into(),
+        Some(json!({"query": "fridays", "project": "globex"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    for other in [&theirs, &loose] {
+        let refused = [
+            call(Method::GET, format!("/api/memory/{other}"), None).await,
+            call(Method::GET, format!("/api/memory/{other}/history"), None).await,
+            call(Method::GET, format!("/memory/similar?id={other}"), None).await,
+            call(
+                Method::PATCH,
+                format!("/api/memory/{other}"),
+                Some(json!({"content": "pwned", "reason": "x"})),
+            )
+            .await,
+            call(
+                Method::DELETE,
+                format!("/api/memory/{other}"),
+                Some(json!({"reason": "x", "force": true})),
+            )
+            .await,
+            call(
+                Method::POST,
+                format!("/api/memory/{other}/recover"),
+                Some(json!({"reason": "x"})),
+            )
+            .await,
+        ];
+        for (st, v) in refused {
+            assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+            assert!(
+                v["error"].as_str().unwrap().contains("project 'acme'"),
+                "{v}"
+            );
+        }
+    }
+    let (st, v) = call(
+        Method::POST,
+        "/api/memory/forget".into(),
+        Some(json!({"mode": "execute", "ids": [theirs, loose], "reason": "x"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["deleted"].as_i64().unwrap_or(0), 0, "{v}");
+    let (_, v) = call(
+        Method::POST,
+        "/api/memory/forget".into(),
+        Some(json!({"mode": "preview", "query": "fridays"})),
+    )
+    .await;
+    assert_eq!(v["count"], 1, "{v}");
+    let (_, v) = call(
+        Method::POST,
+        "/api/memory/modify".into(),
+        Some(json!({"patches": [{"id": theirs, "content": "pwned", "reason": "x"}]})),
+    )
+    .await;
+    assert_eq!(v["results"][0]["status"], "scope_denied", "{v}");
+    for path in [
+        "/api/embeddings",
+        "/api/embeddings/projection",
+        "/memory/search?distinct=who",
+    ] {
+        let (st, v) = call(Method::GET, path.into(), None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{path}: {v}");
+    }
+    let (st, _) = call(
+        Method::POST,
+        "/api/memory/remember".into(),
+        Some(json!({"content": "sneaky", "project": "globex"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = call(
+        Method::POST,
+        "/api/memory/remember".into(),
+        Some(json!({"content": "globex deploys on fridays with the red pipeline"})),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "a dedup hit outside the scope is not handed out"
+    );
+
+    assert_eq!(
+        snapshot(&s, &admin).await,
+        before,
+        "nothing outside the scope changed"
+    );
+
+    let (st, v) = call(
+        Method::POST,
+        "/api/memory/remember".into(),
+        Some(json!({"content": "acme rotates keys monthly"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, d) = as_bearer(
+        &s,
+        Method::GET,
+        &format!("/api/memory/{}", v["id"].as_str().unwrap()),
+        None,
+        &admin,
+    )
+    .await;
+    assert_eq!(
+        d["project"], "acme",
+        "new memories are stamped with the scope"
+    );
+    let (st, _) = call(
+        Method::DELETE,
+        format!("/api/memory/{mine}"),
+        Some(json!({"reason": "done"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "inside the scope everything works");
+}
+
+#[tokio::test]
+async fn hybrid_mode_trusts_loopback_host_and_peer_only() {
+    let s = TestServer::start_with_yaml(Some("auth:\n  mode: hybrid\n")).await;
+    let (st, v) = s.get("/api/memories").await;
+    assert_eq!(st, StatusCode::OK, "local tools work without a token: {v}");
+    for host in ["signet.example.com", "localhost.evil.com", "10.0.0.1:3850"] {
+        let (st, v) = s
+            .call_with(Method::GET, "/api/memories", None, &[("host", host)])
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{host}: {v}");
+    }
+    let reader = token(&s, Role::Readonly, "remote", Scope::default());
+    let h = format!("Bearer {reader}");
+    let (st, _) = s
+        .call_with(
+            Method::GET,
+            "/api/memories",
+            None,
+            &[("host", "signet.example.com"), ("authorization", &h)],
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = s
+        .call_with(
+            Method::GET,
+            "/api/auth/whoami",
+            None,
+            &[("authorization", "Bearer forged.token")],
+        )
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::UNAUTHORIZED,
+        "a bad token is refused even from localhost"
+    );
+}
+
+#[tokio::test]
+async fn destructive_operations_are_rate_limited_per_actor() {
+    let yaml =
+        "auth:\n  mode: team\n  rateLimits:\n    forget:\n      windowMs: 60000\n      max: 2\n";
+    let s = TestServer::start_with_yaml(Some(yaml)).await;
+    let ann = token(&s, Role::Agent, "ann", Scope::default());
+    let bob = token(&s, Role::Agent, "bob", Scope::default());
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let (_, v) = as_bearer(
+            &s,
+            Method::POST,
+            "/api/memory/remember",
+            Some(json!({"content": format!("note number {i}")})),
+            &ann,
+        )
+        .await;
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids[..2] {
+        let (st, _) = as_bearer(
+            &s,
+            Method::DELETE,
+            &format!("/api/memory/{id}"),
+            Some(json!({"reason": "x"})),
+            &ann,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    let res = reqwest::Client::new()
+        .delete(format!("{}/api/memory/{}", s.base, ids[2]))
+        .bearer_auth(&ann)
+        .json(&json!({"reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "rate limit exceeded");
+    let (st, _) = as_bearer(
+        &s,
+        Method::GET,
+        &format!("/api/memory/{}", ids[2]),
+        None,
+        &ann,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "the refused delete did nothing");
+    let (st, _) = as_bearer(
+        &s,
+        Method::DELETE,
+        &format!("/api/memory/{}", ids[3]),
+        Some(json!({"reason": "x"})),
+        &bob,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "limits are per actor");
+}
+
+#[tokio::test]
+async fn lost_admin_tokens_are_recovered_through_local_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    std::fs::write(ws.join("agent.yaml"), TEAM).unwrap();
+    let s = TestServer::start_in(ws, false).await;
+    let (st, _) = s.get("/api/memories").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    s.shutdown().await;
+
+    std::fs::write(ws.join("agent.yaml"), "auth:\n  mode: local\n").unwrap();
+    let s = TestServer::start_in(ws, false).await;
+    let (st, v) = s
+        .post(
+            "/api/auth/token",
+            json!({"role": "admin", "sub": "recovered"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let admin = v["token"].as_str().unwrap().to_owned();
+    s.shutdown().await;
+
+    std::fs::write(ws.join("agent.yaml"), TEAM).unwrap();
+    let s = TestServer::start_in(ws, false).await;
+    let (st, v) = as_bearer(&s, Method::GET, "/api/auth/whoami", None, &admin).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["claims"]["role"], "admin");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_readable_secret_stops_start_up_with_a_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    auth::load_or_create_secret(ws).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        auth::secret_path(ws),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    std::fs::write(ws.join("agent.yaml"), TEAM).unwrap();
+    let env = signet_core::config::EnvVars::default();
+    let loaded = signet_core::config::Settings::load(ws, &env).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cfg = signet_server::daemon::DaemonConfig {
+        workspace: ws.to_path_buf(),
+        loaded,
+        env,
+        watch_config: false,
+        embedder: None,
+    };
+    let err = match signet_server::daemon::Daemon::start(cfg, &listener).await {
+        Ok(_) => panic!("started with a world-readable secret"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("chmod 600"), "{err}");
+}
+
+#[tokio::test]
+async fn config_writes_stay_inside_the_workspace_for_admins_too() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let admin = token(&s, Role::Admin, "root", Scope::default());
+    for name in [
+        "../evil.yaml",
+        "/etc/passwd",
+        "..\\x.md",
+        ".daemon/auth-secret",
+    ] {
+        let (st, v) = as_bearer(
+            &s,
+            Method::POST,
+            "/api/config",
+            Some(json!({"file": name, "content": "x"})),
+            &admin,
+        )
+        .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{name}: {v}");
+    }
+    assert_eq!(
+        std::fs::metadata(auth::secret_path(&s.workspace))
+            .unwrap()
+            .len(),
+        32
+    );
+}
