@@ -28,6 +28,35 @@ pub enum ClientError {
         /// The server's error text (or the raw body when it is not the usual JSON shape).
         message: String,
     },
+    /// 401: no token, or the token was refused.
+    #[error(
+        "{}: {message} — {}",
+        if *sent_token { "the daemon refused the token" } else { "the daemon requires a token" },
+        if *sent_token {
+            "get a new one from an admin (tokens expire; check with `signet token inspect`)"
+        } else {
+            "pass --token or set SIGNET_TOKEN; an admin mints one with \
+             `signet token create --role agent --sub <name>` on the daemon's host"
+        }
+    )]
+    Unauthorized {
+        /// The server's reason ("authentication required", "token expired", ...).
+        message: String,
+        /// Whether this client sent a token.
+        sent_token: bool,
+    },
+    /// 403: the token lacks a permission or its scope excludes the target.
+    #[error("not allowed: {message} — ask an admin for a token with that permission or scope")]
+    Forbidden {
+        /// The server's reason, naming the permission or scope.
+        message: String,
+    },
+    /// 429: a rate limit; `retry_after` seconds until a slot frees.
+    #[error("rate limited by the daemon: retry in {retry_after} s")]
+    RateLimited {
+        /// Seconds from the `Retry-After` header.
+        retry_after: u64,
+    },
     /// The daemon answered 2xx but the body was not the expected JSON.
     #[error("unexpected response from {url}")]
     Decode {
@@ -63,6 +92,26 @@ impl ClientError {
         matches!(self, Self::Connect { .. })
     }
 
+    /// The error for a non-success answer: auth and rate-limit statuses get their own variants.
+    pub(crate) fn from_status(
+        status: u16,
+        body: &[u8],
+        sent_token: bool,
+        retry_after: Option<u64>,
+    ) -> Self {
+        match (status, Self::api(status, body)) {
+            (401, Self::Api { message, .. }) => Self::Unauthorized {
+                message,
+                sent_token,
+            },
+            (403, Self::Api { message, .. }) => Self::Forbidden { message },
+            (429, _) => Self::RateLimited {
+                retry_after: retry_after.unwrap_or(1),
+            },
+            (_, e) => e,
+        }
+    }
+
     /// Builds an [`ClientError::Api`] from a status and a response body.
     pub(crate) fn api(status: u16, body: &[u8]) -> Self {
         let message = serde_json::from_slice::<serde_json::Value>(body)
@@ -95,6 +144,30 @@ mod tests {
         assert_eq!(e.to_string(), "signet daemon answered 502: Bad Gateway");
         let e = ClientError::api(500, b"");
         assert!(e.to_string().contains("empty response body"));
+    }
+
+    #[test]
+    fn auth_errors_say_what_to_do() {
+        let body = br#"{"error":"authentication required"}"#;
+        let e = ClientError::from_status(401, body, false, None).to_string();
+        assert!(
+            e.contains("SIGNET_TOKEN") && e.contains("signet token create"),
+            "{e}"
+        );
+        let e = ClientError::from_status(401, br#"{"error":"token expired"}"#, true, None);
+        assert!(
+            e.to_string().contains("refused the token: token expired"),
+            "{e}"
+        );
+        let e = ClientError::from_status(
+            403,
+            br#"{"error":"role 'readonly' lacks 'remember' permission"}"#,
+            true,
+            None,
+        );
+        assert!(e.to_string().contains("lacks 'remember'"), "{e}");
+        let e = ClientError::from_status(429, b"{}", true, Some(12));
+        assert_eq!(e.to_string(), "rate limited by the daemon: retry in 12 s");
     }
 
     #[test]

@@ -207,7 +207,22 @@ impl Client {
         }
         let res = req.send().await.map_err(|e| self.transport(&url, e))?;
         let status = res.status();
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
         let bytes = res.bytes().await.map_err(|e| self.transport(&url, e))?;
+        let ok = status.is_success() || (path == "/health" && status.as_u16() == 503);
+        if !ok {
+            let sent = self.token.is_some();
+            return Err(ClientError::from_status(
+                status.as_u16(),
+                &bytes,
+                sent,
+                retry_after,
+            ));
+        }
         Ok((url, status, bytes.to_vec()))
     }
 

@@ -75,6 +75,8 @@ pub enum Command {
     Models(crate::models::ModelsArgs),
     /// Re-embed memories whose vectors are missing or from another model.
     Reembed(crate::reembed::ReembedArgs),
+    /// Mint (`create`) or decode (`inspect`) team-mode bearer tokens.
+    Token(crate::token::TokenArgs),
     /// Benchmark programs (start their own daemons; print figures).
     Bench(crate::bench::BenchArgs),
 }
@@ -88,6 +90,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Recall(args) => recall::run(&g, args).await,
         Command::Status => status::run(&g).await,
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::Token(args) => crate::token::run(&g, args),
         Command::Models(args) => crate::models::run(args).await,
         Command::Reembed(args) => crate::reembed::run(&g, args).await,
     }

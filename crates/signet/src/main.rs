@@ -17,6 +17,7 @@ mod recall;
 mod reembed;
 mod remember;
 mod status;
+mod token;
 
 use std::process::ExitCode;
 

@@ -5,4 +5,5 @@ mod failures;
 mod lifecycle;
 mod signals;
 mod support;
+mod team;
 mod workspace;
