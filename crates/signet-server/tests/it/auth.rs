@@ -484,6 +484,12 @@ async fn hybrid_mode_trusts_loopback_host_and_peer_only() {
             .await;
         assert_eq!(st, StatusCode::UNAUTHORIZED, "{host}: {v}");
     }
+    for relayed in ["x-forwarded-for", "forwarded", "x-real-ip"] {
+        let (st, _) = s
+            .call_with(Method::GET, "/api/memories", None, &[(relayed, "203.0.113.9")])
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "a relayed request is not local ({relayed})");
+    }
     let reader = token(&s, Role::Readonly, "remote", Scope::default());
     let h = format!("Bearer {reader}");
     let (st, _) = s

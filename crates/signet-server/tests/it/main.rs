@@ -5,6 +5,7 @@ mod common;
 mod errors;
 mod fixture;
 mod memory;
+mod proxy;
 mod mutations;
 mod recall;
 mod semantic;

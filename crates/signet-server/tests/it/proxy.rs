@@ -1,0 +1,190 @@
+//! Hybrid mode behind real reverse proxies (nginx and Caddy, as configured in
+//! docs/SECURITY.md): a request through the proxy comes from 127.0.0.1 but carries the public
+//! Host, so it needs a token. `scripts/test.sh` installs both proxies; without them these tests
+//! say so and skip.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use reqwest::StatusCode;
+
+use crate::common::{TestServer, eventually};
+
+struct Proxy {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn installed(bin: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {bin}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        eprintln!("skipping: {bin} is not installed (scripts/test.sh installs it)");
+    }
+    found
+}
+
+async fn ready(port: u16) {
+    let up = eventually(|| async move {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+    })
+    .await;
+    assert!(up, "proxy did not listen on {port}");
+}
+
+/// nginx as docs/SECURITY.md configures it (`documented`), or a bare `proxy_pass` with no
+/// headers set (the pitfall the guide warns about).
+async fn nginx(dir: &Path, upstream: &str, documented: bool) -> Proxy {
+    let port = free_port();
+    let d = dir.display();
+    let headers = if documented {
+        "proxy_set_header Host $host;
+         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+         proxy_set_header X-Forwarded-Proto $scheme;"
+    } else {
+        ""
+    };
+    let conf = format!(
+        "daemon off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;
+         events {{}}
+         http {{
+           access_log off;
+           client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;
+           fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+           server {{
+             listen 127.0.0.1:{port};
+             server_name signet.example.com;
+             location / {{
+               proxy_pass {upstream};
+               {headers}
+               proxy_buffering off;
+             }}
+           }}
+         }}"
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let child = Command::new("nginx")
+        .args(["-p", &d.to_string(), "-c", &format!("{d}/nginx.conf")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx starts");
+    ready(port).await;
+    Proxy { child, port }
+}
+
+async fn caddy(dir: &Path, upstream: &str) -> Proxy {
+    let port = free_port();
+    let conf = format!(
+        "{{\n  admin off\n  auto_https off\n}}\n:{port} {{\n  reverse_proxy {upstream} {{\n    flush_interval -1\n  }}\n}}\n"
+    );
+    std::fs::write(dir.join("Caddyfile"), conf).unwrap();
+    let child = Command::new("caddy")
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(dir.join("Caddyfile"))
+        .env("HOME", dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("caddy starts");
+    ready(port).await;
+    Proxy { child, port }
+}
+
+async fn get(port: u16, host: &str, token: Option<&str>) -> StatusCode {
+    let mut req = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/api/memories"))
+        .header("host", host);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().status()
+}
+
+fn reader_token(s: &TestServer) -> String {
+    let secret = signet_core::auth::read_secret(&s.workspace).unwrap();
+    let req = signet_core::auth::MintRequest {
+        role: signet_core::auth::Role::Readonly,
+        sub: Some("remote".into()),
+        scope: signet_core::auth::Scope::default(),
+        ttl_seconds: Some(600),
+    };
+    let now = chrono::Utc::now().timestamp();
+    signet_core::auth::mint_with(&signet_core::auth::TokenSigner::new(&secret), req, now, 600).0
+}
+
+#[tokio::test]
+async fn nginx_with_the_documented_config_needs_a_token_in_hybrid_mode() {
+    if !installed("nginx") {
+        return;
+    }
+    let s = TestServer::start_with_yaml(Some("auth:\n  mode: hybrid\n")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = nginx(dir.path(), &s.base, true).await;
+    assert_eq!(get(p.port, "signet.example.com", None).await, StatusCode::UNAUTHORIZED);
+    let token = reader_token(&s);
+    assert_eq!(get(p.port, "signet.example.com", Some(&token)).await, StatusCode::OK);
+    // A remote client claiming a loopback Host is relayed with X-Forwarded-For: not local.
+    for host in ["localhost", "127.0.0.1", "[::1]"] {
+        assert_eq!(get(p.port, host, None).await, StatusCode::UNAUTHORIZED, "{host}");
+    }
+    drop(p);
+
+    // The pitfall docs/SECURITY.md warns about: a bare proxy_pass sends the upstream address
+    // as Host and no forwarding header, so every proxied request looks local.
+    let dir = tempfile::tempdir().unwrap();
+    let p = nginx(dir.path(), &s.base, false).await;
+    assert_eq!(get(p.port, "signet.example.com", None).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn caddy_forwards_the_public_host_so_hybrid_mode_needs_a_token() {
+    if !installed("caddy") {
+        return;
+    }
+    let s = TestServer::start_with_yaml(Some("auth:\n  mode: hybrid\n")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = s.base.trim_start_matches("http://").to_owned();
+    let p = caddy(dir.path(), &upstream).await;
+    assert_eq!(get(p.port, "signet.example.com", None).await, StatusCode::UNAUTHORIZED);
+    let token = reader_token(&s);
+    assert_eq!(get(p.port, "signet.example.com", Some(&token)).await, StatusCode::OK);
+    for host in ["localhost", "127.0.0.1"] {
+        assert_eq!(get(p.port, host, None).await, StatusCode::UNAUTHORIZED, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn team_mode_behind_a_proxy_needs_a_token_whatever_the_host() {
+    if !installed("nginx") {
+        return;
+    }
+    let s = TestServer::start_with_yaml(Some("auth:\n  mode: team\n")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = nginx(dir.path(), &s.base, true).await;
+    for host in ["signet.example.com", "localhost", "127.0.0.1"] {
+        assert_eq!(get(p.port, host, None).await, StatusCode::UNAUTHORIZED, "{host}");
+    }
+}
