@@ -110,12 +110,13 @@ mod tests {
     use super::*;
 
     fn limiter(max: u64) -> RateLimiter {
-        let mut l = RateLimits::default();
-        l.forget = RateLimit {
-            window_ms: 60_000,
-            max,
-        };
-        RateLimiter::new(l)
+        RateLimiter::new(RateLimits {
+            forget: RateLimit {
+                window_ms: 60_000,
+                max,
+            },
+            ..RateLimits::default()
+        })
     }
 
     #[test]
