@@ -270,6 +270,22 @@ async fn forged_and_broken_tokens_are_refused_and_change_nothing() {
         .await
         .unwrap();
     assert!(res.status().is_client_error(), "{}", res.status());
+    let big = json!({"content": "x".repeat(3 * 1024 * 1024)});
+    for auth in [None, Some(admin.as_str())] {
+        let mut req = reqwest::Client::new()
+            .post(format!("{}/api/memory/remember", s.base))
+            .json(&big);
+        if let Some(t) = auth {
+            req = req.bearer_auth(t);
+        }
+        let st = req.send().await.unwrap().status();
+        let want = if auth.is_some() {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(st, want, "oversized body");
+    }
     assert_eq!(snapshot(&s, &admin).await, before, "nothing changed");
 }
 
@@ -486,9 +502,18 @@ async fn hybrid_mode_trusts_loopback_host_and_peer_only() {
     }
     for relayed in ["x-forwarded-for", "forwarded", "x-real-ip"] {
         let (st, _) = s
-            .call_with(Method::GET, "/api/memories", None, &[(relayed, "203.0.113.9")])
+            .call_with(
+                Method::GET,
+                "/api/memories",
+                None,
+                &[(relayed, "203.0.113.9")],
+            )
             .await;
-        assert_eq!(st, StatusCode::UNAUTHORIZED, "a relayed request is not local ({relayed})");
+        assert_eq!(
+            st,
+            StatusCode::UNAUTHORIZED,
+            "a relayed request is not local ({relayed})"
+        );
     }
     let reader = token(&s, Role::Readonly, "remote", Scope::default());
     let h = format!("Bearer {reader}");

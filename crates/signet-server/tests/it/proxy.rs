@@ -143,12 +143,22 @@ async fn nginx_with_the_documented_config_needs_a_token_in_hybrid_mode() {
     let s = TestServer::start_with_yaml(Some("auth:\n  mode: hybrid\n")).await;
     let dir = tempfile::tempdir().unwrap();
     let p = nginx(dir.path(), &s.base, true).await;
-    assert_eq!(get(p.port, "signet.example.com", None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get(p.port, "signet.example.com", None).await,
+        StatusCode::UNAUTHORIZED
+    );
     let token = reader_token(&s);
-    assert_eq!(get(p.port, "signet.example.com", Some(&token)).await, StatusCode::OK);
+    assert_eq!(
+        get(p.port, "signet.example.com", Some(&token)).await,
+        StatusCode::OK
+    );
     // A remote client claiming a loopback Host is relayed with X-Forwarded-For: not local.
     for host in ["localhost", "127.0.0.1", "[::1]"] {
-        assert_eq!(get(p.port, host, None).await, StatusCode::UNAUTHORIZED, "{host}");
+        assert_eq!(
+            get(p.port, host, None).await,
+            StatusCode::UNAUTHORIZED,
+            "{host}"
+        );
     }
     drop(p);
 
@@ -156,7 +166,10 @@ async fn nginx_with_the_documented_config_needs_a_token_in_hybrid_mode() {
     // as Host and no forwarding header, so every proxied request looks local.
     let dir = tempfile::tempdir().unwrap();
     let p = nginx(dir.path(), &s.base, false).await;
-    assert_eq!(get(p.port, "signet.example.com", None).await, StatusCode::OK);
+    assert_eq!(
+        get(p.port, "signet.example.com", None).await,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -168,11 +181,21 @@ async fn caddy_forwards_the_public_host_so_hybrid_mode_needs_a_token() {
     let dir = tempfile::tempdir().unwrap();
     let upstream = s.base.trim_start_matches("http://").to_owned();
     let p = caddy(dir.path(), &upstream).await;
-    assert_eq!(get(p.port, "signet.example.com", None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get(p.port, "signet.example.com", None).await,
+        StatusCode::UNAUTHORIZED
+    );
     let token = reader_token(&s);
-    assert_eq!(get(p.port, "signet.example.com", Some(&token)).await, StatusCode::OK);
+    assert_eq!(
+        get(p.port, "signet.example.com", Some(&token)).await,
+        StatusCode::OK
+    );
     for host in ["localhost", "127.0.0.1"] {
-        assert_eq!(get(p.port, host, None).await, StatusCode::UNAUTHORIZED, "{host}");
+        assert_eq!(
+            get(p.port, host, None).await,
+            StatusCode::UNAUTHORIZED,
+            "{host}"
+        );
     }
 }
 
@@ -185,6 +208,10 @@ async fn team_mode_behind_a_proxy_needs_a_token_whatever_the_host() {
     let dir = tempfile::tempdir().unwrap();
     let p = nginx(dir.path(), &s.base, true).await;
     for host in ["signet.example.com", "localhost", "127.0.0.1"] {
-        assert_eq!(get(p.port, host, None).await, StatusCode::UNAUTHORIZED, "{host}");
+        assert_eq!(
+            get(p.port, host, None).await,
+            StatusCode::UNAUTHORIZED,
+            "{host}"
+        );
     }
 }
