@@ -14,6 +14,7 @@
 pub mod access;
 pub mod blocking;
 pub mod config;
+pub mod diagnostics;
 pub mod embedding;
 mod error;
 pub mod memory;
