@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use signet_core::config::Settings;
+use signet_core::maintenance::Maintenance;
 use signet_core::memory::Memories;
 use signet_store::schema::MigrationReport;
 use tokio::sync::watch;
@@ -37,6 +38,7 @@ pub struct AppState {
 
 struct Inner {
     memories: Memories,
+    maintenance: Maintenance,
     info: DaemonInfo,
     settings: watch::Receiver<Arc<Settings>>,
     db_ok: AtomicBool,
@@ -48,9 +50,11 @@ impl AppState {
         memories: Memories,
         info: DaemonInfo,
         settings: watch::Receiver<Arc<Settings>>,
+        maintenance: Maintenance,
     ) -> Self {
         let inner = Inner {
             memories,
+            maintenance,
             info,
             settings,
             db_ok: AtomicBool::new(true),
@@ -63,6 +67,11 @@ impl AppState {
     /// The memory service.
     pub fn memories(&self) -> &Memories {
         &self.inner.memories
+    }
+
+    /// Diagnostics, repairs and retention.
+    pub fn maintenance(&self) -> &Maintenance {
+        &self.inner.maintenance
     }
 
     /// Facts about this process.

@@ -1,8 +1,10 @@
 //! The route table: every route, its method, and the permission it declares. The router is
 //! built from this table only, so a route cannot exist without a declared permission.
 
+mod diagnostics;
 mod embeddings;
 mod memory;
+pub(crate) mod repair;
 mod system;
 
 use axum::Router;
@@ -65,6 +67,40 @@ pub fn table() -> Vec<RouteSpec> {
             Recall,
             embeddings::projection
         ),
+        route!(GET, "/api/diagnostics", Diagnostics, diagnostics::report),
+        route!(
+            GET,
+            "/api/diagnostics/{domain}",
+            Diagnostics,
+            diagnostics::domain
+        ),
+        route!(
+            POST,
+            "/api/repair/requeue-dead",
+            Admin,
+            repair::requeue_dead
+        ),
+        route!(
+            POST,
+            "/api/repair/requeue-dead-jobs",
+            Admin,
+            repair::requeue_dead
+        ),
+        route!(
+            POST,
+            "/api/repair/release-leases",
+            Admin,
+            repair::release_leases
+        ),
+        route!(POST, "/api/repair/check-fts", Admin, repair::check_fts),
+        route!(
+            POST,
+            "/api/repair/retention-sweep",
+            Admin,
+            repair::retention_sweep
+        ),
+        route!(GET, "/api/repair/dedup-stats", Admin, repair::dedup_stats),
+        route!(POST, "/api/repair/deduplicate", Admin, repair::deduplicate),
         route!(GET, "/api/repair/embedding-gaps", Admin, embeddings::gaps),
         route!(POST, "/api/repair/re-embed", Admin, embeddings::reembed),
         route!(
