@@ -37,7 +37,7 @@ pub(crate) struct Inner {
     pub(crate) limiter: Mutex<Limiter>,
     /// The last report and when it was made.
     cache: Mutex<Option<(Instant, Value)>>,
-    pub(crate) retention: Retention,
+    pub(crate) retention: Arc<Retention>,
 }
 
 impl Maintenance {
@@ -47,7 +47,7 @@ impl Maintenance {
         memories: Memories,
         settings: watch::Receiver<Arc<Settings>>,
     ) -> Self {
-        let retention = Retention::new(store.clone(), memories.semantic().clone());
+        let retention = Arc::new(Retention::new(store.clone(), memories.semantic().clone()));
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -61,7 +61,7 @@ impl Maintenance {
     }
 
     /// The retention sweep (shared with the retention worker).
-    pub fn retention(&self) -> &Retention {
+    pub fn retention(&self) -> &Arc<Retention> {
         &self.inner.retention
     }
 

@@ -153,15 +153,15 @@ impl Retention {
 
 /// The background sweeper: once shortly after start, then every [`INTERVAL`].
 pub struct RetentionWorker {
-    maintenance: crate::maintenance::Maintenance,
+    retention: Arc<Retention>,
     first_delay: Duration,
     interval: Duration,
 }
 
 impl RetentionWorker {
-    pub fn new(maintenance: crate::maintenance::Maintenance) -> Self {
+    pub fn new(retention: Arc<Retention>) -> Self {
         Self {
-            maintenance,
+            retention,
             first_delay: STARTUP_DELAY,
             interval: INTERVAL,
         }
@@ -169,7 +169,7 @@ impl RetentionWorker {
 
     /// One sweep (skipped if one is already running, e.g. from the repair endpoint).
     pub async fn tick(&self) -> Result<Option<SweepReport>> {
-        self.maintenance.retention().sweep().await
+        self.retention.sweep().await
     }
 
     /// Runs until `cancel` fires.
