@@ -114,7 +114,8 @@ impl Daemon {
         }
         let memories = Memories::new(dyn_store, policy_rx, access, semantic);
         let maintenance = Maintenance::new(store.clone(), memories.clone(), settings_rx.clone());
-        tracker.spawn(RetentionWorker::new(maintenance.retention().clone()).run(cancel.child_token()));
+        tracker
+            .spawn(RetentionWorker::new(maintenance.retention().clone()).run(cancel.child_token()));
         let state = AppState::new(memories, info, settings_rx, maintenance);
         tracker.spawn(probe_health(state.clone(), cancel.child_token()));
         tracker.spawn(checkpoint_wal(store.clone(), cancel.child_token()));

@@ -92,7 +92,7 @@ pub fn report(snap: &DiagnosticsSnapshot, provider: &ProviderView, now: DateTime
         json!({"status": "disabled", "score": 0, "enabled": false,
             "reason": "this daemon has no predictor sidecar"}),
     );
-    let composite = composite(&domains);
+    let composite = round(composite(&domains));
     let mut out = Map::new();
     out.insert(
         "timestamp".into(),
@@ -100,7 +100,7 @@ pub fn report(snap: &DiagnosticsSnapshot, provider: &ProviderView, now: DateTime
     );
     out.insert(
         "composite".into(),
-        json!({"score": round(composite), "status": status(composite)}),
+        json!({"score": composite, "status": status(composite)}),
     );
     out.extend(domains);
     Value::Object(out)

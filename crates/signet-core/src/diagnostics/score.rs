@@ -10,8 +10,9 @@ use signet_store::maintenance::{
 use super::{ProviderView, round, status};
 
 fn finish(mut v: Value, score: f64) -> Value {
-    let score = score.clamp(0.0, 1.0);
-    v["score"] = round(score).into();
+    // Rounded before the thresholds: 1 - 0.3 - 0.2 is 0.4999... in floating point.
+    let score = round(score.clamp(0.0, 1.0));
+    v["score"] = score.into();
     v["status"] = status(score).into();
     v
 }
