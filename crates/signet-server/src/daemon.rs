@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use signet_core::config::{self, EnvVars, LoadedConfig, Settings};
 use signet_core::embedding::Embedder;
+use signet_core::maintenance::Maintenance;
 use signet_core::memory::{Memories, MemoryPolicy};
+use signet_core::retention::RetentionWorker;
 use signet_core::semantic::{EmbeddingWorker, Resolved, Semantic, provider};
 use signet_store::{MemoryStore, Store};
 use tokio::net::TcpListener;
@@ -113,8 +115,11 @@ impl Daemon {
             tracker.spawn(worker.run(cancel.child_token()));
         }
         let memories = Memories::new(dyn_store, policy_rx, access, semantic);
+        let maintenance = Maintenance::new(store.clone(), memories.clone(), settings_rx.clone());
+        tracker
+            .spawn(RetentionWorker::new(maintenance.retention().clone()).run(cancel.child_token()));
         let auth = auth_gate(&cfg.workspace, &settings.auth)?;
-        let state = AppState::new(memories, info, settings_rx, auth);
+        let state = AppState::new(memories, info, settings_rx, maintenance, auth);
         tracker.spawn(probe_health(state.clone(), cancel.child_token()));
         tracker.spawn(checkpoint_wal(store.clone(), cancel.child_token()));
         Ok(Self {

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use signet_core::auth::AuthGate;
 use signet_core::config::Settings;
+use signet_core::maintenance::Maintenance;
 use signet_core::memory::Memories;
 use signet_store::schema::MigrationReport;
 use tokio::sync::watch;
@@ -38,6 +39,7 @@ pub struct AppState {
 
 struct Inner {
     memories: Memories,
+    maintenance: Maintenance,
     info: DaemonInfo,
     settings: watch::Receiver<Arc<Settings>>,
     db_ok: AtomicBool,
@@ -50,10 +52,12 @@ impl AppState {
         memories: Memories,
         info: DaemonInfo,
         settings: watch::Receiver<Arc<Settings>>,
+        maintenance: Maintenance,
         auth: AuthGate,
     ) -> Self {
         let inner = Inner {
             memories,
+            maintenance,
             info,
             settings,
             db_ok: AtomicBool::new(true),
@@ -67,6 +71,11 @@ impl AppState {
     /// The memory service.
     pub fn memories(&self) -> &Memories {
         &self.inner.memories
+    }
+
+    /// Diagnostics, repairs and retention.
+    pub fn maintenance(&self) -> &Maintenance {
+        &self.inner.maintenance
     }
 
     /// Facts about this process.

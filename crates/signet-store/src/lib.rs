@@ -19,8 +19,10 @@ pub mod schema;
 
 pub use error::{Result, StoreError};
 pub use pool::Pool;
+pub mod maintenance;
 pub mod memories;
 mod store;
 pub mod time;
 
+pub use maintenance::MaintenanceStore;
 pub use store::{JsonRow, MemoryStore, Store};

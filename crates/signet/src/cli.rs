@@ -79,6 +79,8 @@ pub enum Command {
     Token(crate::token::TokenArgs),
     /// Benchmark programs (start their own daemons; print figures).
     Bench(crate::bench::BenchArgs),
+    /// Diagnose the database read-only, daemon up or down (exit 0 healthy, 1 degraded, 2 error).
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 /// Runs the parsed command.
@@ -93,6 +95,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Token(args) => crate::token::run(&g, args),
         Command::Models(args) => crate::models::run(args).await,
         Command::Reembed(args) => crate::reembed::run(&g, args).await,
+        Command::Doctor(args) => crate::doctor::run(&g, args).await,
     }
 }
 

@@ -11,6 +11,7 @@ mod bench;
 mod cli;
 mod connect;
 mod daemon;
+mod doctor;
 mod models;
 mod output;
 mod recall;

@@ -9,6 +9,7 @@
 //! database (so nothing is lost across crashes), embeds them in batches, stores the vectors and
 //! updates the index, backing off while the provider is down.
 
+pub mod outcomes;
 pub mod projection;
 pub mod provider;
 mod worker;
@@ -25,6 +26,7 @@ use tokio::sync::Notify;
 use crate::embedding::{EmbedError, Embedder};
 use crate::vector::{VectorIndex, from_le_bytes};
 
+pub use outcomes::{Outcome, OutcomeCounts, ProviderOutcomes};
 pub use provider::{HashEmbedder, Resolved};
 pub use worker::EmbeddingWorker;
 
@@ -86,6 +88,8 @@ struct Inner {
     generation: AtomicU64,
     /// The last 2-D projection: (generation, limit) and the response.
     projection: Mutex<Option<((u64, usize), Value)>>,
+    /// The last provider outcomes (worker batches and query embeddings), for diagnostics.
+    outcomes: ProviderOutcomes,
 }
 
 impl Semantic {
@@ -146,6 +150,7 @@ impl Semantic {
             failed: AtomicU64::new(0),
             generation: AtomicU64::new(0),
             projection: Mutex::new(None),
+            outcomes: ProviderOutcomes::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -306,13 +311,21 @@ impl Semantic {
         let embedder = self.embedder()?;
         let texts = [text.to_owned()];
         match tokio::time::timeout(QUERY_TIMEOUT, embedder.embed(&texts)).await {
-            Ok(Ok(mut v)) if v.len() == 1 => v.pop(),
-            Ok(Ok(_)) => None,
+            Ok(Ok(mut v)) if v.len() == 1 => {
+                self.inner.outcomes.record(Outcome::Success);
+                v.pop()
+            }
+            Ok(Ok(_)) => {
+                self.inner.outcomes.record(Outcome::Failure);
+                None
+            }
             Ok(Err(e)) => {
+                self.inner.outcomes.record(Outcome::Failure);
                 self.record_error(&e);
                 None
             }
             Err(_) => {
+                self.inner.outcomes.record(Outcome::Timeout);
                 self.record_error(&EmbedError::Unavailable(format!(
                     "query embedding took over {QUERY_TIMEOUT:?}"
                 )));
@@ -364,6 +377,22 @@ impl Semantic {
         }
         st.available = true;
         st.last_success_at = Some(signet_store::time::now_iso());
+    }
+
+    /// Counts over the last provider outcomes (diagnostics' provider domain).
+    pub fn provider_outcomes(&self) -> OutcomeCounts {
+        self.inner.outcomes.counts()
+    }
+
+    /// Records a provider call's outcome (the worker records its batches).
+    pub(crate) fn record_outcome(&self, o: Outcome) {
+        self.inner.outcomes.record(o);
+    }
+
+    /// Provider, model and dimensions as configured.
+    pub fn configured_provider(&self) -> (&str, &str, usize) {
+        let (p, m, d) = &self.inner.configured;
+        (p, m, *d)
     }
 
     /// Asks the worker to re-embed every live memory whose vector is not from this model.

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use serde_json::Value;
+use axum::response::Response;
 
 use crate::error::{ApiResult, JsonBody};
+use crate::routes::repair::{RepairCaller, repair_response};
 use crate::state::AppState;
 
 type Params = Query<HashMap<String, String>>;
@@ -43,17 +44,28 @@ pub async fn projection(State(s): State<AppState>, Query(q): Params) -> ApiResul
 
 /// `GET /api/repair/embedding-gaps`.
 pub async fn gaps(State(s): State<AppState>) -> ApiResult {
-    Ok(Json(s.memories().embedding_gaps().await?))
+    Ok(Json(s.maintenance().embedding_gaps().await?))
 }
 
-/// `POST /api/repair/re-embed` (`{"dryRun": bool}`).
-pub async fn reembed(State(s): State<AppState>, JsonBody(body): JsonBody) -> ApiResult {
-    let dry_run =
-        signet_core::memory::input::opt_bool(body.get("dryRun"), "dryRun")?.unwrap_or(false);
-    Ok(Json(s.memories().reembed(dry_run).await?))
+/// `POST /api/repair/re-embed` (`{"dryRun": bool}`); audited.
+pub async fn reembed(
+    State(s): State<AppState>,
+    RepairCaller(ctx): RepairCaller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    Ok(repair_response(
+        s.maintenance().reembed(&ctx, &body).await?,
+        false,
+    ))
 }
 
-/// `POST /api/repair/clean-orphans`.
-pub async fn clean_orphans(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(s.memories().clean_orphans().await?))
+/// `POST /api/repair/clean-orphans`; audited.
+pub async fn clean_orphans(
+    State(s): State<AppState>,
+    RepairCaller(ctx): RepairCaller,
+) -> ApiResult<Response> {
+    Ok(repair_response(
+        s.maintenance().clean_orphans(&ctx).await?,
+        false,
+    ))
 }

@@ -2,8 +2,10 @@
 //! built from this table only, so a route cannot exist without a declared permission.
 
 mod auth;
+mod diagnostics;
 mod embeddings;
 mod memory;
+pub(crate) mod repair;
 mod system;
 
 use axum::Router;
@@ -172,6 +174,56 @@ pub fn table() -> Vec<RouteSpec> {
             "/api/embeddings/projection",
             Recall,
             embeddings::projection
+        ),
+        route!(GET, "/api/diagnostics", Diagnostics, diagnostics::report),
+        route!(
+            GET,
+            "/api/diagnostics/{domain}",
+            Diagnostics,
+            diagnostics::domain
+        ),
+        route!(
+            POST,
+            "/api/repair/requeue-dead",
+            Admin,
+            repair::requeue_dead,
+            limit = Admin
+        ),
+        route!(
+            POST,
+            "/api/repair/requeue-dead-jobs",
+            Admin,
+            repair::requeue_dead,
+            limit = Admin
+        ),
+        route!(
+            POST,
+            "/api/repair/release-leases",
+            Admin,
+            repair::release_leases,
+            limit = Admin
+        ),
+        route!(
+            POST,
+            "/api/repair/check-fts",
+            Admin,
+            repair::check_fts,
+            limit = Admin
+        ),
+        route!(
+            POST,
+            "/api/repair/retention-sweep",
+            Admin,
+            repair::retention_sweep,
+            limit = Admin
+        ),
+        route!(GET, "/api/repair/dedup-stats", Admin, repair::dedup_stats),
+        route!(
+            POST,
+            "/api/repair/deduplicate",
+            Admin,
+            repair::deduplicate,
+            limit = Admin
         ),
         route!(GET, "/api/repair/embedding-gaps", Admin, embeddings::gaps),
         route!(

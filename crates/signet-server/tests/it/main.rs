@@ -2,11 +2,13 @@
 
 mod auth;
 mod common;
+mod diagnostics;
 mod errors;
 mod fixture;
 mod memory;
 mod mutations;
 mod proxy;
 mod recall;
+mod repair;
 mod semantic;
 mod system;

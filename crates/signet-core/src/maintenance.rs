@@ -1,0 +1,143 @@
+//! [`Maintenance`]: the service behind `/api/diagnostics*` and `/api/repair/*` (diagnostics
+//! with a 2 s cache, the repairs with their policy gate and limiter, the retention sweep), over
+//! a [`MaintenanceStore`] and the memory service (for the vector index and the embedding
+//! repairs). [`offline_report`] is the same diagnostics for `signet doctor`, read-only.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use signet_store::MaintenanceStore;
+use signet_store::maintenance::SnapshotParams;
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::diagnostics::{self, ProviderView};
+use crate::error::{CoreError, Result};
+use crate::memory::Memories;
+use crate::repair::limiter::Limiter;
+use crate::retention::Retention;
+use crate::semantic::Semantic;
+
+/// How long a diagnostics report is served from cache.
+pub const DIAGNOSTICS_TTL: Duration = Duration::from_secs(2);
+
+/// The maintenance service. Cheap to clone.
+#[derive(Clone)]
+pub struct Maintenance {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn MaintenanceStore>,
+    pub(crate) memories: Memories,
+    settings: watch::Receiver<Arc<Settings>>,
+    /// Cooldowns and hourly budgets of agent-triggered repairs (operators are not limited).
+    pub(crate) limiter: Mutex<Limiter>,
+    /// The last report and when it was made.
+    cache: Mutex<Option<(Instant, Value)>>,
+    pub(crate) retention: Arc<Retention>,
+}
+
+impl Maintenance {
+    /// A service over `store`, using `memories` for the vector side.
+    pub fn new(
+        store: Arc<dyn MaintenanceStore>,
+        memories: Memories,
+        settings: watch::Receiver<Arc<Settings>>,
+    ) -> Self {
+        let retention = Arc::new(Retention::new(store.clone(), memories.semantic().clone()));
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                memories,
+                settings,
+                limiter: Mutex::new(Limiter::default()),
+                cache: Mutex::new(None),
+                retention,
+            }),
+        }
+    }
+
+    /// The retention sweep (shared with the retention worker).
+    pub fn retention(&self) -> &Arc<Retention> {
+        &self.inner.retention
+    }
+
+    /// The settings in force now.
+    pub(crate) fn settings(&self) -> Arc<Settings> {
+        self.inner.settings.borrow().clone()
+    }
+
+    /// The whole report (cached for [`DIAGNOSTICS_TTL`]).
+    pub async fn diagnostics(&self) -> Result<Value> {
+        if let Some((at, v)) = &*self.inner.cache.lock().unwrap_or_else(|p| p.into_inner())
+            && at.elapsed() < DIAGNOSTICS_TTL
+        {
+            return Ok(v.clone());
+        }
+        let params = SnapshotParams {
+            now: chrono::Utc::now(),
+            lease_timeout_ms: self.settings().pipeline.worker.lease_timeout_ms,
+            integrity: true,
+        };
+        let store = self.inner.store.clone();
+        let p = params.clone();
+        let snap = crate::blocking::run(move || Ok(store.diagnostics_snapshot(&p)?)).await?;
+        let view = provider_view(self.inner.memories.semantic());
+        let report = diagnostics::report(&snap, &view, params.now);
+        *self.inner.cache.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), report.clone()));
+        Ok(report)
+    }
+
+    /// One domain of the report; unknown names (and `timestamp`) are `Invalid`.
+    pub async fn diagnostics_domain(&self, name: &str) -> Result<Value> {
+        if !diagnostics::DOMAINS.contains(&name) {
+            return Err(CoreError::Invalid(format!("Unknown domain: {name}")));
+        }
+        let report = self.diagnostics().await?;
+        diagnostics::domain(&report, name)
+            .cloned()
+            .ok_or_else(|| CoreError::Invalid(format!("Unknown domain: {name}")))
+    }
+
+    /// Drops the cached report (after a repair changed what it measures).
+    pub(crate) fn invalidate(&self) {
+        *self.inner.cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+/// The provider domain's input from the live semantic service.
+pub fn provider_view(semantic: &Semantic) -> ProviderView {
+    if let Some(reason) = semantic.keyword_only_reason() {
+        return ProviderView::NotConfigured {
+            reason: reason.to_owned(),
+        };
+    }
+    let (provider, model, _) = semantic.configured_provider();
+    let status = semantic.status_json();
+    ProviderView::Measured {
+        provider: provider.to_owned(),
+        model: model.to_owned(),
+        available: status["available"] == true,
+        counts: semantic.provider_outcomes(),
+    }
+}
+
+/// Diagnostics of the database at `db` opened read-only (no daemon needed; nothing is
+/// written or migrated). Blocking.
+pub fn offline_report(db: &Path, provider: ProviderView, lease_timeout_ms: u64) -> Result<Value> {
+    let now = chrono::Utc::now();
+    let params = SnapshotParams {
+        now,
+        lease_timeout_ms,
+        integrity: true,
+    };
+    let snap = signet_store::maintenance::snapshot_read_only(db, &params).map_err(|e| match e {
+        signet_store::StoreError::Io(io) => CoreError::NotFound(io.to_string()),
+        other => CoreError::Internal(other.to_string()),
+    })?;
+    Ok(diagnostics::report(&snap, &provider, now))
+}

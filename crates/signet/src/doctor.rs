@@ -1,0 +1,121 @@
+//! `signet doctor [--json]`: runs the daemon's diagnostics on the workspace's database opened
+//! read-only (works with the daemon down or up; never migrates or writes), prints the
+//! composite score, each domain's status, and what to do about every degraded or unhealthy
+//! domain. Exit status: 0 healthy, 1 when the composite or any domain is degraded or
+//! unhealthy, 2 on error.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::Args;
+use serde_json::{Value, json};
+use signet_core::config::{EnvVars, Settings, resolve_workspace};
+use signet_core::diagnostics::{self, ProviderView};
+use signet_core::semantic::{Resolved, provider};
+
+use crate::cli::Global;
+
+/// Diagnose the memory database without the daemon.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Reads $WORKSPACE/memory/memories.db read-only (the daemon may be up or down).\n\
+Exit status: 0 healthy, 1 when the composite or any domain is degraded or unhealthy,\n\
+2 on error (no database, not a Signet database, unreadable, bad config)."
+)]
+pub struct DoctorArgs {}
+
+/// Runs the diagnosis and exits with its status code.
+pub async fn run(g: &Global, _args: DoctorArgs) -> Result<()> {
+    let code = match diagnose().await {
+        Ok((db, report)) => {
+            let advice = diagnostics::advice(&report);
+            let code = i32::from(report["composite"]["status"] != "healthy" || !advice.is_empty());
+            if g.json {
+                crate::output::print_json(&json!({"database": db, "report": report,
+                    "advice": advice, "exitCode": code}))?;
+            } else {
+                println!("{}", render(&db, &report, &advice));
+            }
+            code
+        }
+        Err(e) => {
+            if g.json {
+                crate::output::print_json(&json!({"error": format!("{e:#}"), "exitCode": 2}))?;
+            } else {
+                eprintln!("error: {e:#}");
+            }
+            2
+        }
+    };
+    std::process::exit(code)
+}
+
+async fn diagnose() -> Result<(PathBuf, Value)> {
+    let env = EnvVars::from_process();
+    let workspace = resolve_workspace(&env).context("resolving the workspace")?;
+    let settings = Settings::load(&workspace, &env)
+        .context("loading the configuration")?
+        .settings;
+    let db = workspace.join("memory").join("memories.db");
+    if !db.is_file() {
+        anyhow::bail!(
+            "no database at {} (the daemon creates it on first start)",
+            db.display()
+        );
+    }
+    let view = match provider::resolve(&settings.embedding, &workspace, &env) {
+        Resolved::KeywordOnly(reason) => ProviderView::NotConfigured { reason },
+        Resolved::Ready(e) => ProviderView::Offline {
+            configured: Some(format!("{} {}", e.provider(), e.model())),
+        },
+        Resolved::Native(_) => ProviderView::Offline {
+            configured: Some("native".into()),
+        },
+    };
+    let lease = settings.pipeline.worker.lease_timeout_ms;
+    let path = db.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        signet_core::maintenance::offline_report(&path, view, lease)
+    })
+    .await?
+    .with_context(|| format!("reading {}", db.display()))?;
+    Ok((db, report))
+}
+
+fn render(db: &std::path::Path, r: &Value, advice: &[diagnostics::Advice]) -> String {
+    let score = |v: &Value| {
+        v["score"]
+            .as_f64()
+            .map_or_else(|| "  -  ".to_owned(), |s| format!("{s:.3}"))
+    };
+    let mut out = vec![
+        format!("signet doctor — {} (read-only)", db.display()),
+        format!(
+            "composite   {}  {}",
+            score(&r["composite"]),
+            r["composite"]["status"].as_str().unwrap_or("?")
+        ),
+    ];
+    for d in &diagnostics::DOMAINS[1..] {
+        let v = &r[*d];
+        let mut line = format!(
+            "  {d:<10}{}  {}",
+            score(v),
+            v["status"].as_str().unwrap_or("?")
+        );
+        if let Some(note) = v["note"].as_str().or(v["reason"].as_str()) {
+            line.push_str(&format!(" ({note})"));
+        }
+        out.push(line);
+    }
+    if advice.is_empty() {
+        out.push("nothing to do".into());
+    } else {
+        out.push("what to do:".into());
+        for a in advice {
+            out.push(format!("  {} ({}, {:.3}):", a.domain, a.status, a.score));
+            out.extend(a.actions.iter().map(|t| format!("    - {t}")));
+        }
+    }
+    out.join("\n")
+}

@@ -1,0 +1,83 @@
+//! `signet doctor`: diagnostics on the database file, no daemon, read-only.
+
+use crate::support::TestEnv;
+
+fn db_path(env: &TestEnv) -> std::path::PathBuf {
+    env.workspace.join("memory/memories.db")
+}
+
+#[test]
+fn doctor_scores_the_database_and_says_what_to_do() {
+    let env = TestEnv::new();
+    let out = env.run(&["doctor"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stderr.contains("no database"), "{}", out.stderr);
+
+    let store = signet_store::Store::open(&db_path(&env), 1).unwrap();
+    drop(store);
+    let out = env.run(&["doctor"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stdout.contains("composite   1.000  healthy"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("not measured offline") || out.stdout.contains("disabled"));
+
+    let store = signet_store::Store::open(&db_path(&env), 1).unwrap();
+    store
+        .pool()
+        .write(|c| {
+            c.execute_batch(
+                "INSERT INTO memory_jobs (id, job_type, status, created_at, updated_at) VALUES \
+                   ('d1', 'extract', 'dead', strftime('%Y-%m-%dT%H:%M:%fZ','now'), strftime('%Y-%m-%dT%H:%M:%fZ','now')), \
+                   ('l1', 'extract', 'leased', '2020-01-01T00:00:00.000Z', '2020-01-01T00:00:00.000Z');",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    store.pool().checkpoint().unwrap();
+    let history = |s: &signet_store::Store| -> i64 {
+        s.pool()
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM memory_history", [], |r| r.get(0))?))
+            .unwrap()
+    };
+    let before = history(&store);
+    let out = env.run(&["doctor"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.contains("queue"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("/api/repair/requeue-dead"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("/api/repair/release-leases"),
+        "{}",
+        out.stdout
+    );
+
+    let out = env.run(&["doctor", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["report"]["queue"]["dead"], 1);
+    assert_eq!(v["report"]["queue"]["staleLeases"], 1);
+    assert_eq!(v["advice"][0]["domain"], "queue");
+    assert_eq!(v["exitCode"], 1);
+    assert_eq!(history(&store), before, "doctor writes nothing");
+}
+
+#[test]
+fn doctor_refuses_a_file_that_is_not_a_signet_database() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.workspace.join("memory")).unwrap();
+    std::fs::write(db_path(&env), b"").unwrap();
+    let out = env.run(&["doctor"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stderr.contains("no memories table"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::metadata(db_path(&env)).unwrap().len(),
+        0,
+        "not migrated"
+    );
+}
