@@ -225,6 +225,54 @@ pub fn table() -> Vec<RouteSpec> {
             repair::deduplicate,
             limit = Admin
         ),
+        route!(
+            POST,
+            "/api/repair/resync-vec",
+            Admin,
+            repair::not_implemented,
+            limit = Admin
+        ),
+        route!(
+            POST,
+            "/api/repair/backfill-skipped",
+            Admin,
+            repair::not_implemented,
+            limit = Admin
+        ),
+        route!(
+            POST,
+            "/api/repair/reclassify-entities",
+            Admin,
+            repair::not_implemented,
+            limit = Admin
+        ),
+        route!(
+            POST,
+            "/api/repair/prune-chunk-groups",
+            Admin,
+            repair::not_implemented,
+            limit = Admin
+        ),
+        route!(
+            POST,
+            "/api/repair/prune-singleton-entities",
+            Admin,
+            repair::not_implemented,
+            limit = Admin
+        ),
+        route!(
+            POST,
+            "/api/repair/structural-backfill",
+            Admin,
+            repair::not_implemented,
+            limit = Admin
+        ),
+        route!(
+            GET,
+            "/api/repair/cold-stats",
+            Admin,
+            repair::not_implemented
+        ),
         route!(GET, "/api/repair/embedding-gaps", Admin, embeddings::gaps),
         route!(
             POST,

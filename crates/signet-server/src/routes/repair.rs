@@ -32,8 +32,16 @@ impl<S: Send + Sync> FromRequestParts<S> for RepairCaller {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let d = RepairContext::default();
+        // A token's `sub` names the actor; the header cannot override it.
+        let token_sub = parts
+            .extensions
+            .get::<signet_core::auth::Caller>()
+            .and_then(|c| c.claims())
+            .map(|c| c.sub.clone());
         Ok(Self(RepairContext {
-            actor: header(parts, "x-signet-actor").unwrap_or(d.actor),
+            actor: token_sub
+                .or_else(|| header(parts, "x-signet-actor"))
+                .unwrap_or(d.actor),
             actor_type: header(parts, "x-signet-actor-type")
                 .map(|t| t.to_ascii_lowercase())
                 .unwrap_or(d.actor_type),
@@ -115,4 +123,26 @@ pub async fn deduplicate(
         s.maintenance().deduplicate(&c, &body).await?,
         false,
     ))
+}
+
+/// Upstream repairs of subsystems this daemon does not have (the sqlite-vec table, the entity
+/// graph, session summaries): 501 with the reason, never a pretend success.
+pub async fn not_implemented(uri: axum::http::Uri) -> Response {
+    let action = uri.path().rsplit('/').next().unwrap_or_default().to_owned();
+    let message = match action.as_str() {
+        "resync-vec" => {
+            "not applicable: vectors live in an in-memory index built from the embeddings table; there is no sqlite-vec table to resync"
+        }
+        "cold-stats" => {
+            "not implemented yet: cold-storage statistics arrive with the retention dashboard"
+        }
+        _ => {
+            "not implemented: this repair belongs to the extraction pipeline (entities, summaries), which this daemon does not run yet"
+        }
+    };
+    (
+        StatusCode::NOT_IMPLEMENTED,
+        Json(serde_json::json!({"action": action, "success": false, "affected": 0, "message": message, "error": message})),
+    )
+        .into_response()
 }

@@ -379,3 +379,16 @@ async fn the_retention_worker_tick_sweeps_a_store() {
     assert_eq!(left, ["young"], "the recovery window is kept");
     assert_eq!(worker.tick().await.unwrap().unwrap().total(), 0);
 }
+
+#[tokio::test]
+async fn repairs_of_subsystems_we_lack_answer_501_and_say_why() {
+    let s = crate::common::TestServer::start().await;
+    for path in ["/api/repair/resync-vec", "/api/repair/prune-chunk-groups"] {
+        let (st, v) = s.post(path, serde_json::json!({})).await;
+        assert_eq!(st.as_u16(), 501, "{path}: {v}");
+        assert_eq!(v["success"], false);
+        assert!(v["message"].as_str().unwrap().starts_with("not "), "{v}");
+    }
+    let (st, _) = s.get("/api/repair/cold-stats").await;
+    assert_eq!(st.as_u16(), 501);
+}
