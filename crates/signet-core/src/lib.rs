@@ -4,6 +4,7 @@
 //! - [`text`]: the pure text rules (normalisation, hashing, prefixes, chunking, FTS queries).
 //! - [`access`]: the background worker that records recall access counts.
 //! - [`config`]: `agent.yaml`, environment and workspace resolution, hot reload.
+//! - [`events`]: the live event bus behind `/sse`; [`analytics`]: the in-memory collector.
 //!
 //! Threading: services are async and cheap to clone; every store call runs on tokio's
 //! blocking pool ([`blocking::run`]). Background work runs as workers on a shared
@@ -12,10 +13,12 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod analytics;
 pub mod blocking;
 pub mod config;
 pub mod embedding;
 mod error;
+pub mod events;
 pub mod memory;
 pub mod semantic;
 pub mod text;

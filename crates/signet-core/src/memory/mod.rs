@@ -7,6 +7,7 @@
 mod batch;
 pub mod input;
 mod mutate;
+mod notify;
 mod policy;
 mod read;
 mod recall;
@@ -26,6 +27,8 @@ pub use remember::RememberInput;
 pub use vectors::repair;
 
 use crate::access::AccessRecorder;
+use crate::analytics::Analytics;
+use crate::events::EventBus;
 use crate::semantic::Semantic;
 
 /// The memory service. Cheap to clone.
@@ -35,6 +38,10 @@ pub struct Memories {
     policy: watch::Receiver<Arc<MemoryPolicy>>,
     access: AccessRecorder,
     semantic: Semantic,
+    /// Live events (`/sse`); private until `with_telemetry` hands in the daemon's bus.
+    events: EventBus,
+    /// Analytics errors (conflicts); private until `with_telemetry`.
+    analytics: Analytics,
 }
 
 impl Memories {
@@ -50,6 +57,8 @@ impl Memories {
             policy,
             access,
             semantic,
+            events: EventBus::default(),
+            analytics: Analytics::default(),
         }
     }
 

@@ -178,13 +178,13 @@ impl Memories {
         input: PatchInput,
         actor: Actor,
     ) -> Result<MutationOutcome> {
-        self.mutate_one(id, move |store, id, now| {
+        self.mutate_one(id, actor, move |store, id, actor, now| {
             store.modify(
                 id,
                 &input.patch,
                 input.if_version,
                 &input.reason,
-                &actor,
+                actor,
                 now,
             )
         })
@@ -198,15 +198,8 @@ impl Memories {
         input: GuardInput,
         actor: Actor,
     ) -> Result<MutationOutcome> {
-        self.mutate_one(id, move |store, id, now| {
-            store.forget(
-                id,
-                input.force,
-                input.if_version,
-                &input.reason,
-                &actor,
-                now,
-            )
+        self.mutate_one(id, actor, move |store, id, actor, now| {
+            store.forget(id, input.force, input.if_version, &input.reason, actor, now)
         })
         .await
     }
@@ -218,19 +211,20 @@ impl Memories {
         input: GuardInput,
         actor: Actor,
     ) -> Result<MutationOutcome> {
-        self.mutate_one(id, move |store, id, now| {
-            store.recover(id, input.if_version, &input.reason, &actor, now)
+        self.mutate_one(id, actor, move |store, id, actor, now| {
+            store.recover(id, input.if_version, &input.reason, actor, now)
         })
         .await
     }
 
     /// The shared shape of a single-memory mutation: kill switch, one store transaction on
-    /// the blocking pool, then the vector index brought in step.
-    async fn mutate_one<F>(&self, id: String, op: F) -> Result<MutationOutcome>
+    /// the blocking pool, its event / conflict record, then the vector index brought in step.
+    async fn mutate_one<F>(&self, id: String, actor: Actor, op: F) -> Result<MutationOutcome>
     where
         F: FnOnce(
                 &dyn signet_store::MemoryStore,
                 &str,
+                &Actor,
                 &str,
             ) -> signet_store::Result<MutationOutcome>
             + Send
@@ -238,9 +232,21 @@ impl Memories {
     {
         self.ensure_unfrozen()?;
         let store = self.store.clone();
+        let (events, analytics) = (self.events.clone(), self.analytics.clone());
         let key = id.clone();
-        let outcome =
-            crate::blocking::run(move || Ok(op(store.as_ref(), &key, &now_iso())?)).await?;
+        let outcome = crate::blocking::run(move || {
+            let outcome = op(store.as_ref(), &key, &actor, &now_iso())?;
+            super::notify::after_commit(
+                &events,
+                &analytics,
+                store.as_ref(),
+                &key,
+                &outcome,
+                &actor,
+            );
+            Ok(outcome)
+        })
+        .await?;
         self.after_mutation(&id, &outcome).await;
         Ok(outcome)
     }

@@ -86,6 +86,8 @@ struct Inner {
     generation: AtomicU64,
     /// The last 2-D projection: (generation, limit) and the response.
     projection: Mutex<Option<((u64, usize), Value)>>,
+    /// Where provider failures are recorded as analytics errors (set once at assembly).
+    analytics: std::sync::OnceLock<crate::analytics::Analytics>,
 }
 
 impl Semantic {
@@ -146,6 +148,7 @@ impl Semantic {
             failed: AtomicU64::new(0),
             generation: AtomicU64::new(0),
             projection: Mutex::new(None),
+            analytics: std::sync::OnceLock::new(),
         };
         Self {
             inner: Arc::new(inner),
@@ -345,8 +348,21 @@ impl Semantic {
         Ok(blob.and_then(|b| from_le_bytes(&b)))
     }
 
+    /// Records provider failures in `analytics` from now on (the first call wins).
+    pub fn attach_analytics(&self, analytics: crate::analytics::Analytics) {
+        let _ = self.inner.analytics.set(analytics);
+    }
+
+    /// Provider failures since start (embedding batches and query vectors).
+    pub fn provider_errors(&self) -> u64 {
+        self.inner.failed.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn record_error(&self, e: &EmbedError) {
         self.inner.failed.fetch_add(1, Ordering::Relaxed);
+        if let Some(a) = self.inner.analytics.get() {
+            a.record_error(crate::analytics::ErrorEntry::provider(e));
+        }
         let mut st = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.available || st.last_error.as_deref() != Some(&e.to_string()) {
             tracing::warn!(target: "embedding", error = %e, "embedding provider failed; recall falls back to keywords");
