@@ -10,6 +10,8 @@ use signet_core::memory::Memories;
 use signet_store::schema::MigrationReport;
 use tokio::sync::watch;
 
+use crate::observe::Observe;
+
 /// Facts about the running daemon shown by `/health` and `/api/status`.
 #[derive(Debug, Clone)]
 pub struct DaemonInfo {
@@ -40,6 +42,7 @@ struct Inner {
     info: DaemonInfo,
     settings: watch::Receiver<Arc<Settings>>,
     db_ok: AtomicBool,
+    observe: Observe,
 }
 
 impl AppState {
@@ -49,11 +52,22 @@ impl AppState {
         info: DaemonInfo,
         settings: watch::Receiver<Arc<Settings>>,
     ) -> Self {
+        Self::with_observe(memories, info, settings, Observe::default())
+    }
+
+    /// State over the given services, with this log hub and stream shutdown signal.
+    pub fn with_observe(
+        memories: Memories,
+        info: DaemonInfo,
+        settings: watch::Receiver<Arc<Settings>>,
+        observe: Observe,
+    ) -> Self {
         let inner = Inner {
             memories,
             info,
             settings,
             db_ok: AtomicBool::new(true),
+            observe,
         };
         Self {
             inner: Arc::new(inner),
@@ -78,6 +92,11 @@ impl AppState {
     /// The last database health probe's answer (kept fresh by the health worker).
     pub fn db_ok(&self) -> bool {
         self.inner.db_ok.load(Ordering::Relaxed)
+    }
+
+    /// The log hub and the live streams' shutdown signal.
+    pub fn observe(&self) -> &Observe {
+        &self.inner.observe
     }
 
     /// Records a database health probe.

@@ -8,6 +8,7 @@ mod batch;
 pub mod input;
 mod mutate;
 mod notify;
+mod ops;
 mod policy;
 mod read;
 mod recall;

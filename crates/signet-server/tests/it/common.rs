@@ -66,6 +66,7 @@ impl TestServer {
             env,
             watch_config,
             embedder,
+            log_hub: None,
         };
         let daemon = Daemon::start(cfg, &listener).await.expect("daemon starts");
         let (tx, rx) = oneshot::channel::<()>();

@@ -1,0 +1,63 @@
+//! `GET /api/logs` (and `/api/analytics/logs`), the live log stream and the live event
+//! stream `/sse`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum::response::sse::Event as Frame;
+use serde_json::json;
+use signet_core::events::Event;
+
+use crate::error::{ApiError, ApiResult};
+use crate::logs::LogQuery;
+use crate::sse;
+use crate::state::AppState;
+
+/// `GET /api/logs?limit=&level=&category=&since=` → `{logs, count}`, oldest first.
+pub async fn list(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let query = LogQuery::from_params(&q).map_err(ApiError::bad_request)?;
+    let logs = s.observe().logs.recent(&query);
+    Ok(Json(json!({"count": logs.len(), "logs": logs})))
+}
+
+/// `GET /api/logs/stream`: `data: {"type":"connected"}`, then `data: <LogEntry>` per entry.
+pub async fn stream(State(s): State<AppState>) -> Response {
+    let o = s.observe();
+    let first = Frame::default().data(r#"{"type":"connected"}"#);
+    sse::stream(first, o.logs.subscribe(), o.closing.clone(), |entry| {
+        Frame::default().json_data(entry).ok()
+    })
+}
+
+/// Decides which events a subscriber may see.
+pub type EventFilter = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
+
+/// The subscriber's event filter. Local mode sees everything; team mode builds one from the
+/// token's scope here (`Event::scope()` gives each event's project and who).
+fn event_filter(_parts: &Parts) -> Option<EventFilter> {
+    None
+}
+
+/// `GET /sse`: `event: connected`, then `event: <name>` / `data: <json>` per live event (see
+/// docs/EVENTS.md).
+pub async fn events(State(s): State<AppState>, parts: Parts) -> Response {
+    let filter = event_filter(&parts);
+    let first = Frame::default()
+        .event("connected")
+        .json_data(json!({"type": "connected", "timestamp": signet_store::time::now_iso()}))
+        .unwrap_or_default();
+    let rx = s.memories().events().subscribe();
+    sse::stream(first, rx, s.observe().closing.clone(), move |ev: &Event| {
+        if filter.as_ref().is_some_and(|f| !f(ev)) {
+            return None;
+        }
+        Frame::default().event(ev.name()).json_data(ev.data()).ok()
+    })
+}
