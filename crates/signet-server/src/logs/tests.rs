@@ -61,7 +61,11 @@ fn categories_follow_the_documented_mapping() {
     assert_eq!(category_of("signet_server::daemon"), "daemon");
     assert_eq!(category_of("signet::daemon::run"), "daemon");
     assert_eq!(category_of("signet_store::pool"), "store");
-    assert_eq!(category_of("signet_serverx"), "system");
+    assert_eq!(
+        category_of("signet_serverx"),
+        "signet_serverx",
+        "not under signet_server"
+    );
     assert_eq!(category_of("hyper::proto::h1"), "system");
 }
 
