@@ -18,11 +18,14 @@ use super::{LogEntry, LogHub, LogLevel, category_of};
 /// is copied into every entry logged inside it.
 pub const REQUEST_SPAN: &str = "request";
 
-/// A destination for entries as JSON lines (one `write` per entry, newline included).
+/// Writes one JSON line (newline included).
+pub type LineWriter = Box<dyn Fn(&[u8]) + Send + Sync>;
+
+/// A destination for entries as JSON lines (one `write` per entry).
 pub struct LineSink {
     /// Entries below this level are not written here.
     pub min: LogLevel,
-    pub write: Box<dyn Fn(&[u8]) + Send + Sync>,
+    pub write: LineWriter,
 }
 
 /// The layer. Build it with [`LogHub::layer`].
