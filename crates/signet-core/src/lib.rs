@@ -4,6 +4,7 @@
 //! - [`text`]: the pure text rules (normalisation, hashing, prefixes, chunking, FTS queries).
 //! - [`access`]: the background worker that records recall access counts.
 //! - [`config`]: `agent.yaml`, environment and workspace resolution, hot reload.
+//! - [`events`]: the live event bus behind `/sse`; [`analytics`]: the in-memory collector.
 //!
 //! Threading: services are async and cheap to clone; every store call runs on tokio's
 //! blocking pool ([`blocking::run`]). Background work runs as workers on a shared
@@ -12,12 +13,14 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod analytics;
 pub mod auth;
 pub mod blocking;
 pub mod config;
 pub mod diagnostics;
 pub mod embedding;
 mod error;
+pub mod events;
 pub mod maintenance;
 pub mod memory;
 pub mod repair;

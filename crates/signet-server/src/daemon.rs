@@ -10,8 +10,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use signet_core::analytics::Analytics;
 use signet_core::config::{self, EnvVars, LoadedConfig, Settings};
 use signet_core::embedding::Embedder;
+use signet_core::events::{Event, EventBus, HealthEvent};
 use signet_core::maintenance::Maintenance;
 use signet_core::memory::{Memories, MemoryPolicy};
 use signet_core::retention::RetentionWorker;
@@ -22,7 +24,9 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::state::{AppState, DaemonInfo};
+use crate::logs::LogHub;
+use crate::observe::Observe;
+use crate::state::{AppState, DaemonInfo, Services};
 
 /// How often the health worker probes the database.
 pub const HEALTH_PROBE_EVERY: Duration = Duration::from_secs(5);
@@ -60,6 +64,8 @@ pub struct DaemonConfig {
     pub watch_config: bool,
     /// Use this embedding provider instead of the configured one (tests, benchmarks).
     pub embedder: Option<Arc<dyn Embedder>>,
+    /// The log hub the process's tracing layer feeds (`None`: a fresh, private hub).
+    pub log_hub: Option<LogHub>,
 }
 
 /// A started daemon, not yet serving.
@@ -114,12 +120,22 @@ impl Daemon {
             let worker = EmbeddingWorker::new(semantic.clone(), native_dir, poll);
             tracker.spawn(worker.run(cancel.child_token()));
         }
-        let memories = Memories::new(dyn_store, policy_rx, access, semantic);
+        let memories = Memories::new(dyn_store, policy_rx, access, semantic)
+            .with_telemetry(EventBus::default(), Analytics::default());
         let maintenance = Maintenance::new(store.clone(), memories.clone(), settings_rx.clone());
         tracker
             .spawn(RetentionWorker::new(maintenance.retention().clone()).run(cancel.child_token()));
-        let auth = auth_gate(&cfg.workspace, &settings.auth)?;
-        let state = AppState::new(memories, info, settings_rx, maintenance, auth);
+        let observe = Observe {
+            logs: cfg.log_hub.clone().unwrap_or_default(),
+            closing: CancellationToken::new(),
+        };
+        let services = Services {
+            memories,
+            maintenance,
+            auth: auth_gate(&cfg.workspace, &settings.auth)?,
+            observe,
+        };
+        let state = AppState::new(services, info, settings_rx);
         tracker.spawn(probe_health(state.clone(), cancel.child_token()));
         tracker.spawn(checkpoint_wal(store.clone(), cancel.child_token()));
         Ok(Self {
@@ -298,6 +314,11 @@ async fn probe_health(state: AppState, cancel: CancellationToken) {
                 let ok = state.memories().ping().await;
                 if ok != state.db_ok() {
                     tracing::warn!(target: "daemon", db_ok = ok, "database health changed");
+                    state.memories().events().publish(Event::Health(HealthEvent {
+                        status: if ok { "healthy" } else { "degraded" }.into(),
+                        db: ok,
+                        timestamp: signet_store::time::now_iso(),
+                    }));
                 }
                 state.set_db_ok(ok);
             }

@@ -5,8 +5,9 @@
 //! letting in-flight requests finish. [`daemon`] assembles a whole daemon (store, services,
 //! workers, server) for the binary and for tests.
 //!
-//! Path of a request: request-id middleware → body limit → JSON error normaliser → route
-//! guard (authenticate, authorize, scope, rate limit) → handler (extract, one service call, map the result) → `ApiError`.
+//! Path of a request: request-id middleware (and its tracing span) → analytics recorder →
+//! body limit → JSON error normaliser → route guard (authenticate, authorize, scope, rate
+//! limit) → handler (extract, one service call, map the result) → `ApiError`.
 //! Handlers never touch SQL; services run store calls on the blocking pool.
 
 #![forbid(unsafe_code)]
@@ -15,9 +16,12 @@ pub mod actor;
 pub mod daemon;
 pub mod error;
 mod json_errors;
+pub mod logs;
+pub mod observe;
 pub mod permission;
 pub mod request_id;
 pub mod routes;
+mod sse;
 pub mod state;
 mod workspace_files;
 
@@ -27,7 +31,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 
-pub use state::{AppState, DaemonInfo};
+pub use state::{AppState, DaemonInfo, Services};
 
 /// Largest request body accepted (larger ones get 413).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -38,6 +42,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(json_errors::not_found)
         .layer(axum::middleware::from_fn(json_errors::normalize))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::record,
+        ))
         .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }
@@ -48,7 +56,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let closing = state.observe().closing.clone();
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let shutdown = async move {
+        shutdown.await;
+        closing.cancel();
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -1,10 +1,13 @@
 //! Request ids: each request keeps the `x-signet-request-id` it came with (when it is a sane
-//! token) or gets a fresh one; the id goes back in the response header and into history rows.
+//! token) or gets a fresh one; the id goes back in the response header and into history rows,
+//! and the request runs inside a `request` tracing span carrying it, so log entries logged
+//! while handling it carry `requestId`.
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use tracing::Instrument;
 
 /// The header carrying the id both ways.
 pub const HEADER: &str = "x-signet-request-id";
@@ -27,7 +30,8 @@ pub async fn assign(mut req: Request, next: Next) -> Response {
         .map(str::to_owned)
         .unwrap_or_else(uuid_like);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = next.run(req).await;
+    let span = tracing::info_span!(crate::logs::REQUEST_SPAN, request_id = %id);
+    let mut res = next.run(req).instrument(span).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, v);
     }

@@ -12,6 +12,8 @@ use signet_core::memory::Memories;
 use signet_store::schema::MigrationReport;
 use tokio::sync::watch;
 
+use crate::observe::Observe;
+
 /// Facts about the running daemon shown by `/health` and `/api/status`.
 #[derive(Debug, Clone)]
 pub struct DaemonInfo {
@@ -31,6 +33,18 @@ pub struct DaemonInfo {
     pub config_warnings: Vec<String>,
 }
 
+/// The services a daemon assembles, handed to [`AppState::new`] in one piece.
+pub struct Services {
+    /// Remember, read, mutate, recall.
+    pub memories: Memories,
+    /// Diagnostics, repairs, retention.
+    pub maintenance: Maintenance,
+    /// Who may call what (fixed at start).
+    pub auth: AuthGate,
+    /// Log hub and the live-stream shutdown signal.
+    pub observe: Observe,
+}
+
 /// Everything a handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -44,17 +58,22 @@ struct Inner {
     settings: watch::Receiver<Arc<Settings>>,
     db_ok: AtomicBool,
     auth: AuthGate,
+    observe: Observe,
 }
 
 impl AppState {
     /// State over the given services.
     pub fn new(
-        memories: Memories,
+        services: Services,
         info: DaemonInfo,
         settings: watch::Receiver<Arc<Settings>>,
-        maintenance: Maintenance,
-        auth: AuthGate,
     ) -> Self {
+        let Services {
+            memories,
+            maintenance,
+            auth,
+            observe,
+        } = services;
         let inner = Inner {
             memories,
             maintenance,
@@ -62,6 +81,7 @@ impl AppState {
             settings,
             db_ok: AtomicBool::new(true),
             auth,
+            observe,
         };
         Self {
             inner: Arc::new(inner),
@@ -96,6 +116,11 @@ impl AppState {
     /// The last database health probe's answer (kept fresh by the health worker).
     pub fn db_ok(&self) -> bool {
         self.inner.db_ok.load(Ordering::Relaxed)
+    }
+
+    /// The log hub and the live streams' shutdown signal.
+    pub fn observe(&self) -> &Observe {
+        &self.inner.observe
     }
 
     /// Records a database health probe.

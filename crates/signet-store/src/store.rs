@@ -6,13 +6,13 @@
 use std::path::Path;
 
 use crate::error::Result;
+use crate::memories::{self, embeddings, read, search, write};
 use crate::memories::{
     Actor, CandidateQuery, ChunkGroup, ForgetCandidate, HistoryEntry, KeywordHit, LegacyQuery,
     ListedMemory, MemoryPatch, MemoryStats, MutationOutcome, NewMemory, RecallFilters, RecallRow,
     RememberOutcome, ScopeFilter, WriteOptions,
 };
 use crate::memories::{EmbeddingJob, EmbeddingStats, StoredVector};
-use crate::memories::{embeddings, read, search, write};
 use crate::pool::Pool;
 use crate::schema::{self, MigrationReport};
 
@@ -115,6 +115,12 @@ pub trait MemoryStore: Send + Sync + 'static {
     fn ping(&self) -> Result<()>;
     /// Flushes the write-ahead log into the main file (shutdown).
     fn checkpoint(&self) -> Result<()>;
+    /// Memories by state and jobs by status (analytics, `/metrics`).
+    fn ops_counts(&self) -> Result<memories::OpsCounts>;
+    /// Deletes and recovers recorded in history since `since` (ISO).
+    fn mutation_signals(&self, since: &str) -> Result<memories::MutationSignals>;
+    /// Type, project, who and version of a memory, deleted or not (live events).
+    fn memory_scope(&self, id: &str) -> Result<Option<memories::MemoryScope>>;
 }
 
 /// The SQLite store: one file, one writer, a few readers.
@@ -336,5 +342,15 @@ impl MemoryStore for Store {
     }
     fn checkpoint(&self) -> Result<()> {
         self.pool.checkpoint()
+    }
+    fn ops_counts(&self) -> Result<memories::OpsCounts> {
+        self.pool.read(memories::ops::ops_counts)
+    }
+    fn mutation_signals(&self, since: &str) -> Result<memories::MutationSignals> {
+        self.pool
+            .read(|c| memories::ops::mutation_signals(c, since))
+    }
+    fn memory_scope(&self, id: &str) -> Result<Option<memories::MemoryScope>> {
+        self.pool.read(|c| memories::ops::memory_scope(c, id))
     }
 }

@@ -130,11 +130,13 @@ impl Memories {
     ) -> Result<Value> {
         let store = self.store.clone();
         let semantic = self.semantic.clone();
+        let (events, analytics) = (self.events.clone(), self.analytics.clone());
         crate::blocking::run(move || {
             let mut results = Vec::with_capacity(ids.len());
             let mut deleted = 0;
             for id in &ids {
                 let o = store.forget(id, args.force, None, &args.reason, &actor, &now_iso())?;
+                super::notify::after_commit(&events, &analytics, store.as_ref(), id, &o, &actor);
                 if matches!(o, MutationOutcome::Deleted { .. }) {
                     deleted += 1;
                     semantic.remove(id);
@@ -164,11 +166,22 @@ impl Memories {
         let store = self.store.clone();
         let semantic = self.semantic.clone();
         let scope = scope.clone();
+        let (events, analytics) = (self.events.clone(), self.analytics.clone());
         crate::blocking::run(move || {
             let mut results = Vec::with_capacity(patches.len());
             let mut updated = 0;
             for p in &patches {
-                let r = apply_one(store.as_ref(), p, default_reason.as_deref(), &actor, &scope)?;
+                let notify = |id: &str, o: &MutationOutcome| {
+                    super::notify::after_commit(&events, &analytics, store.as_ref(), id, o, &actor)
+                };
+                let r = apply_one(
+                    store.as_ref(),
+                    p,
+                    default_reason.as_deref(),
+                    &actor,
+                    &scope,
+                    notify,
+                )?;
                 updated += (r["status"] == "updated") as usize;
                 if r["contentChanged"] == true {
                     semantic.content_changed(r["id"].as_str().unwrap_or_default());
@@ -187,6 +200,7 @@ fn apply_one(
     default_reason: Option<&str>,
     actor: &Actor,
     scope: &Scope,
+    notify: impl FnOnce(&str, &MutationOutcome),
 ) -> Result<Value> {
     let id = patch
         .get("id")
@@ -212,6 +226,7 @@ fn apply_one(
         actor,
         &now_iso(),
     )?;
+    notify(id, &o);
     Ok(outcome_json(id, &o))
 }
 

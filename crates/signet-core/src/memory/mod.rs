@@ -7,6 +7,8 @@
 mod batch;
 pub mod input;
 mod mutate;
+mod notify;
+mod ops;
 mod policy;
 mod read;
 mod recall;
@@ -27,8 +29,10 @@ pub use remember::RememberInput;
 pub use vectors::repair;
 
 use crate::access::AccessRecorder;
+use crate::analytics::Analytics;
 use crate::auth::Scope;
 use crate::error::{CoreError, Result};
+use crate::events::EventBus;
 use crate::semantic::Semantic;
 
 /// The memory service. Cheap to clone.
@@ -38,6 +42,10 @@ pub struct Memories {
     policy: watch::Receiver<Arc<MemoryPolicy>>,
     access: AccessRecorder,
     semantic: Semantic,
+    /// Live events (`/sse`); private until `with_telemetry` hands in the daemon's bus.
+    events: EventBus,
+    /// Analytics errors (conflicts); private until `with_telemetry`.
+    analytics: Analytics,
 }
 
 impl Memories {
@@ -53,6 +61,8 @@ impl Memories {
             policy,
             access,
             semantic,
+            events: EventBus::default(),
+            analytics: Analytics::default(),
         }
     }
 

@@ -5,6 +5,7 @@ use signet_store::memories::{Actor, MemoryPatch, MutationOutcome};
 use signet_store::time::now_iso;
 
 use super::{Memories, input};
+use crate::analytics::{ErrorEntry, Stage, codes};
 use crate::auth::Scope;
 use crate::error::{CoreError, Result};
 use crate::text;
@@ -180,13 +181,13 @@ impl Memories {
         actor: Actor,
         scope: &Scope,
     ) -> Result<MutationOutcome> {
-        self.mutate_one(id, scope, move |store, id, now| {
+        self.mutate_one(id, scope, actor, move |store, id, actor, now| {
             store.modify(
                 id,
                 &input.patch,
                 input.if_version,
                 &input.reason,
-                &actor,
+                actor,
                 now,
             )
         })
@@ -201,15 +202,8 @@ impl Memories {
         actor: Actor,
         scope: &Scope,
     ) -> Result<MutationOutcome> {
-        self.mutate_one(id, scope, move |store, id, now| {
-            store.forget(
-                id,
-                input.force,
-                input.if_version,
-                &input.reason,
-                &actor,
-                now,
-            )
+        self.mutate_one(id, scope, actor, move |store, id, actor, now| {
+            store.forget(id, input.force, input.if_version, &input.reason, actor, now)
         })
         .await
     }
@@ -222,19 +216,27 @@ impl Memories {
         actor: Actor,
         scope: &Scope,
     ) -> Result<MutationOutcome> {
-        self.mutate_one(id, scope, move |store, id, now| {
-            store.recover(id, input.if_version, &input.reason, &actor, now)
+        self.mutate_one(id, scope, actor, move |store, id, actor, now| {
+            store.recover(id, input.if_version, &input.reason, actor, now)
         })
         .await
     }
 
     /// The shared shape of a single-memory mutation: kill switch, one store transaction on
-    /// the blocking pool, then the vector index brought in step.
-    async fn mutate_one<F>(&self, id: String, scope: &Scope, op: F) -> Result<MutationOutcome>
+    /// the blocking pool (after the scope check), its event / conflict record, then the vector
+    /// index brought in step.
+    async fn mutate_one<F>(
+        &self,
+        id: String,
+        scope: &Scope,
+        actor: Actor,
+        op: F,
+    ) -> Result<MutationOutcome>
     where
         F: FnOnce(
                 &dyn signet_store::MemoryStore,
                 &str,
+                &Actor,
                 &str,
             ) -> signet_store::Result<MutationOutcome>
             + Send
@@ -242,10 +244,29 @@ impl Memories {
     {
         self.ensure_unfrozen()?;
         let (store, scope) = (self.store.clone(), scope.clone());
+        let (events, analytics) = (self.events.clone(), self.analytics.clone());
         let key = id.clone();
+        let denied = (self.analytics.clone(), id.clone(), actor.changed_by.clone());
         let outcome = crate::blocking::run(move || {
-            super::check_owner(store.as_ref(), &key, &scope)?;
-            Ok(op(store.as_ref(), &key, &now_iso())?)
+            if let Err(e) = super::check_owner(store.as_ref(), &key, &scope) {
+                let (analytics, id, by) = denied;
+                let mut entry =
+                    ErrorEntry::now(Stage::Mutation, codes::MUTATION_SCOPE_DENIED, e.to_string());
+                entry.memory_id = Some(id);
+                entry.actor = Some(by).filter(|a| !a.is_empty());
+                analytics.record_error(entry);
+                return Err(e);
+            }
+            let outcome = op(store.as_ref(), &key, &actor, &now_iso())?;
+            super::notify::after_commit(
+                &events,
+                &analytics,
+                store.as_ref(),
+                &key,
+                &outcome,
+                &actor,
+            );
+            Ok(outcome)
         })
         .await?;
         self.after_mutation(&id, &outcome).await;

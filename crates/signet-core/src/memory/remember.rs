@@ -144,6 +144,15 @@ impl Memories {
         .await?;
         if matches!(outcome, RememberOutcome::Inserted) {
             self.semantic.notify();
+            let job = opts.enqueue_extraction;
+            self.publish_created(
+                &row.id,
+                Some(&row.memory_type),
+                row.project.as_deref(),
+                &row.who,
+                job,
+            );
+            tracing::info!(target: "memory", id = %row.id, "memory saved");
         }
         Ok(match outcome {
             RememberOutcome::Inserted => json!({
@@ -192,6 +201,11 @@ impl Memories {
             crate::blocking::run(move || Ok(store.remember_chunks(&group, opts, &actor, &now)?))
                 .await?;
         self.semantic.notify();
+        for id in &ids {
+            let project = shared.project.as_deref();
+            self.publish_created(id, None, project, &shared.who, opts.enqueue_extraction);
+        }
+        tracing::info!(target: "memory", group = %group_id, chunks = ids.len(), "memory saved in chunks");
         Ok(json!({"chunked": true, "chunk_count": ids.len(), "ids": ids, "group_id": group_id}))
     }
 }

@@ -90,6 +90,8 @@ struct Inner {
     projection: Mutex<Option<((u64, usize), Value)>>,
     /// The last provider outcomes (worker batches and query embeddings), for diagnostics.
     outcomes: ProviderOutcomes,
+    /// Where provider failures are recorded as analytics errors (set once at assembly).
+    analytics: std::sync::OnceLock<crate::analytics::Analytics>,
 }
 
 impl Semantic {
@@ -151,6 +153,7 @@ impl Semantic {
             generation: AtomicU64::new(0),
             projection: Mutex::new(None),
             outcomes: ProviderOutcomes::default(),
+            analytics: std::sync::OnceLock::new(),
         };
         Self {
             inner: Arc::new(inner),
@@ -358,8 +361,21 @@ impl Semantic {
         Ok(blob.and_then(|b| from_le_bytes(&b)))
     }
 
+    /// Records provider failures in `analytics` from now on (the first call wins).
+    pub fn attach_analytics(&self, analytics: crate::analytics::Analytics) {
+        let _ = self.inner.analytics.set(analytics);
+    }
+
+    /// Provider failures since start (embedding batches and query vectors).
+    pub fn provider_errors(&self) -> u64 {
+        self.inner.failed.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn record_error(&self, e: &EmbedError) {
         self.inner.failed.fetch_add(1, Ordering::Relaxed);
+        if let Some(a) = self.inner.analytics.get() {
+            a.record_error(crate::analytics::ErrorEntry::provider(e));
+        }
         let mut st = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.available || st.last_error.as_deref() != Some(&e.to_string()) {
             tracing::warn!(target: "embedding", error = %e, "embedding provider failed; recall falls back to keywords");

@@ -1,10 +1,13 @@
 //! The route table: every route, its method, and the permission it declares. The router is
 //! built from this table only, so a route cannot exist without a declared permission.
 
+mod analytics;
 mod auth;
 mod diagnostics;
 mod embeddings;
+mod logs;
 mod memory;
+mod metrics;
 pub(crate) mod repair;
 mod system;
 
@@ -287,6 +290,20 @@ pub fn table() -> Vec<RouteSpec> {
             Admin,
             embeddings::clean_orphans,
             limit = Admin
+        ),
+        route!(GET, "/api/logs", Diagnostics, logs::list),
+        route!(GET, "/api/logs/stream", Diagnostics, logs::stream),
+        route!(GET, "/sse", Recall, logs::events, scoped),
+        route!(GET, "/metrics", Diagnostics, metrics::metrics),
+        route!(GET, "/api/analytics/usage", Analytics, analytics::usage),
+        route!(GET, "/api/analytics/errors", Analytics, analytics::errors),
+        route!(GET, "/api/analytics/latency", Analytics, analytics::latency),
+        route!(GET, "/api/analytics/logs", Analytics, logs::list),
+        route!(
+            GET,
+            "/api/analytics/memory-safety",
+            Analytics,
+            analytics::memory_safety
         ),
     ]
 }

@@ -487,6 +487,19 @@ async fn a_project_scoped_token_cannot_see_or_touch_other_projects() {
     )
     .await;
     assert_eq!(st, StatusCode::OK, "inside the scope everything works");
+    let (_, v) = as_bearer(
+        &s,
+        Method::GET,
+        "/api/analytics/errors?stage=mutation",
+        None,
+        &admin,
+    )
+    .await;
+    assert!(
+        v["summary"]["MUTATION_SCOPE_DENIED"].as_u64().unwrap_or(0) >= 6,
+        "{v}"
+    );
+    assert_eq!(v["errors"][0]["actor"], "claude-code:acme", "{v}");
 }
 
 #[tokio::test]
@@ -658,6 +671,7 @@ async fn a_readable_secret_stops_start_up_with_a_fix() {
         env,
         watch_config: false,
         embedder: None,
+        log_hub: None,
     };
     let err = match signet_server::daemon::Daemon::start(cfg, &listener).await {
         Ok(_) => panic!("started with a world-readable secret"),
@@ -691,5 +705,27 @@ async fn config_writes_stay_inside_the_workspace_for_admins_too() {
             .unwrap()
             .len(),
         32
+    );
+}
+
+#[tokio::test]
+async fn a_scoped_token_hears_only_its_scope_on_the_event_stream() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let admin = token(&s, Role::Admin, "root", Scope::default());
+    let acme = token(&s, Role::Readonly, "dash:acme", project("acme"));
+    let mut stream = s.sse_as("/sse", Some(&acme)).await;
+    assert_eq!(stream.next().await.unwrap().event, "connected");
+    for (content, project) in [
+        ("globex secret plan", "globex"),
+        ("acme public plan", "acme"),
+    ] {
+        let body = json!({"content": content, "project": project});
+        let (st, _) = as_bearer(&s, Method::POST, "/api/memory/remember", Some(body), &admin).await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    let first = stream.until("memory.created", |_| true).await;
+    assert_eq!(
+        first["project"], "acme",
+        "the globex event was filtered out: {first}"
     );
 }

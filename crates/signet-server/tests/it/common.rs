@@ -9,11 +9,14 @@ use signet_core::config::{EnvVars, Settings};
 use signet_core::embedding::Embedder;
 use signet_core::semantic::HashEmbedder;
 use signet_server::daemon::{Daemon, DaemonConfig};
+use signet_server::logs::LogHub;
 use tokio::sync::oneshot;
 
 pub struct TestServer {
     pub base: String,
     pub workspace: PathBuf,
+    /// The daemon's log hub (tests push entries or install its layer).
+    pub logs: LogHub,
     client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -60,12 +63,14 @@ impl TestServer {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let embedder: Arc<dyn Embedder> = Arc::new(HashEmbedder { dims: 64 });
         let embedder = if keyword_only { None } else { Some(embedder) };
+        let logs = LogHub::default();
         let cfg = DaemonConfig {
             workspace: workspace.to_path_buf(),
             loaded,
             env,
             watch_config,
             embedder,
+            log_hub: Some(logs.clone()),
         };
         let daemon = Daemon::start(cfg, &listener).await.expect("daemon starts");
         let (tx, rx) = oneshot::channel::<()>();
@@ -80,6 +85,7 @@ impl TestServer {
         Self {
             base,
             workspace: workspace.to_path_buf(),
+            logs,
             client: reqwest::Client::new(),
             stop: Some(tx),
             task: Some(task),
@@ -160,6 +166,27 @@ impl TestServer {
         v["id"].as_str().unwrap().to_owned()
     }
 
+    /// Opens a Server-Sent Events stream at `path`.
+    pub async fn sse(&self, path: &str) -> SseReader {
+        self.sse_as(path, None).await
+    }
+
+    /// An SSE stream opened with an optional bearer token.
+    pub async fn sse_as(&self, path: &str, token: Option<&str>) -> SseReader {
+        let mut req = self.client.get(format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("stream request");
+        assert_eq!(res.status(), StatusCode::OK);
+        let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(ct.starts_with("text/event-stream"), "{ct}");
+        SseReader {
+            res,
+            buf: String::new(),
+        }
+    }
+
     /// Stops the daemon and waits for its shutdown (workers, checkpoint).
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.stop.take() {
@@ -193,4 +220,68 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     false
+}
+
+/// One SSE frame: its `event:` name (empty when absent) and `data:`.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub event: String,
+    pub data: String,
+}
+
+impl Frame {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data).unwrap_or_else(|_| panic!("non-JSON data: {}", self.data))
+    }
+}
+
+/// Reads frames of an open SSE response (comments are skipped).
+pub struct SseReader {
+    res: reqwest::Response,
+    buf: String,
+}
+
+impl SseReader {
+    /// The next frame, or `None` when the stream ended; panics after ten seconds.
+    pub async fn next(&mut self) -> Option<Frame> {
+        let deadline = std::time::Duration::from_secs(10);
+        tokio::time::timeout(deadline, self.next_inner())
+            .await
+            .expect("an SSE frame within 10 s")
+    }
+
+    /// Frames until one named `event` satisfies `pred` (panics on timeout or end of stream).
+    pub async fn until(&mut self, event: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let f = self.next().await.expect("stream ended");
+            if f.event == event && pred(&f.json()) {
+                return f.json();
+            }
+        }
+    }
+
+    async fn next_inner(&mut self) -> Option<Frame> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let (mut event, mut data) = (String::new(), Vec::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push(v.strip_prefix(' ').unwrap_or(v).to_owned());
+                    }
+                }
+                if event.is_empty() && data.is_empty() {
+                    continue;
+                }
+                return Some(Frame {
+                    event,
+                    data: data.join("\n"),
+                });
+            }
+            let chunk = self.res.chunk().await.ok()??;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
 }

@@ -1,11 +1,15 @@
 //! Integration tests: real daemons on ephemeral ports over temp workspaces.
 
+mod analytics;
 mod auth;
 mod common;
 mod diagnostics;
 mod errors;
+mod events;
 mod fixture;
+mod logs;
 mod memory;
+mod metrics;
 mod mutations;
 mod proxy;
 mod recall;

@@ -5,6 +5,7 @@
 //! audit trail (or the reverse).
 
 pub(crate) mod embeddings;
+pub(crate) mod ops;
 pub(crate) mod read;
 pub(crate) mod search;
 pub(crate) mod write;
@@ -12,6 +13,7 @@ pub(crate) mod write;
 use serde::Serialize;
 
 pub use embeddings::{EmbeddingJob, EmbeddingStats, StoredVector};
+pub use ops::{MemoryScope, MutationSignals, OpsCounts};
 pub use search::{CandidateQuery, ForgetCandidate, KeywordHit, LegacyQuery, RecallFilters};
 
 /// Who is making a change, as recorded in `memory_history` and `memories.updated_by`.

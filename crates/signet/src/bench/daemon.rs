@@ -28,6 +28,16 @@ impl BenchDaemon {
         http: &reqwest::Client,
         embedder: Option<&str>,
     ) -> Result<Self> {
+        Self::start_logging(workspace, http, embedder, "warn").await
+    }
+
+    /// [`Self::start`] with this `RUST_LOG` (the soak keeps `info` to include logging's cost).
+    pub async fn start_logging(
+        workspace: &Path,
+        http: &reqwest::Client,
+        embedder: Option<&str>,
+        rust_log: &str,
+    ) -> Result<Self> {
         let port = free_port()?;
         let exe = std::env::current_exe().context("locating the signet binary")?;
         let started = Instant::now();
@@ -38,7 +48,7 @@ impl BenchDaemon {
         let child = cmd
             .args(["daemon", "run", "--port", &port.to_string()])
             .env("SIGNET_PATH", workspace)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -4,12 +4,16 @@
 //!   on a fresh temp workspace, measure cold start to a healthy `/health`, idle RSS, remember
 //!   throughput (one client, then 8), keyword/hybrid recall latency, `/health` latency under
 //!   recall load, and loaded RSS.
+//! - `signet bench soak --duration 600 --rate 200 --clients 4`: a real daemon under a fixed-rate
+//!   mix (40% remember, 40% recall, 10% modify, 10% forget); throughput, latency percentiles per
+//!   operation, errors, and RSS over time with a plateau verdict.
 //! - `signet bench recall --locomo FILE [--models DIR|WHEEL]`: the LoCoMo retrieval benchmark.
 
 mod corpus;
 mod daemon;
 mod load;
 mod locomo;
+mod soak;
 mod stats;
 
 use anyhow::Result;
@@ -26,6 +30,9 @@ pub struct BenchArgs {
 pub enum BenchCommand {
     /// Load synthetic memories and measure write throughput, recall latency and memory.
     Load(load::LoadArgs),
+    /// Mixed load (remember, recall, modify, forget) at a fixed rate for a long time: latency,
+    /// errors and whether RSS plateaus.
+    Soak(soak::SoakArgs),
     /// The LoCoMo retrieval benchmark (recall@k, MRR per category; keyword, vector, hybrid).
     Recall(locomo::RecallArgs),
 }
@@ -35,5 +42,6 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     match args.command {
         BenchCommand::Load(a) => load::run(a).await,
         BenchCommand::Recall(a) => locomo::run(a).await,
+        BenchCommand::Soak(a) => soak::run(a).await,
     }
 }

@@ -1,19 +1,36 @@
-//! Tracing for `daemon run`: a log file (through a non-blocking writer) and, in the
-//! foreground, stderr. The level comes from `RUST_LOG`, else `info`.
+//! Tracing for `daemon run`: JSON-lines log files (one `LogEntry` per line, the shape
+//! `GET /api/logs` serves), rotated by size with a cap on total bytes, written through
+//! non-blocking writers; the daemon's in-memory log hub; and, in the foreground, stderr.
+//!
+//! Files: `daemon.out.log` (every entry the filter lets through) and `daemon.err.log` (warn and
+//! error) in `SIGNET_LOG_DIR`, else `$WS/.daemon/logs`; or, when `SIGNET_LOG_FILE` is set, that
+//! one file. Each file is rotated when it passes [`ROTATE_BYTES`] (`daemon.out.log.1` is the
+//! newest archive) and [`KEEP_ARCHIVES`] archives are kept, so one log never takes more than
+//! `(KEEP_ARCHIVES + 1) × ROTATE_BYTES` plus one entry per file. The level comes from
+//! `RUST_LOG`, else `info`.
 
-use std::fs::OpenOptions;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use file_rotate::compression::Compression;
+use file_rotate::suffix::AppendCount;
+use file_rotate::{ContentLimit, FileRotate};
 use signet_core::config::Network;
-use tracing_appender::non_blocking::WorkerGuard;
+use signet_server::logs::{LineSink, LogHub, LogLevel};
+use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// Name of the daemon's log file inside the log directory.
 pub const LOG_FILE_NAME: &str = "daemon.out.log";
+/// Name of the warnings-and-errors log inside the log directory.
+pub const ERR_FILE_NAME: &str = "daemon.err.log";
+/// A log file is rotated once it passes this size.
+pub const ROTATE_BYTES: usize = 10 * 1024 * 1024;
+/// Rotated files kept per log.
+pub const KEEP_ARCHIVES: usize = 4;
 
 /// The log file: `SIGNET_LOG_FILE`, else `<SIGNET_LOG_DIR>/daemon.out.log`, else
 /// `$WS/.daemon/logs/daemon.out.log`.
@@ -26,22 +43,60 @@ pub fn log_file(workspace: &Path, net: &Network) -> PathBuf {
     })
 }
 
-/// Installs the global subscriber. Keep the guard alive until exit: dropping it flushes the
-/// file writer.
-pub fn init(file: &Path, to_stderr: bool) -> Result<WorkerGuard> {
-    if let Some(dir) = file.parent() {
+/// A size-rotated file behind a non-blocking writer.
+pub fn rotating(
+    path: &Path,
+    rotate_bytes: usize,
+    keep: usize,
+) -> Result<(NonBlocking, WorkerGuard)> {
+    if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let handle = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(file)
-        .with_context(|| format!("opening the log file {}", file.display()))?;
-    let (writer, guard) = tracing_appender::non_blocking(handle);
+    let file = FileRotate::new(
+        path,
+        AppendCount::new(keep),
+        ContentLimit::BytesSurpassed(rotate_bytes),
+        Compression::None,
+        None,
+    );
+    Ok(tracing_appender::non_blocking(file))
+}
+
+fn sink(min: LogLevel, writer: NonBlocking) -> LineSink {
+    LineSink {
+        min,
+        write: Box::new(move |line| {
+            let _ = writer.clone().write_all(line);
+        }),
+    }
+}
+
+/// What `init` set up. Keep it alive until exit: dropping it flushes the file writers.
+pub struct Logging {
+    /// The hub handed to the daemon (`/api/logs`, `/api/logs/stream`).
+    pub hub: LogHub,
+    _guards: Vec<WorkerGuard>,
+}
+
+/// Installs the global subscriber. `file` is [`log_file`]'s answer; `single` means it came from
+/// `SIGNET_LOG_FILE` (no separate error log).
+pub fn init(file: &Path, single: bool, to_stderr: bool) -> Result<Logging> {
+    let hub = LogHub::default();
+    if let Err(e) = hub.load_tail(file)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!("could not read back {}: {e}", file.display());
+    }
+    let (out, out_guard) = rotating(file, ROTATE_BYTES, KEEP_ARCHIVES)?;
+    let mut sinks = vec![sink(LogLevel::Debug, out)];
+    let mut guards = vec![out_guard];
+    if !single {
+        let err_file = file.with_file_name(ERR_FILE_NAME);
+        let (err, err_guard) = rotating(&err_file, ROTATE_BYTES, KEEP_ARCHIVES)?;
+        sinks.push(sink(LogLevel::Warn, err));
+        guards.push(err_guard);
+    }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let file_layer = tracing_subscriber::fmt::layer()
-        .with_writer(writer)
-        .with_ansi(false);
     let stderr_layer = to_stderr.then(|| {
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
@@ -49,9 +104,52 @@ pub fn init(file: &Path, to_stderr: bool) -> Result<WorkerGuard> {
     });
     tracing_subscriber::registry()
         .with(filter)
-        .with(file_layer)
+        .with(hub.layer(sinks))
         .with(stderr_layer)
         .try_init()
         .context("installing the log subscriber")?;
-    Ok(guard)
+    Ok(Logging {
+        hub,
+        _guards: guards,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn total_bytes(dir: &Path) -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum()
+    }
+
+    #[test]
+    fn rotation_keeps_total_bytes_under_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOG_FILE_NAME);
+        let (rotate, keep) = (4096, 3);
+        let line = format!("{{\"message\":\"{}\"}}\n", "x".repeat(100));
+        {
+            let (mut w, _guard) = rotating(&path, rotate, keep).unwrap();
+            for _ in 0..2000 {
+                w.write_all(line.as_bytes()).unwrap();
+            }
+        }
+        let files = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(files, keep + 1, "the live file and {keep} archives");
+        let cap = ((keep + 1) * (rotate + line.len())) as u64;
+        let total = total_bytes(dir.path());
+        assert!(total <= cap, "{total} bytes > cap {cap}");
+        assert!(
+            total >= (keep * rotate) as u64,
+            "archives are full: {total}"
+        );
+        let newest = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            newest.lines().all(|l| l.len() == line.len() - 1),
+            "lines are never split"
+        );
+    }
 }

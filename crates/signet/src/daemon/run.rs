@@ -21,7 +21,9 @@ pub async fn run(ctx: Context, background: bool) -> Result<()> {
     let started = Instant::now();
     let shutdown = shutdown_signal()?;
     let log_file = logging::log_file(&ctx.workspace, &ctx.network);
-    let _log_guard = logging::init(&log_file, !background)?;
+    let single = ctx.network.log_file.is_some();
+    let logging = logging::init(&log_file, single, !background)?;
+    let log_hub = logging.hub.clone();
     let loaded = Settings::load(&ctx.workspace, &ctx.env).context("loading the configuration")?;
     for warning in &loaded.warnings {
         tracing::warn!(target: "config", "{warning}");
@@ -38,6 +40,7 @@ pub async fn run(ctx: Context, background: bool) -> Result<()> {
         env: ctx.env.clone(),
         watch_config: true,
         embedder: bench_embedder(&ctx.env)?,
+        log_hub: Some(log_hub),
     };
     let daemon = Daemon::start(cfg, &listener)
         .await

@@ -1,0 +1,71 @@
+//! `GET /api/logs` (and `/api/analytics/logs`), the live log stream and the live event
+//! stream `/sse`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum::response::sse::Event as Frame;
+use serde_json::json;
+use signet_core::events::Event;
+
+use crate::error::{ApiError, ApiResult};
+use crate::logs::LogQuery;
+use crate::sse;
+use crate::state::AppState;
+
+/// `GET /api/logs?limit=&level=&category=&since=` → `{logs, count}`, oldest first.
+pub async fn list(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let query = LogQuery::from_params(&q).map_err(ApiError::bad_request)?;
+    let logs = s.observe().logs.recent(&query);
+    Ok(Json(json!({"count": logs.len(), "logs": logs})))
+}
+
+/// `GET /api/logs/stream`: `data: {"type":"connected"}`, then `data: <LogEntry>` per entry.
+pub async fn stream(State(s): State<AppState>) -> Response {
+    let o = s.observe();
+    let first = Frame::default().data(r#"{"type":"connected"}"#);
+    sse::stream(first, o.logs.subscribe(), o.closing.clone(), |entry| {
+        Frame::default().json_data(entry).ok()
+    })
+}
+
+/// Decides which events a subscriber may see.
+pub type EventFilter = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
+
+/// The subscriber's event filter: none for local callers, admins and unscoped tokens; for a
+/// scoped token, only events about memories inside its scope (plus daemon-wide health).
+fn event_filter(parts: &Parts) -> Option<EventFilter> {
+    let scope = parts
+        .extensions
+        .get::<signet_core::auth::Caller>()
+        .map(signet_core::auth::Caller::scope)
+        .filter(|s| !s.is_empty())?;
+    Some(Arc::new(move |ev: &Event| match ev.scope() {
+        None => true,
+        Some((project, who)) => scope.admits(project, who).is_ok(),
+    }))
+}
+
+/// `GET /sse`: `event: connected`, then `event: <name>` / `data: <json>` per live event (see
+/// docs/EVENTS.md).
+pub async fn events(State(s): State<AppState>, parts: Parts) -> Response {
+    let filter = event_filter(&parts);
+    let first = Frame::default()
+        .event("connected")
+        .json_data(json!({"type": "connected", "timestamp": signet_store::time::now_iso()}))
+        .unwrap_or_default();
+    let rx = s.memories().events().subscribe();
+    sse::stream(first, rx, s.observe().closing.clone(), move |ev: &Event| {
+        if filter.as_ref().is_some_and(|f| !f(ev)) {
+            return None;
+        }
+        Frame::default().event(ev.name()).json_data(ev.data()).ok()
+    })
+}

@@ -1,0 +1,192 @@
+//! `GET /metrics`: Prometheus text exposition format 0.0.4, written directly (the format is a
+//! few lines of text; a client library would add a registry this daemon does not need).
+
+use std::fmt::Write as _;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The content type Prometheus expects for the text format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Job statuses always reported, even at zero (upstream's standard five).
+const JOB_STATUSES: [&str; 5] = ["pending", "leased", "completed", "failed", "dead"];
+
+/// A text exposition under construction.
+#[derive(Default)]
+struct Exposition {
+    out: String,
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', r"\\")
+        .replace('"', "\\\"")
+        .replace('\n', r"\n")
+}
+
+impl Exposition {
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    }
+
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
+        self.out.push_str(name);
+        if !labels.is_empty() {
+            let parts: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                .collect();
+            let _ = write!(self.out, "{{{}}}", parts.join(","));
+        }
+        let _ = writeln!(self.out, " {value}");
+    }
+}
+
+/// Resident set size of this process, from `/proc/self/status` (Linux only).
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn http_series(e: &mut Exposition, s: &AppState) {
+    let analytics = s.memories().analytics();
+    e.family(
+        "signet_http_requests_total",
+        "counter",
+        "HTTP requests by route pattern, method and status class.",
+    );
+    for (key, stats) in analytics.endpoints() {
+        let (method, route) = key.split_once(' ').unwrap_or(("", key.as_str()));
+        for (i, n) in stats.status_classes.iter().enumerate() {
+            if *n > 0 {
+                let class = format!("{}xx", i + 1);
+                let labels = [
+                    ("route", route),
+                    ("method", method),
+                    ("status_class", &class),
+                ];
+                e.sample("signet_http_requests_total", &labels, *n as f64);
+            }
+        }
+    }
+    let name = "signet_http_request_duration_seconds";
+    e.family(name, "summary", "Request latency per operation group.");
+    for (group, snap) in analytics.latency() {
+        if snap.count > 0 {
+            for (q, v) in [("0.5", snap.p50), ("0.95", snap.p95), ("0.99", snap.p99)] {
+                e.sample(name, &[("group", group), ("quantile", q)], v / 1000.0);
+            }
+        }
+        e.sample(
+            &format!("{name}_sum"),
+            &[("group", group)],
+            snap.sum_seconds,
+        );
+        e.sample(
+            &format!("{name}_count"),
+            &[("group", group)],
+            snap.count as f64,
+        );
+    }
+    e.family(
+        "signet_errors_recorded_total",
+        "counter",
+        "Errors recorded by the analytics collector since start, by stage (ring of the last 500).",
+    );
+    for (stage, n) in analytics.errors_by_stage() {
+        e.sample(
+            "signet_errors_recorded_total",
+            &[("stage", stage)],
+            n as f64,
+        );
+    }
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
+    let counts = s.memories().ops_counts().await?;
+    let coverage = s.memories().embedding_coverage().await?;
+    let mut e = Exposition::default();
+    http_series(&mut e, &s);
+    e.family("signet_memories", "gauge", "Memories by state.");
+    e.sample("signet_memories", &[("state", "live")], counts.live as f64);
+    e.sample(
+        "signet_memories",
+        &[("state", "deleted")],
+        counts.deleted as f64,
+    );
+    e.family(
+        "signet_jobs",
+        "gauge",
+        "Pipeline jobs by status (queue depth: pending).",
+    );
+    for st in JOB_STATUSES {
+        let n = counts
+            .jobs
+            .iter()
+            .find(|(k, _)| k == st)
+            .map_or(0, |(_, n)| *n);
+        e.sample("signet_jobs", &[("status", st)], n as f64);
+    }
+    for (st, n) in counts
+        .jobs
+        .iter()
+        .filter(|(k, _)| !JOB_STATUSES.contains(&k.as_str()))
+    {
+        e.sample("signet_jobs", &[("status", st)], *n as f64);
+    }
+    let semantic = s.memories().semantic();
+    e.family(
+        "signet_embedding_coverage_ratio",
+        "gauge",
+        "Share of live memories with a vector from the current model.",
+    );
+    e.sample("signet_embedding_coverage_ratio", &[], coverage);
+    e.family(
+        "signet_embedding_provider_errors_total",
+        "counter",
+        "Embedding provider failures since start.",
+    );
+    e.sample(
+        "signet_embedding_provider_errors_total",
+        &[],
+        semantic.provider_errors() as f64,
+    );
+    e.family(
+        "signet_uptime_seconds",
+        "gauge",
+        "Seconds since the daemon started.",
+    );
+    e.sample(
+        "signet_uptime_seconds",
+        &[],
+        s.info().started.elapsed().as_secs_f64(),
+    );
+    if let Some(rss) = resident_bytes() {
+        e.family(
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+        );
+        e.sample("process_resident_memory_bytes", &[], rss as f64);
+    }
+    Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], e.out).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_escaped() {
+        let mut e = Exposition::default();
+        e.sample("m", &[("route", "a\"b\\c\nd")], 1.5);
+        assert_eq!(e.out, "m{route=\"a\\\"b\\\\c\\nd\"} 1.5\n");
+    }
+}
