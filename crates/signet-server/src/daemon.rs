@@ -351,6 +351,6 @@ fn auth_gate(
         }
         Some(secret)
     };
-    tracing::info!(target: "auth", mode = ?auth.mode, "auth mode");
+    tracing::info!(target: "auth", mode = auth.mode.as_str(), "auth mode");
     Ok(AuthGate::new(auth, secret.as_deref()))
 }

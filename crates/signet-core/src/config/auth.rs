@@ -18,7 +18,18 @@ pub enum AuthMode {
     Hybrid,
 }
 
-/// A fixed-window limit for one operation.
+impl AuthMode {
+    /// The config value (`local`, `team`, `hybrid`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Team => "team",
+            Self::Hybrid => "hybrid",
+        }
+    }
+}
+
+/// A limit for one operation: at most `max` requests in any `window_ms` window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RateLimit {
