@@ -182,6 +182,11 @@ pub struct PipelineSettings {
     pub documents: DocumentSettings,
     /// Cooldowns and budgets of repair actions.
     pub repair: RepairSettings,
+    /// `autonomous.enabled` (flat `autonomousEnabled`, default true): agents may trigger
+    /// repairs (and, later, the maintenance worker runs).
+    pub autonomous_enabled: bool,
+    /// `autonomous.frozen` (flat `autonomousFrozen`, default false): repairs are refused.
+    pub autonomous_frozen: bool,
 }
 
 impl Default for PipelineSettings {
@@ -198,6 +203,8 @@ impl Default for PipelineSettings {
             embedding_tracker: EmbeddingTrackerSettings::default(),
             documents: DocumentSettings::default(),
             repair: RepairSettings::default(),
+            autonomous_enabled: true,
+            autonomous_frozen: false,
         }
     }
 }
@@ -223,6 +230,21 @@ impl PipelineSettings {
             )?,
             documents: nested(p, "documents", warnings, DocumentSettings::parse)?,
             repair: nested(p, "repair", warnings, RepairSettings::parse)?,
+            // Read without claiming the section: `pipeline_extra` validates its other keys.
+            autonomous_enabled: bool_alias(
+                &p.child("autonomous")?,
+                "enabled",
+                p,
+                "autonomousEnabled",
+                d.autonomous_enabled,
+            )?,
+            autonomous_frozen: bool_alias(
+                &p.child("autonomous")?,
+                "frozen",
+                p,
+                "autonomousFrozen",
+                d.autonomous_frozen,
+            )?,
         };
         pipeline_extra::check_pipeline(p, warnings)?;
         Ok(parsed)

@@ -105,10 +105,23 @@ impl Maintenance {
         limits: Limits,
         ctx: &RepairContext,
     ) -> Option<RepairResult> {
+        let pipeline = &self.settings().pipeline;
+        if pipeline.autonomous_frozen {
+            return Some(RepairResult::denied(
+                action,
+                "denied by policy gate: autonomous.frozen is set".into(),
+            ));
+        }
         if ctx.actor_type != "agent" {
             return None;
         }
-        let r = self.settings().pipeline.repair.clone();
+        if !pipeline.autonomous_enabled {
+            return Some(RepairResult::denied(
+                action,
+                "agents cannot trigger repairs: autonomous.enabled is false".into(),
+            ));
+        }
+        let r = pipeline.repair.clone();
         let (cooldown, budget) = match limits {
             Limits::Requeue => (r.requeue_cooldown_ms, r.requeue_hourly_budget),
             Limits::Reembed => (r.reembed_cooldown_ms, r.reembed_hourly_budget),

@@ -392,3 +392,37 @@ async fn repairs_of_subsystems_we_lack_answer_501_and_say_why() {
     let (st, _) = s.get("/api/repair/cold-stats").await;
     assert_eq!(st.as_u16(), 501);
 }
+
+#[tokio::test]
+async fn the_autonomous_switches_gate_repairs() {
+    use reqwest::Method;
+    let frozen = "memory:\n  pipelineV2:\n    autonomous:\n      frozen: true\n";
+    let s = crate::common::TestServer::start_with_yaml(Some(frozen)).await;
+    let (st, v) = s
+        .post("/api/repair/requeue-dead", serde_json::json!({}))
+        .await;
+    assert_eq!(st.as_u16(), 429, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("autonomous.frozen"),
+        "{v}"
+    );
+
+    let off = "memory:\n  pipelineV2:\n    autonomousEnabled: false\n";
+    let s = crate::common::TestServer::start_with_yaml(Some(off)).await;
+    let agent = [("x-signet-actor-type", "agent"), ("x-signet-actor", "bot")];
+    let (st, v) = s
+        .call_with(Method::POST, "/api/repair/requeue-dead", None, &agent)
+        .await;
+    assert_eq!(st.as_u16(), 429, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("agents cannot trigger repairs"),
+        "{v}"
+    );
+    let (st, _) = s
+        .post("/api/repair/requeue-dead", serde_json::json!({}))
+        .await;
+    assert_eq!(st.as_u16(), 200, "operators still may");
+}
