@@ -38,6 +38,11 @@ pub struct SoakArgs {
     /// Hybrid recall with the hash embedder of this many dimensions (default keyword-only).
     #[arg(long)]
     pub hash_embedder: Option<usize>,
+    /// A constant live set: remember and forget at the same rate (20% remember, 40% recall,
+    /// 20% modify, 20% forget) instead of 40/40/10/10, so growth of the data cannot hide a
+    /// leak.
+    #[arg(long)]
+    pub steady: bool,
 }
 
 const OPS: [&str; 4] = ["remember", "recall", "modify", "forget"];
@@ -102,7 +107,7 @@ pub async fn run(args: SoakArgs) -> Result<()> {
     let period = Duration::from_secs_f64(args.clients as f64 / f64::from(args.rate));
     for c in 0..args.clients {
         let (shared, tally) = (shared.clone(), tally.clone());
-        tasks.push(tokio::spawn(client(shared, tally, period, until, c as u64)));
+        tasks.push(tokio::spawn(client(shared, tally, period, until, c as u64, args.steady)));
     }
     let rss = sample_rss(d.pid, began, until, Duration::from_secs(args.sample_every)).await;
     for t in tasks {
@@ -121,6 +126,7 @@ async fn client(
     period: Duration,
     until: Instant,
     seed: u64,
+    steady: bool,
 ) {
     let mut rng = Rng::new(0x50a4 + 1 + seed);
     let mut every = tokio::time::interval(period);
@@ -128,10 +134,10 @@ async fn client(
     let mut local = Tally::default();
     while Instant::now() < until {
         every.tick().await;
-        let which = match rng.next() % 10 {
-            0..=3 => 0,
-            4..=7 => 1,
-            8 => 2,
+        let which = match (steady, rng.next() % 10) {
+            (false, 0..=3) | (true, 0..=1) => 0,
+            (false, 4..=7) | (true, 2..=5) => 1,
+            (false, 8) | (true, 6..=7) => 2,
             _ => 3,
         };
         let t = Instant::now();
