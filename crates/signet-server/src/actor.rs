@@ -13,7 +13,8 @@ const ACTOR_TYPES: [&str; 5] = ["operator", "pipeline", "harness", "sdk", "daemo
 /// header named the actor (the body's `changed_by`, then "daemon", fill it in later).
 pub struct CallerActor(pub Actor);
 
-fn header(parts: &Parts, name: &str) -> Option<String> {
+/// A sane header value: trimmed, non-empty, at most 256 bytes.
+pub(crate) fn header(parts: &Parts, name: &str) -> Option<String> {
     parts
         .headers
         .get(name)
@@ -23,6 +24,17 @@ fn header(parts: &Parts, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Who to name in audit rows: a token's `sub` (the header cannot override it), else the
+/// `x-signet-actor` header.
+pub(crate) fn actor_name(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<signet_core::auth::Caller>()
+        .and_then(|c| c.claims())
+        .map(|c| c.sub.clone())
+        .or_else(|| header(parts, "x-signet-actor"))
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for CallerActor {
     type Rejection = std::convert::Infallible;
 
@@ -30,16 +42,8 @@ impl<S: Send + Sync> FromRequestParts<S> for CallerActor {
         let actor_type = header(parts, "x-signet-actor-type")
             .filter(|t| ACTOR_TYPES.contains(&t.as_str()))
             .unwrap_or_else(|| "operator".into());
-        // A token's `sub` names the actor; the header cannot override it.
-        let token_sub = parts
-            .extensions
-            .get::<signet_core::auth::Caller>()
-            .and_then(|c| c.claims())
-            .map(|c| c.sub.clone());
         Ok(Self(Actor {
-            changed_by: token_sub
-                .or_else(|| header(parts, "x-signet-actor"))
-                .unwrap_or_default(),
+            changed_by: actor_name(parts).unwrap_or_default(),
             actor_type: Some(actor_type),
             session_id: header(parts, "x-signet-session-id"),
             request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),

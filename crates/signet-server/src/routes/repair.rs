@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use signet_core::repair::{RepairContext, RepairResult};
 
+use crate::actor::{actor_name, header};
 use crate::error::{ApiResult, JsonBody};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -17,31 +18,13 @@ use crate::state::AppState;
 /// request id (defaults: "manual repair", "operator", "operator").
 pub struct RepairCaller(pub RepairContext);
 
-fn header(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && s.len() <= 256)
-        .map(str::to_owned)
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for RepairCaller {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let d = RepairContext::default();
-        // A token's `sub` names the actor; the header cannot override it.
-        let token_sub = parts
-            .extensions
-            .get::<signet_core::auth::Caller>()
-            .and_then(|c| c.claims())
-            .map(|c| c.sub.clone());
         Ok(Self(RepairContext {
-            actor: token_sub
-                .or_else(|| header(parts, "x-signet-actor"))
-                .unwrap_or(d.actor),
+            actor: actor_name(parts).unwrap_or(d.actor),
             actor_type: header(parts, "x-signet-actor-type")
                 .map(|t| t.to_ascii_lowercase())
                 .unwrap_or(d.actor_type),

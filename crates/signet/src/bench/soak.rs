@@ -75,8 +75,13 @@ pub async fn run(args: SoakArgs) -> Result<()> {
     )?;
     let embedder = args.hash_embedder.map(|d| format!("hash:{d}"));
     let mut d = BenchDaemon::start_logging(dir.path(), &http, embedder.as_deref(), "info").await?;
+    let mix = if args.steady {
+        "20% remember, 40% recall, 20% modify, 20% forget: a constant live set"
+    } else {
+        "40% remember, 40% recall, 10% modify, 10% forget"
+    };
     println!(
-        "signet bench soak — {} cores, {} s at {}/s with {} clients (40% remember, 40% recall, 10% modify, 10% forget)",
+        "signet bench soak — {} cores, {} s at {}/s with {} clients ({mix})",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         args.duration,
         args.rate,
