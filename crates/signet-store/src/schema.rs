@@ -730,6 +730,9 @@ mod tests {
         let m = own(31, "example", &["SELECT 1;"]);
         assert_eq!((m.version, m.name, m.sql.len()), (31, "example", 1));
         assert!(m.columns.is_empty() && m.hook.is_none() && m.tables.is_empty());
+        let v31 = MIGRATIONS[30];
+        assert_eq!((v31.version, v31.name), (31, "memory-scope-user"));
+        assert_eq!(v31.artifact_columns, &[("memories", "scope_user")]);
     }
 
     #[test]

@@ -106,7 +106,10 @@ mod tests {
             s.admits(Some("other"), None, None).unwrap_err(),
             "scope restricted to project 'acme'"
         );
-        assert!(s.admits(None, None, None).is_err(), "unset project is outside");
+        assert!(
+            s.admits(None, None, None).is_err(),
+            "unset project is outside"
+        );
         assert!(Scope::default().admits(None, None, None).is_ok());
     }
 

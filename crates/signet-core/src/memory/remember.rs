@@ -206,7 +206,14 @@ impl Memories {
         self.semantic.notify();
         for id in &ids {
             let (project, user) = (shared.project.as_deref(), shared.scope_user.as_deref());
-            self.publish_created(id, None, project, &shared.who, user, opts.enqueue_extraction);
+            self.publish_created(
+                id,
+                None,
+                project,
+                &shared.who,
+                user,
+                opts.enqueue_extraction,
+            );
         }
         tracing::info!(target: "memory", group = %group_id, chunks = ids.len(), "memory saved in chunks");
         Ok(json!({"chunked": true, "chunk_count": ids.len(), "ids": ids, "group_id": group_id}))
