@@ -6,7 +6,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{HistoryEntry, ListedMemory, MemoryStats, RecallRow, ScopeFilter};
 use crate::error::Result;
 
-/// The columns `GET /api/memory/:id` returns, in upstream's order.
+/// The columns `GET /api/memory/:id` returns, in upstream's order. `scope_user` (our migration
+/// 31) is deliberately not among them: upstream's response has no such field, and the parity
+/// test against captured upstream responses compares every key.
 const DETAIL_COLUMNS: &str = "id, content, type, importance, tags, pinned, who, source_id, \
     source_type, project, NULL AS session_id, confidence, access_count, last_accessed, is_deleted, \
     deleted_at, extraction_status, embedding_model, version, created_at, updated_at, updated_by";
