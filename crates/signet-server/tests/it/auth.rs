@@ -791,7 +791,7 @@ async fn a_user_scoped_token_sees_and_touches_only_its_users_memories() {
 
     let (st, v) = call(Method::GET, "/api/memories".into(), None).await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    assert_eq!(ids(&v, "memories"), [mine.clone()]);
+    assert_eq!(ids(&v, "memories"), [mine.as_str()]);
     assert_eq!(v["stats"]["total"], 1, "stats are scoped too");
     for body in [
         json!({"query": "fridays pipeline"}),
@@ -808,7 +808,7 @@ async fn a_user_scoped_token_sees_and_touches_only_its_users_memories() {
     for path in ["/api/memory/search?q=fridays", "/memory/search?q=fridays"] {
         let (st, v) = call(Method::GET, path.into(), None).await;
         assert_eq!(st, StatusCode::OK, "{path}: {v}");
-        assert_eq!(ids(&v, "results"), [mine.clone()], "{path}");
+        assert_eq!(ids(&v, "results"), [mine.as_str()], "{path}");
     }
     let (st, v) = call(Method::GET, format!("/api/memory/{mine}"), None).await;
     assert_eq!(
