@@ -4,8 +4,8 @@
 //!
 //! Publishing never blocks and never fails: with no subscriber the event is dropped, and a
 //! subscriber that falls more than [`CAPACITY`] events behind sees `Lagged` (the SSE handler
-//! then ends its stream). Events carry `project` and `who` so a scope filter can decide per
-//! subscriber, and never carry memory content. The wire format is documented in
+//! then ends its stream). Events carry `project`, `who` and (internally, never on the wire)
+//! `scope_user` so a scope filter can decide per subscriber, and never carry memory content. The wire format is documented in
 //! `docs/EVENTS.md`.
 
 use std::sync::Arc;
@@ -26,6 +26,10 @@ pub struct MemoryEvent {
     pub memory_type: Option<String>,
     pub project: Option<String>,
     pub who: Option<String>,
+    /// The memory's `scope_user`, for the scope filter only: not part of the wire format
+    /// (upstream's events have no such field, and a user id is not everyone's business).
+    #[serde(skip)]
+    pub scope_user: Option<String>,
     /// The memory's version after the change (absent on create).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
@@ -44,6 +48,9 @@ pub struct JobEvent {
     pub status: String,
     pub project: Option<String>,
     pub who: Option<String>,
+    /// As [`MemoryEvent::scope_user`]: for the scope filter, never serialized.
+    #[serde(skip)]
+    pub scope_user: Option<String>,
     pub timestamp: String,
 }
 
@@ -56,6 +63,9 @@ pub struct HealthEvent {
     pub db: bool,
     pub timestamp: String,
 }
+
+/// `(project, who, scope_user)` of the memory an event is about.
+pub type EventScope<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
 
 /// One live event.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,17 +104,18 @@ impl Event {
         v.unwrap_or_default()
     }
 
-    /// `(project, who)` of the memory the event is about; `None` for daemon-wide events.
-    /// Scope filters (team-mode tokens) decide on these.
-    pub fn scope(&self) -> Option<(Option<&str>, Option<&str>)> {
-        match self {
+    /// `(project, who, scope_user)` of the memory the event is about; `None` for daemon-wide
+    /// events. Scope filters (team-mode tokens) decide on these.
+    pub fn scope(&self) -> Option<EventScope<'_>> {
+        let (project, who, user) = match self {
             Self::MemoryCreated(m)
             | Self::MemoryUpdated(m)
             | Self::MemoryDeleted(m)
-            | Self::MemoryRecovered(m) => Some((m.project.as_deref(), m.who.as_deref())),
-            Self::JobEnqueued(j) => Some((j.project.as_deref(), j.who.as_deref())),
-            Self::Health(_) => None,
-        }
+            | Self::MemoryRecovered(m) => (&m.project, &m.who, &m.scope_user),
+            Self::JobEnqueued(j) => (&j.project, &j.who, &j.scope_user),
+            Self::Health(_) => return None,
+        };
+        Some((project.as_deref(), who.as_deref(), user.as_deref()))
     }
 }
 
@@ -155,6 +166,7 @@ mod tests {
             memory_type: Some("fact".into()),
             project: Some("p".into()),
             who: Some("claude".into()),
+            scope_user: Some("ann".into()),
             version: None,
             content_changed: None,
             timestamp: "t".into(),
@@ -165,7 +177,11 @@ mod tests {
         assert_eq!(d["type"], "fact");
         assert!(d.get("content").is_none());
         assert!(d.get("version").is_none());
-        assert_eq!(ev.scope(), Some((Some("p"), Some("claude"))));
+        assert!(
+            d.get("scope_user").is_none() && d.get("scopeUser").is_none(),
+            "the user stays off the wire: {d}"
+        );
+        assert_eq!(ev.scope(), Some((Some("p"), Some("claude"), Some("ann"))));
     }
 
     #[tokio::test]

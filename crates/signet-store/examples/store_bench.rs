@@ -65,6 +65,7 @@ fn main() {
             source_id: None,
             extraction_status: "pending".into(),
             created_at: "2026-11-27T00:00:00.000Z".into(),
+            scope_user: None,
         };
         store
             .remember(

@@ -5,9 +5,11 @@
 //! ("bogus version", "phantom migration") and the start-up self-heal of the full-text index.
 //!
 //! The schema is upstream Signet's v30 schema (TypeScript daemon 0.58.1), byte for byte in
-//! `sqlite_master`. That makes the file interchangeable in both directions: a database written
-//! by upstream 0.58.1 opens here with no migration and no write at all, and a database created
-//! here is one upstream opens as already migrated. Versions 1..=30 therefore carry upstream's
+//! `sqlite_master`, plus what our own migrations add (v31: the nullable column
+//! `memories.scope_user` and its partial index). That keeps the file interchangeable in both
+//! directions: a database written by upstream 0.58.1 opens here after a backup and exactly one
+//! migration (31), with every upstream row untouched, and a database created here is one
+//! upstream opens as already migrated (it ignores the extra column and version). Versions 1..=30 therefore carry upstream's
 //! names and checksums. Each is written as an idempotent convergence step rather than a
 //! replay of upstream's history: tables are created with their *final* v30 text, columns that
 //! upstream added later are added with `ALTER TABLE … ADD COLUMN` when missing (SQLite then
@@ -15,9 +17,10 @@
 //! v27, v30) run as upstream describes. A fresh file runs all thirty in order.
 //!
 //! Versions from 31 on are this project's own: one SQL file each, applied as is. To add one,
-//! write `migrations/0031_<name>.sql` and add the line
-//! `own(31, "<name>", &[sql!("0031_<name>")]),` at the end of the `MIGRATIONS` table.
-//! Released files are never edited.
+//! write `migrations/00NN_<name>.sql` and add the line
+//! `own(NN, "<name>", &[sql!("00NN_<name>")]),` at the end of the `MIGRATIONS` table,
+//! declaring the columns it adds in `artifact_columns` (as 31 does) so that a recorded version
+//! whose column is missing runs again. Released files are never edited.
 //!
 //! Every version runs in its own `BEGIN IMMEDIATE` transaction together with its
 //! `schema_migrations` and audit rows, so a failure leaves no trace of that version.
@@ -105,7 +108,6 @@ const BASE: Migration = Migration {
 };
 
 /// One of this project's own migrations (31+): a single SQL file.
-#[allow(dead_code)] // used as soon as the first own migration lands
 const fn own(version: i64, name: &'static str, sql: &'static [&'static str]) -> Migration {
     Migration {
         version,
@@ -221,7 +223,8 @@ const MIGRATIONS: &[Migration] = &[
         hook: Some(nullable_job_memory_id),
         sql: &[sql!("0030_nullable-memory-job-memory-id")], ..BASE },
     // This project's own migrations continue here, one line each:
-    // own(31, "example", &[sql!("0031_example")]),
+    Migration { artifact_columns: &[("memories", "scope_user")],
+        ..own(31, "memory-scope-user", &[sql!("0031_memory-scope-user")]) },
 ];
 
 #[rustfmt::skip]
@@ -727,6 +730,9 @@ mod tests {
         let m = own(31, "example", &["SELECT 1;"]);
         assert_eq!((m.version, m.name, m.sql.len()), (31, "example", 1));
         assert!(m.columns.is_empty() && m.hook.is_none() && m.tables.is_empty());
+        let v31 = MIGRATIONS[30];
+        assert_eq!((v31.version, v31.name), (31, "memory-scope-user"));
+        assert_eq!(v31.artifact_columns, &[("memories", "scope_user")]);
     }
 
     #[test]

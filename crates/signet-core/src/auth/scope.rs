@@ -1,9 +1,12 @@
 //! Token scopes: the slice of memories a token may see and change.
 //!
-//! A memory's `project` column is its project, and its `who` column (the agent that wrote it)
-//! is its agent. Memories carry no user, so a `user` scope matches no memory: such a token can
-//! use the routes that touch no memory but never reads or changes one (fail closed; upstream
-//! lets every unset field pass, which makes a scope a suggestion).
+//! A memory's `project` column is its project, its `who` column (the agent that wrote it) is
+//! its agent, and its `scope_user` column (our migration 31) is its user. `scope_user` is
+//! stamped only by writes of user-scoped tokens, from the token's scope (never from the request
+//! body); every other writer, upstream included, leaves it NULL. A memory whose column is unset
+//! is outside a scope that sets the field (fail closed; upstream lets every unset field pass,
+//! which makes a scope a suggestion), so a `user`-scoped token sees only what it, or another
+//! token of the same user, wrote.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,9 +33,14 @@ impl Scope {
         self.project.is_none() && self.agent.is_none() && self.user.is_none()
     }
 
-    /// Whether a memory with this `project` and `who` is inside the scope; the error names
-    /// the scope that excludes it.
-    pub fn admits(&self, project: Option<&str>, who: Option<&str>) -> Result<(), String> {
+    /// Whether a memory with this `project`, `who` and `scope_user` is inside the scope; the
+    /// error names the scope that excludes it.
+    pub fn admits(
+        &self,
+        project: Option<&str>,
+        who: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<(), String> {
         if let Some(p) = &self.project
             && project != Some(p.as_str())
         {
@@ -43,7 +51,9 @@ impl Scope {
         {
             return Err(format!("scope restricted to agent '{a}'"));
         }
-        if let Some(u) = &self.user {
+        if let Some(u) = &self.user
+            && user != Some(u.as_str())
+        {
             return Err(format!("scope restricted to user '{u}'"));
         }
         Ok(())
@@ -74,13 +84,6 @@ impl Scope {
             }
         }
     }
-
-    /// A user scope can match no memory (see the module docs).
-    pub fn excludes_all_memories(&self) -> Option<String> {
-        self.user
-            .as_ref()
-            .map(|u| format!("scope restricted to user '{u}': memories carry no user"))
-    }
 }
 
 #[cfg(test)]
@@ -97,13 +100,17 @@ mod tests {
     #[test]
     fn a_project_scope_admits_only_its_project() {
         let s = project("acme");
-        assert!(s.admits(Some("acme"), None).is_ok());
+        assert!(s.admits(Some("acme"), None, None).is_ok());
+        assert!(s.admits(Some("acme"), None, Some("ann")).is_ok());
         assert_eq!(
-            s.admits(Some("other"), None).unwrap_err(),
+            s.admits(Some("other"), None, None).unwrap_err(),
             "scope restricted to project 'acme'"
         );
-        assert!(s.admits(None, None).is_err(), "unset project is outside");
-        assert!(Scope::default().admits(None, None).is_ok());
+        assert!(
+            s.admits(None, None, None).is_err(),
+            "unset project is outside"
+        );
+        assert!(Scope::default().admits(None, None, None).is_ok());
     }
 
     #[test]
@@ -118,12 +125,32 @@ mod tests {
     }
 
     #[test]
-    fn a_user_scope_admits_no_memory() {
+    fn a_user_scope_admits_only_memories_stamped_with_its_user() {
         let s = Scope {
             user: Some("ann".into()),
             ..Scope::default()
         };
-        assert!(s.admits(Some("a"), Some("b")).is_err());
-        assert!(s.excludes_all_memories().is_some());
+        assert!(s.admits(Some("a"), Some("b"), Some("ann")).is_ok());
+        assert!(s.admits(None, None, Some("ann")).is_ok());
+        assert_eq!(
+            s.admits(Some("a"), Some("b"), Some("bob")).unwrap_err(),
+            "scope restricted to user 'ann'"
+        );
+        assert!(
+            s.admits(Some("a"), Some("b"), None).is_err(),
+            "an unstamped memory is outside"
+        );
+    }
+
+    #[test]
+    fn every_set_field_must_match() {
+        let s = Scope {
+            project: Some("acme".into()),
+            user: Some("ann".into()),
+            ..Scope::default()
+        };
+        assert!(s.admits(Some("acme"), None, Some("ann")).is_ok());
+        assert!(s.admits(Some("acme"), None, Some("bob")).is_err());
+        assert!(s.admits(Some("other"), None, Some("ann")).is_err());
     }
 }

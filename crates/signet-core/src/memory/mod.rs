@@ -82,20 +82,19 @@ impl Memories {
     }
 }
 
-/// The store-level filter of a token scope; a scope no memory can match is refused here.
-pub(crate) fn scope_filter(scope: &Scope) -> Result<ScopeFilter> {
-    if let Some(m) = scope.excludes_all_memories() {
-        return Err(CoreError::Forbidden(m));
-    }
-    Ok(ScopeFilter {
+/// The store-level filter of a token scope.
+pub(crate) fn scope_filter(scope: &Scope) -> ScopeFilter {
+    ScopeFilter {
         project: scope.project.clone(),
         who: scope.agent.clone(),
-    })
+        user: scope.user.clone(),
+    }
 }
 
 /// Narrows search filters to a scope; a filter naming another project or agent is refused.
+/// The user is pinned from the scope alone: requests have no user filter to choose one.
 pub(crate) fn pin_filters(scope: &Scope, filters: &mut RecallFilters) -> Result<()> {
-    scope_filter(scope)?;
+    filters.scope_user = scope.user.clone();
     filters.project = scope
         .pin("project", filters.project.take())
         .map_err(CoreError::Forbidden)?;
@@ -111,11 +110,10 @@ pub(crate) fn check_owner(store: &dyn MemoryStore, id: &str, scope: &Scope) -> R
     if scope.is_empty() {
         return Ok(());
     }
-    scope_filter(scope)?;
     match store.owner(id)? {
         None => Ok(()),
         Some(o) => scope
-            .admits(o.project.as_deref(), o.who.as_deref())
+            .admits(o.project.as_deref(), o.who.as_deref(), o.user.as_deref())
             .map_err(CoreError::Forbidden),
     }
 }

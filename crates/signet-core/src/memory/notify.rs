@@ -36,6 +36,7 @@ impl Memories {
         memory_type: Option<&str>,
         project: Option<&str>,
         who: &str,
+        scope_user: Option<&str>,
         job: bool,
     ) {
         let timestamp = now_iso();
@@ -44,6 +45,7 @@ impl Memories {
             memory_type: memory_type.map(str::to_owned),
             project: project.map(str::to_owned),
             who: Some(who.to_owned()),
+            scope_user: scope_user.map(str::to_owned),
             version: None,
             content_changed: None,
             timestamp: timestamp.clone(),
@@ -55,6 +57,7 @@ impl Memories {
                 status: "pending".into(),
                 project: project.map(str::to_owned),
                 who: Some(who.to_owned()),
+                scope_user: scope_user.map(str::to_owned),
                 timestamp,
             }));
         }
@@ -94,6 +97,7 @@ pub(crate) fn after_commit(
         memory_type: Some(scope.memory_type),
         project: scope.project,
         who: scope.who,
+        scope_user: scope.scope_user,
         version: Some(version),
         content_changed,
         timestamp: now_iso(),

@@ -116,6 +116,7 @@ pub fn filters_from(obj: &Map<String, Value>) -> Result<RecallFilters> {
         until: input::opt_trimmed(obj, "until")?,
         project: input::opt_trimmed(obj, "project")?,
         source_type: None,
+        scope_user: None,
     })
 }
 

@@ -70,6 +70,8 @@ struct Shared {
     tags: Option<String>,
     extraction_status: &'static str,
     created_at: String,
+    /// The user of a user-scoped token, stamped as `scope_user`; never from the request.
+    scope_user: Option<String>,
 }
 
 impl Memories {
@@ -80,7 +82,6 @@ impl Memories {
         actor: Actor,
         scope: &crate::auth::Scope,
     ) -> Result<Value> {
-        super::scope_filter(scope)?;
         let forbid = CoreError::Forbidden;
         let project = scope.pin("project", req.project.clone()).map_err(forbid)?;
         let who = scope.pin("who", req.who.clone()).map_err(forbid)?;
@@ -107,6 +108,7 @@ impl Memories {
                 "none"
             },
             created_at: req.created_at.clone().unwrap_or_else(now_iso),
+            scope_user: scope.user.clone(),
         };
         let opts = WriteOptions {
             enqueue_extraction: policy.pipeline_enabled,
@@ -150,6 +152,7 @@ impl Memories {
                 Some(&row.memory_type),
                 row.project.as_deref(),
                 &row.who,
+                row.scope_user.as_deref(),
                 job,
             );
             tracing::info!(target: "memory", id = %row.id, "memory saved");
@@ -202,8 +205,15 @@ impl Memories {
                 .await?;
         self.semantic.notify();
         for id in &ids {
-            let project = shared.project.as_deref();
-            self.publish_created(id, None, project, &shared.who, opts.enqueue_extraction);
+            let (project, user) = (shared.project.as_deref(), shared.scope_user.as_deref());
+            self.publish_created(
+                id,
+                None,
+                project,
+                &shared.who,
+                user,
+                opts.enqueue_extraction,
+            );
         }
         tracing::info!(target: "memory", group = %group_id, chunks = ids.len(), "memory saved in chunks");
         Ok(json!({"chunked": true, "chunk_count": ids.len(), "ids": ids, "group_id": group_id}))
@@ -233,5 +243,6 @@ fn new_row(
         source_id,
         extraction_status: s.extraction_status.into(),
         created_at: s.created_at.clone(),
+        scope_user: s.scope_user.clone(),
     }
 }

@@ -49,7 +49,7 @@ fn event_filter(parts: &Parts) -> Option<EventFilter> {
         .filter(|s| !s.is_empty())?;
     Some(Arc::new(move |ev: &Event| match ev.scope() {
         None => true,
-        Some((project, who)) => scope.admits(project, who).is_ok(),
+        Some((project, who, user)) => scope.admits(project, who, user).is_ok(),
     }))
 }
 

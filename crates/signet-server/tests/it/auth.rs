@@ -708,6 +708,235 @@ async fn config_writes_stay_inside_the_workspace_for_admins_too() {
     );
 }
 
+/// `scope_user` of every memory row, straight from the database (the API never shows it).
+fn scope_users(s: &TestServer) -> std::collections::BTreeMap<String, Option<String>> {
+    let c = rusqlite::Connection::open(s.workspace.join("memory/memories.db")).unwrap();
+    let mut stmt = c.prepare("SELECT id, scope_user FROM memories").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+fn user(u: &str) -> Scope {
+    Scope {
+        user: Some(u.into()),
+        ..Scope::default()
+    }
+}
+
+#[tokio::test]
+async fn a_user_scoped_token_sees_and_touches_only_its_users_memories() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let admin = token(&s, Role::Admin, "root", Scope::default());
+    let ann = token(&s, Role::Agent, "claude-code:ann", user("ann"));
+    let bob = token(&s, Role::Agent, "claude-code:bob", user("bob"));
+    let remember = |tok: &str, body: Value| {
+        let tok = tok.to_owned();
+        let s = &s;
+        async move {
+            let (st, v) =
+                as_bearer(s, Method::POST, "/api/memory/remember", Some(body), &tok).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            v["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let mine = remember(
+        &ann,
+        json!({"content": "ann deploys on fridays with the blue pipeline"}),
+    )
+    .await;
+    let theirs = remember(
+        &bob,
+        json!({"content": "bob deploys on fridays with the red pipeline"}),
+    )
+    .await;
+    let loose = remember(
+        &admin,
+        json!({"content": "nobody owns this pipeline note about fridays"}),
+    )
+    .await;
+    let stamped = scope_users(&s);
+    assert_eq!(
+        stamped[&mine].as_deref(),
+        Some("ann"),
+        "stamped from the token"
+    );
+    assert_eq!(stamped[&theirs].as_deref(), Some("bob"));
+    assert_eq!(stamped[&loose], None, "unscoped writers stamp nothing");
+    let (_, d) = as_bearer(
+        &s,
+        Method::GET,
+        &format!("/api/memory/{mine}"),
+        None,
+        &admin,
+    )
+    .await;
+    assert!(d.get("scope_user").is_none(), "not part of the API: {d}");
+
+    let before = snapshot(&s, &admin).await;
+    let call = |m: Method, p: String, b: Option<Value>| {
+        let ann = ann.clone();
+        let s = &s;
+        async move { as_bearer(s, m, &p, b, &ann).await }
+    };
+    let ids = |v: &Value, key: &str| -> Vec<String> {
+        v[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"))
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let (st, v) = call(Method::GET, "/api/memories".into(), None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(ids(&v, "memories"), [mine.as_str()]);
+    assert_eq!(v["stats"]["total"], 1, "stats are scoped too");
+    for body in [
+        json!({"query": "fridays pipeline"}),
+        json!({"query": "fridays pipeline", "mode": "vector"}),
+    ] {
+        let (st, v) = call(Method::POST, "/api/memory/recall".into(), Some(body)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let got = ids(&v, "results");
+        assert!(
+            got.contains(&mine) && got.iter().all(|id| *id == mine),
+            "{got:?}"
+        );
+    }
+    for path in ["/api/memory/search?q=fridays", "/memory/search?q=fridays"] {
+        let (st, v) = call(Method::GET, path.into(), None).await;
+        assert_eq!(st, StatusCode::OK, "{path}: {v}");
+        assert_eq!(ids(&v, "results"), [mine.as_str()], "{path}");
+    }
+    let (st, v) = call(Method::GET, format!("/api/memory/{mine}"), None).await;
+    assert_eq!(
+        (st, v["id"].as_str()),
+        (StatusCode::OK, Some(mine.as_str()))
+    );
+
+    for other in [&theirs, &loose] {
+        let refused = [
+            call(Method::GET, format!("/api/memory/{other}"), None).await,
+            call(Method::GET, format!("/api/memory/{other}/history"), None).await,
+            call(Method::GET, format!("/memory/similar?id={other}"), None).await,
+            call(
+                Method::PATCH,
+                format!("/api/memory/{other}"),
+                Some(json!({"content": "pwned", "reason": "x"})),
+            )
+            .await,
+            call(
+                Method::DELETE,
+                format!("/api/memory/{other}"),
+                Some(json!({"reason": "x", "force": true})),
+            )
+            .await,
+            call(
+                Method::POST,
+                format!("/api/memory/{other}/recover"),
+                Some(json!({"reason": "x"})),
+            )
+            .await,
+        ];
+        for (st, v) in refused {
+            assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+            assert!(v["error"].as_str().unwrap().contains("user 'ann'"), "{v}");
+        }
+    }
+    let (st, v) = call(
+        Method::POST,
+        "/api/memory/forget".into(),
+        Some(json!({"mode": "execute", "ids": [theirs, loose], "reason": "x"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["deleted"].as_i64().unwrap_or(0), 0, "{v}");
+    let (_, v) = call(
+        Method::POST,
+        "/api/memory/forget".into(),
+        Some(json!({"mode": "preview", "query": "fridays"})),
+    )
+    .await;
+    assert_eq!(v["count"], 1, "{v}");
+    let (_, v) = call(
+        Method::POST,
+        "/api/memory/modify".into(),
+        Some(json!({"patches": [{"id": theirs, "content": "pwned", "reason": "x"}]})),
+    )
+    .await;
+    assert_eq!(v["results"][0]["status"], "scope_denied", "{v}");
+    let (st, _) = call(
+        Method::POST,
+        "/api/memory/remember".into(),
+        Some(json!({"content": "bob deploys on fridays with the red pipeline"})),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "a dedup hit outside the scope is not handed out"
+    );
+    let (st, v) = call(
+        Method::POST,
+        "/api/memory/remember".into(),
+        Some(json!({"content": "sneaky", "scope_user": "bob", "scopeUser": "bob"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let sneaky = v["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        scope_users(&s)[&sneaky].as_deref(),
+        Some("ann"),
+        "the body cannot choose another user"
+    );
+    let (st, _) = call(
+        Method::DELETE,
+        format!("/api/memory/{sneaky}"),
+        Some(json!({"reason": "cleanup"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "inside the scope everything works");
+
+    assert_eq!(
+        snapshot(&s, &admin).await,
+        before,
+        "nothing outside the scope changed"
+    );
+}
+
+#[tokio::test]
+async fn a_user_scoped_token_hears_only_its_users_events() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let ann = token(&s, Role::Agent, "dash:ann", user("ann"));
+    let bob = token(&s, Role::Agent, "dash:bob", user("bob"));
+    let mut stream = s.sse_as("/sse", Some(&ann)).await;
+    assert_eq!(stream.next().await.unwrap().event, "connected");
+    for (content, tok) in [("bob secret plan", &bob), ("ann public plan", &ann)] {
+        let body = json!({"content": content});
+        let (st, _) = as_bearer(&s, Method::POST, "/api/memory/remember", Some(body), tok).await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    let first = stream.until("memory.created", |_| true).await;
+    let (_, d) = as_bearer(
+        &s,
+        Method::GET,
+        &format!("/api/memory/{}", first["id"].as_str().unwrap()),
+        None,
+        &ann,
+    )
+    .await;
+    assert_eq!(
+        d["content"], "ann public plan",
+        "bob's event was filtered out: {first}"
+    );
+    assert!(
+        first.get("scope_user").is_none() && first.get("scopeUser").is_none(),
+        "{first}"
+    );
+}
+
 #[tokio::test]
 async fn a_scoped_token_hears_only_its_scope_on_the_event_stream() {
     let s = TestServer::start_with_yaml(Some(TEAM)).await;

@@ -48,6 +48,9 @@ pub struct NewMemory {
     /// `pending` when the pipeline will pick it up, `none` otherwise.
     pub extraction_status: String,
     pub created_at: String,
+    /// `scope_user` (migration 31): the user of the user-scoped token that wrote it; `None`
+    /// for every other writer, as for upstream's rows.
+    pub scope_user: Option<String>,
 }
 
 /// What remember did: a fresh row, or the live row that already held this content.
@@ -205,17 +208,20 @@ pub struct RecallRow {
 /// How long a soft-deleted memory can be recovered.
 pub const RECOVER_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
 
-/// The slice of memories a scoped token may touch: `project` and `who` (the writing agent)
-/// must equal the set values. Both `None`: every memory.
+/// The slice of memories a scoped token may touch: `project`, `who` (the writing agent) and
+/// `scope_user` must equal the set values; a row whose column is NULL is outside a filter
+/// that sets it. All `None`: every memory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScopeFilter {
     pub project: Option<String>,
     pub who: Option<String>,
+    /// Matched against `memories.scope_user` (migration 31).
+    pub user: Option<String>,
 }
 
 impl ScopeFilter {
     /// Whether nothing is filtered.
     pub fn is_empty(&self) -> bool {
-        self.project.is_none() && self.who.is_none()
+        self.project.is_none() && self.who.is_none() && self.user.is_none()
     }
 }

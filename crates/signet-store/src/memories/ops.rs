@@ -1,6 +1,6 @@
 //! Operational signals for analytics and `/metrics`: memory counts by state, job queue depth
 //! by status, recent deletes/recovers from `memory_history`, and the scope (type, project,
-//! who) of one memory for live events. All read-only, each one statement.
+//! who, scope_user) of one memory for live events. All read-only, each one statement.
 
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
@@ -30,6 +30,8 @@ pub struct MemoryScope {
     pub memory_type: String,
     pub project: Option<String>,
     pub who: Option<String>,
+    /// `scope_user` (migration 31), so a user-scoped subscriber hears only its memories.
+    pub scope_user: Option<String>,
     pub version: i64,
 }
 
@@ -66,16 +68,17 @@ pub(crate) fn mutation_signals(c: &Connection, since: &str) -> Result<MutationSi
 }
 
 pub(crate) fn memory_scope(c: &Connection, id: &str) -> Result<Option<MemoryScope>> {
-    Ok(
-        c.prepare_cached("SELECT type, project, who, version FROM memories WHERE id = ?1")?
-            .query_row([id], |r| {
-                Ok(MemoryScope {
-                    memory_type: r.get(0)?,
-                    project: r.get(1)?,
-                    who: r.get(2)?,
-                    version: r.get(3)?,
-                })
-            })
-            .optional()?,
-    )
+    Ok(c.prepare_cached(
+        "SELECT type, project, who, scope_user, version FROM memories WHERE id = ?1",
+    )?
+    .query_row([id], |r| {
+        Ok(MemoryScope {
+            memory_type: r.get(0)?,
+            project: r.get(1)?,
+            who: r.get(2)?,
+            scope_user: r.get(3)?,
+            version: r.get(4)?,
+        })
+    })
+    .optional()?)
 }

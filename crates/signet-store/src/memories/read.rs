@@ -6,7 +6,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{HistoryEntry, ListedMemory, MemoryStats, RecallRow, ScopeFilter};
 use crate::error::Result;
 
-/// The columns `GET /api/memory/:id` returns, in upstream's order.
+/// The columns `GET /api/memory/:id` returns, in upstream's order. `scope_user` (our migration
+/// 31) is deliberately not among them: upstream's response has no such field, and the parity
+/// test against captured upstream responses compares every key.
 const DETAIL_COLUMNS: &str = "id, content, type, importance, tags, pinned, who, source_id, \
     source_type, project, NULL AS session_id, confidence, access_count, last_accessed, is_deleted, \
     deleted_at, extraction_status, embedding_model, version, created_at, updated_at, updated_by";
@@ -97,10 +99,12 @@ pub fn list(
     let mut stmt = conn.prepare_cached(
         "SELECT id, content, created_at, who, importance, tags, source_type, pinned, type \
          FROM memories WHERE is_deleted = 0 AND (?3 IS NULL OR project = ?3) \
-         AND (?4 IS NULL OR who = ?4) ORDER BY created_at DESC LIMIT ?1 OFFSET ?2",
+         AND (?4 IS NULL OR who = ?4) AND (?5 IS NULL OR scope_user = ?5) \
+         ORDER BY created_at DESC LIMIT ?1 OFFSET ?2",
     )?;
+    let params = params![limit, offset, scope.project, scope.who, scope.user];
     let rows = stmt
-        .query_map(params![limit, offset, scope.project, scope.who], |r| {
+        .query_map(params, |r| {
             Ok(ListedMemory {
                 id: r.get(0)?,
                 content: r.get(1)?,
@@ -129,9 +133,10 @@ fn scoped_stats(conn: &Connection, scope: &ScopeFilter) -> Result<MemoryStats> {
             "SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM embeddings e \
                WHERE e.source_type = 'memory' AND e.source_id = m.id)), 0), \
              COALESCE(SUM(importance >= 0.9), 0) FROM memories m WHERE is_deleted = 0 \
-             AND (?1 IS NULL OR project = ?1) AND (?2 IS NULL OR who = ?2)",
+             AND (?1 IS NULL OR project = ?1) AND (?2 IS NULL OR who = ?2) \
+             AND (?3 IS NULL OR scope_user = ?3)",
         )?
-        .query_row(params![scope.project, scope.who], |r| {
+        .query_row(params![scope.project, scope.who, scope.user], |r| {
             Ok(MemoryStats {
                 total: r.get(0)?,
                 with_embeddings: r.get(1)?,
@@ -140,14 +145,15 @@ fn scoped_stats(conn: &Connection, scope: &ScopeFilter) -> Result<MemoryStats> {
         })?)
 }
 
-/// The `project` and `who` of any row with this id, deleted or not.
+/// The `project`, `who` and `scope_user` of any row with this id, deleted or not.
 pub fn owner(conn: &Connection, id: &str) -> Result<Option<ScopeFilter>> {
     Ok(conn
-        .prepare_cached("SELECT project, who FROM memories WHERE id = ?1")?
+        .prepare_cached("SELECT project, who, scope_user FROM memories WHERE id = ?1")?
         .query_row([id], |r| {
             Ok(ScopeFilter {
                 project: r.get(0)?,
                 who: r.get(1)?,
+                user: r.get(2)?,
             })
         })
         .optional()?)

@@ -24,6 +24,9 @@ pub struct RecallFilters {
     pub until: Option<String>,
     pub project: Option<String>,
     pub source_type: Option<String>,
+    /// `memories.scope_user` must equal it: set only from a user-scoped token, never from
+    /// request input.
+    pub scope_user: Option<String>,
 }
 
 impl RecallFilters {
@@ -63,6 +66,9 @@ impl RecallFilters {
         if let Some(s) = &self.source_type {
             add(" AND m.source_type = ?", Value::Text(s.clone()));
         }
+        if let Some(u) = &self.scope_user {
+            add(" AND m.scope_user = ?", Value::Text(u.clone()));
+        }
     }
 
     /// True when no filter is set.
@@ -76,6 +82,7 @@ impl RecallFilters {
             && self.until.is_none()
             && self.project.is_none()
             && self.source_type.is_none()
+            && self.scope_user.is_none()
     }
 }
 

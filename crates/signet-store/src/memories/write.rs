@@ -66,8 +66,8 @@ fn insert(tx: &Connection, m: &NewMemory, opts: WriteOptions, actor: &Actor) -> 
     tx.prepare_cached(
         "INSERT INTO memories (id, content, normalized_content, content_hash, who, why, project, \
          importance, type, tags, pinned, is_deleted, extraction_status, embedding_model, \
-         extraction_model, created_at, updated_at, updated_by, source_type, source_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, NULL, NULL, ?13, ?13, ?5, ?14, ?15)",
+         extraction_model, created_at, updated_at, updated_by, source_type, source_id, scope_user) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, NULL, NULL, ?13, ?13, ?5, ?14, ?15, ?16)",
     )?
     .execute(params![
         m.id,
@@ -85,6 +85,7 @@ fn insert(tx: &Connection, m: &NewMemory, opts: WriteOptions, actor: &Actor) -> 
         m.created_at,
         m.source_type,
         m.source_id,
+        m.scope_user,
     ])?;
     let meta = json!({"source": "remember", "sourceType": m.source_type});
     let event = History::new(&m.id, "created", actor, &m.created_at)

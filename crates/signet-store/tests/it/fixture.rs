@@ -1,6 +1,8 @@
 //! The losslessness proof: a workspace database written by upstream Signet 0.58.1 opens through
-//! the normal store start-up with no migration, no repair, no backup and no write, and every
-//! schema object, row, storage class, vector and full-text entry reads back as upstream left it.
+//! the normal store start-up with exactly one migration, our own 31 (the nullable column
+//! `memories.scope_user` and its partial index), after a backup byte-identical to the original
+//! file; no repair runs, and every upstream schema object, row, storage class, vector and
+//! full-text entry reads back as upstream left it. A second open applies and writes nothing.
 //!
 //! Follows "What a test should assert" in `shared/fixtures/upstream-v0.58.1/README.md`, items
 //! 1–6. The KNN query of item 5 needs the sqlite-vec extension, which this build does not load;
@@ -15,18 +17,24 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::{
-    assert_same_schema, backups_in, expected, expected_schema, fixture_dir, migrate_once, plain,
-    schema_of, sha256_file, sha256_hex, version_rows,
+    assert_same_schema, backups_in, expected, fixture_dir, migrate_once, our_schema, plain,
+    schema_of, sha256_file, sha256_hex, v31_checksum, version_rows,
 };
 
 /// The fixture's documented sha256 (README and `expected.fixture.sha256`).
 const FIXTURE_SHA256: &str = "1814b713fae9cafe168ca78ab94e0091795568e88987381cb5e8aa352f8b744a";
+
+/// Columns our own migrations added to upstream tables: absent from `expected.json`, NULL in
+/// every upstream row.
+const OWN_COLUMNS: &[(&str, &str)] = &[("memories", "scope_user")];
 
 /// A private copy of the fixture, opened once through the store. The checked-in file is never
 /// opened in place: WAL mode creates `-wal`/`-shm` beside it.
 struct Opened {
     dir: TempDir,
     db: PathBuf,
+    /// The pre-migration backup the first open wrote.
+    backup: PathBuf,
 }
 
 fn open_fixture_copy() -> Opened {
@@ -37,14 +45,16 @@ fn open_fixture_copy() -> Opened {
     let db = dir.path().join("memories.db");
     std::fs::copy(&source, &db).unwrap();
     let report = migrate_once(&db);
-    assert_nothing_done(&report);
-    Opened { dir, db }
+    assert_eq!((report.from_version, report.to_version), (30, 31));
+    assert_eq!(report.applied, vec![31], "exactly our own migration runs");
+    assert_no_repair(&report);
+    let backup = report
+        .backup
+        .expect("a backup is taken before migration 31");
+    Opened { dir, db, backup }
 }
 
-fn assert_nothing_done(report: &signet_store::schema::MigrationReport) {
-    assert_eq!((report.from_version, report.to_version), (30, 30));
-    assert!(report.applied.is_empty(), "applied {:?}", report.applied);
-    assert!(report.backup.is_none(), "backup {:?}", report.backup);
+fn assert_no_repair(report: &signet_store::schema::MigrationReport) {
     assert!(!report.bogus_version_repaired, "bogus-version repair ran");
     assert!(
         report.phantom_versions.is_empty(),
@@ -55,27 +65,40 @@ fn assert_nothing_done(report: &signet_store::schema::MigrationReport) {
 }
 
 #[test]
-fn opening_applies_nothing_and_writes_nothing() {
+fn opening_backs_up_first_then_applies_only_31_and_reopening_writes_nothing() {
     let opened = open_fixture_copy();
-    // Closing the last connection leaves the main file byte-identical: nothing was written.
+    let name = opened.backup.file_name().unwrap().to_string_lossy();
+    assert!(name.starts_with("memories.db.bak-v30-"), "{name}");
+    assert_eq!(backups_in(opened.dir.path()), vec![opened.backup.clone()]);
     assert_eq!(
-        sha256_file(&opened.db),
+        sha256_file(&opened.backup),
         FIXTURE_SHA256,
-        "database file was rewritten"
+        "the backup is the untouched upstream file"
     );
-    assert!(
-        backups_in(opened.dir.path()).is_empty(),
-        "a backup was written"
-    );
+    let migrated = checkpointed_sha256(&opened.db);
+    assert_ne!(migrated, FIXTURE_SHA256, "migration 31 changed the file");
 
     let second = migrate_once(&opened.db);
-    assert_nothing_done(&second);
+    assert_eq!((second.from_version, second.to_version), (31, 31));
+    assert!(second.applied.is_empty(), "applied {:?}", second.applied);
+    assert!(second.backup.is_none(), "backup {:?}", second.backup);
+    assert_no_repair(&second);
     assert_eq!(
-        sha256_file(&opened.db),
-        FIXTURE_SHA256,
-        "second open rewrote the file"
+        checkpointed_sha256(&opened.db),
+        migrated,
+        "second open wrote to the database"
     );
-    assert!(backups_in(opened.dir.path()).is_empty());
+    assert_eq!(backups_in(opened.dir.path()).len(), 1);
+}
+
+/// The sha256 of the main file once everything in the WAL has been checkpointed into it, so
+/// that two states compare by content whatever the WAL held.
+fn checkpointed_sha256(db: &std::path::Path) -> String {
+    let conn = plain(db);
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    drop(conn);
+    sha256_file(db)
 }
 
 #[test]
@@ -92,7 +115,14 @@ fn version_rows_are_untouched() {
             )
         })
         .collect();
-    assert_eq!(versions, want);
+    let (v31, upstream) = versions.split_last().expect("version rows");
+    assert_eq!(upstream, want, "upstream's version rows are untouched");
+    assert_eq!((v31.0, &v31.2), (31, &v31_checksum()));
+    let (audit31, audit) = audit.split_last().expect("audit rows");
+    assert_eq!(
+        (audit31.1, &audit31.2, audit31.4.as_ref()),
+        (31, &v31.1, Some(&v31_checksum()))
+    );
     let want_audit: Vec<_> = rows(&exp["schema_migrations_audit"])
         .map(|r| {
             let duration = r["duration_ms"].as_i64();
@@ -109,9 +139,9 @@ fn version_rows_are_untouched() {
 }
 
 #[test]
-fn schema_is_preserved_exactly() {
+fn schema_is_upstreams_plus_exactly_the_v31_column_and_index() {
     let opened = open_fixture_copy();
-    assert_same_schema(&schema_of(&plain(&opened.db)), &expected_schema(true));
+    assert_same_schema(&schema_of(&plain(&opened.db)), &our_schema(true));
 }
 
 #[test]
@@ -120,8 +150,22 @@ fn every_row_keeps_its_values_and_storage_classes() {
     let conn = plain(&opened.db);
     let exp = expected();
     let memories: Vec<&Value> = rows(&exp["memories"]).collect();
-    assert_eq!(columns_of(&conn, "memories").len(), 33);
+    let columns = columns_of(&conn, "memories");
+    assert_eq!(columns.len(), 34);
+    assert_eq!(
+        columns.last().unwrap(),
+        "scope_user",
+        "v31 appends its column"
+    );
     assert_rows(&conn, "memories", &["id"], &memories, true);
+    let stamped: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM memories WHERE scope_user IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stamped, 0, "upstream rows belong to no user");
     let history: Vec<&Value> = exp["memory_history"]
         .as_object()
         .unwrap()
@@ -201,12 +245,14 @@ fn table_counts_match() {
         if table == "vec_embeddings" {
             continue; // the vec0 table itself needs the extension; its shadow tables are plain
         }
+        // Migration 31 records itself: one version row and one audit row more than upstream.
+        let own = i64::from(table.starts_with("schema_migrations"));
         let n: i64 = conn
             .query_row(&format!("SELECT COUNT(*) FROM \"{table}\""), [], |r| {
                 r.get(0)
             })
             .unwrap();
-        assert_eq!(n, count.as_i64().unwrap(), "row count of {table}");
+        assert_eq!(n, count.as_i64().unwrap() + own, "row count of {table}");
     }
 }
 
@@ -316,10 +362,11 @@ fn fts_rowids(conn: &Connection, query: &str) -> Vec<i64> {
 }
 
 /// Asserts `table` holds exactly the `want` rows: same count, and for every row (found by its
-/// `key` columns) every column equal in value and storage class; `with_rowid` compares the
-/// rowid too.
+/// `key` columns) every upstream column equal in value and storage class ([`OWN_COLUMNS`] are
+/// left out); `with_rowid` compares the rowid too.
 fn assert_rows(conn: &Connection, table: &str, key: &[&str], want: &[&Value], with_rowid: bool) {
     let mut columns = columns_of(conn, table);
+    columns.retain(|c| !OWN_COLUMNS.contains(&(table, c.as_str())));
     if with_rowid {
         columns.push("rowid".to_owned());
     }

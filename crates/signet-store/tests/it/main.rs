@@ -77,6 +77,36 @@ pub fn expected_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
         .collect()
 }
 
+/// The schema this build ends at: upstream's v30 [`expected_schema`] plus exactly what our
+/// own migration 31 adds, the column `memories.scope_user` (SQLite appends it to the stored
+/// `CREATE TABLE` text) and its partial index.
+pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
+    let mut schema = expected_schema(with_vec);
+    let memories = schema.get_mut("memories").expect("memories in the fixture");
+    let end = memories
+        .2
+        .rfind(')')
+        .expect("CREATE TABLE text ends with ')'");
+    memories.2.insert_str(end, ", scope_user TEXT");
+    let index = (
+        "index".to_owned(),
+        "memories".to_owned(),
+        "CREATE INDEX idx_memories_scope_user ON memories(scope_user) WHERE scope_user IS NOT NULL"
+            .to_owned(),
+    );
+    assert!(
+        schema
+            .insert("idx_memories_scope_user".to_owned(), index)
+            .is_none()
+    );
+    schema
+}
+
+/// The `schema_migrations` checksum of our migration 31.
+pub fn v31_checksum() -> String {
+    signet_store::schema::checksum(31, "memory-scope-user")
+}
+
 /// Upstream's exact `sql` for one object of the fixture.
 pub fn upstream_sql(name: &str) -> String {
     expected_schema(true)

@@ -7,12 +7,12 @@ use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, params};
 use signet_store::StoreError;
-use signet_store::schema::checksum;
+use signet_store::schema::{LATEST_VERSION, checksum};
 use tempfile::TempDir;
 
 use crate::{
-    assert_same_schema, backups_in, expected, expected_schema, migrate_once, open_store, plain,
-    schema_of, upstream_sql, version_rows,
+    assert_same_schema, backups_in, expected, fixture_dir, migrate_once, open_store, our_schema,
+    plain, schema_of, upstream_sql, v31_checksum, version_rows,
 };
 
 fn temp_db() -> (TempDir, PathBuf) {
@@ -53,22 +53,42 @@ fn insert_memory(conn: &Connection, id: &str, content: &str) {
     .unwrap();
 }
 
+/// Upstream's checksums of 1..=30 followed by ours of 31.
+fn all_checksums() -> Vec<(i64, String)> {
+    let mut sums = upstream_checksums();
+    sums.push((31, v31_checksum()));
+    sums
+}
+
 #[test]
-fn fresh_database_gets_upstreams_v30_schema() {
+fn fresh_and_upstream_databases_both_end_at_version_31() {
+    assert_eq!(LATEST_VERSION, 31);
+    let (_dir, db) = temp_db();
+    assert_eq!(migrate_once(&db).to_version, 31);
+    let (_dir, copy) = temp_db();
+    std::fs::copy(fixture_dir().join("memories.db"), &copy).unwrap();
+    let report = migrate_once(&copy);
+    assert_eq!((report.from_version, report.to_version), (30, 31));
+    let max = count(&plain(&copy), "SELECT MAX(version) FROM schema_migrations");
+    assert_eq!(max, 31);
+}
+
+#[test]
+fn fresh_database_gets_upstreams_v30_schema_plus_v31() {
     let (dir, db) = temp_db();
     let report = migrate_once(&db);
-    assert_eq!((report.from_version, report.to_version), (0, 30));
-    assert_eq!(report.applied, (1..=30).collect::<Vec<_>>());
+    assert_eq!((report.from_version, report.to_version), (0, 31));
+    assert_eq!(report.applied, (1..=31).collect::<Vec<_>>());
     assert!(
         report.backup.is_none() && backups_in(dir.path()).is_empty(),
         "no backup of a new file"
     );
 
     let conn = plain(&db);
-    assert_same_schema(&schema_of(&conn), &expected_schema(false));
+    assert_same_schema(&schema_of(&conn), &our_schema(false));
     let (versions, audit) = version_rows(&conn);
     let got: Vec<(i64, String)> = versions.iter().map(|(v, _, c)| (*v, c.clone())).collect();
-    assert_eq!(got, upstream_checksums());
+    assert_eq!(got, all_checksums());
     for (version, applied_at, _) in &versions {
         let t = applied_at.as_bytes();
         assert!(
@@ -77,7 +97,7 @@ fn fresh_database_gets_upstreams_v30_schema() {
         );
     }
     let audited: Vec<(i64, String)> = audit.iter().map(|a| (a.1, a.4.clone().unwrap())).collect();
-    assert_eq!(audited, upstream_checksums());
+    assert_eq!(audited, all_checksums());
     assert!(audit.iter().all(|a| a.3.is_some_and(|ms| ms >= 0)));
 }
 
@@ -112,7 +132,7 @@ fn reopening_a_current_database_applies_nothing() {
         report.applied.is_empty() && report.backup.is_none(),
         "{report:?}"
     );
-    assert_eq!((report.from_version, report.to_version), (30, 30));
+    assert_eq!((report.from_version, report.to_version), (31, 31));
     assert_eq!(version_rows(&plain(&db)), before);
     assert!(backups_in(dir.path()).is_empty());
 }
@@ -125,6 +145,8 @@ fn older_database_converges_and_is_backed_up_first() {
         insert_memory(&conn, "m1", "kept across the upgrade");
         conn.execute_batch(
             "DELETE FROM schema_migrations WHERE version > 20;
+             DROP INDEX idx_memories_scope_user;
+             ALTER TABLE memories DROP COLUMN scope_user;
              DROP TABLE predictor_training_pairs;
              DROP TABLE memories_cold;
              DROP INDEX idx_memories_idempotency_key;",
@@ -132,8 +154,8 @@ fn older_database_converges_and_is_backed_up_first() {
         .unwrap();
     }
     let report = migrate_once(&db);
-    assert_eq!(report.applied, (21..=30).collect::<Vec<_>>());
-    assert_eq!((report.from_version, report.to_version), (20, 30));
+    assert_eq!(report.applied, (21..=31).collect::<Vec<_>>());
+    assert_eq!((report.from_version, report.to_version), (20, 31));
     let backup = report.backup.expect("a backup before migrating");
     let name = backup.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with("memories.db.bak-v20-"), "{name}");
@@ -149,7 +171,7 @@ fn older_database_converges_and_is_backed_up_first() {
 
     let conn = plain(&db);
     // v6 ran long ago and is not re-run just for a missing index: only declared artifacts count.
-    let mut want = expected_schema(false);
+    let mut want = our_schema(false);
     want.remove("idx_memories_idempotency_key");
     assert_same_schema(&schema_of(&conn), &want);
     assert_eq!(
@@ -158,7 +180,7 @@ fn older_database_converges_and_is_backed_up_first() {
     );
     assert_eq!(
         count(&conn, "SELECT COUNT(*) FROM schema_migrations_audit"),
-        40
+        42
     );
 }
 
@@ -174,20 +196,35 @@ fn phantom_migration_reruns() {
     assert!(!report.bogus_version_repaired);
     let backup = report.backup.expect("backup");
     assert!(
-        backup.to_string_lossy().contains(".bak-v30-"),
+        backup.to_string_lossy().contains(".bak-v31-"),
         "{}",
         backup.display()
     );
     assert_eq!(backups_in(dir.path()).len(), 1);
     let conn = plain(&db);
-    assert_same_schema(&schema_of(&conn), &expected_schema(false));
+    assert_same_schema(&schema_of(&conn), &our_schema(false));
     let (versions, audit) = version_rows(&conn);
-    assert_eq!(versions.len(), 30);
+    assert_eq!(versions.len(), 31);
     assert_eq!(
-        (audit.len(), audit[30].1),
-        (31, 26),
+        (audit.len(), audit[31].1),
+        (32, 26),
         "the audit keeps history and gains a row"
     );
+}
+
+#[test]
+fn a_recorded_v31_whose_column_is_missing_reruns() {
+    let (_dir, db) = fresh_db();
+    plain(&db)
+        .execute_batch(
+            "DROP INDEX idx_memories_scope_user;
+             ALTER TABLE memories DROP COLUMN scope_user;",
+        )
+        .unwrap();
+    let report = migrate_once(&db);
+    assert_eq!(report.phantom_versions, vec![31]);
+    assert_eq!(report.applied, vec![31]);
+    assert_same_schema(&schema_of(&plain(&db)), &our_schema(false));
 }
 
 /// Builds the database upstream 0.58.1 would have left after version 1 (`through_v2 = false`)
@@ -353,7 +390,7 @@ fn upstream_v2_database_converges_to_the_identical_schema() {
         add_unloadable_vec_table(&conn);
     }
     let report = migrate_once(&db);
-    assert_eq!(report.applied, (3..=30).collect::<Vec<_>>());
+    assert_eq!(report.applied, (3..=31).collect::<Vec<_>>());
     assert!(
         report
             .backup
@@ -366,7 +403,7 @@ fn upstream_v2_database_converges_to_the_identical_schema() {
     let mut schema = schema_of(&conn);
     let vec = schema.remove("vec_embeddings").expect("vec0 table kept");
     assert!(vec.2.contains("USING vec0"));
-    assert_same_schema(&schema, &expected_schema(false));
+    assert_same_schema(&schema, &our_schema(false));
 
     let hash = |id: &str| -> Option<String> {
         conn.query_row(
@@ -426,15 +463,15 @@ fn bogus_version_is_repaired_by_rerunning_everything() {
     let report = migrate_once(&db);
     assert!(report.bogus_version_repaired);
     assert!(report.phantom_versions.is_empty());
-    assert_eq!(report.applied, (1..=30).collect::<Vec<_>>());
+    assert_eq!(report.applied, (1..=31).collect::<Vec<_>>());
     assert!(
         report
             .backup
             .is_some_and(|b| b.to_string_lossy().contains(".bak-v30-"))
     );
     let conn = plain(&db);
-    assert_same_schema(&schema_of(&conn), &expected_schema(false));
-    assert_eq!(count(&conn, "SELECT COUNT(*) FROM schema_migrations"), 30);
+    assert_same_schema(&schema_of(&conn), &our_schema(false));
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM schema_migrations"), 31);
 }
 
 #[test]
@@ -487,7 +524,7 @@ fn failing_migration_rolls_back_only_that_version() {
     );
     assert_eq!(
         count(&conn, "SELECT COUNT(*) FROM schema_migrations_audit"),
-        30
+        31
     );
 }
 
@@ -510,7 +547,7 @@ fn missing_full_text_index_is_recreated_and_rebuilt() {
         "{report:?}"
     );
     let conn = plain(&db);
-    assert_same_schema(&schema_of(&conn), &expected_schema(false));
+    assert_same_schema(&schema_of(&conn), &our_schema(false));
     assert_eq!(
         count(
             &conn,
@@ -562,13 +599,33 @@ fn versions_newer_than_this_build_are_tolerated() {
     let (_dir, db) = fresh_db();
     plain(&db)
         .execute(
-            "INSERT INTO schema_migrations (version, applied_at, checksum) VALUES (31, 'x', ?1)",
-            [checksum(31, "dependency-reason")],
+            "INSERT INTO schema_migrations (version, applied_at, checksum) VALUES (32, 'x', ?1)",
+            [checksum(32, "from-a-newer-build")],
         )
         .unwrap();
     let report = migrate_once(&db);
     assert!(report.applied.is_empty());
-    assert_eq!((report.from_version, report.to_version), (31, 31));
+    assert_eq!((report.from_version, report.to_version), (32, 32));
+}
+
+#[test]
+fn a_v31_recorded_by_another_program_is_refused() {
+    // E.g. a newer upstream that numbered its own migration 31: running on would skip ours.
+    let (_dir, db) = fresh_db();
+    plain(&db)
+        .execute(
+            "UPDATE schema_migrations SET checksum = ?1 WHERE version = 31",
+            [checksum(31, "dependency-reason")],
+        )
+        .unwrap();
+    let err = match open_store(&db) {
+        Ok(_) => panic!("a foreign v31 must be refused"),
+        Err(e) => e,
+    };
+    assert!(
+        matches!(&err, StoreError::Schema(m) if m.contains("memory-scope-user")),
+        "{err:?}"
+    );
 }
 
 #[test]
