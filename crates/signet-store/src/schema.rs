@@ -5,10 +5,10 @@
 //! ("bogus version", "phantom migration") and the start-up self-heal of the full-text index.
 //!
 //! The schema is upstream Signet's v30 schema (TypeScript daemon 0.58.1), byte for byte in
-//! `sqlite_master`, plus what our own migrations add (v31: the nullable column
+//! `sqlite_master`, plus what our own migrations add (1001: the nullable column
 //! `memories.scope_user` and its partial index). That keeps the file interchangeable in both
 //! directions: a database written by upstream 0.58.1 opens here after a backup and exactly one
-//! migration (31), with every upstream row untouched, and a database created here is one
+//! migration (1001), with every upstream row untouched, and a database created here is one
 //! upstream opens as already migrated (it ignores the extra column and version). Versions 1..=30 therefore carry upstream's
 //! names and checksums. Each is written as an idempotent convergence step rather than a
 //! replay of upstream's history: tables are created with their *final* v30 text, columns that
@@ -16,10 +16,13 @@
 //! rewrites the stored text exactly as it did for upstream), and the few data fix-ups (v3, v8,
 //! v27, v30) run as upstream describes. A fresh file runs all thirty in order.
 //!
-//! Versions from 31 on are this project's own: one SQL file each, applied as is. To add one,
-//! write `migrations/00NN_<name>.sql` and add the line
-//! `own(NN, "<name>", &[sql!("00NN_<name>")]),` at the end of the `MIGRATIONS` table,
-//! declaring the columns it adds in `artifact_columns` (as 31 does) so that a recorded version
+//! Versions from 1001 on are this project's own ([`OWN_FIRST_VERSION`]): a range of their own,
+//! because upstream keeps numbering 31, 32, … and skips any version it finds recorded — sharing
+//! numbers would make either daemon skip the other's migration. Gaps are fine on both sides
+//! (a migration runs when its version is not recorded). One SQL file each, applied as is. To
+//! add one, write `migrations/NNNN_<name>.sql` and add the line
+//! `own(NNNN, "<name>", &[sql!("NNNN_<name>")]),` at the end of the `MIGRATIONS` table,
+//! declaring the columns it adds in `artifact_columns` (as 1001 does) so that a recorded version
 //! whose column is missing runs again. Released files are never edited.
 //!
 //! Every version runs in its own `BEGIN IMMEDIATE` transaction together with its
@@ -107,7 +110,10 @@ const BASE: Migration = Migration {
     artifact_columns: &[],
 };
 
-/// One of this project's own migrations (31+): a single SQL file.
+/// The first version number of this project's own migrations.
+pub const OWN_FIRST_VERSION: i64 = 1001;
+
+/// One of this project's own migrations (1001+): a single SQL file.
 const fn own(version: i64, name: &'static str, sql: &'static [&'static str]) -> Migration {
     Migration {
         version,
@@ -224,7 +230,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: &[sql!("0030_nullable-memory-job-memory-id")], ..BASE },
     // This project's own migrations continue here, one line each:
     Migration { artifact_columns: &[("memories", "scope_user")],
-        ..own(31, "memory-scope-user", &[sql!("0031_memory-scope-user")]) },
+        ..own(1001, "memory-scope-user", &[sql!("1001_memory-scope-user")]) },
 ];
 
 #[rustfmt::skip]
@@ -574,7 +580,7 @@ fn recorded_versions(conn: &Connection) -> Result<BTreeMap<i64, String>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Refuses a database whose record of one of *our own* versions (31+) was written by another
+/// Refuses a database whose record of one of *our own* versions (1001+) was written by another
 /// program (same number, different migration): running on would skip our migration. Older
 /// upstream versions with an unexpected checksum and versions newer than this build are only
 /// logged, as upstream does not check either.
@@ -718,20 +724,25 @@ mod tests {
     }
 
     #[test]
-    fn versions_are_contiguous_from_one() {
+    fn upstream_versions_are_contiguous_and_ours_start_at_1001() {
         for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.version, i64::try_from(i).unwrap() + 1, "{}", m.name);
+            let want = if i < 30 {
+                i64::try_from(i).unwrap() + 1
+            } else {
+                OWN_FIRST_VERSION + i64::try_from(i - 30).unwrap()
+            };
+            assert_eq!(m.version, want, "{}", m.name);
         }
-        assert_eq!(LATEST_VERSION, i64::try_from(MIGRATIONS.len()).unwrap());
+        assert_eq!(LATEST_VERSION, MIGRATIONS.last().unwrap().version);
     }
 
     #[test]
     fn own_migrations_build_from_one_sql_file() {
-        let m = own(31, "example", &["SELECT 1;"]);
-        assert_eq!((m.version, m.name, m.sql.len()), (31, "example", 1));
+        let m = own(1002, "example", &["SELECT 1;"]);
+        assert_eq!((m.version, m.name, m.sql.len()), (1002, "example", 1));
         assert!(m.columns.is_empty() && m.hook.is_none() && m.tables.is_empty());
         let v31 = MIGRATIONS[30];
-        assert_eq!((v31.version, v31.name), (31, "memory-scope-user"));
+        assert_eq!((v31.version, v31.name), (1001, "memory-scope-user"));
         assert_eq!(v31.artifact_columns, &[("memories", "scope_user")]);
     }
 

@@ -1,7 +1,7 @@
 //! Token scopes: the slice of memories a token may see and change.
 //!
 //! A memory's `project` column is its project, its `who` column (the agent that wrote it) is
-//! its agent, and its `scope_user` column (our migration 31) is its user. `scope_user` is
+//! its agent, and its `scope_user` column (our migration 1001) is its user. `scope_user` is
 //! stamped only by writes of user-scoped tokens, from the token's scope (never from the request
 //! body); every other writer, upstream included, leaves it NULL. A memory whose column is unset
 //! is outside a scope that sets the field (fail closed; upstream lets every unset field pass,

@@ -48,7 +48,7 @@ pub struct NewMemory {
     /// `pending` when the pipeline will pick it up, `none` otherwise.
     pub extraction_status: String,
     pub created_at: String,
-    /// `scope_user` (migration 31): the user of the user-scoped token that wrote it; `None`
+    /// `scope_user` (migration 1001): the user of the user-scoped token that wrote it; `None`
     /// for every other writer, as for upstream's rows.
     pub scope_user: Option<String>,
 }
@@ -215,7 +215,7 @@ pub const RECOVER_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
 pub struct ScopeFilter {
     pub project: Option<String>,
     pub who: Option<String>,
-    /// Matched against `memories.scope_user` (migration 31).
+    /// Matched against `memories.scope_user` (migration 1001).
     pub user: Option<String>,
 }
 

@@ -30,7 +30,7 @@ pub struct MemoryScope {
     pub memory_type: String,
     pub project: Option<String>,
     pub who: Option<String>,
-    /// `scope_user` (migration 31), so a user-scoped subscriber hears only its memories.
+    /// `scope_user` (migration 1001), so a user-scoped subscriber hears only its memories.
     pub scope_user: Option<String>,
     pub version: i64,
 }

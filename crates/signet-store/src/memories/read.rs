@@ -7,7 +7,7 @@ use super::{HistoryEntry, ListedMemory, MemoryStats, RecallRow, ScopeFilter};
 use crate::error::Result;
 
 /// The columns `GET /api/memory/:id` returns, in upstream's order. `scope_user` (our migration
-/// 31) is deliberately not among them: upstream's response has no such field, and the parity
+/// 1001) is deliberately not among them: upstream's response has no such field, and the parity
 /// test against captured upstream responses compares every key.
 const DETAIL_COLUMNS: &str = "id, content, type, importance, tags, pinned, who, source_id, \
     source_type, project, NULL AS session_id, confidence, access_count, last_accessed, is_deleted, \

@@ -1,5 +1,5 @@
 //! The losslessness proof: a workspace database written by upstream Signet 0.58.1 opens through
-//! the normal store start-up with exactly one migration, our own 31 (the nullable column
+//! the normal store start-up with exactly one migration, our own 1001 (the nullable column
 //! `memories.scope_user` and its partial index), after a backup byte-identical to the original
 //! file; no repair runs, and every upstream schema object, row, storage class, vector and
 //! full-text entry reads back as upstream left it. A second open applies and writes nothing.
@@ -17,8 +17,8 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::{
-    assert_same_schema, backups_in, expected, fixture_dir, migrate_once, our_schema, plain,
-    schema_of, sha256_file, sha256_hex, v31_checksum, version_rows,
+    assert_same_schema, backups_in, expected, fixture_dir, migrate_once, our_schema, own_checksum,
+    plain, schema_of, sha256_file, sha256_hex, version_rows,
 };
 
 /// The fixture's documented sha256 (README and `expected.fixture.sha256`).
@@ -45,12 +45,12 @@ fn open_fixture_copy() -> Opened {
     let db = dir.path().join("memories.db");
     std::fs::copy(&source, &db).unwrap();
     let report = migrate_once(&db);
-    assert_eq!((report.from_version, report.to_version), (30, 31));
-    assert_eq!(report.applied, vec![31], "exactly our own migration runs");
+    assert_eq!((report.from_version, report.to_version), (30, 1001));
+    assert_eq!(report.applied, vec![1001], "exactly our own migration runs");
     assert_no_repair(&report);
     let backup = report
         .backup
-        .expect("a backup is taken before migration 31");
+        .expect("a backup is taken before migration 1001");
     Opened { dir, db, backup }
 }
 
@@ -76,10 +76,10 @@ fn opening_backs_up_first_then_applies_only_31_and_reopening_writes_nothing() {
         "the backup is the untouched upstream file"
     );
     let migrated = checkpointed_sha256(&opened.db);
-    assert_ne!(migrated, FIXTURE_SHA256, "migration 31 changed the file");
+    assert_ne!(migrated, FIXTURE_SHA256, "migration 1001 changed the file");
 
     let second = migrate_once(&opened.db);
-    assert_eq!((second.from_version, second.to_version), (31, 31));
+    assert_eq!((second.from_version, second.to_version), (1001, 1001));
     assert!(second.applied.is_empty(), "applied {:?}", second.applied);
     assert!(second.backup.is_none(), "backup {:?}", second.backup);
     assert_no_repair(&second);
@@ -115,13 +115,13 @@ fn version_rows_are_untouched() {
             )
         })
         .collect();
-    let (v31, upstream) = versions.split_last().expect("version rows");
+    let (ours, upstream) = versions.split_last().expect("version rows");
     assert_eq!(upstream, want, "upstream's version rows are untouched");
-    assert_eq!((v31.0, &v31.2), (31, &v31_checksum()));
-    let (audit31, audit) = audit.split_last().expect("audit rows");
+    assert_eq!((ours.0, &ours.2), (1001, &own_checksum()));
+    let (audit_ours, audit) = audit.split_last().expect("audit rows");
     assert_eq!(
-        (audit31.1, &audit31.2, audit31.4.as_ref()),
-        (31, &v31.1, Some(&v31_checksum()))
+        (audit_ours.1, &audit_ours.2, audit_ours.4.as_ref()),
+        (1001, &ours.1, Some(&own_checksum()))
     );
     let want_audit: Vec<_> = rows(&exp["schema_migrations_audit"])
         .map(|r| {
@@ -139,7 +139,7 @@ fn version_rows_are_untouched() {
 }
 
 #[test]
-fn schema_is_upstreams_plus_exactly_the_v31_column_and_index() {
+fn schema_is_upstreams_plus_exactly_our_column_and_index() {
     let opened = open_fixture_copy();
     assert_same_schema(&schema_of(&plain(&opened.db)), &our_schema(true));
 }
@@ -155,7 +155,7 @@ fn every_row_keeps_its_values_and_storage_classes() {
     assert_eq!(
         columns.last().unwrap(),
         "scope_user",
-        "v31 appends its column"
+        "migration 1001 appends its column"
     );
     assert_rows(&conn, "memories", &["id"], &memories, true);
     let stamped: i64 = conn
@@ -245,7 +245,7 @@ fn table_counts_match() {
         if table == "vec_embeddings" {
             continue; // the vec0 table itself needs the extension; its shadow tables are plain
         }
-        // Migration 31 records itself: one version row and one audit row more than upstream.
+        // Migration 1001 records itself: one version row and one audit row more than upstream.
         let own = i64::from(table.starts_with("schema_migrations"));
         let n: i64 = conn
             .query_row(&format!("SELECT COUNT(*) FROM \"{table}\""), [], |r| {

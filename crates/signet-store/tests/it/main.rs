@@ -78,7 +78,7 @@ pub fn expected_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
 }
 
 /// The schema this build ends at: upstream's v30 [`expected_schema`] plus exactly what our
-/// own migration 31 adds, the column `memories.scope_user` (SQLite appends it to the stored
+/// own migration 1001 adds, the column `memories.scope_user` (SQLite appends it to the stored
 /// `CREATE TABLE` text) and its partial index.
 pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
     let mut schema = expected_schema(with_vec);
@@ -102,9 +102,9 @@ pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
     schema
 }
 
-/// The `schema_migrations` checksum of our migration 31.
-pub fn v31_checksum() -> String {
-    signet_store::schema::checksum(31, "memory-scope-user")
+/// The `schema_migrations` checksum of our migration 1001.
+pub fn own_checksum() -> String {
+    signet_store::schema::checksum(1001, "memory-scope-user")
 }
 
 /// Upstream's exact `sql` for one object of the fixture.

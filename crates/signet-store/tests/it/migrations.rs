@@ -12,7 +12,7 @@ use tempfile::TempDir;
 
 use crate::{
     assert_same_schema, backups_in, expected, fixture_dir, migrate_once, open_store, our_schema,
-    plain, schema_of, upstream_sql, v31_checksum, version_rows,
+    own_checksum, plain, schema_of, upstream_sql, version_rows,
 };
 
 fn temp_db() -> (TempDir, PathBuf) {
@@ -53,32 +53,32 @@ fn insert_memory(conn: &Connection, id: &str, content: &str) {
     .unwrap();
 }
 
-/// Upstream's checksums of 1..=30 followed by ours of 31.
+/// Upstream's checksums of 1..=30 followed by ours of 1001.
 fn all_checksums() -> Vec<(i64, String)> {
     let mut sums = upstream_checksums();
-    sums.push((31, v31_checksum()));
+    sums.push((1001, own_checksum()));
     sums
 }
 
 #[test]
-fn fresh_and_upstream_databases_both_end_at_version_31() {
-    assert_eq!(LATEST_VERSION, 31);
+fn fresh_and_upstream_databases_both_end_at_version_1001() {
+    assert_eq!(LATEST_VERSION, 1001);
     let (_dir, db) = temp_db();
-    assert_eq!(migrate_once(&db).to_version, 31);
+    assert_eq!(migrate_once(&db).to_version, 1001);
     let (_dir, copy) = temp_db();
     std::fs::copy(fixture_dir().join("memories.db"), &copy).unwrap();
     let report = migrate_once(&copy);
-    assert_eq!((report.from_version, report.to_version), (30, 31));
+    assert_eq!((report.from_version, report.to_version), (30, 1001));
     let max = count(&plain(&copy), "SELECT MAX(version) FROM schema_migrations");
-    assert_eq!(max, 31);
+    assert_eq!(max, 1001);
 }
 
 #[test]
-fn fresh_database_gets_upstreams_v30_schema_plus_v31() {
+fn fresh_database_gets_upstreams_v30_schema_plus_ours() {
     let (dir, db) = temp_db();
     let report = migrate_once(&db);
-    assert_eq!((report.from_version, report.to_version), (0, 31));
-    assert_eq!(report.applied, (1..=31).collect::<Vec<_>>());
+    assert_eq!((report.from_version, report.to_version), (0, 1001));
+    assert_eq!(report.applied, with_ours(1..=30));
     assert!(
         report.backup.is_none() && backups_in(dir.path()).is_empty(),
         "no backup of a new file"
@@ -132,7 +132,7 @@ fn reopening_a_current_database_applies_nothing() {
         report.applied.is_empty() && report.backup.is_none(),
         "{report:?}"
     );
-    assert_eq!((report.from_version, report.to_version), (31, 31));
+    assert_eq!((report.from_version, report.to_version), (1001, 1001));
     assert_eq!(version_rows(&plain(&db)), before);
     assert!(backups_in(dir.path()).is_empty());
 }
@@ -154,8 +154,8 @@ fn older_database_converges_and_is_backed_up_first() {
         .unwrap();
     }
     let report = migrate_once(&db);
-    assert_eq!(report.applied, (21..=31).collect::<Vec<_>>());
-    assert_eq!((report.from_version, report.to_version), (20, 31));
+    assert_eq!(report.applied, with_ours(21..=30));
+    assert_eq!((report.from_version, report.to_version), (20, 1001));
     let backup = report.backup.expect("a backup before migrating");
     let name = backup.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with("memories.db.bak-v20-"), "{name}");
@@ -196,7 +196,7 @@ fn phantom_migration_reruns() {
     assert!(!report.bogus_version_repaired);
     let backup = report.backup.expect("backup");
     assert!(
-        backup.to_string_lossy().contains(".bak-v31-"),
+        backup.to_string_lossy().contains(".bak-v1001-"),
         "{}",
         backup.display()
     );
@@ -213,7 +213,7 @@ fn phantom_migration_reruns() {
 }
 
 #[test]
-fn a_recorded_v31_whose_column_is_missing_reruns() {
+fn a_recorded_v1001_whose_column_is_missing_reruns() {
     let (_dir, db) = fresh_db();
     plain(&db)
         .execute_batch(
@@ -222,8 +222,8 @@ fn a_recorded_v31_whose_column_is_missing_reruns() {
         )
         .unwrap();
     let report = migrate_once(&db);
-    assert_eq!(report.phantom_versions, vec![31]);
-    assert_eq!(report.applied, vec![31]);
+    assert_eq!(report.phantom_versions, vec![1001]);
+    assert_eq!(report.applied, vec![1001]);
     assert_same_schema(&schema_of(&plain(&db)), &our_schema(false));
 }
 
@@ -390,7 +390,7 @@ fn upstream_v2_database_converges_to_the_identical_schema() {
         add_unloadable_vec_table(&conn);
     }
     let report = migrate_once(&db);
-    assert_eq!(report.applied, (3..=31).collect::<Vec<_>>());
+    assert_eq!(report.applied, with_ours(3..=30));
     assert!(
         report
             .backup
@@ -463,7 +463,7 @@ fn bogus_version_is_repaired_by_rerunning_everything() {
     let report = migrate_once(&db);
     assert!(report.bogus_version_repaired);
     assert!(report.phantom_versions.is_empty());
-    assert_eq!(report.applied, (1..=31).collect::<Vec<_>>());
+    assert_eq!(report.applied, with_ours(1..=30));
     assert!(
         report
             .backup
@@ -596,30 +596,32 @@ fn backups_are_pruned_to_the_newest_five() {
 
 #[test]
 fn versions_newer_than_this_build_are_tolerated() {
+    // A newer upstream numbers its own migrations 31, 32, ...; ours live at 1001+, so they
+    // never collide and both sets apply.
     let (_dir, db) = fresh_db();
     plain(&db)
         .execute(
-            "INSERT INTO schema_migrations (version, applied_at, checksum) VALUES (32, 'x', ?1)",
-            [checksum(32, "from-a-newer-build")],
+            "INSERT INTO schema_migrations (version, applied_at, checksum) VALUES (31, 'x', ?1)",
+            [checksum(31, "dependency-reason")],
         )
         .unwrap();
     let report = migrate_once(&db);
     assert!(report.applied.is_empty());
-    assert_eq!((report.from_version, report.to_version), (32, 32));
+    assert_eq!((report.from_version, report.to_version), (1001, 1001));
 }
 
 #[test]
-fn a_v31_recorded_by_another_program_is_refused() {
-    // E.g. a newer upstream that numbered its own migration 31: running on would skip ours.
+fn a_v1001_recorded_by_another_program_is_refused() {
+    // Same number, another migration: running on would skip ours.
     let (_dir, db) = fresh_db();
     plain(&db)
         .execute(
-            "UPDATE schema_migrations SET checksum = ?1 WHERE version = 31",
-            [checksum(31, "dependency-reason")],
+            "UPDATE schema_migrations SET checksum = ?1 WHERE version = 1001",
+            [checksum(1001, "someone-elses-migration")],
         )
         .unwrap();
     let err = match open_store(&db) {
-        Ok(_) => panic!("a foreign v31 must be refused"),
+        Ok(_) => panic!("a foreign v1001 must be refused"),
         Err(e) => e,
     };
     assert!(
@@ -633,4 +635,9 @@ fn checksum_is_upstreams_java_string_hash() {
     assert_eq!(checksum(1, "baseline"), "-d014c92");
     assert_eq!(checksum(3, "unique-content-hash"), "635f2097");
     assert_eq!(checksum(30, "nullable-memory-job-memory-id"), "-6135fde6");
+}
+
+/// Upstream's versions in `upstream`, then ours.
+fn with_ours(upstream: std::ops::RangeInclusive<i64>) -> Vec<i64> {
+    upstream.chain([1001]).collect()
 }

@@ -112,7 +112,14 @@ pub async fn run(args: SoakArgs) -> Result<()> {
     let period = Duration::from_secs_f64(args.clients as f64 / f64::from(args.rate));
     for c in 0..args.clients {
         let (shared, tally) = (shared.clone(), tally.clone());
-        tasks.push(tokio::spawn(client(shared, tally, period, until, c as u64, args.steady)));
+        tasks.push(tokio::spawn(client(
+            shared,
+            tally,
+            period,
+            until,
+            c as u64,
+            args.steady,
+        )));
     }
     let rss = sample_rss(d.pid, began, until, Duration::from_secs(args.sample_every)).await;
     for t in tasks {

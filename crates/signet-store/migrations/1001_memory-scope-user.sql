@@ -1,4 +1,4 @@
--- Signet (this project) v31 "memory-scope-user". Our first own migration. Released: never edit.
+-- Signet (this project) v1001 "memory-scope-user". Our first own migration. Released: never edit.
 --
 -- The user a memory belongs to, for team-mode tokens scoped to a `user`: a user-scoped token
 -- sees and changes only memories whose scope_user equals its user, and stamps it on the
