@@ -89,9 +89,17 @@ async fn missing_embeddings_degrade_the_index_until_a_reembed() {
         eventually(|| async { s.get("/api/repair/embedding-gaps").await.1["unembedded"] == 0 })
             .await
     );
-    db(&s)
-        .execute_batch("UPDATE memories SET embedding_model = NULL; DELETE FROM embeddings;")
-        .unwrap();
+    // The embedding worker may still hold a wake-up from the remembers and re-embed once more
+    // right after the rows lose their vectors: drop them until a fresh report sees the gap
+    // (with pollMs 60000 nothing re-embeds after that).
+    let degraded = eventually(|| async {
+        db(&s)
+            .execute_batch("UPDATE memories SET embedding_model = NULL; DELETE FROM embeddings;")
+            .unwrap();
+        domain(&s, "index").await["status"] == "degraded"
+    })
+    .await;
+    assert!(degraded, "the index never showed the missing embeddings");
     let ix = domain(&s, "index").await;
     assert_eq!(ix["embeddingCoverage"], 0.0, "{ix}");
     assert_eq!(ix["unembedded"], 5);
