@@ -3,7 +3,6 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use signet_server::logs::{LogEntry, LogLevel};
-use tracing_subscriber::layer::SubscriberExt;
 
 use crate::common::TestServer;
 
@@ -111,10 +110,11 @@ async fn a_lagging_log_stream_client_is_dropped() {
 }
 
 #[tokio::test]
-async fn log_entries_and_history_rows_carry_the_request_id() {
+async fn history_rows_carry_the_request_id() {
+    // Log lines carrying it are checked end to end on the real binary (crates/signet/tests/it/
+    // team.rs), where the global subscriber is installed: thread-local subscribers in a
+    // parallel test binary make span interest racy.
     let s = TestServer::start().await;
-    let subscriber = tracing_subscriber::registry().with(s.logs.layer(vec![]));
-    let _default = tracing::subscriber::set_default(subscriber);
     let (st, v) = s
         .call_with(
             Method::POST,
@@ -125,15 +125,6 @@ async fn log_entries_and_history_rows_carry_the_request_id() {
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let id = v["id"].as_str().unwrap().to_owned();
-    let (_, logs) = s.get("/api/logs?category=memory").await;
-    let saved = logs["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["data"]["id"] == id.as_str())
-        .unwrap_or_else(|| panic!("no log entry for {id}: {logs}"));
-    assert_eq!(saved["requestId"], "rid-logs-1");
-    assert_eq!(saved["level"], "info");
     let (_, h) = s.get(&format!("/api/memory/{id}/history")).await;
     assert_eq!(h["history"][0]["requestId"], "rid-logs-1", "{h}");
 }

@@ -309,3 +309,25 @@ pub fn health(port: u16) -> Option<Value> {
     let ok = head.split_whitespace().nth(1) == Some("200");
     ok.then(|| serde_json::from_str(body).ok())?
 }
+
+/// One HTTP/1.0 request to the daemon on `port`; the JSON body of the answer.
+pub fn http_json(port: u16, method: &str, path: &str, headers: &[&str], body: &str) -> Value {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut sock = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).expect("connect");
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut req = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
+    for h in headers {
+        req.push_str(h);
+        req.push_str("\r\n");
+    }
+    req.push_str(&format!(
+        "content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    sock.write_all(req.as_bytes()).expect("send");
+    let mut text = String::new();
+    sock.read_to_string(&mut text).expect("read");
+    let (_, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}

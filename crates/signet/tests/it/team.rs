@@ -1,7 +1,7 @@
 //! Team mode from the command line: the first admin token from the secret file, the CLI with
 //! and without a token, and `token inspect`.
 
-use crate::support::TestEnv;
+use crate::support::{TestEnv, http_json};
 
 #[test]
 fn first_admin_token_from_the_host_then_the_cli_needs_it() {
@@ -85,4 +85,32 @@ fn token_create_rejects_bad_input() {
     }
     let out = env.run(&["token", "inspect", "not-a-token"]);
     assert!(out.stderr.contains("not a signet token"), "{}", out.stderr);
+}
+
+#[test]
+fn log_lines_of_a_request_carry_its_request_id() {
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    let saved = http_json(
+        env.port,
+        "POST",
+        "/api/memory/remember",
+        &["x-signet-request-id: rid-e2e-1"],
+        r#"{"content":"request ids reach the log"}"#,
+    );
+    let id = saved["id"].as_str().expect("an id").to_owned();
+    let logs = http_json(
+        env.port,
+        "GET",
+        "/api/logs?category=memory&limit=50",
+        &[],
+        "",
+    );
+    let entry = logs["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["data"]["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("no log entry for {id}: {logs}"));
+    assert_eq!(entry["requestId"], "rid-e2e-1", "{entry}");
 }
