@@ -12,7 +12,7 @@ pub mod limiter;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
-use signet_store::maintenance::RepairAudit;
+use signet_store::maintenance::{AuditOf, RepairAudit};
 
 use crate::error::Result;
 use crate::maintenance::Maintenance;
@@ -55,6 +55,8 @@ pub struct RepairResult {
     pub denied: bool,
     /// Extra fields (`clusters`, `progress`, ...).
     pub extra: Map<String, Value>,
+    /// The audit row was already written in the repair's own transaction.
+    pub audited: bool,
 }
 
 impl RepairResult {
@@ -66,6 +68,7 @@ impl RepairResult {
             message,
             denied: false,
             extra: Map::new(),
+            audited: false,
         }
     }
 
@@ -146,14 +149,9 @@ impl Maintenance {
     async fn audit(&self, ctx: &RepairContext, r: &RepairResult) -> Result<()> {
         self.invalidate();
         let audit = RepairAudit {
-            action: r.action.to_owned(),
-            changed_by: ctx.actor.clone(),
-            actor_type: ctx.actor_type.clone(),
-            reason: ctx.reason.clone(),
-            request_id: ctx.request_id.clone(),
             affected: r.affected,
             message: r.message.clone(),
-            now: signet_store::time::now_iso(),
+            ..self.audit_template(ctx, r.action)
         };
         let store = self.inner.store.clone();
         crate::blocking::run(move || Ok(store.record_repair(&audit)?)).await
@@ -174,8 +172,26 @@ impl Maintenance {
             return Ok(denied);
         }
         let r = body.await?;
-        self.audit(ctx, &r).await?;
+        if r.audited {
+            self.invalidate();
+        } else {
+            self.audit(ctx, &r).await?;
+        }
         Ok(r)
+    }
+
+    /// The audit row of `action` for this caller, with what it changed left to fill in.
+    fn audit_template(&self, ctx: &RepairContext, action: &str) -> RepairAudit {
+        RepairAudit {
+            action: action.to_owned(),
+            changed_by: ctx.actor.clone(),
+            actor_type: ctx.actor_type.clone(),
+            reason: ctx.reason.clone(),
+            request_id: ctx.request_id.clone(),
+            affected: 0,
+            message: String::new(),
+            now: signet_store::time::now_iso(),
+        }
     }
 
     /// `POST /api/repair/requeue-dead`: up to 50 dead jobs back to pending.
@@ -183,14 +199,22 @@ impl Maintenance {
         self.run("requeueDeadJobs", Limits::Requeue, ctx, async {
             let store = self.inner.store.clone();
             let now = signet_store::time::now_iso();
-            let (m, s) =
-                crate::blocking::run(move || Ok(store.requeue_dead_jobs(REQUEUE_LIMIT, &now)?))
-                    .await?;
-            Ok(RepairResult::ok(
-                "requeueDeadJobs",
-                (m + s) as i64,
-                format!("requeued {m} dead memory job(s) and {s} dead summary job(s) to pending"),
-            ))
+            let message = |m: usize, s: usize| {
+                format!("requeued {m} dead memory job(s) and {s} dead summary job(s) to pending")
+            };
+            let template = self.audit_template(ctx, "requeueDeadJobs");
+            let audit: AuditOf<(usize, usize)> = Box::new(move |&(m, s)| RepairAudit {
+                affected: (m + s) as i64,
+                message: message(m, s),
+                ..template
+            });
+            let (m, s) = crate::blocking::run(move || {
+                Ok(store.requeue_dead_jobs(REQUEUE_LIMIT, &now, audit)?)
+            })
+            .await?;
+            let mut r = RepairResult::ok("requeueDeadJobs", (m + s) as i64, message(m, s));
+            r.audited = true;
+            Ok(r)
         })
         .await
     }
@@ -205,13 +229,20 @@ impl Maintenance {
             );
             let now = signet_store::time::format_iso(now);
             let store = self.inner.store.clone();
-            let n = crate::blocking::run(move || Ok(store.release_stale_leases(&cutoff, &now)?))
-                .await?;
-            Ok(RepairResult::ok(
-                "releaseStaleLeases",
-                n as i64,
-                format!("released {n} stale lease(s) older than {timeout}ms"),
-            ))
+            let message =
+                move |n: usize| format!("released {n} stale lease(s) older than {timeout}ms");
+            let template = self.audit_template(ctx, "releaseStaleLeases");
+            let audit: AuditOf<usize> = Box::new(move |&n| RepairAudit {
+                affected: n as i64,
+                message: message(n),
+                ..template
+            });
+            let n =
+                crate::blocking::run(move || Ok(store.release_stale_leases(&cutoff, &now, audit)?))
+                    .await?;
+            let mut r = RepairResult::ok("releaseStaleLeases", n as i64, message(n));
+            r.audited = true;
+            Ok(r)
         })
         .await
     }

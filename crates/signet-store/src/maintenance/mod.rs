@@ -24,6 +24,10 @@ pub use retention::{PruneStep, PurgedTombstones};
 use crate::Store;
 use crate::error::Result;
 
+/// Builds a repair's audit row from what the repair changed; run inside the repair's own
+/// transaction, so a repair and its audit row commit together or not at all.
+pub type AuditOf<T> = Box<dyn FnOnce(&T) -> RepairAudit + Send>;
+
 /// Everything diagnostics, repairs and retention need from storage. Each method is one
 /// transaction (reads: one read connection).
 pub trait MaintenanceStore: Send + Sync + 'static {
@@ -31,9 +35,17 @@ pub trait MaintenanceStore: Send + Sync + 'static {
     fn diagnostics_snapshot(&self, p: &SnapshotParams) -> Result<DiagnosticsSnapshot>;
     /// Moves up to `limit` dead jobs back to pending (memory jobs first, then summary jobs);
     /// returns (memory jobs, summary jobs) requeued.
-    fn requeue_dead_jobs(&self, limit: usize, now: &str) -> Result<(usize, usize)>;
-    /// Returns leased jobs whose lease began before `cutoff` (or has no start) to pending.
-    fn release_stale_leases(&self, cutoff: &str, now: &str) -> Result<usize>;
+    /// The audit row is written in the same transaction.
+    fn requeue_dead_jobs(
+        &self,
+        limit: usize,
+        now: &str,
+        audit: AuditOf<(usize, usize)>,
+    ) -> Result<(usize, usize)>;
+    /// Returns leased jobs whose lease began before `cutoff` (or has no start) to pending; the
+    /// audit row is written in the same transaction.
+    fn release_stale_leases(&self, cutoff: &str, now: &str, audit: AuditOf<usize>)
+    -> Result<usize>;
     /// Compares the full-text index with the memories table.
     fn fts_counts(&self) -> Result<FtsCounts>;
     /// Rebuilds the full-text index from the memories table; returns the counts after.
@@ -61,15 +73,31 @@ impl MaintenanceStore for Store {
     fn diagnostics_snapshot(&self, p: &SnapshotParams) -> Result<DiagnosticsSnapshot> {
         self.pool().read(|c| diagnostics::snapshot(c, p))
     }
-    fn requeue_dead_jobs(&self, limit: usize, now: &str) -> Result<(usize, usize)> {
+    fn requeue_dead_jobs(
+        &self,
+        limit: usize,
+        now: &str,
+        audit: AuditOf<(usize, usize)>,
+    ) -> Result<(usize, usize)> {
         let now = now.to_owned();
-        self.pool()
-            .write(move |tx| repair::requeue_dead(tx, limit, &now))
+        self.pool().write(move |tx| {
+            let done = repair::requeue_dead(tx, limit, &now)?;
+            repair::record(tx, &audit(&done))?;
+            Ok(done)
+        })
     }
-    fn release_stale_leases(&self, cutoff: &str, now: &str) -> Result<usize> {
+    fn release_stale_leases(
+        &self,
+        cutoff: &str,
+        now: &str,
+        audit: AuditOf<usize>,
+    ) -> Result<usize> {
         let (cutoff, now) = (cutoff.to_owned(), now.to_owned());
-        self.pool()
-            .write(move |tx| repair::release_leases(tx, &cutoff, &now))
+        self.pool().write(move |tx| {
+            let done = repair::release_leases(tx, &cutoff, &now)?;
+            repair::record(tx, &audit(&done))?;
+            Ok(done)
+        })
     }
     fn fts_counts(&self) -> Result<FtsCounts> {
         self.pool().read(repair::fts_counts)
