@@ -12,7 +12,7 @@ pub mod limiter;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
-use signet_store::maintenance::{AuditOf, RepairAudit};
+use signet_store::maintenance::{AuditOf, FtsCounts, RepairAudit};
 
 use crate::error::Result;
 use crate::maintenance::Maintenance;
@@ -267,17 +267,31 @@ impl Maintenance {
                     ),
                 ));
             }
-            let mut msg = format!(
+            let msg = format!(
                 "FTS mismatch: {} memories ({} live), {} indexed, {} missing, {} orphaned",
                 c.memories, c.live, c.fts_rows, c.missing, c.orphans
             );
-            if repair {
-                let store = self.inner.store.clone();
-                let after = crate::blocking::run(move || Ok(store.fts_rebuild()?)).await?;
-                msg.push_str(&format!(" — rebuilt ({} indexed)", after.fts_rows));
+            if !repair {
+                let mut r = RepairResult::ok("checkFtsConsistency", 1, msg);
+                r.extra.insert("repaired".into(), false.into());
+                return Ok(r);
             }
-            let mut r = RepairResult::ok("checkFtsConsistency", 1, msg);
-            r.extra.insert("repaired".into(), repair.into());
+            let rebuilt =
+                move |after: &FtsCounts| format!("{msg} — rebuilt ({} indexed)", after.fts_rows);
+            let (store, template) = (
+                self.inner.store.clone(),
+                self.audit_template(ctx, "checkFtsConsistency"),
+            );
+            let message = rebuilt.clone();
+            let audit: AuditOf<FtsCounts> = Box::new(move |after| RepairAudit {
+                affected: 1,
+                message: message(after),
+                ..template
+            });
+            let after = crate::blocking::run(move || Ok(store.fts_rebuild(audit)?)).await?;
+            let mut r = RepairResult::ok("checkFtsConsistency", 1, rebuilt(&after));
+            r.extra.insert("repaired".into(), true.into());
+            r.audited = true;
             Ok(r)
         })
         .await

@@ -48,8 +48,9 @@ pub trait MaintenanceStore: Send + Sync + 'static {
     -> Result<usize>;
     /// Compares the full-text index with the memories table.
     fn fts_counts(&self) -> Result<FtsCounts>;
-    /// Rebuilds the full-text index from the memories table; returns the counts after.
-    fn fts_rebuild(&self) -> Result<FtsCounts>;
+    /// Rebuilds the full-text index from the memories table; returns the counts after. The
+    /// audit row is written in the same transaction.
+    fn fts_rebuild(&self, audit: AuditOf<FtsCounts>) -> Result<FtsCounts>;
     /// Up to `limit` clusters of live, unpinned, not manually overridden memories with the same
     /// normalised content (so the same content hash).
     fn dedup_clusters(&self, limit: usize) -> Result<Vec<DedupCluster>>;
@@ -102,10 +103,12 @@ impl MaintenanceStore for Store {
     fn fts_counts(&self) -> Result<FtsCounts> {
         self.pool().read(repair::fts_counts)
     }
-    fn fts_rebuild(&self) -> Result<FtsCounts> {
-        self.pool().write(|tx| {
+    fn fts_rebuild(&self, audit: AuditOf<FtsCounts>) -> Result<FtsCounts> {
+        self.pool().write(move |tx| {
             tx.execute_batch("INSERT INTO memories_fts(memories_fts) VALUES('rebuild')")?;
-            repair::fts_counts(tx)
+            let after = repair::fts_counts(tx)?;
+            repair::record(tx, &audit(&after))?;
+            Ok(after)
         })
     }
     fn dedup_clusters(&self, limit: usize) -> Result<Vec<DedupCluster>> {
