@@ -132,7 +132,7 @@ impl Memories {
         let score: f64 = checks.iter().map(|(w, s, _)| w * s).sum();
         let list: Vec<Value> = checks.into_iter().map(|(_, _, v)| v).collect();
         Ok(
-            json!({"status": health_status(score), "score": (score * 1000.0).round() / 1000.0,
+            json!({"status": crate::diagnostics::status(score), "score": (score * 1000.0).round() / 1000.0,
             "checkedAt": signet_store::time::now_iso(),
             "config": {"provider": status["provider"], "model": status["model"], "dimensions": status["dimensions"]},
             "checks": list}),
@@ -254,16 +254,6 @@ fn check(
         v["fix"] = f.into();
     }
     (weight, score, v)
-}
-
-fn health_status(score: f64) -> &'static str {
-    if score >= 0.8 {
-        "healthy"
-    } else if score >= 0.5 {
-        "degraded"
-    } else {
-        "unhealthy"
-    }
 }
 
 /// The repair result shape `{action, success, affected, message}`.
