@@ -14,5 +14,6 @@ mod mutations;
 mod proxy;
 mod recall;
 mod repair;
+mod scopes;
 mod semantic;
 mod system;

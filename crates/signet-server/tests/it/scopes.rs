@@ -1,0 +1,442 @@
+//! Token scopes as an attacker would probe them: a scoped token must not see, change or hear
+//! anything outside its scope, on any memory route. Every refusal is checked to leave the
+//! database unchanged.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use signet_core::auth::{Role, Scope};
+
+use crate::auth::{TEAM, as_bearer, project, snapshot, token};
+use crate::common::TestServer;
+
+/// Every route that names one memory refuses `other` with a 403 naming the scope.
+async fn refuses_every_single_memory_route(s: &TestServer, tok: &str, other: &str, scope: &str) {
+    let patch = json!({"content": "pwned", "reason": "x"});
+    let delete = json!({"reason": "x", "force": true});
+    let calls = [
+        (Method::GET, format!("/api/memory/{other}"), None),
+        (Method::GET, format!("/api/memory/{other}/history"), None),
+        (Method::GET, format!("/memory/similar?id={other}"), None),
+        (Method::PATCH, format!("/api/memory/{other}"), Some(patch)),
+        (Method::DELETE, format!("/api/memory/{other}"), Some(delete)),
+        (
+            Method::POST,
+            format!("/api/memory/{other}/recover"),
+            Some(json!({"reason": "x"})),
+        ),
+    ];
+    for (method, path, body) in calls {
+        let (st, v) = as_bearer(s, method, &path, body, tok).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{path}: {v}");
+        assert!(v["error"].as_str().unwrap().contains(scope), "{path}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn a_project_scoped_token_cannot_see_or_touch_other_projects() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let admin = token(&s, Role::Admin, "root", Scope::default());
+    let remember = |content: &'static str, project: Option<&'static str>| {
+        let body = json!({"content": content, "project": project});
+        let admin = admin.clone();
+        let s = &s;
+        async move {
+            let (st, v) =
+                as_bearer(s, Method::POST, "/api/memory/remember", Some(body), &admin).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            v["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let mine = remember(
+        "acme deploys on fridays with the blue pipeline",
+        Some("acme"),
+    )
+    .await;
+    let theirs = remember(
+        "globex deploys on fridays with the red pipeline",
+        Some("globex"),
+    )
+    .await;
+    let loose = remember("nobody owns this pipeline note about fridays", None).await;
+    let before = snapshot(&s, &admin).await;
+    let acme = token(&s, Role::Agent, "claude-code:acme", project("acme"));
+    let call = |m: Method, p: String, b: Option<Value>| {
+        let acme = acme.clone();
+        let s = &s;
+        async move { as_bearer(s, m, &p, b, &acme).await }
+    };
+
+    let (st, v) = call(Method::GET, "/api/memories".into(), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let ids: Vec<&str> = v["memories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [mine.as_str()]);
+    assert_eq!(v["stats"]["total"], 1, "stats are scoped too");
+
+    for body in [
+        json!({"query": "fridays pipeline"}),
+        json!({"query": "fridays pipeline", "mode": "vector"}),
+    ] {
+        let (st, v) = call(Method::POST, "/api/memory/recall".into(), Some(body)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let got: Vec<&str> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert!(got.iter().all(|id| *id == mine), "{got:?}");
+    }
+    let (_, v) = call(Method::GET, "/api/memory/search?q=fridays".into(), None).await;
+    assert!(
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] == mine.as_str()),
+        "{v}"
+    );
+    let (_, v) = call(Method::GET, "/memory/search?q=fridays".into(), None).await;
+    assert!(
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] == mine.as_str()),
+        "{v}"
+    );
+    let (st, _) = call(
+        Method::POST,
+        "/api/memory/recall".into(),
+        Some(json!({"query": "fridays", "project": "globex"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    for other in [theirs.as_str(), loose.as_str()] {
+        refuses_every_single_memory_route(&s, &acme, other, "project 'acme'").await;
+    }
+    let (st, v) = call(
+        Method::POST,
+        "/api/memory/forget".into(),
+        Some(json!({"mode": "execute", "ids": [theirs, loose], "reason": "x"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["deleted"].as_i64().unwrap_or(0), 0, "{v}");
+    let (_, v) = call(
+        Method::POST,
+        "/api/memory/forget".into(),
+        Some(json!({"mode": "preview", "query": "fridays"})),
+    )
+    .await;
+    assert_eq!(v["count"], 1, "{v}");
+    let (_, v) = call(
+        Method::POST,
+        "/api/memory/modify".into(),
+        Some(json!({"patches": [{"id": theirs, "content": "pwned", "reason": "x"}]})),
+    )
+    .await;
+    assert_eq!(v["results"][0]["status"], "scope_denied", "{v}");
+    for path in [
+        "/api/embeddings",
+        "/api/embeddings/projection",
+        "/memory/search?distinct=who",
+    ] {
+        let (st, v) = call(Method::GET, path.into(), None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{path}: {v}");
+    }
+    let (st, _) = call(
+        Method::POST,
+        "/api/memory/remember".into(),
+        Some(json!({"content": "sneaky", "project": "globex"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = call(
+        Method::POST,
+        "/api/memory/remember".into(),
+        Some(json!({"content": "globex deploys on fridays with the red pipeline"})),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "a dedup hit outside the scope is not handed out"
+    );
+
+    assert_eq!(
+        snapshot(&s, &admin).await,
+        before,
+        "nothing outside the scope changed"
+    );
+
+    let (st, v) = call(
+        Method::POST,
+        "/api/memory/remember".into(),
+        Some(json!({"content": "acme rotates keys monthly"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, d) = as_bearer(
+        &s,
+        Method::GET,
+        &format!("/api/memory/{}", v["id"].as_str().unwrap()),
+        None,
+        &admin,
+    )
+    .await;
+    assert_eq!(
+        d["project"], "acme",
+        "new memories are stamped with the scope"
+    );
+    let (st, _) = call(
+        Method::DELETE,
+        format!("/api/memory/{mine}"),
+        Some(json!({"reason": "done"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "inside the scope everything works");
+    let (_, v) = as_bearer(
+        &s,
+        Method::GET,
+        "/api/analytics/errors?stage=mutation",
+        None,
+        &admin,
+    )
+    .await;
+    assert!(
+        v["summary"]["MUTATION_SCOPE_DENIED"].as_u64().unwrap_or(0) >= 6,
+        "{v}"
+    );
+    assert_eq!(v["errors"][0]["actor"], "claude-code:acme", "{v}");
+}
+
+/// `scope_user` of every memory row, straight from the database (the API never shows it).
+fn scope_users(s: &TestServer) -> std::collections::BTreeMap<String, Option<String>> {
+    let c = rusqlite::Connection::open(s.workspace.join("memory/memories.db")).unwrap();
+    let mut stmt = c.prepare("SELECT id, scope_user FROM memories").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+fn user(u: &str) -> Scope {
+    Scope {
+        user: Some(u.into()),
+        ..Scope::default()
+    }
+}
+
+#[tokio::test]
+async fn a_user_scoped_token_sees_and_touches_only_its_users_memories() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let admin = token(&s, Role::Admin, "root", Scope::default());
+    let ann = token(&s, Role::Agent, "claude-code:ann", user("ann"));
+    let bob = token(&s, Role::Agent, "claude-code:bob", user("bob"));
+    let remember = |tok: &str, body: Value| {
+        let tok = tok.to_owned();
+        let s = &s;
+        async move {
+            let (st, v) =
+                as_bearer(s, Method::POST, "/api/memory/remember", Some(body), &tok).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            v["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let mine = remember(
+        &ann,
+        json!({"content": "ann deploys on fridays with the blue pipeline"}),
+    )
+    .await;
+    let theirs = remember(
+        &bob,
+        json!({"content": "bob deploys on fridays with the red pipeline"}),
+    )
+    .await;
+    let loose = remember(
+        &admin,
+        json!({"content": "nobody owns this pipeline note about fridays"}),
+    )
+    .await;
+    let stamped = scope_users(&s);
+    assert_eq!(
+        stamped[&mine].as_deref(),
+        Some("ann"),
+        "stamped from the token"
+    );
+    assert_eq!(stamped[&theirs].as_deref(), Some("bob"));
+    assert_eq!(stamped[&loose], None, "unscoped writers stamp nothing");
+    let (_, d) = as_bearer(
+        &s,
+        Method::GET,
+        &format!("/api/memory/{mine}"),
+        None,
+        &admin,
+    )
+    .await;
+    assert!(d.get("scope_user").is_none(), "not part of the API: {d}");
+
+    let before = snapshot(&s, &admin).await;
+    let call = |m: Method, p: String, b: Option<Value>| {
+        let ann = ann.clone();
+        let s = &s;
+        async move { as_bearer(s, m, &p, b, &ann).await }
+    };
+    let ids = |v: &Value, key: &str| -> Vec<String> {
+        v[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"))
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let (st, v) = call(Method::GET, "/api/memories".into(), None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(ids(&v, "memories"), [mine.as_str()]);
+    assert_eq!(v["stats"]["total"], 1, "stats are scoped too");
+    for body in [
+        json!({"query": "fridays pipeline"}),
+        json!({"query": "fridays pipeline", "mode": "vector"}),
+    ] {
+        let (st, v) = call(Method::POST, "/api/memory/recall".into(), Some(body)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let got = ids(&v, "results");
+        assert!(
+            got.contains(&mine) && got.iter().all(|id| *id == mine),
+            "{got:?}"
+        );
+    }
+    for path in ["/api/memory/search?q=fridays", "/memory/search?q=fridays"] {
+        let (st, v) = call(Method::GET, path.into(), None).await;
+        assert_eq!(st, StatusCode::OK, "{path}: {v}");
+        assert_eq!(ids(&v, "results"), [mine.as_str()], "{path}");
+    }
+    let (st, v) = call(Method::GET, format!("/api/memory/{mine}"), None).await;
+    assert_eq!(
+        (st, v["id"].as_str()),
+        (StatusCode::OK, Some(mine.as_str()))
+    );
+
+    for other in [theirs.as_str(), loose.as_str()] {
+        refuses_every_single_memory_route(&s, &ann, other, "user 'ann'").await;
+    }
+    let (st, v) = call(
+        Method::POST,
+        "/api/memory/forget".into(),
+        Some(json!({"mode": "execute", "ids": [theirs, loose], "reason": "x"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["deleted"].as_i64().unwrap_or(0), 0, "{v}");
+    let (_, v) = call(
+        Method::POST,
+        "/api/memory/forget".into(),
+        Some(json!({"mode": "preview", "query": "fridays"})),
+    )
+    .await;
+    assert_eq!(v["count"], 1, "{v}");
+    let (_, v) = call(
+        Method::POST,
+        "/api/memory/modify".into(),
+        Some(json!({"patches": [{"id": theirs, "content": "pwned", "reason": "x"}]})),
+    )
+    .await;
+    assert_eq!(v["results"][0]["status"], "scope_denied", "{v}");
+    let (st, _) = call(
+        Method::POST,
+        "/api/memory/remember".into(),
+        Some(json!({"content": "bob deploys on fridays with the red pipeline"})),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "a dedup hit outside the scope is not handed out"
+    );
+    let (st, v) = call(
+        Method::POST,
+        "/api/memory/remember".into(),
+        Some(json!({"content": "sneaky", "scope_user": "bob", "scopeUser": "bob"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let sneaky = v["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        scope_users(&s)[&sneaky].as_deref(),
+        Some("ann"),
+        "the body cannot choose another user"
+    );
+    let (st, _) = call(
+        Method::DELETE,
+        format!("/api/memory/{sneaky}"),
+        Some(json!({"reason": "cleanup"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "inside the scope everything works");
+
+    assert_eq!(
+        snapshot(&s, &admin).await,
+        before,
+        "nothing outside the scope changed"
+    );
+}
+
+#[tokio::test]
+async fn a_user_scoped_token_hears_only_its_users_events() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let ann = token(&s, Role::Agent, "dash:ann", user("ann"));
+    let bob = token(&s, Role::Agent, "dash:bob", user("bob"));
+    let mut stream = s.sse_as("/sse", Some(&ann)).await;
+    assert_eq!(stream.next().await.unwrap().event, "connected");
+    for (content, tok) in [("bob secret plan", &bob), ("ann public plan", &ann)] {
+        let body = json!({"content": content});
+        let (st, _) = as_bearer(&s, Method::POST, "/api/memory/remember", Some(body), tok).await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    let first = stream.until("memory.created", |_| true).await;
+    let (_, d) = as_bearer(
+        &s,
+        Method::GET,
+        &format!("/api/memory/{}", first["id"].as_str().unwrap()),
+        None,
+        &ann,
+    )
+    .await;
+    assert_eq!(
+        d["content"], "ann public plan",
+        "bob's event was filtered out: {first}"
+    );
+    assert!(
+        first.get("scope_user").is_none() && first.get("scopeUser").is_none(),
+        "{first}"
+    );
+}
+
+#[tokio::test]
+async fn a_scoped_token_hears_only_its_scope_on_the_event_stream() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let admin = token(&s, Role::Admin, "root", Scope::default());
+    let acme = token(&s, Role::Readonly, "dash:acme", project("acme"));
+    let mut stream = s.sse_as("/sse", Some(&acme)).await;
+    assert_eq!(stream.next().await.unwrap().event, "connected");
+    for (content, project) in [
+        ("globex secret plan", "globex"),
+        ("acme public plan", "acme"),
+    ] {
+        let body = json!({"content": content, "project": project});
+        let (st, _) = as_bearer(&s, Method::POST, "/api/memory/remember", Some(body), &admin).await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    let first = stream.until("memory.created", |_| true).await;
+    assert_eq!(
+        first["project"], "acme",
+        "the globex event was filtered out: {first}"
+    );
+}
