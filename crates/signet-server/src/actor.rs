@@ -15,8 +15,12 @@ pub struct CallerActor(pub Actor);
 
 /// A sane header value: trimmed, non-empty, at most 256 bytes.
 pub(crate) fn header(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+    header_value(&parts.headers, name)
+}
+
+/// [`header`] over a bare header map.
+pub(crate) fn header_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)

@@ -24,19 +24,19 @@ pub struct Observe {
 }
 
 /// Records the request in the analytics collector after the handler ran: key
-/// `"<METHOD> <route pattern>"`, status, latency, `x-signet-actor`.
+/// `"<METHOD> <route pattern>"`, status, latency, and the actor the route guard attributed
+/// the request to (a token's `sub` wins over any `x-signet-actor` header).
 pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
-    let actor = req
-        .headers()
-        .get("x-signet-actor")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && s.len() <= 256)
-        .map(str::to_owned);
+    let header = crate::actor::header_value(req.headers(), "x-signet-actor");
     let res = next.run(req).await;
+    let actor = res
+        .extensions()
+        .get::<crate::permission::Attributed>()
+        .map(|a| a.0.clone())
+        .or(header);
     state.memories().analytics().record_request(RequestSample {
         method: method.as_str(),
         route: route.as_ref().map(MatchedPath::as_str),

@@ -116,15 +116,11 @@ pub async fn check(
         Some(Ok(v)) => Some(v),
         Some(Err(_)) => return unauthorized(&AuthFailure::BadHeader),
     };
-    let actor_header = headers
-        .get("x-signet-actor")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && v.len() <= 256);
+    let actor_header = crate::actor::header_value(headers, "x-signet-actor");
     let creds = Credentials {
         authorization,
         local,
-        actor_header,
+        actor_header: actor_header.as_deref(),
     };
     let gate = s.auth();
     let caller = match gate.authenticate(creds, now_secs()) {
@@ -149,9 +145,22 @@ pub async fn check(
     {
         return rate_limited(wait.seconds());
     }
+    let attributed = match &caller {
+        Caller::Token(c) => Some(c.sub.clone()),
+        Caller::Local { actor } => actor.clone(),
+    };
     req.extensions_mut().insert(caller);
-    next.run(req).await
+    let mut res = next.run(req).await;
+    if let Some(actor) = attributed {
+        res.extensions_mut().insert(Attributed(actor));
+    }
+    res
 }
+
+/// The actor a guarded request was attributed to (a token's `sub`, else the tokenless
+/// caller's `x-signet-actor`), left on the response for the analytics recorder.
+#[derive(Debug, Clone)]
+pub struct Attributed(pub String);
 
 /// 429 with `Retry-After` and upstream's `retryAfter` (epoch ms when a slot frees).
 pub fn rate_limited(seconds: u64) -> Response {

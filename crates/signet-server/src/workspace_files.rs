@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 use signet_core::CoreError;
+use signet_core::config::error_chain;
 
 /// Largest file `/api/config` writes.
 pub const MAX_FILE_BYTES: usize = 1024 * 1024;
@@ -88,42 +89,21 @@ pub fn write(dir: &Path, name: &str, content: &str) -> Result<(), CoreError> {
     if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_file()) {
         return Err(CoreError::Invalid(format!("{name} is not a regular file")));
     }
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let io = |e: std::io::Error| CoreError::Internal(format!("writing {name}: {e}"));
     std::fs::create_dir_all(dir).map_err(io)?;
+    // A temporary file of its own per write, so concurrent writes never share one.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
     std::fs::write(&tmp, content).map_err(io)?;
     std::fs::rename(&tmp, &target).map_err(io)
 }
 
 /// Refuses an `agent.yaml` the daemon would refuse at start-up (parse errors, invalid values).
 fn validate_config(dir: &Path, name: &str, content: &str) -> Result<(), CoreError> {
-    let check = dir
-        .join(".daemon")
-        .join(format!("config-check-{}", std::process::id()));
-    let io = |e: std::io::Error| CoreError::Internal(format!("checking {name}: {e}"));
-    std::fs::create_dir_all(&check).map_err(io)?;
-    std::fs::write(check.join(name), content).map_err(io)?;
-    let loaded =
-        signet_core::config::Settings::load(&check, &signet_core::config::EnvVars::default());
-    let _ = std::fs::remove_dir_all(&check);
-    match loaded {
-        Ok(_) => Ok(()),
-        Err(e) => Err(CoreError::Invalid(format!(
-            "{name} is not valid: {}",
-            error_chain(&e)
-        ))),
-    }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        src = s.source();
-    }
-    out
+    signet_core::config::Settings::check_text(&dir.join(name), content)
+        .map(|_| ())
+        .map_err(|e| CoreError::Invalid(format!("{name} is not valid: {}", error_chain(&e))))
 }
 
 #[cfg(test)]

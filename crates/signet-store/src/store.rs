@@ -39,8 +39,6 @@ pub trait MemoryStore: Send + Sync + 'static {
         offset: i64,
         scope: &ScopeFilter,
     ) -> Result<(Vec<ListedMemory>, MemoryStats)>;
-    /// The `project` and `who` of a memory (deleted or not), for scope checks.
-    fn owner(&self, id: &str) -> Result<Option<ScopeFilter>>;
     fn stats(&self) -> Result<MemoryStats>;
     #[allow(clippy::too_many_arguments)]
     fn modify(
@@ -198,11 +196,8 @@ impl MemoryStore for Store {
     ) -> Result<(Vec<ListedMemory>, MemoryStats)> {
         self.pool.read(|c| read::list(c, limit, offset, scope))
     }
-    fn owner(&self, id: &str) -> Result<Option<ScopeFilter>> {
-        self.pool.read(|c| read::owner(c, id))
-    }
     fn stats(&self) -> Result<MemoryStats> {
-        self.pool.read(read::stats)
+        self.pool.read(|c| read::stats(c, &ScopeFilter::default()))
     }
     fn modify(
         &self,

@@ -81,10 +81,11 @@ impl RateLimiter {
         let window = Duration::from_millis(window_ms);
         let mut log = self.log.lock().expect("rate limiter lock");
         if log.len() > PRUNE_ABOVE {
-            log.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < window)
+            // Each key by its own operation's window: a short window must not evict a long one.
+            let limits = self.limits;
+            log.retain(|(_, key_op), times| {
+                let w = Duration::from_millis(key_op.limit(&limits).window_ms);
+                times.back().is_some_and(|t| now.duration_since(*t) < w)
             });
         }
         let times = log.entry((actor.to_owned(), op)).or_default();
@@ -140,6 +141,32 @@ mod tests {
         let t60 = t0 + Duration::from_secs(60);
         assert!(l.admit("ann", Operation::Forget, t60).is_ok());
         assert!(l.admit("ann", Operation::Forget, t60).is_err());
+    }
+
+    #[test]
+    fn pruning_keeps_keys_still_inside_their_own_window() {
+        let l = RateLimiter::new(RateLimits {
+            forget: RateLimit {
+                window_ms: 1_000,
+                max: 1,
+            },
+            admin: RateLimit {
+                window_ms: 3_600_000,
+                max: 1,
+            },
+            ..RateLimits::default()
+        });
+        let t0 = Instant::now();
+        l.admit("ann", Operation::Admin, t0).unwrap();
+        for i in 0..(PRUNE_ABOVE + 10) {
+            l.admit(&format!("a{i}"), Operation::Forget, t0).unwrap();
+        }
+        let later = t0 + Duration::from_secs(60);
+        l.admit("late", Operation::Forget, later).unwrap();
+        assert!(
+            l.admit("ann", Operation::Admin, later).is_err(),
+            "the hour-long window survived"
+        );
     }
 
     #[test]

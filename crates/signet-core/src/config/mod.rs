@@ -47,7 +47,7 @@ pub use pipeline::{
     ExtractionStrength, GraphSettings, GuardrailSettings, PipelineSettings, RepairSettings,
     RerankerSettings, WorkerSettings,
 };
-pub use watch::{reload, restart_required, spawn_watcher};
+pub use watch::{error_chain, reload, restart_required, spawn_watcher};
 pub use workspace::resolve_workspace;
 pub use yaml::CONFIG_FILE_NAMES;
 
@@ -170,6 +170,16 @@ impl Settings {
             warnings,
             source: Some(file),
         })
+    }
+
+    /// Checks config text as `load` would read it from `file` (parse errors, invalid values),
+    /// without touching the disk: for config writes that must not install a file the daemon
+    /// would refuse at start-up. Returns the unknown-key warnings.
+    pub fn check_text(file: &Path, text: &str) -> Result<Vec<String>, ConfigError> {
+        let document = yaml::parse_document(file, text)?;
+        Self::from_document(&document, Network::default())
+            .map(|(_, warnings)| warnings)
+            .map_err(|e| in_file(e, file))
     }
 
     /// Maps a parsed document onto typed settings, collecting unknown-key warnings.

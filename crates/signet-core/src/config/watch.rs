@@ -185,7 +185,7 @@ pub fn restart_required(old: &Settings, new: &Settings) -> Vec<&'static str> {
 }
 
 /// `error: cause: cause` on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

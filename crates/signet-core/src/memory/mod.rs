@@ -110,10 +110,14 @@ pub(crate) fn check_owner(store: &dyn MemoryStore, id: &str, scope: &Scope) -> R
     if scope.is_empty() {
         return Ok(());
     }
-    match store.owner(id)? {
+    match store.memory_scope(id)? {
         None => Ok(()),
-        Some(o) => scope
-            .admits(o.project.as_deref(), o.who.as_deref(), o.user.as_deref())
+        Some(m) => scope
+            .admits(
+                m.project.as_deref(),
+                m.who.as_deref(),
+                m.scope_user.as_deref(),
+            )
             .map_err(CoreError::Forbidden),
     }
 }

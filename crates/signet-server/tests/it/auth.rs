@@ -150,6 +150,26 @@ async fn roles_grant_exactly_their_permissions() {
     }
     let (st, v) = as_bearer(&s, Method::GET, "/api/config", None, &agent).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let h = format!("Bearer {agent}");
+    let spoof = [
+        ("authorization", h.as_str()),
+        ("x-signet-actor", "someone-else"),
+    ];
+    let (st, _) = s
+        .call_with(
+            Method::POST,
+            "/api/memory/recall",
+            Some(json!({"query": "x"})),
+            &spoof,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, usage) = as_bearer(&s, Method::GET, "/api/analytics/usage", None, &admin).await;
+    assert!(
+        usage["actors"]["bot"].is_object(),
+        "analytics names the token's sub: {usage}"
+    );
+    assert!(usage["actors"]["someone-else"].is_null(), "{usage}");
 
     let mint = json!({"role": "agent", "sub": "ci-runner", "scope": {"project": "acme"}, "ttlSeconds": 600});
     let (st, v) = as_bearer(&s, Method::POST, "/api/auth/token", Some(mint), &admin).await;

@@ -118,64 +118,31 @@ pub fn list(
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let stats = if scope.is_empty() {
-        stats(conn)?
-    } else {
-        scoped_stats(conn, scope)?
-    };
-    Ok((rows, stats))
+    Ok((rows, stats(conn, scope)?))
 }
 
-/// [`stats`] over the memories inside `scope`.
-fn scoped_stats(conn: &Connection, scope: &ScopeFilter) -> Result<MemoryStats> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM embeddings e \
-               WHERE e.source_type = 'memory' AND e.source_id = m.id)), 0), \
-             COALESCE(SUM(importance >= 0.9), 0) FROM memories m WHERE is_deleted = 0 \
-             AND (?1 IS NULL OR project = ?1) AND (?2 IS NULL OR who = ?2) \
-             AND (?3 IS NULL OR scope_user = ?3)",
-        )?
-        .query_row(params![scope.project, scope.who, scope.user], |r| {
-            Ok(MemoryStats {
-                total: r.get(0)?,
-                with_embeddings: r.get(1)?,
-                critical: r.get(2)?,
-            })
-        })?)
-}
-
-/// The `project`, `who` and `scope_user` of any row with this id, deleted or not.
-pub fn owner(conn: &Connection, id: &str) -> Result<Option<ScopeFilter>> {
-    Ok(conn
-        .prepare_cached("SELECT project, who, scope_user FROM memories WHERE id = ?1")?
-        .query_row([id], |r| {
-            Ok(ScopeFilter {
-                project: r.get(0)?,
-                who: r.get(1)?,
-                user: r.get(2)?,
-            })
-        })
-        .optional()?)
-}
-
-/// Counts of live memories, embedded live memories and critical (importance ≥ 0.9) ones.
-pub fn stats(conn: &Connection) -> Result<MemoryStats> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT COUNT(*), \
+/// Counts of live memories inside `scope` (all when it is empty), their embeddings and the
+/// critical (importance ≥ 0.9) ones.
+pub fn stats(conn: &Connection, scope: &ScopeFilter) -> Result<MemoryStats> {
+    const IN_SCOPE: &str = "is_deleted = 0 AND (?1 IS NULL OR project = ?1) \
+         AND (?2 IS NULL OR who = ?2) AND (?3 IS NULL OR scope_user = ?3)";
+    let sql = format!(
+        "SELECT COUNT(*), \
            (SELECT COUNT(*) FROM embeddings e WHERE e.source_type = 'memory' AND e.source_id IN \
-              (SELECT id FROM memories WHERE is_deleted = 0)), \
+              (SELECT id FROM memories WHERE {IN_SCOPE})), \
            COALESCE(SUM(importance >= 0.9), 0) \
-         FROM memories WHERE is_deleted = 0",
-        )?
-        .query_row([], |r| {
+         FROM memories WHERE {IN_SCOPE}"
+    );
+    Ok(conn.prepare_cached(&sql)?.query_row(
+        params![scope.project, scope.who, scope.user],
+        |r| {
             Ok(MemoryStats {
                 total: r.get(0)?,
                 with_embeddings: r.get(1)?,
                 critical: r.get(2)?,
             })
-        })?)
+        },
+    )?)
 }
 
 /// Rows for recall results, in the order of `ids`; deleted rows are left out.
