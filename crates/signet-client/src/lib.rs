@@ -113,13 +113,13 @@ impl Client {
 
     /// `GET /health`. A 503 "unhealthy" answer is returned as a value, not an error.
     pub async fn health(&self) -> Result<Health> {
-        let (url, status, body) = self
+        let raw = self
             .send_raw(Method::GET, "/health", None::<&Value>)
             .await?;
-        if !(status.is_success() || status == reqwest::StatusCode::SERVICE_UNAVAILABLE) {
-            return Err(ClientError::api(status.as_u16(), &body));
+        if raw.status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            return decode(raw.url, &raw.body);
         }
-        decode(url, &body)
+        self.success(raw)
     }
 
     /// `GET /api/status`.
@@ -184,11 +184,23 @@ impl Client {
         path: &str,
         body: Option<&(impl Serialize + ?Sized)>,
     ) -> Result<T> {
-        let (url, status, bytes) = self.send_raw(method, path, body).await?;
-        if !status.is_success() {
-            return Err(ClientError::api(status.as_u16(), &bytes));
+        let raw = self.send_raw(method, path, body).await?;
+        self.success(raw)
+    }
+
+    /// The decoded body of a success, or the error a non-success status means.
+    fn success<T: DeserializeOwned>(&self, raw: RawResponse) -> Result<T> {
+        if !raw.status.is_success() {
+            let sent = self.token.is_some();
+            let status = raw.status.as_u16();
+            return Err(ClientError::from_status(
+                status,
+                &raw.body,
+                sent,
+                raw.retry_after,
+            ));
         }
-        decode(url, &bytes)
+        decode(raw.url, &raw.body)
     }
 
     async fn send_raw(
@@ -196,7 +208,7 @@ impl Client {
         method: Method,
         path: &str,
         body: Option<&(impl Serialize + ?Sized)>,
-    ) -> Result<(String, reqwest::StatusCode, Vec<u8>)> {
+    ) -> Result<RawResponse> {
         let url = format!("{}{}", self.base, path);
         let mut req = self.http.request(method, &url);
         if let Some(token) = &self.token {
@@ -213,17 +225,12 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
         let bytes = res.bytes().await.map_err(|e| self.transport(&url, e))?;
-        let ok = status.is_success() || (path == "/health" && status.as_u16() == 503);
-        if !ok {
-            let sent = self.token.is_some();
-            return Err(ClientError::from_status(
-                status.as_u16(),
-                &bytes,
-                sent,
-                retry_after,
-            ));
-        }
-        Ok((url, status, bytes.to_vec()))
+        Ok(RawResponse {
+            url,
+            status,
+            body: bytes.to_vec(),
+            retry_after,
+        })
     }
 
     fn transport(&self, url: &str, e: reqwest::Error) -> ClientError {
@@ -243,6 +250,14 @@ impl Client {
             }
         }
     }
+}
+
+/// An answer as it came: the URL asked, status, body and `Retry-After` seconds.
+struct RawResponse {
+    url: String,
+    status: reqwest::StatusCode,
+    body: Vec<u8>,
+    retry_after: Option<u64>,
 }
 
 fn decode<T: DeserializeOwned>(url: String, bytes: &[u8]) -> Result<T> {

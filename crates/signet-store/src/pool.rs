@@ -169,10 +169,6 @@ impl Pool {
     }
 }
 
-/// WAL, NORMAL sync (no fsync per commit; WAL keeps commits atomic and a process crash loses
-/// nothing committed), no automatic checkpoints (a background worker runs them, see
-/// [`Pool::checkpoint_background`], so no commit waits for an fsync), and foreign keys OFF: the bundled SQLite enables them by default, but
-/// upstream never enforced them and its data relies on that (history outlives memories).
 /// A queued write: runs in the group's transaction and returns what to do after the commit.
 type Job = Box<dyn FnOnce(std::result::Result<&Connection, &StoreError>) -> Completion + Send>;
 /// Delivers a job's result once the commit outcome (`None` = committed) is known.
@@ -222,6 +218,11 @@ fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
     done.into_iter().for_each(|d| d(err.as_ref()));
 }
 
+/// WAL, NORMAL sync (no fsync per commit; WAL keeps commits atomic and a process crash loses
+/// nothing committed), no automatic checkpoints (a background worker runs them, see
+/// [`Pool::checkpoint_background`], so no commit waits for an fsync), and foreign keys OFF:
+/// the bundled SQLite enables them by default, but upstream never enforced them and its data
+/// relies on that (history outlives memories).
 fn configure_writer(conn: &Connection) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -241,7 +242,8 @@ fn configure_writer(conn: &Connection) -> Result<()> {
     register_functions(conn)
 }
 
-fn open_reader(path: &Path) -> Result<Connection> {
+/// A read-only connection to `path` (nothing created, nothing migrated).
+pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY

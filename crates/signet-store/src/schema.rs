@@ -685,7 +685,8 @@ fn max_version(conn: &Connection) -> Result<i64> {
     Ok(max.unwrap_or(0))
 }
 
-fn table_exists(conn: &Connection, table: &str) -> Result<bool> {
+/// Whether `table` exists in the main schema.
+pub(crate) fn table_exists(conn: &Connection, table: &str) -> Result<bool> {
     Ok(conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
         [table],

@@ -128,7 +128,7 @@ fn inspect(g: &Global, ws: &std::path::Path, raw: &str) -> Result<()> {
 
 fn iso(secs: i64) -> String {
     chrono::DateTime::from_timestamp(secs, 0)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .map(signet_store::time::format_iso)
         .unwrap_or_else(|| secs.to_string())
 }
 

@@ -79,11 +79,7 @@ impl ErrorEntry {
     /// `EMBEDDING_PROVIDER_DOWN`.
     pub fn provider(e: &crate::embedding::EmbedError) -> Self {
         let msg = e.to_string();
-        let lower = msg.to_lowercase();
-        let code = if lower.contains("timeout")
-            || lower.contains("timed out")
-            || lower.contains("took over")
-        {
+        let code = if e.is_timeout() {
             codes::EMBEDDING_TIMEOUT
         } else {
             codes::EMBEDDING_PROVIDER_DOWN

@@ -178,7 +178,6 @@ pub struct AuthGate {
     signer: Option<TokenSigner>,
     limiter: RateLimiter,
     default_ttl: u64,
-    session_ttl: u64,
 }
 
 impl AuthGate {
@@ -189,23 +188,12 @@ impl AuthGate {
             signer: secret.map(TokenSigner::new),
             limiter: RateLimiter::new(settings.rate_limits),
             default_ttl: settings.default_token_ttl_seconds,
-            session_ttl: settings.session_token_ttl_seconds,
         }
     }
 
     /// The mode in force.
     pub fn mode(&self) -> AuthMode {
         self.mode
-    }
-
-    /// Whether tokens can be minted and verified.
-    pub fn has_secret(&self) -> bool {
-        self.signer.is_some()
-    }
-
-    /// Lifetime of hook session tokens.
-    pub fn session_ttl(&self) -> u64 {
-        self.session_ttl
     }
 
     /// Who the request is, or why it is refused.

@@ -30,6 +30,14 @@ pub enum EmbedError {
     Model(String),
 }
 
+impl EmbedError {
+    /// Whether the failure was the provider taking too long.
+    pub fn is_timeout(&self) -> bool {
+        let msg = self.to_string().to_lowercase();
+        msg.contains("timeout") || msg.contains("timed out") || msg.contains("took over")
+    }
+}
+
 /// A source of text embeddings.
 pub trait Embedder: Send + Sync + 'static {
     /// Provider name (`native`, `ollama`, `openai`).

@@ -4,8 +4,8 @@ use serde_json::{Map, Value, json};
 use signet_store::memories::{Actor, MemoryPatch, MutationOutcome};
 use signet_store::time::now_iso;
 
-use super::{Memories, input};
-use crate::analytics::{ErrorEntry, Stage, codes};
+use super::{Memories, input, notify};
+use crate::analytics::codes;
 use crate::auth::Scope;
 use crate::error::{CoreError, Result};
 use crate::text;
@@ -246,15 +246,10 @@ impl Memories {
         let (store, scope) = (self.store.clone(), scope.clone());
         let (events, analytics) = (self.events.clone(), self.analytics.clone());
         let key = id.clone();
-        let denied = (self.analytics.clone(), id.clone(), actor.changed_by.clone());
         let outcome = crate::blocking::run(move || {
             if let Err(e) = super::check_owner(store.as_ref(), &key, &scope) {
-                let (analytics, id, by) = denied;
-                let mut entry =
-                    ErrorEntry::now(Stage::Mutation, codes::MUTATION_SCOPE_DENIED, e.to_string());
-                entry.memory_id = Some(id);
-                entry.actor = Some(by).filter(|a| !a.is_empty());
-                analytics.record_error(entry);
+                let code = codes::MUTATION_SCOPE_DENIED;
+                analytics.record_error(notify::mutation_error(code, e.to_string(), &key, &actor));
                 return Err(e);
             }
             let outcome = op(store.as_ref(), &key, &actor, &now_iso())?;

@@ -121,9 +121,14 @@ fn conflict(id: &str, outcome: &MutationOutcome, actor: &Actor) -> Option<ErrorE
         ),
         _ => return None,
     };
+    Some(mutation_error(code, message, id, actor))
+}
+
+/// A mutation-stage analytics error about memory `id`, attributed to `actor`.
+pub(crate) fn mutation_error(code: &str, message: String, id: &str, actor: &Actor) -> ErrorEntry {
     let mut e = ErrorEntry::now(Stage::Mutation, code, message);
     e.memory_id = Some(id.to_owned());
     e.request_id = actor.request_id.clone();
     e.actor = Some(actor.changed_by.clone()).filter(|a| !a.is_empty());
-    Some(e)
+    e
 }

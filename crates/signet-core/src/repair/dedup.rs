@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
-use signet_store::maintenance::{DedupMerge, DedupRow, RepairAudit};
+use signet_store::maintenance::{DedupMerge, DedupRow};
 
 use super::{RepairContext, RepairResult};
 use crate::config::RepairSettings;
@@ -134,15 +134,7 @@ impl Maintenance {
             r.extra.insert("dryRun".into(), true.into());
             return Ok(r);
         }
-        let audit = RepairAudit {
-            action: "deduplicateMemories".into(),
-            changed_by: ctx.actor.clone(),
-            actor_type: ctx.actor_type.clone(),
-            reason: ctx.reason.clone(),
-            request_id: ctx.request_id.clone(),
-            now: signet_store::time::now_iso(),
-            ..Default::default()
-        };
+        let audit = self.audit_template(ctx, "deduplicateMemories");
         let store = self.inner.store.clone();
         let applied = merges.clone();
         let deleted =

@@ -181,7 +181,7 @@ impl Maintenance {
     }
 
     /// The audit row of `action` for this caller, with what it changed left to fill in.
-    fn audit_template(&self, ctx: &RepairContext, action: &str) -> RepairAudit {
+    pub(super) fn audit_template(&self, ctx: &RepairContext, action: &str) -> RepairAudit {
         RepairAudit {
             action: action.to_owned(),
             changed_by: ctx.actor.clone(),

@@ -315,20 +315,21 @@ impl Semantic {
         let texts = [text.to_owned()];
         match tokio::time::timeout(QUERY_TIMEOUT, embedder.embed(&texts)).await {
             Ok(Ok(mut v)) if v.len() == 1 => {
-                self.inner.outcomes.record(Outcome::Success);
+                self.record_success(0);
                 v.pop()
             }
-            Ok(Ok(_)) => {
-                self.inner.outcomes.record(Outcome::Failure);
+            Ok(Ok(v)) => {
+                self.record_error(&EmbedError::BadResponse(format!(
+                    "asked for 1 query vector, got {}",
+                    v.len()
+                )));
                 None
             }
             Ok(Err(e)) => {
-                self.inner.outcomes.record(Outcome::Failure);
                 self.record_error(&e);
                 None
             }
             Err(_) => {
-                self.inner.outcomes.record(Outcome::Timeout);
                 self.record_error(&EmbedError::Unavailable(format!(
                     "query embedding took over {QUERY_TIMEOUT:?}"
                 )));
@@ -371,8 +372,15 @@ impl Semantic {
         self.inner.failed.load(Ordering::Relaxed)
     }
 
+    /// Records a provider failure: counters, the outcome ring, analytics, state, log.
     pub(crate) fn record_error(&self, e: &EmbedError) {
         self.inner.failed.fetch_add(1, Ordering::Relaxed);
+        let outcome = if e.is_timeout() {
+            Outcome::Timeout
+        } else {
+            Outcome::Failure
+        };
+        self.inner.outcomes.record(outcome);
         if let Some(a) = self.inner.analytics.get() {
             a.record_error(crate::analytics::ErrorEntry::provider(e));
         }
@@ -385,8 +393,10 @@ impl Semantic {
         st.last_error_at = Some(signet_store::time::now_iso());
     }
 
+    /// Records a provider success (`n` memories embedded; 0 for a query vector).
     pub(crate) fn record_success(&self, n: usize) {
         self.inner.embedded.fetch_add(n as u64, Ordering::Relaxed);
+        self.inner.outcomes.record(Outcome::Success);
         let mut st = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
         if !st.available {
             tracing::info!(target: "embedding", "embedding provider available");
@@ -398,11 +408,6 @@ impl Semantic {
     /// Counts over the last provider outcomes (diagnostics' provider domain).
     pub fn provider_outcomes(&self) -> OutcomeCounts {
         self.inner.outcomes.counts()
-    }
-
-    /// Records a provider call's outcome (the worker records its batches).
-    pub(crate) fn record_outcome(&self, o: Outcome) {
-        self.inner.outcomes.record(o);
     }
 
     /// Provider, model and dimensions as configured.

@@ -73,10 +73,7 @@ impl EmbeddingWorker {
         }
         let texts: Vec<String> = jobs.iter().map(|j| j.content.clone()).collect();
         match embedder.embed(&texts).await {
-            Ok(vectors) if vectors.len() == jobs.len() => {
-                self.semantic.record_outcome(super::Outcome::Success);
-                self.store(jobs, vectors, stale).await
-            }
+            Ok(vectors) if vectors.len() == jobs.len() => self.store(jobs, vectors, stale).await,
             Ok(v) => self.fail(EmbedError::BadResponse(format!(
                 "asked for {} vectors, got {}",
                 jobs.len(),
@@ -178,7 +175,6 @@ impl EmbeddingWorker {
     }
 
     fn fail(&mut self, e: EmbedError) -> Tick {
-        self.semantic.record_outcome(super::Outcome::Failure);
         self.semantic.record_error(&e);
         let next = self
             .backoff

@@ -48,7 +48,7 @@ pub async fn mint(
         "token minted"
     );
     let expires = chrono::DateTime::from_timestamp(claims.exp, 0)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .map(signet_store::time::format_iso)
         .unwrap_or_default();
     Ok(Json(
         json!({"token": token, "expiresAt": expires, "claims": claims}),

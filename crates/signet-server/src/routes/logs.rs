@@ -2,18 +2,19 @@
 //! stream `/sse`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::request::Parts;
 use axum::response::Response;
 use axum::response::sse::Event as Frame;
 use serde_json::json;
 use signet_core::events::Event;
 
+use signet_core::auth::Scope;
+
 use crate::error::{ApiError, ApiResult};
 use crate::logs::LogQuery;
+use crate::permission::Authed;
 use crate::sse;
 use crate::state::AppState;
 
@@ -36,34 +37,27 @@ pub async fn stream(State(s): State<AppState>) -> Response {
     })
 }
 
-/// Decides which events a subscriber may see.
-pub type EventFilter = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
-
-/// The subscriber's event filter: none for local callers, admins and unscoped tokens; for a
-/// scoped token, only events about memories inside its scope (plus daemon-wide health).
-fn event_filter(parts: &Parts) -> Option<EventFilter> {
-    let scope = parts
-        .extensions
-        .get::<signet_core::auth::Caller>()
-        .map(signet_core::auth::Caller::scope)
-        .filter(|s| !s.is_empty())?;
-    Some(Arc::new(move |ev: &Event| match ev.scope() {
+/// Whether a subscriber restricted to `scope` may see `ev`: only events about memories inside
+/// its scope, plus daemon-wide health.
+fn visible(scope: &Scope, ev: &Event) -> bool {
+    match ev.scope() {
         None => true,
         Some((project, who, user)) => scope.admits(project, who, user).is_ok(),
-    }))
+    }
 }
 
 /// `GET /sse`: `event: connected`, then `event: <name>` / `data: <json>` per live event (see
 /// docs/EVENTS.md).
-pub async fn events(State(s): State<AppState>, parts: Parts) -> Response {
-    let filter = event_filter(&parts);
+pub async fn events(State(s): State<AppState>, caller: Authed) -> Response {
+    // Local callers, admins and unscoped tokens see everything.
+    let scope = Some(caller.scope()).filter(|s| !s.is_empty());
     let first = Frame::default()
         .event("connected")
         .json_data(json!({"type": "connected", "timestamp": signet_store::time::now_iso()}))
         .unwrap_or_default();
     let rx = s.memories().events().subscribe();
     sse::stream(first, rx, s.observe().closing.clone(), move |ev: &Event| {
-        if filter.as_ref().is_some_and(|f| !f(ev)) {
+        if scope.as_ref().is_some_and(|s| !visible(s, ev)) {
             return None;
         }
         Frame::default().event(ev.name()).json_data(ev.data()).ok()

@@ -244,20 +244,11 @@ fn index(c: &Connection) -> Result<IndexCounts> {
         ..Default::default()
     };
     if table_exists(c, "memories_fts_docsize")? {
+        let fts = super::repair::fts_counts(c)?;
         out.fts_present = true;
-        out.fts_rows = count(c, "SELECT COUNT(*) FROM memories_fts_docsize", [])?;
-        out.fts_missing = count(
-            c,
-            "SELECT COUNT(*) FROM memories m WHERE NOT EXISTS \
-               (SELECT 1 FROM memories_fts_docsize d WHERE d.id = m.rowid)",
-            [],
-        )?;
-        out.fts_orphans = count(
-            c,
-            "SELECT COUNT(*) FROM memories_fts_docsize d WHERE NOT EXISTS \
-               (SELECT 1 FROM memories m WHERE m.rowid = d.id)",
-            [],
-        )?;
+        out.fts_rows = fts.fts_rows;
+        out.fts_missing = fts.missing;
+        out.fts_orphans = fts.orphans;
     } else {
         out.fts_present = table_exists(c, "memories_fts")?;
     }

@@ -12,8 +12,6 @@ mod diagnostics;
 mod repair;
 mod retention;
 
-use std::path::Path;
-
 pub use diagnostics::{
     ConnectorCounts, DiagnosticsSnapshot, DuplicateCounts, IndexCounts, MutationCounts,
     QueueCounts, SnapshotParams, StorageCounts, snapshot_read_only,
@@ -141,21 +139,5 @@ impl MaintenanceStore for Store {
     }
 }
 
-/// Whether `table` exists in the main schema.
-pub(crate) fn table_exists(c: &rusqlite::Connection, table: &str) -> Result<bool> {
-    Ok(c.prepare_cached(
-        "SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?1",
-    )?
-    .exists([table])?)
-}
-
-/// Opens `path` read-only without creating or migrating anything.
-pub(crate) fn open_read_only(path: &Path) -> Result<rusqlite::Connection> {
-    use rusqlite::OpenFlags;
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
-    let conn = rusqlite::Connection::open_with_flags(path, flags)?;
-    conn.busy_timeout(crate::pool::BUSY_TIMEOUT)?;
-    Ok(conn)
-}
+pub(crate) use crate::pool::open_reader as open_read_only;
+pub(crate) use crate::schema::table_exists;
