@@ -22,6 +22,9 @@ use crate::semantic::Semantic;
 
 /// How long a diagnostics report is served from cache.
 pub const DIAGNOSTICS_TTL: Duration = Duration::from_secs(2);
+/// How long a `PRAGMA quick_check` answer is reused: the check reads the whole file, so it must
+/// not run on every poll of `/api/diagnostics` (repairs drop it with the report).
+pub const INTEGRITY_TTL: Duration = Duration::from_secs(600);
 
 /// The maintenance service. Cheap to clone.
 #[derive(Clone)]
@@ -37,6 +40,8 @@ pub(crate) struct Inner {
     pub(crate) limiter: Mutex<Limiter>,
     /// The last report and when it was made.
     cache: Mutex<Option<(Instant, Value)>>,
+    /// The last integrity check's answer and when it ran.
+    integrity: Mutex<Option<(Instant, String)>>,
     pub(crate) retention: Arc<Retention>,
 }
 
@@ -55,6 +60,7 @@ impl Maintenance {
                 settings,
                 limiter: Mutex::new(Limiter::default()),
                 cache: Mutex::new(None),
+                integrity: Mutex::new(None),
                 retention,
             }),
         }
@@ -77,14 +83,32 @@ impl Maintenance {
         {
             return Ok(v.clone());
         }
+        let known = self
+            .inner
+            .integrity
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < INTEGRITY_TTL)
+            .map(|(_, answer)| answer.clone());
         let params = SnapshotParams {
             now: chrono::Utc::now(),
             lease_timeout_ms: self.settings().pipeline.worker.lease_timeout_ms,
-            integrity: true,
+            integrity: known.is_none(),
         };
         let store = self.inner.store.clone();
         let p = params.clone();
-        let snap = crate::blocking::run(move || Ok(store.diagnostics_snapshot(&p)?)).await?;
+        let mut snap = crate::blocking::run(move || Ok(store.diagnostics_snapshot(&p)?)).await?;
+        match (&snap.storage.integrity, known) {
+            (Some(fresh), _) => {
+                *self
+                    .inner
+                    .integrity
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), fresh.clone()));
+            }
+            (None, known) => snap.storage.integrity = known,
+        }
         let view = provider_view(self.inner.memories.semantic());
         let report = diagnostics::report(&snap, &view, params.now);
         *self.inner.cache.lock().unwrap_or_else(|p| p.into_inner()) =
@@ -106,6 +130,11 @@ impl Maintenance {
     /// Drops the cached report (after a repair changed what it measures).
     pub(crate) fn invalidate(&self) {
         *self.inner.cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self
+            .inner
+            .integrity
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 
