@@ -75,6 +75,14 @@ pub enum ClientError {
         #[source]
         source: reqwest::Error,
     },
+    /// The daemon URL (`--url`, `SIGNET_URL`) is not an `http(s)://HOST[:PORT]` URL.
+    #[error("invalid daemon URL {url:?}: {reason} (expected http://HOST:PORT)")]
+    InvalidUrl {
+        /// The value as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The client's configuration (e.g. `SIGNET_PORT`) is invalid.
     #[error("invalid client configuration: {message}")]
     Config {

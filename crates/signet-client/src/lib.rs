@@ -59,14 +59,16 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for the daemon at `base_url` (e.g. `http://127.0.0.1:3850`).
+    /// A client for the daemon at `base_url` (e.g. `http://127.0.0.1:3850`; a URL without a
+    /// scheme, such as `localhost:3850`, means `http://`). Anything that is not then an
+    /// `http(s)://HOST[:PORT][/PATH]` URL is a [`ClientError::InvalidUrl`].
     pub fn new(base_url: impl Into<String>) -> Result<Self> {
+        let base = normalize_base_url(&base_url.into())?;
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(ClientError::Build)?;
-        let base = base_url.into().trim_end_matches('/').to_owned();
         Ok(Self {
             http,
             base,
@@ -274,6 +276,39 @@ pub fn base_url(host: &str, port: u16) -> String {
         h => h.to_owned(),
     };
     format!("http://{host}:{port}")
+}
+
+/// `raw` trimmed, with `http://` prepended when it names no scheme and without trailing
+/// slashes, once it parses as an http(s) URL with a host and no query or fragment (request
+/// paths are appended to it).
+fn normalize_base_url(raw: &str) -> Result<String> {
+    let invalid = |reason: &str| ClientError::InvalidUrl {
+        url: raw.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        format!("http://{trimmed}")
+    };
+    let url = reqwest::Url::parse(&with_scheme).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(&format!(
+            "the scheme must be http or https, not {}",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("it names no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("it must not have a query or fragment"));
+    }
+    Ok(with_scheme.trim_end_matches('/').to_owned())
 }
 
 fn parse_port(raw: &str) -> Result<u16> {

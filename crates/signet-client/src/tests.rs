@@ -167,3 +167,44 @@ async fn modify_adds_the_reason_and_ids_are_encoded() {
     assert!(req.starts_with("PATCH /api/memory/a%20b%2Fc "), "{req}");
     assert!(req.contains(r#""reason":"typo""#), "{req}");
 }
+
+#[test]
+fn a_url_without_a_scheme_means_http() {
+    for (given, base) in [
+        ("localhost:3850", "http://localhost:3850"),
+        (" 127.0.0.1:4000/ ", "http://127.0.0.1:4000"),
+        ("[::1]:5", "http://[::1]:5"),
+        (
+            "https://mem.example.org/signet/",
+            "https://mem.example.org/signet",
+        ),
+        ("HTTP://box:9", "HTTP://box:9"),
+    ] {
+        let c = Client::new(given).unwrap_or_else(|e| panic!("{given:?}: {e}"));
+        assert_eq!(c.base_url(), base, "{given:?}");
+    }
+    let vars = |k: &str| (k == "SIGNET_URL").then(|| "localhost:3850".to_owned());
+    let c = Client::from_lookup(vars).unwrap();
+    assert_eq!(c.base_url(), "http://localhost:3850");
+}
+
+#[test]
+fn a_url_that_is_not_http_names_the_value_and_the_expected_shape() {
+    for bad in [
+        "ftp://box:21",
+        "http://",
+        "localhost:99999",
+        "http://box:port",
+        "",
+        "http://box:1/?q=1",
+    ] {
+        let err = Client::new(bad).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(err, ClientError::InvalidUrl { .. }),
+            "{bad:?}: {err:?}"
+        );
+        assert!(msg.contains(&format!("{bad:?}")), "{msg}");
+        assert!(msg.contains("expected http://HOST:PORT"), "{msg}");
+    }
+}
