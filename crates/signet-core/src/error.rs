@@ -17,6 +17,10 @@ pub enum CoreError {
     /// The caller's token scope excludes the memory or value asked for (HTTP 403).
     #[error("{0}")]
     Forbidden(String),
+    /// The change collides with the stored state: a version guard, a uniqueness rule (HTTP
+    /// 409).
+    #[error("{0}")]
+    Conflict(String),
     /// `memory.pipelineV2.mutationsFrozen` is set (HTTP 503).
     #[error("Mutations are frozen (kill switch active)")]
     Frozen,
@@ -34,6 +38,14 @@ impl From<StoreError> for CoreError {
             StoreError::NotFound => CoreError::NotFound("not found".into()),
             StoreError::Invalid(m) => CoreError::Invalid(m),
             StoreError::Busy => CoreError::Busy,
+            StoreError::Conflict(detail) => {
+                tracing::debug!(target: "store", %detail, "conflict");
+                CoreError::Conflict(
+                    "conflict: the change collides with stored data (a duplicate or a \
+                     concurrent edit); re-read and retry"
+                        .into(),
+                )
+            }
             other => CoreError::Internal(other.to_string()),
         }
     }

@@ -13,9 +13,9 @@ use signet_store::maintenance::SnapshotParams;
 use tokio::sync::watch;
 
 use crate::config::Settings;
-use crate::diagnostics::{self, ProviderView};
+use crate::diagnostics::{self, ProviderView, ReportInputs};
 use crate::error::{CoreError, Result};
-use crate::memory::Memories;
+use crate::memory::{Extraction, Memories};
 use crate::repair::limiter::Limiter;
 use crate::retention::Retention;
 use crate::semantic::Semantic;
@@ -91,11 +91,8 @@ impl Maintenance {
             .as_ref()
             .filter(|(at, _)| at.elapsed() < INTEGRITY_TTL)
             .map(|(_, answer)| answer.clone());
-        let params = SnapshotParams {
-            now: chrono::Utc::now(),
-            lease_timeout_ms: self.settings().pipeline.worker.lease_timeout_ms,
-            integrity: known.is_none(),
-        };
+        let settings = self.settings();
+        let params = snapshot_params(&settings, chrono::Utc::now(), known.is_none());
         let store = self.inner.store.clone();
         let p = params.clone();
         let mut snap = crate::blocking::run(move || Ok(store.diagnostics_snapshot(&p)?)).await?;
@@ -109,8 +106,11 @@ impl Maintenance {
             }
             (None, known) => snap.storage.integrity = known,
         }
-        let view = provider_view(self.inner.memories.semantic());
-        let report = diagnostics::report(&snap, &view, params.now);
+        let inputs = ReportInputs {
+            provider: provider_view(self.inner.memories.semantic()),
+            extraction: Extraction::from_settings(&settings.pipeline),
+        };
+        let report = diagnostics::report(&snap, &inputs, params.now);
         *self.inner.cache.lock().unwrap_or_else(|p| p.into_inner()) =
             Some((Instant::now(), report.clone()));
         Ok(report)
@@ -155,18 +155,32 @@ pub fn provider_view(semantic: &Semantic) -> ProviderView {
     }
 }
 
-/// Diagnostics of the database at `db` opened read-only (no daemon needed; nothing is
-/// written or migrated). Blocking.
-pub fn offline_report(db: &Path, provider: ProviderView, lease_timeout_ms: u64) -> Result<Value> {
-    let now = chrono::Utc::now();
-    let params = SnapshotParams {
+/// The snapshot's parameters under `settings` at `now`.
+pub(crate) fn snapshot_params(
+    settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
+    integrity: bool,
+) -> SnapshotParams {
+    SnapshotParams {
         now,
-        lease_timeout_ms,
-        integrity: true,
-    };
+        lease_timeout_ms: settings.pipeline.worker.lease_timeout_ms,
+        integrity,
+        tombstone_overdue_ms: crate::retention::TOMBSTONE_MS + diagnostics::OVERDUE_GRACE_MS,
+    }
+}
+
+/// Diagnostics of the database at `db` opened read-only (no daemon needed; nothing is
+/// written or migrated), scored under `settings`. Blocking.
+pub fn offline_report(db: &Path, provider: ProviderView, settings: &Settings) -> Result<Value> {
+    let now = chrono::Utc::now();
+    let params = snapshot_params(settings, now, true);
     let snap = signet_store::maintenance::snapshot_read_only(db, &params).map_err(|e| match e {
         signet_store::StoreError::Io(io) => CoreError::NotFound(io.to_string()),
         other => CoreError::Internal(other.to_string()),
     })?;
-    Ok(diagnostics::report(&snap, &provider, now))
+    let inputs = ReportInputs {
+        provider,
+        extraction: Extraction::from_settings(&settings.pipeline),
+    };
+    Ok(diagnostics::report(&snap, &inputs, now))
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use signet_store::MaintenanceStore;
-use signet_store::maintenance::PruneStep;
+use signet_store::maintenance::{PruneStep, RepairAudit, SWEEP_ACTIONS};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Result;
@@ -167,9 +167,26 @@ impl RetentionWorker {
         }
     }
 
-    /// One sweep (skipped if one is already running, e.g. from the repair endpoint).
+    /// One sweep (skipped if one is already running, e.g. from the repair endpoint). A
+    /// finished sweep writes an audit row (`retentionSweep`), which diagnostics read as the
+    /// time of the last sweep, also across restarts and in `signet doctor`.
     pub async fn tick(&self) -> Result<Option<SweepReport>> {
-        self.retention.sweep().await
+        let Some(report) = self.retention.sweep().await? else {
+            return Ok(None);
+        };
+        let audit = RepairAudit {
+            action: SWEEP_ACTIONS[0].to_owned(),
+            changed_by: "retention-worker".to_owned(),
+            actor_type: "daemon".to_owned(),
+            reason: "scheduled retention sweep".to_owned(),
+            request_id: None,
+            affected: report.total() as i64,
+            message: report.message(),
+            now: signet_store::time::format_iso(Utc::now()),
+        };
+        let store = self.retention.store.clone();
+        crate::blocking::run(move || Ok(store.record_repair(&audit)?)).await?;
+        Ok(Some(report))
     }
 
     /// Runs until `cancel` fires.

@@ -127,8 +127,7 @@ pub fn chunk_sentences(text: &str, target: usize) -> Vec<String> {
     let mut pieces = Vec::new();
     for sentence in split_sentences(text) {
         if sentence.chars().count() > 2 * target {
-            let chars: Vec<char> = sentence.chars().collect();
-            pieces.extend(chars.chunks(target).map(|c| c.iter().collect::<String>()));
+            pieces.extend(split_words(sentence, target));
         } else {
             pieces.push(sentence.to_owned());
         }
@@ -151,6 +150,40 @@ pub fn chunk_sentences(text: &str, target: usize) -> Vec<String> {
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty())
         .collect()
+}
+
+/// Splits a sentence too long for one chunk into pieces of at most `target` characters at
+/// word boundaries; only a single word longer than `target` is cut inside.
+fn split_words(sentence: &str, target: usize) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    let mut len = 0;
+    for word in sentence.split(is_js_space).filter(|w| !w.is_empty()) {
+        let n = word.chars().count();
+        if len > 0 && len + 1 + n > target {
+            pieces.push(std::mem::take(&mut current));
+            len = 0;
+        }
+        if n > target {
+            let chars: Vec<char> = word.chars().collect();
+            let mut parts = chars.chunks(target).map(|c| c.iter().collect::<String>());
+            let last = parts.next_back();
+            pieces.extend(parts);
+            current = last.unwrap_or_default();
+            len = current.chars().count();
+            continue;
+        }
+        if len > 0 {
+            current.push(' ');
+            len += 1;
+        }
+        current.push_str(word);
+        len += n;
+    }
+    if !current.is_empty() {
+        pieces.push(current);
+    }
+    pieces
 }
 
 /// Splits after `.`, `!` or `?` followed by whitespace (the whitespace is dropped).
@@ -177,10 +210,12 @@ fn split_sentences(text: &str) -> Vec<&str> {
 /// Builds an FTS5 MATCH expression from user text that can never be an FTS syntax error:
 /// every word becomes a quoted phrase (inner `"` doubled), `OR` / `AND` / `NOT` between words
 /// stay operators, and an operator with no word on one side is dropped. `None` = no words.
+/// Control characters separate words: FTS5 reads a NUL as the end of the query string.
 pub fn fts_query(text: &str) -> Option<String> {
     let mut out: Vec<String> = Vec::new();
     let mut pending_op: Option<&str> = None;
-    for token in text.split(is_js_space).filter(|t| !t.is_empty()) {
+    let separator = |c: char| is_js_space(c) || c.is_control();
+    for token in text.split(separator).filter(|t| !t.is_empty()) {
         if matches!(token, "OR" | "AND" | "NOT") {
             if !out.is_empty() {
                 pending_op = Some(token);
@@ -238,6 +273,15 @@ pub fn truncate_chars(s: &str, max: usize) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_never_reach_fts() {
+        assert_eq!(fts_query("vim\0keys").as_deref(), Some("\"vim\" \"keys\""));
+        assert_eq!(fts_query("\0\u{1}\u{7f}"), None);
+        for q in [fts_query("a\0b\u{1b}c"), fts_query_any("a\0b\u{1b}c")] {
+            assert!(!q.unwrap().chars().any(char::is_control));
+        }
+    }
 
     #[test]
     fn normalizes_like_upstream() {
@@ -306,6 +350,17 @@ mod tests {
             vec![30, 30, 10]
         );
         assert!(chunk_sentences("   ", 10).is_empty());
+        // A long sentence is cut between words, never inside one.
+        let words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima";
+        let c = chunk_sentences(words, 20);
+        assert!(c.iter().all(|p| p.chars().count() <= 20), "{c:?}");
+        assert_eq!(c.join(" "), words);
+        for p in &c {
+            assert!(
+                p.split(' ').all(|w| words.split(' ').any(|x| x == w)),
+                "{p:?}"
+            );
+        }
         assert_eq!(
             chunk_sentences("e.g.x done. Next", 12),
             vec!["e.g.x done.", "Next"]

@@ -50,6 +50,7 @@ impl From<CoreError> for ApiError {
             }
             CoreError::NotFound(m) => Self::not_found(m),
             CoreError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
+            CoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
             CoreError::Frozen => Self::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
             CoreError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
             CoreError::Internal(detail) => {
@@ -78,7 +79,14 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .await
             .map_err(|e| {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!(
+                            "request body too large: the limit is {} MiB ({} bytes)",
+                            crate::MAX_BODY_BYTES / (1024 * 1024),
+                            crate::MAX_BODY_BYTES
+                        ),
+                    )
                 } else {
                     ApiError::bad_request("Invalid JSON body")
                 }

@@ -207,10 +207,14 @@ impl AuthGate {
             _ => {}
         }
         let header = c.authorization.ok_or(AuthFailure::Missing)?;
-        let token = match header.split_once(' ') {
-            Some(("Bearer", t)) if !t.is_empty() && !t.contains(' ') => t,
+        // The scheme is case-insensitive (RFC 9110 §11.1): `bearer`, `BEARER` work too.
+        let token = match header.trim().split_once(' ') {
+            Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
             _ => return Err(AuthFailure::BadHeader),
         };
+        if token.is_empty() || token.contains(char::is_whitespace) {
+            return Err(AuthFailure::BadHeader);
+        }
         let signer = self.signer.as_ref().ok_or(AuthFailure::NoSecret)?;
         signer
             .verify(token, now)
@@ -304,10 +308,16 @@ mod tests {
         let header = format!("Bearer {token}");
         let caller = g.authenticate(creds(Some(&header), false), 100).unwrap();
         assert_eq!(caller.actor(), "ci");
+        // The scheme is case-insensitive and extra spaces around the token are fine.
+        for good in [format!("bearer {token}"), format!("BEARER  {token} ")] {
+            let caller = g.authenticate(creds(Some(&good), false), 100).unwrap();
+            assert_eq!(caller.actor(), "ci", "{good}");
+        }
         for bad in [
             token.as_str(),
-            &format!("bearer {token}"),
-            &format!("Bearer  {token}"),
+            &format!("Basic {token}"),
+            "Bearer ",
+            &format!("Bearer {token} extra"),
         ] {
             assert_eq!(
                 g.authenticate(creds(Some(bad), false), 100),

@@ -83,21 +83,24 @@ impl Default for RateLimits {
     }
 }
 
+/// The operations under `auth.rateLimits`.
+const OPERATIONS: [&str; 5] = ["forget", "modify", "batchForget", "forceDelete", "admin"];
+
 impl RateLimits {
-    fn parse(s: &Section<'_>, warnings: &mut Vec<String>) -> Result<Self, ConfigError> {
+    fn parse(s: &Section<'_>) -> Result<Self, ConfigError> {
         let d = Self::default();
-        let limit = |key: &str, default: RateLimit, warnings: &mut Vec<String>| {
+        let limit = |key: &str, default: RateLimit| {
             let child = s.child(key)?;
             let limit = RateLimit::parse(&child, default)?;
-            child.finish(warnings);
+            child.finish_strict(&["windowMs", "max"])?;
             Ok::<_, ConfigError>(limit)
         };
         Ok(Self {
-            forget: limit("forget", d.forget, warnings)?,
-            modify: limit("modify", d.modify, warnings)?,
-            batch_forget: limit("batchForget", d.batch_forget, warnings)?,
-            force_delete: limit("forceDelete", d.force_delete, warnings)?,
-            admin: limit("admin", d.admin, warnings)?,
+            forget: limit("forget", d.forget)?,
+            modify: limit("modify", d.modify)?,
+            batch_forget: limit("batchForget", d.batch_forget)?,
+            force_delete: limit("forceDelete", d.force_delete)?,
+            admin: limit("admin", d.admin)?,
         })
     }
 }
@@ -130,8 +133,18 @@ impl Default for AuthSettings {
 /// TTLs are limited to ten years.
 const TTL_RANGE: std::ops::RangeInclusive<u64> = 1..=315_360_000;
 
+/// The keys of `auth`. Unknown keys there are errors, not warnings: `auth: {mdoe: team}` must
+/// not start an open daemon.
+pub(crate) const AUTH_KEYS: [&str; 4] = [
+    "mode",
+    "defaultTokenTtlSeconds",
+    "sessionTokenTtlSeconds",
+    "rateLimits",
+];
+
 impl AuthSettings {
-    pub(crate) fn parse(s: &Section<'_>, warnings: &mut Vec<String>) -> Result<Self, ConfigError> {
+    /// Parses `auth`; any unknown key in it (or under `rateLimits`) is an error.
+    pub(crate) fn parse(s: &Section<'_>) -> Result<Self, ConfigError> {
         let d = Self::default();
         let modes = [
             ("local", AuthMode::Local),
@@ -139,8 +152,8 @@ impl AuthSettings {
             ("hybrid", AuthMode::Hybrid),
         ];
         let limits = s.child("rateLimits")?;
-        let rate_limits = RateLimits::parse(&limits, warnings)?;
-        limits.finish(warnings);
+        let rate_limits = RateLimits::parse(&limits)?;
+        limits.finish_strict(&OPERATIONS)?;
         Ok(Self {
             mode: s.choice("mode", &modes)?.unwrap_or(d.mode),
             default_token_ttl_seconds: s

@@ -74,6 +74,9 @@ pub struct Network {
     pub log_file: Option<PathBuf>,
     /// Explicit daemon log directory (`SIGNET_LOG_DIR`).
     pub log_dir: Option<PathBuf>,
+    /// `SIGNET_ALLOW_INSECURE_BIND=1`: the operator really means to serve local mode (no
+    /// authentication) on a non-loopback address. Refused without it; logged at every start.
+    pub allow_insecure_bind: bool,
 }
 
 impl Default for Network {
@@ -84,6 +87,7 @@ impl Default for Network {
             port: DEFAULT_PORT,
             log_file: None,
             log_dir: None,
+            allow_insecure_bind: false,
         }
     }
 }
@@ -109,7 +113,19 @@ impl Network {
             port,
             log_file: env.non_empty("SIGNET_LOG_FILE").map(PathBuf::from),
             log_dir: env.non_empty("SIGNET_LOG_DIR").map(PathBuf::from),
+            allow_insecure_bind: parse_flag(env, "SIGNET_ALLOW_INSECURE_BIND")?,
         })
+    }
+
+    /// Whether the listen address only accepts connections from this machine: a loopback IP
+    /// or `localhost`. Anything else (a wildcard, a LAN address, a host name) counts as
+    /// reachable from the network.
+    pub fn bind_is_loopback(&self) -> bool {
+        let bind = self.bind.trim_start_matches('[').trim_end_matches(']');
+        bind.eq_ignore_ascii_case("localhost")
+            || bind
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     /// The host the daemon uses to call itself: `bind`, or loopback when bound to a wildcard.
@@ -126,6 +142,22 @@ fn normalize_host(host: &str) -> String {
     match host {
         "localhost" | "::1" => DEFAULT_HOST.to_owned(),
         other => other.to_owned(),
+    }
+}
+
+/// A yes/no variable: unset, blank, `0`, `false` or `no` is false; `1`, `true` or `yes` is
+/// true; anything else is an error (a flag that weakens security must not be guessed at).
+fn parse_flag(env: &EnvVars, name: &str) -> Result<bool, ConfigError> {
+    let Some(raw) = env.non_empty(name) else {
+        return Ok(false);
+    };
+    match raw.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            key: name.to_owned(),
+            message: format!("expected 1 or 0 (true or false), got {raw:?}"),
+        }),
     }
 }
 

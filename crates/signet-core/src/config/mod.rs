@@ -20,6 +20,7 @@
 
 mod auth;
 mod env;
+mod exposure;
 mod manifest;
 mod memory;
 mod pipeline;
@@ -156,15 +157,21 @@ impl Settings {
                 network,
                 ..Settings::default()
             };
+            exposure::check(&settings)?;
+            let warnings = exposure::insecure_bind_warning(&settings)
+                .into_iter()
+                .collect();
             return Ok(LoadedConfig {
                 settings,
-                warnings: Vec::new(),
+                warnings,
                 source: None,
             });
         };
-        let document = yaml::read_document(&file)?;
-        let (settings, warnings) =
-            Self::from_document(&document, network).map_err(|e| in_file(e, &file))?;
+        let text = yaml::read_text(&file)?;
+        let document = yaml::parse_document(&file, &text)?;
+        let (settings, mut warnings) =
+            Self::from_document(&document, network).map_err(|e| in_file(e, &file, &text))?;
+        warnings.extend(exposure::insecure_bind_warning(&settings));
         Ok(LoadedConfig {
             settings,
             warnings,
@@ -179,7 +186,7 @@ impl Settings {
         let document = yaml::parse_document(file, text)?;
         Self::from_document(&document, Network::default())
             .map(|(_, warnings)| warnings)
-            .map_err(|e| in_file(e, file))
+            .map_err(|e| in_file(e, file, text))
     }
 
     /// Maps a parsed document onto typed settings, collecting unknown-key warnings.
@@ -195,7 +202,7 @@ impl Settings {
             network,
             embedding: parse_embedding(&root, &memory, w)?,
             search: section(&root, "search", w, |s, _| SearchSettings::parse(s))?,
-            auth: section(&root, "auth", w, AuthSettings::parse)?,
+            auth: strict_section(&root, "auth", &auth::AUTH_KEYS, AuthSettings::parse)?,
             pipeline: section(&memory, "pipelineV2", w, PipelineSettings::parse)?,
             features: section(&root, "features", w, |s, _| manifest::parse_features(s))?,
             agent: section(&root, "agent", w, |s, _| AgentInfo::parse(s))?,
@@ -207,7 +214,9 @@ impl Settings {
         memory.accept(UNREAD_MEMORY);
         memory.finish(w);
         root.accept(UNREAD_TOP_LEVEL);
+        refuse_misplaced_auth(&root)?;
         root.finish(w);
+        exposure::check(&settings)?;
         Ok((settings, warnings))
     }
 }
@@ -223,6 +232,49 @@ fn section<T>(
     let parsed = parse(&child, warnings)?;
     child.finish(warnings);
     Ok(parsed)
+}
+
+/// Parses the mapping `key` of `parent` with `parse`; an unknown key in it is an error.
+fn strict_section<T>(
+    parent: &Section<'_>,
+    key: &str,
+    known: &[&str],
+    parse: impl FnOnce(&Section<'_>) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    let child = parent.child(key)?;
+    let parsed = parse(&child)?;
+    child.finish_strict(known)?;
+    Ok(parsed)
+}
+
+/// Fails closed on an `auth` section the daemon would otherwise miss: a misspelt top-level key
+/// (`autth:`, `Auth:`), or one of its keys at the top level (`mode: team` not indented under
+/// `auth:`). Either would silently start the daemon in local mode.
+fn refuse_misplaced_auth(root: &Section<'_>) -> Result<(), ConfigError> {
+    let unknown: Vec<&String> = root.unread_keys();
+    if let Some(key) = unknown
+        .iter()
+        .find(|k| section::closest(k, &["auth"]).is_some())
+    {
+        return Err(root.invalid(
+            key,
+            "unknown top-level key (did you mean auth?); a misspelt auth section would start \
+             the daemon without authentication, so it stops start-up",
+        ));
+    }
+    if let Some(key) = unknown
+        .iter()
+        .find(|k| auth::AUTH_KEYS.contains(&k.as_str()))
+    {
+        return Err(root.invalid(
+            key,
+            format!(
+                "{key} belongs under auth (indent it: `auth:` then `  {key}: ...`); at the top \
+                 level it would be ignored and the daemon would start without authentication"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Reads the first of `embedding`, `memory.embeddings`, `embeddings`; the others are ignored
@@ -279,13 +331,20 @@ fn parse_updates(
     section(root, key, warnings, |s, _| UpdateSettings::parse(s))
 }
 
-/// Adds the file name to a validation error so the log line says where to look.
-fn in_file(error: ConfigError, file: &Path) -> ConfigError {
+/// Adds the file name (and the key's line, when it can be found) to a validation error so
+/// the message says where to look. Environment variables (`SIGNET_*`) are not in the file.
+fn in_file(error: ConfigError, file: &Path, text: &str) -> ConfigError {
     match error {
-        ConfigError::Invalid { key, message } => ConfigError::Invalid {
-            key,
-            message: format!("{message} (in {})", file.display()),
-        },
+        ConfigError::Invalid { key, message } if !key.starts_with("SIGNET_") => {
+            let at = match yaml::line_of(text, &key) {
+                Some(line) => format!("{}, line {line}", file.display()),
+                None => file.display().to_string(),
+            };
+            ConfigError::Invalid {
+                key,
+                message: format!("{message} (in {at})"),
+            }
+        }
         other => other,
     }
 }

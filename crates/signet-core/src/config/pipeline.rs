@@ -32,14 +32,27 @@ pub enum ExtractionProvider {
     Codex,
     /// The Anthropic HTTP API.
     Anthropic,
+    /// No extraction: the pipeline stays idle (the guide's recommended VPS setting).
+    None,
 }
 
-const EXTRACTION_PROVIDERS: [(&str, ExtractionProvider); 5] = [
+impl ExtractionProvider {
+    /// The config value (`ollama`, `claude-code`, ..., `none`).
+    pub fn as_str(self) -> &'static str {
+        EXTRACTION_PROVIDERS
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("none", |(name, _)| name)
+    }
+}
+
+const EXTRACTION_PROVIDERS: [(&str, ExtractionProvider); 6] = [
     ("ollama", ExtractionProvider::Ollama),
     ("claude-code", ExtractionProvider::ClaudeCode),
     ("opencode", ExtractionProvider::Opencode),
     ("codex", ExtractionProvider::Codex),
     ("anthropic", ExtractionProvider::Anthropic),
+    ("none", ExtractionProvider::None),
 ];
 
 /// How much effort extraction spends per memory.

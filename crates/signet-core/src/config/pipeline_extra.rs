@@ -90,7 +90,7 @@ const SECTIONS: &[(&str, Table)] = &[
             ("enabled", Bool),
             (
                 "provider",
-                OneOf(&["ollama", "claude-code", "opencode", "anthropic"]),
+                OneOf(&["ollama", "claude-code", "opencode", "anthropic", "none"]),
             ),
             ("model", Str),
             ("endpoint", Str),

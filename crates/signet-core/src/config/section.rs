@@ -84,12 +84,43 @@ impl<'a> Section<'a> {
         self.map.keys()
     }
 
+    /// The keys that were neither read nor accepted so far, in document order.
+    pub(crate) fn unread_keys(&self) -> Vec<&'a String> {
+        let seen = self.seen.borrow();
+        self.map.keys().filter(|k| !seen.contains(*k)).collect()
+    }
+
     /// Pushes an "unknown key" warning for every key that was neither read nor accepted.
     pub(crate) fn finish(self, warnings: &mut Vec<String>) {
         let seen = self.seen.borrow();
         for key in self.map.keys().filter(|k| !seen.contains(*k)) {
             warnings.push(format!("unknown key {} (ignored)", self.key_path(key)));
         }
+    }
+
+    /// Like [`Section::finish`], but an unknown key is an error naming it (with the known key it
+    /// most resembles): for sections where a typo would weaken security (`auth`).
+    pub(crate) fn finish_strict(self, known: &[&str]) -> Result<(), ConfigError> {
+        let seen = self.seen.borrow();
+        let Some(key) = self.map.keys().find(|k| !seen.contains(*k)) else {
+            return Ok(());
+        };
+        let hint = closest(key, known)
+            .map(|k| format!(" (did you mean {}?)", self.key_path(k)))
+            .unwrap_or_default();
+        Err(ConfigError::Invalid {
+            key: self.key_path(key),
+            message: format!(
+                "unknown key{hint}; a mistake in {} could weaken authentication, so it stops \
+                 start-up instead of being ignored. Known keys: {}",
+                if self.path.is_empty() {
+                    "this section"
+                } else {
+                    &self.path
+                },
+                known.join(", ")
+            ),
+        })
     }
 
     /// A boolean: YAML `true`/`false` or the strings "true"/"false" in any case.
@@ -184,6 +215,22 @@ impl<'a> Section<'a> {
             format!("expected one of {}, got {text:?}", names.join(", ")),
         ))
     }
+}
+
+/// The known key `key` most resembles (case-insensitive edit distance at most 2), if any.
+pub(crate) fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    let key = key.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| {
+            (
+                strsim::damerau_levenshtein(&key, &k.to_ascii_lowercase()),
+                *k,
+            )
+        })
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
 }
 
 fn as_integer(value: &Value) -> Option<i128> {

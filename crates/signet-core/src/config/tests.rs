@@ -224,8 +224,7 @@ fn hooks_and_git() {
 fn unknown_keys_warn_with_full_path() {
     let loaded = load_text(
         "mystery: 1\nidentity: {name: x}\nmemory:\n  vectors: x\n  pipelineV2:\n    grpah:\n      enabled: true\n\
-         \x20   traversal:\n      maxHops: 3\n    extraction:\n      escalation:\n        level3: 1\n\
-         auth:\n  rateLimits:\n    forgett:\n      max: 1\n",
+         \x20   traversal:\n      maxHops: 3\n    extraction:\n      escalation:\n        level3: 1\n",
     )
     .unwrap();
     let mut warnings = loaded.warnings;
@@ -233,7 +232,6 @@ fn unknown_keys_warn_with_full_path() {
     assert_eq!(
         warnings,
         [
-            "unknown key auth.rateLimits.forgett (ignored)",
             "unknown key memory.pipelineV2.extraction.escalation.level3 (ignored)",
             "unknown key memory.pipelineV2.grpah (ignored)",
             "unknown key memory.pipelineV2.traversal.maxHops (ignored)",
@@ -390,4 +388,118 @@ fn settings_serialize_for_status_views() {
     assert_eq!(json["auth"]["mode"], "local");
     assert_eq!(json["pipelineV2"]["extraction"]["provider"], "claude-code");
     assert_eq!(json["search"]["topK"], 20);
+}
+
+/// Issue 9, item 1: the guide's recommended VPS configuration starts, and `none` is a valid
+/// provider wherever a provider is chosen.
+#[test]
+fn provider_none_is_accepted_everywhere() {
+    let s = settings(
+        "memory:\n  pipelineV2:\n    enabled: false\n    extraction:\n      provider: none\n",
+    );
+    assert!(!s.pipeline.enabled);
+    assert_eq!(s.pipeline.extraction.provider, ExtractionProvider::None);
+    assert_eq!(s.pipeline.extraction.provider.as_str(), "none");
+    let s = settings("memory:\n  pipelineV2:\n    extractionProvider: none\n");
+    assert_eq!(s.pipeline.extraction.provider, ExtractionProvider::None);
+    settings("memory:\n  pipelineV2:\n    synthesis:\n      provider: none\n");
+    settings("embedding:\n  provider: none\n");
+}
+
+/// Issue 9, item 3: a mistake in `auth` stops start-up with the key named.
+#[test]
+fn auth_typos_fail_closed() {
+    let (key, message) = invalid_key("auth:\n  mdoe: team\n");
+    assert_eq!(key, "auth.mdoe");
+    assert!(message.contains("did you mean auth.mode?"), "{message}");
+    assert!(message.contains("line 2"), "{message}");
+    let (key, _) = invalid_key("auth: {mdoe: team}\n");
+    assert_eq!(key, "auth.mdoe");
+    for text in [
+        "autth:\n  mode: team\n",
+        "Auth:\n  mode: team\n",
+        "auht: {mode: team}\n",
+    ] {
+        let (key, message) = invalid_key(text);
+        assert!(message.contains("did you mean auth?"), "{text}: {message}");
+        assert_eq!(key, text.split(':').next().unwrap());
+    }
+    // The guide's snippet with its indentation lost: `mode` lands at the top level.
+    let (key, message) = invalid_key("auth:\nmode: team\n");
+    assert_eq!(key, "mode");
+    assert!(message.contains("belongs under auth"), "{message}");
+    let (key, _) = invalid_key("auth:\n  rateLimits:\n    forgett:\n      max: 1\n");
+    assert_eq!(key, "auth.rateLimits.forgett");
+    let (key, _) = invalid_key("auth:\n  rateLimits:\n    forget:\n      windowMS: 1000\n");
+    assert_eq!(key, "auth.rateLimits.forget.windowMS");
+    // Correct configs still load, with no warnings.
+    let s = settings(
+        "auth:\n  mode: team\n  defaultTokenTtlSeconds: 604800\n  sessionTokenTtlSeconds: 86400\n\
+         \x20 rateLimits:\n    forget:\n      windowMs: 60000\n      max: 10\n",
+    );
+    assert_eq!(s.auth.mode, AuthMode::Team);
+    assert_eq!(s.auth.rate_limits.forget.max, 10);
+    // Unknown keys elsewhere still only warn.
+    let loaded = load_text("autonomy: 1\n").unwrap();
+    assert_eq!(loaded.warnings, ["unknown key autonomy (ignored)"]);
+}
+
+/// Issue 9, item 4: local mode refuses a non-loopback bind unless the operator opts in.
+#[test]
+fn local_mode_refuses_network_binds() {
+    let env = |pairs: &[(&str, &str)]| -> EnvVars { pairs.iter().copied().collect() };
+    for bind in ["0.0.0.0", "::", "192.168.1.20", "myhost.lan"] {
+        let e = env(&[("SIGNET_BIND", bind)]);
+        let dir = tempfile::tempdir().unwrap();
+        let err = Settings::load(dir.path(), &e).unwrap_err().to_string();
+        assert!(err.contains("team") && err.contains(bind), "{bind}: {err}");
+        let err = load_with_env("search:\n  top_k: 5\n", &e)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SIGNET_ALLOW_INSECURE_BIND"), "{err}");
+    }
+    let e = env(&[("SIGNET_HOST", "0.0.0.0")]);
+    assert!(load_with_env("", &e).is_err());
+    // Loopback in any spelling is fine.
+    for bind in ["127.0.0.1", "::1", "localhost", "127.0.0.2"] {
+        load_with_env("", &env(&[("SIGNET_BIND", bind)])).unwrap();
+    }
+    // Team and hybrid modes may bind anywhere.
+    for mode in ["team", "hybrid"] {
+        let text = format!("auth:\n  mode: {mode}\n");
+        let loaded = load_with_env(&text, &env(&[("SIGNET_BIND", "0.0.0.0")])).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+    // The explicit opt-in starts, with a loud warning; a garbled opt-in is an error.
+    let e = env(&[
+        ("SIGNET_BIND", "0.0.0.0"),
+        ("SIGNET_ALLOW_INSECURE_BIND", "1"),
+    ]);
+    let loaded = load_with_env("", &e).unwrap();
+    assert!(
+        loaded.warnings[0].contains("NO authentication"),
+        "{:?}",
+        loaded.warnings
+    );
+    let e = env(&[
+        ("SIGNET_BIND", "0.0.0.0"),
+        ("SIGNET_ALLOW_INSECURE_BIND", "sure"),
+    ]);
+    let err = load_with_env("", &e).unwrap_err().to_string();
+    assert!(err.contains("SIGNET_ALLOW_INSECURE_BIND"), "{err}");
+}
+
+#[test]
+fn invalid_values_name_the_line() {
+    let err = load_text(
+        "search:\n  top_k: 5\nmemory:\n  pipelineV2:\n    extraction:\n      provider: gpt\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("memory.pipelineV2.extraction.provider"),
+        "{err}"
+    );
+    assert!(err.contains("\"gpt\""), "{err}");
+    assert!(err.contains("agent.yaml, line 6"), "{err}");
 }

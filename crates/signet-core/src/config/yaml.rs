@@ -21,12 +21,48 @@ pub(crate) fn find_config_file(workspace: &Path) -> Option<PathBuf> {
 ///
 /// An empty document is an empty mapping. A file that does not parse is an error naming the
 /// file and the YAML position; there is no fallback to the next candidate file.
-pub(crate) fn read_document(file: &Path) -> Result<Map<String, Value>, ConfigError> {
-    let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Io {
+pub(crate) fn read_text(file: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(file).map_err(|source| ConfigError::Io {
         path: file.to_owned(),
         source,
-    })?;
-    parse_document(file, &text)
+    })
+}
+
+/// The 1-based line of the dotted `key` (e.g. `auth.mdoe`) in block-style YAML `text`: each
+/// segment is looked for as `segment:` on a line indented deeper than its parent's, inside
+/// the parent's block. Best effort (flow mappings such as `auth: {mdoe: team}` give the line
+/// of the deepest key found on its own line); `None` when even the first segment is absent.
+pub(crate) fn line_of(text: &str, key: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let (mut from, mut parent_indent, mut found) = (0usize, None::<usize>, None);
+    for segment in key.split('.') {
+        let mut hit = None;
+        for (i, line) in lines.iter().enumerate().skip(from) {
+            let body = line.trim_start();
+            if body.is_empty() || body.starts_with('#') {
+                continue;
+            }
+            let indent = line.len() - body.len();
+            if parent_indent.is_some_and(|p| indent <= p) && i > from {
+                break; // left the parent's block
+            }
+            let bare = body.trim_start_matches("- ");
+            let name = bare
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches(['"', '\'']);
+            if name == segment && bare.contains(':') {
+                hit = Some((i, indent));
+                break;
+            }
+        }
+        let Some((i, indent)) = hit else { break };
+        found = Some(i + 1);
+        (from, parent_indent) = (i + 1, Some(indent));
+    }
+    found
 }
 
 pub(crate) fn parse_document(file: &Path, text: &str) -> Result<Map<String, Value>, ConfigError> {

@@ -58,8 +58,26 @@ fn actions(name: &str, d: &Value) -> Vec<String> {
                 "stale job leases: POST /api/repair/release-leases returns them to pending",
             );
             when(
-                n(d, "depth") > 50.0 || n(d, "oldestAgeSec") > 300.0,
+                d["processing"] == true && (n(d, "depth") > 50.0 || n(d, "oldestAgeSec") > 300.0),
                 "the extraction queue is backing up: check the pipeline's LLM provider (memory.pipelineV2.extraction) and the daemon log",
+            );
+        }
+        "memory" => {
+            when(
+                n(d, "overduePurges") > 0.0,
+                "tombstones past the 30-day recovery window were not purged: POST /api/repair/retention-sweep purges them now (a daemon restart also sweeps); check the daemon log for retention errors",
+            );
+            when(
+                n(d, "tombstones") > 0.0
+                    && n(d, "overduePurges") == 0.0
+                    && d["secondsSinceLastSweep"]
+                        .as_f64()
+                        .is_none_or(|s| s > 86_400.0),
+                "no retention sweep in the last day: is the daemon running? `signet daemon status`; POST /api/repair/retention-sweep runs one now",
+            );
+            when(
+                n(d, "orphanedEmbeddings") > 0.0,
+                "vectors of memories that no longer exist remain: POST /api/repair/clean-orphans",
             );
         }
         "storage" => {

@@ -19,13 +19,16 @@ use serde_json::{Map, Value, json};
 use signet_store::maintenance::DiagnosticsSnapshot;
 
 pub use advice::{Advice, advice};
+pub use score::OVERDUE_GRACE_MS;
 
+use crate::memory::Extraction;
 use crate::semantic::OutcomeCounts;
 
 /// Domains `GET /api/diagnostics/:domain` serves, in report order.
-pub const DOMAINS: [&str; 9] = [
+pub const DOMAINS: [&str; 10] = [
     "composite",
     "queue",
+    "memory",
     "storage",
     "index",
     "provider",
@@ -35,9 +38,11 @@ pub const DOMAINS: [&str; 9] = [
     "predictor",
 ];
 
-/// Upstream's base weights (without `update`, whose 0.11 is renormalised away).
-const WEIGHTS: [(&str, f64); 7] = [
+/// Upstream's base weights (without `update`, whose 0.11 is renormalised away), plus our
+/// `memory` domain (retention health, which the guide's monitoring commands read).
+const WEIGHTS: [(&str, f64); 8] = [
     ("queue", 0.25),
+    ("memory", 0.10),
     ("storage", 0.10),
     ("index", 0.15),
     ("provider", 0.22),
@@ -73,11 +78,26 @@ pub fn status(score: f64) -> &'static str {
     }
 }
 
-/// The whole report.
-pub fn report(snap: &DiagnosticsSnapshot, provider: &ProviderView, now: DateTime<Utc>) -> Value {
+/// What the report is scored against besides the snapshot.
+#[derive(Debug, Clone)]
+pub struct ReportInputs {
+    /// The embedding provider's view.
+    pub provider: ProviderView,
+    /// Whether extraction jobs are processed (a queue nobody drains is not "backing up").
+    pub extraction: Extraction,
+}
+
+/// The whole report: `score` (the composite's, at the top level as the guide's monitoring
+/// commands read it), `composite`, then one object per domain.
+pub fn report(snap: &DiagnosticsSnapshot, inputs: &ReportInputs, now: DateTime<Utc>) -> Value {
+    let provider = &inputs.provider;
     let embeddings_expected = !matches!(provider, ProviderView::NotConfigured { .. });
     let mut domains = Map::new();
-    domains.insert("queue".into(), score::queue(&snap.queue, now));
+    domains.insert(
+        "queue".into(),
+        score::queue(&snap.queue, &inputs.extraction, now),
+    );
+    domains.insert("memory".into(), score::memory(&snap.retention, now));
     domains.insert("storage".into(), score::storage(&snap.storage));
     domains.insert(
         "index".into(),
@@ -98,6 +118,8 @@ pub fn report(snap: &DiagnosticsSnapshot, provider: &ProviderView, now: DateTime
         "timestamp".into(),
         signet_store::time::format_iso(now).into(),
     );
+    out.insert("score".into(), composite.into());
+    out.insert("status".into(), status(composite).into());
     out.insert(
         "composite".into(),
         json!({"score": composite, "status": status(composite)}),
@@ -127,7 +149,8 @@ fn composite(domains: &Map<String, Value>) -> f64 {
     }
 }
 
-/// One domain of a report; `None` for unknown names (and `timestamp`, which is no domain).
+/// One domain of a report; `None` for unknown names (and `timestamp`, `score`, `status`,
+/// which are no domains).
 pub fn domain<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
     DOMAINS.contains(&name).then(|| report.get(name)).flatten()
 }

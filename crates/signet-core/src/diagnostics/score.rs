@@ -4,10 +4,13 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use signet_store::maintenance::{
-    ConnectorCounts, DuplicateCounts, IndexCounts, MutationCounts, QueueCounts, StorageCounts,
+    ConnectorCounts, DuplicateCounts, IndexCounts, MutationCounts, QueueCounts, RetentionCounts,
+    StorageCounts,
 };
 
 use super::{ProviderView, round, status};
+use crate::memory::Extraction;
+use crate::retention;
 
 fn finish(mut v: Value, score: f64) -> Value {
     // Rounded before the thresholds: 1 - 0.3 - 0.2 is 0.4999... in floating point.
@@ -26,17 +29,20 @@ fn ratio(a: i64, b: i64) -> f64 {
     if b <= 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
-pub fn queue(q: &QueueCounts, now: DateTime<Utc>) -> Value {
+/// Ours: when nothing processes extraction jobs (pipeline disabled, provider `none`, or no
+/// worker), pending jobs wait by design, so depth and age are reported but not penalised.
+pub fn queue(q: &QueueCounts, extraction: &Extraction, now: DateTime<Utc>) -> Value {
     let oldest = age_ms(q.oldest_pending_at.as_deref(), now).unwrap_or(0) / 1000;
     let dead_rate = ratio(q.dead_last_hour, q.completed_last_hour + q.dead_last_hour);
+    let processing = extraction.enqueues();
     let mut s = 1.0;
-    if q.pending > 50 {
+    if processing && q.pending > 50 {
         s -= 0.3;
     }
     if dead_rate > 0.01 {
         s -= 0.3;
     }
-    if oldest > 300 {
+    if processing && oldest > 300 {
         s -= 0.2;
     }
     // Ours: a lease past the lease timeout is an anomaly even if the job is young.
@@ -45,7 +51,37 @@ pub fn queue(q: &QueueCounts, now: DateTime<Utc>) -> Value {
     }
     let v = json!({"depth": q.pending, "oldestAgeSec": oldest, "deadRate": round(dead_rate),
         "leaseAnomalies": q.lease_anomalies, "leased": q.leased, "dead": q.dead,
-        "staleLeases": q.stale_leases, "deadSummaryJobs": q.dead_summary_jobs});
+        "staleLeases": q.stale_leases, "deadSummaryJobs": q.dead_summary_jobs,
+        "processing": processing, "idleReason": extraction.off_reason()});
+    finish(v, s)
+}
+
+/// Past the recovery window by this long, a tombstone should have been purged (two sweep
+/// intervals of slack).
+pub const OVERDUE_GRACE_MS: i64 = 2 * retention::INTERVAL.as_millis() as i64;
+/// A sweep older than this (or none at all) while tombstones exist means retention stopped.
+const SWEEP_STALE_MS: i64 = 24 * 3600 * 1000;
+
+/// Ours (the guide's `memory` domain): retention health. Overdue purges mean sweeps are not
+/// running; so does no sweep in a day while tombstones wait; vectors of rows that no longer
+/// exist are leaked space.
+pub fn memory(r: &RetentionCounts, now: DateTime<Utc>) -> Value {
+    let since_sweep = age_ms(r.last_sweep_at.as_deref(), now);
+    let sweep_stale = since_sweep.is_none_or(|ms| ms > SWEEP_STALE_MS);
+    let mut s = 1.0;
+    if r.overdue_tombstones > 0 {
+        s -= 0.4;
+    }
+    if sweep_stale && r.tombstones > 0 {
+        s -= 0.3;
+    }
+    if r.orphaned_embeddings > 0 {
+        s -= 0.2;
+    }
+    let v = json!({"tombstones": r.tombstones, "overduePurges": r.overdue_tombstones,
+        "oldestOverdueDeletedAt": r.oldest_overdue_deleted_at, "lastSweepAt": r.last_sweep_at,
+        "secondsSinceLastSweep": since_sweep.map(|ms| ms / 1000),
+        "orphanedEmbeddings": r.orphaned_embeddings});
     finish(v, s)
 }
 

@@ -17,6 +17,14 @@ fn measured(successes: usize, failures: usize) -> ProviderView {
     }
 }
 
+/// Inputs with extraction jobs being processed (so queue depth and age count).
+fn with(provider: ProviderView) -> ReportInputs {
+    ReportInputs {
+        provider,
+        extraction: Extraction::Enqueue,
+    }
+}
+
 fn healthy() -> DiagnosticsSnapshot {
     let mut s = DiagnosticsSnapshot::default();
     s.storage.total = 10;
@@ -31,7 +39,7 @@ fn healthy() -> DiagnosticsSnapshot {
 
 #[test]
 fn an_empty_healthy_store_scores_one() {
-    let r = report(&healthy(), &measured(0, 0), Utc::now());
+    let r = report(&healthy(), &with(measured(0, 0)), Utc::now());
     assert_eq!(r["composite"]["score"], 1.0);
     assert_eq!(r["composite"]["status"], "healthy");
     assert_eq!(r["predictor"]["status"], "disabled");
@@ -40,6 +48,12 @@ fn an_empty_healthy_store_scores_one() {
         assert!(domain(&r, d).is_some(), "{d}");
     }
     assert!(domain(&r, "timestamp").is_none());
+    // The guide's monitoring commands: `jq '.score'` and `jq '{score, memory, mutation}'`.
+    assert_eq!(r["score"], 1.0);
+    assert_eq!(r["status"], "healthy");
+    assert!(domain(&r, "score").is_none());
+    assert_eq!(r["memory"]["status"], "healthy");
+    assert_eq!(r["memory"]["tombstones"], 0);
     assert!(domain(&r, "nope").is_none());
 }
 
@@ -52,7 +66,7 @@ fn penalties_follow_upstream() {
     s.queue.dead_last_hour = 1;
     s.queue.completed_last_hour = 9;
     s.queue.lease_anomalies = 1;
-    let r = report(&s, &measured(1, 1), now);
+    let r = report(&s, &with(measured(1, 1)), now);
     assert_eq!(r["queue"]["score"], 0.0);
     assert_eq!(r["queue"]["status"], "unhealthy");
     assert_eq!(r["queue"]["deadRate"], 0.1);
@@ -64,7 +78,7 @@ fn penalties_follow_upstream() {
     s.index.fts_missing = 1;
     s.duplicate.exact_excess = 2;
     s.mutation.recent_recovers = 6;
-    let r = report(&s, &measured(1, 0), now);
+    let r = report(&s, &with(measured(1, 0)), now);
     assert_eq!(r["storage"]["score"], 0.7);
     assert_eq!(r["index"]["score"], 0.5);
     assert_eq!(r["index"]["ftsMismatch"], true);
@@ -79,17 +93,18 @@ fn composite_renormalises_over_scored_domains() {
     // Keyword-only: no coverage penalty, provider out of the composite.
     let r = report(
         &s,
-        &ProviderView::NotConfigured {
+        &with(ProviderView::NotConfigured {
             reason: "none".into(),
-        },
+        }),
         Utc::now(),
     );
     assert_eq!(r["index"]["score"], 1.0);
     assert_eq!(r["provider"]["status"], "disabled");
     assert_eq!(r["composite"]["score"], 1.0);
-    // Provider at 0: composite = 1 - 0.22 / 0.89.
-    let r = report(&healthy(), &measured(0, 5), Utc::now());
-    let want = round(1.0 - 0.22 / 0.89);
+    // Provider at 0: composite = 1 - 0.22 / 0.99 (upstream's weights without `update`, plus
+    // `memory` at 0.10).
+    let r = report(&healthy(), &with(measured(0, 5)), Utc::now());
+    let want = round(1.0 - 0.22 / 0.99);
     assert_eq!(r["composite"]["score"], want);
     assert_eq!(r["composite"]["status"], "degraded");
 }
@@ -100,7 +115,11 @@ fn a_failed_integrity_check_is_unhealthy_and_advised() {
     s.storage.integrity = Some("*** in database main ***".into());
     s.queue.dead = 3;
     s.queue.dead_last_hour = 3;
-    let r = report(&s, &ProviderView::Offline { configured: None }, Utc::now());
+    let r = report(
+        &s,
+        &with(ProviderView::Offline { configured: None }),
+        Utc::now(),
+    );
     assert_eq!(r["storage"]["status"], "unhealthy");
     assert_eq!(r["provider"]["status"], "unknown");
     let a = advice(&r);
@@ -108,4 +127,56 @@ fn a_failed_integrity_check_is_unhealthy_and_advised() {
     assert_eq!(names, ["queue", "storage"]);
     assert!(a[0].actions[0].contains("requeue-dead"));
     assert!(a[1].actions[0].contains("quick_check"));
+}
+
+#[test]
+fn the_memory_domain_scores_retention_health() {
+    let now = Utc::now();
+    let iso = |d: Duration| signet_store::time::format_iso(now - d);
+    let mut s = healthy();
+    s.retention.tombstones = 3;
+    s.retention.last_sweep_at = Some(iso(Duration::hours(2)));
+    let r = report(&s, &with(measured(0, 0)), now);
+    assert_eq!(r["memory"]["score"], 1.0, "{}", r["memory"]);
+    assert_eq!(r["memory"]["secondsSinceLastSweep"], 7200);
+
+    // Overdue purges, no sweep for two days, vectors of vanished rows: all advised.
+    s.retention.overdue_tombstones = 2;
+    s.retention.last_sweep_at = Some(iso(Duration::days(2)));
+    s.retention.orphaned_embeddings = 4;
+    let r = report(&s, &with(measured(0, 0)), now);
+    assert_eq!(r["memory"]["score"], 0.1);
+    assert_eq!(r["memory"]["status"], "unhealthy");
+    assert_eq!(r["memory"]["overduePurges"], 2);
+    let a = advice(&r);
+    let memory = a.iter().find(|a| a.domain == "memory").unwrap();
+    assert!(memory.actions.iter().any(|t| t.contains("retention-sweep")));
+    assert!(memory.actions.iter().any(|t| t.contains("clean-orphans")));
+    assert!(r["score"].as_f64().unwrap() < 1.0);
+
+    // Never swept, but nothing to purge: healthy (a fresh workspace).
+    let r = report(&healthy(), &with(measured(0, 0)), now);
+    assert_eq!(r["memory"]["lastSweepAt"], Value::Null);
+    assert_eq!(r["memory"]["status"], "healthy");
+}
+
+#[test]
+fn a_queue_nobody_drains_is_not_backing_up() {
+    let now = Utc::now();
+    let mut s = healthy();
+    s.queue.pending = 500;
+    s.queue.oldest_pending_at = Some(signet_store::time::format_iso(now - Duration::days(3)));
+    let idle = ReportInputs {
+        provider: measured(0, 0),
+        extraction: Extraction::Off("memory.pipelineV2.extraction.provider is none".into()),
+    };
+    let r = report(&s, &idle, now);
+    assert_eq!(r["queue"]["status"], "healthy", "{}", r["queue"]);
+    assert_eq!(r["queue"]["processing"], false);
+    assert!(r["queue"]["idleReason"].as_str().unwrap().contains("none"));
+    assert!(advice(&r).is_empty());
+    // The same queue with a worker behind it is backing up, and the advice says so.
+    let r = report(&s, &with(measured(0, 0)), now);
+    assert_eq!(r["queue"]["status"], "degraded");
+    assert!(advice(&r)[0].actions[0].contains("backing up"));
 }

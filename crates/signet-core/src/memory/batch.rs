@@ -59,8 +59,8 @@ fn candidate_query(obj: &Map<String, Value>) -> Result<CandidateQuery> {
             .unwrap_or_default(),
         who: input::opt_trimmed(obj, "who")?,
         source_type: input::opt_trimmed(obj, "source_type")?,
-        since: input::opt_trimmed(obj, "since")?,
-        until: input::opt_trimmed(obj, "until")?,
+        since: input::opt_time(obj, "since", false)?,
+        until: input::opt_time(obj, "until", true)?,
         ..Default::default()
     };
     if ids.is_empty() && query.is_none() && filters.is_empty() {

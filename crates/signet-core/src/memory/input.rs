@@ -31,6 +31,46 @@ pub fn opt_trimmed(obj: &serde_json::Map<String, Value>, key: &str) -> Result<Op
         .filter(|s| !s.is_empty()))
 }
 
+/// An optional timestamp filter (`since`, `until`): ISO-8601 (`2026-01-31T12:00:00Z`), SQLite's
+/// `2026-01-31 12:00:00`, or a date (`2026-01-31`: its start, or its end when `end_of_day`).
+/// Returned in the stored format (UTC, milliseconds) so string comparison with `created_at`
+/// is correct. Anything else is an error naming the field and the format, never a filter that
+/// silently matches nothing.
+pub fn opt_time(
+    obj: &serde_json::Map<String, Value>,
+    key: &str,
+    end_of_day: bool,
+) -> Result<Option<String>> {
+    let Some(raw) = opt_trimmed(obj, key)? else {
+        return Ok(None);
+    };
+    let parsed = signet_store::time::parse(&raw).or_else(|| {
+        let day = chrono::NaiveDate::parse_from_str(&raw, "%Y-%m-%d").ok()?;
+        let t = if end_of_day {
+            day.and_hms_milli_opt(23, 59, 59, 999)?
+        } else {
+            day.and_hms_opt(0, 0, 0)?
+        };
+        Some(t.and_utc())
+    });
+    match parsed {
+        Some(t) => Ok(Some(signet_store::time::format_iso(t))),
+        None => invalid(format!(
+            "{key} must be an ISO-8601 time such as 2026-01-31T12:00:00Z or a date such as \
+             2026-01-31, got {raw:?}"
+        )),
+    }
+}
+
+/// The keys of `obj` not in `known`, as `warnings` entries for the response: a misspelt
+/// field is reported instead of silently doing nothing.
+pub fn unknown_fields(obj: &serde_json::Map<String, Value>, known: &[&str]) -> Vec<String> {
+    obj.keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .map(|k| format!("unknown field {k:?} ignored"))
+        .collect()
+}
+
 /// `true/false`, `1/0`, `"1"/"0"/"true"/"false"` (any case); `null`/absent → `None`.
 pub fn opt_bool(v: Option<&Value>, key: &str) -> Result<Option<bool>> {
     match v {

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 
 pub use batch::{CONFIRM_THRESHOLD, MAX_BATCH_PATCHES, confirm_token};
 pub use mutate::{GuardInput, PatchInput, outcome_json, outcome_status, resolve_actor};
-pub use policy::{MemoryPolicy, Rehearsal};
+pub use policy::{Extraction, MemoryPolicy, NO_EXTRACTION_WORKER, Rehearsal};
 pub use recall::{Fusion, MAX_RECALL_LIMIT, RecallInput, RecallMode};
 pub use remember::RememberInput;
 pub use vectors::repair;

@@ -19,6 +19,18 @@ pub struct PatchInput {
 }
 
 impl PatchInput {
+    /// The body fields a PATCH reads.
+    pub const FIELDS: &'static [&'static str] = &[
+        "content",
+        "type",
+        "tags",
+        "importance",
+        "pinned",
+        "reason",
+        "if_version",
+        "changed_by",
+    ];
+
     /// Reads a PATCH body; `default_reason` is the batch-level reason, if any.
     pub fn from_json(obj: &Map<String, Value>, default_reason: Option<&str>) -> Result<Self> {
         let reason = match (obj.get("reason"), default_reason) {
@@ -70,6 +82,9 @@ pub struct GuardInput {
 }
 
 impl GuardInput {
+    /// The body fields a DELETE or recover reads.
+    pub const FIELDS: &'static [&'static str] = &["reason", "force", "if_version", "changed_by"];
+
     /// Merges body (wins) and query parameters, then validates.
     pub fn from_parts(
         body: Option<&Value>,

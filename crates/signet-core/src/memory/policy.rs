@@ -3,8 +3,10 @@
 /// Knobs of remember, mutation and recall, resolved from `agent.yaml` (see `config`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemoryPolicy {
-    /// `memory.pipelineV2.enabled`: new memories get an `extract` job and `pending` status.
+    /// `memory.pipelineV2.enabled` as configured.
     pub pipeline_enabled: bool,
+    /// Whether new memories get an `extract` job and `pending` status, and why not.
+    pub extraction: Extraction,
     /// `memory.pipelineV2.mutationsFrozen`: the kill switch for every mutation.
     pub mutations_frozen: bool,
     /// `guardrails.maxContentChars`: longer remembers are chunked.
@@ -30,10 +32,52 @@ pub struct Rehearsal {
     pub half_life_days: f64,
 }
 
+/// Whether remember queues extraction work. Work is queued only when something will do it:
+/// a queue nobody drains only grows, ages and degrades the daemon's own health report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Extraction {
+    /// New memories get an `extract` job.
+    Enqueue,
+    /// Nothing is queued; the reason is shown in `/api/status` and diagnostics.
+    Off(String),
+}
+
+/// Why extraction is off although the pipeline is enabled with a provider: this daemon does
+/// not run an extraction worker yet.
+pub const NO_EXTRACTION_WORKER: &str = "this daemon has no extraction worker yet: memories are \
+    stored, embedded and searchable, and no extraction jobs are queued";
+
+impl Extraction {
+    /// What `memory.pipelineV2` asks for, given what this daemon can do.
+    pub fn from_settings(p: &crate::config::PipelineSettings) -> Self {
+        if !p.enabled {
+            Self::Off("memory.pipelineV2.enabled is false".into())
+        } else if p.extraction.provider == crate::config::ExtractionProvider::None {
+            Self::Off("memory.pipelineV2.extraction.provider is none".into())
+        } else {
+            Self::Off(NO_EXTRACTION_WORKER.into())
+        }
+    }
+
+    /// Whether remember queues `extract` jobs.
+    pub fn enqueues(&self) -> bool {
+        matches!(self, Self::Enqueue)
+    }
+
+    /// Why nothing is queued (`None` when jobs are queued).
+    pub fn off_reason(&self) -> Option<&str> {
+        match self {
+            Self::Enqueue => None,
+            Self::Off(reason) => Some(reason),
+        }
+    }
+}
+
 impl Default for MemoryPolicy {
     fn default() -> Self {
         Self {
             pipeline_enabled: true,
+            extraction: Extraction::Off(NO_EXTRACTION_WORKER.into()),
             mutations_frozen: false,
             max_content_chars: 500,
             chunk_target_chars: 300,
@@ -55,6 +99,7 @@ impl From<&crate::config::Settings> for MemoryPolicy {
         let search = &s.search;
         Self {
             pipeline_enabled: p.enabled,
+            extraction: Extraction::from_settings(p),
             mutations_frozen: p.mutations_frozen,
             max_content_chars: p.guardrails.max_content_chars,
             chunk_target_chars: p.guardrails.chunk_target_chars,

@@ -46,6 +46,22 @@ fn mode_from(obj: &Map<String, Value>) -> Result<RecallMode> {
 pub const MAX_RECALL_LIMIT: usize = 1000;
 
 impl RecallInput {
+    /// The body fields recall reads.
+    pub const FIELDS: &'static [&'static str] = &[
+        "query",
+        "keywordQuery",
+        "limit",
+        "mode",
+        "type",
+        "tags",
+        "who",
+        "pinned",
+        "importance_min",
+        "since",
+        "until",
+        "project",
+    ];
+
     /// Reads the body of `POST /api/memory/recall`.
     pub fn from_json(body: &Value) -> Result<Self> {
         let obj = input::object(body)?;
@@ -112,8 +128,8 @@ pub fn filters_from(obj: &Map<String, Value>) -> Result<RecallFilters> {
         who: input::opt_trimmed(obj, "who")?,
         pinned_only: input::opt_bool(obj.get("pinned"), "pinned")?.unwrap_or(false),
         importance_min,
-        since: input::opt_trimmed(obj, "since")?,
-        until: input::opt_trimmed(obj, "until")?,
+        since: input::opt_time(obj, "since", false)?,
+        until: input::opt_time(obj, "until", true)?,
         project: input::opt_trimmed(obj, "project")?,
         source_type: None,
         scope_user: None,

@@ -26,6 +26,21 @@ pub struct RememberInput {
 }
 
 impl RememberInput {
+    /// The body fields remember reads (`changed_by` names the actor without a header).
+    pub const FIELDS: &'static [&'static str] = &[
+        "content",
+        "who",
+        "project",
+        "importance",
+        "tags",
+        "pinned",
+        "type",
+        "sourceType",
+        "sourceId",
+        "createdAt",
+        "changed_by",
+    ];
+
     /// Reads the JSON body of `POST /api/memory/remember`.
     pub fn from_json(body: &Value) -> Result<Self> {
         let obj = input::object(body)?;
@@ -102,7 +117,7 @@ impl Memories {
             importance: req.importance.unwrap_or(parsed.importance),
             pinned,
             tags: req.tags.clone().unwrap_or(parsed.tags),
-            extraction_status: if policy.pipeline_enabled {
+            extraction_status: if policy.extraction.enqueues() {
                 "pending"
             } else {
                 "none"
@@ -111,7 +126,7 @@ impl Memories {
             scope_user: scope.user.clone(),
         };
         let opts = WriteOptions {
-            enqueue_extraction: policy.pipeline_enabled,
+            enqueue_extraction: policy.extraction.enqueues(),
         };
         if req.content.chars().count() > policy.max_content_chars {
             return self

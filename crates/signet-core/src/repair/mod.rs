@@ -360,11 +360,8 @@ impl Maintenance {
     /// `GET /api/repair/dedup-stats`.
     pub async fn dedup_stats(&self) -> Result<Value> {
         let store = self.inner.store.clone();
-        let params = signet_store::maintenance::SnapshotParams {
-            now: chrono::Utc::now(),
-            lease_timeout_ms: self.settings().pipeline.worker.lease_timeout_ms,
-            integrity: false,
-        };
+        let params =
+            crate::maintenance::snapshot_params(&self.settings(), chrono::Utc::now(), false);
         let s = crate::blocking::run(move || Ok(store.diagnostics_snapshot(&params)?)).await?;
         let d = s.duplicate;
         Ok(

@@ -21,10 +21,25 @@ use crate::state::AppState;
 
 type Params = Query<HashMap<String, String>>;
 
-fn mutation_response(id: &str, o: &MutationOutcome) -> Response {
+fn mutation_response(id: &str, o: &MutationOutcome, warnings: Vec<String>) -> Response {
     let status =
         StatusCode::from_u16(outcome_status(o)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(outcome_json(id, o))).into_response()
+    (status, with_warnings(outcome_json(id, o), warnings)).into_response()
+}
+
+/// Body fields the route does not read, as `warnings` (none for a non-object body).
+fn unknown(body: &Value, known: &[&str]) -> Vec<String> {
+    body.as_object()
+        .map(|o| input::unknown_fields(o, known))
+        .unwrap_or_default()
+}
+
+/// Adds `"warnings": [...]` to an object response when there are any.
+fn with_warnings(mut v: Value, warnings: Vec<String>) -> Json<Value> {
+    if let (false, Some(obj)) = (warnings.is_empty(), v.as_object_mut()) {
+        obj.insert("warnings".into(), warnings.into());
+    }
+    Json(v)
 }
 
 /// `POST /api/memory/remember` (and its aliases).
@@ -35,10 +50,10 @@ pub async fn remember(
     JsonBody(body): JsonBody,
 ) -> ApiResult {
     let req = RememberInput::from_json(&body)?;
+    let warnings = unknown(&body, RememberInput::FIELDS);
     let actor = resolve_actor(actor, body.as_object());
-    Ok(Json(
-        s.memories().remember(req, actor, &caller.scope()).await?,
-    ))
+    let stored = s.memories().remember(req, actor, &caller.scope()).await?;
+    Ok(with_warnings(stored, warnings))
 }
 
 /// `GET /api/memories`.
@@ -87,12 +102,13 @@ pub async fn patch(
 ) -> ApiResult<Response> {
     let obj = input::object(&body)?;
     let req = PatchInput::from_json(obj, None)?;
+    let warnings = input::unknown_fields(obj, PatchInput::FIELDS);
     let actor = resolve_actor(actor, Some(obj));
     let outcome = s
         .memories()
         .modify(id.clone(), req, actor, &caller.scope())
         .await?;
-    Ok(mutation_response(&id, &outcome))
+    Ok(mutation_response(&id, &outcome, warnings))
 }
 
 /// `DELETE /api/memory/:id` (soft delete).
@@ -112,12 +128,13 @@ pub async fn delete(
     {
         return Ok(rate_limited(wait.seconds()));
     }
+    let warnings = unknown(&body, GuardInput::FIELDS);
     let actor = resolve_actor(actor, body.as_object());
     let outcome = s
         .memories()
         .forget(id.clone(), req, actor, &caller.scope())
         .await?;
-    Ok(mutation_response(&id, &outcome))
+    Ok(mutation_response(&id, &outcome, warnings))
 }
 
 /// `POST /api/memory/:id/recover`.
@@ -130,12 +147,13 @@ pub async fn recover(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let req = GuardInput::from_parts(Some(&body), &q)?;
+    let warnings = unknown(&body, GuardInput::FIELDS);
     let actor = resolve_actor(actor, body.as_object());
     let outcome = s
         .memories()
         .recover(id.clone(), req, actor, &caller.scope())
         .await?;
-    Ok(mutation_response(&id, &outcome))
+    Ok(mutation_response(&id, &outcome, warnings))
 }
 
 /// `POST /api/memory/forget` (batch, preview or execute).
@@ -167,7 +185,9 @@ pub async fn recall(
     JsonBody(body): JsonBody,
 ) -> ApiResult {
     let req = RecallInput::from_json(&body)?;
-    Ok(Json(s.memories().recall(req, &caller.scope()).await?))
+    let warnings = unknown(&body, RecallInput::FIELDS);
+    let found = s.memories().recall(req, &caller.scope()).await?;
+    Ok(with_warnings(found, warnings))
 }
 
 /// `GET /api/memory/search?q=` (the recall alias upstream shadows; reachable here).

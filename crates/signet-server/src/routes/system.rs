@@ -54,9 +54,13 @@ pub async fn status(State(s): State<AppState>) -> ApiResult {
         "pipelineV2": {
             "enabled": policy.pipeline_enabled,
             "mutationsFrozen": policy.mutations_frozen,
-            "worker": "not running (extraction pipeline not built yet; jobs stay queued)",
+            "extraction": {
+                "provider": settings.pipeline.extraction.provider.as_str(),
+                "enqueuing": policy.extraction.enqueues(),
+                "reason": policy.extraction.off_reason(),
+            },
         },
-        "auth": {"mode": "local"},
+        "auth": {"mode": s.auth().mode().as_str()},
         "embedding": s.memories().semantic().status_json(),
         "logging": {"logDir": i.log_dir, "logFile": i.log_file},
         "config": {"source": i.config_source, "warnings": i.config_warnings},

@@ -18,6 +18,9 @@ pub struct SnapshotParams {
     pub lease_timeout_ms: u64,
     /// Run `PRAGMA quick_check` (O(database size)).
     pub integrity: bool,
+    /// Tombstones deleted before `now - tombstone_overdue_ms` count as overdue purges (the
+    /// recovery window plus the grace a sweep interval needs).
+    pub tombstone_overdue_ms: i64,
 }
 
 /// The `memory_jobs` queue.
@@ -72,6 +75,22 @@ pub struct IndexCounts {
     pub tombstone_embeddings: i64,
 }
 
+/// Retention health: what the sweep should have purged, when it last ran, stray vectors.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RetentionCounts {
+    /// Soft-deleted memories (recoverable until the sweep purges them).
+    pub tombstones: i64,
+    /// Tombstones past the recovery window by more than `overdue_grace_ms`: a sweep that
+    /// runs would have purged them.
+    pub overdue_tombstones: i64,
+    /// The oldest `deleted_at` among the overdue tombstones.
+    pub oldest_overdue_deleted_at: Option<String>,
+    /// When a retention sweep last finished (its audit row in `memory_history`), if ever.
+    pub last_sweep_at: Option<String>,
+    /// Vectors whose memory row no longer exists at all (not even as a tombstone).
+    pub orphaned_embeddings: i64,
+}
+
 /// `memory_history` over the last 7 days.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MutationCounts {
@@ -106,6 +125,7 @@ pub struct DiagnosticsSnapshot {
     pub mutation: MutationCounts,
     pub duplicate: DuplicateCounts,
     pub connector: ConnectorCounts,
+    pub retention: RetentionCounts,
 }
 
 /// Takes the snapshot on `c` (inside one read transaction, so the counts agree).
@@ -124,6 +144,7 @@ fn snapshot_in(c: &Connection, p: &SnapshotParams) -> Result<DiagnosticsSnapshot
         mutation: mutation(c, p)?,
         duplicate: duplicate(c)?,
         connector: connector(c)?,
+        retention: retention(c, p)?,
     })
 }
 
@@ -267,6 +288,40 @@ fn mutation(c: &Connection, p: &SnapshotParams) -> Result<MutationCounts> {
             recent_deletes: r.get(1)?,
         })
     })?)
+}
+
+/// The history actions a finished retention sweep records (the worker's and the repair's).
+pub const SWEEP_ACTIONS: [&str; 2] = ["retentionSweep", "triggerRetentionSweep"];
+
+fn retention(c: &Connection, p: &SnapshotParams) -> Result<RetentionCounts> {
+    let cut = ago(p, Duration::milliseconds(p.tombstone_overdue_ms));
+    let (tombstones, overdue, oldest) = c
+        .prepare_cached(
+            "SELECT COALESCE(SUM(is_deleted = 1), 0), \
+               COALESCE(SUM(is_deleted = 1 AND deleted_at IS NOT NULL AND julianday(deleted_at) < julianday(?1)), 0), \
+               MIN(CASE WHEN is_deleted = 1 AND deleted_at IS NOT NULL AND julianday(deleted_at) < julianday(?1) THEN deleted_at END) \
+             FROM memories",
+        )?
+        .query_row([cut], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let last_sweep_at: Option<String> = c
+        .prepare_cached(
+            "SELECT MAX(created_at) FROM memory_history WHERE memory_id = 'system' \
+               AND json_extract(metadata, '$.repairAction') IN (?1, ?2)",
+        )?
+        .query_row(SWEEP_ACTIONS, |r| r.get(0))?;
+    let orphaned_embeddings = count(
+        c,
+        "SELECT COUNT(*) FROM embeddings e WHERE e.source_type = 'memory' AND NOT EXISTS \
+           (SELECT 1 FROM memories m WHERE m.id = e.source_id)",
+        [],
+    )?;
+    Ok(RetentionCounts {
+        tombstones,
+        overdue_tombstones: overdue,
+        oldest_overdue_deleted_at: oldest,
+        last_sweep_at,
+        orphaned_embeddings,
+    })
 }
 
 /// The duplicate key: normalised content (rows whose hash migration 3 cleared still share

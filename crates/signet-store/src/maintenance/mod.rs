@@ -14,7 +14,7 @@ mod retention;
 
 pub use diagnostics::{
     ConnectorCounts, DiagnosticsSnapshot, DuplicateCounts, IndexCounts, MutationCounts,
-    QueueCounts, SnapshotParams, StorageCounts, snapshot_read_only,
+    QueueCounts, RetentionCounts, SWEEP_ACTIONS, SnapshotParams, StorageCounts, snapshot_read_only,
 };
 pub use repair::{DedupCluster, DedupMerge, DedupRow, FtsCounts, RepairAudit};
 pub use retention::{PruneStep, PurgedTombstones};
