@@ -251,10 +251,8 @@ async fn forged_and_broken_tokens_are_refused_and_change_nothing() {
         ("signature only", format!("Bearer .{sig}")),
         ("expired", format!("Bearer {expired}")),
         ("future iat", format!("Bearer {future}")),
-        ("lowercase scheme", format!("bearer {admin}")),
         ("basic scheme", "Basic YWRtaW46YWRtaW4=".into()),
         ("no scheme", admin.clone()),
-        ("double space", format!("Bearer  {admin}")),
         ("garbage", "Bearer !!!".into()),
     ];
     for (name, header) in &cases {

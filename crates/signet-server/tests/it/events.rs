@@ -76,14 +76,25 @@ async fn sse_announces_created_updated_deleted_and_recovered_memories() {
 }
 
 #[tokio::test]
-async fn sse_announces_extraction_jobs_when_the_pipeline_is_on() {
+async fn no_extraction_job_is_queued_when_nothing_would_process_it() {
     let s = TestServer::start_with_yaml(Some("pipelineV2:\n  enabled: true\n")).await;
     let mut stream = s.sse("/sse").await;
     stream.next().await.unwrap();
-    let id = s.remember("the pipeline will extract this").await;
-    let job = stream
-        .until("job.enqueued", |d| d["memoryId"] == id.as_str())
+    let id = s.remember("the pipeline would extract this").await;
+    let created = stream
+        .until("memory.created", |d| d["id"] == id.as_str())
         .await;
-    assert_eq!(job["jobType"], "extract");
-    assert_eq!(job["status"], "pending");
+    assert_eq!(created["id"], id.as_str());
+    let (_, status) = s.get("/api/status").await;
+    let extraction = &status["pipelineV2"]["extraction"];
+    assert_eq!(extraction["enqueuing"], false, "{status}");
+    assert!(
+        extraction["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no extraction worker")
+    );
+    let (_, queue) = s.get("/api/diagnostics/queue").await;
+    assert_eq!(queue["depth"], 0, "{queue}");
+    assert_eq!(queue["processing"], false);
 }

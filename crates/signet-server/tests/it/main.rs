@@ -2,6 +2,7 @@
 
 mod analytics;
 mod auth;
+mod careless;
 mod common;
 mod diagnostics;
 mod errors;
