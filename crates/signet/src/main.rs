@@ -3,7 +3,8 @@
 //! One binary: `signet daemon run|start|stop|restart|status` manages the daemon, and
 //! `remember`, `recall` and `status` talk to a running daemon over HTTP through
 //! `signet-client`. Each subcommand lives in its own module; this file only parses the
-//! command line, runs it on a Tokio runtime and prints the error chain (`{:#}`) on failure.
+//! command line, runs it on a Tokio runtime and prints the error chain (`{:#}`) on failure
+//! (exit status 1), or ends with the status a command asked for through [`exit::Exit`].
 
 #![forbid(unsafe_code)]
 
@@ -12,6 +13,7 @@ mod cli;
 mod connect;
 mod daemon;
 mod doctor;
+mod exit;
 mod models;
 mod output;
 mod recall;
@@ -36,9 +38,12 @@ fn main() -> ExitCode {
         .and_then(|rt| rt.block_on(cli::dispatch(cli)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => match exit::requested(&e) {
+            Some(code) => ExitCode::from(code),
+            None => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::output::outln;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use signet_core::config::{EnvVars, resolve_workspace};
@@ -73,7 +74,7 @@ pub async fn run(args: ModelsArgs) -> Result<()> {
             .await
             .context("pulling the model")?;
             eprintln!();
-            println!("installed {} in {}", ALL_MINILM_L6_V2.name, path.display());
+            outln!("installed {} in {}", ALL_MINILM_L6_V2.name, path.display())?;
         }
         ModelsCommand::Import { source } => {
             let path = tokio::task::spawn_blocking(move || {
@@ -81,19 +82,19 @@ pub async fn run(args: ModelsArgs) -> Result<()> {
             })
             .await?
             .context("importing the model")?;
-            println!("installed {} in {}", ALL_MINILM_L6_V2.name, path.display());
+            outln!("installed {} in {}", ALL_MINILM_L6_V2.name, path.display())?;
         }
         ModelsCommand::Status => {
             let res =
                 tokio::task::spawn_blocking(move || models::installed(&dir, &ALL_MINILM_L6_V2))
                     .await?;
             match res {
-                Ok(p) => println!(
+                Ok(p) => outln!(
                     "{}: installed and verified in {}",
                     ALL_MINILM_L6_V2.name,
                     p.display()
-                ),
-                Err(e) => println!("{}: not installed ({e})", ALL_MINILM_L6_V2.name),
+                )?,
+                Err(e) => outln!("{}: not installed ({e})", ALL_MINILM_L6_V2.name)?,
             }
         }
     }

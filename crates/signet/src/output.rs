@@ -1,11 +1,41 @@
 //! Small helpers for terminal output.
+//!
+//! Everything a command prints on stdout goes through [`print_line`] (or [`outln!`]), which
+//! turns a reader that has gone away (EPIPE) into [`Exit::STDOUT_CLOSED`] instead of the panic
+//! `println!` gives.
+
+use std::fmt::Display;
+use std::io::{ErrorKind, Write};
 
 use serde::Serialize;
 
+use crate::exit::Exit;
+
+/// Writes `text` and a newline to stdout.
+pub fn print_line(text: impl Display) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| {
+            if e.kind() == ErrorKind::BrokenPipe {
+                Exit::STDOUT_CLOSED.into()
+            } else {
+                anyhow::Error::new(e).context("writing to stdout")
+            }
+        })
+}
+
+/// `println!` through [`print_line`]: evaluates to its `Result`.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::print_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    print_line(serde_json::to_string_pretty(value)?)
 }
 
 /// One line of at most `max` characters: whitespace runs (newlines included) collapse to a

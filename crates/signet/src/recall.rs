@@ -5,7 +5,7 @@ use clap::Args;
 use signet_client::{RecallRequest, RecallResult};
 
 use crate::cli::Global;
-use crate::output::{one_line, print_json};
+use crate::output::{one_line, outln, print_json};
 
 /// Characters of content shown per result line.
 const CONTENT_CHARS: usize = 200;
@@ -61,10 +61,10 @@ pub async fn run(g: &Global, args: RecallArgs) -> Result<()> {
         return print_json(&res);
     }
     if res.results.is_empty() {
-        println!("No memories matched.");
+        outln!("No memories matched.")?;
     }
     for r in &res.results {
-        println!("{}", line(r));
+        outln!("{}", line(r))?;
     }
     Ok(())
 }

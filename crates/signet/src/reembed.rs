@@ -8,6 +8,7 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use crate::cli::Global;
+use crate::output::outln;
 
 #[derive(Debug, Args)]
 pub struct ReembedArgs {
@@ -29,12 +30,12 @@ pub async fn run(g: &Global, args: ReembedArgs) -> Result<()> {
         )
         .await?;
     if g.json {
-        println!("{started}");
+        outln!("{started}")?;
     } else {
-        println!(
+        outln!(
             "{}",
             started["message"].as_str().unwrap_or("re-embed requested")
-        );
+        )?;
     }
     if args.dry_run || args.no_wait {
         return Ok(());
@@ -56,7 +57,7 @@ pub async fn run(g: &Global, args: ReembedArgs) -> Result<()> {
         }
         if left == 0 {
             eprintln!();
-            println!("re-embed complete");
+            outln!("re-embed complete")?;
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(500)).await;

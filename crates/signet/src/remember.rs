@@ -5,7 +5,7 @@ use clap::Args;
 use signet_client::{RememberRequest, RememberResponse};
 
 use crate::cli::Global;
-use crate::output::print_json;
+use crate::output::{outln, print_json};
 
 #[derive(Debug, Args)]
 pub struct RememberArgs {
@@ -40,10 +40,10 @@ pub async fn run(g: &Global, args: RememberArgs) -> Result<()> {
         return print_json(&res);
     }
     match res {
-        RememberResponse::Stored(m) if m.deduped => println!("Already remembered {}", m.id),
-        RememberResponse::Stored(m) => println!("Remembered {} ({})", m.id, m.type_),
+        RememberResponse::Stored(m) if m.deduped => outln!("Already remembered {}", m.id)?,
+        RememberResponse::Stored(m) => outln!("Remembered {} ({})", m.id, m.type_)?,
         RememberResponse::Chunked(c) => {
-            println!("Remembered {} chunks (group {})", c.chunk_count, c.group_id)
+            outln!("Remembered {} chunks (group {})", c.chunk_count, c.group_id)?
         }
     }
     Ok(())

@@ -4,7 +4,7 @@ use anyhow::Result;
 use serde_json::Value;
 
 use crate::cli::Global;
-use crate::output::{print_json, uptime};
+use crate::output::{outln, print_json, uptime};
 
 pub async fn run(g: &Global) -> Result<()> {
     let client = crate::connect::client(g)?;
@@ -12,7 +12,7 @@ pub async fn run(g: &Global) -> Result<()> {
     if g.json {
         return print_json(&status);
     }
-    println!("{}", summary(&status, client.base_url()));
+    outln!("{}", summary(&status, client.base_url()))?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::corpus::{self, Rng};
 use super::daemon::BenchDaemon;
 use super::stats::{Samples, rss_mib};
+use crate::output::outln;
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
@@ -38,11 +39,11 @@ pub async fn run(args: LoadArgs) -> Result<()> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
-    println!(
+    outln!(
         "signet bench load — {} cores, clients {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         args.clients
-    );
+    )?;
     for &n in &args.sizes {
         one_size(&http, &args, n)
             .await
@@ -60,41 +61,41 @@ async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<(
     std::fs::write(dir.path().join("agent.yaml"), yaml)?;
     let embedder = args.hash_embedder.map(|d| format!("hash:{d}"));
     let mut d = BenchDaemon::start(dir.path(), http, embedder.as_deref()).await?;
-    println!("\n== {n} memories ==");
-    println!(
+    outln!("\n== {n} memories ==")?;
+    outln!(
         "cold start to healthy /health: {:.1} ms",
         d.cold_start.as_secs_f64() * 1000.0
-    );
+    )?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    println!("idle RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN));
+    outln!("idle RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN))?;
     let seq = args.sequential.min(n);
     let (rate, _) = remember_phase(http, &d.base, 0, seq, 1).await?;
-    println!("remember, 1 client: {rate:.0}/s ({seq} memories)");
+    outln!("remember, 1 client: {rate:.0}/s ({seq} memories)")?;
     if n > seq {
         let (rate, lat) = remember_phase(http, &d.base, seq, n - seq, args.clients).await?;
-        println!(
+        outln!(
             "remember, {} clients: {rate:.0}/s ({} memories)  latency {}",
             args.clients,
             n - seq,
             lat.summary()
-        );
+        )?;
     }
     if args.hash_embedder.is_some() {
         wait_embedded(http, &d.base, n).await?;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let one = recall_phase(http, &d.base, args.queries, 1).await?;
-    println!("recall, 1 client: {}", one.0.summary());
+    outln!("recall, 1 client: {}", one.0.summary())?;
     let many = recall_phase(http, &d.base, args.queries, args.clients).await?;
-    println!(
+    outln!(
         "recall, {} clients: {:.0}/s  {}",
         args.clients,
         many.1,
         many.0.summary()
-    );
+    )?;
     let health = health_under_load(http, &d.base, args).await?;
-    println!("/health during recall load: {}", health.summary());
-    println!("loaded RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN));
+    outln!("/health during recall load: {}", health.summary())?;
+    outln!("loaded RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN))?;
     d.stop();
     Ok(())
 }
@@ -215,11 +216,11 @@ async fn wait_embedded(http: &reqwest::Client, base: &str, n: usize) -> Result<(
             .json()
             .await?;
         if s["coverage"]["current"].as_u64().unwrap_or(0) as usize >= n {
-            println!(
+            outln!(
                 "embedded {n} memories in {:.1} s (index {} vectors)",
                 began.elapsed().as_secs_f64(),
                 s["indexed"]
-            );
+            )?;
             return Ok(());
         }
         if began.elapsed() > Duration::from_secs(900) {

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::daemon::BenchDaemon;
 use super::stats::Samples;
+use crate::output::outln;
 
 const KS: [usize; 6] = [1, 3, 5, 10, 20, 50];
 
@@ -64,22 +65,22 @@ pub async fn run(args: RecallArgs) -> Result<()> {
     for conv in convs {
         questions.extend(ingest(&http, &d.base, conv).await?);
     }
-    println!(
+    outln!(
         "ingested {} conversations in {:.1} s; {} questions",
         convs.len(),
         began.elapsed().as_secs_f64(),
         questions.len()
-    );
+    )?;
     if native {
         wait_for_vectors(&http, &d.base).await?;
     }
     for mode in &args.modes {
         if mode != "keyword" && !native {
-            println!("\n== {mode}: skipped (no native model; pass --models)");
+            outln!("\n== {mode}: skipped (no native model; pass --models)")?;
             continue;
         }
         let (ranks, lat) = ask_all(&http, &d.base, &questions, mode).await?;
-        report(mode, &questions, &ranks, &lat);
+        report(mode, &questions, &ranks, &lat)?;
     }
     d.stop();
     Ok(())
@@ -230,11 +231,11 @@ async fn wait_for_vectors(http: &reqwest::Client, base: &str) -> Result<()> {
         }
         let c = &s["coverage"];
         if s["available"] == true && c["current"] == c["live"] {
-            println!(
+            outln!(
                 "embedded {} memories in {:.1} s",
                 c["live"],
                 began.elapsed().as_secs_f64()
-            );
+            )?;
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -318,7 +319,7 @@ impl Tally {
     }
 }
 
-fn report(mode: &str, qs: &[Question], ranks: &[Vec<String>], lat: &Samples) {
+fn report(mode: &str, qs: &[Question], ranks: &[Vec<String>], lat: &Samples) -> Result<()> {
     let names = BTreeMap::from([
         (1, "multi-hop"),
         (2, "temporal"),
@@ -331,15 +332,15 @@ fn report(mode: &str, qs: &[Question], ranks: &[Vec<String>], lat: &Samples) {
         by_cat.entry(q.category).or_default().add(&q.evidence, r);
         overall.add(&q.evidence, r);
     }
-    println!(
+    outln!(
         "\n== {mode}  (k = {KS:?})  latency p50 {:.2} ms  p95 {:.2} ms",
         lat.pct_ms(50.0),
         lat.pct_ms(95.0)
-    );
+    )?;
     for (c, t) in &by_cat {
-        println!("{}", t.line(names.get(c).copied().unwrap_or("other")));
+        outln!("{}", t.line(names.get(c).copied().unwrap_or("other")))?;
     }
-    println!("{}", overall.line("overall"));
+    outln!("{}", overall.line("overall"))
 }
 
 #[cfg(test)]

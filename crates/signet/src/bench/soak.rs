@@ -17,6 +17,7 @@ use serde_json::json;
 use super::corpus::{self, Rng};
 use super::daemon::BenchDaemon;
 use super::stats::{Samples, rss_mib};
+use crate::output::outln;
 
 #[derive(Debug, Args)]
 pub struct SoakArgs {
@@ -80,13 +81,13 @@ pub async fn run(args: SoakArgs) -> Result<()> {
     } else {
         "40% remember, 40% recall, 10% modify, 10% forget"
     };
-    println!(
+    outln!(
         "signet bench soak — {} cores, {} s at {}/s with {} clients ({mix})",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         args.duration,
         args.rate,
         args.clients
-    );
+    )?;
     let shared = Arc::new(Shared {
         http,
         base: d.base.clone(),
@@ -100,11 +101,11 @@ pub async fn run(args: SoakArgs) -> Result<()> {
             bail!("seeding: {e}");
         }
     }
-    println!(
+    outln!(
         "seeded {} memories; idle RSS {:.1} MiB",
         args.seed,
         rss_mib(d.pid).unwrap_or(f64::NAN)
-    );
+    )?;
     let began = Instant::now();
     let until = began + Duration::from_secs(args.duration);
     let tally = Arc::new(Mutex::new(Tally::default()));
@@ -127,7 +128,7 @@ pub async fn run(args: SoakArgs) -> Result<()> {
     }
     let elapsed = began.elapsed().as_secs_f64();
     let tally = tally.lock().unwrap_or_else(|p| p.into_inner());
-    report(&tally, elapsed, args.rate, &rss);
+    report(&tally, elapsed, args.rate, &rss)?;
     d.stop();
     Ok(())
 }
@@ -275,37 +276,38 @@ fn plateau(rss: &[(f64, f64)]) -> Option<(f64, f64, bool)> {
     Some((middle, last, last <= middle * 1.10))
 }
 
-fn report(t: &Tally, elapsed: f64, target: u32, rss: &[(f64, f64)]) {
+fn report(t: &Tally, elapsed: f64, target: u32, rss: &[(f64, f64)]) -> Result<()> {
     let done: usize = t.lat.iter().map(Samples::len).sum();
     let errors: u64 = t.errors.iter().sum();
-    println!(
+    outln!(
         "\nthroughput: {:.1} ops/s achieved (target {target}/s), {done} ok, {errors} errors in {elapsed:.0} s",
         (done as u64 + errors) as f64 / elapsed
-    );
+    )?;
     for (i, name) in OPS.iter().enumerate() {
-        println!("{name:>9}: {}  errors {}", t.lat[i].summary(), t.errors[i]);
+        outln!("{name:>9}: {}  errors {}", t.lat[i].summary(), t.errors[i])?;
     }
     for e in &t.first_errors {
-        println!("  error: {e}");
+        outln!("  error: {e}")?;
     }
-    println!("\nRSS over time:\n  t (s)   RSS (MiB)");
+    outln!("\nRSS over time:\n  t (s)   RSS (MiB)")?;
     let step = (rss.len() / 20).max(1);
     for (i, (s, m)) in rss.iter().enumerate() {
         if i % step == 0 || i + 1 == rss.len() {
-            println!("  {s:>6.0}   {m:>8.1}");
+            outln!("  {s:>6.0}   {m:>8.1}")?;
         }
     }
     match plateau(rss) {
-        Some((mid, last, ok)) => println!(
+        Some((mid, last, ok)) => outln!(
             "RSS peak: middle third {mid:.1} MiB, last third {last:.1} MiB → {}",
             if ok {
                 "plateaued (within 10%)"
             } else {
                 "STILL GROWING (more than 10%)"
             }
-        ),
-        None => println!("RSS: too few samples for a plateau verdict"),
+        )?,
+        None => outln!("RSS: too few samples for a plateau verdict")?,
     }
+    Ok(())
 }
 
 #[cfg(test)]

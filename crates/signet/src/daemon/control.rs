@@ -13,7 +13,7 @@ use signet_client::{Client, Health};
 
 use super::pidfile::PidFile;
 use super::{Context, process};
-use crate::output::{print_json, uptime};
+use crate::output::{outln, print_json, uptime};
 
 /// How long `start` waits for /health.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -37,11 +37,11 @@ pub async fn start(ctx: &Context) -> Result<()> {
     if let Err(e) = wait_ready(&client, &mut child).await {
         bail!("{e:#}\n{}", err_tail(&err_path, err_offset));
     }
-    println!(
+    outln!(
         "signet daemon started (pid {}) on {}",
         child.id(),
         ctx.url()
-    );
+    )?;
     Ok(())
 }
 
@@ -56,28 +56,28 @@ fn already_running(ctx: &Context, h: &Health) -> Result<()> {
             h.pid
         );
     }
-    println!(
+    outln!(
         "signet daemon is already running (pid {}) on {}",
         h.pid,
         ctx.url()
-    );
+    )?;
     Ok(())
 }
 
 pub async fn stop(ctx: &Context) -> Result<()> {
     match stop_daemon(ctx).await? {
-        Some(pid) => println!("signet daemon stopped (pid {pid})"),
-        None => println!(
+        Some(pid) => outln!("signet daemon stopped (pid {pid})")?,
+        None => outln!(
             "signet daemon is not running (workspace {})",
             ctx.workspace.display()
-        ),
+        )?,
     }
     Ok(())
 }
 
 pub async fn restart(ctx: &Context) -> Result<()> {
     if let Some(pid) = stop_daemon(ctx).await? {
-        println!("signet daemon stopped (pid {pid})");
+        outln!("signet daemon stopped (pid {pid})")?;
     }
     start(ctx).await
 }
@@ -98,10 +98,10 @@ pub async fn status(ctx: &Context) -> Result<()> {
             "health": health,
         }));
     }
-    println!(
+    outln!(
         "{}",
         status_text(ctx, pid.filter(|_| pid_alive), health.as_ref())
-    );
+    )?;
     Ok(())
 }
 

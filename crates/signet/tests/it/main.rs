@@ -4,7 +4,9 @@
 mod doctor;
 mod failures;
 mod lifecycle;
+mod pipe;
 mod signals;
 mod support;
 mod team;
+mod token;
 mod workspace;

@@ -152,9 +152,33 @@ impl TestEnv {
 
     /// Runs the binary to completion (killed if it outlives the deadline).
     pub fn run(&self, args: &[&str]) -> Out {
-        let (out_path, err_path) = (self.scratch("stdout"), self.scratch("stderr"));
+        self.output(self.command(args), args)
+    }
+
+    /// Runs the binary with stdout connected to a pipe whose reader is already closed, as in
+    /// `signet status | head -0`; stdout is empty by construction.
+    pub fn run_into_closed_pipe(&self, args: &[&str]) -> Out {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let err_path = self.scratch("stderr");
         let mut child = self
             .command(args)
+            .stdout(writer)
+            .stderr(File::create(&err_path).expect("stderr file"))
+            .spawn()
+            .expect("spawn signet");
+        let status = wait(&mut child)
+            .unwrap_or_else(|| panic!("`signet {}` did not finish", args.join(" ")));
+        Out {
+            status,
+            stdout: String::new(),
+            stderr: read(&err_path),
+        }
+    }
+
+    fn output(&self, mut cmd: Command, args: &[&str]) -> Out {
+        let (out_path, err_path) = (self.scratch("stdout"), self.scratch("stderr"));
+        let mut child = cmd
             .stdout(File::create(&out_path).expect("stdout file"))
             .stderr(File::create(&err_path).expect("stderr file"))
             .spawn()
@@ -170,18 +194,22 @@ impl TestEnv {
 
     /// `signet daemon start`, retried once on a fresh port if the port was taken meanwhile.
     pub fn start_daemon(&mut self) -> u32 {
+        parse_pid(&self.start_daemon_output().stdout)
+    }
+
+    /// [`TestEnv::start_daemon`], returning what `daemon start` printed.
+    pub fn start_daemon_output(&mut self) -> Out {
         for attempt in 0..2 {
             let out = self.run(&["daemon", "start"]);
             if out.status.success() {
-                let pid = parse_pid(&out.stdout);
-                self.daemons.push(pid);
+                self.daemons.push(parse_pid(&out.stdout));
                 assert!(
                     out.stdout
                         .contains(&format!("on http://127.0.0.1:{}", self.port)),
                     "{}",
                     out.stdout
                 );
-                return pid;
+                return out;
             }
             assert!(
                 attempt == 0 && out.stderr.contains("already in use"),
