@@ -8,6 +8,7 @@ mod diagnostics;
 mod errors;
 mod events;
 mod fixture;
+mod fuzz;
 mod logs;
 mod memory;
 mod metrics;

@@ -1,0 +1,259 @@
+//! Every route of the table, fed malformed ids, query strings and bodies: control characters,
+//! lone surrogates, huge numbers, deep nesting, wrong types. Nothing may answer 5xx (the
+//! not-implemented repairs answer their documented 501), and every answer is JSON.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use signet_server::routes;
+
+use crate::common::TestServer;
+
+/// Path parameter values: empty-looking, encoded control bytes, traversal, huge, unicode.
+const IDS: &[&str] = &[
+    "%00",
+    "a%00b",
+    "%01%1b%7f",
+    "..%2F..%2Fetc%2Fpasswd",
+    "%F0%9F%A6%80",
+    "%ED%A0%80",
+    "99999999999999999999999999999",
+    "-1",
+    "composite",
+    "%22%27%3B--",
+];
+
+/// Query strings for any route (the keys routes read, with hostile values).
+fn queries() -> Vec<String> {
+    let values = [
+        "%00",
+        "a%00b%01",
+        "%ED%A0%80",
+        "1e400",
+        "-99999999999999999999",
+        "99999999999999999999",
+        "NaN",
+        "true",
+        "%5B%5D",
+        "x%22%20OR%20%22",
+        "\u{1F980}",
+    ];
+    let keys = [
+        "q",
+        "query",
+        "limit",
+        "offset",
+        "since",
+        "until",
+        "k",
+        "type",
+        "dimensions",
+        "vectors",
+        "force",
+        "reason",
+        "if_version",
+        "distinct",
+        "level",
+        "category",
+        "id",
+        "tags",
+        "who",
+        "importance_min",
+        "pinned",
+        "mode",
+        "stage",
+        "window",
+    ];
+    let mut out = vec![String::new()];
+    for (i, key) in keys.iter().enumerate() {
+        let v = values[i % values.len()];
+        let w = values[(i * 7 + 3) % values.len()];
+        out.push(format!("?{key}={v}"));
+        out.push(format!("?{key}={w}&{key}={v}"));
+    }
+    out
+}
+
+/// Bodies: broken JSON bytes, then values of every shape in every field routes read.
+fn bodies() -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = vec![
+        b"{".to_vec(),
+        vec![0xff, 0xfe, 0x00],
+        br#"{"content": "\ud800"}"#.to_vec(),
+        br#"{"query": "\udfff x"}"#.to_vec(),
+        br#"{"limit": 1e400}"#.to_vec(),
+        br#"{"importance": 123456789012345678901234567890}"#.to_vec(),
+        "[".repeat(100_000).into_bytes(),
+        format!("{}1{}", "{\"a\":".repeat(5_000), "}".repeat(5_000)).into_bytes(),
+        b"null".to_vec(),
+        b"[]".to_vec(),
+        b"\"just a string\"".to_vec(),
+        b"12".to_vec(),
+    ];
+    let fields = [
+        "content",
+        "query",
+        "keywordQuery",
+        "limit",
+        "ids",
+        "patches",
+        "reason",
+        "force",
+        "if_version",
+        "importance",
+        "tags",
+        "pinned",
+        "type",
+        "who",
+        "since",
+        "until",
+        "mode",
+        "confirm_token",
+        "role",
+        "sub",
+        "scope",
+        "ttlSeconds",
+        "repair",
+        "dryRun",
+        "file",
+        "createdAt",
+        "sourceId",
+        "importance_min",
+    ];
+    let shapes = [
+        json!("\u{0}\u{1}\u{1b}"),
+        json!(-1),
+        json!(1.0e300),
+        json!(u64::MAX),
+        json!(i64::MIN),
+        json!([null, {}, [], "x"]),
+        json!({"nested": {"deeper": [1, 2, 3]}}),
+        json!(true),
+        json!(null),
+        json!("x".repeat(5_000)),
+        json!(""),
+    ];
+    for (i, field) in fields.iter().enumerate() {
+        for (j, shape) in shapes.iter().enumerate() {
+            if (i + j) % 3 == 0 {
+                out.push(json!({ *field: shape }).to_string().into_bytes());
+            }
+        }
+        // Each field wrong while the usual required ones are present.
+        let shape = &shapes[i % shapes.len()];
+        let body = json!({"content": "fuzz memory", "query": "fuzz", "reason": "fuzz",
+            "role": "agent", *field: shape});
+        out.push(body.to_string().into_bytes());
+    }
+    out
+}
+
+fn method(name: &str) -> Method {
+    Method::from_bytes(name.as_bytes()).unwrap()
+}
+
+fn streams(path: &str) -> bool {
+    matches!(path, "/sse" | "/api/logs/stream")
+}
+
+/// 501 is the documented answer of the repairs this daemon does not have.
+fn allowed(path: &str, status: StatusCode) -> bool {
+    !status.is_server_error() || (status == StatusCode::NOT_IMPLEMENTED && path.contains("repair"))
+}
+
+async fn send(
+    s: &TestServer,
+    c: &reqwest::Client,
+    m: Method,
+    url: &str,
+    body: Option<Vec<u8>>,
+) -> (StatusCode, String) {
+    let mut req = c.request(m, format!("{}{url}", s.base));
+    if let Some(b) = body {
+        req = req.header("content-type", "application/json").body(b);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    (status, res.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn no_route_answers_5xx_to_malformed_input() {
+    let s = TestServer::start().await;
+    let keep = s.remember("a memory the fuzz must not lose").await;
+    let c = reqwest::Client::new();
+    let (queries, bodies) = (queries(), bodies());
+    let mut failures = Vec::new();
+    let mut sent = 0;
+    for spec in routes::table() {
+        if streams(spec.path) {
+            continue;
+        }
+        let m = method(spec.method_name);
+        let paths: Vec<String> = if spec.path.contains('{') {
+            IDS.iter()
+                .map(|id| {
+                    let open = spec.path.find('{').unwrap();
+                    let close = spec.path.find('}').unwrap();
+                    format!("{}{id}{}", &spec.path[..open], &spec.path[close + 1..])
+                })
+                .collect()
+        } else {
+            vec![spec.path.to_owned()]
+        };
+        for path in &paths {
+            for q in &queries {
+                let url = format!("{path}{q}");
+                let (st, text) = send(&s, &c, m.clone(), &url, None).await;
+                sent += 1;
+                check(&mut failures, spec.path, &m, &url, st, &text, "");
+            }
+            if m == Method::GET {
+                continue;
+            }
+            for (i, body) in bodies.iter().enumerate() {
+                let (st, text) = send(&s, &c, m.clone(), path, Some(body.clone())).await;
+                sent += 1;
+                check(
+                    &mut failures,
+                    spec.path,
+                    &m,
+                    path,
+                    st,
+                    &text,
+                    &format!("body #{i}"),
+                );
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {sent} requests failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(sent > 1_000, "only {sent} requests");
+    let (st, v) = s.get(&format!("/api/memory/{keep}")).await;
+    assert_eq!(st, StatusCode::OK, "the fuzz lost a memory: {v}");
+}
+
+fn check(
+    failures: &mut Vec<String>,
+    route: &str,
+    m: &Method,
+    url: &str,
+    st: StatusCode,
+    text: &str,
+    what: &str,
+) {
+    if !allowed(route, st) {
+        failures.push(format!(
+            "{m} {url} {what}: {st} {}",
+            &text[..text.len().min(200)]
+        ));
+    } else if serde_json::from_str::<Value>(text).is_err() && route != "/metrics" {
+        failures.push(format!(
+            "{m} {url} {what}: non-JSON {st} {}",
+            &text[..text.len().min(200)]
+        ));
+    }
+}
