@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use serde_json::json;
 use signet_client::{Client, Health};
+use signet_core::config::Settings;
 
 use super::pidfile::PidFile;
 use super::{Context, process};
@@ -24,7 +25,25 @@ const POLL: Duration = Duration::from_millis(50);
 /// Lines of `daemon.err.log` shown when startup fails.
 const ERR_TAIL_LINES: usize = 20;
 
+/// `daemon start`: refuses an invalid configuration before anything else, then [`launch`].
 pub async fn start(ctx: &Context) -> Result<()> {
+    check_config(ctx).context("not starting the signet daemon")?;
+    launch(ctx).await
+}
+
+/// Loads the configuration exactly as `daemon run` will (same workspace, same environment and
+/// flags), printing its warnings on stderr; an invalid one is the error, naming key, value and
+/// file.
+fn check_config(ctx: &Context) -> Result<()> {
+    let loaded = Settings::load(&ctx.workspace, &ctx.env)?;
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(())
+}
+
+/// Starts the daemon in the background unless it already answers, and waits until it does.
+async fn launch(ctx: &Context) -> Result<()> {
     let client = ctx.client()?;
     if let Ok(h) = client.health().await {
         return already_running(ctx, &h);
@@ -75,11 +94,25 @@ pub async fn stop(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
+/// `daemon restart`: checks the configuration first, so an invalid one leaves the running
+/// daemon up; then stops it and [`launch`]es a new one.
 pub async fn restart(ctx: &Context) -> Result<()> {
-    if let Some(pid) = stop_daemon(ctx).await? {
+    let pid_file = PidFile::in_workspace(&ctx.workspace);
+    let running = target_pid(ctx, &pid_file).await?;
+    if let Err(e) = check_config(ctx) {
+        return Err(match running {
+            Some(pid) => e.context(format!(
+                "not restarting: the signet daemon (pid {pid}) keeps running with the \
+                 configuration it loaded"
+            )),
+            None => e.context("not starting the signet daemon"),
+        });
+    }
+    if let Some(pid) = running {
+        stop_pid(ctx, &pid_file, pid).await?;
         outln!("signet daemon stopped (pid {pid})")?;
     }
-    start(ctx).await
+    launch(ctx).await
 }
 
 pub async fn status(ctx: &Context) -> Result<()> {
@@ -201,6 +234,12 @@ async fn stop_daemon(ctx: &Context) -> Result<Option<u32>> {
     let Some(pid) = target_pid(ctx, &pid_file).await? else {
         return Ok(None);
     };
+    stop_pid(ctx, &pid_file, pid).await?;
+    Ok(Some(pid))
+}
+
+/// SIGTERM to `pid`, then waits (bounded) for it to exit and removes its pid file.
+async fn stop_pid(ctx: &Context, pid_file: &PidFile, pid: u32) -> Result<()> {
     process::terminate(pid)?;
     let deadline = Instant::now() + STOP_TIMEOUT;
     while process::is_alive(pid) {
@@ -214,8 +253,7 @@ async fn stop_daemon(ctx: &Context) -> Result<Option<u32>> {
         }
         tokio::time::sleep(POLL).await;
     }
-    pid_file.remove_if(pid)?;
-    Ok(Some(pid))
+    pid_file.remove_if(pid)
 }
 
 /// The pid to stop: the pid file's when it names a live daemon, else the pid /health reports

@@ -1,4 +1,4 @@
-//! Failures a user meets: a taken port, a daemon that is not running, a broken config.
+//! Failures a user meets: a taken port, a daemon that is not running.
 
 use crate::support::TestEnv;
 
@@ -72,20 +72,15 @@ fn client_commands_without_a_daemon_say_how_to_start_it() {
 }
 
 #[test]
-fn start_reports_the_error_log_when_the_daemon_dies_at_startup() {
+fn a_daemon_url_that_is_not_http_is_refused_naming_it() {
     let env = TestEnv::new();
-    std::fs::create_dir_all(&env.workspace).unwrap();
-    std::fs::write(env.workspace.join("agent.yaml"), "search: [unclosed\n").unwrap();
-    let out = env.run(&["daemon", "start"]);
-    assert!(!out.status.success(), "{out:?}");
-    assert!(
-        out.stderr.contains("exited during startup"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("daemon.err.log") && out.stderr.contains("agent.yaml"),
-        "{}",
-        out.stderr
-    );
+    for url in ["ftp://127.0.0.1:21", "127.0.0.1:99999"] {
+        let out = env.run(&["status", "--url", url]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(
+            out.stderr.contains(url) && out.stderr.contains("expected http://HOST:PORT"),
+            "{}",
+            out.stderr
+        );
+    }
 }

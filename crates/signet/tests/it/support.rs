@@ -176,6 +176,12 @@ impl TestEnv {
         }
     }
 
+    /// Writes the workspace's `agent.yaml`.
+    pub fn write_config(&self, yaml: &str) {
+        std::fs::create_dir_all(&self.workspace).expect("workspace dir");
+        std::fs::write(self.workspace.join("agent.yaml"), yaml).expect("agent.yaml");
+    }
+
     fn output(&self, mut cmd: Command, args: &[&str]) -> Out {
         let (out_path, err_path) = (self.scratch("stdout"), self.scratch("stderr"));
         let mut child = cmd
