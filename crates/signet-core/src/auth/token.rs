@@ -78,10 +78,10 @@ impl TokenSigner {
         mac
     }
 
-    /// The token for `claims`.
+    /// The token for `claims`. The payload segment is also plain base64 (see
+    /// [`shell_safe_json`]), so the guide's `echo "${TOKEN%%.*}" | base64 -d | jq .exp` works.
     pub fn sign(&self, claims: &Claims) -> String {
-        let json = serde_json::to_vec(claims).expect("claims serialize");
-        let payload = URL_SAFE_NO_PAD.encode(json);
+        let payload = URL_SAFE_NO_PAD.encode(shell_safe_json(claims));
         let sig = URL_SAFE_NO_PAD.encode(self.mac(&payload).finalize().into_bytes());
         format!("{payload}.{sig}")
     }
@@ -110,6 +110,31 @@ impl TokenSigner {
         }
         Ok(claims)
     }
+}
+
+/// The claims JSON written so that its unpadded base64url form is also valid standard base64
+/// with nothing left over, which `base64 -d` decodes exactly: only ASCII (other characters
+/// `\uXXXX`-escaped), none of `>`, `?`, `~`, DEL (also escaped: as the third byte of a 3-byte
+/// group they are what encodes to `-` or `_`; no other ASCII byte can), and trailing spaces
+/// to a multiple of 3 bytes (no `=` padding needed). Still the same JSON value, so any JSON
+/// parser, upstream's included, reads the same claims.
+fn shell_safe_json(claims: &Claims) -> Vec<u8> {
+    let json = serde_json::to_string(claims).expect("claims serialize");
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if c.is_ascii() && !matches!(c, '>' | '?' | '~' | '\x7f') {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    while out.len() % 3 != 0 {
+        out.push(' ');
+    }
+    out.into_bytes()
 }
 
 /// The two segments of a token, checked for shape only.
@@ -177,10 +202,37 @@ mod tests {
         let (p, s) = t.split_once('.').unwrap();
         let json = String::from_utf8(URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap();
         assert_eq!(
-            json,
+            json.trim_end(),
             r#"{"sub":"ci-runner","scope":{"project":"acme"},"role":"agent","iat":1780000000,"exp":1780003600}"#
         );
         assert_eq!(s.len(), 43);
+    }
+
+    #[test]
+    fn payloads_are_also_plain_base64() {
+        use base64::engine::general_purpose::STANDARD;
+        for sub in ["ci", "a?b>c~d", "ünïcödé", "emoji \u{1F980}", "x\u{7f}", "q??>>~~", "ab"] {
+            for (ttl, project) in [(3600, None), (86_400, Some("a~b")), (7, Some("?"))] {
+                let c = Claims {
+                    sub: sub.into(),
+                    scope: Scope {
+                        project: project.map(str::to_owned),
+                        ..Scope::default()
+                    },
+                    iat: NOW,
+                    exp: NOW + ttl,
+                    role: Role::Operator,
+                };
+                let t = signer().sign(&c);
+                let payload = t.split_once('.').unwrap().0;
+                assert!(!payload.contains(['-', '_']), "{sub}: {payload}");
+                assert_eq!(payload.len() % 4, 0, "{sub}");
+                let json = STANDARD.decode(payload).unwrap();
+                let back: Claims = serde_json::from_slice(&json).unwrap();
+                assert_eq!(back, c);
+                assert_eq!(signer().verify(&t, NOW + 1).unwrap(), c);
+            }
+        }
     }
 
     #[test]
