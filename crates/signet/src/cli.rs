@@ -59,6 +59,14 @@ impl Global {
             ),
         }
     }
+
+    /// Whether the daemon's address was given: `--url`, `--host`, `--port` or their `SIGNET_*`
+    /// variables, blank counting as unset. When not, commands use the address the workspace's
+    /// running daemon recorded, else the default.
+    pub fn address_given(&self) -> Result<bool> {
+        let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+        Ok(set(&self.url) || set(&self.host) || self.port()?.is_some())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +123,23 @@ mod tests {
             Cli::try_parse_from(["signet", "recall", "x", "--json", "--port", " 4000 "]).unwrap();
         assert!(cli.global.json);
         assert_eq!(cli.global.port().unwrap(), Some(4000));
+    }
+
+    #[test]
+    fn any_non_blank_address_flag_counts_as_given() {
+        let given = |args: &[&str]| {
+            let argv = ["signet", "status"].iter().chain(args);
+            Cli::try_parse_from(argv)
+                .unwrap()
+                .global
+                .address_given()
+                .unwrap()
+        };
+        assert!(!given(&[]));
+        assert!(!given(&["--port", " ", "--host", "", "--url", " "]));
+        assert!(given(&["--port", "4123"]));
+        assert!(given(&["--host", "::1"]));
+        assert!(given(&["--url", "localhost:1"]));
     }
 
     #[test]

@@ -5,15 +5,18 @@ use signet_client::{Client, DEFAULT_HOST, DEFAULT_PORT, base_url};
 
 use crate::cli::Global;
 
-/// A client for `--url`, else `--host`/`--port` (each falling back to its default), carrying
-/// `--token`.
+/// A client for `--url`, else `--host`/`--port` (each falling back to its default), else the
+/// address the workspace's running daemon recorded, else the default; carrying `--token`.
 pub fn client(g: &Global) -> Result<Client> {
     let url = match g.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
         Some(url) => url.to_owned(),
-        None => base_url(
+        None if g.address_given()? => base_url(
             g.host.as_deref().unwrap_or(DEFAULT_HOST),
             g.port()?.unwrap_or(DEFAULT_PORT),
         ),
+        None => {
+            crate::daemon::recorded_url().unwrap_or_else(|| base_url(DEFAULT_HOST, DEFAULT_PORT))
+        }
     };
     Ok(Client::new(url)?.with_token(g.token.clone()))
 }

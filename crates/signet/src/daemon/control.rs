@@ -13,7 +13,9 @@ use signet_client::{Client, Health};
 use signet_core::config::Settings;
 
 use super::pidfile::PidFile;
+use super::state::StateFile;
 use super::{Context, process};
+use crate::exit::Exit;
 use crate::output::{outln, print_json, uptime};
 
 /// How long `start` waits for /health.
@@ -22,6 +24,11 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 /// Poll interval of both waits.
 const POLL: Duration = Duration::from_millis(50);
+/// How long one /health probe may take: something that accepts connections on the port but
+/// never answers must not hold a command up for the client's whole request timeout.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// The same while `start` waits for its child, so the child's exit is noticed promptly.
+const POLL_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Lines of `daemon.err.log` shown when startup fails.
 const ERR_TAIL_LINES: usize = 20;
 
@@ -44,8 +51,19 @@ fn check_config(ctx: &Context) -> Result<()> {
 
 /// Starts the daemon in the background unless it already answers, and waits until it does.
 async fn launch(ctx: &Context) -> Result<()> {
+    if let Some(live) = StateFile::in_workspace(&ctx.workspace).live()
+        && live.url != ctx.url()
+    {
+        bail!(
+            "signet daemon is already running (pid {}) on {} for this workspace; stop it first \
+             (`signet daemon stop`), or move it with `signet daemon restart --port {}`",
+            live.pid,
+            live.url,
+            ctx.network.port
+        );
+    }
     let client = ctx.client()?;
-    if let Ok(h) = client.health().await {
+    if let Some(h) = probe(&client, PROBE_TIMEOUT).await {
         return already_running(ctx, &h);
     }
     let logs = ctx.logs_dir();
@@ -115,27 +133,47 @@ pub async fn restart(ctx: &Context) -> Result<()> {
     launch(ctx).await
 }
 
+/// `daemon status`; its exit status is [`status_code`]'s.
 pub async fn status(ctx: &Context) -> Result<()> {
     let pid_file = PidFile::in_workspace(&ctx.workspace);
     let pid = pid_file.read()?;
     let pid_alive = pid.is_some_and(process::is_alive);
-    let health = ctx.client()?.health().await.ok();
+    let health = probe(&ctx.client()?, PROBE_TIMEOUT).await;
+    let code = status_code(health.as_ref(), pid_alive);
     if ctx.json {
-        return print_json(&json!({
+        print_json(&json!({
             "running": health.is_some(),
+            "healthy": code == 0,
             "url": ctx.url(),
             "workspace": ctx.workspace,
             "pidFile": pid_file.path(),
             "pid": pid,
             "pidAlive": pid_alive,
             "health": health,
-        }));
+        }))?;
+    } else {
+        let live_pid = pid.filter(|_| pid_alive);
+        outln!("{}", status_text(ctx, live_pid, health.as_ref()))?;
     }
-    outln!(
-        "{}",
-        status_text(ctx, pid.filter(|_| pid_alive), health.as_ref())
-    )?;
-    Ok(())
+    Exit::with_code(code)
+}
+
+/// 0 running and healthy; 1 not running; 2 running but unhealthy (a 503 from /health) or not
+/// answering (the pid file names a live process, /health fails).
+fn status_code(health: Option<&Health>, pid_alive: bool) -> u8 {
+    match (health, pid_alive) {
+        (Some(h), _) if h.status == "healthy" => 0,
+        (Some(_), _) | (None, true) => 2,
+        (None, false) => 1,
+    }
+}
+
+/// `GET /health` within `limit`; `None` when it fails or takes longer.
+async fn probe(client: &Client, limit: Duration) -> Option<Health> {
+    tokio::time::timeout(limit, client.health())
+        .await
+        .ok()?
+        .ok()
 }
 
 fn status_text(ctx: &Context, live_pid: Option<u32>, health: Option<&Health>) -> String {
@@ -195,7 +233,7 @@ async fn wait_ready(client: &Client, child: &mut Child) -> Result<()> {
             bail!("signet daemon exited during startup ({status})");
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
-        if let Ok(Ok(h)) = tokio::time::timeout(remaining, client.health()).await
+        if let Some(h) = probe(client, remaining.min(POLL_PROBE_TIMEOUT)).await
             && h.pid == child.id()
         {
             return Ok(());
@@ -253,7 +291,8 @@ async fn stop_pid(ctx: &Context, pid_file: &PidFile, pid: u32) -> Result<()> {
         }
         tokio::time::sleep(POLL).await;
     }
-    pid_file.remove_if(pid)
+    pid_file.remove_if(pid)?;
+    StateFile::in_workspace(&ctx.workspace).remove_if(pid)
 }
 
 /// The pid to stop: the pid file's when it names a live daemon, else the pid /health reports
@@ -267,8 +306,26 @@ async fn target_pid(ctx: &Context, pid_file: &PidFile) -> Result<Option<u32>> {
     }
     let same_workspace =
         |h: &Health| h.agents_dir.as_deref().map(Path::new) == Some(ctx.workspace.as_path());
-    Ok(match ctx.client()?.health().await {
-        Ok(h) if same_workspace(&h) && process::is_alive(h.pid) => Some(h.pid),
+    Ok(match probe(&ctx.client()?, PROBE_TIMEOUT).await {
+        Some(h) if same_workspace(&h) && process::is_alive(h.pid) => Some(h.pid),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn health(status: &str) -> Health {
+        serde_json::from_value(json!({"status": status, "pid": 7})).unwrap()
+    }
+
+    #[test]
+    fn status_code_tells_healthy_down_and_unhealthy_apart() {
+        assert_eq!(status_code(Some(&health("healthy")), true), 0);
+        assert_eq!(status_code(Some(&health("healthy")), false), 0);
+        assert_eq!(status_code(Some(&health("unhealthy")), true), 2);
+        assert_eq!(status_code(None, true), 2);
+        assert_eq!(status_code(None, false), 1);
+    }
 }

@@ -3,12 +3,19 @@
 //! `run` serves in the foreground ([`run`]); the others manage a background daemon through the
 //! workspace's pid file (`$WS/.daemon/pid`) and `GET /health` ([`control`]). Signals are sent by
 //! running the system `kill` command ([`process`]), which keeps this crate free of `unsafe`.
+//!
+//! A running daemon records its address in `$WS/.daemon/daemon.json` ([`state`]). When no
+//! address is given (`--host`, `--port`, `--bind`, `--url` or their `SIGNET_*` variables), the
+//! daemon subcommands and the client commands use the one recorded by the workspace's live
+//! daemon, so `SIGNET_PORT=4123 signet daemon start` is found from any shell; `daemon restart`
+//! then binds the same address again.
 
 mod control;
 mod logging;
 mod pidfile;
 mod process;
 mod run;
+mod state;
 
 use std::path::PathBuf;
 
@@ -18,6 +25,7 @@ use signet_client::{Client, base_url};
 use signet_core::config::{EnvVars, Network, resolve_workspace};
 
 use crate::cli::Global;
+use state::StateFile;
 
 #[derive(Debug, Args)]
 pub struct DaemonArgs {
@@ -36,6 +44,11 @@ pub enum DaemonAction {
     /// Stop the daemon if it runs, then start it.
     Restart(BindArg),
     /// Show whether the daemon runs (pid file and /health).
+    #[command(
+        after_help = "Exit status: 0 the daemon is running and healthy; 1 it is not \
+running; 2 it is running but unhealthy\n(/health answers 503) or not answering (its process is \
+alive but /health fails)."
+    )]
     Status,
 }
 
@@ -66,6 +79,8 @@ pub struct Context {
 }
 
 impl Context {
+    /// Without an address given, the address recorded by the workspace's live daemon is
+    /// layered over the environment, so every subcommand talks to (or rebinds) that one.
     fn new(g: &Global, bind: Option<&str>) -> Result<Self> {
         let mut env = EnvVars::from_process();
         if let Some(host) = &g.host {
@@ -80,6 +95,12 @@ impl Context {
         let workspace = resolve_workspace(&env).context("resolving the workspace")?;
         let workspace = std::path::absolute(&workspace)
             .with_context(|| format!("resolving the workspace {}", workspace.display()))?;
+        let address_given = g.address_given()? || env.non_empty("SIGNET_BIND").is_some();
+        if !address_given && let Some(live) = StateFile::in_workspace(&workspace).live() {
+            env = env
+                .with("SIGNET_BIND", live.host)
+                .with("SIGNET_PORT", live.port.to_string());
+        }
         let network = Network::from_env(&env)?;
         Ok(Self {
             env,
@@ -104,6 +125,13 @@ impl Context {
     pub fn logs_dir(&self) -> PathBuf {
         self.workspace.join(".daemon").join("logs")
     }
+}
+
+/// The URL recorded by the live daemon of the workspace the environment names, if any: where
+/// client commands go when no address is given.
+pub fn recorded_url() -> Option<String> {
+    let workspace = resolve_workspace(&EnvVars::from_process()).ok()?;
+    StateFile::in_workspace(&workspace).live().map(|s| s.url)
 }
 
 pub async fn dispatch(g: &Global, args: DaemonArgs) -> Result<()> {

@@ -85,7 +85,9 @@ pub fn write_last_healthy_start(workspace: &Path, pid: u32, started_at: &str) ->
     write_atomic(&path, serde_json::to_string(&body)?.as_bytes())
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to a temp file beside `path`, then renames it over `path`: readers see the old
+/// file or the new one, never half of one.
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

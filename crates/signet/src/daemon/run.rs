@@ -1,8 +1,8 @@
 //! `signet daemon run`: the daemon in the foreground.
 //!
 //! Order: signal handlers, logging, configuration, refuse if this workspace's daemon already
-//! runs, bind, pid file, `Daemon::start`, `last-healthy-start`, serve until SIGTERM/SIGINT, then
-//! shut down in order and remove the pid file.
+//! runs, bind, pid file and `daemon.json`, `Daemon::start`, `last-healthy-start`, serve until
+//! SIGTERM/SIGINT, then shut down in order and remove `daemon.json` and the pid file.
 
 use std::future::Future;
 use std::io::ErrorKind;
@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::pidfile::{self, PidFile};
+use super::state::{DaemonState, StateFile};
 use super::{Context, logging, process};
 
 pub async fn run(ctx: Context, background: bool) -> Result<()> {
@@ -32,8 +33,11 @@ pub async fn run(ctx: Context, background: bool) -> Result<()> {
     let pid_file = PidFile::in_workspace(&ctx.workspace);
     refuse_if_running(&ctx, &pid_file).await?;
     let listener = bind(&net).await?;
+    let port = listener.local_addr().map_or(net.port, |a| a.port());
     let pid = std::process::id();
     let _pid_guard = pid_file.write(pid)?;
+    let state = DaemonState::for_this_process(&ctx.workspace, &net, port);
+    let _state_guard = StateFile::in_workspace(&ctx.workspace).write(&state)?;
     let cfg = DaemonConfig {
         workspace: ctx.workspace.clone(),
         loaded,
@@ -82,6 +86,14 @@ async fn refuse_if_running(ctx: &Context, pid_file: &PidFile) -> Result<()> {
         return Ok(());
     };
     if pid != std::process::id() && process::is_alive(pid) {
+        if let Some(live) = StateFile::in_workspace(&ctx.workspace).live()
+            && live.pid == pid
+        {
+            bail!(
+                "signet daemon is already running (pid {pid}) on {}",
+                live.url
+            );
+        }
         let answers = matches!(ctx.client()?.health().await, Ok(h) if h.pid == pid);
         if answers {
             bail!(

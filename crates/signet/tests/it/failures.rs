@@ -65,10 +65,11 @@ fn client_commands_without_a_daemon_say_how_to_start_it() {
             out.stderr
         );
     }
-    for args in [["daemon", "status"], ["daemon", "stop"]] {
-        let out = env.run(&args);
-        assert!(out.ok().stdout.contains("not running"), "{out:?}");
-    }
+    let status = env.run(&["daemon", "status"]);
+    assert_eq!(status.status.code(), Some(1), "{status:?}");
+    assert!(status.stdout.contains("not running"), "{status:?}");
+    let stop = env.run(&["daemon", "stop"]);
+    assert!(stop.ok().stdout.contains("not running"), "{stop:?}");
 }
 
 #[test]

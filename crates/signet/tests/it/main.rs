@@ -1,6 +1,7 @@
 //! Integration tests of the `signet` binary: real processes, a temp workspace per test, an
 //! ephemeral port per daemon, and deadlines instead of sleeps.
 
+mod address;
 mod config;
 mod doctor;
 mod failures;

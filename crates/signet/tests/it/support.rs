@@ -155,6 +155,13 @@ impl TestEnv {
         self.output(self.command(args), args)
     }
 
+    /// [`TestEnv::run`] as in a new shell that never set `SIGNET_HOST` or `SIGNET_PORT`.
+    pub fn run_without_address(&self, args: &[&str]) -> Out {
+        let mut cmd = self.command(args);
+        cmd.env_remove("SIGNET_HOST").env_remove("SIGNET_PORT");
+        self.output(cmd, args)
+    }
+
     /// Runs the binary with stdout connected to a pipe whose reader is already closed, as in
     /// `signet status | head -0`; stdout is empty by construction.
     pub fn run_into_closed_pipe(&self, args: &[&str]) -> Out {
