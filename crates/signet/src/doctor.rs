@@ -29,12 +29,12 @@ pub async fn run(g: &Global, _args: DoctorArgs) -> Result<()> {
     let code = match diagnose().await {
         Ok((db, report)) => {
             let advice = diagnostics::advice(&report);
-            let code = i32::from(report["composite"]["status"] != "healthy" || !advice.is_empty());
+            let code = u8::from(report["composite"]["status"] != "healthy" || !advice.is_empty());
             if g.json {
                 crate::output::print_json(&json!({"database": db, "report": report,
                     "advice": advice, "exitCode": code}))?;
             } else {
-                println!("{}", render(&db, &report, &advice));
+                crate::output::print_line(render(&db, &report, &advice))?;
             }
             code
         }
@@ -47,7 +47,7 @@ pub async fn run(g: &Global, _args: DoctorArgs) -> Result<()> {
             2
         }
     };
-    std::process::exit(code)
+    crate::exit::Exit::with_code(code)
 }
 
 async fn diagnose() -> Result<(PathBuf, Value)> {

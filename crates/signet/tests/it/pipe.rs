@@ -43,6 +43,7 @@ fn commands_writing_into_a_closed_pipe_exit_quietly() {
         &["remember", "another fact about pipes"],
         &["daemon", "status"],
         &["daemon", "start"],
+        &["doctor"],
     ] {
         assert_quiet_141(&env, args);
     }
