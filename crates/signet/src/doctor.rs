@@ -72,10 +72,9 @@ async fn diagnose() -> Result<(PathBuf, Value)> {
             configured: Some("native".into()),
         },
     };
-    let lease = settings.pipeline.worker.lease_timeout_ms;
     let path = db.clone();
     let report = tokio::task::spawn_blocking(move || {
-        signet_core::maintenance::offline_report(&path, view, lease)
+        signet_core::maintenance::offline_report(&path, view, &settings)
     })
     .await?
     .with_context(|| format!("reading {}", db.display()))?;
