@@ -14,12 +14,15 @@ fi
 need=()
 command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
+# The guide's own shell lines run as written (crates/signet-server/tests/it/guide.rs).
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v jq >/dev/null 2>&1 || need+=(jq)
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
       $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"; } >/dev/null; then
-    echo "warning: could not install ${need[*]}; the reverse-proxy tests will skip" >&2
+    echo "warning: could not install ${need[*]}; the reverse-proxy and guide tests will fail" >&2
   fi
 fi
 
@@ -28,8 +31,11 @@ fi
 if model_dir="$(scripts/fetch-test-model.sh)"; then
   export SIGNET_TEST_MODEL_DIR="$model_dir"
 else
-  echo "warning: could not fetch the test model; the native-embedding tests will skip" >&2
+  echo "warning: could not fetch the test model; the native-embedding tests will fail" >&2
 fi
+
+# No test may skip silently here: a missing proxy or model fails its tests instead.
+export SIGNET_TESTS_REQUIRE_ALL=1
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -131,7 +131,7 @@ fn shell_safe_json(claims: &Claims) -> Vec<u8> {
             }
         }
     }
-    while out.len() % 3 != 0 {
+    while !out.len().is_multiple_of(3) {
         out.push(' ');
     }
     out.into_bytes()
@@ -211,7 +211,15 @@ mod tests {
     #[test]
     fn payloads_are_also_plain_base64() {
         use base64::engine::general_purpose::STANDARD;
-        for sub in ["ci", "a?b>c~d", "ünïcödé", "emoji \u{1F980}", "x\u{7f}", "q??>>~~", "ab"] {
+        for sub in [
+            "ci",
+            "a?b>c~d",
+            "ünïcödé",
+            "emoji \u{1F980}",
+            "x\u{7f}",
+            "q??>>~~",
+            "ab",
+        ] {
             for (ttl, project) in [(3600, None), (86_400, Some("a~b")), (7, Some("?"))] {
                 let c = Claims {
                     sub: sub.into(),

@@ -49,9 +49,14 @@ fn actions(name: &str, d: &Value) -> Vec<String> {
     };
     match name {
         "queue" => {
+            let dead = n(d, "deadRate") > 0.01 || n(d, "dead") > 0.0;
             when(
-                n(d, "deadRate") > 0.01 || n(d, "dead") > 0.0,
+                dead && d["processing"] == true,
                 "dead pipeline jobs: POST /api/repair/requeue-dead puts them back in the queue (fix the extraction provider first, or they die again)",
+            );
+            when(
+                dead && d["processing"] != true,
+                "dead pipeline jobs (from an earlier pipeline run): nothing processes extraction jobs here, so requeueing them would not help; the retention sweep prunes dead jobs 30 days after they died",
             );
             when(
                 n(d, "leaseAnomalies") > 0.0 || n(d, "staleLeases") > 0.0,

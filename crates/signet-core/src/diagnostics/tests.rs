@@ -127,6 +127,18 @@ fn a_failed_integrity_check_is_unhealthy_and_advised() {
     assert_eq!(names, ["queue", "storage"]);
     assert!(a[0].actions[0].contains("requeue-dead"));
     assert!(a[1].actions[0].contains("quick_check"));
+    // With nothing processing jobs, the advice does not send the user to requeue them.
+    let idle = ReportInputs {
+        provider: ProviderView::Offline { configured: None },
+        extraction: Extraction::Off("memory.pipelineV2.enabled is false".into()),
+    };
+    let a = advice(&report(&s, &idle, Utc::now()));
+    assert!(
+        !a[0].actions[0].contains("POST /api/repair/requeue-dead"),
+        "{:?}",
+        a[0]
+    );
+    assert!(a[0].actions[0].contains("nothing processes"), "{:?}", a[0]);
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod errors;
 mod events;
 mod fixture;
 mod fuzz;
+mod guide;
 mod logs;
 mod memory;
 mod metrics;
