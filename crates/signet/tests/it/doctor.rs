@@ -46,11 +46,14 @@ fn doctor_scores_the_database_and_says_what_to_do() {
     let out = env.run(&["doctor"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(out.stdout.contains("queue"), "{}", out.stdout);
+    // Nothing processes extraction jobs in this daemon, so the advice does not send the user
+    // to requeue them or to check a provider they never configured (issue 9, item 12).
     assert!(
-        out.stdout.contains("/api/repair/requeue-dead"),
+        out.stdout.contains("nothing processes extraction jobs"),
         "{}",
         out.stdout
     );
+    assert!(!out.stdout.contains("LLM provider"), "{}", out.stdout);
     assert!(
         out.stdout.contains("/api/repair/release-leases"),
         "{}",
@@ -65,6 +68,40 @@ fn doctor_scores_the_database_and_says_what_to_do() {
     assert_eq!(v["advice"][0]["domain"], "queue");
     assert_eq!(v["exitCode"], 1);
     assert_eq!(history(&store), before, "doctor writes nothing");
+}
+
+/// Issue 9, item 12: a fresh default workspace after ordinary use stays healthy, and doctor
+/// says so (before, each remember queued an extraction job that nothing ran).
+#[test]
+fn ordinary_use_of_a_fresh_default_workspace_keeps_doctor_healthy() {
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    for i in 0..60 {
+        env.run(&[
+            "remember",
+            &format!("fact number {i} about the build system"),
+        ])
+        .ok();
+    }
+    env.run(&["recall", "build system"]).ok();
+    let status = env.run(&["status", "--json"]).json();
+    assert_eq!(
+        status["pipelineV2"]["extraction"]["enqueuing"], false,
+        "{status}"
+    );
+    env.run(&["daemon", "stop"]).ok();
+    let out = env.run(&["doctor", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["report"]["queue"]["depth"], 0, "{}", out.stdout);
+    for a in v["advice"].as_array().unwrap() {
+        assert_ne!(a["domain"], "queue", "{a}");
+    }
+    assert!(
+        v["report"]["memory"]["status"] == "healthy",
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", out.stdout);
 }
 
 #[test]
