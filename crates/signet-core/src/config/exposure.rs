@@ -21,8 +21,10 @@ pub(crate) fn check(settings: &Settings) -> Result<(), ConfigError> {
             "refusing to listen on {} in local auth mode: local mode has no authentication, so \
              anyone who can reach the port could read and delete every memory. Set \
              `auth: {{mode: team}}` in agent.yaml (tokens for every request; see `signet token \
-             create`), or bind to 127.0.0.1 and put a TLS reverse proxy in front. If you really \
-             mean an open daemon on this network, set SIGNET_ALLOW_INSECURE_BIND=1",
+             create`), or bind to 127.0.0.1 and put a TLS reverse proxy in front. Lost your \
+             admin tokens? `signet token create --role admin` on this host mints one without \
+             leaving team mode. If you really mean an open daemon on this network, set \
+             SIGNET_ALLOW_INSECURE_BIND=1",
             net.bind
         ),
     })

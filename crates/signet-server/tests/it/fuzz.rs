@@ -257,3 +257,70 @@ fn check(
         ));
     }
 }
+
+/// Hostile headers (actor, request id, authorization, host) on a few routes: no 5xx, and a
+/// request id that is not a sane token is replaced rather than echoed.
+#[tokio::test]
+async fn hostile_headers_are_not_5xx() {
+    let s = TestServer::start().await;
+    let c = reqwest::Client::new();
+    let long = "a".repeat(8_000);
+    let values: Vec<&[u8]> = vec![
+        b"\x01\x02",
+        b"\xff\xfe",
+        b"   ",
+        b"bearer",
+        b"Bearer \xff",
+        long.as_bytes(),
+        b"../../etc/passwd",
+        b"x\ty",
+    ];
+    let headers = [
+        "x-signet-actor",
+        "x-signet-actor-type",
+        "x-signet-request-id",
+        "authorization",
+        "x-forwarded-for",
+    ];
+    for path in [
+        "/api/memory/remember",
+        "/api/memory/recall",
+        "/api/status",
+        "/api/diagnostics",
+    ] {
+        for name in headers {
+            for v in &values {
+                let Ok(value) = reqwest::header::HeaderValue::from_bytes(v) else {
+                    continue;
+                };
+                let m = if path.starts_with("/api/memory") {
+                    Method::POST
+                } else {
+                    Method::GET
+                };
+                let res = c
+                    .request(m, format!("{}{path}", s.base))
+                    .header(name, value)
+                    .json(&json!({"content": "header fuzz", "query": "header"}))
+                    .send()
+                    .await
+                    .unwrap();
+                let st = res.status();
+                if name == "x-signet-request-id"
+                    && let Some(echo) = res.headers().get("x-signet-request-id")
+                {
+                    assert!(
+                        echo.len() <= 128,
+                        "request id echoed unbounded ({} bytes)",
+                        echo.len()
+                    );
+                }
+                assert!(
+                    !st.is_server_error(),
+                    "{path} {name}={:?}: {st}",
+                    String::from_utf8_lossy(v)
+                );
+            }
+        }
+    }
+}
