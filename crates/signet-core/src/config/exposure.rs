@@ -16,7 +16,7 @@ pub(crate) fn check(settings: &Settings) -> Result<(), ConfigError> {
         return Ok(());
     }
     Err(ConfigError::Invalid {
-        key: "SIGNET_BIND".to_owned(),
+        key: "SIGNET_BIND (or SIGNET_HOST)".to_owned(),
         message: format!(
             "refusing to listen on {} in local auth mode: local mode has no authentication, so \
              anyone who can reach the port could read and delete every memory. Set \
