@@ -70,7 +70,14 @@ pub fn list(dir: &Path) -> Result<Vec<ConfigFile>, CoreError> {
 }
 
 /// Writes `name` atomically (temp file + rename). Refuses bad names, links and huge bodies.
-pub fn write(dir: &Path, name: &str, content: &str) -> Result<(), CoreError> {
+/// `network` is where the daemon listens: a config it would refuse to start with there (for
+/// example local mode on a non-loopback bind) is refused here too.
+pub fn write(
+    dir: &Path,
+    name: &str,
+    content: &str,
+    network: &signet_core::config::Network,
+) -> Result<(), CoreError> {
     if !valid_name(name) {
         return Err(CoreError::Invalid(
             "file must be a plain file name ending in .md or .yaml (no path separators or ..)"
@@ -83,7 +90,7 @@ pub fn write(dir: &Path, name: &str, content: &str) -> Result<(), CoreError> {
         )));
     }
     if signet_core::config::CONFIG_FILE_NAMES.contains(&name) {
-        validate_config(dir, name, content)?;
+        validate_config(dir, name, content, network)?;
     }
     let target = dir.join(name);
     if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_file()) {
@@ -100,8 +107,13 @@ pub fn write(dir: &Path, name: &str, content: &str) -> Result<(), CoreError> {
 }
 
 /// Refuses an `agent.yaml` the daemon would refuse at start-up (parse errors, invalid values).
-fn validate_config(dir: &Path, name: &str, content: &str) -> Result<(), CoreError> {
-    signet_core::config::Settings::check_text(&dir.join(name), content)
+fn validate_config(
+    dir: &Path,
+    name: &str,
+    content: &str,
+    network: &signet_core::config::Network,
+) -> Result<(), CoreError> {
+    signet_core::config::Settings::check_text(&dir.join(name), content, network)
         .map(|_| ())
         .map_err(|e| CoreError::Invalid(format!("{name} is not valid: {}", error_chain(&e))))
 }
@@ -128,5 +140,29 @@ mod tests {
         for ok in ["agent.yaml", "SOUL.md", "notes-2026.md"] {
             assert!(valid_name(ok), "{ok}");
         }
+    }
+
+    /// A config write cannot install a file the daemon would refuse at its next start: an
+    /// auth typo, or local mode while it listens on the network.
+    #[test]
+    fn config_writes_fail_closed_like_start_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let exposed = signet_core::config::Network {
+            bind: "0.0.0.0".into(),
+            ..Default::default()
+        };
+        let local = signet_core::config::Network::default();
+        let write = |text: &str, net| write(dir.path(), "agent.yaml", text, net);
+        let err = write("auth:\n  mode: local\n", &exposed).unwrap_err();
+        assert!(
+            err.to_string().contains("refusing to listen on 0.0.0.0"),
+            "{err}"
+        );
+        write("auth:\n  mode: team\n", &exposed).unwrap();
+        let err = write("auth:\n  mdoe: team\n", &local).unwrap_err();
+        assert!(err.to_string().contains("auth.mdoe"), "{err}");
+        write("auth:\n  mode: local\n", &local).unwrap();
+        let on_disk = std::fs::read_to_string(dir.path().join("agent.yaml")).unwrap();
+        assert_eq!(on_disk, "auth:\n  mode: local\n");
     }
 }

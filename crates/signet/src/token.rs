@@ -275,7 +275,11 @@ fn parse_ttl(s: &str) -> Result<u64> {
         "d" => 86_400,
         _ => bail!("invalid --ttl {s:?}: the unit must be s, m, h or d"),
     };
-    Ok(n.saturating_mul(mult))
+    // The daemon's own bounds: a zero TTL would mint a token that is never valid.
+    match n.saturating_mul(mult) {
+        secs @ 1..=315_360_000 => Ok(secs),
+        _ => bail!("invalid --ttl {s:?}: must be between 1 second and 3650 days"),
+    }
 }
 
 fn scope_json(items: &[String]) -> Result<serde_json::Value> {
@@ -402,6 +406,9 @@ mod tests {
         assert_eq!(parse_ttl("7d").unwrap(), 604_800);
         assert_eq!(parse_ttl("15m").unwrap(), 900);
         assert!(parse_ttl("1w").is_err() && parse_ttl("h").is_err());
+        assert!(parse_ttl("0").is_err() && parse_ttl("0d").is_err());
+        assert!(parse_ttl("4000d").is_err() && parse_ttl("99999999999999999999").is_err());
+        assert_eq!(parse_ttl("3650d").unwrap(), 315_360_000);
         let v = scope_json(&["project=acme".into(), "agent=bot".into()]).unwrap();
         assert_eq!(v, json!({"project": "acme", "agent": "bot"}));
         assert!(scope_json(&["tenant=x".into()]).is_err());

@@ -179,12 +179,17 @@ impl Settings {
         })
     }
 
-    /// Checks config text as `load` would read it from `file` (parse errors, invalid values),
-    /// without touching the disk: for config writes that must not install a file the daemon
-    /// would refuse at start-up. Returns the unknown-key warnings.
-    pub fn check_text(file: &Path, text: &str) -> Result<Vec<String>, ConfigError> {
+    /// Checks config text as `load` would read it from `file` with this `network` (parse
+    /// errors, invalid values, local mode on a non-loopback bind), without touching the disk:
+    /// for config writes that must not install a file the daemon would refuse at start-up.
+    /// Returns the unknown-key warnings.
+    pub fn check_text(
+        file: &Path,
+        text: &str,
+        network: &Network,
+    ) -> Result<Vec<String>, ConfigError> {
         let document = yaml::parse_document(file, text)?;
-        Self::from_document(&document, Network::default())
+        Self::from_document(&document, network.clone())
             .map(|(_, warnings)| warnings)
             .map_err(|e| in_file(e, file, text))
     }

@@ -115,7 +115,10 @@ pub async fn write_config_file(State(s): State<AppState>, JsonBody(body): JsonBo
     };
     let (name, content) = (name.to_owned(), content.to_owned());
     let dir = s.info().workspace.clone();
-    signet_core::blocking::run(move || crate::workspace_files::write(&dir, &name, &content))
-        .await?;
+    let network = s.settings().network.clone();
+    signet_core::blocking::run(move || {
+        crate::workspace_files::write(&dir, &name, &content, &network)
+    })
+    .await?;
     Ok(Json(json!({ "success": true })))
 }
