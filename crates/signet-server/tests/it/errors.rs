@@ -40,7 +40,9 @@ async fn oversized_bodies_are_413() {
         .raw(Method::POST, "/api/memory/remember", big.into_bytes())
         .await;
     assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(v["error"].is_string());
+    // The message states the limit (issue 9).
+    let e = v["error"].as_str().unwrap();
+    assert!(e.contains("2 MiB") && e.contains("2097152"), "{e}");
 }
 
 #[tokio::test]
