@@ -35,7 +35,7 @@ else
 fi
 
 # No test may skip silently here: a missing proxy or model fails its tests instead.
-export SIGNET_TESTS_REQUIRE_ALL=1
+export SIGNET_REQUIRE_ALL=1
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -20,10 +20,10 @@ const GOLDEN: &str = include_str!("golden/all-minilm-l6-v2.json");
 /// notice naming `test`) when it is unset.
 fn model_source(test: &str) -> Option<PathBuf> {
     let Some(dir) = std::env::var_os("SIGNET_TEST_MODEL_DIR") else {
-        // scripts/test.sh (and so CI) sets SIGNET_TESTS_REQUIRE_ALL: no silent skips there.
+        // scripts/test.sh (and so CI) sets SIGNET_REQUIRE_ALL: no silent skips there.
         assert!(
-            std::env::var_os("SIGNET_TESTS_REQUIRE_ALL").is_none(),
-            "{test}: SIGNET_TEST_MODEL_DIR is unset but SIGNET_TESTS_REQUIRE_ALL forbids skipping"
+            std::env::var_os("SIGNET_REQUIRE_ALL").is_none(),
+            "{test}: SIGNET_TEST_MODEL_DIR is unset but SIGNET_REQUIRE_ALL forbids skipping"
         );
         eprintln!(
             "skipping {test}: SIGNET_TEST_MODEL_DIR is unset \

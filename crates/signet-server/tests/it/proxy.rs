@@ -1,7 +1,7 @@
 //! Hybrid mode behind real reverse proxies (nginx and Caddy, as configured in
 //! docs/SECURITY.md): a request through the proxy comes from 127.0.0.1 but carries the public
 //! Host, so it needs a token. `scripts/test.sh` installs both proxies; without them these tests
-//! say so and skip, except under `SIGNET_TESTS_REQUIRE_ALL` (set by the test script), where a
+//! say so and skip, except under `SIGNET_REQUIRE_ALL` (set by the test script), where a
 //! missing proxy fails them.
 
 use std::path::Path;
@@ -38,10 +38,10 @@ fn installed(bin: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !found {
-        // scripts/test.sh (and so CI) sets SIGNET_TESTS_REQUIRE_ALL: no silent skips there.
+        // scripts/test.sh (and so CI) sets SIGNET_REQUIRE_ALL: no silent skips there.
         assert!(
-            std::env::var_os("SIGNET_TESTS_REQUIRE_ALL").is_none(),
-            "{bin} is not installed but SIGNET_TESTS_REQUIRE_ALL forbids skipping"
+            std::env::var_os("SIGNET_REQUIRE_ALL").is_none(),
+            "{bin} is not installed but SIGNET_REQUIRE_ALL forbids skipping"
         );
         eprintln!("skipping: {bin} is not installed (scripts/test.sh installs it)");
     }
