@@ -11,6 +11,9 @@
 //! scan). Recall@10 is measured against the exact scan. Queries come from the same
 //! distribution as the data.
 
+// Test code may unwrap (the workspace denies `unwrap_used` elsewhere).
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 

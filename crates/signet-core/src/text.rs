@@ -273,6 +273,46 @@ pub fn truncate_chars(s: &str, max: usize) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    thread_local! {
+        static FTS: rusqlite::Connection = {
+            let c = rusqlite::Connection::open_in_memory().unwrap();
+            c.execute_batch(
+                "CREATE VIRTUAL TABLE t USING fts5(content); \
+                 INSERT INTO t VALUES ('vim keybindings'), ('the OR AND NOT \"quoted\" words');",
+            )
+            .unwrap();
+            c
+        };
+    }
+
+    fn fts_accepts(query: &str) -> Result<(), String> {
+        FTS.with(|c| {
+            c.query_row("SELECT count(*) FROM t WHERE t MATCH ?1", [query], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|_| ())
+            .map_err(|e| format!("{query:?}: {e}"))
+        })
+    }
+
+    proptest! {
+        /// Whatever the user types, the MATCH expressions we build are valid FTS5 syntax
+        /// (run against a real FTS5 table): quotes, operators, NUL and other control
+        /// characters, stars, carets, colons, parentheses, any Unicode.
+        #[test]
+        fn fts_queries_never_fail_to_parse(
+            text in "(\\PC|[\"*^:()\\-+{}\\[\\]\\u{0}\\u{1}\\u{1b}\\u{7f} ]|OR|AND|NOT|NEAR){0,24}"
+        ) {
+            if let Some(q) = fts_query(&text) {
+                fts_accepts(&q).map_err(TestCaseError::fail)?;
+            }
+            if let Some(q) = fts_query_any(&text) {
+                fts_accepts(&q).map_err(TestCaseError::fail)?;
+            }
+        }
+    }
 
     #[test]
     fn control_characters_never_reach_fts() {

@@ -7,6 +7,9 @@
 //! The golden vectors were computed once by `scripts/golden_minilm.py`, an independent numpy
 //! float64 implementation of what sentence-transformers does for this model.
 
+// Test code may unwrap (the workspace denies `unwrap_used` elsewhere).
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

@@ -1,6 +1,9 @@
 //! Store-level benchmark (no HTTP): remember and keyword search against a temp database.
 //! `cargo run --release -p signet-store --example store_bench -- 10000`
 
+// Test code may unwrap (the workspace denies `unwrap_used` elsewhere).
+#![allow(clippy::unwrap_used)]
+
 use std::time::Instant;
 
 use signet_store::memories::{Actor, NewMemory, RecallFilters, WriteOptions};

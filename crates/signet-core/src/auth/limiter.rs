@@ -79,7 +79,9 @@ impl RateLimiter {
     pub fn admit(&self, actor: &str, op: Operation, now: Instant) -> Result<(), RetryAfter> {
         let RateLimit { window_ms, max } = op.limit(&self.limits);
         let window = Duration::from_millis(window_ms);
-        let mut log = self.log.lock().expect("rate limiter lock");
+        // A panic while holding the lock leaves at most one half-recorded entry: recover the
+        // map (as the pool does) rather than failing every later request.
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         if log.len() > PRUNE_ABOVE {
             // Each key by its own operation's window: a short window must not evict a long one.
             let limits = self.limits;

@@ -69,6 +69,23 @@ pub fn to_le_bytes(vector: &[f32]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Encoding then decoding gives the same floats bit for bit (NaNs included); a blob
+        /// whose length is not a multiple of 4 never decodes.
+        #[test]
+        fn le_bytes_round_trip(bits in proptest::collection::vec(any::<u32>(), 0..800), extra in 1usize..4) {
+            let v: Vec<f32> = bits.iter().map(|b| f32::from_bits(*b)).collect();
+            let blob = to_le_bytes(&v);
+            prop_assert_eq!(blob.len(), v.len() * 4);
+            let back: Vec<u32> = from_le_bytes(&blob).unwrap().iter().map(|f| f.to_bits()).collect();
+            prop_assert_eq!(back, bits);
+            let mut odd = blob;
+            odd.extend(std::iter::repeat_n(0u8, extra));
+            prop_assert!(from_le_bytes(&odd).is_none());
+        }
+    }
     use crate::vector::testutil::Lcg;
 
     #[test]

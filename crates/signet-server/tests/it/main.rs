@@ -1,5 +1,8 @@
 //! Integration tests: real daemons on ephemeral ports over temp workspaces.
 
+// Test code may unwrap (the workspace denies `unwrap_used` elsewhere).
+#![allow(clippy::unwrap_used)]
+
 mod analytics;
 mod auth;
 mod careless;

@@ -3,6 +3,9 @@
 //! - `fixture`: a database written by upstream Signet 0.58.1 opens losslessly.
 //! - `migrations`: fresh, current, older, broken and failing databases.
 
+// Test code may unwrap (the workspace denies `unwrap_used` elsewhere).
+#![allow(clippy::unwrap_used)]
+
 mod fixture;
 mod migrations;
 

@@ -1,6 +1,9 @@
 //! Integration tests of the `signet` binary: real processes, a temp workspace per test, an
 //! ephemeral port per daemon, and deadlines instead of sleeps.
 
+// Test code may unwrap (the workspace denies `unwrap_used` elsewhere).
+#![allow(clippy::unwrap_used)]
+
 mod address;
 mod config;
 mod doctor;
