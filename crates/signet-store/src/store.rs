@@ -6,10 +6,10 @@
 use std::path::Path;
 
 use crate::error::Result;
-use crate::memories::{self, embeddings, read, search, write};
+use crate::memories::{self, embeddings, mutate, read, search, write};
 use crate::memories::{
     Actor, CandidateQuery, ChunkGroup, ForgetCandidate, HistoryEntry, KeywordHit, LegacyQuery,
-    ListedMemory, MemoryPatch, MemoryStats, MutationOutcome, NewMemory, RecallFilters, RecallRow,
+    ListedMemory, MemoryStats, Mutation, MutationOutcome, NewMemory, RecallFilters, RecallRow,
     RememberOutcome, ScopeFilter, WriteOptions,
 };
 use crate::memories::{EmbeddingJob, EmbeddingStats, StoredVector};
@@ -40,34 +40,8 @@ pub trait MemoryStore: Send + Sync + 'static {
         scope: &ScopeFilter,
     ) -> Result<(Vec<ListedMemory>, MemoryStats)>;
     fn stats(&self) -> Result<MemoryStats>;
-    #[allow(clippy::too_many_arguments)]
-    fn modify(
-        &self,
-        id: &str,
-        patch: &MemoryPatch,
-        if_version: Option<i64>,
-        reason: &str,
-        actor: &Actor,
-        now: &str,
-    ) -> Result<MutationOutcome>;
-    #[allow(clippy::too_many_arguments)]
-    fn forget(
-        &self,
-        id: &str,
-        force: bool,
-        if_version: Option<i64>,
-        reason: &str,
-        actor: &Actor,
-        now: &str,
-    ) -> Result<MutationOutcome>;
-    fn recover(
-        &self,
-        id: &str,
-        if_version: Option<i64>,
-        reason: &str,
-        actor: &Actor,
-        now: &str,
-    ) -> Result<MutationOutcome>;
+    /// One single-memory mutation (modify, forget or recover) behind the shared guard.
+    fn mutate(&self, m: Mutation) -> Result<MutationOutcome>;
     fn keyword_search(
         &self,
         fts_match: &str,
@@ -199,62 +173,8 @@ impl MemoryStore for Store {
     fn stats(&self) -> Result<MemoryStats> {
         self.pool.read(|c| read::stats(c, &ScopeFilter::default()))
     }
-    fn modify(
-        &self,
-        id: &str,
-        patch: &MemoryPatch,
-        if_version: Option<i64>,
-        reason: &str,
-        actor: &Actor,
-        now: &str,
-    ) -> Result<MutationOutcome> {
-        self.pool.write({
-            let (id, patch, reason, actor, now) = (
-                id.to_owned(),
-                patch.clone(),
-                reason.to_owned(),
-                actor.clone(),
-                now.to_owned(),
-            );
-            move |tx| write::modify(tx, &id, &patch, if_version, &reason, &actor, &now)
-        })
-    }
-    fn forget(
-        &self,
-        id: &str,
-        force: bool,
-        if_version: Option<i64>,
-        reason: &str,
-        actor: &Actor,
-        now: &str,
-    ) -> Result<MutationOutcome> {
-        self.pool.write({
-            let (id, reason, actor, now) = (
-                id.to_owned(),
-                reason.to_owned(),
-                actor.clone(),
-                now.to_owned(),
-            );
-            move |tx| write::forget(tx, &id, force, if_version, &reason, &actor, &now)
-        })
-    }
-    fn recover(
-        &self,
-        id: &str,
-        if_version: Option<i64>,
-        reason: &str,
-        actor: &Actor,
-        now: &str,
-    ) -> Result<MutationOutcome> {
-        self.pool.write({
-            let (id, reason, actor, now) = (
-                id.to_owned(),
-                reason.to_owned(),
-                actor.clone(),
-                now.to_owned(),
-            );
-            move |tx| write::recover(tx, &id, if_version, &reason, &actor, &now)
-        })
+    fn mutate(&self, m: Mutation) -> Result<MutationOutcome> {
+        self.pool.write(move |tx| mutate::mutate(tx, &m))
     }
     fn keyword_search(
         &self,

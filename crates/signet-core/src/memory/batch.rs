@@ -3,11 +3,10 @@
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use signet_store::memories::{
-    Actor, CandidateQuery, ForgetCandidate, MutationOutcome, RecallFilters,
+    Actor, CandidateQuery, Change, ForgetCandidate, MutationOutcome, RecallFilters,
 };
-use signet_store::time::now_iso;
 
-use super::mutate::{PatchInput, outcome_json, resolve_actor};
+use super::mutate::{PatchInput, mutation, outcome_json, resolve_actor};
 use super::{Memories, input};
 use crate::auth::Scope;
 use crate::error::{CoreError, Result};
@@ -135,7 +134,9 @@ impl Memories {
             let mut results = Vec::with_capacity(ids.len());
             let mut deleted = 0;
             for id in &ids {
-                let o = store.forget(id, args.force, None, &args.reason, &actor, &now_iso())?;
+                let change = Change::Forget { force: args.force };
+                let m = mutation(id.clone(), None, args.reason.clone(), actor.clone(), change);
+                let o = store.mutate(m)?;
                 super::notify::after_commit(&events, &analytics, store.as_ref(), id, &o, &actor);
                 if matches!(o, MutationOutcome::Deleted { .. }) {
                     deleted += 1;
@@ -218,14 +219,7 @@ fn apply_one(
         Ok(i) => i,
         Err(e) => return Ok(invalid(e.to_string())),
     };
-    let o = store.modify(
-        id,
-        &input.patch,
-        input.if_version,
-        &input.reason,
-        actor,
-        &now_iso(),
-    )?;
+    let o = store.mutate(input.into_mutation(id.to_owned(), actor.clone()))?;
     notify(id, &o);
     Ok(outcome_json(id, &o))
 }

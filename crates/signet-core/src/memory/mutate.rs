@@ -1,7 +1,7 @@
 //! Single-memory mutations: PATCH, DELETE (soft) and recover.
 
 use serde_json::{Map, Value, json};
-use signet_store::memories::{Actor, MemoryPatch, MutationOutcome};
+use signet_store::memories::{Actor, Change, MemoryPatch, Mutation, MutationOutcome};
 use signet_store::time::now_iso;
 
 use super::{Memories, input, notify};
@@ -73,6 +73,14 @@ impl PatchInput {
     }
 }
 
+impl PatchInput {
+    /// The store mutation of this PATCH of memory `id` by `actor`, timed now.
+    pub fn into_mutation(self, id: String, actor: Actor) -> Mutation {
+        let change = Change::Modify(self.patch);
+        mutation(id, self.if_version, self.reason, actor, change)
+    }
+}
+
 /// A validated DELETE or recover: fields from the body, falling back to the query string.
 #[derive(Debug, Clone)]
 pub struct GuardInput {
@@ -106,6 +114,37 @@ impl GuardInput {
             force: input::opt_bool(get("force").as_ref(), "force")?.unwrap_or(false),
             if_version: input::opt_if_version(get("if_version").as_ref())?,
         })
+    }
+}
+
+impl GuardInput {
+    /// The soft delete of memory `id` by `actor`, timed now.
+    pub fn into_forget(self, id: String, actor: Actor) -> Mutation {
+        let change = Change::Forget { force: self.force };
+        mutation(id, self.if_version, self.reason, actor, change)
+    }
+
+    /// The recover of memory `id` by `actor`, timed now (`force` plays no part).
+    pub fn into_recover(self, id: String, actor: Actor) -> Mutation {
+        mutation(id, self.if_version, self.reason, actor, Change::Recover)
+    }
+}
+
+/// A store mutation timed now.
+pub(crate) fn mutation(
+    id: String,
+    if_version: Option<i64>,
+    reason: String,
+    actor: Actor,
+    change: Change,
+) -> Mutation {
+    Mutation {
+        id,
+        if_version,
+        reason,
+        actor,
+        now: now_iso(),
+        change,
     }
 }
 
@@ -196,17 +235,7 @@ impl Memories {
         actor: Actor,
         scope: &Scope,
     ) -> Result<MutationOutcome> {
-        self.mutate_one(id, scope, actor, move |store, id, actor, now| {
-            store.modify(
-                id,
-                &input.patch,
-                input.if_version,
-                &input.reason,
-                actor,
-                now,
-            )
-        })
-        .await
+        self.mutate_one(input.into_mutation(id, actor), scope).await
     }
 
     /// Soft-deletes one memory.
@@ -217,10 +246,7 @@ impl Memories {
         actor: Actor,
         scope: &Scope,
     ) -> Result<MutationOutcome> {
-        self.mutate_one(id, scope, actor, move |store, id, actor, now| {
-            store.forget(id, input.force, input.if_version, &input.reason, actor, now)
-        })
-        .await
+        self.mutate_one(input.into_forget(id, actor), scope).await
     }
 
     /// Recovers one soft-deleted memory.
@@ -231,51 +257,27 @@ impl Memories {
         actor: Actor,
         scope: &Scope,
     ) -> Result<MutationOutcome> {
-        self.mutate_one(id, scope, actor, move |store, id, actor, now| {
-            store.recover(id, input.if_version, &input.reason, actor, now)
-        })
-        .await
+        self.mutate_one(input.into_recover(id, actor), scope).await
     }
 
     /// The shared shape of a single-memory mutation: kill switch, one store transaction on
     /// the blocking pool (after the scope check), its event / conflict record, then the vector
     /// index brought in step.
-    async fn mutate_one<F>(
-        &self,
-        id: String,
-        scope: &Scope,
-        actor: Actor,
-        op: F,
-    ) -> Result<MutationOutcome>
-    where
-        F: FnOnce(
-                &dyn signet_store::MemoryStore,
-                &str,
-                &Actor,
-                &str,
-            ) -> signet_store::Result<MutationOutcome>
-            + Send
-            + 'static,
-    {
+    async fn mutate_one(&self, m: Mutation, scope: &Scope) -> Result<MutationOutcome> {
         self.ensure_unfrozen()?;
         let (store, scope) = (self.store.clone(), scope.clone());
         let (events, analytics) = (self.events.clone(), self.analytics.clone());
-        let key = id.clone();
+        let id = m.id.clone();
         let outcome = crate::blocking::run(move || {
-            if let Err(e) = super::check_owner(store.as_ref(), &key, &scope) {
+            if let Err(e) = super::check_owner(store.as_ref(), &m.id, &scope) {
                 let code = codes::MUTATION_SCOPE_DENIED;
-                analytics.record_error(notify::mutation_error(code, e.to_string(), &key, &actor));
+                let entry = notify::mutation_error(code, e.to_string(), &m.id, &m.actor);
+                analytics.record_error(entry);
                 return Err(e);
             }
-            let outcome = op(store.as_ref(), &key, &actor, &now_iso())?;
-            super::notify::after_commit(
-                &events,
-                &analytics,
-                store.as_ref(),
-                &key,
-                &outcome,
-                &actor,
-            );
+            let (key, actor) = (m.id.clone(), m.actor.clone());
+            let outcome = store.mutate(m)?;
+            notify::after_commit(&events, &analytics, store.as_ref(), &key, &outcome, &actor);
             Ok(outcome)
         })
         .await?;

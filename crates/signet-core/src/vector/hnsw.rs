@@ -179,16 +179,13 @@ impl Hnsw {
         let mut nearest = self.greedy_descent(store, query, entry, level + 1);
         let mut unlimited = usize::MAX;
         for layer in (0..=level.min(self.top_level)).rev() {
-            let found = self.search_layer(
-                store,
+            let beam = Beam {
                 query,
-                &nearest,
-                self.params.ef_construction,
+                starts: &nearest,
+                ef: self.params.ef_construction,
                 layer,
-                &mut visited,
-                &mut |_| true,
-                &mut unlimited,
-            );
+            };
+            let found = self.search_layer(store, beam, &mut visited, &mut |_| true, &mut unlimited);
             visited.clear();
             let found = found.unwrap_or_default();
             let chosen = self.select_neighbours(store, &found, self.params.m);
@@ -240,21 +237,23 @@ impl Hnsw {
         vec![best]
     }
 
-    /// Beam search on one layer from `starts`. Keeps the best `ef` nodes that pass `accept`
-    /// (the others are still walked through). Returns them best first, or `BudgetExhausted`
-    /// once more than `budget` vectors have been scored.
-    #[allow(clippy::too_many_arguments)]
+    /// Beam search on one layer from `beam.starts`. Keeps the best `beam.ef` nodes that pass
+    /// `accept` (the others are still walked through). Returns them best first, or
+    /// `BudgetExhausted` once more than `budget` vectors have been scored.
     fn search_layer(
         &self,
         store: &VectorStore,
-        query: &[f32],
-        starts: &[Scored],
-        ef: usize,
-        layer: usize,
+        beam: Beam<'_>,
         visited: &mut Visited,
         accept: &mut impl FnMut(u32) -> bool,
         budget: &mut usize,
     ) -> Result<Vec<Scored>, BudgetExhausted> {
+        let Beam {
+            query,
+            starts,
+            ef,
+            layer,
+        } = beam;
         let mut frontier: BinaryHeap<Scored> = BinaryHeap::with_capacity(ef * 2);
         let mut found = TopK::new(ef);
         for &start in starts {
@@ -420,16 +419,13 @@ impl Hnsw {
         let starts = self.greedy_descent(store, query, entry, 1);
         let mut visited = Visited::default();
         visited.ensure(self.node_slot.len());
-        let mut found = self.search_layer(
-            store,
+        let beam = Beam {
             query,
-            &starts,
-            ef.max(k),
-            0,
-            &mut visited,
-            accept,
-            &mut budget,
-        )?;
+            starts: &starts,
+            ef: ef.max(k),
+            layer: 0,
+        };
+        let mut found = self.search_layer(store, beam, &mut visited, accept, &mut budget)?;
         if found.len() < k {
             return Err(BudgetExhausted);
         }
@@ -459,6 +455,18 @@ impl Hnsw {
         let level = (-(1.0 - uniform).ln() * ml) as usize;
         level.min(MAX_LEVEL)
     }
+}
+
+/// What one beam search over one layer looks for, from where, and how widely.
+#[derive(Clone, Copy)]
+struct Beam<'a> {
+    /// The query vector (unit length).
+    query: &'a [f32],
+    /// Where the search starts (the layer above's nearest nodes).
+    starts: &'a [Scored],
+    /// How many candidates the beam keeps.
+    ef: usize,
+    layer: usize,
 }
 
 /// A bitset of visited nodes that clears only the words it touched.

@@ -5,6 +5,7 @@
 //! audit trail (or the reverse).
 
 pub(crate) mod embeddings;
+pub(crate) mod mutate;
 pub(crate) mod ops;
 pub(crate) mod read;
 pub(crate) mod search;
@@ -98,7 +99,56 @@ pub struct MemoryPatch {
     pub pinned: Option<bool>,
 }
 
-/// Outcome of a single-memory mutation, mapped to HTTP by the server.
+/// One single-memory mutation, the parameter object of [`MemoryStore::mutate`]: which memory,
+/// under which guard, why, by whom and when, plus what to change. Every operation passes the
+/// same guard (the row exists, is in the state the operation needs, has the version the
+/// caller read, and a pinned row is deleted only with force by a non-pipeline actor) before
+/// its own rules run.
+///
+/// [`MemoryStore::mutate`]: crate::MemoryStore::mutate
+#[derive(Debug, Clone)]
+pub struct Mutation {
+    /// The memory to change.
+    pub id: String,
+    /// The version the caller last read; a different current version is a conflict.
+    pub if_version: Option<i64>,
+    /// Why, as recorded in the history row.
+    pub reason: String,
+    /// Who, as recorded in the history row and `updated_by`.
+    pub actor: Actor,
+    /// When (ISO-8601): `updated_at`, `deleted_at`, the history row, the recover window.
+    pub now: String,
+    /// What the operation does.
+    pub change: Change,
+}
+
+/// The per-operation part of a [`Mutation`].
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// PATCH: apply the fields the patch sets (live rows only).
+    Modify(MemoryPatch),
+    /// Soft delete (live rows only); `force` is what a pinned row needs.
+    Forget { force: bool },
+    /// Undo a soft delete within [`RECOVER_WINDOW_MS`] (deleted rows only).
+    Recover,
+}
+
+/// What a [`MutationOutcome`] means to the caller, in domain terms (the server alone turns
+/// it into a transport status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeKind {
+    /// The operation ran (or found nothing to change).
+    Done,
+    /// No memory has this id.
+    NotFound,
+    /// The stored state refuses the change: version, deleted state, duplicate content,
+    /// pinned without force, recover window.
+    Conflict,
+    /// The actor may never do this (an autonomous agent force-deleting a pinned memory).
+    Forbidden,
+}
+
+/// Outcome of a single-memory mutation; [`MutationOutcome::kind`] classifies it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MutationOutcome {
     Updated {
@@ -143,6 +193,27 @@ pub enum MutationOutcome {
     RetentionExpired {
         current: i64,
     },
+}
+
+impl MutationOutcome {
+    /// The outcome's meaning to the caller. Exhaustive, so a new outcome must be classified.
+    pub fn kind(&self) -> OutcomeKind {
+        use MutationOutcome as O;
+        match self {
+            O::Updated { .. } | O::NoChanges { .. } | O::Deleted { .. } | O::Recovered { .. } => {
+                OutcomeKind::Done
+            }
+            O::NotFound => OutcomeKind::NotFound,
+            O::AutonomousForceDenied { .. } => OutcomeKind::Forbidden,
+            O::IsDeleted { .. }
+            | O::AlreadyDeleted { .. }
+            | O::NotDeleted { .. }
+            | O::VersionConflict { .. }
+            | O::DuplicateContentHash { .. }
+            | O::PinnedRequiresForce { .. }
+            | O::RetentionExpired { .. } => OutcomeKind::Conflict,
+        }
+    }
 }
 
 /// One `memory_history` row, as the history endpoint returns it.

@@ -1,13 +1,11 @@
-//! Write transactions: remember, chunked remember, modify, forget, recover, access tracking.
-//! Each public function runs inside a transaction the caller opened; it never commits itself.
+//! Write transactions: remember, chunked remember, access tracking, and the history rows every
+//! write records (modify, forget and recover live in `mutate`). Each public function runs
+//! inside a transaction the caller opened; it never commits itself.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
-use super::{
-    Actor, ChunkGroup, DedupHit, MemoryPatch, MutationOutcome, NewMemory, RECOVER_WINDOW_MS,
-    RememberOutcome, WriteOptions,
-};
+use super::{Actor, ChunkGroup, DedupHit, NewMemory, RememberOutcome, WriteOptions};
 use crate::error::Result;
 
 /// Dedups by (source_type, source_id) then by content hash among live rows; inserts otherwise.
@@ -41,7 +39,7 @@ fn find_duplicate(tx: &Connection, m: &NewMemory) -> Result<Option<DedupHit>> {
     live_by_hash(tx, &m.content_hash)
 }
 
-fn live_by_hash(tx: &Connection, hash: &str) -> Result<Option<DedupHit>> {
+pub(super) fn live_by_hash(tx: &Connection, hash: &str) -> Result<Option<DedupHit>> {
     Ok(tx
         .prepare_cached(
             "SELECT id, type, tags, pinned, importance, content FROM memories \
@@ -140,268 +138,6 @@ fn enqueue_extraction(tx: &Connection, memory_id: &str, now: &str) -> Result<()>
     Ok(())
 }
 
-/// The columns a mutation needs to decide its outcome.
-struct Current {
-    content: String,
-    memory_type: String,
-    tags: Option<String>,
-    importance: Option<f64>,
-    pinned: bool,
-    version: i64,
-    is_deleted: bool,
-    deleted_at: Option<String>,
-    content_hash: Option<String>,
-}
-
-fn load_current(tx: &Connection, id: &str) -> Result<Option<Current>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT content, type, tags, importance, pinned, COALESCE(version, 1), \
-             COALESCE(is_deleted, 0), deleted_at, content_hash FROM memories WHERE id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok(Current {
-                content: r.get(0)?,
-                memory_type: r.get(1)?,
-                tags: r.get(2)?,
-                importance: r.get(3)?,
-                pinned: r.get::<_, Option<i64>>(4)?.unwrap_or(0) != 0,
-                version: r.get(5)?,
-                is_deleted: r.get::<_, i64>(6)? != 0,
-                deleted_at: r.get(7)?,
-                content_hash: r.get(8)?,
-            })
-        })
-        .optional()?)
-}
-
-/// Applies a PATCH: version guard, duplicate-hash guard, only-changed fields, history row.
-pub fn modify(
-    tx: &Connection,
-    id: &str,
-    patch: &MemoryPatch,
-    if_version: Option<i64>,
-    reason: &str,
-    actor: &Actor,
-    now: &str,
-) -> Result<MutationOutcome> {
-    let Some(cur) = load_current(tx, id)? else {
-        return Ok(MutationOutcome::NotFound);
-    };
-    let current = cur.version;
-    if cur.is_deleted {
-        return Ok(MutationOutcome::IsDeleted { current });
-    }
-    if if_version.is_some_and(|v| v != current) {
-        return Ok(MutationOutcome::VersionConflict { current });
-    }
-    let changes = diff(&cur, patch);
-    if changes.is_empty() {
-        return Ok(MutationOutcome::NoChanges { current });
-    }
-    let content_changed = changes.contains(&"content");
-    if let (true, Some((_, _, hash))) = (content_changed, &patch.content)
-        && let Some(dup) = live_by_hash(tx, hash)?.filter(|d| d.id != id)
-    {
-        return Ok(MutationOutcome::DuplicateContentHash {
-            current,
-            duplicate_id: dup.id,
-        });
-    }
-    apply_patch(tx, id, patch, &changes, actor, now)?;
-    let meta = json!({"changedFields": changes, "ifVersion": if_version, "contentChanged": content_changed});
-    let new_content = patch
-        .content
-        .as_ref()
-        .map_or(cur.content.as_str(), |c| c.0.as_str());
-    History::new(id, "updated", actor, now)
-        .old_content(&cur.content)
-        .new_content(new_content)
-        .reason(reason)
-        .metadata(meta)
-        .insert(tx)?;
-    Ok(MutationOutcome::Updated {
-        current,
-        new: current + 1,
-        content_changed,
-    })
-}
-
-fn diff(cur: &Current, p: &MemoryPatch) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if p.content.as_ref().is_some_and(|c| c.0 != cur.content) {
-        out.push("content");
-    }
-    if p.memory_type
-        .as_ref()
-        .is_some_and(|t| *t != cur.memory_type)
-    {
-        out.push("type");
-    }
-    if p.tags.as_ref().is_some_and(|t| *t != cur.tags) {
-        out.push("tags");
-    }
-    if p.importance.is_some_and(|i| Some(i) != cur.importance) {
-        out.push("importance");
-    }
-    if p.pinned.is_some_and(|b| b != cur.pinned) {
-        out.push("pinned");
-    }
-    out
-}
-
-fn apply_patch(
-    tx: &Connection,
-    id: &str,
-    p: &MemoryPatch,
-    changes: &[&str],
-    actor: &Actor,
-    now: &str,
-) -> Result<()> {
-    let has = |f: &str| changes.contains(&f);
-    let content = p.content.as_ref().filter(|_| has("content"));
-    tx.prepare_cached(
-        "UPDATE memories SET \
-           content = COALESCE(?2, content), \
-           normalized_content = CASE WHEN ?2 IS NULL THEN normalized_content ELSE ?3 END, \
-           content_hash = CASE WHEN ?2 IS NULL THEN content_hash ELSE ?4 END, \
-           extraction_status = CASE WHEN ?2 IS NULL THEN extraction_status ELSE 'none' END, \
-           extraction_model = CASE WHEN ?2 IS NULL THEN extraction_model ELSE NULL END, \
-           embedding_model = CASE WHEN ?2 IS NULL THEN embedding_model ELSE NULL END, \
-           type = CASE WHEN ?5 THEN ?6 ELSE type END, \
-           tags = CASE WHEN ?7 THEN ?8 ELSE tags END, \
-           importance = CASE WHEN ?9 THEN ?10 ELSE importance END, \
-           pinned = CASE WHEN ?11 THEN ?12 ELSE pinned END, \
-           version = COALESCE(version, 1) + 1, update_count = COALESCE(update_count, 0) + 1, \
-           updated_at = ?13, updated_by = ?14 \
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        content.map(|c| &c.0),
-        content.map(|c| &c.1),
-        content.map(|c| &c.2),
-        has("type"),
-        p.memory_type,
-        has("tags"),
-        p.tags.clone().flatten(),
-        has("importance"),
-        p.importance,
-        has("pinned"),
-        p.pinned.map(|b| b as i64),
-        now,
-        actor.changed_by,
-    ])?;
-    if let Some((_, _, hash)) = content {
-        // The stored vector describes the old text: drop it so it is never served stale.
-        tx.prepare_cached(
-            "DELETE FROM embeddings WHERE source_type = 'memory' AND source_id = ?1 AND content_hash <> ?2",
-        )?
-        .execute(params![id, hash])?;
-    }
-    Ok(())
-}
-
-/// Soft-deletes one memory (the pinned / force / pipeline rules apply).
-pub fn forget(
-    tx: &Connection,
-    id: &str,
-    force: bool,
-    if_version: Option<i64>,
-    reason: &str,
-    actor: &Actor,
-    now: &str,
-) -> Result<MutationOutcome> {
-    let Some(cur) = load_current(tx, id)? else {
-        return Ok(MutationOutcome::NotFound);
-    };
-    let current = cur.version;
-    if cur.is_deleted {
-        return Ok(MutationOutcome::AlreadyDeleted { current });
-    }
-    if if_version.is_some_and(|v| v != current) {
-        return Ok(MutationOutcome::VersionConflict { current });
-    }
-    if cur.pinned && !force {
-        return Ok(MutationOutcome::PinnedRequiresForce { current });
-    }
-    if cur.pinned && actor.actor_type.as_deref() == Some("pipeline") {
-        return Ok(MutationOutcome::AutonomousForceDenied { current });
-    }
-    tx.prepare_cached(
-        "UPDATE memories SET is_deleted = 1, deleted_at = ?2, updated_at = ?2, updated_by = ?3, \
-         version = COALESCE(version, 1) + 1 WHERE id = ?1",
-    )?
-    .execute(params![id, now, actor.changed_by])?;
-    History::new(id, "deleted", actor, now)
-        .old_content(&cur.content)
-        .reason(reason)
-        .metadata(json!({"force": force, "ifVersion": if_version}))
-        .insert(tx)?;
-    Ok(MutationOutcome::Deleted {
-        current,
-        new: current + 1,
-    })
-}
-
-/// Undoes a soft delete within the 30-day window.
-pub fn recover(
-    tx: &Connection,
-    id: &str,
-    if_version: Option<i64>,
-    reason: &str,
-    actor: &Actor,
-    now: &str,
-) -> Result<MutationOutcome> {
-    let Some(cur) = load_current(tx, id)? else {
-        return Ok(MutationOutcome::NotFound);
-    };
-    let current = cur.version;
-    if !cur.is_deleted {
-        return Ok(MutationOutcome::NotDeleted { current });
-    }
-    if if_version.is_some_and(|v| v != current) {
-        return Ok(MutationOutcome::VersionConflict { current });
-    }
-    if !within_recover_window(cur.deleted_at.as_deref(), now) {
-        return Ok(MutationOutcome::RetentionExpired { current });
-    }
-    // A live twin with the same content would break the live-hash uniqueness: say so.
-    if let Some(hash) = &cur.content_hash
-        && let Some(dup) = live_by_hash(tx, hash)?
-    {
-        return Ok(MutationOutcome::DuplicateContentHash {
-            current,
-            duplicate_id: dup.id,
-        });
-    }
-    tx.prepare_cached(
-        "UPDATE memories SET is_deleted = 0, deleted_at = NULL, updated_at = ?2, updated_by = ?3, \
-         version = COALESCE(version, 1) + 1 WHERE id = ?1",
-    )?
-    .execute(params![id, now, actor.changed_by])?;
-    History::new(id, "recovered", actor, now)
-        .new_content(&cur.content)
-        .reason(reason)
-        .metadata(json!({"ifVersion": if_version, "retentionWindowMs": RECOVER_WINDOW_MS}))
-        .insert(tx)?;
-    Ok(MutationOutcome::Recovered {
-        current,
-        new: current + 1,
-    })
-}
-
-fn within_recover_window(deleted_at: Option<&str>, now: &str) -> bool {
-    let (Some(d), Some(n)) = (
-        deleted_at.and_then(crate::time::parse),
-        crate::time::parse(now),
-    ) else {
-        return false;
-    };
-    let age = n.signed_duration_since(d).num_milliseconds();
-    age <= RECOVER_WINDOW_MS
-}
-
 /// Bumps `access_count` and `last_accessed` for recalled memories.
 pub fn touch_accessed(tx: &Connection, ids: &[String], now: &str) -> Result<()> {
     let mut stmt = tx.prepare_cached(
@@ -438,19 +174,19 @@ impl<'a> History<'a> {
             metadata: None,
         }
     }
-    fn old_content(mut self, c: &'a str) -> Self {
+    pub(super) fn old_content(mut self, c: &'a str) -> Self {
         self.old_content = Some(c);
         self
     }
-    fn new_content(mut self, c: &'a str) -> Self {
+    pub(super) fn new_content(mut self, c: &'a str) -> Self {
         self.new_content = Some(c);
         self
     }
-    fn reason(mut self, r: &'a str) -> Self {
+    pub(super) fn reason(mut self, r: &'a str) -> Self {
         self.reason = Some(r);
         self
     }
-    fn metadata(mut self, m: serde_json::Value) -> Self {
+    pub(super) fn metadata(mut self, m: serde_json::Value) -> Self {
         self.metadata = Some(m);
         self
     }
