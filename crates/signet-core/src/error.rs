@@ -2,32 +2,32 @@
 
 use signet_store::StoreError;
 
-/// Errors of the domain services. The server maps each variant to one HTTP status.
+/// Errors of the domain services, in domain terms; the server maps each variant to one
+/// transport status, in one place (`signet_server::error`).
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
-    /// The request is malformed or a value is out of range (HTTP 400).
+    /// The request is malformed or a value is out of range.
     #[error("{0}")]
     Invalid(String),
-    /// Like `Invalid`, with extra fields merged into the error body (HTTP 400).
+    /// Like `Invalid`, with extra fields merged into the error body.
     #[error("{0}")]
     InvalidWith(String, serde_json::Value),
-    /// The thing asked for does not exist (HTTP 404); the message is the client-facing text.
+    /// The thing asked for does not exist; the message is the client-facing text.
     #[error("{0}")]
     NotFound(String),
-    /// The caller's token scope excludes the memory or value asked for (HTTP 403).
+    /// The caller's token scope excludes the memory or value asked for.
     #[error("{0}")]
     Forbidden(String),
-    /// The change collides with the stored state: a version guard, a uniqueness rule (HTTP
-    /// 409).
+    /// The change collides with the stored state: a version guard, a uniqueness rule.
     #[error("{0}")]
     Conflict(String),
-    /// `memory.pipelineV2.mutationsFrozen` is set (HTTP 503).
+    /// `memory.pipelineV2.mutationsFrozen` is set: not available now.
     #[error("Mutations are frozen (kill switch active)")]
     Frozen,
-    /// The store is busy past its timeout (HTTP 503).
+    /// The store is busy past its timeout: not available now.
     #[error("database busy, retry")]
     Busy,
-    /// Anything else; details go to the log, never to the client (HTTP 500).
+    /// Anything else; details go to the log, never to the client.
     #[error("internal error: {0}")]
     Internal(String),
 }

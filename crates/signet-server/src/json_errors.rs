@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -13,11 +13,7 @@ const MAX_MESSAGE: usize = 512;
 
 /// The fallback: a JSON 404 for any path no route matches.
 pub async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        axum::Json(json!({"error": "not found"})),
-    )
-        .into_response()
+    crate::error::ApiError::not_found("not found").into_response()
 }
 
 /// Rewrites non-JSON error responses into the JSON error shape.

@@ -12,14 +12,13 @@ use std::time::Instant;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
-use signet_core::auth::{AuthFailure, Credentials, Scope};
+use signet_core::auth::{AuthFailure, AuthGate, Credentials, Scope};
 pub use signet_core::auth::{Caller, Operation, Permission};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Kind};
 use crate::state::AppState;
 
 /// How a route treats a token's scope.
@@ -79,26 +78,6 @@ fn now_secs() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn unauthorized(e: &AuthFailure) -> Response {
-    if *e == AuthFailure::NoSecret {
-        return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
-    }
-    let hint = "send 'Authorization: Bearer <token>'; an admin mints tokens with \
-                `signet token create` on the daemon's host or POST /api/auth/token";
-    let mut res = (
-        StatusCode::UNAUTHORIZED,
-        axum::Json(json!({"error": e.to_string(), "hint": hint})),
-    )
-        .into_response();
-    res.headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    res
-}
-
-fn forbidden(message: String) -> Response {
-    ApiError::new(StatusCode::FORBIDDEN, message).into_response()
-}
-
 /// Middleware of every guarded route.
 pub async fn check(
     State(s): State<AppState>,
@@ -109,42 +88,10 @@ pub async fn check(
     if guard.permission == Permission::Open {
         return next.run(req).await;
     }
-    let local = is_local(&req);
-    let headers = req.headers();
-    let authorization = match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
-        None => None,
-        Some(Ok(v)) => Some(v),
-        Some(Err(_)) => return unauthorized(&AuthFailure::BadHeader),
-    };
-    let actor_header = crate::actor::header_value(headers, "x-signet-actor");
-    let creds = Credentials {
-        authorization,
-        local,
-        actor_header: actor_header.as_deref(),
-    };
-    let gate = s.auth();
-    let caller = match gate.authenticate(creds, now_secs()) {
+    let caller = match vet(&s, guard, &req) {
         Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(target: "auth", path = %req.uri().path(), reason = %e, "request refused: not authenticated");
-            return unauthorized(&e);
-        }
+        Err(refused) => return refused.into_response(),
     };
-    if let Err(e) = gate.authorize(&caller, guard.permission) {
-        tracing::warn!(target: "auth", actor = caller.actor(), path = %req.uri().path(), reason = %e, "request refused");
-        return forbidden(e.to_string());
-    }
-    if guard.scoping == Scoping::Unscoped && !caller.scope().is_empty() {
-        return forbidden(format!(
-            "this route is not available to scope-restricted tokens (token scope: {})",
-            describe(&caller.scope())
-        ));
-    }
-    if let Some(op) = guard.limit
-        && let Err(wait) = gate.admit(&caller, op, Instant::now())
-    {
-        return rate_limited(wait.seconds());
-    }
     let attributed = match &caller {
         Caller::Token(c) => Some(c.sub.clone()),
         Caller::Local { actor } => actor.clone(),
@@ -157,23 +104,56 @@ pub async fn check(
     res
 }
 
+/// The guard's checks in order: authenticate, authorize the role, refuse scoped tokens where
+/// the route cannot filter, admit the rate-limited operation.
+fn vet(s: &AppState, guard: Guard, req: &Request) -> Result<Caller, ApiError> {
+    let gate = s.auth();
+    let caller = authenticate(gate, req)?;
+    if let Err(e) = gate.authorize(&caller, guard.permission) {
+        tracing::warn!(target: "auth", actor = caller.actor(), path = %req.uri().path(), reason = %e, "request refused");
+        return Err(e.into());
+    }
+    if guard.scoping == Scoping::Unscoped && !caller.scope().is_empty() {
+        return Err(ApiError::new(
+            Kind::Forbidden,
+            format!(
+                "this route is not available to scope-restricted tokens (token scope: {})",
+                describe(&caller.scope())
+            ),
+        ));
+    }
+    if let Some(op) = guard.limit
+        && let Err(wait) = gate.admit(&caller, op, Instant::now())
+    {
+        return Err(ApiError::rate_limited(wait.seconds()));
+    }
+    Ok(caller)
+}
+
+/// The caller the request's credentials prove (local, or a valid bearer token).
+fn authenticate(gate: &AuthGate, req: &Request) -> Result<Caller, ApiError> {
+    let headers = req.headers();
+    let authorization = match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(_)) => return Err(AuthFailure::BadHeader.into()),
+    };
+    let actor_header = crate::actor::header_value(headers, "x-signet-actor");
+    let creds = Credentials {
+        authorization,
+        local: is_local(req),
+        actor_header: actor_header.as_deref(),
+    };
+    gate.authenticate(creds, now_secs()).map_err(|e| {
+        tracing::warn!(target: "auth", path = %req.uri().path(), reason = %e, "request refused: not authenticated");
+        ApiError::from(e)
+    })
+}
+
 /// The actor a guarded request was attributed to (a token's `sub`, else the tokenless
 /// caller's `x-signet-actor`), left on the response for the analytics recorder.
 #[derive(Debug, Clone)]
 pub struct Attributed(pub String);
-
-/// 429 with `Retry-After` and upstream's `retryAfter` (epoch ms when a slot frees).
-pub fn rate_limited(seconds: u64) -> Response {
-    let reset_ms = (now_secs() + seconds as i64) * 1000;
-    let mut res = (
-        StatusCode::TOO_MANY_REQUESTS,
-        axum::Json(json!({"error": "rate limit exceeded", "retryAfter": reset_ms})),
-    )
-        .into_response();
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    res
-}
 
 fn describe(scope: &Scope) -> String {
     serde_json::to_string(scope).unwrap_or_default()
@@ -200,13 +180,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
             .map(Self)
             .ok_or_else(|| {
                 tracing::error!(target: "auth", "handler needs a caller but its route is open");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                ApiError::internal()
             })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+
     use super::*;
 
     fn host(h: &str) -> bool {

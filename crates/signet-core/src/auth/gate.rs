@@ -55,7 +55,7 @@ impl Caller {
     }
 }
 
-/// Why a request is not authenticated (HTTP 401, or 500 for a missing secret).
+/// Why a request is not authenticated (`NoSecret`: the daemon's fault, not the caller's).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AuthFailure {
     #[error("authentication required")]
@@ -68,7 +68,8 @@ pub enum AuthFailure {
     NoSecret,
 }
 
-/// Why an authenticated caller may not do something (HTTP 403, or 400 for bad mint input).
+/// Why an authenticated caller may not do something (`Forbidden`), or why a mint request
+/// is refused (`Invalid`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Denied {
     #[error("{0}")]

@@ -162,7 +162,7 @@ pub fn resolve_actor(mut actor: Actor, obj: Option<&Map<String, Value>>) -> Acto
     actor
 }
 
-/// The JSON body of a mutation outcome (the server adds the HTTP status).
+/// The JSON body of a mutation outcome (the server derives the status from `kind()`).
 pub fn outcome_json(id: &str, o: &MutationOutcome) -> Value {
     use MutationOutcome as O;
     match o {
@@ -212,17 +212,6 @@ pub fn outcome_json(id: &str, o: &MutationOutcome) -> Value {
         }
         O::RetentionExpired { current } => json!({"id": id, "status": "retention_expired",
             "currentVersion": current, "error": "Recover window expired (30 days)"}),
-    }
-}
-
-/// The HTTP status a mutation outcome maps to.
-pub fn outcome_status(o: &MutationOutcome) -> u16 {
-    use MutationOutcome as O;
-    match o {
-        O::Updated { .. } | O::NoChanges { .. } | O::Deleted { .. } | O::Recovered { .. } => 200,
-        O::NotFound => 404,
-        O::AutonomousForceDenied { .. } => 403,
-        _ => 409,
     }
 }
 

@@ -51,7 +51,7 @@ pub struct RepairResult {
     pub success: bool,
     pub affected: i64,
     pub message: String,
-    /// Refused by the policy gate or the limiter (HTTP 429), or already running.
+    /// Refused by the policy gate or the limiter, or already running (retry later).
     pub denied: bool,
     /// Extra fields (`clusters`, `progress`, ...).
     pub extra: Map<String, Value>,

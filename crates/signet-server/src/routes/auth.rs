@@ -5,7 +5,7 @@ use axum::extract::State;
 use serde_json::{Value, json};
 use signet_core::auth::{Caller, MintRequest};
 
-use crate::error::{ApiError, ApiResult, JsonBody};
+use crate::error::{ApiResult, JsonBody};
 use crate::permission::Authed;
 use crate::state::AppState;
 
@@ -32,12 +32,9 @@ pub async fn mint(
     Authed(caller): Authed,
     JsonBody(body): JsonBody,
 ) -> ApiResult {
-    let req = MintRequest::from_json(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let req = MintRequest::from_json(&body)?;
     let now = chrono::Utc::now().timestamp();
-    let (token, claims) = s
-        .auth()
-        .mint(req, now)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let (token, claims) = s.auth().mint(req, now)?;
     tracing::info!(
         target: "auth",
         by = caller.actor(),

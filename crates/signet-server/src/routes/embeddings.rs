@@ -5,9 +5,8 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::response::Response;
 
-use crate::error::{ApiResult, JsonBody};
+use crate::error::{ApiResult, JsonBody, Reply};
 use crate::routes::repair::{RepairCaller, repair_response};
 use crate::state::AppState;
 
@@ -52,7 +51,7 @@ pub async fn reembed(
     State(s): State<AppState>,
     RepairCaller(ctx): RepairCaller,
     JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
+) -> ApiResult<Reply> {
     Ok(repair_response(
         s.maintenance().reembed(&ctx, &body).await?,
         false,
@@ -63,7 +62,7 @@ pub async fn reembed(
 pub async fn clean_orphans(
     State(s): State<AppState>,
     RepairCaller(ctx): RepairCaller,
-) -> ApiResult<Response> {
+) -> ApiResult<Reply> {
     Ok(repair_response(
         s.maintenance().clean_orphans(&ctx).await?,
         false,

@@ -5,26 +5,23 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use signet_core::memory::{
-    GuardInput, PatchInput, RecallInput, RememberInput, input, outcome_json, outcome_status,
-    resolve_actor,
+    GuardInput, PatchInput, RecallInput, RememberInput, input, outcome_json, resolve_actor,
 };
 use signet_store::memories::MutationOutcome;
 
 use crate::actor::CallerActor;
-use crate::error::{ApiResult, JsonBody};
-use crate::permission::{Authed, Operation, rate_limited};
+use crate::error::{ApiError, ApiResult, JsonBody, Kind, Reply};
+use crate::permission::{Authed, Operation};
 use crate::state::AppState;
 
 type Params = Query<HashMap<String, String>>;
 
-fn mutation_response(id: &str, o: &MutationOutcome, warnings: Vec<String>) -> Response {
-    let status =
-        StatusCode::from_u16(outcome_status(o)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, with_warnings(outcome_json(id, o), warnings)).into_response()
+/// The outcome's JSON with the status of its kind (200, 404, 403 or 409).
+fn mutation_reply(id: &str, o: &MutationOutcome, warnings: Vec<String>) -> Reply {
+    let Json(body) = with_warnings(outcome_json(id, o), warnings);
+    Reply::new(o.kind().into(), body)
 }
 
 /// Body fields the route does not read, as `warnings` (none for a non-object body).
@@ -66,30 +63,18 @@ pub async fn get(State(s): State<AppState>, caller: Authed, Path(id): Path<Strin
     Ok(Json(s.memories().get(id, &caller.scope()).await?))
 }
 
-/// `GET /api/memory/:id/history`.
+/// `GET /api/memory/:id/history` (a 404 names the `memoryId`).
 pub async fn history(
     State(s): State<AppState>,
     caller: Authed,
     Path(id): Path<String>,
     Query(q): Params,
-) -> Response {
-    match s
-        .memories()
-        .history(
-            id.clone(),
-            q.get("limit").map(String::as_str),
-            &caller.scope(),
-        )
-        .await
-    {
-        Ok(v) => Json(v).into_response(),
-        Err(signet_core::CoreError::NotFound(m)) => (
-            StatusCode::NOT_FOUND,
-            Json(serde_json::json!({"error": m, "memoryId": id})),
-        )
-            .into_response(),
-        Err(e) => crate::error::ApiError::from(e).into_response(),
-    }
+) -> ApiResult {
+    let (limit, scope) = (q.get("limit").map(String::as_str), caller.scope());
+    let found = s.memories().history(id.clone(), limit, &scope).await;
+    found
+        .map(Json)
+        .map_err(|e| ApiError::from(e).with_field_if(Kind::NotFound, "memoryId", id))
 }
 
 /// `PATCH /api/memory/:id`.
@@ -99,7 +84,7 @@ pub async fn patch(
     caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
+) -> ApiResult<Reply> {
     let obj = input::object(&body)?;
     let req = PatchInput::from_json(obj, None)?;
     let warnings = input::unknown_fields(obj, PatchInput::FIELDS);
@@ -108,7 +93,7 @@ pub async fn patch(
         .memories()
         .modify(id.clone(), req, actor, &caller.scope())
         .await?;
-    Ok(mutation_response(&id, &outcome, warnings))
+    Ok(mutation_reply(&id, &outcome, warnings))
 }
 
 /// `DELETE /api/memory/:id` (soft delete).
@@ -119,14 +104,14 @@ pub async fn delete(
     caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
+) -> ApiResult<Reply> {
     let req = GuardInput::from_parts(Some(&body), &q)?;
     if req.force
         && let Err(wait) = s
             .auth()
             .admit(&caller.0, Operation::ForceDelete, Instant::now())
     {
-        return Ok(rate_limited(wait.seconds()));
+        return Err(ApiError::rate_limited(wait.seconds()));
     }
     let warnings = unknown(&body, GuardInput::FIELDS);
     let actor = resolve_actor(actor, body.as_object());
@@ -134,7 +119,7 @@ pub async fn delete(
         .memories()
         .forget(id.clone(), req, actor, &caller.scope())
         .await?;
-    Ok(mutation_response(&id, &outcome, warnings))
+    Ok(mutation_reply(&id, &outcome, warnings))
 }
 
 /// `POST /api/memory/:id/recover`.
@@ -145,7 +130,7 @@ pub async fn recover(
     caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
+) -> ApiResult<Reply> {
     let req = GuardInput::from_parts(Some(&body), &q)?;
     let warnings = unknown(&body, GuardInput::FIELDS);
     let actor = resolve_actor(actor, body.as_object());
@@ -153,7 +138,7 @@ pub async fn recover(
         .memories()
         .recover(id.clone(), req, actor, &caller.scope())
         .await?;
-    Ok(mutation_response(&id, &outcome, warnings))
+    Ok(mutation_reply(&id, &outcome, warnings))
 }
 
 /// `POST /api/memory/forget` (batch, preview or execute).

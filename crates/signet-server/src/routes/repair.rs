@@ -1,16 +1,15 @@
 //! `/api/repair/*`: each handler reads the caller from the `x-signet-*` headers, runs one
-//! repair and maps its result: 200 on success, 429 when the gate or limiter refused (and, as
-//! upstream, whenever requeue-dead, release-leases or check-fts did not succeed), else 500.
+//! repair and says what its result means: done, rate limited when the gate or limiter refused
+//! (and, as upstream, whenever requeue-dead, release-leases or check-fts did not succeed),
+//! else internal (`error.rs` turns these into 200 / 429 / 500).
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
 use signet_core::repair::{RepairContext, RepairResult};
 
 use crate::actor::{actor_name, header};
-use crate::error::{ApiResult, JsonBody};
+use crate::error::{ApiResult, JsonBody, Kind, Reply};
 use crate::request_id::RequestId;
 use crate::state::AppState;
 
@@ -34,23 +33,24 @@ impl<S: Send + Sync> FromRequestParts<S> for RepairCaller {
     }
 }
 
-/// The HTTP answer of a repair; `strict`: any failure is 429 (requeue, leases, FTS).
-pub fn repair_response(r: RepairResult, strict: bool) -> Response {
-    let status = if r.success {
-        StatusCode::OK
+/// The answer of a repair: done, refused (the gate or limiter denied it; `strict`: any
+/// failure, as upstream answers requeue, leases and FTS) or failed.
+pub fn repair_response(r: RepairResult, strict: bool) -> Reply {
+    let kind = if r.success {
+        Kind::Done
     } else if r.denied || strict {
-        StatusCode::TOO_MANY_REQUESTS
+        Kind::RateLimited
     } else {
-        StatusCode::INTERNAL_SERVER_ERROR
+        Kind::Internal
     };
-    (status, Json(r.to_json())).into_response()
+    Reply::new(kind, r.to_json())
 }
 
 /// `POST /api/repair/requeue-dead` (alias `requeue-dead-jobs`).
 pub async fn requeue_dead(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
-) -> ApiResult<Response> {
+) -> ApiResult<Reply> {
     Ok(repair_response(
         s.maintenance().requeue_dead(&c).await?,
         true,
@@ -61,7 +61,7 @@ pub async fn requeue_dead(
 pub async fn release_leases(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
-) -> ApiResult<Response> {
+) -> ApiResult<Reply> {
     Ok(repair_response(
         s.maintenance().release_leases(&c).await?,
         true,
@@ -73,7 +73,7 @@ pub async fn check_fts(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
     JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
+) -> ApiResult<Reply> {
     Ok(repair_response(
         s.maintenance().check_fts(&c, &body).await?,
         true,
@@ -84,7 +84,7 @@ pub async fn check_fts(
 pub async fn retention_sweep(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
-) -> ApiResult<Response> {
+) -> ApiResult<Reply> {
     Ok(repair_response(
         s.maintenance().retention_sweep(&c).await?,
         false,
@@ -101,7 +101,7 @@ pub async fn deduplicate(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
     JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
+) -> ApiResult<Reply> {
     Ok(repair_response(
         s.maintenance().deduplicate(&c, &body).await?,
         false,
@@ -110,7 +110,7 @@ pub async fn deduplicate(
 
 /// Upstream repairs of subsystems this daemon does not have (the sqlite-vec table, the entity
 /// graph, session summaries): 501 with the reason, never a pretend success.
-pub async fn not_implemented(uri: axum::http::Uri) -> Response {
+pub async fn not_implemented(uri: axum::http::Uri) -> Reply {
     let action = uri.path().rsplit('/').next().unwrap_or_default().to_owned();
     let message = match action.as_str() {
         "resync-vec" => {
@@ -123,9 +123,7 @@ pub async fn not_implemented(uri: axum::http::Uri) -> Response {
             "not implemented: this repair belongs to the extraction pipeline (entities, summaries), which this daemon does not run yet"
         }
     };
-    (
-        StatusCode::NOT_IMPLEMENTED,
-        Json(serde_json::json!({"action": action, "success": false, "affected": 0, "message": message, "error": message})),
-    )
-        .into_response()
+    let body = serde_json::json!({"action": action, "success": false, "affected": 0,
+        "message": message, "error": message});
+    Reply::new(Kind::NotImplemented, body)
 }

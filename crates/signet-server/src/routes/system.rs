@@ -2,21 +2,17 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult, JsonBody};
+use crate::error::{ApiError, ApiResult, JsonBody, Kind, Reply};
 use crate::state::AppState;
 
-/// `GET /health`: cheap, never touches the database pool (the health worker probes it).
-pub async fn health(State(s): State<AppState>) -> (StatusCode, Json<Value>) {
+/// `GET /health`: cheap, never touches the database pool (the health worker probes it);
+/// unavailable (503) while the database is down.
+pub async fn health(State(s): State<AppState>) -> Reply {
     let i = s.info();
     let db = s.db_ok();
-    let status = if db {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let kind = if db { Kind::Done } else { Kind::Unavailable };
     let body = json!({
         "status": if db { "healthy" } else { "unhealthy" },
         "uptime": i.started.elapsed().as_secs_f64(),
@@ -28,7 +24,7 @@ pub async fn health(State(s): State<AppState>) -> (StatusCode, Json<Value>) {
         "updateAvailable": false,
         "pendingRestart": false,
     });
-    (status, Json(body))
+    Reply::new(kind, body)
 }
 
 /// `GET /api/status`: process, configuration and storage facts.
