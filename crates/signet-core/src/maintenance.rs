@@ -13,7 +13,7 @@ use signet_store::maintenance::SnapshotParams;
 use tokio::sync::watch;
 
 use crate::config::Settings;
-use crate::diagnostics::{self, ProviderView, ReportInputs};
+use crate::diagnostics::{self, ProviderView, Report, ReportInputs};
 use crate::error::{CoreError, Result};
 use crate::memory::{Extraction, Memories};
 use crate::repair::limiter::Limiter;
@@ -39,7 +39,7 @@ pub(crate) struct Inner {
     /// Cooldowns and hourly budgets of agent-triggered repairs (operators are not limited).
     pub(crate) limiter: Mutex<Limiter>,
     /// The last report and when it was made.
-    cache: Mutex<Option<(Instant, Value)>>,
+    cache: Mutex<Option<(Instant, Report)>>,
     /// The last integrity check's answer and when it ran.
     integrity: Mutex<Option<(Instant, String)>>,
     pub(crate) retention: Arc<Retention>,
@@ -77,7 +77,7 @@ impl Maintenance {
     }
 
     /// The whole report (cached for [`DIAGNOSTICS_TTL`]).
-    pub async fn diagnostics(&self) -> Result<Value> {
+    pub async fn diagnostics(&self) -> Result<Report> {
         if let Some((at, v)) = &*self.inner.cache.lock().unwrap_or_else(|p| p.into_inner())
             && at.elapsed() < DIAGNOSTICS_TTL
         {
@@ -116,14 +116,14 @@ impl Maintenance {
         Ok(report)
     }
 
-    /// One domain of the report; unknown names (and `timestamp`) are `Invalid`.
+    /// One domain of the report, as JSON (domains differ in shape); unknown names (and
+    /// `timestamp`) are `Invalid`.
     pub async fn diagnostics_domain(&self, name: &str) -> Result<Value> {
         if !diagnostics::DOMAINS.contains(&name) {
             return Err(CoreError::Invalid(format!("Unknown domain: {name}")));
         }
         let report = self.diagnostics().await?;
         diagnostics::domain(&report, name)
-            .cloned()
             .ok_or_else(|| CoreError::Invalid(format!("Unknown domain: {name}")))
     }
 
@@ -171,7 +171,7 @@ pub(crate) fn snapshot_params(
 
 /// Diagnostics of the database at `db` opened read-only (no daemon needed; nothing is
 /// written or migrated), scored under `settings`. Blocking.
-pub fn offline_report(db: &Path, provider: ProviderView, settings: &Settings) -> Result<Value> {
+pub fn offline_report(db: &Path, provider: ProviderView, settings: &Settings) -> Result<Report> {
     let now = chrono::Utc::now();
     let params = snapshot_params(settings, now, true);
     let snap = signet_store::maintenance::snapshot_read_only(db, &params).map_err(|e| match e {

@@ -2,6 +2,7 @@
 //! and `[tags]:` prefixes, type inference, sentence chunking and safe FTS5 query building.
 
 use sha2::{Digest, Sha256};
+use signet_store::{Connective, KeywordQuery};
 
 /// JavaScript's `\s` also matches U+FEFF; Rust's `char::is_whitespace` does not.
 fn is_js_space(c: char) -> bool {
@@ -207,34 +208,36 @@ fn split_sentences(text: &str) -> Vec<&str> {
     out
 }
 
-/// Builds an FTS5 MATCH expression from user text that can never be an FTS syntax error:
-/// every word becomes a quoted phrase (inner `"` doubled), `OR` / `AND` / `NOT` between words
-/// stay operators, and an operator with no word on one side is dropped. `None` = no words.
-/// Control characters separate words: FTS5 reads a NUL as the end of the query string.
-pub fn fts_query(text: &str) -> Option<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut pending_op: Option<&str> = None;
+/// The keyword query of user text, as upstream sanitises it: every word (split on whitespace
+/// and control characters) becomes a phrase with `" : ( ) ^ *` removed, `OR` / `AND` / `NOT`
+/// between words stay connectives, and a connective with no word on one side is dropped.
+/// Being a value, it can never be a query syntax error in any backend. `None` = no words.
+pub fn keyword_query(text: &str) -> Option<KeywordQuery> {
+    let mut q = KeywordQuery::default();
+    let mut pending = Connective::And;
     let separator = |c: char| is_js_space(c) || c.is_control();
     for token in text.split(separator).filter(|t| !t.is_empty()) {
-        if matches!(token, "OR" | "AND" | "NOT") {
-            if !out.is_empty() {
-                pending_op = Some(token);
-            }
+        let connective = match token {
+            "OR" => Some(Connective::Or),
+            "AND" => Some(Connective::And),
+            "NOT" => Some(Connective::Not),
+            _ => None,
+        };
+        if let Some(c) = connective {
+            pending = c;
             continue;
         }
         let word: String = token
             .chars()
             .filter(|c| !matches!(c, '"' | ':' | '(' | ')' | '^' | '*'))
             .collect();
-        if !word.chars().any(char::is_alphanumeric) {
-            continue;
+        let before = q.terms().len();
+        q.push(pending, &word);
+        if q.terms().len() > before {
+            pending = Connective::And;
         }
-        if let Some(op) = pending_op.take() {
-            out.push(op.to_owned());
-        }
-        out.push(format!("\"{}\"", word.replace('"', "\"\"")));
     }
-    (!out.is_empty()).then(|| out.join(" "))
+    (!q.is_empty()).then_some(q)
 }
 
 /// Words too common to help a keyword search (used only by the any-word query).
@@ -246,9 +249,9 @@ const STOPWORDS: &[&str] = &[
     "will", "with", "would", "you", "your",
 ];
 
-/// An any-word FTS5 query (`"a" OR "b"`) over the non-stopword words of `text`; BM25 then
-/// ranks documents matching more (and rarer) words first. `None` when no word is left.
-pub fn fts_query_any(text: &str) -> Option<String> {
+/// An any-word query (`a OR b`) over the non-stopword words of `text`; BM25 then ranks
+/// documents matching more (and rarer) words first. `None` when no word is left.
+pub fn keyword_query_any(text: &str) -> Option<KeywordQuery> {
     let mut seen = std::collections::HashSet::new();
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
@@ -257,9 +260,9 @@ pub fn fts_query_any(text: &str) -> Option<String> {
                 .to_lowercase()
         })
         .filter(|w| !w.is_empty() && !STOPWORDS.contains(&w.as_str()) && seen.insert(w.clone()))
-        .map(|w| format!("\"{}\"", w.replace('"', "")))
         .collect();
-    (!words.is_empty()).then(|| words.join(" OR "))
+    let q = KeywordQuery::any(words.iter().map(String::as_str));
+    (!q.is_empty()).then_some(q)
 }
 
 /// Cuts `s` to `max` characters, appending " [truncated]" when it was longer.
@@ -273,45 +276,15 @@ pub fn truncate_chars(s: &str, max: usize) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
+    use signet_store::keyword::fts5;
 
-    thread_local! {
-        static FTS: rusqlite::Connection = {
-            let c = rusqlite::Connection::open_in_memory().unwrap();
-            c.execute_batch(
-                "CREATE VIRTUAL TABLE t USING fts5(content); \
-                 INSERT INTO t VALUES ('vim keybindings'), ('the OR AND NOT \"quoted\" words');",
-            )
-            .unwrap();
-            c
-        };
+    /// The SQLite rendering of the query builders (the store renders them this way).
+    fn fts_query(text: &str) -> Option<String> {
+        keyword_query(text).map(|q| fts5(&q))
     }
 
-    fn fts_accepts(query: &str) -> Result<(), String> {
-        FTS.with(|c| {
-            c.query_row("SELECT count(*) FROM t WHERE t MATCH ?1", [query], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|_| ())
-            .map_err(|e| format!("{query:?}: {e}"))
-        })
-    }
-
-    proptest! {
-        /// Whatever the user types, the MATCH expressions we build are valid FTS5 syntax
-        /// (run against a real FTS5 table): quotes, operators, NUL and other control
-        /// characters, stars, carets, colons, parentheses, any Unicode.
-        #[test]
-        fn fts_queries_never_fail_to_parse(
-            text in "(\\PC|[\"*^:()\\-+{}\\[\\]\\u{0}\\u{1}\\u{1b}\\u{7f} ]|OR|AND|NOT|NEAR){0,24}"
-        ) {
-            if let Some(q) = fts_query(&text) {
-                fts_accepts(&q).map_err(TestCaseError::fail)?;
-            }
-            if let Some(q) = fts_query_any(&text) {
-                fts_accepts(&q).map_err(TestCaseError::fail)?;
-            }
-        }
+    fn fts_query_any(text: &str) -> Option<String> {
+        keyword_query_any(text).map(|q| fts5(&q))
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use signet_store::memories::{Actor, NewMemory, RecallFilters, WriteOptions};
-use signet_store::{MemoryStore, Store};
+use signet_store::{KeywordQuery, MemoryStore, Store};
 
 fn main() {
     let n: usize = std::env::args()
@@ -93,7 +93,7 @@ fn main() {
     for i in 0..1000 {
         store
             .keyword_search(
-                &format!("\"{}\" \"{}\"", words[i % 10], words[(i / 3) % 10]),
+                &KeywordQuery::all([words[i % 10], words[(i / 3) % 10]]),
                 &f,
                 20,
             )
@@ -104,7 +104,7 @@ fn main() {
     for i in 0..1000 {
         store
             .keyword_search(
-                &format!("\"{}\" OR \"{}\"", words[i % 10], words[(i / 3) % 10]),
+                &KeywordQuery::any([words[i % 10], words[(i / 3) % 10]]),
                 &f,
                 20,
             )

@@ -14,10 +14,12 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod keyword;
 mod pool;
 pub mod schema;
 
 pub use error::{Result, StoreError};
+pub use keyword::{Connective, KeywordQuery};
 pub use pool::Pool;
 pub mod maintenance;
 pub mod memories;

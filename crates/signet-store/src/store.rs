@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::error::Result;
+use crate::keyword::KeywordQuery;
 use crate::memories::{self, embeddings, mutate, read, search, write};
 use crate::memories::{
     Actor, CandidateQuery, ChunkGroup, ForgetCandidate, HistoryEntry, KeywordHit, LegacyQuery,
@@ -42,9 +43,10 @@ pub trait MemoryStore: Send + Sync + 'static {
     fn stats(&self) -> Result<MemoryStats>;
     /// One single-memory mutation (modify, forget or recover) behind the shared guard.
     fn mutate(&self, m: Mutation) -> Result<MutationOutcome>;
+    /// BM25-ranked live memories matching the keyword query and the filters, best first.
     fn keyword_search(
         &self,
-        fts_match: &str,
+        query: &KeywordQuery,
         filters: &RecallFilters,
         limit: usize,
     ) -> Result<Vec<KeywordHit>>;
@@ -178,12 +180,12 @@ impl MemoryStore for Store {
     }
     fn keyword_search(
         &self,
-        fts_match: &str,
+        query: &KeywordQuery,
         filters: &RecallFilters,
         limit: usize,
     ) -> Result<Vec<KeywordHit>> {
         self.pool
-            .read(|c| search::keyword_search(c, fts_match, filters, limit))
+            .read(|c| search::keyword_search(c, query, filters, limit))
     }
     fn recall_rows(&self, ids: &[String]) -> Result<Vec<RecallRow>> {
         self.pool.read(|c| read::recall_rows(c, ids))

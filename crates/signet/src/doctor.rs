@@ -29,12 +29,15 @@ pub async fn run(g: &Global, _args: DoctorArgs) -> Result<()> {
     let code = match diagnose().await {
         Ok((db, report)) => {
             let advice = diagnostics::advice(&report);
-            let code = u8::from(report["composite"]["status"] != "healthy" || !advice.is_empty());
+            let healthy = report.composite.status == diagnostics::Status::Healthy;
+            let code = u8::from(!healthy || !advice.is_empty());
             if g.json {
                 crate::output::print_json(&json!({"database": db, "report": report,
                     "advice": advice, "exitCode": code}))?;
             } else {
-                crate::output::print_line(render(&db, &report, &advice))?;
+                // The terminal view is rendered from the report's JSON, as the API shows it.
+                let value = serde_json::to_value(&report)?;
+                crate::output::print_line(render(&db, &value, &advice))?;
             }
             code
         }
@@ -50,7 +53,7 @@ pub async fn run(g: &Global, _args: DoctorArgs) -> Result<()> {
     crate::exit::Exit::with_code(code)
 }
 
-async fn diagnose() -> Result<(PathBuf, Value)> {
+async fn diagnose() -> Result<(PathBuf, diagnostics::Report)> {
     let env = EnvVars::from_process();
     let workspace = resolve_workspace(&env).context("resolving the workspace")?;
     let settings = Settings::load(&workspace, &env)

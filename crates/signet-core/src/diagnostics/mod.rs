@@ -12,13 +12,17 @@
 //! or when it was not measured (offline).
 
 mod advice;
+mod report;
 mod score;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
 use signet_store::maintenance::DiagnosticsSnapshot;
 
 pub use advice::{Advice, advice};
+pub use report::{
+    ConnectorDomain, DuplicateDomain, Health, IndexDomain, MemoryDomain, MutationDomain,
+    PredictorDomain, ProviderDomain, QueueDomain, Report, Status, StorageDomain,
+};
 pub use score::OVERDUE_GRACE_MS;
 
 use crate::memory::Extraction;
@@ -69,13 +73,7 @@ pub enum ProviderView {
 
 /// `healthy` / `degraded` / `unhealthy` by upstream's thresholds.
 pub fn status(score: f64) -> &'static str {
-    if score >= 0.8 {
-        "healthy"
-    } else if score >= 0.5 {
-        "degraded"
-    } else {
-        "unhealthy"
-    }
+    Status::of(score).as_str()
 }
 
 /// What the report is scored against besides the snapshot.
@@ -88,56 +86,38 @@ pub struct ReportInputs {
 }
 
 /// The whole report: `score` (the composite's, at the top level as the guide's monitoring
-/// commands read it), `composite`, then one object per domain.
-pub fn report(snap: &DiagnosticsSnapshot, inputs: &ReportInputs, now: DateTime<Utc>) -> Value {
-    let provider = &inputs.provider;
-    let embeddings_expected = !matches!(provider, ProviderView::NotConfigured { .. });
-    let mut domains = Map::new();
-    domains.insert(
-        "queue".into(),
-        score::queue(&snap.queue, &inputs.extraction, now),
-    );
-    domains.insert("memory".into(), score::memory(&snap.retention, now));
-    domains.insert("storage".into(), score::storage(&snap.storage));
-    domains.insert(
-        "index".into(),
-        score::index(&snap.index, embeddings_expected),
-    );
-    domains.insert("provider".into(), score::provider(provider));
-    domains.insert("mutation".into(), score::mutation(&snap.mutation));
-    domains.insert("duplicate".into(), score::duplicate(&snap.duplicate));
-    domains.insert("connector".into(), score::connector(&snap.connector, now));
-    domains.insert(
-        "predictor".into(),
-        json!({"status": "disabled", "score": 0, "enabled": false,
-            "reason": "this daemon has no predictor sidecar"}),
-    );
-    let composite = round(composite(&domains));
-    let mut out = Map::new();
-    out.insert(
-        "timestamp".into(),
-        signet_store::time::format_iso(now).into(),
-    );
-    out.insert("score".into(), composite.into());
-    out.insert("status".into(), status(composite).into());
-    out.insert(
-        "composite".into(),
-        json!({"score": composite, "status": status(composite)}),
-    );
-    out.extend(domains);
-    Value::Object(out)
+/// commands read it), `composite`, then one typed value per domain.
+pub fn report(snap: &DiagnosticsSnapshot, inputs: &ReportInputs, now: DateTime<Utc>) -> Report {
+    let embeddings_expected = !matches!(inputs.provider, ProviderView::NotConfigured { .. });
+    let mut r = Report {
+        timestamp: signet_store::time::format_iso(now),
+        score: 1.0,
+        status: Status::Healthy,
+        composite: Health::scored(1.0),
+        queue: score::queue(&snap.queue, &inputs.extraction, now),
+        memory: score::memory(&snap.retention, now),
+        storage: score::storage(&snap.storage),
+        index: score::index(&snap.index, embeddings_expected),
+        provider: score::provider(&inputs.provider),
+        mutation: score::mutation(&snap.mutation),
+        duplicate: score::duplicate(&snap.duplicate),
+        connector: score::connector(&snap.connector, now),
+        predictor: PredictorDomain::default(),
+    };
+    r.composite = Health::scored(composite(&r));
+    (r.score, r.status) = (r.composite.score, r.composite.status);
+    r
 }
 
-/// Weighted mean of the scored domains present (a domain without a numeric score, or with
-/// status `disabled`, is left out and the weights renormalised).
-fn composite(domains: &Map<String, Value>) -> f64 {
+/// Weighted mean of the scored domains present (a domain without a score, or with status
+/// `disabled`, is left out and the weights renormalised).
+fn composite(r: &Report) -> f64 {
     let (mut sum, mut weight) = (0.0, 0.0);
-    for (name, w) in WEIGHTS {
-        let d = &domains[name];
-        if d["status"] == "disabled" {
+    for (name, status, score) in r.domains() {
+        let Some(w) = WEIGHTS.iter().find(|(n, _)| *n == name).map(|(_, w)| *w) else {
             continue;
-        }
-        if let Some(s) = d["score"].as_f64() {
+        };
+        if let (Some(s), false) = (score, status == Status::Disabled) {
             sum += w * s;
             weight += w;
         }
@@ -149,10 +129,10 @@ fn composite(domains: &Map<String, Value>) -> f64 {
     }
 }
 
-/// One domain of a report; `None` for unknown names (and `timestamp`, `score`, `status`,
-/// which are no domains).
-pub fn domain<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
-    DOMAINS.contains(&name).then(|| report.get(name)).flatten()
+/// One domain of a report as JSON; `None` for unknown names (and `timestamp`, `score`,
+/// `status`, which are no domains).
+pub fn domain(report: &Report, name: &str) -> Option<serde_json::Value> {
+    report.domain(name)
 }
 
 pub(crate) fn round(x: f64) -> f64 {

@@ -2,23 +2,18 @@
 //! call for, noted where they apply), score clamped to [0, 1] and status.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
 use signet_store::maintenance::{
     ConnectorCounts, DuplicateCounts, IndexCounts, MutationCounts, QueueCounts, RetentionCounts,
     StorageCounts,
 };
 
-use super::{ProviderView, round, status};
+use super::report::{
+    ConnectorDomain, DuplicateDomain, Health, IndexDomain, MemoryDomain, MutationDomain,
+    ProviderDomain, QueueDomain, Status, StorageDomain,
+};
+use super::{ProviderView, round};
 use crate::memory::Extraction;
 use crate::retention;
-
-fn finish(mut v: Value, score: f64) -> Value {
-    // Rounded before the thresholds: 1 - 0.3 - 0.2 is 0.4999... in floating point.
-    let score = round(score.clamp(0.0, 1.0));
-    v["score"] = score.into();
-    v["status"] = status(score).into();
-    v
-}
 
 fn age_ms(at: Option<&str>, now: DateTime<Utc>) -> Option<i64> {
     let t = signet_store::time::parse(at?)?;
@@ -31,7 +26,7 @@ fn ratio(a: i64, b: i64) -> f64 {
 
 /// Ours: when nothing processes extraction jobs (pipeline disabled, provider `none`, or no
 /// worker), pending jobs wait by design, so depth and age are reported but not penalised.
-pub fn queue(q: &QueueCounts, extraction: &Extraction, now: DateTime<Utc>) -> Value {
+pub fn queue(q: &QueueCounts, extraction: &Extraction, now: DateTime<Utc>) -> QueueDomain {
     let oldest = age_ms(q.oldest_pending_at.as_deref(), now).unwrap_or(0) / 1000;
     let dead_rate = ratio(q.dead_last_hour, q.completed_last_hour + q.dead_last_hour);
     let processing = extraction.enqueues();
@@ -49,11 +44,19 @@ pub fn queue(q: &QueueCounts, extraction: &Extraction, now: DateTime<Utc>) -> Va
     if q.lease_anomalies > 0 || q.stale_leases > 0 {
         s -= 0.2;
     }
-    let v = json!({"depth": q.pending, "oldestAgeSec": oldest, "deadRate": round(dead_rate),
-        "leaseAnomalies": q.lease_anomalies, "leased": q.leased, "dead": q.dead,
-        "staleLeases": q.stale_leases, "deadSummaryJobs": q.dead_summary_jobs,
-        "processing": processing, "idleReason": extraction.off_reason()});
-    finish(v, s)
+    QueueDomain {
+        depth: q.pending,
+        oldest_age_sec: oldest,
+        dead_rate: round(dead_rate),
+        lease_anomalies: q.lease_anomalies,
+        leased: q.leased,
+        dead: q.dead,
+        stale_leases: q.stale_leases,
+        dead_summary_jobs: q.dead_summary_jobs,
+        processing,
+        idle_reason: extraction.off_reason().map(str::to_owned),
+        health: Health::scored(s),
+    }
 }
 
 /// Past the recovery window by this long, a tombstone should have been purged (two sweep
@@ -65,7 +68,7 @@ const SWEEP_STALE_MS: i64 = 24 * 3600 * 1000;
 /// Ours (the guide's `memory` domain): retention health. Overdue purges mean sweeps are not
 /// running; so does no sweep in a day while tombstones wait; vectors of rows that no longer
 /// exist are leaked space.
-pub fn memory(r: &RetentionCounts, now: DateTime<Utc>) -> Value {
+pub fn memory(r: &RetentionCounts, now: DateTime<Utc>) -> MemoryDomain {
     let since_sweep = age_ms(r.last_sweep_at.as_deref(), now);
     let sweep_stale = since_sweep.is_none_or(|ms| ms > SWEEP_STALE_MS);
     let mut s = 1.0;
@@ -78,14 +81,18 @@ pub fn memory(r: &RetentionCounts, now: DateTime<Utc>) -> Value {
     if r.orphaned_embeddings > 0 {
         s -= 0.2;
     }
-    let v = json!({"tombstones": r.tombstones, "overduePurges": r.overdue_tombstones,
-        "oldestOverdueDeletedAt": r.oldest_overdue_deleted_at, "lastSweepAt": r.last_sweep_at,
-        "secondsSinceLastSweep": since_sweep.map(|ms| ms / 1000),
-        "orphanedEmbeddings": r.orphaned_embeddings});
-    finish(v, s)
+    MemoryDomain {
+        tombstones: r.tombstones,
+        overdue_purges: r.overdue_tombstones,
+        oldest_overdue_deleted_at: r.oldest_overdue_deleted_at.clone(),
+        last_sweep_at: r.last_sweep_at.clone(),
+        seconds_since_last_sweep: since_sweep.map(|ms| ms / 1000),
+        orphaned_embeddings: r.orphaned_embeddings,
+        health: Health::scored(s),
+    }
 }
 
-pub fn storage(st: &StorageCounts) -> Value {
+pub fn storage(st: &StorageCounts) -> StorageDomain {
     let tomb = ratio(st.tombstones, st.total);
     let mut s = 1.0;
     if tomb > 0.3 {
@@ -96,14 +103,19 @@ pub fn storage(st: &StorageCounts) -> Value {
     if !intact {
         s = 0.0;
     }
-    let v = json!({"totalMemories": st.total, "deletedTombstones": st.tombstones,
-        "tombstoneRatio": round(tomb), "expiredTombstones": st.expired_tombstones,
-        "dbSizeBytes": st.page_count * st.page_size, "freeBytes": st.freelist_count * st.page_size,
-        "integrity": st.integrity});
-    finish(v, s)
+    StorageDomain {
+        total_memories: st.total,
+        deleted_tombstones: st.tombstones,
+        tombstone_ratio: round(tomb),
+        expired_tombstones: st.expired_tombstones,
+        db_size_bytes: st.page_count * st.page_size,
+        free_bytes: st.freelist_count * st.page_size,
+        integrity: st.integrity.clone(),
+        health: Health::scored(s),
+    }
 }
 
-pub fn index(ix: &IndexCounts, embeddings_expected: bool) -> Value {
+pub fn index(ix: &IndexCounts, embeddings_expected: bool) -> IndexDomain {
     let mismatch = (!ix.fts_present && ix.live > 0) || ix.fts_missing > 0 || ix.fts_orphans > 0;
     let coverage = if ix.live == 0 {
         1.0
@@ -117,14 +129,21 @@ pub fn index(ix: &IndexCounts, embeddings_expected: bool) -> Value {
     if embeddings_expected && coverage < 0.8 {
         s -= 0.3;
     }
-    let v = json!({"memoriesRowCount": ix.live, "ftsRowCount": ix.fts_rows, "ftsMismatch": mismatch,
-        "ftsMissing": ix.fts_missing, "ftsOrphans": ix.fts_orphans,
-        "embeddingCoverage": round(coverage), "embeddingsExpected": embeddings_expected,
-        "unembedded": ix.without_embedding, "tombstoneEmbeddings": ix.tombstone_embeddings});
-    finish(v, s)
+    IndexDomain {
+        memories_row_count: ix.live,
+        fts_row_count: ix.fts_rows,
+        fts_mismatch: mismatch,
+        fts_missing: ix.fts_missing,
+        fts_orphans: ix.fts_orphans,
+        embedding_coverage: round(coverage),
+        embeddings_expected,
+        unembedded: ix.without_embedding,
+        tombstone_embeddings: ix.tombstone_embeddings,
+        health: Health::scored(s),
+    }
 }
 
-pub fn provider(p: &ProviderView) -> Value {
+pub fn provider(p: &ProviderView) -> ProviderDomain {
     match p {
         ProviderView::Measured {
             provider,
@@ -133,31 +152,42 @@ pub fn provider(p: &ProviderView) -> Value {
             counts,
         } => {
             let rate = counts.availability();
-            let mut v = serde_json::to_value(counts).unwrap_or_default();
-            v["availabilityRate"] = round(rate).into();
-            v["configured"] = true.into();
-            v["provider"] = provider.as_str().into();
-            v["model"] = model.as_str().into();
-            v["available"] = (*available).into();
-            finish(v, rate)
+            ProviderDomain::Measured {
+                counts: *counts,
+                availability_rate: round(rate),
+                configured: true,
+                provider: provider.clone(),
+                model: model.clone(),
+                available: *available,
+                health: Health::scored(rate),
+            }
         }
-        ProviderView::NotConfigured { reason } => json!({"configured": false, "reason": reason,
-            "status": "disabled", "score": 0}),
-        ProviderView::Offline { configured } => json!({"measured": false, "configured": configured,
-            "note": "not measured offline: provider outcomes are recorded by the running daemon",
-            "status": "unknown", "score": null}),
+        ProviderView::NotConfigured { reason } => ProviderDomain::NotConfigured {
+            configured: false,
+            reason: reason.clone(),
+            status: Status::Disabled,
+            score: 0,
+        },
+        ProviderView::Offline { configured } => ProviderDomain::Offline {
+            measured: false,
+            configured: configured.clone(),
+            note: "not measured offline: provider outcomes are recorded by the running daemon",
+            status: Status::Unknown,
+            score: None,
+        },
     }
 }
 
-pub fn mutation(m: &MutationCounts) -> Value {
+pub fn mutation(m: &MutationCounts) -> MutationDomain {
     let s = if m.recent_recovers > 5 { 0.7 } else { 1.0 };
-    finish(
-        json!({"recentRecovers": m.recent_recovers, "recentDeletes": m.recent_deletes}),
-        s,
-    )
+    MutationDomain {
+        recent_recovers: m.recent_recovers,
+        recent_deletes: m.recent_deletes,
+        health: Health::scored(s),
+    }
 }
 
-pub fn duplicate(d: &DuplicateCounts) -> Value {
+pub fn duplicate(d: &DuplicateCounts) -> DuplicateDomain {
     let r = ratio(d.exact_excess, d.total_active);
     let s = if r > 0.1 {
         0.5
@@ -166,12 +196,16 @@ pub fn duplicate(d: &DuplicateCounts) -> Value {
     } else {
         1.0
     };
-    let v = json!({"exactDuplicates": d.exact_excess, "exactClusters": d.exact_clusters,
-        "totalActive": d.total_active, "duplicateRatio": round(r)});
-    finish(v, s)
+    DuplicateDomain {
+        exact_duplicates: d.exact_excess,
+        exact_clusters: d.exact_clusters,
+        total_active: d.total_active,
+        duplicate_ratio: round(r),
+        health: Health::scored(s),
+    }
 }
 
-pub fn connector(c: &ConnectorCounts, now: DateTime<Utc>) -> Value {
+pub fn connector(c: &ConnectorCounts, now: DateTime<Utc>) -> ConnectorDomain {
     let oldest = age_ms(c.oldest_error_at.as_deref(), now);
     let mut s = 1.0;
     if c.errors > 0 {
@@ -180,7 +214,11 @@ pub fn connector(c: &ConnectorCounts, now: DateTime<Utc>) -> Value {
     if oldest.is_some_and(|ms| ms > 24 * 3600 * 1000) {
         s -= 0.2;
     }
-    let v = json!({"connectorCount": c.count, "syncingCount": c.syncing, "errorCount": c.errors,
-        "oldestErrorAge": oldest});
-    finish(v, s)
+    ConnectorDomain {
+        connector_count: c.count,
+        syncing_count: c.syncing,
+        error_count: c.errors,
+        oldest_error_age: oldest,
+        health: Health::scored(s),
+    }
 }

@@ -3,6 +3,11 @@ use signet_store::maintenance::DiagnosticsSnapshot;
 
 use super::*;
 
+/// The report as the API serialises it.
+fn json(r: &Report) -> serde_json::Value {
+    serde_json::to_value(r).unwrap()
+}
+
 fn measured(successes: usize, failures: usize) -> ProviderView {
     ProviderView::Measured {
         provider: "test".into(),
@@ -39,22 +44,23 @@ fn healthy() -> DiagnosticsSnapshot {
 
 #[test]
 fn an_empty_healthy_store_scores_one() {
-    let r = report(&healthy(), &with(measured(0, 0)), Utc::now());
+    let rep = report(&healthy(), &with(measured(0, 0)), Utc::now());
+    let r = json(&rep);
     assert_eq!(r["composite"]["score"], 1.0);
     assert_eq!(r["composite"]["status"], "healthy");
     assert_eq!(r["predictor"]["status"], "disabled");
     assert!(r.get("update").is_none());
     for d in DOMAINS {
-        assert!(domain(&r, d).is_some(), "{d}");
+        assert!(domain(&rep, d).is_some(), "{d}");
     }
-    assert!(domain(&r, "timestamp").is_none());
+    assert!(domain(&rep, "timestamp").is_none());
     // The guide's monitoring commands: `jq '.score'` and `jq '{score, memory, mutation}'`.
     assert_eq!(r["score"], 1.0);
     assert_eq!(r["status"], "healthy");
-    assert!(domain(&r, "score").is_none());
+    assert!(domain(&rep, "score").is_none());
     assert_eq!(r["memory"]["status"], "healthy");
     assert_eq!(r["memory"]["tombstones"], 0);
-    assert!(domain(&r, "nope").is_none());
+    assert!(domain(&rep, "nope").is_none());
 }
 
 #[test]
@@ -66,7 +72,8 @@ fn penalties_follow_upstream() {
     s.queue.dead_last_hour = 1;
     s.queue.completed_last_hour = 9;
     s.queue.lease_anomalies = 1;
-    let r = report(&s, &with(measured(1, 1)), now);
+    let rep = report(&s, &with(measured(1, 1)), now);
+    let r = json(&rep);
     assert_eq!(r["queue"]["score"], 0.0);
     assert_eq!(r["queue"]["status"], "unhealthy");
     assert_eq!(r["queue"]["deadRate"], 0.1);
@@ -78,7 +85,8 @@ fn penalties_follow_upstream() {
     s.index.fts_missing = 1;
     s.duplicate.exact_excess = 2;
     s.mutation.recent_recovers = 6;
-    let r = report(&s, &with(measured(1, 0)), now);
+    let rep = report(&s, &with(measured(1, 0)), now);
+    let r = json(&rep);
     assert_eq!(r["storage"]["score"], 0.7);
     assert_eq!(r["index"]["score"], 0.5);
     assert_eq!(r["index"]["ftsMismatch"], true);
@@ -91,19 +99,21 @@ fn composite_renormalises_over_scored_domains() {
     let mut s = healthy();
     s.index.with_embedding_model = 0;
     // Keyword-only: no coverage penalty, provider out of the composite.
-    let r = report(
+    let rep = report(
         &s,
         &with(ProviderView::NotConfigured {
             reason: "none".into(),
         }),
         Utc::now(),
     );
+    let r = json(&rep);
     assert_eq!(r["index"]["score"], 1.0);
     assert_eq!(r["provider"]["status"], "disabled");
     assert_eq!(r["composite"]["score"], 1.0);
     // Provider at 0: composite = 1 - 0.22 / 0.99 (upstream's weights without `update`, plus
     // `memory` at 0.10).
-    let r = report(&healthy(), &with(measured(0, 5)), Utc::now());
+    let rep = report(&healthy(), &with(measured(0, 5)), Utc::now());
+    let r = json(&rep);
     let want = round(1.0 - 0.22 / 0.99);
     assert_eq!(r["composite"]["score"], want);
     assert_eq!(r["composite"]["status"], "degraded");
@@ -115,14 +125,15 @@ fn a_failed_integrity_check_is_unhealthy_and_advised() {
     s.storage.integrity = Some("*** in database main ***".into());
     s.queue.dead = 3;
     s.queue.dead_last_hour = 3;
-    let r = report(
+    let rep = report(
         &s,
         &with(ProviderView::Offline { configured: None }),
         Utc::now(),
     );
+    let r = json(&rep);
     assert_eq!(r["storage"]["status"], "unhealthy");
     assert_eq!(r["provider"]["status"], "unknown");
-    let a = advice(&r);
+    let a = advice(&rep);
     let names: Vec<&str> = a.iter().map(|a| a.domain.as_str()).collect();
     assert_eq!(names, ["queue", "storage"]);
     assert!(a[0].actions[0].contains("requeue-dead"));
@@ -148,7 +159,8 @@ fn the_memory_domain_scores_retention_health() {
     let mut s = healthy();
     s.retention.tombstones = 3;
     s.retention.last_sweep_at = Some(iso(Duration::hours(2)));
-    let r = report(&s, &with(measured(0, 0)), now);
+    let rep = report(&s, &with(measured(0, 0)), now);
+    let r = json(&rep);
     assert_eq!(r["memory"]["score"], 1.0, "{}", r["memory"]);
     assert_eq!(r["memory"]["secondsSinceLastSweep"], 7200);
 
@@ -156,19 +168,21 @@ fn the_memory_domain_scores_retention_health() {
     s.retention.overdue_tombstones = 2;
     s.retention.last_sweep_at = Some(iso(Duration::days(2)));
     s.retention.orphaned_embeddings = 4;
-    let r = report(&s, &with(measured(0, 0)), now);
+    let rep = report(&s, &with(measured(0, 0)), now);
+    let r = json(&rep);
     assert_eq!(r["memory"]["score"], 0.1);
     assert_eq!(r["memory"]["status"], "unhealthy");
     assert_eq!(r["memory"]["overduePurges"], 2);
-    let a = advice(&r);
+    let a = advice(&rep);
     let memory = a.iter().find(|a| a.domain == "memory").unwrap();
     assert!(memory.actions.iter().any(|t| t.contains("retention-sweep")));
     assert!(memory.actions.iter().any(|t| t.contains("clean-orphans")));
     assert!(r["score"].as_f64().unwrap() < 1.0);
 
     // Never swept, but nothing to purge: healthy (a fresh workspace).
-    let r = report(&healthy(), &with(measured(0, 0)), now);
-    assert_eq!(r["memory"]["lastSweepAt"], Value::Null);
+    let rep = report(&healthy(), &with(measured(0, 0)), now);
+    let r = json(&rep);
+    assert_eq!(r["memory"]["lastSweepAt"], serde_json::Value::Null);
     assert_eq!(r["memory"]["status"], "healthy");
 }
 
@@ -182,13 +196,15 @@ fn a_queue_nobody_drains_is_not_backing_up() {
         provider: measured(0, 0),
         extraction: Extraction::Off("memory.pipelineV2.extraction.provider is none".into()),
     };
-    let r = report(&s, &idle, now);
+    let rep = report(&s, &idle, now);
+    let r = json(&rep);
     assert_eq!(r["queue"]["status"], "healthy", "{}", r["queue"]);
     assert_eq!(r["queue"]["processing"], false);
     assert!(r["queue"]["idleReason"].as_str().unwrap().contains("none"));
-    assert!(advice(&r).is_empty());
+    assert!(advice(&rep).is_empty());
     // The same queue with a worker behind it is backing up, and the advice says so.
-    let r = report(&s, &with(measured(0, 0)), now);
+    let rep = report(&s, &with(measured(0, 0)), now);
+    let r = json(&rep);
     assert_eq!(r["queue"]["status"], "degraded");
-    assert!(advice(&r)[0].actions[0].contains("backing up"));
+    assert!(advice(&rep)[0].actions[0].contains("backing up"));
 }

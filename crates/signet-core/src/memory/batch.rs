@@ -67,13 +67,13 @@ fn candidate_query(obj: &Map<String, Value>) -> Result<CandidateQuery> {
             "query, ids, or at least one filter (type/tags/who/source_type/since/until) is required".into(),
         ));
     }
-    let fts_match = query.as_deref().and_then(text::fts_query);
-    if query.is_some() && fts_match.is_none() && ids.is_empty() {
+    let keywords = query.as_deref().and_then(text::keyword_query);
+    if query.is_some() && keywords.is_none() && ids.is_empty() {
         return Err(CoreError::Invalid("query has no searchable words".into()));
     }
     Ok(CandidateQuery {
         ids,
-        fts_match,
+        keywords,
         filters,
         limit,
     })

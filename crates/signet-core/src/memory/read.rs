@@ -105,14 +105,14 @@ impl Memories {
         let mut filters = filters_from(&obj)?;
         pin_filters(scope, &mut filters)?;
         let text_query = q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty());
-        let fts_match = text_query.and_then(text::fts_query);
-        if fts_match.is_none() && (text_query.is_some() || filters.is_empty()) {
+        let keywords = text_query.and_then(text::keyword_query);
+        if keywords.is_none() && (text_query.is_some() || filters.is_empty()) {
             return Ok(json!({"results": []}));
         }
-        let default = if fts_match.is_some() { 20 } else { 50 };
+        let default = if keywords.is_some() { 20 } else { 50 };
         let limit = input::limit(obj.get("limit"), "limit", default, 1000)?;
         let query = LegacyQuery {
-            fts_match,
+            keywords,
             filters,
             limit,
         };

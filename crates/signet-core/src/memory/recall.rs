@@ -213,13 +213,13 @@ impl Memories {
         let Some(text) = text else {
             return Ok(Vec::new());
         };
-        let Some(all) = text::fts_query(&text) else {
+        let Some(all) = text::keyword_query(&text) else {
             return Ok(Vec::new());
         };
         let store = self.store.clone();
         let (strict, loose) = crate::blocking::run(move || {
             let strict = store.keyword_search(&all, &filters, k)?;
-            let loose = match text::fts_query_any(&text).filter(|_| strict.len() < fill_below) {
+            let loose = match text::keyword_query_any(&text).filter(|_| strict.len() < fill_below) {
                 Some(any) => store.keyword_search(&any, &filters, k)?,
                 None => Vec::new(),
             };

@@ -7,7 +7,9 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// The whole scored report (cached for 2 s).
-pub async fn report(State(s): State<AppState>) -> ApiResult {
+pub async fn report(
+    State(s): State<AppState>,
+) -> ApiResult<Json<signet_core::diagnostics::Report>> {
     Ok(Json(s.maintenance().diagnostics().await?))
 }
 

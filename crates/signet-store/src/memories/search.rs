@@ -1,13 +1,14 @@
 //! Keyword search (FTS5 / BM25), forget candidates and the legacy search, with filters.
 //!
-//! The FTS `MATCH` string is built by the caller from user text with a builder that can only
-//! produce quoted phrases (see `signet_core::text::fts_query`); everything else the user sends
-//! is bound as a parameter, never spliced into SQL.
+//! Callers pass a [`KeywordQuery`] value, rendered here into an FTS5 `MATCH` string of quoted
+//! phrases ([`crate::keyword::fts5`]); everything else the user sends is bound as a parameter,
+//! never spliced into SQL.
 
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
 use crate::error::{Result, StoreError};
+use crate::keyword::{KeywordQuery, fts5};
 
 /// Filters shared by recall, search and forget. Soft-deleted rows are always excluded.
 #[derive(Debug, Clone, Default)]
@@ -99,7 +100,8 @@ pub struct KeywordHit {
     pub bm25: f64,
 }
 
-/// BM25 over live memories matching `fts_match` and the filters, best first.
+/// BM25 over live memories matching `query` and the filters, best first (none for an empty
+/// query).
 ///
 /// Fast path: rank inside FTS5 and join only the best `limit * 4 + 16` matches to
 /// `memories` (deleted rows and filters applied there). When that leaves fewer than `limit`
@@ -107,10 +109,14 @@ pub struct KeywordHit {
 /// always exact.
 pub fn keyword_search(
     conn: &Connection,
-    fts_match: &str,
+    query: &KeywordQuery,
     filters: &RecallFilters,
     limit: usize,
 ) -> Result<Vec<KeywordHit>> {
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let fts_match = &fts5(query);
     let overfetch = limit * 4 + 16;
     let hits = ranked(conn, fts_match, filters, limit, Some(overfetch))?;
     if hits.len() >= limit || match_count(conn, fts_match, overfetch + 1)? <= overfetch {
@@ -178,7 +184,7 @@ fn fts_error(e: rusqlite::Error) -> StoreError {
 #[derive(Debug, Clone, Default)]
 pub struct CandidateQuery {
     pub ids: Vec<String>,
-    pub fts_match: Option<String>,
+    pub keywords: Option<KeywordQuery>,
     pub filters: RecallFilters,
     pub limit: usize,
 }
@@ -198,7 +204,8 @@ pub fn forget_candidates(conn: &Connection, q: &CandidateQuery) -> Result<Vec<Fo
         return candidates_by_ids(conn, q);
     }
     let mut params = Vec::new();
-    let mut sql = match &q.fts_match {
+    let fts_match = q.keywords.as_ref().filter(|k| !k.is_empty()).map(fts5);
+    let mut sql = match &fts_match {
         Some(m) => {
             params.push(Value::Text(m.clone()));
             String::from(
@@ -212,7 +219,7 @@ pub fn forget_candidates(conn: &Connection, q: &CandidateQuery) -> Result<Vec<Fo
         ),
     };
     q.filters.push_sql(&mut sql, &mut params);
-    sql.push_str(match q.fts_match {
+    sql.push_str(match fts_match {
         Some(_) => " ORDER BY s",
         None => " ORDER BY m.pinned DESC, m.importance DESC, m.updated_at DESC",
     });
@@ -263,7 +270,7 @@ fn candidates_by_ids(conn: &Connection, q: &CandidateQuery) -> Result<Vec<Forget
 /// The legacy `GET /memory/search`.
 #[derive(Debug, Clone, Default)]
 pub struct LegacyQuery {
-    pub fts_match: Option<String>,
+    pub keywords: Option<KeywordQuery>,
     pub filters: RecallFilters,
     pub limit: usize,
 }
@@ -274,7 +281,8 @@ pub fn legacy_search(conn: &Connection, q: &LegacyQuery) -> Result<Vec<serde_jso
     const COLS: &str =
         "m.id, m.content, m.created_at, m.who, m.importance, m.tags, m.type, m.pinned";
     let mut params = Vec::new();
-    let mut sql = match &q.fts_match {
+    let fts_match = q.keywords.as_ref().filter(|k| !k.is_empty()).map(fts5);
+    let mut sql = match &fts_match {
         Some(m) => {
             params.push(Value::Text(m.clone()));
             format!(
@@ -289,7 +297,7 @@ pub fn legacy_search(conn: &Connection, q: &LegacyQuery) -> Result<Vec<serde_jso
         ),
     };
     q.filters.push_sql(&mut sql, &mut params);
-    sql.push_str(match q.fts_match {
+    sql.push_str(match fts_match {
         Some(_) => " ORDER BY score ASC",
         None => " ORDER BY score DESC",
     });
