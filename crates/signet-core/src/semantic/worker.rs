@@ -4,7 +4,6 @@
 //! exponential backoff (1 s doubling to 60 s); writes never wait for it.
 
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use signet_store::memories::EmbeddingJob;
@@ -57,7 +56,7 @@ impl EmbeddingWorker {
         let Some(embedder) = self.semantic.embedder() else {
             return Tick::Idle;
         };
-        let stale = self.semantic.inner.reembed_requested.load(Ordering::SeqCst);
+        let stale = self.semantic.inner.reembed.requested();
         let jobs = match self.gaps(stale).await {
             Ok(j) => j,
             Err(e) => {
@@ -67,7 +66,7 @@ impl EmbeddingWorker {
         };
         if jobs.is_empty() {
             if stale {
-                self.finish_reembed();
+                self.semantic.inner.reembed.finish();
             }
             return Tick::Idle;
         }
@@ -97,12 +96,7 @@ impl EmbeddingWorker {
             }
             Ok(Err(e)) => {
                 tracing::error!(target: "embedding", error = %e, "native model failed to load; recall stays keyword-only");
-                self.semantic
-                    .inner
-                    .state
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .loading = false;
+                self.semantic.inner.health.set_loading(false);
                 self.semantic.record_error(&e);
                 Tick::Idle
             }
@@ -129,49 +123,42 @@ impl EmbeddingWorker {
                 bad.len()
             )));
         }
-        let items: Vec<(EmbeddingJob, Vec<u8>)> = jobs
-            .into_iter()
-            .zip(vectors.iter().map(|v| to_le_bytes(v)))
-            .collect();
-        let store = self.semantic.inner.store.clone();
-        let model = self.semantic.model();
-        let ids: Vec<String> = items.iter().map(|(j, _)| j.memory_id.clone()).collect();
-        let now = signet_store::time::now_iso();
-        let saved =
-            crate::blocking::run(move || Ok(store.save_embeddings(&items, dims, &model, &now)?))
-                .await;
-        let saved = match saved {
+        let ids: Vec<String> = jobs.iter().map(|j| j.memory_id.clone()).collect();
+        let saved = match self.save(jobs, &vectors).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(target: "embedding", error = %e, "could not store vectors");
                 return Tick::Failed;
             }
         };
-        let mut index = self
-            .semantic
+        self.semantic
             .inner
             .index
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
-        for ((id, v), ok) in ids.iter().zip(&vectors).zip(&saved) {
-            if *ok {
-                let _ = index.upsert(id, v);
-            }
-        }
-        drop(index);
-        self.semantic.changed();
+            .upsert_saved(&ids, &vectors, &saved);
         let n = ids.len();
         self.semantic.record_success(n);
         self.backoff = None;
         if stale {
-            self.semantic
-                .inner
-                .reembed
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .done += n as u64;
+            self.semantic.inner.reembed.add_done(n);
         }
         Tick::Embedded(n)
+    }
+
+    /// Stores the vectors of `jobs` under this model; which of them were saved (a memory whose
+    /// content changed meanwhile is not).
+    async fn save(
+        &self,
+        jobs: Vec<EmbeddingJob>,
+        vectors: &[Vec<f32>],
+    ) -> Result<Vec<bool>, crate::CoreError> {
+        let items: Vec<(EmbeddingJob, Vec<u8>)> = jobs
+            .into_iter()
+            .zip(vectors.iter().map(|v| to_le_bytes(v)))
+            .collect();
+        let store = self.semantic.inner.store.clone();
+        let (model, dims) = (self.semantic.model(), self.semantic.dimensions());
+        let now = signet_store::time::now_iso();
+        crate::blocking::run(move || Ok(store.save_embeddings(&items, dims, &model, &now)?)).await
     }
 
     fn fail(&mut self, e: EmbedError) -> Tick {
@@ -205,24 +192,6 @@ impl EmbeddingWorker {
             Err(e) => {
                 tracing::warn!(target: "embedding", error = %e, "could not check vector coverage")
             }
-        }
-    }
-
-    fn finish_reembed(&self) {
-        self.semantic
-            .inner
-            .reembed_requested
-            .store(false, Ordering::SeqCst);
-        let mut p = self
-            .semantic
-            .inner
-            .reembed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if p.running {
-            p.running = false;
-            p.finished_at = Some(signet_store::time::now_iso());
-            tracing::info!(target: "embedding", done = p.done, "re-embed finished");
         }
     }
 
