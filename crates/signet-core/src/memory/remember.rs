@@ -89,24 +89,18 @@ struct Shared {
     scope_user: Option<String>,
 }
 
-impl Memories {
-    /// Stores one memory (or its chunks) and answers with upstream's response shape.
-    pub async fn remember(
-        &self,
-        req: RememberInput,
-        actor: Actor,
+impl Shared {
+    /// The request's attributes, the prefixes' where the request leaves them out, the caller's
+    /// scope pinned (`project`, `who`).
+    fn new(
+        req: &RememberInput,
+        parsed: &text::Prefixed,
+        policy: &MemoryPolicy,
         scope: &crate::auth::Scope,
-    ) -> Result<Value> {
-        let forbid = CoreError::Forbidden;
-        let project = scope.pin("project", req.project.clone()).map_err(forbid)?;
-        let who = scope.pin("who", req.who.clone()).map_err(forbid)?;
-        let policy = self.policy();
-        if policy.mutations_frozen {
-            return Err(CoreError::Frozen);
-        }
-        let parsed = text::parse_prefixes(&req.content);
+        (project, who): (Option<String>, Option<String>),
+    ) -> Self {
         let pinned = req.pinned.unwrap_or(parsed.pinned);
-        let shared = Shared {
+        Self {
             who: who.unwrap_or_else(|| "daemon".into()),
             why: if pinned {
                 "explicit-critical"
@@ -116,7 +110,7 @@ impl Memories {
             project,
             importance: req.importance.unwrap_or(parsed.importance),
             pinned,
-            tags: req.tags.clone().unwrap_or(parsed.tags),
+            tags: req.tags.clone().unwrap_or_else(|| parsed.tags.clone()),
             extraction_status: if policy.extraction.enqueues() {
                 "pending"
             } else {
@@ -124,7 +118,25 @@ impl Memories {
             },
             created_at: req.created_at.clone().unwrap_or_else(now_iso),
             scope_user: scope.user.clone(),
-        };
+        }
+    }
+}
+
+impl Memories {
+    /// Stores one memory (or its chunks) and answers with upstream's response shape.
+    pub async fn remember(
+        &self,
+        req: RememberInput,
+        actor: Actor,
+        scope: &crate::auth::Scope,
+    ) -> Result<Value> {
+        let owner = pin_owner(&req, scope)?;
+        let policy = self.policy();
+        if policy.mutations_frozen {
+            return Err(CoreError::Frozen);
+        }
+        let parsed = text::parse_prefixes(&req.content);
+        let shared = Shared::new(&req, &parsed, &policy, scope, owner);
         let opts = WriteOptions {
             enqueue_extraction: policy.extraction.enqueues(),
         };
@@ -133,21 +145,25 @@ impl Memories {
                 .remember_chunked(&parsed.content, shared, &policy, opts, actor)
                 .await;
         }
-        let norm = text::normalize(&parsed.content)
-            .ok_or_else(|| CoreError::Invalid("content is required".into()))?;
-        let memory_type = req
-            .memory_type
-            .clone()
-            .unwrap_or_else(|| text::infer_type(&norm.storage).into());
-        let row = new_row(
-            norm,
-            memory_type,
-            &shared,
-            req.source_type.clone(),
-            req.source_id.clone(),
-        );
+        let row = single_row(&req, &parsed.content, &shared)?;
+        let (row, outcome) = self.insert_or_dedup(row, opts, actor, scope).await?;
+        if matches!(outcome, RememberOutcome::Inserted) {
+            self.announce_created(&row, opts.enqueue_extraction);
+        }
+        Ok(remember_response(row, outcome))
+    }
+
+    /// Writes `row` unless identical content exists; a duplicate outside the caller's scope is
+    /// refused rather than revealed.
+    async fn insert_or_dedup(
+        &self,
+        row: NewMemory,
+        opts: WriteOptions,
+        actor: Actor,
+        scope: &crate::auth::Scope,
+    ) -> Result<(NewMemory, RememberOutcome)> {
         let (store, scope) = (self.store.clone(), scope.clone());
-        let (row, outcome) = crate::blocking::run(move || {
+        crate::blocking::run(move || {
             let outcome = store.remember(&row, opts, &actor)?;
             if let RememberOutcome::Deduped(hit) = &outcome
                 && check_owner(store.as_ref(), &hit.id, &scope).is_err()
@@ -158,33 +174,21 @@ impl Memories {
             }
             Ok((row, outcome))
         })
-        .await?;
-        if matches!(outcome, RememberOutcome::Inserted) {
-            self.semantic.notify();
-            let job = opts.enqueue_extraction;
-            self.publish_created(
-                &row.id,
-                Some(&row.memory_type),
-                row.project.as_deref(),
-                &row.who,
-                row.scope_user.as_deref(),
-                job,
-            );
-            tracing::info!(target: "memory", id = %row.id, "memory saved");
-        }
-        Ok(match outcome {
-            RememberOutcome::Inserted => json!({
-                "id": row.id, "type": row.memory_type, "tags": row.tags, "pinned": row.pinned,
-                "importance": row.importance, "content": row.content, "embedded": false,
-                "deduped": false,
-            }),
-            RememberOutcome::Deduped(hit) => {
-                let mut v = serde_json::to_value(hit).unwrap_or_default();
-                v["embedded"] = false.into();
-                v["deduped"] = true.into();
-                v
-            }
-        })
+        .await
+    }
+
+    /// After an insert: wakes the embedding worker, publishes the event, logs.
+    fn announce_created(&self, row: &NewMemory, job: bool) {
+        self.semantic.notify();
+        self.publish_created(
+            &row.id,
+            Some(&row.memory_type),
+            row.project.as_deref(),
+            &row.who,
+            row.scope_user.as_deref(),
+            job,
+        );
+        tracing::info!(target: "memory", id = %row.id, "memory saved");
     }
 
     async fn remember_chunked(
@@ -195,24 +199,8 @@ impl Memories {
         opts: WriteOptions,
         actor: Actor,
     ) -> Result<Value> {
-        let group_id = uuid::Uuid::new_v4().to_string();
-        let chunks: Vec<NewMemory> = text::chunk_sentences(content, policy.chunk_target_chars)
-            .iter()
-            .filter_map(|c| text::normalize(c))
-            .map(|n| {
-                let t = text::infer_type(&n.storage).to_owned();
-                new_row(n, t, &shared, Some("chunk".into()), Some(group_id.clone()))
-            })
-            .collect();
-        if chunks.is_empty() {
-            return Err(CoreError::Invalid(
-                "content produced no valid chunks".into(),
-            ));
-        }
-        let group = ChunkGroup {
-            group_id: group_id.clone(),
-            chunks,
-        };
+        let group = chunk_group(content, &shared, policy)?;
+        let group_id = group.group_id.clone();
         let store = self.store.clone();
         let now = shared.created_at.clone();
         let ids =
@@ -232,6 +220,70 @@ impl Memories {
         }
         tracing::info!(target: "memory", group = %group_id, chunks = ids.len(), "memory saved in chunks");
         Ok(json!({"chunked": true, "chunk_count": ids.len(), "ids": ids, "group_id": group_id}))
+    }
+}
+
+/// The request's `project` and `who`, pinned to the caller's scope.
+fn pin_owner(
+    req: &RememberInput,
+    scope: &crate::auth::Scope,
+) -> Result<(Option<String>, Option<String>)> {
+    let forbid = CoreError::Forbidden;
+    let project = scope.pin("project", req.project.clone()).map_err(forbid)?;
+    let who = scope.pin("who", req.who.clone()).map_err(forbid)?;
+    Ok((project, who))
+}
+
+/// The row of a memory short enough to store whole; its type inferred unless given.
+fn single_row(req: &RememberInput, content: &str, shared: &Shared) -> Result<NewMemory> {
+    let norm =
+        text::normalize(content).ok_or_else(|| CoreError::Invalid("content is required".into()))?;
+    let memory_type = req
+        .memory_type
+        .clone()
+        .unwrap_or_else(|| text::infer_type(&norm.storage).into());
+    Ok(new_row(
+        norm,
+        memory_type,
+        shared,
+        req.source_type.clone(),
+        req.source_id.clone(),
+    ))
+}
+
+/// The rows of a memory too long to store whole: sentence chunks sharing one group id.
+fn chunk_group(content: &str, shared: &Shared, policy: &MemoryPolicy) -> Result<ChunkGroup> {
+    let group_id = uuid::Uuid::new_v4().to_string();
+    let chunks: Vec<NewMemory> = text::chunk_sentences(content, policy.chunk_target_chars)
+        .iter()
+        .filter_map(|c| text::normalize(c))
+        .map(|n| {
+            let t = text::infer_type(&n.storage).to_owned();
+            new_row(n, t, shared, Some("chunk".into()), Some(group_id.clone()))
+        })
+        .collect();
+    if chunks.is_empty() {
+        return Err(CoreError::Invalid(
+            "content produced no valid chunks".into(),
+        ));
+    }
+    Ok(ChunkGroup { group_id, chunks })
+}
+
+/// Upstream's response: the new row, or the existing one it duplicates.
+fn remember_response(row: NewMemory, outcome: RememberOutcome) -> Value {
+    match outcome {
+        RememberOutcome::Inserted => json!({
+            "id": row.id, "type": row.memory_type, "tags": row.tags, "pinned": row.pinned,
+            "importance": row.importance, "content": row.content, "embedded": false,
+            "deduped": false,
+        }),
+        RememberOutcome::Deduped(hit) => {
+            let mut v = serde_json::to_value(hit).unwrap_or_default();
+            v["embedded"] = false.into();
+            v["deduped"] = true.into();
+            v
+        }
     }
 }
 
