@@ -1,0 +1,193 @@
+//! The steps of [`Daemon::start`](super::Daemon::start), in the order it takes them: the
+//! workspace's directories, the store, the live settings (with the policy forwarder and the
+//! config watcher), the facts `/health` reports, the memory service (with the access-count
+//! writer, the semantic side and the embedding worker), and the auth gate.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use signet_core::analytics::Analytics;
+use signet_core::auth::AuthGate;
+use signet_core::config::{self, AuthSettings, Settings};
+use signet_core::events::EventBus;
+use signet_core::memory::{Memories, MemoryPolicy};
+use signet_core::semantic::{EmbeddingWorker, Resolved, Semantic, provider};
+use signet_store::schema::MigrationReport;
+use signet_store::{MemoryStore, Store};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::workers::PolicyForwarder;
+use super::{DaemonConfig, DaemonError, READERS, Workers};
+use crate::state::DaemonInfo;
+
+/// Creates the workspace's directories; returns the database path.
+pub(super) fn prepare_workspace(workspace: &Path) -> Result<PathBuf, DaemonError> {
+    for dir in [".daemon", ".daemon/logs", "memory"] {
+        std::fs::create_dir_all(workspace.join(dir))?;
+    }
+    Ok(workspace.join("memory").join("memories.db"))
+}
+
+/// Opens (and migrates) the database on a blocking thread.
+pub(super) async fn open_store(path: PathBuf) -> Result<Arc<Store>, DaemonError> {
+    let p = path.clone();
+    let opened = tokio::task::spawn_blocking(move || Store::open(&p, READERS))
+        .await
+        .map_err(|e| DaemonError::Io(std::io::Error::other(e)))?;
+    let store = opened.map_err(|source| DaemonError::Store { path, source })?;
+    let report = store.migration_report();
+    if !report.applied.is_empty() {
+        tracing::info!(target: "daemon", from = report.from_version, to = report.to_version,
+            backup = ?report.backup, "database migrated");
+    }
+    Ok(Arc::new(store))
+}
+
+/// The settings as loaded, the settings in force now, and the memory policy derived from them.
+pub(super) struct LiveSettings {
+    /// What start-up validated; the network, auth and provider choices stay as they were.
+    pub(super) initial: Arc<Settings>,
+    /// Republished by the config watcher on every valid `agent.yaml` change.
+    pub(super) settings: watch::Receiver<Arc<Settings>>,
+    /// Republished by the policy forwarder when a change alters it.
+    pub(super) policy: watch::Receiver<Arc<MemoryPolicy>>,
+}
+
+impl LiveSettings {
+    /// The channels, the policy forwarder, and the config watcher when `cfg` asks for one.
+    pub(super) fn start(cfg: &DaemonConfig, workers: &Workers) -> Result<Self, DaemonError> {
+        let initial = Arc::new(cfg.loaded.settings.clone());
+        let (settings_tx, settings) = watch::channel(initial.clone());
+        let (policy_tx, policy) = watch::channel(Arc::new(MemoryPolicy::from(initial.as_ref())));
+        let forwarder = PolicyForwarder::new(settings.clone(), policy_tx);
+        workers.spawn(|cancel| forwarder.run(cancel));
+        if cfg.watch_config {
+            config::spawn_watcher(
+                cfg.workspace.clone(),
+                cfg.env.clone(),
+                settings_tx,
+                workers.cancel.child_token(),
+                &workers.tracker,
+            )?;
+        }
+        Ok(Self {
+            initial,
+            settings,
+            policy,
+        })
+    }
+}
+
+/// The facts about this process that `/health` and `/api/status` show.
+pub(super) fn daemon_info(
+    cfg: &DaemonConfig,
+    settings: &Settings,
+    db_path: PathBuf,
+    migration: MigrationReport,
+    listener: &TcpListener,
+) -> Result<DaemonInfo, DaemonError> {
+    let net = &settings.network;
+    Ok(DaemonInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        pid: std::process::id(),
+        started: Instant::now(),
+        started_at: signet_store::time::now_iso(),
+        port: listener.local_addr()?.port(),
+        host: net.host.clone(),
+        bind_host: net.bind.clone(),
+        workspace: cfg.workspace.clone(),
+        db_path,
+        log_dir: net
+            .log_dir
+            .clone()
+            .unwrap_or_else(|| cfg.workspace.join(".daemon/logs")),
+        log_file: net.log_file.clone(),
+        migration,
+        config_source: cfg.loaded.source.clone(),
+        config_warnings: cfg.loaded.warnings.clone(),
+    })
+}
+
+/// The memory service, with its workers: the access-count writer, and the embedding worker
+/// when semantic recall is configured.
+pub(super) async fn memories(
+    cfg: &DaemonConfig,
+    live: &LiveSettings,
+    store: Arc<dyn MemoryStore>,
+    workers: &Workers,
+) -> Result<Memories, DaemonError> {
+    let (access, access_worker) = signet_core::access::channel(store.clone());
+    workers.spawn(|cancel| access_worker.run(cancel));
+    let (semantic, native_dir) = semantic(cfg, &live.initial, store.clone()).await?;
+    if semantic.configured() {
+        let poll = Duration::from_millis(live.initial.pipeline.embedding_tracker.poll_ms);
+        let worker = EmbeddingWorker::new(semantic.clone(), native_dir, poll);
+        workers.spawn(|cancel| worker.run(cancel));
+    }
+    Ok(Memories::new(store, live.policy.clone(), access, semantic)
+        .with_telemetry(EventBus::default(), Analytics::default()))
+}
+
+/// Chooses the embedding provider; a native model is loaded later by the worker.
+async fn semantic(
+    cfg: &DaemonConfig,
+    settings: &Settings,
+    store: Arc<dyn MemoryStore>,
+) -> Result<(Semantic, Option<PathBuf>), DaemonError> {
+    let resolved = match &cfg.embedder {
+        Some(e) => Resolved::Ready(e.clone()),
+        None => provider::resolve(&settings.embedding, &cfg.workspace, &cfg.env),
+    };
+    match resolved {
+        Resolved::Ready(embedder) => {
+            tracing::info!(target: "embedding", provider = embedder.provider(), model = embedder.model(), "semantic recall enabled");
+            let built =
+                tokio::task::spawn_blocking(move || Semantic::with_embedder(store, embedder))
+                    .await
+                    .map_err(|e| DaemonError::Io(std::io::Error::other(e)))?;
+            let semantic =
+                built.map_err(|e| DaemonError::Io(std::io::Error::other(e.to_string())))?;
+            Ok((semantic, None))
+        }
+        Resolved::Native(dir) => {
+            let spec = &signet_core::embedding::models::ALL_MINILM_L6_V2;
+            tracing::info!(target: "embedding", model = spec.name, "loading the native embedding model in the background");
+            Ok((
+                Semantic::pending_native(store, spec.name, spec.dimensions),
+                Some(dir),
+            ))
+        }
+        Resolved::KeywordOnly(reason) => {
+            tracing::warn!(target: "embedding", %reason, "semantic recall disabled; recall is keyword-only");
+            Ok((Semantic::disabled(store, reason), None))
+        }
+    }
+}
+
+/// The auth gate. In team and hybrid modes the secret is loaded or created (a bad one stops
+/// start-up); in local mode an existing secret is loaded so an admin who lost every token can
+/// switch to local, mint one, and switch back.
+pub(super) fn auth_gate(workspace: &Path, auth: &AuthSettings) -> Result<AuthGate, DaemonError> {
+    use signet_core::auth::{self, SecretError};
+    use signet_core::config::AuthMode;
+    let secret = if auth.mode == AuthMode::Local {
+        match auth::read_secret(workspace) {
+            Ok(s) => Some(s),
+            Err(SecretError::Missing { .. }) => None,
+            Err(e) => {
+                tracing::warn!(target: "auth", error = %e, "ignoring the auth secret in local mode");
+                None
+            }
+        }
+    } else {
+        let (secret, created) = auth::load_or_create_secret(workspace)?;
+        if created {
+            tracing::info!(target: "auth", path = %auth::secret_path(workspace).display(), "created the auth secret");
+        }
+        Some(secret)
+    };
+    tracing::info!(target: "auth", mode = auth.mode.as_str(), "auth mode");
+    Ok(AuthGate::new(auth, secret.as_deref()))
+}

@@ -1,0 +1,162 @@
+//! The daemon's own workers (the services' workers live in `signet_core`): the database health
+//! probe, the background WAL checkpointer and the policy forwarder. Each does one unit of work
+//! per `tick()`, which tests call directly, and loops in `run(cancel)` until cancelled; the
+//! daemon spawns `run` on its `TaskTracker`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use signet_core::config::Settings;
+use signet_core::events::{Event, HealthEvent};
+use signet_core::memory::MemoryPolicy;
+use signet_store::Store;
+use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use crate::state::AppState;
+
+/// How often the health worker probes the database.
+pub const HEALTH_PROBE_EVERY: Duration = Duration::from_secs(5);
+/// How often the WAL is checkpointed in the background.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// WAL size above which the background checkpoint truncates it.
+pub const WAL_TRUNCATE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Keeps `AppState::db_ok` fresh so `/health` never queues behind the read pool, and
+/// publishes a health event when it changes.
+pub struct HealthProbe {
+    state: AppState,
+}
+
+impl HealthProbe {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+
+    /// Pings the database and records the answer; a change is logged and published.
+    /// Returns whether the database answered.
+    pub async fn tick(&self) -> bool {
+        let ok = self.state.memories().ping().await;
+        if ok != self.state.db_ok() {
+            tracing::warn!(target: "daemon", db_ok = ok, "database health changed");
+            self.state
+                .memories()
+                .events()
+                .publish(Event::Health(HealthEvent {
+                    status: if ok { "healthy" } else { "degraded" }.into(),
+                    db: ok,
+                    timestamp: signet_store::time::now_iso(),
+                }));
+        }
+        self.state.set_db_ok(ok);
+        ok
+    }
+
+    /// Probes at once, then every [`HEALTH_PROBE_EVERY`], until `cancel` fires.
+    pub async fn run(self, cancel: CancellationToken) {
+        let mut every = tokio::time::interval(HEALTH_PROBE_EVERY);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = every.tick() => {
+                    self.tick().await;
+                }
+            }
+        }
+    }
+}
+
+/// Copies the WAL into the database file off the write path (commits never fsync), and
+/// truncates it when it grows past a limit ([`WAL_TRUNCATE_BYTES`] in the daemon).
+pub struct WalCheckpointer {
+    store: Arc<Store>,
+    /// WAL size in bytes above which a checkpoint truncates it.
+    truncate_above: u64,
+}
+
+impl WalCheckpointer {
+    pub fn new(store: Arc<Store>, truncate_above: u64) -> Self {
+        Self {
+            store,
+            truncate_above,
+        }
+    }
+
+    /// One checkpoint on the checkpoint connection: the WAL's frames before it, or `None`
+    /// when it was skipped (a busy database is tried again at the next tick).
+    pub async fn tick(&self) -> Option<i64> {
+        let (store, limit) = (self.store.clone(), self.truncate_above);
+        let res =
+            tokio::task::spawn_blocking(move || store.pool().checkpoint_background(limit)).await;
+        match res {
+            Ok(Ok(frames)) => Some(frames),
+            Ok(Err(e)) => {
+                tracing::debug!(target: "daemon", error = %e, "background checkpoint skipped");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Checkpoints every [`CHECKPOINT_EVERY`] until `cancel` fires.
+    pub async fn run(self, cancel: CancellationToken) {
+        let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+        every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = every.tick() => {
+                    self.tick().await;
+                }
+            }
+        }
+    }
+}
+
+/// Publishes the memory policy whenever the settings change (the config watcher publishes
+/// settings; the memory services read the policy).
+pub struct PolicyForwarder {
+    settings: watch::Receiver<Arc<Settings>>,
+    policy: watch::Sender<Arc<MemoryPolicy>>,
+}
+
+impl PolicyForwarder {
+    pub fn new(
+        settings: watch::Receiver<Arc<Settings>>,
+        policy: watch::Sender<Arc<MemoryPolicy>>,
+    ) -> Self {
+        Self { settings, policy }
+    }
+
+    /// Derives the policy from the settings in force and publishes it if it differs from the
+    /// current one. Returns whether a new policy was published.
+    pub fn tick(&mut self) -> bool {
+        let next = MemoryPolicy::from(self.settings.borrow_and_update().as_ref());
+        self.policy.send_if_modified(|cur| {
+            let differs = **cur != next;
+            if differs {
+                *cur = Arc::new(next.clone());
+            }
+            differs
+        })
+    }
+
+    /// Forwards every settings change until `cancel` fires or the settings sender is gone.
+    pub async fn run(mut self, cancel: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                changed = self.settings.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    self.tick();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
