@@ -19,12 +19,12 @@
 //! Nothing here reads global state: the environment arrives as an [`EnvVars`] snapshot.
 
 mod auth;
+mod embedding;
 mod env;
 mod exposure;
 mod manifest;
-mod memory;
 mod pipeline;
-mod pipeline_extra;
+mod search;
 mod section;
 mod watch;
 mod workspace;
@@ -37,17 +37,18 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub use auth::{AuthMode, AuthSettings, RateLimit, RateLimits};
+pub use embedding::{EmbeddingProvider, EmbeddingSettings, Secret};
 pub use env::{DEFAULT_HOST, DEFAULT_PORT, EnvVars, Network};
 pub use manifest::{
     AgentInfo, GitSettings, HooksSettings, PreCompactionHook, SessionStartHook, UpdateChannel,
     UpdateSettings,
 };
-pub use memory::{EmbeddingProvider, EmbeddingSettings, FusionKind, SearchSettings, Secret};
 pub use pipeline::{
     DocumentSettings, EmbeddingTrackerSettings, ExtractionProvider, ExtractionSettings,
     ExtractionStrength, GraphSettings, GuardrailSettings, PipelineSettings, RepairSettings,
     RerankerSettings, WorkerSettings,
 };
+pub use search::{FusionKind, SearchSettings};
 pub use watch::{error_chain, reload, restart_required, spawn_watcher};
 pub use workspace::resolve_workspace;
 pub use yaml::CONFIG_FILE_NAMES;

@@ -1,4 +1,5 @@
-//! The `embedding` and `search` sections of `agent.yaml`.
+//! The `embedding` section of `agent.yaml` (or its aliases `memory.embeddings` /
+//! `embeddings`): which provider computes vectors, and its API key, kept as a [`Secret`].
 
 use std::fmt;
 
@@ -118,78 +119,6 @@ fn default_base_url(provider: EmbeddingProvider) -> &'static str {
         EmbeddingProvider::Ollama => "http://localhost:11434",
         EmbeddingProvider::Openai => "https://api.openai.com/v1",
         EmbeddingProvider::Native | EmbeddingProvider::None => "",
-    }
-}
-
-/// Hybrid recall tuning (`search`).
-///
-/// Upstream only reads `top_k` and `min_score` when `alpha` is also present (and then defaults
-/// `min_score` to 0.3). We deliberately do not reproduce that gate: each key is read whenever
-/// it is present, and the defaults are always 20 and 0.1.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SearchSettings {
-    /// Weight of the vector score against the keyword score, in [0,1].
-    pub alpha: f64,
-    /// Candidates kept per recall, in [1,1000].
-    pub top_k: usize,
-    /// Results scoring below this are dropped, in [0,1].
-    pub min_score: f64,
-    /// Whether recently recalled memories get a rehearsal boost.
-    pub rehearsal_enabled: bool,
-    /// Weight of the rehearsal boost, in [0,1].
-    pub rehearsal_weight: f64,
-    /// Half-life of the rehearsal boost in days, in [1,36500].
-    pub rehearsal_half_life_days: f64,
-    /// How keyword and vector scores combine: `blend` (upstream's alpha blend) or `rrf`
-    /// (reciprocal-rank fusion, ours).
-    pub fusion: FusionKind,
-}
-
-/// `search.fusion`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FusionKind {
-    #[default]
-    Blend,
-    Rrf,
-}
-
-impl Default for SearchSettings {
-    fn default() -> Self {
-        Self {
-            alpha: 0.7,
-            top_k: 20,
-            min_score: 0.1,
-            rehearsal_enabled: true,
-            rehearsal_weight: 0.1,
-            rehearsal_half_life_days: 30.0,
-            fusion: FusionKind::Blend,
-        }
-    }
-}
-
-impl SearchSettings {
-    pub(crate) fn parse(s: &Section<'_>) -> Result<Self, ConfigError> {
-        let d = Self::default();
-        Ok(Self {
-            alpha: s.float("alpha", 0.0..=1.0)?.unwrap_or(d.alpha),
-            top_k: s.int("top_k", 1..=1000)?.unwrap_or(d.top_k),
-            min_score: s.float("min_score", 0.0..=1.0)?.unwrap_or(d.min_score),
-            rehearsal_enabled: s.bool("rehearsal_enabled")?.unwrap_or(d.rehearsal_enabled),
-            rehearsal_weight: s
-                .float("rehearsal_weight", 0.0..=1.0)?
-                .unwrap_or(d.rehearsal_weight),
-            rehearsal_half_life_days: s
-                .float("rehearsal_half_life_days", 1.0..=36_500.0)?
-                .unwrap_or(d.rehearsal_half_life_days),
-            fusion: s
-                .choice(
-                    "fusion",
-                    &[("blend", FusionKind::Blend), ("rrf", FusionKind::Rrf)],
-                )?
-                .unwrap_or(d.fusion),
-        })
     }
 }
 

@@ -2,10 +2,10 @@
 //!
 //! They are validated against upstream's types and ranges, so a bad value fails the same way
 //! as for typed keys, and misspelled keys still warn; but no typed field holds them. Promote a
-//! row to a typed field in `pipeline.rs` when a subsystem starts using it. Deliberately a table.
+//! row to a typed field in the `pipeline` module when a subsystem starts using it. Deliberately a table.
 
-use super::ConfigError;
-use super::section::Section;
+use crate::config::ConfigError;
+use crate::config::section::Section;
 
 /// The expected type of an untyped key.
 #[derive(Clone, Copy)]

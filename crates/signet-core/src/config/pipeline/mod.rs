@@ -1,5 +1,10 @@
 //! `memory.pipelineV2`: the extraction pipeline and the workers around it.
 //!
+//! [`PipelineSettings`] and the alias readers live here; its subsections by what they
+//! configure: `extraction` (the LLM), `workers` (job worker, embedding tracker, documents),
+//! `recall` (graph boost, reranker), `limits` (content guardrails, repair budgets), and
+//! `unread` (keys upstream defines that nothing here reads yet, validated all the same).
+//!
 //! Most keys have a nested form (`worker.pollMs`) and a flat alias directly under
 //! `pipelineV2` (`workerPollMs`). As upstream, the nested form wins, except for
 //! `extraction.provider` / `extraction.strength`, where the flat key wins. Ranges are
@@ -8,166 +13,18 @@
 use serde::Serialize;
 
 use super::ConfigError;
-use super::pipeline_extra;
 use super::section::Section;
 
-mod sections;
+mod extraction;
+mod limits;
+mod recall;
+mod unread;
+mod workers;
 
-pub use sections::{
-    DocumentSettings, EmbeddingTrackerSettings, GraphSettings, GuardrailSettings, RepairSettings,
-    RerankerSettings, WorkerSettings,
-};
-
-/// Which LLM backend extracts facts from memories.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ExtractionProvider {
-    /// A local Ollama server.
-    Ollama,
-    /// The `claude` CLI (upstream default).
-    ClaudeCode,
-    /// The `opencode` CLI.
-    Opencode,
-    /// The `codex` CLI.
-    Codex,
-    /// The Anthropic HTTP API.
-    Anthropic,
-    /// No extraction: the pipeline stays idle (the guide's recommended VPS setting).
-    None,
-}
-
-impl ExtractionProvider {
-    /// The config value (`ollama`, `claude-code`, ..., `none`).
-    pub fn as_str(self) -> &'static str {
-        EXTRACTION_PROVIDERS
-            .iter()
-            .find(|(_, p)| *p == self)
-            .map_or("none", |(name, _)| name)
-    }
-}
-
-const EXTRACTION_PROVIDERS: [(&str, ExtractionProvider); 6] = [
-    ("ollama", ExtractionProvider::Ollama),
-    ("claude-code", ExtractionProvider::ClaudeCode),
-    ("opencode", ExtractionProvider::Opencode),
-    ("codex", ExtractionProvider::Codex),
-    ("anthropic", ExtractionProvider::Anthropic),
-    ("none", ExtractionProvider::None),
-];
-
-/// How much effort extraction spends per memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ExtractionStrength {
-    /// Upstream default.
-    Low,
-    /// Medium effort.
-    Medium,
-    /// High effort.
-    High,
-}
-
-const STRENGTHS: [(&str, ExtractionStrength); 3] = [
-    ("low", ExtractionStrength::Low),
-    ("medium", ExtractionStrength::Medium),
-    ("high", ExtractionStrength::High),
-];
-
-/// Extraction LLM settings (`extraction.*`, flat `extraction*`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExtractionSettings {
-    /// Backend (`provider` / `extractionProvider`, flat wins; default claude-code).
-    pub provider: ExtractionProvider,
-    /// Model, taken from the same form (nested or flat) as the provider (default `haiku`).
-    pub model: String,
-    /// Effort level (`strength` / `extractionStrength`, flat wins).
-    pub strength: ExtractionStrength,
-    /// Endpoint override (`endpoint` or `base_url` / `extractionEndpoint` or `extractionBaseUrl`).
-    pub endpoint: Option<String>,
-    /// Per-call timeout in ms (`timeout` / `extractionTimeout`), [5000,300000].
-    pub timeout_ms: u64,
-    /// Facts below this confidence are not written (`minConfidence` /
-    /// `minFactConfidenceForWrite`), [0,1].
-    pub min_confidence: f64,
-}
-
-impl Default for ExtractionSettings {
-    fn default() -> Self {
-        Self {
-            provider: ExtractionProvider::ClaudeCode,
-            model: "haiku".to_owned(),
-            strength: ExtractionStrength::Low,
-            endpoint: None,
-            timeout_ms: 90_000,
-            min_confidence: 0.7,
-        }
-    }
-}
-
-impl ExtractionSettings {
-    fn parse(p: &Section<'_>, warnings: &mut Vec<String>) -> Result<Self, ConfigError> {
-        let d = Self::default();
-        let e = p.child("extraction")?;
-        let (provider, model) = provider_and_model(p, &e)?;
-        let nested_strength = e.choice("strength", &STRENGTHS)?;
-        let strength = p
-            .choice("extractionStrength", &STRENGTHS)?
-            .or(nested_strength);
-        let endpoint = first_non_empty(&[
-            (&e, "endpoint"),
-            (&e, "base_url"),
-            (p, "extractionEndpoint"),
-            (p, "extractionBaseUrl"),
-        ])?;
-        let parsed = Self {
-            provider,
-            model: model.unwrap_or(d.model),
-            strength: strength.unwrap_or(d.strength),
-            endpoint,
-            timeout_ms: int_alias(
-                &e,
-                "timeout",
-                p,
-                "extractionTimeout",
-                5_000..=300_000,
-                d.timeout_ms,
-            )?,
-            min_confidence: float_alias(
-                &e,
-                "minConfidence",
-                p,
-                "minFactConfidenceForWrite",
-                0.0..=1.0,
-                d.min_confidence,
-            )?,
-        };
-        pipeline_extra::check_escalation(&e, warnings)?;
-        e.finish(warnings);
-        Ok(parsed)
-    }
-}
-
-/// The provider that wins (flat, then nested) and the model from the same form. A flat model
-/// with no provider anywhere implies ollama, as upstream.
-fn provider_and_model(
-    p: &Section<'_>,
-    e: &Section<'_>,
-) -> Result<(ExtractionProvider, Option<String>), ConfigError> {
-    let flat_provider = p.choice("extractionProvider", &EXTRACTION_PROVIDERS)?;
-    let nested_provider = e.choice("provider", &EXTRACTION_PROVIDERS)?;
-    let flat_model = p.string("extractionModel")?.filter(|m| !m.is_empty());
-    let nested_model = e.string("model")?.filter(|m| !m.is_empty());
-    Ok(match (flat_provider, nested_provider) {
-        (Some(provider), _) => (provider, flat_model),
-        (None, Some(provider)) => (provider, nested_model),
-        (None, None) => match (nested_model, flat_model) {
-            (Some(model), _) => (ExtractionProvider::ClaudeCode, Some(model)),
-            (None, Some(model)) => (ExtractionProvider::Ollama, Some(model)),
-            (None, None) => (ExtractionProvider::ClaudeCode, None),
-        },
-    })
-}
+pub use extraction::{ExtractionProvider, ExtractionSettings, ExtractionStrength};
+pub use limits::{GuardrailSettings, RepairSettings};
+pub use recall::{GraphSettings, RerankerSettings};
+pub use workers::{DocumentSettings, EmbeddingTrackerSettings, WorkerSettings};
 
 /// Pipeline settings (`memory.pipelineV2`); when the block is absent everything is default.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -243,7 +100,7 @@ impl PipelineSettings {
             )?,
             documents: nested(p, "documents", warnings, DocumentSettings::parse)?,
             repair: nested(p, "repair", warnings, RepairSettings::parse)?,
-            // Read without claiming the section: `pipeline_extra` validates its other keys.
+            // Read without claiming the section: `unread` validates its other keys.
             autonomous_enabled: bool_alias(
                 &p.child("autonomous")?,
                 "enabled",
@@ -259,7 +116,7 @@ impl PipelineSettings {
                 d.autonomous_frozen,
             )?,
         };
-        pipeline_extra::check_pipeline(p, warnings)?;
+        unread::check_pipeline(p, warnings)?;
         Ok(parsed)
     }
 }
