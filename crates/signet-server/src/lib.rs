@@ -18,6 +18,7 @@ pub mod error;
 mod json_errors;
 pub mod logs;
 pub mod observe;
+pub mod openapi;
 pub mod permission;
 pub mod request_id;
 pub mod routes;

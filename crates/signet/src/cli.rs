@@ -87,6 +87,8 @@ pub enum Command {
     Token(crate::token::TokenArgs),
     /// Benchmark programs (start their own daemons; print figures).
     Bench(crate::bench::BenchArgs),
+    /// The API's description (`openapi`: the OpenAPI document the daemon serves).
+    Api(crate::api::ApiArgs),
     /// Diagnose the database read-only, daemon up or down (exit 0 healthy, 1 degraded, 2 error).
     Doctor(crate::doctor::DoctorArgs),
 }
@@ -100,6 +102,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Recall(args) => recall::run(&g, args).await,
         Command::Status => status::run(&g).await,
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::Api(args) => crate::api::run(args),
         Command::Token(args) => crate::token::run(&g, args),
         Command::Models(args) => crate::models::run(args).await,
         Command::Reembed(args) => crate::reembed::run(&g, args).await,

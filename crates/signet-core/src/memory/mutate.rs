@@ -1,6 +1,7 @@
 //! Single-memory mutations: PATCH, DELETE (soft) and recover.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+use signet_api::{MutationResponse, MutationStatus};
 use signet_store::memories::{Actor, Change, MemoryPatch, Mutation, MutationOutcome};
 use signet_store::time::now_iso;
 
@@ -162,97 +163,86 @@ pub fn resolve_actor(mut actor: Actor, obj: Option<&Map<String, Value>>) -> Acto
     actor
 }
 
-/// The JSON body of a mutation outcome (the server derives the status from `kind()`).
-pub fn outcome_json(id: &str, o: &MutationOutcome) -> Value {
+/// The wire answer of a mutation outcome (the server derives the status from `kind()`).
+pub fn outcome_response(id: &str, o: &MutationOutcome) -> MutationResponse {
     use MutationOutcome as O;
+    use MutationStatus as S;
+    let r = |status| MutationResponse::new(id, status);
     match o {
         O::Updated {
             current,
             new,
             content_changed,
-        } => json!({"id": id, "status": "updated",
-            "currentVersion": current, "newVersion": new, "contentChanged": content_changed}),
-        O::NoChanges { current } => {
-            json!({"id": id, "status": "no_changes", "currentVersion": current})
+        } => {
+            let mut r = r(S::Updated).versions(*current, Some(*new));
+            r.content_changed = Some(*content_changed);
+            r
         }
-        O::Deleted { current, new } => {
-            json!({"id": id, "status": "deleted", "currentVersion": current, "newVersion": new})
-        }
+        O::NoChanges { current } => r(S::NoChanges).versions(*current, None),
+        O::Deleted { current, new } => r(S::Deleted).versions(*current, Some(*new)),
         O::Recovered { current, new } => {
-            json!({"id": id, "status": "recovered", "currentVersion": current,
-            "newVersion": new, "retentionDays": 30})
+            let mut r = r(S::Recovered).versions(*current, Some(*new));
+            r.retention_days = Some(30);
+            r
         }
-        O::NotFound => json!({"id": id, "status": "not_found", "error": "Not found"}),
+        O::NotFound => r(S::NotFound).error("Not found"),
         O::IsDeleted { current } => {
-            json!({"id": id, "status": "deleted", "currentVersion": current,
-            "error": "Cannot modify deleted memory"})
+            refused(r(S::Deleted), *current, "Cannot modify deleted memory")
         }
         O::AlreadyDeleted { current } => {
-            json!({"id": id, "status": "already_deleted", "currentVersion": current,
-            "error": "Memory is already deleted"})
+            refused(r(S::AlreadyDeleted), *current, "Memory is already deleted")
         }
-        O::NotDeleted { current } => {
-            json!({"id": id, "status": "not_deleted", "currentVersion": current,
-            "error": "Memory is not deleted"})
-        }
+        O::NotDeleted { current } => refused(r(S::NotDeleted), *current, "Memory is not deleted"),
         O::VersionConflict { current } => {
-            json!({"id": id, "status": "version_conflict", "currentVersion": current,
-            "error": "Version conflict"})
+            refused(r(S::VersionConflict), *current, "Version conflict")
         }
         O::DuplicateContentHash {
             current,
             duplicate_id,
-        } => json!({"id": id, "status": "duplicate_content_hash",
-            "currentVersion": current, "duplicateMemoryId": duplicate_id, "error": "Duplicate content hash"}),
-        O::PinnedRequiresForce { current } => json!({"id": id, "status": "pinned_requires_force",
-            "currentVersion": current, "error": "Pinned memories require force=true"}),
-        O::AutonomousForceDenied { current } => {
-            json!({"id": id, "status": "autonomous_force_denied",
-            "currentVersion": current, "error": "Autonomous agents cannot force-delete pinned memories"})
+        } => {
+            let mut r = refused(
+                r(S::DuplicateContentHash),
+                *current,
+                "Duplicate content hash",
+            );
+            r.duplicate_memory_id = Some(duplicate_id.clone());
+            r
         }
-        O::RetentionExpired { current } => json!({"id": id, "status": "retention_expired",
-            "currentVersion": current, "error": "Recover window expired (30 days)"}),
+        O::PinnedRequiresForce { current } => refused(
+            r(S::PinnedRequiresForce),
+            *current,
+            "Pinned memories require force=true",
+        ),
+        O::AutonomousForceDenied { current } => refused(
+            r(S::AutonomousForceDenied),
+            *current,
+            "Autonomous agents cannot force-delete pinned memories",
+        ),
+        O::RetentionExpired { current } => refused(
+            r(S::RetentionExpired),
+            *current,
+            "Recover window expired (30 days)",
+        ),
     }
 }
 
+/// An outcome that changed nothing: the current version and why.
+fn refused(r: MutationResponse, current: i64, why: &str) -> MutationResponse {
+    r.versions(current, None).error(why)
+}
+
+/// [`outcome_response`] as JSON (batch results, which still mix in malformed patches).
+pub fn outcome_json(id: &str, o: &MutationOutcome) -> Value {
+    serde_json::to_value(outcome_response(id, o)).unwrap_or_default()
+}
+
 impl Memories {
-    /// PATCH one memory.
-    pub async fn modify(
-        &self,
-        id: String,
-        input: PatchInput,
-        actor: Actor,
-        scope: &Scope,
-    ) -> Result<MutationOutcome> {
-        self.mutate_one(input.into_mutation(id, actor), scope).await
-    }
-
-    /// Soft-deletes one memory.
-    pub async fn forget(
-        &self,
-        id: String,
-        input: GuardInput,
-        actor: Actor,
-        scope: &Scope,
-    ) -> Result<MutationOutcome> {
-        self.mutate_one(input.into_forget(id, actor), scope).await
-    }
-
-    /// Recovers one soft-deleted memory.
-    pub async fn recover(
-        &self,
-        id: String,
-        input: GuardInput,
-        actor: Actor,
-        scope: &Scope,
-    ) -> Result<MutationOutcome> {
-        self.mutate_one(input.into_recover(id, actor), scope).await
-    }
-
-    /// The shared shape of a single-memory mutation: kill switch, one store transaction on
+    /// One single-memory mutation (PATCH, DELETE, recover): kill switch, one store transaction on
     /// the blocking pool (after the scope check), its event / conflict record, then the vector
     /// index brought in step.
-    async fn mutate_one(&self, m: Mutation, scope: &Scope) -> Result<MutationOutcome> {
+    /// Build `m` with [`PatchInput::into_mutation`], [`GuardInput::into_forget`] or
+    /// [`GuardInput::into_recover`].
+    pub async fn mutate(&self, m: Mutation, scope: &Scope) -> Result<MutationOutcome> {
         self.ensure_unfrozen()?;
         let (store, scope) = (self.store.clone(), scope.clone());
         let (events, analytics) = (self.events.clone(), self.analytics.clone());

@@ -4,7 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+use signet_api::{RecallMethod, RecallResponse, RecallResult};
 use signet_store::memories::{KeywordHit, RecallFilters, RecallRow};
 
 use super::{Memories, MemoryPolicy, input};
@@ -157,7 +158,11 @@ type Legs = HashMap<String, (f64, f64)>;
 
 impl Memories {
     /// Recall: keyword and vector candidates fused, boosted, shaped like upstream's response.
-    pub async fn recall(&self, mut req: RecallInput, scope: &crate::auth::Scope) -> Result<Value> {
+    pub async fn recall(
+        &self,
+        mut req: RecallInput,
+        scope: &crate::auth::Scope,
+    ) -> Result<RecallResponse> {
         super::pin_filters(scope, &mut req.filters)?;
         let policy = self.policy();
         let candidates = policy.top_k.max(req.limit);
@@ -184,9 +189,9 @@ impl Memories {
             None => None,
         };
         let method = match (req.mode, vector.is_some()) {
-            (RecallMode::Vector, true) => "vector",
-            (_, true) => "hybrid",
-            _ => "keyword",
+            (RecallMode::Vector, true) => RecallMethod::Vector,
+            (_, true) => RecallMethod::Hybrid,
+            _ => RecallMethod::Keyword,
         };
         let legs = merge_legs(&keyword, vector.as_deref().unwrap_or(&[]));
         let mut scored = self.score(legs, policy.fusion).await?;
@@ -195,8 +200,13 @@ impl Memories {
         scored.truncate(req.limit);
         self.access
             .record(scored.iter().map(|s| s.row.id.clone()).collect());
-        let results: Vec<Value> = scored.iter().map(|s| result_json(s, &policy)).collect();
-        Ok(json!({"results": results, "query": req.query, "method": method}))
+        Ok(RecallResponse {
+            results: scored.iter().map(|s| result(s, &policy)).collect(),
+            query: req.query,
+            method,
+            warnings: Vec::new(),
+            extra: Default::default(),
+        })
     }
 
     /// BM25 hits, normalised so the best is 1: all words first; when that finds fewer than
@@ -383,21 +393,22 @@ fn rehearse(scored: &mut [Scored], policy: &MemoryPolicy) {
     scored.sort_by(|a, b| b.score.total_cmp(&a.score));
 }
 
-fn result_json(s: &Scored, policy: &MemoryPolicy) -> Value {
+fn result(s: &Scored, policy: &MemoryPolicy) -> RecallResult {
     let (content, truncated) = text::truncate_chars(&s.row.content, policy.recall_truncate_chars);
-    json!({
-        "id": s.row.id,
-        "content": content,
-        "content_length": s.row.content.chars().count(),
-        "truncated": truncated,
-        "score": (s.score * 100.0).round() / 100.0,
-        "source": s.source,
-        "type": s.row.memory_type,
-        "tags": s.row.tags,
-        "pinned": s.row.pinned,
-        "importance": s.row.importance,
-        "who": s.row.who,
-        "project": s.row.project,
-        "created_at": s.row.created_at,
-    })
+    RecallResult {
+        id: s.row.id.clone(),
+        content,
+        content_length: s.row.content.chars().count(),
+        truncated,
+        score: (s.score * 100.0).round() / 100.0,
+        source: s.source.to_owned(),
+        type_: s.row.memory_type.clone(),
+        tags: s.row.tags.clone(),
+        pinned: s.row.pinned,
+        importance: Some(s.row.importance),
+        who: s.row.who.clone(),
+        project: s.row.project.clone(),
+        created_at: s.row.created_at.clone(),
+        extra: Default::default(),
+    }
 }

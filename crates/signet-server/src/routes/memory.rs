@@ -6,10 +6,11 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde_json::Value;
+use signet_api::RecallResponse;
 use signet_core::memory::{
-    GuardInput, PatchInput, RecallInput, RememberInput, input, outcome_json, resolve_actor,
+    GuardInput, PatchInput, RecallInput, RememberInput, input, outcome_response, resolve_actor,
 };
-use signet_store::memories::MutationOutcome;
+use signet_store::memories::{Mutation, MutationOutcome};
 
 use crate::actor::CallerActor;
 use crate::error::{ApiError, ApiResult, JsonBody, Kind, Reply};
@@ -18,10 +19,14 @@ use crate::state::AppState;
 
 type Params = Query<HashMap<String, String>>;
 
-/// The outcome's JSON with the status of its kind (200, 404, 403 or 409).
+/// The outcome's wire answer with the status of its kind (200, 404, 403 or 409).
 fn mutation_reply(id: &str, o: &MutationOutcome, warnings: Vec<String>) -> Reply {
-    let Json(body) = with_warnings(outcome_json(id, o), warnings);
-    Reply::new(o.kind().into(), body)
+    let mut answer = outcome_response(id, o);
+    answer.warnings = warnings;
+    Reply::new(
+        o.kind().into(),
+        serde_json::to_value(answer).unwrap_or_default(),
+    )
 }
 
 /// Body fields the route does not read, as `warnings` (none for a non-object body).
@@ -89,14 +94,12 @@ pub async fn patch(
     let req = PatchInput::from_json(obj, None)?;
     let warnings = input::unknown_fields(obj, PatchInput::FIELDS);
     let actor = resolve_actor(actor, Some(obj));
-    let outcome = s
-        .memories()
-        .modify(id.clone(), req, actor, &caller.scope())
-        .await?;
+    let m = req.into_mutation(id.clone(), actor);
+    let outcome = s.memories().mutate(m, &caller.scope()).await?;
     Ok(mutation_reply(&id, &outcome, warnings))
 }
 
-/// `DELETE /api/memory/:id` (soft delete).
+/// `DELETE /api/memory/:id` (soft delete; `force` also counts against `forceDelete`).
 pub async fn delete(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -113,13 +116,8 @@ pub async fn delete(
     {
         return Err(ApiError::rate_limited(wait.seconds()));
     }
-    let warnings = unknown(&body, GuardInput::FIELDS);
-    let actor = resolve_actor(actor, body.as_object());
-    let outcome = s
-        .memories()
-        .forget(id.clone(), req, actor, &caller.scope())
-        .await?;
-    Ok(mutation_reply(&id, &outcome, warnings))
+    let m = req.into_forget(id.clone(), resolve_actor(actor, body.as_object()));
+    guarded(&s, &caller, m, &body).await
 }
 
 /// `POST /api/memory/:id/recover`.
@@ -132,13 +130,19 @@ pub async fn recover(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Reply> {
     let req = GuardInput::from_parts(Some(&body), &q)?;
-    let warnings = unknown(&body, GuardInput::FIELDS);
-    let actor = resolve_actor(actor, body.as_object());
-    let outcome = s
-        .memories()
-        .recover(id.clone(), req, actor, &caller.scope())
-        .await?;
-    Ok(mutation_reply(&id, &outcome, warnings))
+    let m = req.into_recover(id.clone(), resolve_actor(actor, body.as_object()));
+    guarded(&s, &caller, m, &body).await
+}
+
+/// Runs a DELETE or recover and answers with its outcome (and the body's unknown fields).
+async fn guarded(s: &AppState, caller: &Authed, m: Mutation, body: &Value) -> ApiResult<Reply> {
+    let id = m.id.clone();
+    let outcome = s.memories().mutate(m, &caller.scope()).await?;
+    Ok(mutation_reply(
+        &id,
+        &outcome,
+        unknown(body, GuardInput::FIELDS),
+    ))
 }
 
 /// `POST /api/memory/forget` (batch, preview or execute).
@@ -168,15 +172,19 @@ pub async fn recall(
     State(s): State<AppState>,
     caller: Authed,
     JsonBody(body): JsonBody,
-) -> ApiResult {
+) -> ApiResult<Json<RecallResponse>> {
     let req = RecallInput::from_json(&body)?;
-    let warnings = unknown(&body, RecallInput::FIELDS);
-    let found = s.memories().recall(req, &caller.scope()).await?;
-    Ok(with_warnings(found, warnings))
+    let mut found = s.memories().recall(req, &caller.scope()).await?;
+    found.warnings = unknown(&body, RecallInput::FIELDS);
+    Ok(Json(found))
 }
 
 /// `GET /api/memory/search?q=` (the recall alias upstream shadows; reachable here).
-pub async fn search(State(s): State<AppState>, caller: Authed, Query(q): Params) -> ApiResult {
+pub async fn search(
+    State(s): State<AppState>,
+    caller: Authed,
+    Query(q): Params,
+) -> ApiResult<Json<RecallResponse>> {
     let req = RecallInput::from_query(&q)?;
     Ok(Json(s.memories().recall(req, &caller.scope()).await?))
 }

@@ -77,6 +77,13 @@ pub fn table() -> Vec<RouteSpec> {
     vec![
         route!(GET, "/health", Open, system::health),
         route!(GET, "/api/auth/status", Open, auth::status),
+        route!(
+            GET,
+            "/api/openapi.json",
+            Recall,
+            system::openapi,
+            no_memories
+        ),
         route!(GET, "/api/auth/whoami", Recall, auth::whoami, no_memories),
         route!(POST, "/api/auth/token", Admin, auth::mint, limit = Admin),
         route!(GET, "/api/status", Recall, system::status, no_memories),

@@ -118,3 +118,13 @@ pub async fn write_config_file(State(s): State<AppState>, JsonBody(body): JsonBo
     .await?;
     Ok(Json(json!({ "success": true })))
 }
+
+/// `GET /api/openapi.json`: the OpenAPI document (wire types and the route table).
+pub async fn openapi() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document_json(),
+    )
+        .into_response()
+}

@@ -23,3 +23,4 @@ mod repair;
 mod scopes;
 mod semantic;
 mod system;
+mod wire;

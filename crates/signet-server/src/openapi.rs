@@ -1,0 +1,144 @@
+//! The OpenAPI document: the component schemas of `signet-api` plus one operation per route
+//! of the route table (its permission, and the typed request and response where the route
+//! has them). `GET /api/openapi.json` serves it, `signet api openapi` prints it, and a test
+//! keeps `docs/openapi.json` in step.
+
+use utoipa::OpenApi as _;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::{
+    ContentBuilder, InfoBuilder, OpenApi, Ref, Required, ResponseBuilder, ResponsesBuilder,
+};
+
+use crate::routes::{RouteSpec, table};
+
+/// The typed request and response schema names of a route, where it has them.
+fn schemas(method: &str, path: &str) -> (Option<&'static str>, Option<&'static str>) {
+    match (method, path) {
+        ("POST", "/api/memory/remember" | "/api/memory/save" | "/api/hook/remember") => {
+            (Some("RememberRequest"), Some("RememberResponse"))
+        }
+        ("POST", "/api/memory/recall") => (Some("RecallRequest"), Some("RecallResponse")),
+        ("GET", "/api/memory/search") => (None, Some("RecallResponse")),
+        ("PATCH" | "DELETE", "/api/memory/{id}") | ("POST", "/api/memory/{id}/recover") => {
+            (None, Some("MutationResponse"))
+        }
+        ("GET", "/health") => (None, Some("Health")),
+        _ => (None, None),
+    }
+}
+
+fn method(name: &str) -> Option<HttpMethod> {
+    Some(match name {
+        "GET" => HttpMethod::Get,
+        "POST" => HttpMethod::Post,
+        "PATCH" => HttpMethod::Patch,
+        "DELETE" => HttpMethod::Delete,
+        "PUT" => HttpMethod::Put,
+        _ => return None,
+    })
+}
+
+fn json_body(schema: &str) -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(schema)))
+        .build()
+}
+
+fn operation(spec: &RouteSpec) -> utoipa::openapi::path::Operation {
+    let (request, response) = schemas(spec.method_name, spec.path);
+    let ok = match response {
+        Some(s) => ResponseBuilder::new()
+            .description("Success")
+            .content("application/json", json_body(s)),
+        None => ResponseBuilder::new().description("Success (JSON; not yet typed in signet-api)"),
+    };
+    let error = ResponseBuilder::new().description("`{\"error\": ...}`");
+    let mut op = OperationBuilder::new()
+        .summary(Some(format!("permission: {}", spec.permission.as_str())))
+        .responses(
+            ResponsesBuilder::new()
+                .response("200", ok.build())
+                .response("4XX", error.build())
+                .build(),
+        );
+    if let Some(r) = request {
+        let body = RequestBodyBuilder::new()
+            .content("application/json", json_body(r))
+            .required(Some(Required::True));
+        op = op.request_body(Some(body.build()));
+    }
+    for name in path_params(spec.path) {
+        let p = ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True);
+        op = op.parameter(p.build());
+    }
+    op.build()
+}
+
+fn path_params(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        .collect()
+}
+
+/// The whole document.
+pub fn document() -> OpenApi {
+    let mut doc = signet_api::Schemas::openapi();
+    doc.info = InfoBuilder::new()
+        .title("Signet daemon")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "The memory daemon's HTTP API. Every route declares a permission (team mode: a \
+             bearer token whose role grants it).",
+        ))
+        .build();
+    for spec in table() {
+        if let Some(m) = method(spec.method_name) {
+            doc.paths
+                .add_path_operation(spec.path, vec![m], operation(&spec));
+        }
+    }
+    doc
+}
+
+/// The document as the pretty JSON that `docs/openapi.json` holds (with a final newline).
+pub fn document_json() -> String {
+    let mut text = document().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `docs/openapi.json` is what the code generates; regenerate it with
+    /// `cargo run -p signet -- api openapi > docs/openapi.json`.
+    #[test]
+    fn committed_document_has_not_drifted() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == document_json(),
+            "docs/openapi.json is stale: run `cargo run -p signet -- api openapi > docs/openapi.json`"
+        );
+    }
+
+    #[test]
+    fn every_route_is_documented_and_typed_routes_reference_schemas() {
+        let doc = serde_json::to_value(document()).unwrap();
+        for spec in table() {
+            let op = &doc["paths"][spec.path][spec.method_name.to_lowercase()];
+            assert!(op.is_object(), "{} {} missing", spec.method_name, spec.path);
+        }
+        let recall = &doc["paths"]["/api/memory/recall"]["post"];
+        assert_eq!(
+            recall["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/RecallResponse"
+        );
+        assert!(doc["components"]["schemas"]["MutationStatus"].is_object());
+    }
+}

@@ -1,0 +1,161 @@
+//! Every typed response round-trips through `signet-api`'s types (what the client decodes):
+//! decoding then encoding gives back the exact JSON the server sent, and no field falls into
+//! `extra` (each one is modelled).
+
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use signet_api::{Health, MutationResponse, MutationStatus, RecallResponse, RememberResponse};
+
+use crate::common::TestServer;
+
+/// Decodes `raw` as `T`, checks nothing was left unmodelled, and that it encodes back to `raw`.
+fn round_trip<T: DeserializeOwned + Serialize>(raw: &Value, extra: impl Fn(&T) -> usize) -> T {
+    let typed: T = serde_json::from_value(raw.clone()).unwrap_or_else(|e| panic!("{e}: {raw}"));
+    assert_eq!(extra(&typed), 0, "unmodelled fields in {raw}");
+    assert_eq!(&serde_json::to_value(&typed).unwrap(), raw);
+    typed
+}
+
+fn remember_extra(r: &RememberResponse) -> usize {
+    match r {
+        RememberResponse::Stored(m) => m.extra.len(),
+        RememberResponse::Chunked(c) => c.extra.len(),
+    }
+}
+
+#[tokio::test]
+async fn remember_recall_and_health_match_the_wire_types() {
+    let s = TestServer::start().await;
+    let (_, raw) = s.get("/health").await;
+    let h: Health = serde_json::from_value(raw.clone()).unwrap();
+    assert_eq!(h.status, "healthy");
+
+    let (_, raw) = s
+        .post(
+            "/api/memory/remember",
+            json!({"content": "critical: [ops]: rotate keys"}),
+        )
+        .await;
+    let RememberResponse::Stored(m) = round_trip(&raw, remember_extra) else {
+        panic!("expected a stored memory: {raw}");
+    };
+    let (_, raw) = s
+        .post(
+            "/api/memory/remember",
+            json!({"content": "critical: [ops]: rotate keys"}),
+        )
+        .await;
+    let RememberResponse::Stored(again) = round_trip(&raw, remember_extra) else {
+        panic!("expected a dedup: {raw}");
+    };
+    assert!(again.deduped && again.id == m.id);
+    let long = "word ".repeat(400);
+    let (_, raw) = s
+        .post("/api/memory/remember", json!({"content": long}))
+        .await;
+    assert!(matches!(
+        round_trip(&raw, remember_extra),
+        RememberResponse::Chunked(_)
+    ));
+
+    for body in [
+        json!({"query": "rotate keys"}),
+        json!({"query": "rotate", "mode": "keyword", "limt": 3}),
+        json!({"query": "nothing matches this"}),
+    ] {
+        let (st, raw) = s.post("/api/memory/recall", body).await;
+        assert_eq!(st, StatusCode::OK);
+        let r: RecallResponse = round_trip(&raw, |r: &RecallResponse| {
+            r.extra.len() + r.results.iter().map(|x| x.extra.len()).sum::<usize>()
+        });
+        assert!(r.results.iter().all(|x| !x.id.is_empty()));
+    }
+    let (_, raw) = s.get("/api/memory/search?q=rotate").await;
+    round_trip(&raw, |r: &RecallResponse| r.extra.len());
+}
+
+#[tokio::test]
+async fn every_mutation_outcome_matches_the_wire_type() {
+    let s = TestServer::start().await;
+    let id = s.remember("the wire type test memory").await;
+    let pinned = s.remember("critical: the pinned wire memory").await;
+    let path = format!("/api/memory/{id}");
+    let cases: Vec<(Method, String, Value, MutationStatus)> = vec![
+        (
+            Method::PATCH,
+            path.clone(),
+            json!({"importance": 0.3, "reason": "r"}),
+            MutationStatus::Updated,
+        ),
+        (
+            Method::PATCH,
+            path.clone(),
+            json!({"importance": 0.3, "reason": "r"}),
+            MutationStatus::NoChanges,
+        ),
+        (
+            Method::PATCH,
+            path.clone(),
+            json!({"importance": 0.4, "reason": "r", "if_version": 1}),
+            MutationStatus::VersionConflict,
+        ),
+        (
+            Method::PATCH,
+            "/api/memory/nope".into(),
+            json!({"importance": 0.4, "reason": "r"}),
+            MutationStatus::NotFound,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/memory/{pinned}"),
+            json!({"reason": "r"}),
+            MutationStatus::PinnedRequiresForce,
+        ),
+        (
+            Method::POST,
+            format!("{path}/recover"),
+            json!({"reason": "r"}),
+            MutationStatus::NotDeleted,
+        ),
+        (
+            Method::DELETE,
+            path.clone(),
+            json!({"reason": "r", "extra_field": 1}),
+            MutationStatus::Deleted,
+        ),
+        (
+            Method::DELETE,
+            path.clone(),
+            json!({"reason": "r"}),
+            MutationStatus::AlreadyDeleted,
+        ),
+        (
+            Method::PATCH,
+            path.clone(),
+            json!({"importance": 0.5, "reason": "r"}),
+            MutationStatus::Deleted,
+        ),
+        (
+            Method::POST,
+            format!("{path}/recover"),
+            json!({"reason": "r"}),
+            MutationStatus::Recovered,
+        ),
+    ];
+    for (method, path, body, want) in cases {
+        let (_, raw) = s.call(method.clone(), &path, Some(body)).await;
+        let r: MutationResponse = round_trip(&raw, |r: &MutationResponse| r.extra.len());
+        assert_eq!(r.status, want, "{method} {path}: {raw}");
+    }
+    let (_, raw) = s
+        .post(
+            "/api/memory/modify",
+            json!({"patches": [{"id": id, "importance": 0.9, "reason": "r"}]}),
+        )
+        .await;
+    for item in raw["results"].as_array().unwrap() {
+        round_trip(item, |r: &MutationResponse| r.extra.len());
+    }
+}
