@@ -1,4 +1,4 @@
-//! signet-store: the SQLite side of the daemon.
+//! signet-store: the SQLite backend of the daemon's storage.
 //!
 //! Owns the database file `memory/memories.db`: opening it (WAL, pragmas), the numbered
 //! migrations embedded in the binary, and the repositories that read and write rows. It knows
@@ -8,8 +8,14 @@
 //! There is one writer connection (serialised by a mutex) and a small pool of read-only
 //! connections, so reads never wait on writes (WAL).
 //!
-//! The narrow interface the rest of the daemon uses is the [`MemoryStore`] trait; [`Store`] is
-//! its SQLite implementation. A second backend (PostgreSQL) implements the same trait.
+//! The interfaces the rest of the daemon uses, [`MemoryStore`] and [`MaintenanceStore`], and
+//! the domain types they speak live in `signet-model`, which a second backend (PostgreSQL)
+//! implements without depending on this crate; [`Store`] is their SQLite implementation, and
+//! `tests/it/conformance.rs` runs signet-model's conformance suite against it. Every moved item
+//! is re-exported here at its old path (`signet_store::memories::NewMemory`,
+//! `signet_store::maintenance::RepairAudit`, `signet_store::time`, ...). What only SQLite needs
+//! stays here: the FTS5 rendering of a keyword query ([`keyword::fts5`]), the SQL of every
+//! filter, the pool and the schema.
 
 #![forbid(unsafe_code)]
 
@@ -27,4 +33,5 @@ mod store;
 pub mod time;
 
 pub use maintenance::MaintenanceStore;
-pub use store::{JsonRow, MemoryStore, Store};
+pub use signet_model::{JsonRow, MemoryStore};
+pub use store::Store;

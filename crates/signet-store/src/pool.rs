@@ -75,14 +75,14 @@ impl Pool {
         let job: Job = Box::new(move |conn: std::result::Result<&Connection, &StoreError>| {
             let res = match conn {
                 Ok(conn) => in_savepoint(conn, f),
-                Err(e) => Err(StoreError::Sqlite(format!(
+                Err(e) => Err(StoreError::Backend(format!(
                     "could not begin a transaction: {e}"
                 ))),
             };
             let done: Completion = Box::new(move |commit: Option<&StoreError>| {
                 let out = match (res, commit) {
                     (Ok(v), None) => Ok(v),
-                    (Ok(_), Some(e)) => Err(StoreError::Sqlite(format!("commit failed: {e}"))),
+                    (Ok(_), Some(e)) => Err(StoreError::Backend(format!("commit failed: {e}"))),
                     (Err(e), _) => Err(e),
                 };
                 let _ = tx.send(out);
@@ -179,7 +179,7 @@ fn settled<T>(rx: &std::sync::mpsc::Receiver<Result<T>>) -> Option<Result<T>> {
     match rx.try_recv() {
         Ok(r) => Some(r),
         Err(std::sync::mpsc::TryRecvError::Empty) => None,
-        Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(Err(StoreError::Sqlite(
+        Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(Err(StoreError::Backend(
             "the write was aborted (its group commit failed)".into(),
         ))),
     }

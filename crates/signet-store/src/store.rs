@@ -1,9 +1,10 @@
-//! [`MemoryStore`], the interface the daemon's services use, and [`Store`], its SQLite
-//! implementation. The trait is synchronous: callers run it on blocking threads. A PostgreSQL
-//! backend implements the same trait (with its own blocking client), so nothing above the
-//! store changes when it is added.
+//! [`Store`], the SQLite implementation of signet-model's [`MemoryStore`] (the interface the
+//! daemon's services use; its doc comments are the contract). Writes go through the pool's
+//! group-commit writer, reads to a read-only connection.
 
 use std::path::Path;
+
+use signet_model::{JsonRow, MemoryStore};
 
 use crate::error::Result;
 use crate::keyword::KeywordQuery;
@@ -16,86 +17,6 @@ use crate::memories::{
 use crate::memories::{EmbeddingJob, EmbeddingStats, StoredVector};
 use crate::pool::Pool;
 use crate::schema::{self, MigrationReport};
-
-/// A JSON object of raw column values.
-pub type JsonRow = serde_json::Map<String, serde_json::Value>;
-
-/// Everything the memory services need from storage. Each method is one transaction.
-pub trait MemoryStore: Send + Sync + 'static {
-    fn remember(&self, m: &NewMemory, opts: WriteOptions, actor: &Actor)
-    -> Result<RememberOutcome>;
-    fn remember_chunks(
-        &self,
-        g: &ChunkGroup,
-        opts: WriteOptions,
-        actor: &Actor,
-        now: &str,
-    ) -> Result<Vec<String>>;
-    fn live_detail(&self, id: &str) -> Result<Option<JsonRow>>;
-    /// `None` when no row with this id exists (deleted rows still have history).
-    fn history(&self, id: &str, limit: i64) -> Result<Option<Vec<HistoryEntry>>>;
-    fn list(
-        &self,
-        limit: i64,
-        offset: i64,
-        scope: &ScopeFilter,
-    ) -> Result<(Vec<ListedMemory>, MemoryStats)>;
-    fn stats(&self) -> Result<MemoryStats>;
-    /// One single-memory mutation (modify, forget or recover) behind the shared guard.
-    fn mutate(&self, m: Mutation) -> Result<MutationOutcome>;
-    /// BM25-ranked live memories matching the keyword query and the filters, best first.
-    fn keyword_search(
-        &self,
-        query: &KeywordQuery,
-        filters: &RecallFilters,
-        limit: usize,
-    ) -> Result<Vec<KeywordHit>>;
-    fn recall_rows(&self, ids: &[String]) -> Result<Vec<RecallRow>>;
-    fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()>;
-    fn forget_candidates(&self, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>>;
-    fn legacy_search(&self, q: &LegacyQuery) -> Result<Vec<serde_json::Value>>;
-    fn distinct_who(&self) -> Result<Vec<String>>;
-    /// Ids of live memories matching `filters`.
-    fn filter_ids(&self, filters: &RecallFilters) -> Result<Vec<String>>;
-    /// Current vectors (this model and dimensions, this content) of all live memories.
-    fn load_vectors(&self, model: &str, dims: usize) -> Result<Vec<StoredVector>>;
-    /// One live memory's current vector.
-    fn vector_of(&self, id: &str, model: &str, dims: usize) -> Result<Option<Vec<u8>>>;
-    /// Live memories needing a vector (`include_stale`: also other models' vectors).
-    fn embedding_gaps(
-        &self,
-        model: &str,
-        dims: usize,
-        include_stale: bool,
-        limit: usize,
-    ) -> Result<Vec<EmbeddingJob>>;
-    /// Stores vectors; returns which jobs were stored (content unchanged since).
-    fn save_embeddings(
-        &self,
-        items: &[(EmbeddingJob, Vec<u8>)],
-        dims: usize,
-        model: &str,
-        now: &str,
-    ) -> Result<Vec<bool>>;
-    fn embedding_stats(&self, model: &str, dims: usize) -> Result<EmbeddingStats>;
-    fn clean_orphan_embeddings(&self) -> Result<usize>;
-    fn list_embeddings(
-        &self,
-        limit: usize,
-        offset: usize,
-        with_vectors: bool,
-    ) -> Result<(Vec<serde_json::Value>, i64)>;
-    /// The database answers a trivial query.
-    fn ping(&self) -> Result<()>;
-    /// Flushes the write-ahead log into the main file (shutdown).
-    fn checkpoint(&self) -> Result<()>;
-    /// Memories by state and jobs by status (analytics, `/metrics`).
-    fn ops_counts(&self) -> Result<memories::OpsCounts>;
-    /// Deletes and recovers recorded in history since `since` (ISO).
-    fn mutation_signals(&self, since: &str) -> Result<memories::MutationSignals>;
-    /// Type, project, who and version of a memory, deleted or not (live events).
-    fn memory_scope(&self, id: &str) -> Result<Option<memories::MemoryScope>>;
-}
 
 /// The SQLite store: one file, one writer, a few readers.
 pub struct Store {

@@ -1,9 +1,9 @@
-//! Maintenance: the raw counts behind diagnostics, the repairs, and the retention sweep.
+//! Maintenance over SQLite: the raw counts behind diagnostics, the repairs, and the retention
+//! sweep.
 //!
-//! [`MaintenanceStore`] is the interface the core's diagnostics, repair and retention services
-//! use; [`crate::Store`] implements it over SQLite (writes through the group-commit writer,
-//! reads on the read pool). A PostgreSQL backend implements the same trait. The scoring of
-//! these counts lives in `signet-core`; this module only counts and changes rows.
+//! [`MaintenanceStore`] and the types it speaks live in `signet_model::maintenance` and are
+//! re-exported here at their old paths; [`crate::Store`] implements the trait over SQLite
+//! (writes through the group-commit writer, reads on the read pool).
 //!
 //! [`snapshot_read_only`] takes the same snapshot over a database file opened read-only, for
 //! `signet doctor` (works with the daemon down; never migrates or writes).
@@ -12,61 +12,16 @@ mod diagnostics;
 mod repair;
 mod retention;
 
-pub use diagnostics::{
-    ConnectorCounts, DiagnosticsSnapshot, DuplicateCounts, IndexCounts, MutationCounts,
-    QueueCounts, RetentionCounts, SWEEP_ACTIONS, SnapshotParams, StorageCounts, snapshot_read_only,
+pub use diagnostics::snapshot_read_only;
+pub use signet_model::maintenance::{
+    AuditOf, ConnectorCounts, DedupCluster, DedupMerge, DedupRow, DiagnosticsSnapshot,
+    DuplicateCounts, FtsCounts, IndexCounts, MaintenanceStore, MutationCounts, PruneStep,
+    PurgedTombstones, QueueCounts, RepairAudit, RetentionCounts, SWEEP_ACTIONS, SnapshotParams,
+    StorageCounts,
 };
-pub use repair::{DedupCluster, DedupMerge, DedupRow, FtsCounts, RepairAudit};
-pub use retention::{PruneStep, PurgedTombstones};
 
 use crate::Store;
 use crate::error::Result;
-
-/// Builds a repair's audit row from what the repair changed; run inside the repair's own
-/// transaction, so a repair and its audit row commit together or not at all.
-pub type AuditOf<T> = Box<dyn FnOnce(&T) -> RepairAudit + Send>;
-
-/// Everything diagnostics, repairs and retention need from storage. Each method is one
-/// transaction (reads: one read connection).
-pub trait MaintenanceStore: Send + Sync + 'static {
-    /// The counts every diagnostics domain is scored from.
-    fn diagnostics_snapshot(&self, p: &SnapshotParams) -> Result<DiagnosticsSnapshot>;
-    /// Moves up to `limit` dead jobs back to pending (memory jobs first, then summary jobs);
-    /// returns (memory jobs, summary jobs) requeued.
-    /// The audit row is written in the same transaction.
-    fn requeue_dead_jobs(
-        &self,
-        limit: usize,
-        now: &str,
-        audit: AuditOf<(usize, usize)>,
-    ) -> Result<(usize, usize)>;
-    /// Returns leased jobs whose lease began before `cutoff` (or has no start) to pending; the
-    /// audit row is written in the same transaction.
-    fn release_stale_leases(&self, cutoff: &str, now: &str, audit: AuditOf<usize>)
-    -> Result<usize>;
-    /// Compares the full-text index with the memories table.
-    fn fts_counts(&self) -> Result<FtsCounts>;
-    /// Rebuilds the full-text index from the memories table; returns the counts after. The
-    /// audit row is written in the same transaction.
-    fn fts_rebuild(&self, audit: AuditOf<FtsCounts>) -> Result<FtsCounts>;
-    /// Up to `limit` clusters of live, unpinned, not manually overridden memories with the same
-    /// normalised content (so the same content hash).
-    fn dedup_clusters(&self, limit: usize) -> Result<Vec<DedupCluster>>;
-    /// The dedup fields of these live, unpinned, not overridden memories (semantic pass).
-    fn dedup_rows(&self, ids: &[String]) -> Result<Vec<DedupRow>>;
-    /// Ids of up to `limit` live, unpinned, not overridden memories, newest first.
-    fn dedup_candidate_ids(&self, limit: usize) -> Result<Vec<String>>;
-    /// Applies merges: tags onto keepers, losers soft-deleted, history rows; returns the ids
-    /// actually deleted (rows changed since they were read are skipped).
-    fn apply_dedup(&self, merges: &[DedupMerge], audit: &RepairAudit) -> Result<Vec<String>>;
-    /// Writes one repair audit row (`memory_id = 'system'`, `event = 'none'`).
-    fn record_repair(&self, audit: &RepairAudit) -> Result<()>;
-    /// Purges up to `limit` tombstones deleted before `cutoff`: mentions, embeddings,
-    /// archive to `memories_cold`, hard delete. One transaction.
-    fn purge_tombstones(&self, cutoff: &str, limit: usize, now: &str) -> Result<PurgedTombstones>;
-    /// Deletes up to `limit` rows of one prunable table older than `cutoff`. One transaction.
-    fn prune(&self, step: PruneStep, cutoff: &str, limit: usize) -> Result<usize>;
-}
 
 impl MaintenanceStore for Store {
     fn diagnostics_snapshot(&self, p: &SnapshotParams) -> Result<DiagnosticsSnapshot> {

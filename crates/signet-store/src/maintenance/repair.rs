@@ -2,69 +2,11 @@
 //! audit row every repair writes.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
 use serde_json::json;
 
 use super::diagnostics::{DUP_FILTER, DUP_KEY};
-use super::table_exists;
+use super::{DedupCluster, DedupMerge, DedupRow, FtsCounts, RepairAudit, table_exists};
 use crate::error::Result;
-
-/// Who ran a repair and why, as recorded in `memory_history`.
-#[derive(Debug, Clone, Default)]
-pub struct RepairAudit {
-    /// The action's name (`requeueDeadJobs`, `deduplicate`, ...).
-    pub action: String,
-    pub changed_by: String,
-    pub actor_type: String,
-    pub reason: String,
-    pub request_id: Option<String>,
-    pub affected: i64,
-    pub message: String,
-    pub now: String,
-}
-
-/// The full-text index against the memories table.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FtsCounts {
-    /// All rows of `memories` (the index covers tombstones too: they stay searchable for
-    /// recovery and are filtered at query time).
-    pub memories: i64,
-    pub live: i64,
-    pub fts_rows: i64,
-    pub missing: i64,
-    pub orphans: i64,
-}
-
-/// The fields the keeper formula reads.
-#[derive(Debug, Clone, Default)]
-pub struct DedupRow {
-    pub id: String,
-    pub importance: f64,
-    pub access_count: i64,
-    pub update_count: i64,
-    pub updated_at: String,
-    pub pinned: bool,
-    pub manual_override: bool,
-    pub tags: Option<String>,
-}
-
-/// Live memories with the same normalised content.
-#[derive(Debug, Clone, Default)]
-pub struct DedupCluster {
-    pub key: String,
-    pub rows: Vec<DedupRow>,
-}
-
-/// One decided merge: `losers` are deleted into `keeper`, whose tags become `tags`.
-#[derive(Debug, Clone, Default)]
-pub struct DedupMerge {
-    pub keeper: String,
-    pub losers: Vec<String>,
-    pub tags: Option<String>,
-    /// `exact` or `semantic`, recorded in the history metadata.
-    pub pass: String,
-}
 
 pub fn requeue_dead(tx: &Connection, limit: usize, now: &str) -> Result<(usize, usize)> {
     let memory = tx

@@ -3,32 +3,8 @@
 
 use rusqlite::{Connection, params};
 
-use super::table_exists;
+use super::{PruneStep, PurgedTombstones, table_exists};
 use crate::error::Result;
-
-/// What one tombstone batch removed.
-#[derive(Debug, Clone, Default)]
-pub struct PurgedTombstones {
-    /// Memories archived to `memories_cold` and hard-deleted.
-    pub ids: Vec<String>,
-    pub embeddings: usize,
-    pub mentions: usize,
-    /// Entities whose last mention went with these memories.
-    pub entities: usize,
-}
-
-/// Tables pruned by age.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PruneStep {
-    /// `memory_history` rows by `created_at`.
-    History,
-    /// Completed `memory_jobs` by `completed_at` (else `updated_at`).
-    CompletedJobs,
-    /// Dead `memory_jobs` by `failed_at` (else `updated_at`).
-    DeadJobs,
-    /// `predictor_training_pairs` by `created_at`.
-    PredictorPairs,
-}
 
 /// Columns `memories_cold` copies by name when `memories` has them.
 const COLD_COLUMNS: [&str; 18] = [

@@ -4,40 +4,8 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::{EmbeddingJob, EmbeddingStats, StoredVector};
 use crate::error::Result;
-
-/// A live memory that needs a (new) vector.
-#[derive(Debug, Clone)]
-pub struct EmbeddingJob {
-    pub memory_id: String,
-    pub content: String,
-    pub content_hash: String,
-}
-
-/// A stored vector of a live memory.
-#[derive(Debug, Clone)]
-pub struct StoredVector {
-    pub memory_id: String,
-    pub blob: Vec<u8>,
-}
-
-/// Counts describing vector coverage.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EmbeddingStats {
-    /// Live memories.
-    pub live: i64,
-    /// Live memories whose vector is current (this model, this content, these dimensions).
-    pub current: i64,
-    /// Live memories with a vector from another model or of other dimensions.
-    pub stale_model: i64,
-    /// Live memories with no vector for their current content.
-    pub missing: i64,
-    /// Vectors whose memory is gone or deleted.
-    pub orphans: i64,
-    /// Distinct `embeddings.dimensions` values.
-    pub dimensions: Vec<i64>,
-}
 
 /// Vectors of live memories made by `model` with `dims` dimensions for their current content.
 pub fn load_current(conn: &Connection, model: &str, dims: usize) -> Result<Vec<StoredVector>> {

@@ -7,83 +7,49 @@
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
+use super::{CandidateQuery, ForgetCandidate, KeywordHit, LegacyQuery, RecallFilters};
 use crate::error::{Result, StoreError};
 use crate::keyword::{KeywordQuery, fts5};
 
-/// Filters shared by recall, search and forget. Soft-deleted rows are always excluded.
-#[derive(Debug, Clone, Default)]
-pub struct RecallFilters {
-    pub memory_type: Option<String>,
-    /// Each tag must appear in the tags column (substring match, as upstream).
-    pub tags: Vec<String>,
-    pub who: Option<String>,
-    pub pinned_only: bool,
-    pub importance_min: Option<f64>,
-    /// Inclusive lower bound on `created_at` (string comparison of ISO timestamps).
-    pub since: Option<String>,
-    /// Inclusive upper bound on `created_at`.
-    pub until: Option<String>,
-    pub project: Option<String>,
-    pub source_type: Option<String>,
-    /// `memories.scope_user` must equal it: set only from a user-scoped token, never from
-    /// request input.
-    pub scope_user: Option<String>,
-}
-
-impl RecallFilters {
-    /// Appends `AND ...` clauses for every set filter, binding values into `params`.
-    fn push_sql(&self, sql: &mut String, params: &mut Vec<Value>) {
-        let mut add = |clause: &str, v: Value| {
-            params.push(v);
-            sql.push_str(&clause.replace('?', &format!("?{}", params.len())));
-        };
-        if let Some(t) = &self.memory_type {
-            add(" AND m.type = ?", Value::Text(t.clone()));
-        }
-        for tag in &self.tags {
-            add(
-                " AND m.tags LIKE ? ESCAPE '\\'",
-                Value::Text(format!("%{}%", escape_like(tag))),
-            );
-        }
-        if let Some(w) = &self.who {
-            add(" AND m.who = ?", Value::Text(w.clone()));
-        }
-        if self.pinned_only {
-            add(" AND m.pinned = ?", Value::Integer(1));
-        }
-        if let Some(i) = self.importance_min {
-            add(" AND m.importance >= ?", Value::Real(i));
-        }
-        if let Some(s) = &self.since {
-            add(" AND m.created_at >= ?", Value::Text(s.clone()));
-        }
-        if let Some(u) = &self.until {
-            add(" AND m.created_at <= ?", Value::Text(u.clone()));
-        }
-        if let Some(p) = &self.project {
-            add(" AND m.project = ?", Value::Text(p.clone()));
-        }
-        if let Some(s) = &self.source_type {
-            add(" AND m.source_type = ?", Value::Text(s.clone()));
-        }
-        if let Some(u) = &self.scope_user {
-            add(" AND m.scope_user = ?", Value::Text(u.clone()));
-        }
+/// Appends `AND ...` clauses on `m` (the `memories` alias) for every set filter, binding the
+/// values into `params`: the SQL of the rules [`RecallFilters`] documents.
+fn push_filters(filters: &RecallFilters, sql: &mut String, params: &mut Vec<Value>) {
+    let mut add = |clause: &str, v: Value| {
+        params.push(v);
+        sql.push_str(&clause.replace('?', &format!("?{}", params.len())));
+    };
+    if let Some(t) = &filters.memory_type {
+        add(" AND m.type = ?", Value::Text(t.clone()));
     }
-
-    /// True when no filter is set.
-    pub fn is_empty(&self) -> bool {
-        self.memory_type.is_none()
-            && self.tags.is_empty()
-            && self.who.is_none()
-            && !self.pinned_only
-            && self.importance_min.is_none()
-            && self.since.is_none()
-            && self.until.is_none()
-            && self.project.is_none()
-            && self.source_type.is_none()
-            && self.scope_user.is_none()
+    for tag in &filters.tags {
+        add(
+            " AND m.tags LIKE ? ESCAPE '\\'",
+            Value::Text(format!("%{}%", escape_like(tag))),
+        );
+    }
+    if let Some(w) = &filters.who {
+        add(" AND m.who = ?", Value::Text(w.clone()));
+    }
+    if filters.pinned_only {
+        add(" AND m.pinned = ?", Value::Integer(1));
+    }
+    if let Some(i) = filters.importance_min {
+        add(" AND m.importance >= ?", Value::Real(i));
+    }
+    if let Some(s) = &filters.since {
+        add(" AND m.created_at >= ?", Value::Text(s.clone()));
+    }
+    if let Some(u) = &filters.until {
+        add(" AND m.created_at <= ?", Value::Text(u.clone()));
+    }
+    if let Some(p) = &filters.project {
+        add(" AND m.project = ?", Value::Text(p.clone()));
+    }
+    if let Some(s) = &filters.source_type {
+        add(" AND m.source_type = ?", Value::Text(s.clone()));
+    }
+    if let Some(u) = &filters.scope_user {
+        add(" AND m.scope_user = ?", Value::Text(u.clone()));
     }
 }
 
@@ -91,13 +57,6 @@ fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
-}
-
-/// One keyword hit: the memory and its raw BM25 score (lower is better, negative).
-#[derive(Debug, Clone)]
-pub struct KeywordHit {
-    pub id: String,
-    pub bm25: f64,
 }
 
 /// BM25 over live memories matching `query` and the filters, best first (none for an empty
@@ -156,7 +115,7 @@ fn ranked(
     let mut sql = format!(
         "SELECT m.id, f.s FROM {source} JOIN memories m ON m.rowid = f.rowid WHERE m.is_deleted = 0"
     );
-    filters.push_sql(&mut sql, &mut params);
+    push_filters(filters, &mut sql, &mut params);
     params.push(Value::Integer(limit as i64));
     sql.push_str(&format!(" ORDER BY f.s LIMIT ?{}", params.len()));
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -180,24 +139,6 @@ fn fts_error(e: rusqlite::Error) -> StoreError {
     }
 }
 
-/// What batch forget may delete.
-#[derive(Debug, Clone, Default)]
-pub struct CandidateQuery {
-    pub ids: Vec<String>,
-    pub keywords: Option<KeywordQuery>,
-    pub filters: RecallFilters,
-    pub limit: usize,
-}
-
-/// One batch-forget candidate.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ForgetCandidate {
-    pub id: String,
-    pub score: f64,
-    pub pinned: bool,
-    pub version: i64,
-}
-
 /// Candidates for batch forget: by ids (request order), by keyword query, or by filters.
 pub fn forget_candidates(conn: &Connection, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>> {
     if !q.ids.is_empty() {
@@ -218,7 +159,7 @@ pub fn forget_candidates(conn: &Connection, q: &CandidateQuery) -> Result<Vec<Fo
             "SELECT m.id, 0.0 AS s, m.pinned, COALESCE(m.version, 1) FROM memories m WHERE m.is_deleted = 0",
         ),
     };
-    q.filters.push_sql(&mut sql, &mut params);
+    push_filters(&q.filters, &mut sql, &mut params);
     sql.push_str(match fts_match {
         Some(_) => " ORDER BY s",
         None => " ORDER BY m.pinned DESC, m.importance DESC, m.updated_at DESC",
@@ -249,7 +190,7 @@ fn candidates_by_ids(conn: &Connection, q: &CandidateQuery) -> Result<Vec<Forget
         "SELECT m.id, m.pinned, COALESCE(m.version, 1) FROM memories m WHERE m.id = ?1 AND m.is_deleted = 0",
     );
     let mut extra = vec![Value::Null];
-    q.filters.push_sql(&mut sql, &mut extra);
+    push_filters(&q.filters, &mut sql, &mut extra);
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut out = Vec::new();
     for id in q.ids.iter().take(q.limit) {
@@ -265,14 +206,6 @@ fn candidates_by_ids(conn: &Connection, q: &CandidateQuery) -> Result<Vec<Forget
         }
     }
     Ok(out)
-}
-
-/// The legacy `GET /memory/search`.
-#[derive(Debug, Clone, Default)]
-pub struct LegacyQuery {
-    pub keywords: Option<KeywordQuery>,
-    pub filters: RecallFilters,
-    pub limit: usize,
 }
 
 /// Legacy search rows as JSON objects (`score` is raw BM25 for text queries, decayed
@@ -296,7 +229,7 @@ pub fn legacy_search(conn: &Connection, q: &LegacyQuery) -> Result<Vec<serde_jso
              FROM memories m WHERE m.is_deleted = 0"
         ),
     };
-    q.filters.push_sql(&mut sql, &mut params);
+    push_filters(&q.filters, &mut sql, &mut params);
     sql.push_str(match fts_match {
         Some(_) => " ORDER BY score ASC",
         None => " ORDER BY score DESC",
@@ -330,7 +263,7 @@ pub fn distinct_who(conn: &Connection) -> Result<Vec<String>> {
 pub fn filter_ids(conn: &Connection, filters: &RecallFilters) -> Result<Vec<String>> {
     let mut sql = String::from("SELECT m.id FROM memories m WHERE m.is_deleted = 0");
     let mut params = Vec::new();
-    filters.push_sql(&mut sql, &mut params);
+    push_filters(filters, &mut sql, &mut params);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

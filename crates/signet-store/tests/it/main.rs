@@ -1,11 +1,15 @@
 //! Integration tests for signet-store: one binary, one module per area.
 //!
+//! - `conformance`: signet-model's conformance suite (the store contract) against [`Store`].
 //! - `fixture`: a database written by upstream Signet 0.58.1 opens losslessly.
 //! - `migrations`: fresh, current, older, broken and failing databases.
+//!
+//! [`Store`]: signet_store::Store
 
 // Test code may unwrap (the workspace denies `unwrap_used` elsewhere).
 #![allow(clippy::unwrap_used)]
 
+mod conformance;
 mod fixture;
 mod migrations;
 

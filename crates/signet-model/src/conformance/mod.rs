@@ -1,0 +1,194 @@
+//! The conformance suite: the contract of [`MemoryStore`] and [`MaintenanceStore`] as
+//! behaviour, one `pub fn` per rule, for every backend to pass (feature `conformance`).
+//!
+//! Each check takes a fresh, empty store (`&dyn MemoryStore`, plus `&dyn MaintenanceStore` on
+//! the same database where it needs one, plus [`Fixtures`] for the one set-up the traits cannot
+//! do) and panics, naming the rule, when the store breaks it. The checks record every time
+//! relative to a fixed instant, so none depends on the clock; ids and content hashes are made
+//! up by the suite, as the traits allow.
+//!
+//! A backend runs the whole suite with [`conformance_tests!`](crate::conformance_tests), given
+//! an expression that makes a fresh [`Harness`]: one `#[test]` per check, named after it, so a
+//! failure names the rule (SQLite: `crates/signet-store/tests/it/conformance.rs`).
+//!
+//! Adding a rule: write the `pub fn` in the module of its area and add its name to the list in
+//! [`conformance_tests!`](crate::conformance_tests) (a unit test fails until it is listed).
+
+mod candidates;
+mod embeddings;
+mod maintenance;
+mod mutate;
+mod read;
+mod remember;
+mod search;
+mod support;
+
+pub use candidates::*;
+pub use embeddings::*;
+pub use maintenance::*;
+pub use mutate::*;
+pub use read::*;
+pub use remember::*;
+pub use search::*;
+
+use crate::{MaintenanceStore, MemoryStore};
+
+/// A fresh, empty database under test, seen through both store traits. It owns whatever the
+/// backend needs to live for one check (a temporary directory, a scratch schema) and cleans
+/// it up when dropped.
+pub trait Harness: Fixtures {
+    /// The database as a [`MemoryStore`].
+    fn memory(&self) -> &dyn MemoryStore;
+    /// The same database as a [`MaintenanceStore`].
+    fn maintenance(&self) -> &dyn MaintenanceStore;
+}
+
+/// Set-up the store traits have no method for (the pipeline's job lifecycle is not part of
+/// them yet), done by the backend's own means. Used only by the checks that need it.
+pub trait Fixtures {
+    /// Marks every queued memory job dead at `now` (`failed_at` and `updated_at`), as the
+    /// pipeline does after a job's last failed attempt.
+    fn kill_jobs(&self, now: &str);
+}
+
+/// One `#[test]` per conformance check, each on a fresh store made by `$fresh` (an expression
+/// of a type implementing [`Harness`], evaluated once per test):
+///
+/// ```ignore
+/// signet_model::conformance_tests!(fresh_store());
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($fresh:expr) => {
+        $crate::conformance_tests!(@memory $fresh;
+            remember_inserts_a_live_memory_with_a_created_history_row,
+            remember_dedups_by_content_hash_among_live_memories,
+            remember_dedups_by_source_before_content,
+            remember_ignores_deleted_memories_when_deduping,
+            remember_enqueues_extraction_only_when_asked,
+            remember_chunks_inserts_a_group_and_skips_live_content,
+            live_detail_has_the_upstream_keys_and_hides_deleted_memories,
+            history_is_oldest_first_limited_and_none_for_unknown_ids,
+            list_is_newest_first_paged_and_scoped_with_matching_stats,
+            stats_count_live_embedded_and_critical_memories,
+            recall_rows_keep_the_requested_order_and_skip_deleted,
+            touch_accessed_counts_accesses,
+            distinct_who_is_sorted_distinct_and_live_only,
+            ops_counts_signals_and_scope_follow_the_writes,
+            modify_applies_the_patch_and_bumps_the_version,
+            a_stale_if_version_conflicts,
+            modify_without_a_change_is_a_no_op,
+            modify_refuses_content_a_live_memory_holds,
+            forget_of_a_pinned_memory_needs_force_and_a_non_pipeline_actor,
+            forget_soft_deletes_and_recover_restores_within_the_window,
+            recover_after_the_window_is_refused,
+            recover_is_refused_while_a_live_twin_holds_the_content,
+            mutations_of_unknown_ids_are_not_found,
+            mutations_refuse_the_wrong_state_before_the_version,
+            the_version_guard_comes_before_the_pinned_rules,
+            keyword_search_ranks_better_matches_first,
+            keyword_search_matches_phrases_case_insensitively,
+            keyword_query_connectives_combine_with_the_documented_precedence,
+            keyword_search_applies_every_filter,
+            filter_ids_applies_every_filter,
+            tag_filters_match_substrings_literally,
+            deleted_memories_are_never_returned,
+            forget_candidates_by_ids_keep_the_request_order,
+            forget_candidates_by_keywords_are_ranked,
+            forget_candidates_by_filters_put_pinned_and_important_first,
+            legacy_search_returns_rows_by_keyword_or_by_filter,
+            embeddings_round_trip_bit_for_bit,
+            saving_a_vector_for_changed_content_is_refused,
+            a_content_edit_drops_the_stale_vector,
+            embedding_gaps_and_stats_follow_the_model,
+            orphan_vectors_are_counted_and_cleaned,
+            a_deleted_memory_keeps_its_vector_for_recover,
+        );
+        $crate::conformance_tests!(@maintenance $fresh;
+            diagnostics_snapshot_counts_memories_tombstones_and_jobs,
+            repair_audit_rows_record_the_last_sweep,
+            fts_counts_cover_every_row_and_survive_a_rebuild,
+            purge_tombstones_removes_only_expired_tombstones,
+            prune_history_removes_only_old_rows,
+        );
+        $crate::conformance_tests!(@fixtures $fresh;
+            dead_jobs_are_requeued_up_to_the_limit,
+        );
+    };
+    (@memory $fresh:expr; $($check:ident,)*) => {$(
+        #[test]
+        fn $check() {
+            let harness = $fresh;
+            $crate::conformance::$check($crate::conformance::Harness::memory(&harness));
+        }
+    )*};
+    (@maintenance $fresh:expr; $($check:ident,)*) => {$(
+        #[test]
+        fn $check() {
+            let harness = $fresh;
+            $crate::conformance::$check(
+                $crate::conformance::Harness::memory(&harness),
+                $crate::conformance::Harness::maintenance(&harness),
+            );
+        }
+    )*};
+    (@fixtures $fresh:expr; $($check:ident,)*) => {$(
+        #[test]
+        fn $check() {
+            let harness = $fresh;
+            $crate::conformance::$check(
+                $crate::conformance::Harness::memory(&harness),
+                $crate::conformance::Harness::maintenance(&harness),
+                &harness,
+            );
+        }
+    )*};
+}
+
+#[cfg(test)]
+mod tests {
+    /// The sources of the check modules, whose every `pub fn` is a check.
+    const MODULES: [&str; 7] = [
+        include_str!("candidates.rs"),
+        include_str!("embeddings.rs"),
+        include_str!("maintenance.rs"),
+        include_str!("mutate.rs"),
+        include_str!("read.rs"),
+        include_str!("remember.rs"),
+        include_str!("search.rs"),
+    ];
+
+    #[test]
+    fn every_check_is_listed_in_the_macro() {
+        let this = include_str!("mod.rs");
+        let start = this
+            .find("macro_rules! conformance_tests")
+            .expect("the macro");
+        let end = this.find("#[cfg(test)]").expect("the tests");
+        let listed = &this[start..end];
+        let mut checks = 0;
+        for source in MODULES {
+            for line in source.lines() {
+                let Some(rest) = line.strip_prefix("pub fn ") else {
+                    continue;
+                };
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let entry = format!("            {name},\n");
+                assert!(
+                    listed.contains(&entry),
+                    "{name} is not in conformance_tests!"
+                );
+                checks += 1;
+            }
+        }
+        let entries = listed
+            .lines()
+            .filter_map(|l| l.strip_prefix("            ")?.strip_suffix(','))
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_'))
+            .count();
+        assert_eq!(entries, checks, "the macro lists only checks, each once");
+    }
+}

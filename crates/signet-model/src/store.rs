@@ -1,0 +1,168 @@
+//! [`MemoryStore`], the interface the daemon's memory services use. The trait is synchronous:
+//! callers run it on blocking threads. Each backend (SQLite in signet-store, PostgreSQL later)
+//! implements it with its own client and its own SQL, so nothing above the store changes when
+//! one is added. The doc comments below are the contract; `crate::conformance` checks it.
+//!
+//! Rules every method shares: a soft-deleted memory ("tombstone") is never returned by a read
+//! that says "live"; timestamps are the [`crate::time`] strings the caller passes (the store
+//! never reads the clock for what it records); ids and content hashes are opaque strings.
+
+use crate::error::Result;
+use crate::keyword::KeywordQuery;
+use crate::memories::{
+    Actor, CandidateQuery, ChunkGroup, EmbeddingJob, EmbeddingStats, ForgetCandidate, HistoryEntry,
+    KeywordHit, LegacyQuery, ListedMemory, MemoryScope, MemoryStats, Mutation, MutationOutcome,
+    MutationSignals, NewMemory, OpsCounts, RecallFilters, RecallRow, RememberOutcome, ScopeFilter,
+    StoredVector, WriteOptions,
+};
+
+/// A JSON object of raw column values.
+pub type JsonRow = serde_json::Map<String, serde_json::Value>;
+
+/// Everything the memory services need from storage. Each method is one transaction.
+pub trait MemoryStore: Send + Sync + 'static {
+    /// Inserts `m` unless a live memory already holds it: first a live memory with the same
+    /// `(source_type, source_id)` (when `m.source_id` is set), then one with the same
+    /// `content_hash`. Such a memory is returned as `Deduped` and nothing is written; deleted
+    /// memories never dedup. An insert starts at version 1 with no vector, records a `created`
+    /// history row (`actor`, at `m.created_at`, `new_content` = the content) and, with
+    /// `opts.enqueue_extraction`, one pending `extract` job.
+    fn remember(&self, m: &NewMemory, opts: WriteOptions, actor: &Actor)
+    -> Result<RememberOutcome>;
+    /// Inserts the chunks of one long remember, named by `g.group_id`, each as `remember`
+    /// would insert it, except that a chunk whose content hash a live memory (or an earlier
+    /// chunk) already holds is skipped (sources are not consulted). Returns the ids inserted,
+    /// in chunk order.
+    fn remember_chunks(
+        &self,
+        g: &ChunkGroup,
+        opts: WriteOptions,
+        actor: &Actor,
+        now: &str,
+    ) -> Result<Vec<String>>;
+    /// A live memory as upstream's detail object: the keys `id content type importance tags
+    /// pinned who source_id source_type project session_id confidence access_count
+    /// last_accessed is_deleted deleted_at extraction_status embedding_model version
+    /// created_at updated_at updated_by` with the stored values (`pinned` and `is_deleted` as
+    /// 0/1 integers, `session_id` always null), and nothing else. `None` for a deleted or
+    /// unknown id.
+    fn live_detail(&self, id: &str) -> Result<Option<JsonRow>>;
+    /// Up to `limit` history entries of a memory, oldest first (by their time, then by the
+    /// order they were written). Events: `created` (new content), `updated` (old and new
+    /// content, metadata `changedFields`), `deleted` (old content), `recovered` (new content),
+    /// each with the actor's `changed_by`, `actor_type`, `session_id` and `request_id` and the
+    /// mutation's reason. `None` when no row with this id exists (deleted rows still have
+    /// history; purged ones do not).
+    fn history(&self, id: &str, limit: i64) -> Result<Option<Vec<HistoryEntry>>>;
+    /// Live memories inside `scope` (see [`ScopeFilter`]), newest `created_at` first, `limit`
+    /// of them from `offset`, with the [`MemoryStats`] of the same scope.
+    fn list(
+        &self,
+        limit: i64,
+        offset: i64,
+        scope: &ScopeFilter,
+    ) -> Result<(Vec<ListedMemory>, MemoryStats)>;
+    /// Counts over all live memories: all, those with a stored vector (any model), and the
+    /// critical ones (importance ≥ 0.9).
+    fn stats(&self) -> Result<MemoryStats>;
+    /// One single-memory mutation (modify, forget or recover) behind the shared guard.
+    ///
+    /// An unknown id is `NotFound`. Then the guard, in this order: the row must be in the state
+    /// the operation needs (modify a deleted row: `IsDeleted`; forget one: `AlreadyDeleted`;
+    /// recover a live one: `NotDeleted`); `if_version`, when set, must be the current version
+    /// (`VersionConflict`); a pinned row is forgotten only with `force`
+    /// (`PinnedRequiresForce`), and never by an actor whose `actor_type` is `pipeline`
+    /// (`AutonomousForceDenied`). Pinning never blocks a modify. Refusals change nothing.
+    ///
+    /// Then the operation's own rules. Modify changes only the fields the patch sets to a
+    /// different value (none: `NoChanges`, nothing written, version unchanged); new content
+    /// another live memory holds is `DuplicateContentHash` (a deleted one's is free); new
+    /// content drops the memory's vector (it needs embedding again) and is searchable at
+    /// once. Forget is a soft delete (`deleted_at = now`). Recover succeeds while
+    /// `now - deleted_at <= RECOVER_WINDOW_MS` (`RetentionExpired` after), unless a live
+    /// memory now holds the same content (`DuplicateContentHash`); a recovered memory keeps
+    /// its vector and is found again. Every change that runs writes one history row (at
+    /// `now`, by `actor`, with `reason`), bumps the version by one (`new = current + 1`) and
+    /// sets `updated_at = now`.
+    fn mutate(&self, m: Mutation) -> Result<MutationOutcome>;
+    /// Live memories matching the keyword query (see [`crate::keyword`] for what a query
+    /// matches) and the filters, best first (BM25: more of the query's terms, and rarer ones,
+    /// rank higher), at most `limit`. An empty query finds nothing. A hit's `bm25` is negative
+    /// with a magnitude that does not grow down the list.
+    fn keyword_search(
+        &self,
+        query: &KeywordQuery,
+        filters: &RecallFilters,
+        limit: usize,
+    ) -> Result<Vec<KeywordHit>>;
+    /// The rows of these ids, in the order given; deleted and unknown ids are left out.
+    fn recall_rows(&self, ids: &[String]) -> Result<Vec<RecallRow>>;
+    /// Records one access of each id at `now` (`access_count + 1`, `last_accessed = now`);
+    /// unknown ids are ignored. Not a mutation: no version, no history row.
+    fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()>;
+    /// Candidates for batch forget: live memories matching `q.filters`, at most `q.limit`.
+    /// With `q.ids`: those of the first `limit` ids that qualify, in request order, score 0.
+    /// Else with a non-empty `q.keywords`: the matches best first, score `1 / (1 + |bm25|)`.
+    /// Else all that match the filters: pinned first, then by importance, then most recently
+    /// updated, score 0.
+    fn forget_candidates(&self, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>>;
+    /// `GET /memory/search` rows (keys `id content created_at who importance tags type pinned
+    /// score`) of live memories matching `q.filters`, at most `q.limit`: with non-empty
+    /// keywords, the matches best first (`score` the raw bm25); else by score descending, a
+    /// pinned memory 1.0 and any other its importance decayed by 5% a day since creation
+    /// (floor 10%).
+    fn legacy_search(&self, q: &LegacyQuery) -> Result<Vec<serde_json::Value>>;
+    /// The distinct `who` values of live memories, sorted.
+    fn distinct_who(&self) -> Result<Vec<String>>;
+    /// Ids of live memories matching `filters`, in no particular order.
+    fn filter_ids(&self, filters: &RecallFilters) -> Result<Vec<String>>;
+    /// Current vectors (made by `model` with `dims` dimensions for the memory's current
+    /// content) of all live memories, blobs exactly as saved.
+    fn load_vectors(&self, model: &str, dims: usize) -> Result<Vec<StoredVector>>;
+    /// One memory's current vector. A tombstone keeps its vector until it is purged or its
+    /// orphan vector cleaned, so a recover needs no re-embedding.
+    fn vector_of(&self, id: &str, model: &str, dims: usize) -> Result<Option<Vec<u8>>>;
+    /// Up to `limit` live memories with no vector for their current content, most recently
+    /// updated first (`include_stale`: also those whose vector is another model's or of other
+    /// dimensions, for a re-embed).
+    fn embedding_gaps(
+        &self,
+        model: &str,
+        dims: usize,
+        include_stale: bool,
+        limit: usize,
+    ) -> Result<Vec<EmbeddingJob>>;
+    /// Stores each vector as its memory's current one (replacing older vectors) if the memory
+    /// is still live with the job's content hash; returns, per item, whether it was stored.
+    fn save_embeddings(
+        &self,
+        items: &[(EmbeddingJob, Vec<u8>)],
+        dims: usize,
+        model: &str,
+        now: &str,
+    ) -> Result<Vec<bool>>;
+    /// Vector coverage of live memories for `model` / `dims` (see [`EmbeddingStats`]).
+    fn embedding_stats(&self, model: &str, dims: usize) -> Result<EmbeddingStats>;
+    /// Deletes the vectors whose memory is deleted or gone; returns how many.
+    fn clean_orphan_embeddings(&self) -> Result<usize>;
+    /// One page of the vectors of live memories, newest first, as JSON objects (`id`,
+    /// `memoryId`, `content`, `text`, `who`, `importance`, `type`, `tags` as an array,
+    /// `sourceType`, `sourceId`, `createdAt`, and with `with_vectors` the floats as `vector`),
+    /// with the total count.
+    fn list_embeddings(
+        &self,
+        limit: usize,
+        offset: usize,
+        with_vectors: bool,
+    ) -> Result<(Vec<serde_json::Value>, i64)>;
+    /// The database answers a trivial query.
+    fn ping(&self) -> Result<()>;
+    /// Flushes what the database has buffered to its files (shutdown); may be a no-op.
+    fn checkpoint(&self) -> Result<()>;
+    /// Memories by state and jobs by status (analytics, `/metrics`).
+    fn ops_counts(&self) -> Result<OpsCounts>;
+    /// Deletes and recovers recorded in history since `since` (ISO, inclusive).
+    fn mutation_signals(&self, since: &str) -> Result<MutationSignals>;
+    /// Type, project, who, user and version of a memory, deleted or not (live events).
+    fn memory_scope(&self, id: &str) -> Result<Option<MemoryScope>>;
+}
