@@ -40,6 +40,16 @@ pub enum RememberResponse {
     Stored(StoredMemory),
 }
 
+impl RememberResponse {
+    /// Records the request's unknown body fields on whichever shape this is.
+    pub fn set_warnings(&mut self, warnings: Vec<String>) {
+        match self {
+            Self::Chunked(c) => c.warnings = warnings,
+            Self::Stored(m) => m.warnings = warnings,
+        }
+    }
+}
+
 /// A single remembered memory.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredMemory {
@@ -55,6 +65,9 @@ pub struct StoredMemory {
     /// True when the content was already stored and `id` names the existing memory.
     #[serde(default)]
     pub deduped: bool,
+    /// Unknown body fields the request carried (omitted when there were none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub extra: Extra,
@@ -68,6 +81,9 @@ pub struct ChunkedMemory {
     pub chunk_count: usize,
     pub ids: Vec<String>,
     pub group_id: String,
+    /// Unknown body fields the request carried (omitted when there were none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub extra: Extra,

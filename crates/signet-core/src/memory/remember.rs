@@ -1,7 +1,10 @@
 //! The remember write path: validate, parse prefixes, normalise, dedup, insert (or chunk).
 
-use serde_json::{Value, json};
-use signet_store::memories::{Actor, ChunkGroup, NewMemory, RememberOutcome, WriteOptions};
+use serde_json::Value;
+use signet_api::{ChunkedMemory, RememberResponse, StoredMemory};
+use signet_store::memories::{
+    Actor, ChunkGroup, DedupHit, NewMemory, RememberOutcome, WriteOptions,
+};
 use signet_store::time::now_iso;
 
 use super::{Memories, MemoryPolicy};
@@ -129,7 +132,7 @@ impl Memories {
         req: RememberInput,
         actor: Actor,
         scope: &crate::auth::Scope,
-    ) -> Result<Value> {
+    ) -> Result<RememberResponse> {
         let owner = pin_owner(&req, scope)?;
         let policy = self.policy();
         if policy.mutations_frozen {
@@ -198,7 +201,7 @@ impl Memories {
         policy: &MemoryPolicy,
         opts: WriteOptions,
         actor: Actor,
-    ) -> Result<Value> {
+    ) -> Result<RememberResponse> {
         let group = chunk_group(content, &shared, policy)?;
         let group_id = group.group_id.clone();
         let store = self.store.clone();
@@ -219,7 +222,14 @@ impl Memories {
             );
         }
         tracing::info!(target: "memory", group = %group_id, chunks = ids.len(), "memory saved in chunks");
-        Ok(json!({"chunked": true, "chunk_count": ids.len(), "ids": ids, "group_id": group_id}))
+        Ok(RememberResponse::Chunked(ChunkedMemory {
+            chunked: true,
+            chunk_count: ids.len(),
+            ids,
+            group_id,
+            warnings: Vec::new(),
+            extra: Default::default(),
+        }))
     }
 }
 
@@ -270,21 +280,34 @@ fn chunk_group(content: &str, shared: &Shared, policy: &MemoryPolicy) -> Result<
     Ok(ChunkGroup { group_id, chunks })
 }
 
-/// Upstream's response: the new row, or the existing one it duplicates.
-fn remember_response(row: NewMemory, outcome: RememberOutcome) -> Value {
-    match outcome {
-        RememberOutcome::Inserted => json!({
-            "id": row.id, "type": row.memory_type, "tags": row.tags, "pinned": row.pinned,
-            "importance": row.importance, "content": row.content, "embedded": false,
-            "deduped": false,
-        }),
-        RememberOutcome::Deduped(hit) => {
-            let mut v = serde_json::to_value(hit).unwrap_or_default();
-            v["embedded"] = false.into();
-            v["deduped"] = true.into();
-            v
-        }
-    }
+/// Upstream's response: the new row, or the existing one it duplicates (`deduped`).
+fn remember_response(row: NewMemory, outcome: RememberOutcome) -> RememberResponse {
+    let (deduped, m) = match outcome {
+        RememberOutcome::Inserted => (
+            false,
+            DedupHit {
+                id: row.id,
+                memory_type: row.memory_type,
+                tags: row.tags,
+                pinned: row.pinned,
+                importance: row.importance,
+                content: row.content,
+            },
+        ),
+        RememberOutcome::Deduped(hit) => (true, hit),
+    };
+    RememberResponse::Stored(StoredMemory {
+        id: m.id,
+        type_: m.memory_type,
+        tags: m.tags,
+        pinned: m.pinned,
+        importance: m.importance,
+        content: m.content,
+        embedded: false,
+        deduped,
+        warnings: Vec::new(),
+        extra: Default::default(),
+    })
 }
 
 fn new_row(

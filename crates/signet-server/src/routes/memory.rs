@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde_json::Value;
-use signet_api::RecallResponse;
+use signet_api::{RecallResponse, RememberResponse};
 use signet_core::memory::{
     GuardInput, PatchInput, RecallInput, RememberInput, input, outcome_response, resolve_actor,
 };
@@ -36,26 +36,18 @@ fn unknown(body: &Value, known: &[&str]) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Adds `"warnings": [...]` to an object response when there are any.
-fn with_warnings(mut v: Value, warnings: Vec<String>) -> Json<Value> {
-    if let (false, Some(obj)) = (warnings.is_empty(), v.as_object_mut()) {
-        obj.insert("warnings".into(), warnings.into());
-    }
-    Json(v)
-}
-
 /// `POST /api/memory/remember` (and its aliases).
 pub async fn remember(
     State(s): State<AppState>,
     caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
-) -> ApiResult {
+) -> ApiResult<Json<RememberResponse>> {
     let req = RememberInput::from_json(&body)?;
-    let warnings = unknown(&body, RememberInput::FIELDS);
     let actor = resolve_actor(actor, body.as_object());
-    let stored = s.memories().remember(req, actor, &caller.scope()).await?;
-    Ok(with_warnings(stored, warnings))
+    let mut stored = s.memories().remember(req, actor, &caller.scope()).await?;
+    stored.set_warnings(unknown(&body, RememberInput::FIELDS));
+    Ok(Json(stored))
 }
 
 /// `GET /api/memories`.
