@@ -52,4 +52,4 @@ pub mod conformance;
 pub use error::{Result, StoreError};
 pub use keyword::{Connective, KeywordQuery};
 pub use maintenance::MaintenanceStore;
-pub use store::{JsonRow, MemoryStore};
+pub use store::{Backend, JsonRow, Lifecycle, MemoryStore};

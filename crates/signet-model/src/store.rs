@@ -9,6 +9,7 @@
 
 use crate::error::Result;
 use crate::keyword::KeywordQuery;
+use crate::maintenance::MaintenanceStore;
 use crate::memories::{
     Actor, CandidateQuery, ChunkGroup, EmbeddingJob, EmbeddingStats, ForgetCandidate, HistoryEntry,
     KeywordHit, LegacyQuery, ListedMemory, MemoryScope, MemoryStats, Mutation, MutationOutcome,
@@ -157,8 +158,6 @@ pub trait MemoryStore: Send + Sync + 'static {
     ) -> Result<(Vec<serde_json::Value>, i64)>;
     /// The database answers a trivial query.
     fn ping(&self) -> Result<()>;
-    /// Flushes what the database has buffered to its files (shutdown); may be a no-op.
-    fn checkpoint(&self) -> Result<()>;
     /// Memories by state and jobs by status (analytics, `/metrics`).
     fn ops_counts(&self) -> Result<OpsCounts>;
     /// Deletes and recovers recorded in history since `since` (ISO, inclusive).
@@ -166,3 +165,22 @@ pub trait MemoryStore: Send + Sync + 'static {
     /// Type, project, who, user and version of a memory, deleted or not (live events).
     fn memory_scope(&self, id: &str) -> Result<Option<MemoryScope>>;
 }
+
+/// What running a backend needs besides the data traits: its background housekeeping and the
+/// flush at shutdown. The daemon drives these (a worker calls [`Lifecycle::housekeep`]
+/// periodically); a backend whose server does its own housekeeping (PostgreSQL) makes them
+/// no-ops.
+pub trait Lifecycle: Send + Sync + 'static {
+    /// One round of background housekeeping: for SQLite a passive WAL checkpoint, truncating
+    /// the log once it is larger than `truncate_above` bytes. Never blocks writers for long.
+    /// Returns how much was pending (SQLite: WAL frames), 0 for a backend with nothing to do.
+    fn housekeep(&self, truncate_above: u64) -> Result<i64>;
+    /// Flushes what the database has buffered to its files (shutdown).
+    fn checkpoint(&self) -> Result<()>;
+}
+
+/// A complete storage backend: the memory and maintenance data traits and the lifecycle. The
+/// daemon holds its store as `Arc<dyn Backend>` and hands out the narrower traits.
+pub trait Backend: MemoryStore + MaintenanceStore + Lifecycle {}
+
+impl<T: MemoryStore + MaintenanceStore + Lifecycle> Backend for T {}

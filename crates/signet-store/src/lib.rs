@@ -33,5 +33,5 @@ mod store;
 pub mod time;
 
 pub use maintenance::MaintenanceStore;
-pub use signet_model::{JsonRow, MemoryStore};
+pub use signet_model::{Backend, JsonRow, Lifecycle, MemoryStore};
 pub use store::Store;

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use signet_model::{JsonRow, MemoryStore};
+use signet_model::{JsonRow, Lifecycle, MemoryStore};
 
 use crate::error::Result;
 use crate::keyword::KeywordQuery;
@@ -178,9 +178,6 @@ impl MemoryStore for Store {
     fn ping(&self) -> Result<()> {
         self.pool.read(read::ping)
     }
-    fn checkpoint(&self) -> Result<()> {
-        self.pool.checkpoint()
-    }
     fn ops_counts(&self) -> Result<memories::OpsCounts> {
         self.pool.read(memories::ops::ops_counts)
     }
@@ -190,5 +187,14 @@ impl MemoryStore for Store {
     }
     fn memory_scope(&self, id: &str) -> Result<Option<memories::MemoryScope>> {
         self.pool.read(|c| memories::ops::memory_scope(c, id))
+    }
+}
+
+impl Lifecycle for Store {
+    fn housekeep(&self, truncate_above: u64) -> Result<i64> {
+        self.pool.checkpoint_background(truncate_above)
+    }
+    fn checkpoint(&self) -> Result<()> {
+        self.pool.checkpoint()
     }
 }

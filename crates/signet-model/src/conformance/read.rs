@@ -312,5 +312,4 @@ pub fn ops_counts_signals_and_scope_follow_the_writes(store: &dyn MemoryStore) {
     assert_eq!((a.scope_user.as_deref(), a.version), (Some("u1"), 1));
     assert_eq!(store.memory_scope("nobody").expect("memory_scope"), None);
     store.ping().expect("ping");
-    store.checkpoint().expect("checkpoint");
 }

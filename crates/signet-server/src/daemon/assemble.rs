@@ -14,7 +14,7 @@ use signet_core::events::EventBus;
 use signet_core::memory::{Memories, MemoryPolicy};
 use signet_core::semantic::{EmbeddingWorker, Resolved, Semantic, provider};
 use signet_store::schema::MigrationReport;
-use signet_store::{MemoryStore, Store};
+use signet_store::{Backend, MemoryStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -30,19 +30,22 @@ pub(super) fn prepare_workspace(workspace: &Path) -> Result<PathBuf, DaemonError
     Ok(workspace.join("memory").join("memories.db"))
 }
 
-/// Opens (and migrates) the database on a blocking thread.
-pub(super) async fn open_store(path: PathBuf) -> Result<Arc<Store>, DaemonError> {
+/// Opens (and migrates) the database on a blocking thread: the one place that names the
+/// SQLite backend. The daemon keeps it as `Arc<dyn Backend>`, with the migration report.
+pub(super) async fn open_store(
+    path: PathBuf,
+) -> Result<(Arc<dyn Backend>, MigrationReport), DaemonError> {
     let p = path.clone();
     let opened = tokio::task::spawn_blocking(move || Store::open(&p, READERS))
         .await
         .map_err(|e| DaemonError::Io(std::io::Error::other(e)))?;
     let store = opened.map_err(|source| DaemonError::Store { path, source })?;
-    let report = store.migration_report();
+    let report = store.migration_report().clone();
     if !report.applied.is_empty() {
         tracing::info!(target: "daemon", from = report.from_version, to = report.to_version,
             backup = ?report.backup, "database migrated");
     }
-    Ok(Arc::new(store))
+    Ok((Arc::new(store), report))
 }
 
 /// The settings as loaded, the settings in force now, and the memory policy derived from them.

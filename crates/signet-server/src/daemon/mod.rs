@@ -21,7 +21,7 @@ use signet_core::config::{self, EnvVars, LoadedConfig};
 use signet_core::embedding::Embedder;
 use signet_core::maintenance::Maintenance;
 use signet_core::retention::RetentionWorker;
-use signet_store::{MemoryStore, Store};
+use signet_store::Backend;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -70,7 +70,8 @@ pub struct DaemonConfig {
 /// A started daemon, not yet serving.
 pub struct Daemon {
     state: AppState,
-    store: Arc<Store>,
+    /// The backend, as the trait (only `assemble::open_store` names SQLite).
+    store: Arc<dyn Backend>,
     workers: Workers,
 }
 
@@ -108,10 +109,9 @@ impl Daemon {
     /// Opens the workspace's database and starts the workers; `listener` fixes the port.
     pub async fn start(cfg: DaemonConfig, listener: &TcpListener) -> Result<Self, DaemonError> {
         let db_path = assemble::prepare_workspace(&cfg.workspace)?;
-        let store = assemble::open_store(db_path.clone()).await?;
+        let (store, migration) = assemble::open_store(db_path.clone()).await?;
         let workers = Workers::default();
         let live = assemble::LiveSettings::start(&cfg, &workers)?;
-        let migration = store.migration_report().clone();
         let info = assemble::daemon_info(&cfg, &live.initial, db_path, migration, listener)?;
         let memories = assemble::memories(&cfg, &live, store.clone(), &workers).await?;
         let maintenance = Maintenance::new(store.clone(), memories.clone(), live.settings.clone());

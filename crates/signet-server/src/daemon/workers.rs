@@ -9,7 +9,7 @@ use std::time::Duration;
 use signet_core::config::Settings;
 use signet_core::events::{Event, HealthEvent};
 use signet_core::memory::MemoryPolicy;
-use signet_store::Store;
+use signet_store::Lifecycle;
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
@@ -70,13 +70,13 @@ impl HealthProbe {
 /// Copies the WAL into the database file off the write path (commits never fsync), and
 /// truncates it when it grows past a limit ([`WAL_TRUNCATE_BYTES`] in the daemon).
 pub struct WalCheckpointer {
-    store: Arc<Store>,
+    store: Arc<dyn Lifecycle>,
     /// WAL size in bytes above which a checkpoint truncates it.
     truncate_above: u64,
 }
 
 impl WalCheckpointer {
-    pub fn new(store: Arc<Store>, truncate_above: u64) -> Self {
+    pub fn new(store: Arc<dyn Lifecycle>, truncate_above: u64) -> Self {
         Self {
             store,
             truncate_above,
@@ -87,8 +87,7 @@ impl WalCheckpointer {
     /// when it was skipped (a busy database is tried again at the next tick).
     pub async fn tick(&self) -> Option<i64> {
         let (store, limit) = (self.store.clone(), self.truncate_above);
-        let res =
-            tokio::task::spawn_blocking(move || store.pool().checkpoint_background(limit)).await;
+        let res = tokio::task::spawn_blocking(move || store.housekeep(limit)).await;
         match res {
             Ok(Ok(frames)) => Some(frames),
             Ok(Err(e)) => {
