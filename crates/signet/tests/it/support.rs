@@ -167,19 +167,11 @@ impl TestEnv {
     pub fn run_into_closed_pipe(&self, args: &[&str]) -> Out {
         let (reader, writer) = std::io::pipe().expect("a pipe");
         drop(reader);
-        let err_path = self.scratch("stderr");
-        let mut child = self
-            .command(args)
-            .stdout(writer)
-            .stderr(File::create(&err_path).expect("stderr file"))
-            .spawn()
-            .expect("spawn signet");
-        let status = wait(&mut child)
-            .unwrap_or_else(|| panic!("`signet {}` did not finish", args.join(" ")));
+        let (status, stderr) = self.finish(self.command(args), writer.into(), args);
         Out {
             status,
             stdout: String::new(),
-            stderr: read(&err_path),
+            stderr,
         }
     }
 
@@ -189,20 +181,29 @@ impl TestEnv {
         std::fs::write(self.workspace.join("agent.yaml"), yaml).expect("agent.yaml");
     }
 
-    fn output(&self, mut cmd: Command, args: &[&str]) -> Out {
-        let (out_path, err_path) = (self.scratch("stdout"), self.scratch("stderr"));
+    fn output(&self, cmd: Command, args: &[&str]) -> Out {
+        let out_path = self.scratch("stdout");
+        let stdout = File::create(&out_path).expect("stdout file");
+        let (status, stderr) = self.finish(cmd, stdout.into(), args);
+        Out {
+            status,
+            stdout: read(&out_path),
+            stderr,
+        }
+    }
+
+    /// Runs `cmd` to completion with the given stdout and stderr captured in a scratch file;
+    /// returns the exit status and what it wrote to stderr.
+    fn finish(&self, mut cmd: Command, stdout: Stdio, args: &[&str]) -> (ExitStatus, String) {
+        let err_path = self.scratch("stderr");
         let mut child = cmd
-            .stdout(File::create(&out_path).expect("stdout file"))
+            .stdout(stdout)
             .stderr(File::create(&err_path).expect("stderr file"))
             .spawn()
             .expect("spawn signet");
         let status = wait(&mut child)
             .unwrap_or_else(|| panic!("`signet {}` did not finish", args.join(" ")));
-        Out {
-            status,
-            stdout: read(&out_path),
-            stderr: read(&err_path),
-        }
+        (status, read(&err_path))
     }
 
     /// `signet daemon start`, retried once on a fresh port if the port was taken meanwhile.
