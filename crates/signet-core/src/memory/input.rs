@@ -87,13 +87,21 @@ pub fn opt_bool(v: Option<&Value>, key: &str) -> Result<Option<bool>> {
     }
 }
 
+/// A number or numeric string: `None` when absent or null, `Some(None)` when present but not a
+/// number, `Some(Some(f))` otherwise.
+fn number(v: Option<&Value>) -> Option<Option<f64>> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(n.as_f64()),
+        Some(Value::String(s)) => Some(s.trim().parse::<f64>().ok()),
+        Some(_) => Some(None),
+    }
+}
+
 /// A positive integer version guard; numeric strings that are whole numbers are accepted.
 pub fn opt_if_version(v: Option<&Value>) -> Result<Option<i64>> {
-    let n = match v {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
-        Some(_) => None,
+    let Some(n) = number(v) else {
+        return Ok(None);
     };
     match n {
         Some(f) if f.fract() == 0.0 && (1.0..=9.0e15).contains(&f) => Ok(Some(f as i64)),
@@ -103,11 +111,8 @@ pub fn opt_if_version(v: Option<&Value>) -> Result<Option<i64>> {
 
 /// Importance: a finite number (or numeric string) in [0, 1].
 pub fn opt_importance(v: Option<&Value>) -> Result<Option<f64>> {
-    let n = match v {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
-        Some(_) => None,
+    let Some(n) = number(v) else {
+        return Ok(None);
     };
     match n {
         Some(f) if f.is_finite() && (0.0..=1.0).contains(&f) => Ok(Some(f)),
@@ -138,11 +143,8 @@ pub fn opt_tags(v: Option<&Value>, lowercase: bool) -> Result<Option<Option<Stri
 
 /// A positive integer limit with a default and an upper clamp.
 pub fn limit(v: Option<&Value>, key: &str, default: usize, max: usize) -> Result<usize> {
-    let n = match v {
-        None | Some(Value::Null) => return Ok(default),
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
-        Some(_) => None,
+    let Some(n) = number(v) else {
+        return Ok(default);
     };
     match n {
         Some(f) if f.is_finite() && f >= 1.0 => Ok((f as usize).min(max)),
