@@ -8,7 +8,8 @@ use super::support::{
 use crate::MemoryStore;
 use crate::keyword::KeywordQuery;
 use crate::memories::{
-    Change, MemoryPatch, MutationOutcome as O, OutcomeKind, RECOVER_WINDOW_MS, RecallFilters,
+    Change, MemoryPatch, Mutation, MutationOutcome as O, OutcomeKind, RECOVER_WINDOW_MS,
+    RecallFilters,
 };
 
 /// A modify changes the fields the patch sets, bumps the version by one, records an
@@ -67,46 +68,47 @@ pub fn modify_applies_the_patch_and_bumps_the_version(store: &dyn MemoryStore) {
 pub fn a_stale_if_version_conflicts(store: &dyn MemoryStore) {
     insert(store, memory("m", "version one"));
     let edit = |text: &str, if_version| {
-        let mut m = mutation("m", Change::Modify(content_patch(text)), &at(HOUR));
-        m.if_version = Some(if_version);
-        m
+        guarded(Change::Modify(content_patch(text)), &at(HOUR), if_version)
     };
     let out = mutate(store, edit("version two", 1));
-    assert!(
-        matches!(
-            out,
-            O::Updated {
-                current: 1,
-                new: 2,
-                ..
-            }
-        ),
-        "{out:?}"
-    );
+    assert_updated(&out, 1, 2);
     let out = mutate(store, edit("stale edit", 1));
     assert_eq!(out, O::VersionConflict { current: 2 });
     assert_eq!(out.kind(), OutcomeKind::Conflict);
     let detail = store.live_detail("m").expect("live_detail").expect("live");
     assert_eq!(detail["content"], "version two");
 
-    let mut stale_forget = mutation("m", Change::Forget { force: false }, &at(HOUR));
-    stale_forget.if_version = Some(1);
+    let forget_m = |if_version| guarded(Change::Forget { force: false }, &at(HOUR), if_version);
     assert_eq!(
-        mutate(store, stale_forget),
+        mutate(store, forget_m(1)),
         O::VersionConflict { current: 2 }
     );
     assert!(is_live(store, "m"));
-    let mut fresh_forget = mutation("m", Change::Forget { force: false }, &at(HOUR));
-    fresh_forget.if_version = Some(2);
     assert_eq!(
-        mutate(store, fresh_forget),
+        mutate(store, forget_m(2)),
         O::Deleted { current: 2, new: 3 }
     );
-    let mut stale_recover = mutation("m", Change::Recover, &at(2 * HOUR));
-    stale_recover.if_version = Some(2);
+    let stale_recover = guarded(Change::Recover, &at(2 * HOUR), 2);
     assert_eq!(
         mutate(store, stale_recover),
         O::VersionConflict { current: 3 }
+    );
+}
+
+/// A mutation of `m` guarded by `if_version`.
+fn guarded(change: Change, now: &str, if_version: i64) -> Mutation {
+    Mutation {
+        if_version: Some(if_version),
+        ..mutation("m", change, now)
+    }
+}
+
+/// Asserts that `out` is an update from version `from` to `to`.
+#[track_caller]
+fn assert_updated(out: &O, from: i64, to: i64) {
+    assert!(
+        matches!(out, O::Updated { current, new, .. } if (*current, *new) == (from, to)),
+        "{out:?}"
     );
 }
 
@@ -188,17 +190,7 @@ pub fn forget_of_a_pinned_memory_needs_force_and_a_non_pipeline_actor(store: &dy
 
     let edit = Change::Modify(content_patch("pinned knowledge, edited"));
     let out = mutate(store, mutation("p", edit, &at(HOUR)));
-    assert!(
-        matches!(
-            out,
-            O::Updated {
-                current: 1,
-                new: 2,
-                ..
-            }
-        ),
-        "{out:?}"
-    );
+    assert_updated(&out, 1, 2);
     assert_eq!(
         mutate(store, forget_p(true)),
         O::Deleted { current: 2, new: 3 }

@@ -4,7 +4,7 @@ use super::support::{
     T0, forget, hash, ids, insert, is_live, memory, normalize, operator, remember,
 };
 use crate::MemoryStore;
-use crate::memories::{ChunkGroup, DedupHit, RememberOutcome, WriteOptions};
+use crate::memories::{ChunkGroup, DedupHit, NewMemory, RememberOutcome, WriteOptions};
 
 /// A remember inserts a live memory at version 1 and records a `created` history row carrying
 /// the actor.
@@ -72,35 +72,35 @@ pub fn remember_dedups_by_content_hash_among_live_memories(store: &dyn MemorySto
 /// whatever the content, and it wins over a content-hash twin; another source type is another
 /// source.
 pub fn remember_dedups_by_source_before_content(store: &dyn MemoryStore) {
-    let mut doc = memory("doc", "chapter one, first draft");
-    doc.source_type = "import".into();
-    doc.source_id = Some("book-1".into());
+    let doc = from_book("doc", "chapter one, first draft", "import");
     insert(store, doc);
     insert(store, memory("twin", "an unrelated note"));
+    let into_doc =
+        |out: &RememberOutcome| matches!(out, RememberOutcome::Deduped(hit) if hit.id == "doc");
 
-    let mut revised = memory("revised", "chapter one, second draft");
-    revised.source_type = "import".into();
-    revised.source_id = Some("book-1".into());
+    let revised = from_book("revised", "chapter one, second draft", "import");
     let out = remember(store, &revised);
-    assert!(
-        matches!(&out, RememberOutcome::Deduped(hit) if hit.id == "doc"),
-        "same source, other content: {out:?}"
-    );
+    assert!(into_doc(&out), "same source, other content: {out:?}");
 
-    let mut both = memory("both", "an unrelated note");
-    both.source_type = "import".into();
-    both.source_id = Some("book-1".into());
+    let both = from_book("both", "an unrelated note", "import");
     let out = remember(store, &both);
     assert!(
-        matches!(&out, RememberOutcome::Deduped(hit) if hit.id == "doc"),
+        into_doc(&out),
         "the source match comes before the content match: {out:?}"
     );
 
-    let mut other_type = memory("other-type", "chapter one, third draft");
-    other_type.source_type = "sync".into();
-    other_type.source_id = Some("book-1".into());
+    let other_type = from_book("other-type", "chapter one, third draft", "sync");
     assert_eq!(remember(store, &other_type), RememberOutcome::Inserted);
     assert_eq!(store.stats().expect("stats").total, 3);
+}
+
+/// A memory from the source `(source_type, "book-1")`.
+fn from_book(id: &str, content: &str, source_type: &str) -> NewMemory {
+    NewMemory {
+        source_type: source_type.into(),
+        source_id: Some("book-1".into()),
+        ..memory(id, content)
+    }
 }
 
 /// Deleted memories never dedup: remembering a forgotten content (or source) inserts anew.
