@@ -7,15 +7,18 @@
 //! fields in `extra` (`#[serde(flatten)]`), so a value printed back loses nothing the daemon
 //! sent; the daemon builds them with `extra` empty.
 //!
-//! Migration state: recall, remember, single and batch mutation outcomes and `/health` are
-//! typed here; the remaining routes still build JSON in the core (listed in ARCHITECTURE.md).
+//! Migration state: recall, remember, single and batch mutation outcomes, history, the
+//! listing and `/health` are typed here; the remaining routes still build JSON in the core
+//! (listed in ARCHITECTURE.md).
 
 #![forbid(unsafe_code)]
 
+pub mod listing;
 pub mod memory;
 pub mod mutation;
 pub mod system;
 
+pub use listing::{HistoryEvent, HistoryResponse, ListedMemoryItem, MemoryList, MemoryListStats};
 pub use memory::{
     ChunkedMemory, RecallMethod, RecallRequest, RecallResponse, RecallResult, RememberRequest,
     RememberResponse, StoredMemory,
@@ -40,6 +43,11 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     RecallResult,
     RecallMethod,
     MutationResponse,
-    MutationStatus
+    MutationStatus,
+    HistoryResponse,
+    HistoryEvent,
+    MemoryList,
+    ListedMemoryItem,
+    MemoryListStats
 )))]
 pub struct Schemas;

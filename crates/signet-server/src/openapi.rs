@@ -23,6 +23,8 @@ fn schemas(method: &str, path: &str) -> (Option<&'static str>, Option<&'static s
         ("PATCH" | "DELETE", "/api/memory/{id}") | ("POST", "/api/memory/{id}/recover") => {
             (None, Some("MutationResponse"))
         }
+        ("GET", "/api/memory/{id}/history") => (None, Some("HistoryResponse")),
+        ("GET", "/api/memories") => (None, Some("MemoryList")),
         ("GET", "/health") => (None, Some("Health")),
         _ => (None, None),
     }

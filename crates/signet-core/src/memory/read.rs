@@ -3,13 +3,56 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
-use signet_store::memories::LegacyQuery;
+use signet_api::{HistoryEvent, HistoryResponse, ListedMemoryItem, MemoryList, MemoryListStats};
+use signet_store::memories::{HistoryEntry, LegacyQuery, ListedMemory, MemoryStats};
 
 use super::recall::filters_from;
 use super::{Memories, check_owner, input, pin_filters, scope_filter};
 use crate::auth::Scope;
 use crate::error::{CoreError, Result};
 use crate::text;
+
+/// The store's history row as the wire type, field for field.
+fn history_event(e: HistoryEntry) -> HistoryEvent {
+    HistoryEvent {
+        id: e.id,
+        event: e.event,
+        old_content: e.old_content,
+        new_content: e.new_content,
+        changed_by: e.changed_by,
+        actor_type: e.actor_type,
+        reason: e.reason,
+        metadata: e.metadata,
+        created_at: e.created_at,
+        session_id: e.session_id,
+        request_id: e.request_id,
+        extra: Default::default(),
+    }
+}
+
+fn listed_item(m: ListedMemory) -> ListedMemoryItem {
+    ListedMemoryItem {
+        id: m.id,
+        content: m.content,
+        created_at: m.created_at,
+        who: m.who,
+        importance: m.importance,
+        tags: m.tags,
+        source_type: m.source_type,
+        pinned: m.pinned,
+        type_: m.memory_type,
+        extra: Default::default(),
+    }
+}
+
+fn list_stats(s: MemoryStats) -> MemoryListStats {
+    MemoryListStats {
+        total: s.total,
+        with_embeddings: s.with_embeddings,
+        critical: s.critical,
+        extra: Default::default(),
+    }
+}
 
 impl Memories {
     /// One live memory with upstream's columns, plus `sessionId` when the source is a session.
@@ -41,7 +84,12 @@ impl Memories {
     }
 
     /// History events of a memory (deleted memories keep theirs), oldest first.
-    pub async fn history(&self, id: String, limit: Option<&str>, scope: &Scope) -> Result<Value> {
+    pub async fn history(
+        &self,
+        id: String,
+        limit: Option<&str>,
+        scope: &Scope,
+    ) -> Result<HistoryResponse> {
         let limit = input::limit(
             limit.map(|s| Value::String(s.into())).as_ref(),
             "limit",
@@ -58,11 +106,16 @@ impl Memories {
         let Some(events) = events else {
             return Err(CoreError::NotFound("Not found".into()));
         };
-        Ok(json!({"memoryId": id, "count": events.len(), "history": events}))
+        Ok(HistoryResponse {
+            memory_id: id,
+            count: events.len(),
+            history: events.into_iter().map(history_event).collect(),
+            extra: Default::default(),
+        })
     }
 
     /// Live memories, newest first, with stats.
-    pub async fn list(&self, q: &HashMap<String, String>, scope: &Scope) -> Result<Value> {
+    pub async fn list(&self, q: &HashMap<String, String>, scope: &Scope) -> Result<MemoryList> {
         let scope = scope_filter(scope);
         let limit = input::limit(
             q.get("limit").map(|s| Value::String(s.clone())).as_ref(),
@@ -82,7 +135,11 @@ impl Memories {
         let store = self.store.clone();
         let (memories, stats) =
             crate::blocking::run(move || Ok(store.list(limit, offset, &scope)?)).await?;
-        Ok(json!({"memories": memories, "stats": stats}))
+        Ok(MemoryList {
+            memories: memories.into_iter().map(listed_item).collect(),
+            stats: list_stats(stats),
+            extra: Default::default(),
+        })
     }
 
     /// The legacy `GET /memory/search` (keyword or filter-only, or `distinct=who`).

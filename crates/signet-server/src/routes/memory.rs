@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde_json::Value;
-use signet_api::{RecallResponse, RememberResponse};
+use signet_api::{HistoryResponse, MemoryList, RecallResponse, RememberResponse};
 use signet_core::memory::{
     GuardInput, PatchInput, RecallInput, RememberInput, input, outcome_response, resolve_actor,
 };
@@ -51,7 +51,11 @@ pub async fn remember(
 }
 
 /// `GET /api/memories`.
-pub async fn list(State(s): State<AppState>, caller: Authed, Query(q): Params) -> ApiResult {
+pub async fn list(
+    State(s): State<AppState>,
+    caller: Authed,
+    Query(q): Params,
+) -> ApiResult<Json<MemoryList>> {
     Ok(Json(s.memories().list(&q, &caller.scope()).await?))
 }
 
@@ -66,7 +70,7 @@ pub async fn history(
     caller: Authed,
     Path(id): Path<String>,
     Query(q): Params,
-) -> ApiResult {
+) -> ApiResult<Json<HistoryResponse>> {
     let (limit, scope) = (q.get("limit").map(String::as_str), caller.scope());
     let found = s.memories().history(id.clone(), limit, &scope).await;
     found

@@ -6,7 +6,10 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use signet_api::{Health, MutationResponse, MutationStatus, RecallResponse, RememberResponse};
+use signet_api::{
+    Health, HistoryResponse, MemoryList, MutationResponse, MutationStatus, RecallResponse,
+    RememberResponse,
+};
 
 use crate::common::TestServer;
 
@@ -157,5 +160,47 @@ async fn every_mutation_outcome_matches_the_wire_type() {
         .await;
     for item in raw["results"].as_array().unwrap() {
         round_trip(item, |r: &MutationResponse| r.extra.len());
+    }
+}
+
+#[tokio::test]
+async fn history_and_listing_match_the_wire_types() {
+    let s = TestServer::start().await;
+    let id = s.remember("the wire history memory").await;
+    s.remember("critical: [ops]: a pinned listed memory").await;
+    let path = format!("/api/memory/{id}");
+    let (st, _) = s
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"content": "changed", "reason": "r"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = s
+        .call(Method::DELETE, &path, Some(json!({"reason": "r"})))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+
+    let (st, raw) = s.get(&format!("{path}/history")).await;
+    assert_eq!(st, StatusCode::OK);
+    let h: HistoryResponse = round_trip(&raw, |h: &HistoryResponse| {
+        h.extra.len() + h.history.iter().map(|e| e.extra.len()).sum::<usize>()
+    });
+    assert_eq!(
+        (h.memory_id.as_str(), h.count),
+        (id.as_str(), h.history.len())
+    );
+    assert!(h.count >= 3, "{raw}");
+
+    for q in ["/api/memories", "/api/memories?limit=1&offset=0"] {
+        let (st, raw) = s.get(q).await;
+        assert_eq!(st, StatusCode::OK);
+        let l: MemoryList = round_trip(&raw, |l: &MemoryList| {
+            l.extra.len()
+                + l.stats.extra.len()
+                + l.memories.iter().map(|m| m.extra.len()).sum::<usize>()
+        });
+        assert!(!l.memories.is_empty() && l.stats.total >= 1, "{raw}");
     }
 }
