@@ -206,6 +206,16 @@ impl Drop for TestServer {
     }
 }
 
+/// The ids of a recall response's `results`, in order.
+pub fn result_ids(v: &Value) -> Vec<String> {
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Polls `check` until it returns true or fifteen seconds pass.
 pub async fn eventually<F, Fut>(mut check: F) -> bool
 where

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::{TestServer, eventually};
+use crate::common::{TestServer, eventually, result_ids};
 
 async fn seed(s: &TestServer) -> (String, String, String) {
     let vim = s.post("/api/memory/remember", json!({"content": "User prefers vim keybindings in every editor", "tags": "editor", "who": "alice"})).await.1;
@@ -58,58 +58,56 @@ async fn recall_applies_every_filter_and_never_returns_deleted() {
             .extend(extra.as_object().unwrap().clone());
         body
     };
-    let ids = |v: &serde_json::Value| -> Vec<String> {
-        v["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["id"].as_str().unwrap().to_owned())
-            .collect()
-    };
     assert_eq!(
-        ids(&s.post("/api/memory/recall", q(json!({}))).await.1).len(),
+        result_ids(&s.post("/api/memory/recall", q(json!({}))).await.1).len(),
         3
     );
     assert_eq!(
-        ids(&s
-            .post("/api/memory/recall", q(json!({"who": "alice"})))
-            .await
-            .1),
+        result_ids(
+            &s.post("/api/memory/recall", q(json!({"who": "alice"})))
+                .await
+                .1
+        ),
         [vim.as_str()]
     );
     assert_eq!(
-        ids(&s
-            .post("/api/memory/recall", q(json!({"project": "billing"})))
-            .await
-            .1),
+        result_ids(
+            &s.post("/api/memory/recall", q(json!({"project": "billing"})))
+                .await
+                .1
+        ),
         [pg.as_str()]
     );
     assert_eq!(
-        ids(&s
-            .post("/api/memory/recall", q(json!({"pinned": true})))
-            .await
-            .1),
+        result_ids(
+            &s.post("/api/memory/recall", q(json!({"pinned": true})))
+                .await
+                .1
+        ),
         [tea.as_str()]
     );
     assert_eq!(
-        ids(&s
-            .post("/api/memory/recall", q(json!({"type": "decision"})))
-            .await
-            .1),
+        result_ids(
+            &s.post("/api/memory/recall", q(json!({"type": "decision"})))
+                .await
+                .1
+        ),
         [pg.as_str()]
     );
     assert_eq!(
-        ids(&s
-            .post("/api/memory/recall", q(json!({"tags": "editor"})))
-            .await
-            .1),
+        result_ids(
+            &s.post("/api/memory/recall", q(json!({"tags": "editor"})))
+                .await
+                .1
+        ),
         [vim.as_str()]
     );
     assert_eq!(
-        ids(&s
-            .post("/api/memory/recall", q(json!({"importance_min": 0.85})))
-            .await
-            .1),
+        result_ids(
+            &s.post("/api/memory/recall", q(json!({"importance_min": 0.85})))
+                .await
+                .1
+        ),
         [pg.as_str()]
     );
     s.call(
@@ -119,7 +117,10 @@ async fn recall_applies_every_filter_and_never_returns_deleted() {
     )
     .await;
     let v = s.post("/api/memory/recall", q(json!({}))).await.1;
-    assert!(!ids(&v).contains(&vim), "soft-deleted memory recalled: {v}");
+    assert!(
+        !result_ids(&v).contains(&vim),
+        "soft-deleted memory recalled: {v}"
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use signet_core::semantic::HashEmbedder;
 
-use crate::common::{TestServer, eventually};
+use crate::common::{TestServer, eventually, result_ids};
 
 async fn embedded(s: &TestServer, n: u64) -> bool {
     eventually(|| async { s.get("/api/embeddings/status").await.1["coverage"]["current"] == n })
@@ -85,21 +85,13 @@ async fn filters_and_deletes_apply_to_the_vector_leg() {
         .await
         .1;
     assert!(embedded(&s, 2).await);
-    let ids = |v: &Value| -> Vec<String> {
-        v["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["id"].as_str().unwrap().to_owned())
-            .collect()
-    };
     let (_, v) = s
         .post(
             "/api/memory/recall",
             json!({"query": "which colours does the user enjoy", "who": "bob"}),
         )
         .await;
-    assert_eq!(ids(&v), [b["id"].as_str().unwrap()]);
+    assert_eq!(result_ids(&v), [b["id"].as_str().unwrap()]);
     s.call(
         Method::DELETE,
         &format!("/api/memory/{}?reason=x", b["id"].as_str().unwrap()),
@@ -113,7 +105,7 @@ async fn filters_and_deletes_apply_to_the_vector_leg() {
         )
         .await;
     assert_eq!(
-        ids(&v),
+        result_ids(&v),
         [a["id"].as_str().unwrap()],
         "deleted memory left the index"
     );
@@ -126,13 +118,14 @@ async fn filters_and_deletes_apply_to_the_vector_leg() {
     )
     .await;
     let back = eventually(|| async {
-        ids(&s
-            .post(
+        result_ids(
+            &s.post(
                 "/api/memory/recall",
                 json!({"query": "which colours does the user enjoy"}),
             )
             .await
-            .1)
+            .1,
+        )
         .len()
             == 2
     })
