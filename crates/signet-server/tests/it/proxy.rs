@@ -89,14 +89,9 @@ async fn nginx(dir: &Path, upstream: &str, documented: bool) -> Proxy {
          }}"
     );
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-    let child = Command::new("nginx")
-        .args(["-p", &d.to_string(), "-c", &format!("{d}/nginx.conf")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nginx starts");
-    ready(port).await;
-    Proxy { child, port }
+    let mut cmd = Command::new("nginx");
+    cmd.args(["-p", &d.to_string(), "-c", &format!("{d}/nginx.conf")]);
+    spawn(cmd, "nginx", port).await
 }
 
 async fn caddy(dir: &Path, upstream: &str) -> Proxy {
@@ -105,16 +100,22 @@ async fn caddy(dir: &Path, upstream: &str) -> Proxy {
         "{{\n  admin off\n  auto_https off\n}}\n:{port} {{\n  reverse_proxy {upstream} {{\n    flush_interval -1\n  }}\n}}\n"
     );
     std::fs::write(dir.join("Caddyfile"), conf).unwrap();
-    let child = Command::new("caddy")
-        .args(["run", "--adapter", "caddyfile", "--config"])
+    let mut cmd = Command::new("caddy");
+    cmd.args(["run", "--adapter", "caddyfile", "--config"])
         .arg(dir.join("Caddyfile"))
         .env("HOME", dir)
         .env("XDG_DATA_HOME", dir.join("data"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_CONFIG_HOME", dir.join("config"));
+    spawn(cmd, "caddy", port).await
+}
+
+/// Starts the proxy `cmd` with its output discarded and waits until it listens on `port`.
+async fn spawn(mut cmd: Command, name: &str, port: u16) -> Proxy {
+    let child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("caddy starts");
+        .unwrap_or_else(|e| panic!("{name} starts: {e:?}"));
     ready(port).await;
     Proxy { child, port }
 }
@@ -141,31 +142,50 @@ fn reader_token(s: &TestServer) -> String {
     signet_core::auth::mint_with(&signet_core::auth::TokenSigner::new(&secret), req, now, 600).0
 }
 
-#[tokio::test]
-async fn nginx_with_the_documented_config_needs_a_token_in_hybrid_mode() {
-    if !installed("nginx") {
-        return;
-    }
-    let s = TestServer::start_with_yaml(Some("auth:\n  mode: hybrid\n")).await;
-    let dir = tempfile::tempdir().unwrap();
-    let p = nginx(dir.path(), &s.base, true).await;
+/// Through the proxy on `port`, the public Host is refused without a token and served with a
+/// reader token.
+async fn assert_public_host_needs_a_token(s: &TestServer, port: u16) {
     assert_eq!(
-        get(p.port, "signet.example.com", None).await,
+        get(port, "signet.example.com", None).await,
         StatusCode::UNAUTHORIZED
     );
-    let token = reader_token(&s);
+    let token = reader_token(s);
     assert_eq!(
-        get(p.port, "signet.example.com", Some(&token)).await,
+        get(port, "signet.example.com", Some(&token)).await,
         StatusCode::OK
     );
-    // A remote client claiming a loopback Host is relayed with X-Forwarded-For: not local.
-    for host in ["localhost", "127.0.0.1", "[::1]"] {
+}
+
+/// Through the proxy on `port`, a request without a token is refused for each of `hosts`.
+async fn assert_refused_without_a_token(port: u16, hosts: &[&str]) {
+    for host in hosts {
         assert_eq!(
-            get(p.port, host, None).await,
+            get(port, host, None).await,
             StatusCode::UNAUTHORIZED,
             "{host}"
         );
     }
+}
+
+/// A daemon in auth `mode` and a temp dir for the proxy's files, or `None` (the test skips)
+/// when the `proxy` binary is not installed.
+async fn setup(proxy: &str, mode: &str) -> Option<(TestServer, tempfile::TempDir)> {
+    if !installed(proxy) {
+        return None;
+    }
+    let s = TestServer::start_with_yaml(Some(&format!("auth:\n  mode: {mode}\n"))).await;
+    Some((s, tempfile::tempdir().unwrap()))
+}
+
+#[tokio::test]
+async fn nginx_with_the_documented_config_needs_a_token_in_hybrid_mode() {
+    let Some((s, dir)) = setup("nginx", "hybrid").await else {
+        return;
+    };
+    let p = nginx(dir.path(), &s.base, true).await;
+    assert_public_host_needs_a_token(&s, p.port).await;
+    // A remote client claiming a loopback Host is relayed with X-Forwarded-For: not local.
+    assert_refused_without_a_token(p.port, &["localhost", "127.0.0.1", "[::1]"]).await;
     drop(p);
 
     // The pitfall docs/SECURITY.md warns about: a bare proxy_pass sends the upstream address
@@ -180,44 +200,21 @@ async fn nginx_with_the_documented_config_needs_a_token_in_hybrid_mode() {
 
 #[tokio::test]
 async fn caddy_forwards_the_public_host_so_hybrid_mode_needs_a_token() {
-    if !installed("caddy") {
+    let Some((s, dir)) = setup("caddy", "hybrid").await else {
         return;
-    }
-    let s = TestServer::start_with_yaml(Some("auth:\n  mode: hybrid\n")).await;
-    let dir = tempfile::tempdir().unwrap();
+    };
     let upstream = s.base.trim_start_matches("http://").to_owned();
     let p = caddy(dir.path(), &upstream).await;
-    assert_eq!(
-        get(p.port, "signet.example.com", None).await,
-        StatusCode::UNAUTHORIZED
-    );
-    let token = reader_token(&s);
-    assert_eq!(
-        get(p.port, "signet.example.com", Some(&token)).await,
-        StatusCode::OK
-    );
-    for host in ["localhost", "127.0.0.1"] {
-        assert_eq!(
-            get(p.port, host, None).await,
-            StatusCode::UNAUTHORIZED,
-            "{host}"
-        );
-    }
+    assert_public_host_needs_a_token(&s, p.port).await;
+    assert_refused_without_a_token(p.port, &["localhost", "127.0.0.1"]).await;
 }
 
 #[tokio::test]
 async fn team_mode_behind_a_proxy_needs_a_token_whatever_the_host() {
-    if !installed("nginx") {
+    let Some((s, dir)) = setup("nginx", "team").await else {
         return;
-    }
-    let s = TestServer::start_with_yaml(Some("auth:\n  mode: team\n")).await;
-    let dir = tempfile::tempdir().unwrap();
+    };
     let p = nginx(dir.path(), &s.base, true).await;
-    for host in ["signet.example.com", "localhost", "127.0.0.1"] {
-        assert_eq!(
-            get(p.port, host, None).await,
-            StatusCode::UNAUTHORIZED,
-            "{host}"
-        );
-    }
+    let hosts = ["signet.example.com", "localhost", "127.0.0.1"];
+    assert_refused_without_a_token(p.port, &hosts).await;
 }
