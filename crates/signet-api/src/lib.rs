@@ -7,17 +7,22 @@
 //! fields in `extra` (`#[serde(flatten)]`), so a value printed back loses nothing the daemon
 //! sent; the daemon builds them with `extra` empty.
 //!
-//! Migration state: recall, remember, single and batch mutation outcomes, history, the
-//! listing and `/health` are typed here; the remaining routes still build JSON in the core
-//! (listed in ARCHITECTURE.md).
+//! Migration state: recall, remember, single mutation outcomes, the batch modify and forget
+//! envelopes, history, the listing and `/health` are typed here; the remaining routes still
+//! build JSON in the core (listed in ARCHITECTURE.md).
 
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod listing;
 pub mod memory;
 pub mod mutation;
 pub mod system;
 
+pub use batch::{
+    BatchForgetResponse, BatchModifyResponse, BatchModifyResult, ForgetCandidateItem,
+    ForgetExecuted, ForgetPreview, UnidentifiedPatch,
+};
 pub use listing::{HistoryEvent, HistoryResponse, ListedMemoryItem, MemoryList, MemoryListStats};
 pub use memory::{
     ChunkedMemory, RecallMethod, RecallRequest, RecallResponse, RecallResult, RememberRequest,
@@ -48,6 +53,13 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     HistoryEvent,
     MemoryList,
     ListedMemoryItem,
-    MemoryListStats
+    MemoryListStats,
+    BatchModifyResponse,
+    BatchModifyResult,
+    UnidentifiedPatch,
+    BatchForgetResponse,
+    ForgetPreview,
+    ForgetCandidateItem,
+    ForgetExecuted
 )))]
 pub struct Schemas;

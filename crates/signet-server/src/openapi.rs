@@ -25,6 +25,8 @@ fn schemas(method: &str, path: &str) -> (Option<&'static str>, Option<&'static s
         }
         ("GET", "/api/memory/{id}/history") => (None, Some("HistoryResponse")),
         ("GET", "/api/memories") => (None, Some("MemoryList")),
+        ("POST", "/api/memory/modify") => (None, Some("BatchModifyResponse")),
+        ("POST", "/api/memory/forget") => (None, Some("BatchForgetResponse")),
         ("GET", "/health") => (None, Some("Health")),
         _ => (None, None),
     }

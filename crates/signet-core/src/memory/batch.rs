@@ -2,11 +2,15 @@
 
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
+use signet_api::{
+    BatchForgetResponse, BatchModifyResponse, BatchModifyResult, ForgetCandidateItem,
+    ForgetExecuted, ForgetPreview, MutationResponse, MutationStatus, UnidentifiedPatch,
+};
 use signet_store::memories::{
     Actor, CandidateQuery, Change, ForgetCandidate, MutationOutcome, RecallFilters,
 };
 
-use super::mutate::{PatchInput, mutation, outcome_json, resolve_actor};
+use super::mutate::{PatchInput, mutation, outcome_response, resolve_actor};
 use super::{Memories, input};
 use crate::auth::Scope;
 use crate::error::{CoreError, Result};
@@ -79,13 +83,24 @@ fn candidate_query(obj: &Map<String, Value>) -> Result<CandidateQuery> {
     })
 }
 
-fn candidate_json(c: &ForgetCandidate) -> Value {
-    json!({"id": c.id, "score": (c.score * 1000.0).round() / 1000.0, "pinned": c.pinned, "version": c.version})
+fn candidate_item(c: &ForgetCandidate) -> ForgetCandidateItem {
+    ForgetCandidateItem {
+        id: c.id.clone(),
+        score: (c.score * 1000.0).round() / 1000.0,
+        pinned: c.pinned,
+        version: c.version,
+        extra: Default::default(),
+    }
 }
 
 impl Memories {
     /// `POST /api/memory/forget`.
-    pub async fn batch_forget(&self, body: Value, actor: Actor, scope: &Scope) -> Result<Value> {
+    pub async fn batch_forget(
+        &self,
+        body: Value,
+        actor: Actor,
+        scope: &Scope,
+    ) -> Result<BatchForgetResponse> {
         let obj = input::object(&body)?;
         let mode = input::opt_trimmed(obj, "mode")?.unwrap_or_else(|| "preview".into());
         if mode != "preview" && mode != "execute" {
@@ -104,11 +119,13 @@ impl Memories {
         let token = confirm_token(&ids);
         let requires_confirm = candidates.len() > CONFIRM_THRESHOLD;
         let Some(args) = execute else {
-            let list: Vec<Value> = candidates.iter().map(candidate_json).collect();
-            return Ok(
-                json!({"mode": "preview", "count": candidates.len(), "requiresConfirm": requires_confirm,
-                "confirmToken": token, "candidates": list}),
-            );
+            return Ok(BatchForgetResponse::Preview(ForgetPreview {
+                count: candidates.len(),
+                requires_confirm,
+                confirm_token: token,
+                candidates: candidates.iter().map(candidate_item).collect(),
+                extra: Default::default(),
+            }));
         };
         if requires_confirm && args.confirm_token.as_deref() != Some(token.as_str()) {
             return Err(CoreError::InvalidWith(
@@ -126,7 +143,7 @@ impl Memories {
         ids: Vec<String>,
         args: ExecuteArgs,
         actor: Actor,
-    ) -> Result<Value> {
+    ) -> Result<BatchForgetResponse> {
         let store = self.store.clone();
         let semantic = self.semantic.clone();
         let (events, analytics) = (self.events.clone(), self.analytics.clone());
@@ -142,15 +159,25 @@ impl Memories {
                     deleted += 1;
                     semantic.remove(id);
                 }
-                results.push(outcome_json(id, &o));
+                results.push(outcome_response(id, &o));
             }
-            Ok(json!({"mode": "execute", "requested": ids.len(), "deleted": deleted, "results": results}))
+            Ok(BatchForgetResponse::Execute(ForgetExecuted {
+                requested: ids.len(),
+                deleted,
+                results,
+                extra: Default::default(),
+            }))
         })
         .await
     }
 
     /// `POST /api/memory/modify`.
-    pub async fn batch_modify(&self, body: Value, actor: Actor, scope: &Scope) -> Result<Value> {
+    pub async fn batch_modify(
+        &self,
+        body: Value,
+        actor: Actor,
+        scope: &Scope,
+    ) -> Result<BatchModifyResponse> {
         let obj = input::object(&body)?;
         self.ensure_unfrozen()?;
         let patches = match obj.get("patches") {
@@ -183,13 +210,18 @@ impl Memories {
                     &scope,
                     notify,
                 )?;
-                updated += (r["status"] == "updated") as usize;
-                if r["contentChanged"] == true {
-                    semantic.content_changed(r["id"].as_str().unwrap_or_default());
+                updated += (r.status() == MutationStatus::Updated) as usize;
+                if r.content_changed() {
+                    semantic.content_changed(r.id().unwrap_or_default());
                 }
                 results.push(r);
             }
-            Ok(json!({"total": patches.len(), "updated": updated, "results": results}))
+            Ok(BatchModifyResponse {
+                total: patches.len(),
+                updated,
+                results,
+                extra: Default::default(),
+            })
         })
         .await
     }
@@ -202,26 +234,33 @@ fn apply_one(
     actor: &Actor,
     scope: &Scope,
     notify: impl FnOnce(&str, &MutationOutcome),
-) -> Result<Value> {
+) -> Result<BatchModifyResult> {
     let id = patch
         .get("id")
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty());
-    let invalid = |msg: String| json!({"id": id, "status": "invalid_request", "error": msg});
+    let refused = |id: &str, status, msg: String| {
+        BatchModifyResult::Outcome(MutationResponse::new(id, status).error(msg))
+    };
     let (Some(id), Some(obj)) = (id, patch.as_object()) else {
-        return Ok(invalid("each patch needs an id".into()));
+        // Without a non-empty id the answer names none (`"id": null`), as upstream's does.
+        let unnamed = UnidentifiedPatch::new("each patch needs an id");
+        return Ok(match id {
+            Some(id) => refused(id, MutationStatus::InvalidRequest, unnamed.error),
+            None => BatchModifyResult::Unidentified(unnamed),
+        });
     };
     if let Err(e) = super::check_owner(store, id, scope) {
-        return Ok(json!({"id": id, "status": "scope_denied", "error": e.to_string()}));
+        return Ok(refused(id, MutationStatus::ScopeDenied, e.to_string()));
     }
     let input = match PatchInput::from_json(obj, default_reason) {
         Ok(i) => i,
-        Err(e) => return Ok(invalid(e.to_string())),
+        Err(e) => return Ok(refused(id, MutationStatus::InvalidRequest, e.to_string())),
     };
     let o = store.mutate(input.into_mutation(id.to_owned(), actor.clone()))?;
     notify(id, &o);
-    Ok(outcome_json(id, &o))
+    Ok(BatchModifyResult::Outcome(outcome_response(id, &o)))
 }
 
 /// Fields only execute mode reads.

@@ -6,7 +6,10 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde_json::Value;
-use signet_api::{HistoryResponse, MemoryList, RecallResponse, RememberResponse};
+use signet_api::{
+    BatchForgetResponse, BatchModifyResponse, HistoryResponse, MemoryList, RecallResponse,
+    RememberResponse,
+};
 use signet_core::memory::{
     GuardInput, PatchInput, RecallInput, RememberInput, input, outcome_response, resolve_actor,
 };
@@ -147,7 +150,7 @@ pub async fn batch_forget(
     caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
-) -> ApiResult {
+) -> ApiResult<Json<BatchForgetResponse>> {
     let scope = caller.scope();
     Ok(Json(s.memories().batch_forget(body, actor, &scope).await?))
 }
@@ -158,7 +161,7 @@ pub async fn batch_modify(
     caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
-) -> ApiResult {
+) -> ApiResult<Json<BatchModifyResponse>> {
     let scope = caller.scope();
     Ok(Json(s.memories().batch_modify(body, actor, &scope).await?))
 }

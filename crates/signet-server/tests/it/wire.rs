@@ -7,8 +7,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use signet_api::{
-    Health, HistoryResponse, MemoryList, MutationResponse, MutationStatus, RecallResponse,
-    RememberResponse,
+    BatchForgetResponse, BatchModifyResponse, BatchModifyResult, Health, HistoryResponse,
+    MemoryList, MutationResponse, MutationStatus, RecallResponse, RememberResponse,
 };
 
 use crate::common::TestServer;
@@ -203,4 +203,74 @@ async fn history_and_listing_match_the_wire_types() {
         });
         assert!(!l.memories.is_empty() && l.stats.total >= 1, "{raw}");
     }
+}
+
+fn modify_extra(r: &BatchModifyResponse) -> usize {
+    let item = |x: &BatchModifyResult| match x {
+        BatchModifyResult::Outcome(o) => o.extra.len(),
+        BatchModifyResult::Unidentified(u) => u.extra.len(),
+    };
+    r.extra.len() + r.results.iter().map(item).sum::<usize>()
+}
+
+fn forget_extra(r: &BatchForgetResponse) -> usize {
+    match r {
+        BatchForgetResponse::Preview(p) => {
+            p.extra.len() + p.candidates.iter().map(|c| c.extra.len()).sum::<usize>()
+        }
+        BatchForgetResponse::Execute(x) => {
+            x.extra.len() + x.results.iter().map(|o| o.extra.len()).sum::<usize>()
+        }
+    }
+}
+
+#[tokio::test]
+async fn batch_envelopes_match_the_wire_types() {
+    let s = TestServer::start().await;
+    let a = s.remember("the first batch wire memory").await;
+    let b = s.remember("the second batch wire memory").await;
+    let body = json!({"reason": "r", "patches": [
+        {"id": a, "content": "the first batch wire memory, edited"},
+        {"id": b, "importance": 7},
+        {"id": "missing", "importance": 0.1},
+        {"importance": 0.2},
+        {"id": "  ", "importance": 0.2},
+    ]});
+    let (st, raw) = s.post("/api/memory/modify", body).await;
+    assert_eq!(st, StatusCode::OK, "{raw}");
+    let m: BatchModifyResponse = round_trip(&raw, modify_extra);
+    assert_eq!((m.total, m.updated), (5, 1));
+    assert!(m.results[0].content_changed());
+    let unnamed = m.results.iter().filter(|r| r.id().is_none()).count();
+    assert_eq!(unnamed, 2, "{raw}");
+    assert_eq!(raw["results"][3]["id"], Value::Null);
+
+    for who in ["nobody-at-all", "wire-forget"] {
+        let (st, raw) = s.post("/api/memory/forget", json!({"who": who})).await;
+        assert_eq!(st, StatusCode::OK, "{raw}");
+        assert!(matches!(
+            round_trip(&raw, forget_extra),
+            BatchForgetResponse::Preview(_)
+        ));
+    }
+    s.post(
+        "/api/memory/remember",
+        json!({"content": "a memory to forget in batch", "who": "wire-forget"}),
+    )
+    .await;
+    let (_, raw) = s
+        .post("/api/memory/forget", json!({"query": "forget batch"}))
+        .await;
+    let BatchForgetResponse::Preview(p) = round_trip(&raw, forget_extra) else {
+        panic!("expected a preview: {raw}");
+    };
+    assert_eq!(p.count, p.candidates.len());
+    assert!(p.count >= 1, "{raw}");
+    let body = json!({"who": "wire-forget", "mode": "execute", "reason": "r"});
+    let (st, raw) = s.post("/api/memory/forget", body).await;
+    assert_eq!(st, StatusCode::OK, "{raw}");
+    let BatchForgetResponse::Execute(x) = round_trip(&raw, forget_extra) else {
+        panic!("expected an execute: {raw}");
+    };
+    assert_eq!((x.requested, x.deleted), (1, 1));
 }
