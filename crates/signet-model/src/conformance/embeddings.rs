@@ -2,7 +2,7 @@
 //! dimensions in gaps and stats, orphans, and tombstones keeping their vector.
 
 use super::support::{
-    HOUR, MINUTE, T0, at, content_patch, forget, hash, ids, insert, memory, mutate, mutation,
+    HOUR, MINUTE, T0, at, content_patch, forget, ids, insert, job, memory, mutate, mutation,
     recover,
 };
 use crate::MemoryStore;
@@ -22,14 +22,6 @@ fn gaps(store: &dyn MemoryStore, model: &str, dims: usize, stale: bool) -> Vec<E
 fn gap_ids(store: &dyn MemoryStore, model: &str, dims: usize, stale: bool) -> Vec<String> {
     let jobs = gaps(store, model, dims, stale);
     jobs.into_iter().map(|j| j.memory_id).collect()
-}
-
-fn job(id: &str, content: &str) -> EmbeddingJob {
-    EmbeddingJob {
-        memory_id: id.into(),
-        content: content.into(),
-        content_hash: hash(content),
-    }
 }
 
 fn save(

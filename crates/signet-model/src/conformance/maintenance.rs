@@ -5,13 +5,19 @@ use std::sync::{Arc, Mutex};
 
 use super::Fixtures;
 use super::support::{
-    DAY, HOUR, MINUTE, T0, at, forget, ids, insert, instant, memory, operator, recover,
+    DAY, HOUR, MINUTE, T0, at, forget, ids, insert, instant, job, memory, operator, recover,
 };
 use crate::MemoryStore;
 use crate::maintenance::{
     AuditOf, FtsCounts, MaintenanceStore, PruneStep, RepairAudit, SWEEP_ACTIONS, SnapshotParams,
 };
-use crate::memories::{EmbeddingJob, MutationOutcome, NewMemory, RECOVER_WINDOW_MS, WriteOptions};
+use crate::memories::{MutationOutcome, NewMemory, RECOVER_WINDOW_MS, WriteOptions};
+
+/// Saves a vector (model `m`, one dimension) for the memory `id` holding `content`.
+fn embed(store: &dyn MemoryStore, id: &str, content: &str) {
+    let saved = store.save_embeddings(&[(job(id, content), vec![0; 4])], 1, "m", T0);
+    assert_eq!(saved.expect("save_embeddings"), [true]);
+}
 
 /// The snapshot taken `now_ms` after `T0`, with the integrity check and one day of grace.
 fn snapshot_at(
@@ -106,13 +112,7 @@ pub fn diagnostics_snapshot_counts_memories_tombstones_and_jobs(
     );
     assert_eq!(s.retention.last_sweep_at, None);
 
-    let job = EmbeddingJob {
-        memory_id: "b".into(),
-        content: "snapshot b".into(),
-        content_hash: memory("b", "snapshot b").content_hash,
-    };
-    let saved = store.save_embeddings(&[(job, vec![0; 4])], 1, "m", T0);
-    assert_eq!(saved.expect("save_embeddings"), [true]);
+    embed(store, "b", "snapshot b");
     let later = snapshot_at(maint, 40 * DAY);
     assert_eq!(later.index.without_embedding, 2);
     assert_eq!(later.storage.expired_tombstones, 1);
@@ -236,13 +236,7 @@ pub fn purge_tombstones_removes_only_expired_tombstones(
     ] {
         insert(store, memory(id, text));
     }
-    let job = EmbeddingJob {
-        memory_id: "old1".into(),
-        content: "old one".into(),
-        content_hash: memory("old1", "old one").content_hash,
-    };
-    let saved = store.save_embeddings(&[(job, vec![0; 4])], 1, "m", T0);
-    assert_eq!(saved.expect("save_embeddings"), [true]);
+    embed(store, "old1", "old one");
     forget(store, "old1", T0);
     forget(store, "old2", &at(MINUTE));
     forget(store, "young", &at(20 * DAY));

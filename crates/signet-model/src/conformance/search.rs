@@ -279,37 +279,26 @@ pub fn deleted_memories_are_never_returned(store: &dyn MemoryStore) {
         .recall_rows(&ids(&["gone", "live"]))
         .expect("recall_rows");
     assert_eq!(rows.len(), 1);
-    for q in [
-        CandidateQuery {
-            ids: ids(&["gone", "live"]),
-            limit: 10,
-            ..CandidateQuery::default()
-        },
-        CandidateQuery {
-            keywords: Some(mango.clone()),
-            limit: 10,
-            ..CandidateQuery::default()
-        },
-        CandidateQuery {
-            limit: 10,
-            ..CandidateQuery::default()
-        },
-    ] {
-        let found = store.forget_candidates(&q).expect("forget_candidates");
+    let by_ids = CandidateQuery {
+        ids: ids(&["gone", "live"]),
+        limit: 10,
+        ..CandidateQuery::default()
+    };
+    let by_keywords_or_filters = [Some(mango), None].map(|keywords| CandidateQuery {
+        keywords,
+        limit: 10,
+        ..CandidateQuery::default()
+    });
+    for q in [by_ids].iter().chain(&by_keywords_or_filters) {
+        let found = store.forget_candidates(q).expect("forget_candidates");
         let found: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(found, ["live"], "{q:?}");
     }
-    for q in [
-        LegacyQuery {
-            keywords: Some(mango),
-            limit: 10,
-            ..LegacyQuery::default()
-        },
-        LegacyQuery {
-            limit: 10,
-            ..LegacyQuery::default()
-        },
-    ] {
+    for q in by_keywords_or_filters.map(|c| LegacyQuery {
+        keywords: c.keywords,
+        limit: c.limit,
+        ..LegacyQuery::default()
+    }) {
         let rows = store.legacy_search(&q).expect("legacy_search");
         let found: Vec<&str> = rows.iter().filter_map(|r| r["id"].as_str()).collect();
         assert_eq!(found, ["live"], "{q:?}");

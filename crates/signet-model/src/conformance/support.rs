@@ -5,7 +5,7 @@ use chrono::Duration;
 
 use crate::keyword::KeywordQuery;
 use crate::memories::{
-    Actor, Change, MemoryPatch, Mutation, MutationOutcome, NewMemory, RecallFilters,
+    Actor, Change, EmbeddingJob, MemoryPatch, Mutation, MutationOutcome, NewMemory, RecallFilters,
     RememberOutcome, WriteOptions,
 };
 use crate::{MemoryStore, time};
@@ -43,6 +43,15 @@ pub(super) fn hash(text: &str) -> String {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
         });
     format!("{h:016x}")
+}
+
+/// The embedding job for the memory `id` holding `content`.
+pub(super) fn job(id: &str, content: &str) -> EmbeddingJob {
+    EmbeddingJob {
+        memory_id: id.into(),
+        content: content.into(),
+        content_hash: hash(content),
+    }
 }
 
 /// A plain memory: type `fact`, no tags, `who` = `tester`, importance 0.5, created at `T0`.
