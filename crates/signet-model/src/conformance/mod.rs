@@ -51,6 +51,45 @@ pub trait Fixtures {
     fn kill_jobs(&self, now: &str);
 }
 
+/// A check of any of the three signatures (memory store; plus maintenance store; plus
+/// fixtures), applied to one harness. `Views` only tells the signatures apart.
+#[doc(hidden)]
+pub trait Check<Views> {
+    fn check(self, harness: &dyn Harness);
+}
+
+#[doc(hidden)]
+pub struct MemoryView;
+#[doc(hidden)]
+pub struct MaintenanceView;
+#[doc(hidden)]
+pub struct FixturesView;
+
+impl<F: FnOnce(&dyn MemoryStore)> Check<MemoryView> for F {
+    fn check(self, harness: &dyn Harness) {
+        self(harness.memory())
+    }
+}
+
+impl<F: FnOnce(&dyn MemoryStore, &dyn MaintenanceStore)> Check<MaintenanceView> for F {
+    fn check(self, harness: &dyn Harness) {
+        self(harness.memory(), harness.maintenance())
+    }
+}
+
+impl<F: FnOnce(&dyn MemoryStore, &dyn MaintenanceStore, &dyn Fixtures)> Check<FixturesView> for F {
+    fn check(self, harness: &dyn Harness) {
+        self(harness.memory(), harness.maintenance(), harness)
+    }
+}
+
+/// Runs `check` on `harness` (what each test of [`conformance_tests!`](crate::conformance_tests)
+/// does).
+#[doc(hidden)]
+pub fn run<H: Harness, V>(harness: H, check: impl Check<V>) {
+    check.check(&harness);
+}
+
 /// One `#[test]` per conformance check, each on a fresh store made by `$fresh` (an expression
 /// of a type implementing [`Harness`], evaluated once per test):
 ///
@@ -60,7 +99,7 @@ pub trait Fixtures {
 #[macro_export]
 macro_rules! conformance_tests {
     ($fresh:expr) => {
-        $crate::conformance_tests!(@memory $fresh;
+        $crate::conformance_tests!(@checks $fresh;
             remember_inserts_a_live_memory_with_a_created_history_row,
             remember_dedups_by_content_hash_among_live_memories,
             remember_dedups_by_source_before_content,
@@ -103,44 +142,18 @@ macro_rules! conformance_tests {
             embedding_gaps_and_stats_follow_the_model,
             orphan_vectors_are_counted_and_cleaned,
             a_deleted_memory_keeps_its_vector_for_recover,
-        );
-        $crate::conformance_tests!(@maintenance $fresh;
             diagnostics_snapshot_counts_memories_tombstones_and_jobs,
             repair_audit_rows_record_the_last_sweep,
             fts_counts_cover_every_row_and_survive_a_rebuild,
             purge_tombstones_removes_only_expired_tombstones,
             prune_history_removes_only_old_rows,
-        );
-        $crate::conformance_tests!(@fixtures $fresh;
             dead_jobs_are_requeued_up_to_the_limit,
         );
     };
-    (@memory $fresh:expr; $($check:ident,)*) => {$(
+    (@checks $fresh:expr; $($check:ident,)*) => {$(
         #[test]
         fn $check() {
-            let harness = $fresh;
-            $crate::conformance::$check($crate::conformance::Harness::memory(&harness));
-        }
-    )*};
-    (@maintenance $fresh:expr; $($check:ident,)*) => {$(
-        #[test]
-        fn $check() {
-            let harness = $fresh;
-            $crate::conformance::$check(
-                $crate::conformance::Harness::memory(&harness),
-                $crate::conformance::Harness::maintenance(&harness),
-            );
-        }
-    )*};
-    (@fixtures $fresh:expr; $($check:ident,)*) => {$(
-        #[test]
-        fn $check() {
-            let harness = $fresh;
-            $crate::conformance::$check(
-                $crate::conformance::Harness::memory(&harness),
-                $crate::conformance::Harness::maintenance(&harness),
-                &harness,
-            );
+            $crate::conformance::run($fresh, $crate::conformance::$check);
         }
     )*};
 }
