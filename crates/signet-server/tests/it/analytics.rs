@@ -41,10 +41,8 @@ async fn usage_counts_requests_by_route_pattern_and_actor() {
 async fn latency_histograms_count_each_operation_group() {
     let s = TestServer::start().await;
     let id = s.remember("latency of a remember").await;
-    s.post("/api/memory/recall", json!({"query": "latency"}))
-        .await;
-    s.post("/api/memory/recall", json!({"query": "remember"}))
-        .await;
+    s.recall(json!({"query": "latency"})).await;
+    s.recall(json!({"query": "remember"})).await;
     s.call(
         Method::PATCH,
         &format!("/api/memory/{id}"),

@@ -13,12 +13,7 @@ use crate::common::TestServer;
 async fn a_nul_byte_in_a_query_is_not_a_500() {
     let s = TestServer::start().await;
     s.remember("vim keybindings are preferred").await;
-    let (st, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "vim\u{0}keybindings"}),
-        )
-        .await;
+    let (st, v) = s.recall(json!({"query": "vim\u{0}keybindings"})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["results"].as_array().unwrap().len(), 1, "{v}");
     for path in [
@@ -46,7 +41,7 @@ async fn malformed_since_and_until_are_400s_naming_the_format() {
         json!({"query": "deploys", "since": "yesterday"}),
         json!({"query": "deploys", "until": "2026-13-45"}),
     ] {
-        let (st, v) = s.post("/api/memory/recall", body.clone()).await;
+        let (st, v) = s.recall(body.clone()).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{body}: {v}");
         let e = v["error"].as_str().unwrap();
         assert!(e.contains("ISO-8601") && e.contains("2026-01-31"), "{e}");
@@ -65,18 +60,12 @@ async fn malformed_since_and_until_are_400s_naming_the_format() {
     // Dates and full timestamps work; a date-only `until` covers that whole day.
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let (st, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "deploys", "since": "2020-01-01", "until": today}),
-        )
+        .recall(json!({"query": "deploys", "since": "2020-01-01", "until": today}))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["results"].as_array().unwrap().len(), 1, "{v}");
     let (st, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "deploys", "since": "2999-01-01T00:00:00Z"}),
-        )
+        .recall(json!({"query": "deploys", "since": "2999-01-01T00:00:00Z"}))
         .await;
     assert_eq!(st, StatusCode::OK);
     assert!(v["results"].as_array().unwrap().is_empty());
@@ -94,9 +83,7 @@ async fn unknown_fields_come_back_as_warnings() {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["warnings"], json!(["unknown field \"tgas\" ignored"]));
     let id = v["id"].as_str().unwrap().to_owned();
-    let (_, v) = s
-        .post("/api/memory/recall", json!({"query": "staging", "limt": 1}))
-        .await;
+    let (_, v) = s.recall(json!({"query": "staging", "limt": 1})).await;
     assert_eq!(v["warnings"], json!(["unknown field \"limt\" ignored"]));
     let (st, v) = s
         .call(
@@ -111,9 +98,7 @@ async fn unknown_fields_come_back_as_warnings() {
         json!(["unknown field \"ifVersion\" ignored"])
     );
     // A clean body has no warnings key at all.
-    let (_, v) = s
-        .post("/api/memory/recall", json!({"query": "staging"}))
-        .await;
+    let (_, v) = s.recall(json!({"query": "staging"})).await;
     assert!(v.get("warnings").is_none(), "{v}");
 }
 

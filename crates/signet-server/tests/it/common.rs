@@ -154,6 +154,11 @@ impl TestServer {
         self.call(Method::POST, path, Some(body)).await
     }
 
+    /// `POST /api/memory/recall` with `body`.
+    pub async fn recall(&self, body: Value) -> (StatusCode, Value) {
+        self.post("/api/memory/recall", body).await
+    }
+
     /// Remembers `content` and returns the new id.
     pub async fn remember(&self, content: &str) -> String {
         let (s, v) = self

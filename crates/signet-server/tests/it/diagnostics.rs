@@ -61,9 +61,7 @@ async fn a_fresh_daemon_is_healthy_and_serves_each_domain() {
 async fn the_provider_domain_counts_real_outcomes_or_says_there_is_none() {
     let s = TestServer::start().await;
     s.remember("ducks migrate south in winter").await;
-    let (st, _) = s
-        .post("/api/memory/recall", json!({"query": "ducks"}))
-        .await;
+    let (st, _) = s.recall(json!({"query": "ducks"})).await;
     assert_eq!(st, StatusCode::OK);
     let p = domain(&s, "provider").await;
     assert!(p["recentSuccesses"].as_u64().unwrap() >= 1, "{p}");

@@ -86,10 +86,7 @@ async fn fixture_recall_and_listing_skip_tombstones() {
     let coffee = exp["named_ids"]["coffee"].as_str().unwrap();
     let again = exp["named_ids"]["coffee_again"].as_str().unwrap();
     let (st, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "coffee machine Brewster", "limit": 5}),
-        )
+        .recall(json!({"query": "coffee machine Brewster", "limit": 5}))
         .await;
     assert_eq!(st, StatusCode::OK);
     let ids: Vec<_> = v["results"]
@@ -101,10 +98,7 @@ async fn fixture_recall_and_listing_skip_tombstones() {
     assert!(ids.contains(&again), "{v}");
     assert!(!ids.contains(&coffee), "tombstone recalled: {v}");
     let (_, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "wiki", "who": "tmp-import"}),
-        )
+        .recall(json!({"query": "wiki", "who": "tmp-import"}))
         .await;
     assert_eq!(
         v["results"],
@@ -112,10 +106,7 @@ async fn fixture_recall_and_listing_skip_tombstones() {
         "only deleted rows match this filter"
     );
     let (_, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "東京オフィスの会議室は3階にあります"}),
-        )
+        .recall(json!({"query": "東京オフィスの会議室は3階にあります"}))
         .await;
     assert_eq!(v["results"].as_array().unwrap().len(), 1, "{v}");
 }

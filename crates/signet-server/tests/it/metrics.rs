@@ -44,8 +44,7 @@ async fn metrics_expose_requests_latency_memories_jobs_and_process() {
     let s = TestServer::start().await;
     let id = s.remember("metrics count me").await;
     s.remember("and me").await;
-    s.post("/api/memory/recall", json!({"query": "metrics"}))
-        .await;
+    s.recall(json!({"query": "metrics"})).await;
     s.call(
         reqwest::Method::DELETE,
         &format!("/api/memory/{id}?reason=x"),

@@ -24,10 +24,7 @@ async fn recall_finds_by_keywords_with_upstream_shape() {
     let s = TestServer::start_keyword_only().await;
     let (vim, _, _) = seed(&s).await;
     let (st, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "vim keybindings", "limit": 5}),
-        )
+        .recall(json!({"query": "vim keybindings", "limit": 5}))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["query"], "vim keybindings");
@@ -58,56 +55,29 @@ async fn recall_applies_every_filter_and_never_returns_deleted() {
             .extend(extra.as_object().unwrap().clone());
         body
     };
+    assert_eq!(result_ids(&s.recall(q(json!({}))).await.1).len(), 3);
     assert_eq!(
-        result_ids(&s.post("/api/memory/recall", q(json!({}))).await.1).len(),
-        3
-    );
-    assert_eq!(
-        result_ids(
-            &s.post("/api/memory/recall", q(json!({"who": "alice"})))
-                .await
-                .1
-        ),
+        result_ids(&s.recall(q(json!({"who": "alice"}))).await.1),
         [vim.as_str()]
     );
     assert_eq!(
-        result_ids(
-            &s.post("/api/memory/recall", q(json!({"project": "billing"})))
-                .await
-                .1
-        ),
+        result_ids(&s.recall(q(json!({"project": "billing"}))).await.1),
         [pg.as_str()]
     );
     assert_eq!(
-        result_ids(
-            &s.post("/api/memory/recall", q(json!({"pinned": true})))
-                .await
-                .1
-        ),
+        result_ids(&s.recall(q(json!({"pinned": true}))).await.1),
         [tea.as_str()]
     );
     assert_eq!(
-        result_ids(
-            &s.post("/api/memory/recall", q(json!({"type": "decision"})))
-                .await
-                .1
-        ),
+        result_ids(&s.recall(q(json!({"type": "decision"}))).await.1),
         [pg.as_str()]
     );
     assert_eq!(
-        result_ids(
-            &s.post("/api/memory/recall", q(json!({"tags": "editor"})))
-                .await
-                .1
-        ),
+        result_ids(&s.recall(q(json!({"tags": "editor"}))).await.1),
         [vim.as_str()]
     );
     assert_eq!(
-        result_ids(
-            &s.post("/api/memory/recall", q(json!({"importance_min": 0.85})))
-                .await
-                .1
-        ),
+        result_ids(&s.recall(q(json!({"importance_min": 0.85}))).await.1),
         [pg.as_str()]
     );
     s.call(
@@ -116,7 +86,7 @@ async fn recall_applies_every_filter_and_never_returns_deleted() {
         None,
     )
     .await;
-    let v = s.post("/api/memory/recall", q(json!({}))).await.1;
+    let v = s.recall(q(json!({}))).await.1;
     assert!(
         !result_ids(&v).contains(&vim),
         "soft-deleted memory recalled: {v}"
@@ -144,7 +114,7 @@ async fn recall_survives_hostile_query_text() {
         "a\\b",
     ];
     for q in nasty {
-        let (st, v) = s.post("/api/memory/recall", json!({"query": q})).await;
+        let (st, v) = s.recall(json!({"query": q})).await;
         assert_eq!(st, StatusCode::OK, "{q:?}: {v}");
         assert!(v["results"].is_array());
     }
@@ -158,9 +128,7 @@ async fn recall_validates_and_truncates() {
     let long = "Stellar navigation notes. ".repeat(10);
     s.post("/api/memory/remember", json!({"content": long}))
         .await;
-    let (_, v) = s
-        .post("/api/memory/recall", json!({"query": "stellar"}))
-        .await;
+    let (_, v) = s.recall(json!({"query": "stellar"})).await;
     let r = &v["results"][0];
     assert_eq!(r["truncated"], true);
     assert!(r["content"].as_str().unwrap().ends_with(" [truncated]"));
@@ -178,7 +146,7 @@ async fn recall_validates_and_truncates() {
             "pinned must be a boolean",
         ),
     ] {
-        let (st, e) = s.post("/api/memory/recall", body.clone()).await;
+        let (st, e) = s.recall(body.clone()).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(e["error"], msg);
     }
@@ -188,7 +156,7 @@ async fn recall_validates_and_truncates() {
 async fn recall_records_access_counts() {
     let s = TestServer::start().await;
     let (vim, _, _) = seed(&s).await;
-    s.post("/api/memory/recall", json!({"query": "vim"})).await;
+    s.recall(json!({"query": "vim"})).await;
     let counted =
         eventually(|| async { s.get(&format!("/api/memory/{vim}")).await.1["access_count"] == 1 })
             .await;

@@ -26,43 +26,22 @@ async fn recall_finds_meaning_not_just_words() {
     s.remember("The build server runs on Fridays").await;
     assert!(embedded(&s, 2).await, "worker never embedded");
     let (st, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "what editor does the user like"}),
-        )
+        .recall(json!({"query": "what editor does the user like"}))
         .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["method"], "hybrid");
     assert_eq!(v["results"][0]["id"], vim.as_str(), "{v}");
     let (_, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "what editor does the user like", "mode": "vector"}),
-        )
+        .recall(json!({"query": "what editor does the user like", "mode": "vector"}))
         .await;
     assert_eq!(v["method"], "vector");
     assert_eq!(v["results"][0]["id"], vim.as_str(), "{v}");
     assert_eq!(v["results"][0]["source"], "vector");
-    let (_, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "vim", "mode": "keyword"}),
-        )
-        .await;
+    let (_, v) = s.recall(json!({"query": "vim", "mode": "keyword"})).await;
     assert_eq!(v["method"], "keyword");
-    let (st, _) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "vim", "mode": "psychic"}),
-        )
-        .await;
+    let (st, _) = s.recall(json!({"query": "vim", "mode": "psychic"})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    let (_, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "vim keybindings user"}),
-        )
-        .await;
+    let (_, v) = s.recall(json!({"query": "vim keybindings user"})).await;
     assert_eq!(v["results"][0]["source"], "hybrid");
     assert!(v["results"][0]["score"].as_f64().unwrap() <= 1.0);
 }
@@ -86,10 +65,7 @@ async fn filters_and_deletes_apply_to_the_vector_leg() {
         .1;
     assert!(embedded(&s, 2).await);
     let (_, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "which colours does the user enjoy", "who": "bob"}),
-        )
+        .recall(json!({"query": "which colours does the user enjoy", "who": "bob"}))
         .await;
     assert_eq!(result_ids(&v), [b["id"].as_str().unwrap()]);
     s.call(
@@ -99,10 +75,7 @@ async fn filters_and_deletes_apply_to_the_vector_leg() {
     )
     .await;
     let (_, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "which colours does the user enjoy"}),
-        )
+        .recall(json!({"query": "which colours does the user enjoy"}))
         .await;
     assert_eq!(
         result_ids(&v),
@@ -119,12 +92,9 @@ async fn filters_and_deletes_apply_to_the_vector_leg() {
     .await;
     let back = eventually(|| async {
         result_ids(
-            &s.post(
-                "/api/memory/recall",
-                json!({"query": "which colours does the user enjoy"}),
-            )
-            .await
-            .1,
+            &s.recall(json!({"query": "which colours does the user enjoy"}))
+                .await
+                .1,
         )
         .len()
             == 2
@@ -143,22 +113,14 @@ async fn content_edits_are_re_embedded() {
         .await;
     let found = eventually(|| async {
         let v = s
-            .post(
-                "/api/memory/recall",
-                json!({"query": "how did revenue develop"}),
-            )
+            .recall(json!({"query": "how did revenue develop"}))
             .await
             .1;
         v["results"][0]["id"] == id.as_str()
     })
     .await;
     assert!(found);
-    let (_, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "where does the cat sleep"}),
-        )
-        .await;
+    let (_, v) = s.recall(json!({"query": "where does the cat sleep"})).await;
     assert!(
         v["results"]
             .as_array()
@@ -275,7 +237,7 @@ async fn a_dead_provider_never_fails_a_write_and_recovers_later() {
     std::fs::write(dir.path().join("agent.yaml"), yaml).unwrap();
     let s = TestServer::start_full(dir.path(), false, true).await;
     let id = s.remember("User prefers vim keybindings").await;
-    let (st, v) = s.post("/api/memory/recall", json!({"query": "vim"})).await;
+    let (st, v) = s.recall(json!({"query": "vim"})).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["method"], "keyword", "degrades to keywords: {v}");
     assert_eq!(v["results"][0]["id"], id.as_str());
@@ -292,10 +254,7 @@ async fn a_dead_provider_never_fails_a_write_and_recovers_later() {
         "worker retried after the provider came back"
     );
     let (_, v) = s
-        .post(
-            "/api/memory/recall",
-            json!({"query": "what editor does the user like"}),
-        )
+        .recall(json!({"query": "what editor does the user like"}))
         .await;
     assert_eq!(v["method"], "hybrid");
     assert_eq!(v["results"][0]["id"], id.as_str());
