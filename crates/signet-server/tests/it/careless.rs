@@ -25,10 +25,7 @@ async fn a_nul_byte_in_a_query_is_not_a_500() {
         assert!(st.is_success() || st.is_client_error(), "{path}: {st} {v}");
     }
     let (st, v) = s
-        .post(
-            "/api/memory/forget",
-            json!({"mode": "preview", "query": "\u{0}vim\u{7}"}),
-        )
+        .forget_json(json!({"mode": "preview", "query": "\u{0}vim\u{7}"}))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
 }
@@ -51,10 +48,7 @@ async fn malformed_since_and_until_are_400s_naming_the_format() {
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     let (st, _) = s
-        .post(
-            "/api/memory/forget",
-            json!({"mode": "preview", "since": "soon"}),
-        )
+        .forget_json(json!({"mode": "preview", "since": "soon"}))
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     // Dates and full timestamps work; a date-only `until` covers that whole day.
@@ -75,10 +69,7 @@ async fn malformed_since_and_until_are_400s_naming_the_format() {
 async fn unknown_fields_come_back_as_warnings() {
     let s = TestServer::start().await;
     let (st, v) = s
-        .post(
-            "/api/memory/remember",
-            json!({"content": "the staging db is on port 5433", "tgas": "db"}),
-        )
+        .remember_json(json!({"content": "the staging db is on port 5433", "tgas": "db"}))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["warnings"], json!(["unknown field \"tgas\" ignored"]));
@@ -107,9 +98,7 @@ async fn long_content_is_chunked_between_words() {
     let s = TestServer::start().await;
     let words: Vec<String> = (0..200).map(|i| format!("word{i}")).collect();
     let content = words.join(" ");
-    let (st, v) = s
-        .post("/api/memory/remember", json!({"content": content}))
-        .await;
+    let (st, v) = s.remember_json(json!({"content": content})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["chunked"], true, "{v}");
     let mut rebuilt = Vec::new();

@@ -159,13 +159,20 @@ impl TestServer {
         self.post("/api/memory/recall", body).await
     }
 
+    /// `POST /api/memory/remember` with `body`.
+    pub async fn remember_json(&self, body: Value) -> (StatusCode, Value) {
+        self.post("/api/memory/remember", body).await
+    }
+
+    /// `POST /api/memory/forget` (batch forget) with `body`.
+    pub async fn forget_json(&self, body: Value) -> (StatusCode, Value) {
+        self.post("/api/memory/forget", body).await
+    }
+
     /// Remembers `content` and returns the new id.
     pub async fn remember(&self, content: &str) -> String {
         let (s, v) = self
-            .post(
-                "/api/memory/remember",
-                serde_json::json!({ "content": content }),
-            )
+            .remember_json(serde_json::json!({ "content": content }))
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         v["id"].as_str().unwrap().to_owned()

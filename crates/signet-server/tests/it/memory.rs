@@ -9,8 +9,7 @@ use crate::common::TestServer;
 async fn remember_parses_prefixes_infers_type_and_is_readable() {
     let s = TestServer::start().await;
     let (st, v) = s
-        .post(
-            "/api/memory/remember",
+        .remember_json(
             json!({"content": "critical: [Security, OPS ,]: We decided to rotate keys monthly"}),
         )
         .await;
@@ -45,7 +44,7 @@ async fn body_fields_override_prefixes() {
     let s = TestServer::start().await;
     let body = json!({"content": "critical: the deploy key lives in vault", "pinned": false, "importance": 0.7,
         "tags": "Mixed,Case , Tags", "who": "alice", "project": "atlas", "sourceType": "slack", "sourceId": "C1/p1", "type": "procedural"});
-    let (st, v) = s.post("/api/memory/remember", body).await;
+    let (st, v) = s.remember_json(body).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["pinned"], false);
     assert_eq!(v["importance"], 0.7);
@@ -65,25 +64,16 @@ async fn dedups_by_hash_and_by_source_id() {
     let s = TestServer::start().await;
     let id = s.remember("The coffee machine is named Brewster.").await;
     let (_, v) = s
-        .post(
-            "/api/memory/remember",
-            json!({"content": "  the COFFEE machine   is named brewster!! "}),
-        )
+        .remember_json(json!({"content": "  the COFFEE machine   is named brewster!! "}))
         .await;
     assert_eq!(v["deduped"], true);
     assert_eq!(v["id"], id.as_str());
 
     let (_, a) = s
-        .post(
-            "/api/memory/remember",
-            json!({"content": "first", "sourceType": "slack", "sourceId": "m-1"}),
-        )
+        .remember_json(json!({"content": "first", "sourceType": "slack", "sourceId": "m-1"}))
         .await;
     let (_, b) = s
-        .post(
-            "/api/memory/remember",
-            json!({"content": "edited text", "sourceType": "slack", "sourceId": "m-1"}),
-        )
+        .remember_json(json!({"content": "edited text", "sourceType": "slack", "sourceId": "m-1"}))
         .await;
     assert_eq!(b["deduped"], true);
     assert_eq!(a["id"], b["id"]);
@@ -113,9 +103,7 @@ async fn long_content_is_chunked_without_the_prefix() {
         "[architecture,design]: {}",
         sentence.repeat(4) + &"Readers use WAL snapshots. ".repeat(12)
     );
-    let (st, v) = s
-        .post("/api/memory/remember", json!({"content": text}))
-        .await;
+    let (st, v) = s.remember_json(json!({"content": text})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["chunked"], true);
     let ids = v["ids"].as_array().unwrap();
@@ -153,7 +141,7 @@ async fn remember_writes_a_created_history_row() {
 async fn listing_pages_and_counts() {
     let s = TestServer::start().await;
     for i in 0..5 {
-        s.post("/api/memory/remember", json!({"content": format!("note number {i}"), "importance": if i == 0 { 0.95 } else { 0.5 }})).await;
+        s.remember_json(json!({"content": format!("note number {i}"), "importance": if i == 0 { 0.95 } else { 0.5 }})).await;
     }
     let (_, all) = s.get("/api/memories?limit=2&offset=1").await;
     assert_eq!(all["memories"].as_array().unwrap().len(), 2);
@@ -189,7 +177,7 @@ async fn remember_validates_its_body() {
         (json!(["content"]), "Invalid JSON body"),
     ];
     for (body, msg) in cases {
-        let (st, v) = s.post("/api/memory/remember", body.clone()).await;
+        let (st, v) = s.remember_json(body.clone()).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(v["error"], msg, "{body}");
     }

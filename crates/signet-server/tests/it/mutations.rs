@@ -245,16 +245,11 @@ async fn pinned_memories_need_force_and_autonomous_agents_cannot_force() {
 async fn batch_forget_previews_confirms_and_executes() {
     let s = TestServer::start().await;
     for i in 0..3 {
-        s.post(
-            "/api/memory/remember",
-            json!({"content": format!("imported wiki note {i}"), "who": "tmp-import"}),
-        )
-        .await;
+        s.remember_json(json!({"content": format!("imported wiki note {i}"), "who": "tmp-import"}))
+            .await;
     }
     let keep = s.remember("a wiki note written by hand").await;
-    let (st, p) = s
-        .post("/api/memory/forget", json!({"who": "tmp-import"}))
-        .await;
+    let (st, p) = s.forget_json(json!({"who": "tmp-import"})).await;
     assert_eq!(st, StatusCode::OK, "{p}");
     assert_eq!(p["mode"], "preview");
     assert_eq!(p["count"], 3);
@@ -262,16 +257,12 @@ async fn batch_forget_previews_confirms_and_executes() {
     assert_eq!(p["confirmToken"].as_str().unwrap().len(), 32);
 
     let (st, e) = s
-        .post(
-            "/api/memory/forget",
-            json!({"who": "tmp-import", "mode": "execute"}),
-        )
+        .forget_json(json!({"who": "tmp-import", "mode": "execute"}))
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(e["error"], "reason is required for execute mode");
     let (st, e) = s
-        .post(
-            "/api/memory/forget",
+        .forget_json(
             json!({"who": "tmp-import", "mode": "execute", "reason": "x", "if_version": 1}),
         )
         .await;
@@ -295,7 +286,7 @@ async fn batch_forget_previews_confirms_and_executes() {
     let (_, list) = s.get("/api/memories").await;
     assert_eq!(list["stats"]["total"], 1);
 
-    let (st, e) = s.post("/api/memory/forget", json!({})).await;
+    let (st, e) = s.forget_json(json!({})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(
         e["error"]
@@ -303,9 +294,7 @@ async fn batch_forget_previews_confirms_and_executes() {
             .unwrap()
             .starts_with("query, ids, or at least one filter")
     );
-    let (st, _) = s
-        .post("/api/memory/forget", json!({"who": "x", "mode": "nuke"}))
-        .await;
+    let (st, _) = s.forget_json(json!({"who": "x", "mode": "nuke"})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
 
@@ -313,22 +302,14 @@ async fn batch_forget_previews_confirms_and_executes() {
 async fn large_batch_forget_needs_the_confirm_token() {
     let s = TestServer::start().await;
     for i in 0..30 {
-        s.post(
-            "/api/memory/remember",
-            json!({"content": format!("bulk row {i}"), "who": "bulk"}),
-        )
-        .await;
+        s.remember_json(json!({"content": format!("bulk row {i}"), "who": "bulk"}))
+            .await;
     }
-    let (_, p) = s
-        .post("/api/memory/forget", json!({"who": "bulk", "limit": 100}))
-        .await;
+    let (_, p) = s.forget_json(json!({"who": "bulk", "limit": 100})).await;
     assert_eq!(p["count"], 30);
     assert_eq!(p["requiresConfirm"], true);
     let (st, e) = s
-        .post(
-            "/api/memory/forget",
-            json!({"who": "bulk", "limit": 100, "mode": "execute", "reason": "x"}),
-        )
+        .forget_json(json!({"who": "bulk", "limit": 100, "mode": "execute", "reason": "x"}))
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(e["requiresConfirm"], true);
@@ -339,7 +320,7 @@ async fn large_batch_forget_needs_the_confirm_token() {
         "nothing deleted without the token"
     );
     let body = json!({"who": "bulk", "limit": 100, "mode": "execute", "reason": "x", "confirm_token": p["confirmToken"]});
-    let (st, x) = s.post("/api/memory/forget", body).await;
+    let (st, x) = s.forget_json(body).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(x["deleted"], 30);
 }
@@ -399,9 +380,7 @@ async fn kill_switch_freezes_every_mutation() {
         TestServer::start_with_yaml(Some("memory:\n  pipelineV2:\n    mutationsFrozen: true\n"))
             .await;
     let frozen = "Mutations are frozen (kill switch active)";
-    let (st, v) = s
-        .post("/api/memory/remember", json!({"content": "x"}))
-        .await;
+    let (st, v) = s.remember_json(json!({"content": "x"})).await;
     assert_eq!(
         (st, v["error"].as_str()),
         (StatusCode::SERVICE_UNAVAILABLE, Some(frozen))
@@ -420,7 +399,7 @@ async fn kill_switch_freezes_every_mutation() {
         .post("/api/memory/modify", json!({"patches": [{"id": "x"}]}))
         .await;
     assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
-    let (st, v) = s.post("/api/memory/forget", json!({"who": "x"})).await;
+    let (st, v) = s.forget_json(json!({"who": "x"})).await;
     assert_eq!(st, StatusCode::OK, "preview is never blocked: {v}");
     // Validation runs before the switch on single mutations.
     let (st, _) = s

@@ -6,13 +6,10 @@ use serde_json::json;
 use crate::common::{TestServer, eventually, result_ids};
 
 async fn seed(s: &TestServer) -> (String, String, String) {
-    let vim = s.post("/api/memory/remember", json!({"content": "User prefers vim keybindings in every editor", "tags": "editor", "who": "alice"})).await.1;
-    let pg = s.post("/api/memory/remember", json!({"content": "We decided to use PostgreSQL for billing", "project": "billing", "importance": 0.9})).await.1;
+    let vim = s.remember_json(json!({"content": "User prefers vim keybindings in every editor", "tags": "editor", "who": "alice"})).await.1;
+    let pg = s.remember_json(json!({"content": "We decided to use PostgreSQL for billing", "project": "billing", "importance": 0.9})).await.1;
     let tea = s
-        .post(
-            "/api/memory/remember",
-            json!({"content": "The team drinks green tea on Fridays", "pinned": true}),
-        )
+        .remember_json(json!({"content": "The team drinks green tea on Fridays", "pinned": true}))
         .await
         .1;
     let id = |v: &serde_json::Value| v["id"].as_str().unwrap().to_owned();
@@ -126,8 +123,7 @@ async fn recall_survives_hostile_query_text() {
 async fn recall_validates_and_truncates() {
     let s = TestServer::start_with_yaml(Some("memory:\n  pipelineV2:\n    guardrails:\n      recallTruncateChars: 50\n      maxContentChars: 5000\n")).await;
     let long = "Stellar navigation notes. ".repeat(10);
-    s.post("/api/memory/remember", json!({"content": long}))
-        .await;
+    s.remember_json(json!({"content": long})).await;
     let (_, v) = s.recall(json!({"query": "stellar"})).await;
     let r = &v["results"][0];
     assert_eq!(r["truncated"], true);

@@ -50,17 +50,11 @@ async fn recall_finds_meaning_not_just_words() {
 async fn filters_and_deletes_apply_to_the_vector_leg() {
     let s = TestServer::start().await;
     let a = s
-        .post(
-            "/api/memory/remember",
-            json!({"content": "user likes dark themes", "who": "alice"}),
-        )
+        .remember_json(json!({"content": "user likes dark themes", "who": "alice"}))
         .await
         .1;
     let b = s
-        .post(
-            "/api/memory/remember",
-            json!({"content": "user likes light themes", "who": "bob"}),
-        )
+        .remember_json(json!({"content": "user likes light themes", "who": "bob"}))
         .await
         .1;
     assert!(embedded(&s, 2).await);

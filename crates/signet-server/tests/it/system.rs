@@ -160,9 +160,7 @@ async fn agent_yaml_edits_apply_without_a_restart() {
     .unwrap();
     let s = TestServer::start_in(dir.path(), true).await;
     assert_eq!(
-        s.post("/api/memory/remember", json!({"content": "before"}))
-            .await
-            .0,
+        s.remember_json(json!({"content": "before"})).await.0,
         StatusCode::OK
     );
     std::fs::write(
@@ -171,10 +169,7 @@ async fn agent_yaml_edits_apply_without_a_restart() {
     )
     .unwrap();
     let frozen = eventually(|| async {
-        s.post("/api/memory/remember", json!({"content": "probe"}))
-            .await
-            .0
-            == StatusCode::SERVICE_UNAVAILABLE
+        s.remember_json(json!({"content": "probe"})).await.0 == StatusCode::SERVICE_UNAVAILABLE
     })
     .await;
     assert!(frozen, "kill switch never applied");
@@ -186,9 +181,7 @@ async fn agent_yaml_edits_apply_without_a_restart() {
     .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(
-        s.post("/api/memory/remember", json!({"content": "still"}))
-            .await
-            .0,
+        s.remember_json(json!({"content": "still"})).await.0,
         StatusCode::SERVICE_UNAVAILABLE
     );
     s.shutdown().await;
