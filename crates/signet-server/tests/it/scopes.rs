@@ -32,6 +32,53 @@ async fn refuses_every_single_memory_route(s: &TestServer, tok: &str, other: &st
     }
 }
 
+/// Beyond the single-memory routes on `theirs` and `loose` (both outside the scope): a batch
+/// forget of both deletes nothing, a forget preview counts only the one memory in scope, and
+/// a batch modify of `theirs` is denied.
+async fn refuses_everything_outside_the_scope(
+    s: &TestServer,
+    tok: &str,
+    theirs: &str,
+    loose: &str,
+    scope: &str,
+) {
+    for other in [theirs, loose] {
+        refuses_every_single_memory_route(s, tok, other, scope).await;
+    }
+    let post = |path: &'static str, body: Value| as_bearer(s, Method::POST, path, Some(body), tok);
+    let execute = json!({"mode": "execute", "ids": [theirs, loose], "reason": "x"});
+    let (st, v) = post("/api/memory/forget", execute).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["deleted"].as_i64().unwrap_or(0), 0, "{v}");
+    let preview = json!({"mode": "preview", "query": "fridays"});
+    let (_, v) = post("/api/memory/forget", preview).await;
+    assert_eq!(v["count"], 1, "{v}");
+    let patches = json!({"patches": [{"id": theirs, "content": "pwned", "reason": "x"}]});
+    let (_, v) = post("/api/memory/modify", patches).await;
+    assert_eq!(v["results"][0]["status"], "scope_denied", "{v}");
+}
+
+/// Remembering `content`, which a memory outside the scope holds, is refused rather than
+/// answered with that memory as the dedup hit.
+async fn refuses_a_dedup_hit_outside_the_scope(s: &TestServer, tok: &str, content: &str) {
+    let body = json!({ "content": content });
+    let (st, _) = as_bearer(s, Method::POST, "/api/memory/remember", Some(body), tok).await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "a dedup hit outside the scope is not handed out"
+    );
+}
+
+/// The admin's snapshot still equals `before`.
+async fn assert_unchanged(s: &TestServer, admin: &str, before: &[(String, String, i64)]) {
+    assert_eq!(
+        snapshot(s, admin).await,
+        before,
+        "nothing outside the scope changed"
+    );
+}
+
 #[tokio::test]
 async fn a_project_scoped_token_cannot_see_or_touch_other_projects() {
     let s = TestServer::start_with_yaml(Some(TEAM)).await;
@@ -117,31 +164,7 @@ async fn a_project_scoped_token_cannot_see_or_touch_other_projects() {
     .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 
-    for other in [theirs.as_str(), loose.as_str()] {
-        refuses_every_single_memory_route(&s, &acme, other, "project 'acme'").await;
-    }
-    let (st, v) = call(
-        Method::POST,
-        "/api/memory/forget".into(),
-        Some(json!({"mode": "execute", "ids": [theirs, loose], "reason": "x"})),
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    assert_eq!(v["deleted"].as_i64().unwrap_or(0), 0, "{v}");
-    let (_, v) = call(
-        Method::POST,
-        "/api/memory/forget".into(),
-        Some(json!({"mode": "preview", "query": "fridays"})),
-    )
-    .await;
-    assert_eq!(v["count"], 1, "{v}");
-    let (_, v) = call(
-        Method::POST,
-        "/api/memory/modify".into(),
-        Some(json!({"patches": [{"id": theirs, "content": "pwned", "reason": "x"}]})),
-    )
-    .await;
-    assert_eq!(v["results"][0]["status"], "scope_denied", "{v}");
+    refuses_everything_outside_the_scope(&s, &acme, &theirs, &loose, "project 'acme'").await;
     for path in [
         "/api/embeddings",
         "/api/embeddings/projection",
@@ -157,23 +180,14 @@ async fn a_project_scoped_token_cannot_see_or_touch_other_projects() {
     )
     .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, _) = call(
-        Method::POST,
-        "/api/memory/remember".into(),
-        Some(json!({"content": "globex deploys on fridays with the red pipeline"})),
+    refuses_a_dedup_hit_outside_the_scope(
+        &s,
+        &acme,
+        "globex deploys on fridays with the red pipeline",
     )
     .await;
-    assert_eq!(
-        st,
-        StatusCode::FORBIDDEN,
-        "a dedup hit outside the scope is not handed out"
-    );
 
-    assert_eq!(
-        snapshot(&s, &admin).await,
-        before,
-        "nothing outside the scope changed"
-    );
+    assert_unchanged(&s, &admin, &before).await;
 
     let (st, v) = call(
         Method::POST,
@@ -324,42 +338,9 @@ async fn a_user_scoped_token_sees_and_touches_only_its_users_memories() {
         (StatusCode::OK, Some(mine.as_str()))
     );
 
-    for other in [theirs.as_str(), loose.as_str()] {
-        refuses_every_single_memory_route(&s, &ann, other, "user 'ann'").await;
-    }
-    let (st, v) = call(
-        Method::POST,
-        "/api/memory/forget".into(),
-        Some(json!({"mode": "execute", "ids": [theirs, loose], "reason": "x"})),
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    assert_eq!(v["deleted"].as_i64().unwrap_or(0), 0, "{v}");
-    let (_, v) = call(
-        Method::POST,
-        "/api/memory/forget".into(),
-        Some(json!({"mode": "preview", "query": "fridays"})),
-    )
-    .await;
-    assert_eq!(v["count"], 1, "{v}");
-    let (_, v) = call(
-        Method::POST,
-        "/api/memory/modify".into(),
-        Some(json!({"patches": [{"id": theirs, "content": "pwned", "reason": "x"}]})),
-    )
-    .await;
-    assert_eq!(v["results"][0]["status"], "scope_denied", "{v}");
-    let (st, _) = call(
-        Method::POST,
-        "/api/memory/remember".into(),
-        Some(json!({"content": "bob deploys on fridays with the red pipeline"})),
-    )
-    .await;
-    assert_eq!(
-        st,
-        StatusCode::FORBIDDEN,
-        "a dedup hit outside the scope is not handed out"
-    );
+    refuses_everything_outside_the_scope(&s, &ann, &theirs, &loose, "user 'ann'").await;
+    refuses_a_dedup_hit_outside_the_scope(&s, &ann, "bob deploys on fridays with the red pipeline")
+        .await;
     let (st, v) = call(
         Method::POST,
         "/api/memory/remember".into(),
@@ -381,11 +362,7 @@ async fn a_user_scoped_token_sees_and_touches_only_its_users_memories() {
     .await;
     assert_eq!(st, StatusCode::OK, "inside the scope everything works");
 
-    assert_eq!(
-        snapshot(&s, &admin).await,
-        before,
-        "nothing outside the scope changed"
-    );
+    assert_unchanged(&s, &admin, &before).await;
 }
 
 #[tokio::test]
