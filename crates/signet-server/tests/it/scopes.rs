@@ -70,6 +70,51 @@ async fn refuses_a_dedup_hit_outside_the_scope(s: &TestServer, tok: &str, conten
     );
 }
 
+/// Remembers `body` with the bearer `tok`, asserting it is stored; returns the new id.
+async fn remember_as(s: &TestServer, tok: &str, body: Value) -> String {
+    let (st, v) = as_bearer(s, Method::POST, "/api/memory/remember", Some(body), tok).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v["id"].as_str().unwrap().to_owned()
+}
+
+/// The body of `GET /api/memory/{id}` with the bearer `tok`, whatever the status.
+async fn detail_as(s: &TestServer, tok: &str, id: &str) -> Value {
+    as_bearer(s, Method::GET, &format!("/api/memory/{id}"), None, tok)
+        .await
+        .1
+}
+
+/// The ids of the rows under `key` (`memories` or `results`), in order.
+fn ids(v: &Value, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// For `tok`, the listing (and its stats) holds only `mine`, and a keyword and a vector recall
+/// find nothing else; returns the ids each recall found.
+async fn lists_and_recalls_only(s: &TestServer, tok: &str, mine: &str) -> Vec<Vec<String>> {
+    let (st, v) = as_bearer(s, Method::GET, "/api/memories", None, tok).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(ids(&v, "memories"), [mine]);
+    assert_eq!(v["stats"]["total"], 1, "stats are scoped too");
+    let mut recalled = Vec::new();
+    for body in [
+        json!({"query": "fridays pipeline"}),
+        json!({"query": "fridays pipeline", "mode": "vector"}),
+    ] {
+        let (st, v) = as_bearer(s, Method::POST, "/api/memory/recall", Some(body), tok).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let got = ids(&v, "results");
+        assert!(got.iter().all(|id| *id == mine), "{got:?}");
+        recalled.push(got);
+    }
+    recalled
+}
+
 /// The admin's snapshot still equals `before`.
 async fn assert_unchanged(s: &TestServer, admin: &str, before: &[(String, String, i64)]) {
     assert_eq!(
@@ -83,16 +128,8 @@ async fn assert_unchanged(s: &TestServer, admin: &str, before: &[(String, String
 async fn a_project_scoped_token_cannot_see_or_touch_other_projects() {
     let s = TestServer::start_with_yaml(Some(TEAM)).await;
     let admin = token(&s, Role::Admin, "root", Scope::default());
-    let remember = |content: &'static str, project: Option<&'static str>| {
-        let body = json!({"content": content, "project": project});
-        let admin = admin.clone();
-        let s = &s;
-        async move {
-            let (st, v) =
-                as_bearer(s, Method::POST, "/api/memory/remember", Some(body), &admin).await;
-            assert_eq!(st, StatusCode::OK, "{v}");
-            v["id"].as_str().unwrap().to_owned()
-        }
+    let remember = |content: &str, project: Option<&str>| {
+        remember_as(&s, &admin, json!({"content": content, "project": project}))
     };
     let mine = remember(
         "acme deploys on fridays with the blue pipeline",
@@ -113,31 +150,7 @@ async fn a_project_scoped_token_cannot_see_or_touch_other_projects() {
         async move { as_bearer(s, m, &p, b, &acme).await }
     };
 
-    let (st, v) = call(Method::GET, "/api/memories".into(), None).await;
-    assert_eq!(st, StatusCode::OK);
-    let ids: Vec<&str> = v["memories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, [mine.as_str()]);
-    assert_eq!(v["stats"]["total"], 1, "stats are scoped too");
-
-    for body in [
-        json!({"query": "fridays pipeline"}),
-        json!({"query": "fridays pipeline", "mode": "vector"}),
-    ] {
-        let (st, v) = call(Method::POST, "/api/memory/recall".into(), Some(body)).await;
-        assert_eq!(st, StatusCode::OK, "{v}");
-        let got: Vec<&str> = v["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["id"].as_str().unwrap())
-            .collect();
-        assert!(got.iter().all(|id| *id == mine), "{got:?}");
-    }
+    lists_and_recalls_only(&s, &acme, &mine).await;
     let (_, v) = call(Method::GET, "/api/memory/search?q=fridays".into(), None).await;
     assert!(
         v["results"]
@@ -189,21 +202,8 @@ async fn a_project_scoped_token_cannot_see_or_touch_other_projects() {
 
     assert_unchanged(&s, &admin, &before).await;
 
-    let (st, v) = call(
-        Method::POST,
-        "/api/memory/remember".into(),
-        Some(json!({"content": "acme rotates keys monthly"})),
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    let (_, d) = as_bearer(
-        &s,
-        Method::GET,
-        &format!("/api/memory/{}", v["id"].as_str().unwrap()),
-        None,
-        &admin,
-    )
-    .await;
+    let stamped = remember_as(&s, &acme, json!({"content": "acme rotates keys monthly"})).await;
+    let d = detail_as(&s, &admin, &stamped).await;
     assert_eq!(
         d["project"], "acme",
         "new memories are stamped with the scope"
@@ -253,16 +253,7 @@ async fn a_user_scoped_token_sees_and_touches_only_its_users_memories() {
     let admin = token(&s, Role::Admin, "root", Scope::default());
     let ann = token(&s, Role::Agent, "claude-code:ann", user("ann"));
     let bob = token(&s, Role::Agent, "claude-code:bob", user("bob"));
-    let remember = |tok: &str, body: Value| {
-        let tok = tok.to_owned();
-        let s = &s;
-        async move {
-            let (st, v) =
-                as_bearer(s, Method::POST, "/api/memory/remember", Some(body), &tok).await;
-            assert_eq!(st, StatusCode::OK, "{v}");
-            v["id"].as_str().unwrap().to_owned()
-        }
-    };
+    let remember = |tok, body| remember_as(&s, tok, body);
     let mine = remember(
         &ann,
         json!({"content": "ann deploys on fridays with the blue pipeline"}),
@@ -286,14 +277,7 @@ async fn a_user_scoped_token_sees_and_touches_only_its_users_memories() {
     );
     assert_eq!(stamped[&theirs].as_deref(), Some("bob"));
     assert_eq!(stamped[&loose], None, "unscoped writers stamp nothing");
-    let (_, d) = as_bearer(
-        &s,
-        Method::GET,
-        &format!("/api/memory/{mine}"),
-        None,
-        &admin,
-    )
-    .await;
+    let d = detail_as(&s, &admin, &mine).await;
     assert!(d.get("scope_user").is_none(), "not part of the API: {d}");
 
     let before = snapshot(&s, &admin).await;
@@ -302,30 +286,9 @@ async fn a_user_scoped_token_sees_and_touches_only_its_users_memories() {
         let s = &s;
         async move { as_bearer(s, m, &p, b, &ann).await }
     };
-    let ids = |v: &Value, key: &str| -> Vec<String> {
-        v[key]
-            .as_array()
-            .unwrap_or_else(|| panic!("{v}"))
-            .iter()
-            .map(|m| m["id"].as_str().unwrap().to_owned())
-            .collect()
-    };
 
-    let (st, v) = call(Method::GET, "/api/memories".into(), None).await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    assert_eq!(ids(&v, "memories"), [mine.as_str()]);
-    assert_eq!(v["stats"]["total"], 1, "stats are scoped too");
-    for body in [
-        json!({"query": "fridays pipeline"}),
-        json!({"query": "fridays pipeline", "mode": "vector"}),
-    ] {
-        let (st, v) = call(Method::POST, "/api/memory/recall".into(), Some(body)).await;
-        assert_eq!(st, StatusCode::OK, "{v}");
-        let got = ids(&v, "results");
-        assert!(
-            got.contains(&mine) && got.iter().all(|id| *id == mine),
-            "{got:?}"
-        );
+    for got in lists_and_recalls_only(&s, &ann, &mine).await {
+        assert!(got.contains(&mine), "{got:?}");
     }
     for path in ["/api/memory/search?q=fridays", "/memory/search?q=fridays"] {
         let (st, v) = call(Method::GET, path.into(), None).await;
@@ -341,14 +304,8 @@ async fn a_user_scoped_token_sees_and_touches_only_its_users_memories() {
     refuses_everything_outside_the_scope(&s, &ann, &theirs, &loose, "user 'ann'").await;
     refuses_a_dedup_hit_outside_the_scope(&s, &ann, "bob deploys on fridays with the red pipeline")
         .await;
-    let (st, v) = call(
-        Method::POST,
-        "/api/memory/remember".into(),
-        Some(json!({"content": "sneaky", "scope_user": "bob", "scopeUser": "bob"})),
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    let sneaky = v["id"].as_str().unwrap().to_owned();
+    let body = json!({"content": "sneaky", "scope_user": "bob", "scopeUser": "bob"});
+    let sneaky = remember_as(&s, &ann, body).await;
     assert_eq!(
         scope_users(&s)[&sneaky].as_deref(),
         Some("ann"),
@@ -378,14 +335,7 @@ async fn a_user_scoped_token_hears_only_its_users_events() {
         assert_eq!(st, StatusCode::OK);
     }
     let first = stream.until("memory.created", |_| true).await;
-    let (_, d) = as_bearer(
-        &s,
-        Method::GET,
-        &format!("/api/memory/{}", first["id"].as_str().unwrap()),
-        None,
-        &ann,
-    )
-    .await;
+    let d = detail_as(&s, &ann, first["id"].as_str().unwrap()).await;
     assert_eq!(
         d["content"], "ann public plan",
         "bob's event was filtered out: {first}"
