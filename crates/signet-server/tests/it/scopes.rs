@@ -115,6 +115,14 @@ async fn lists_and_recalls_only(s: &TestServer, tok: &str, mine: &str) -> Vec<Ve
     recalled
 }
 
+/// `tok` deletes `id`, a memory inside its scope.
+async fn deletes_inside_the_scope(s: &TestServer, tok: &str, id: &str, reason: &str) {
+    let path = format!("/api/memory/{id}");
+    let body = json!({ "reason": reason });
+    let (st, _) = as_bearer(s, Method::DELETE, &path, Some(body), tok).await;
+    assert_eq!(st, StatusCode::OK, "inside the scope everything works");
+}
+
 /// The admin's snapshot still equals `before`.
 async fn assert_unchanged(s: &TestServer, admin: &str, before: &[(String, String, i64)]) {
     assert_eq!(
@@ -151,31 +159,17 @@ async fn a_project_scoped_token_cannot_see_or_touch_other_projects() {
     };
 
     lists_and_recalls_only(&s, &acme, &mine).await;
-    let (_, v) = call(Method::GET, "/api/memory/search?q=fridays".into(), None).await;
-    assert!(
-        v["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["id"] == mine.as_str()),
-        "{v}"
-    );
-    let (_, v) = call(Method::GET, "/memory/search?q=fridays".into(), None).await;
-    assert!(
-        v["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["id"] == mine.as_str()),
-        "{v}"
-    );
-    let (st, _) = call(
-        Method::POST,
-        "/api/memory/recall".into(),
-        Some(json!({"query": "fridays", "project": "globex"})),
-    )
-    .await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
+    for path in ["/api/memory/search?q=fridays", "/memory/search?q=fridays"] {
+        let (_, v) = call(Method::GET, path.into(), None).await;
+        assert!(
+            v["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["id"] == mine.as_str()),
+            "{v}"
+        );
+    }
 
     refuses_everything_outside_the_scope(&s, &acme, &theirs, &loose, "project 'acme'").await;
     for path in [
@@ -186,13 +180,20 @@ async fn a_project_scoped_token_cannot_see_or_touch_other_projects() {
         let (st, v) = call(Method::GET, path.into(), None).await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{path}: {v}");
     }
-    let (st, _) = call(
-        Method::POST,
-        "/api/memory/remember".into(),
-        Some(json!({"content": "sneaky", "project": "globex"})),
-    )
-    .await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
+    // A body naming another project is refused, for reads and writes alike.
+    for (path, body) in [
+        (
+            "/api/memory/recall",
+            json!({"query": "fridays", "project": "globex"}),
+        ),
+        (
+            "/api/memory/remember",
+            json!({"content": "sneaky", "project": "globex"}),
+        ),
+    ] {
+        let (st, _) = call(Method::POST, path.into(), Some(body)).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{path}");
+    }
     refuses_a_dedup_hit_outside_the_scope(
         &s,
         &acme,
@@ -208,13 +209,7 @@ async fn a_project_scoped_token_cannot_see_or_touch_other_projects() {
         d["project"], "acme",
         "new memories are stamped with the scope"
     );
-    let (st, _) = call(
-        Method::DELETE,
-        format!("/api/memory/{mine}"),
-        Some(json!({"reason": "done"})),
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK, "inside the scope everything works");
+    deletes_inside_the_scope(&s, &acme, &mine, "done").await;
     let (_, v) = as_bearer(
         &s,
         Method::GET,
@@ -311,13 +306,7 @@ async fn a_user_scoped_token_sees_and_touches_only_its_users_memories() {
         Some("ann"),
         "the body cannot choose another user"
     );
-    let (st, _) = call(
-        Method::DELETE,
-        format!("/api/memory/{sneaky}"),
-        Some(json!({"reason": "cleanup"})),
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK, "inside the scope everything works");
+    deletes_inside_the_scope(&s, &ann, &sneaky, "cleanup").await;
 
     assert_unchanged(&s, &admin, &before).await;
 }
