@@ -46,14 +46,39 @@ pub(crate) async fn as_bearer(
         .await
 }
 
+/// [`as_bearer`] for a `GET`.
+pub(crate) async fn get_as(s: &TestServer, path: &str, tok: &str) -> (StatusCode, Value) {
+    as_bearer(s, Method::GET, path, None, tok).await
+}
+
+/// [`as_bearer`] for a `POST` of `body`.
+pub(crate) async fn post_as(
+    s: &TestServer,
+    path: &str,
+    body: Value,
+    tok: &str,
+) -> (StatusCode, Value) {
+    as_bearer(s, Method::POST, path, Some(body), tok).await
+}
+
+/// [`as_bearer`] for a `DELETE` with `body`.
+pub(crate) async fn delete_as(
+    s: &TestServer,
+    path: &str,
+    body: Value,
+    tok: &str,
+) -> (StatusCode, Value) {
+    as_bearer(s, Method::DELETE, path, Some(body), tok).await
+}
+
 /// Every live memory's id, content and version, via an admin token.
 pub(crate) async fn snapshot(s: &TestServer, admin: &str) -> Vec<(String, String, i64)> {
-    let (st, v) = as_bearer(s, Method::GET, "/api/memories?limit=1000", None, admin).await;
+    let (st, v) = get_as(s, "/api/memories?limit=1000", admin).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let mut out = Vec::new();
     for m in v["memories"].as_array().unwrap() {
         let id = m["id"].as_str().unwrap().to_owned();
-        let (_, d) = as_bearer(s, Method::GET, &format!("/api/memory/{id}"), None, admin).await;
+        let (_, d) = get_as(s, &format!("/api/memory/{id}"), admin).await;
         out.push((
             id,
             d["content"].to_string(),
@@ -93,7 +118,7 @@ async fn team_mode_creates_a_private_secret_and_demands_tokens() {
     );
 
     let agent = token(&s, Role::Agent, "claude-code", Scope::default());
-    let (st, v) = as_bearer(&s, Method::GET, "/api/auth/whoami", None, &agent).await;
+    let (st, v) = get_as(&s, "/api/auth/whoami", &agent).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["authenticated"], true);
     assert_eq!(v["claims"]["sub"], "claude-code");
@@ -109,37 +134,22 @@ async fn roles_grant_exactly_their_permissions() {
     let operator = token(&s, Role::Operator, "ops", Scope::default());
 
     let body = json!({"content": "the build uses cargo nextest"});
-    let (st, v) = as_bearer(
-        &s,
-        Method::POST,
-        "/api/memory/remember",
-        Some(body.clone()),
-        &reader,
-    )
-    .await;
+    let (st, v) = post_as(&s, "/api/memory/remember", body.clone(), &reader).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     assert_eq!(v["error"], "role 'readonly' lacks 'remember' permission");
-    let (st, v) = as_bearer(&s, Method::POST, "/api/memory/remember", Some(body), &agent).await;
+    let (st, v) = post_as(&s, "/api/memory/remember", body, &agent).await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    let (st, _) = as_bearer(
+    let (st, _) = post_as(
         &s,
-        Method::POST,
         "/api/memory/recall",
-        Some(json!({"query": "nextest"})),
+        json!({"query": "nextest"}),
         &reader,
     )
     .await;
     assert_eq!(st, StatusCode::OK);
 
     for tok in [&agent, &operator] {
-        let (st, v) = as_bearer(
-            &s,
-            Method::POST,
-            "/api/auth/token",
-            Some(json!({"role": "admin"})),
-            tok,
-        )
-        .await;
+        let (st, v) = post_as(&s, "/api/auth/token", json!({"role": "admin"}), tok).await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
         assert!(
             v["error"]
@@ -148,7 +158,7 @@ async fn roles_grant_exactly_their_permissions() {
                 .contains("lacks 'admin' permission")
         );
     }
-    let (st, v) = as_bearer(&s, Method::GET, "/api/config", None, &agent).await;
+    let (st, v) = get_as(&s, "/api/config", &agent).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
     let h = format!("Bearer {agent}");
     let spoof = [
@@ -164,7 +174,7 @@ async fn roles_grant_exactly_their_permissions() {
         )
         .await;
     assert_eq!(st, StatusCode::OK);
-    let (_, usage) = as_bearer(&s, Method::GET, "/api/analytics/usage", None, &admin).await;
+    let (_, usage) = get_as(&s, "/api/analytics/usage", &admin).await;
     assert!(
         usage["actors"]["bot"].is_object(),
         "analytics names the token's sub: {usage}"
@@ -172,25 +182,18 @@ async fn roles_grant_exactly_their_permissions() {
     assert!(usage["actors"]["someone-else"].is_null(), "{usage}");
 
     let mint = json!({"role": "agent", "sub": "ci-runner", "scope": {"project": "acme"}, "ttlSeconds": 600});
-    let (st, v) = as_bearer(&s, Method::POST, "/api/auth/token", Some(mint), &admin).await;
+    let (st, v) = post_as(&s, "/api/auth/token", mint, &admin).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert!(v["expiresAt"].as_str().unwrap().ends_with('Z'));
     let minted = v["token"].as_str().unwrap();
-    let (_, who) = as_bearer(&s, Method::GET, "/api/auth/whoami", None, minted).await;
+    let (_, who) = get_as(&s, "/api/auth/whoami", minted).await;
     assert_eq!(
         who["claims"]["sub"], "ci-runner",
         "the sub asked for is kept"
     );
     assert_eq!(who["claims"]["scope"], json!({"project": "acme"}));
 
-    let (st, v) = as_bearer(
-        &s,
-        Method::POST,
-        "/api/auth/token",
-        Some(json!({"role": "god"})),
-        &admin,
-    )
-    .await;
+    let (st, v) = post_as(&s, "/api/auth/token", json!({"role": "god"}), &admin).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
 }
 
@@ -198,11 +201,10 @@ async fn roles_grant_exactly_their_permissions() {
 async fn forged_and_broken_tokens_are_refused_and_change_nothing() {
     let s = TestServer::start_with_yaml(Some(TEAM)).await;
     let admin = token(&s, Role::Admin, "root", Scope::default());
-    let (st, _) = as_bearer(
+    let (st, _) = post_as(
         &s,
-        Method::POST,
         "/api/memory/remember",
-        Some(json!({"content": "original fact"})),
+        json!({"content": "original fact"}),
         &admin,
     )
     .await;
@@ -368,22 +370,20 @@ async fn destructive_operations_are_rate_limited_per_actor() {
     let bob = token(&s, Role::Agent, "bob", Scope::default());
     let mut ids = Vec::new();
     for i in 0..4 {
-        let (_, v) = as_bearer(
+        let (_, v) = post_as(
             &s,
-            Method::POST,
             "/api/memory/remember",
-            Some(json!({"content": format!("note number {i}")})),
+            json!({"content": format!("note number {i}")}),
             &ann,
         )
         .await;
         ids.push(v["id"].as_str().unwrap().to_owned());
     }
     for id in &ids[..2] {
-        let (st, _) = as_bearer(
+        let (st, _) = delete_as(
             &s,
-            Method::DELETE,
             &format!("/api/memory/{id}"),
-            Some(json!({"reason": "x"})),
+            json!({"reason": "x"}),
             &ann,
         )
         .await;
@@ -405,20 +405,12 @@ async fn destructive_operations_are_rate_limited_per_actor() {
     assert!((1..=60).contains(&wait));
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "rate limit exceeded");
-    let (st, _) = as_bearer(
-        &s,
-        Method::GET,
-        &format!("/api/memory/{}", ids[2]),
-        None,
-        &ann,
-    )
-    .await;
+    let (st, _) = get_as(&s, &format!("/api/memory/{}", ids[2]), &ann).await;
     assert_eq!(st, StatusCode::OK, "the refused delete did nothing");
-    let (st, _) = as_bearer(
+    let (st, _) = delete_as(
         &s,
-        Method::DELETE,
         &format!("/api/memory/{}", ids[3]),
-        Some(json!({"reason": "x"})),
+        json!({"reason": "x"}),
         &bob,
     )
     .await;
@@ -449,7 +441,7 @@ async fn lost_admin_tokens_are_recovered_through_local_mode() {
 
     std::fs::write(ws.join("agent.yaml"), TEAM).unwrap();
     let s = TestServer::start_in(ws, false).await;
-    let (st, v) = as_bearer(&s, Method::GET, "/api/auth/whoami", None, &admin).await;
+    let (st, v) = get_as(&s, "/api/auth/whoami", &admin).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["claims"]["role"], "admin");
     s.shutdown().await;
@@ -495,11 +487,10 @@ async fn config_writes_stay_inside_the_workspace_for_admins_too() {
         "..\\x.md",
         ".daemon/auth-secret",
     ] {
-        let (st, v) = as_bearer(
+        let (st, v) = post_as(
             &s,
-            Method::POST,
             "/api/config",
-            Some(json!({"file": name, "content": "x"})),
+            json!({"file": name, "content": "x"}),
             &admin,
         )
         .await;
