@@ -5,7 +5,7 @@ use super::support::{HOUR, MINUTE, T0, at, forget, ids, insert, memory, mutate, 
 use crate::MemoryStore;
 use crate::keyword::KeywordQuery;
 use crate::memories::{
-    CandidateQuery, Change, ForgetCandidate, LegacyQuery, MemoryPatch, RecallFilters,
+    CandidateQuery, Change, ForgetCandidate, KeywordHit, LegacyQuery, MemoryPatch, RecallFilters,
 };
 
 fn candidates(store: &dyn MemoryStore, q: &CandidateQuery) -> Vec<ForgetCandidate> {
@@ -14,6 +14,14 @@ fn candidates(store: &dyn MemoryStore, q: &CandidateQuery) -> Vec<ForgetCandidat
 
 fn candidate_ids(store: &dyn MemoryStore, q: &CandidateQuery) -> Vec<String> {
     candidates(store, q).into_iter().map(|c| c.id).collect()
+}
+
+/// Seeds the ranking corpus; returns the query `alpha OR beta` and its keyword hits, best first.
+fn alpha_or_beta(store: &dyn MemoryStore) -> (KeywordQuery, Vec<KeywordHit>) {
+    ranking_corpus(store);
+    let any = KeywordQuery::any(["alpha", "beta"]);
+    let hits = store.keyword_search(&any, &RecallFilters::default(), 10);
+    (any, hits.expect("keyword_search"))
 }
 
 /// By ids: the qualifying ones among the first `limit` ids, in request order, with their pinned
@@ -78,20 +86,15 @@ pub fn forget_candidates_by_ids_keep_the_request_order(store: &dyn MemoryStore) 
 /// By keywords: the matches best first, score `1 / (1 + |bm25|)`, within the filters and the
 /// limit.
 pub fn forget_candidates_by_keywords_are_ranked(store: &dyn MemoryStore) {
-    ranking_corpus(store);
-    let any = KeywordQuery::any(["alpha", "beta"]);
+    let (any, hits) = alpha_or_beta(store);
     let q = CandidateQuery {
-        keywords: Some(any.clone()),
+        keywords: Some(any),
         limit: 10,
         ..CandidateQuery::default()
     };
     let found = candidates(store, &q);
     let found_ids: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(found_ids, ["both", "one"]);
-    let none = RecallFilters::default();
-    let hits = store
-        .keyword_search(&any, &none, 10)
-        .expect("keyword_search");
     for (c, h) in found.iter().zip(&hits) {
         let want = 1.0 / (1.0 + h.bm25.abs());
         assert!((c.score - want).abs() < 1e-9, "{c:?} for {h:?}");
@@ -149,10 +152,9 @@ pub fn forget_candidates_by_filters_put_pinned_and_important_first(store: &dyn M
 /// score; by filters with pinned memories at 1.0 and others at their importance decayed per
 /// day, never below a tenth of it.
 pub fn legacy_search_returns_rows_by_keyword_or_by_filter(store: &dyn MemoryStore) {
-    ranking_corpus(store);
-    let any = KeywordQuery::any(["alpha", "beta"]);
+    let (any, hits) = alpha_or_beta(store);
     let q = LegacyQuery {
-        keywords: Some(any.clone()),
+        keywords: Some(any),
         limit: 10,
         ..LegacyQuery::default()
     };
@@ -178,10 +180,6 @@ pub fn legacy_search_returns_rows_by_keyword_or_by_filter(store: &dyn MemoryStor
         "who",
     ];
     assert_eq!(keys, want);
-    let none = RecallFilters::default();
-    let hits = store
-        .keyword_search(&any, &none, 10)
-        .expect("keyword_search");
     let score = rows[0]["score"].as_f64().expect("a numeric score");
     assert!(
         (score - hits[0].bm25).abs() < 1e-9,

@@ -18,13 +18,7 @@ pub fn modify_applies_the_patch_and_bumps_the_version(store: &dyn MemoryStore) {
     let mut m = memory("m", "the build uses make");
     m.tags = Some("build".into());
     insert(store, m);
-    let patch = MemoryPatch {
-        memory_type: Some("decision".into()),
-        tags: Some(Some("build,ci".into())),
-        importance: Some(0.75),
-        pinned: Some(true),
-        ..content_patch("the build uses cargo")
-    };
+    let patch = full_patch("the build uses cargo", "decision", "build,ci", 0.75, true);
     let out = mutate(store, mutation("m", Change::Modify(patch), &at(HOUR)));
     let updated = O::Updated {
         current: 1,
@@ -95,6 +89,23 @@ pub fn a_stale_if_version_conflicts(store: &dyn MemoryStore) {
     );
 }
 
+/// A patch that sets every field: the content, type, tags, importance and pinned flag.
+fn full_patch(
+    content: &str,
+    memory_type: &str,
+    tags: &str,
+    importance: f64,
+    pinned: bool,
+) -> MemoryPatch {
+    MemoryPatch {
+        memory_type: Some(memory_type.into()),
+        tags: Some(Some(tags.into())),
+        importance: Some(importance),
+        pinned: Some(pinned),
+        ..content_patch(content)
+    }
+}
+
 /// A mutation of `m` guarded by `if_version`.
 fn guarded(change: Change, now: &str, if_version: i64) -> Mutation {
     Mutation {
@@ -119,13 +130,7 @@ pub fn modify_without_a_change_is_a_no_op(store: &dyn MemoryStore) {
     m.tags = Some("a".into());
     m.importance = 0.4;
     insert(store, m);
-    let same = MemoryPatch {
-        memory_type: Some("fact".into()),
-        tags: Some(Some("a".into())),
-        importance: Some(0.4),
-        pinned: Some(false),
-        ..content_patch("unchanged text")
-    };
+    let same = full_patch("unchanged text", "fact", "a", 0.4, false);
     let out = mutate(store, mutation("m", Change::Modify(same), &at(HOUR)));
     assert_eq!(out, O::NoChanges { current: 1 });
     assert_eq!(out.kind(), OutcomeKind::Done);
