@@ -68,6 +68,47 @@ async fn post_json(
     Ok((status, value))
 }
 
+/// A client error (4xx) the provider answered, with its body, as a bad response.
+fn ensure_ok(url: &str, status: u16, v: &Value) -> Result<(), EmbedError> {
+    if status >= 400 {
+        return Err(EmbedError::BadResponse(format!(
+            "{url} answered {status}: {v}"
+        )));
+    }
+    Ok(())
+}
+
+fn count_mismatch(asked: usize, got: usize) -> EmbedError {
+    EmbedError::BadResponse(format!("asked for {asked} vectors, got {got}"))
+}
+
+/// [`Embedder`] for a remote provider: a struct with `model`, `dims` and an async
+/// `embed_batch`, named `$provider`.
+macro_rules! remote_embedder {
+    ($ty:ty, $provider:literal) => {
+        impl Embedder for $ty {
+            fn provider(&self) -> &str {
+                $provider
+            }
+            fn model(&self) -> &str {
+                &self.model
+            }
+            fn dimensions(&self) -> usize {
+                self.dims
+            }
+            fn embed<'a>(
+                &'a self,
+                texts: &'a [String],
+            ) -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>> {
+                Box::pin(self.embed_batch(texts))
+            }
+        }
+    };
+}
+
+remote_embedder!(Ollama, "ollama");
+remote_embedder!(OpenAi, "openai");
+
 /// An Ollama server.
 pub struct Ollama {
     base: String,
@@ -89,32 +130,25 @@ impl Ollama {
 
     async fn embed_batch(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let url = format!("{}/api/embed", self.base);
-        let (status, v) = post_json(
-            &self.http,
-            &url,
-            &json!({"model": self.model, "input": texts}),
-            None,
-        )
-        .await?;
+        let (status, v) = self
+            .post(&url, json!({"model": self.model, "input": texts}))
+            .await?;
         if status == 404 && v.get("embeddings").is_none() && !v.to_string().contains("model") {
             return self.embed_legacy(texts).await;
         }
-        if status >= 400 {
-            return Err(EmbedError::BadResponse(format!(
-                "{url} answered {status}: {v}"
-            )));
-        }
+        ensure_ok(&url, status, &v)?;
         let list = v["embeddings"]
             .as_array()
             .ok_or_else(|| EmbedError::BadResponse("no embeddings in response".into()))?;
         if list.len() != texts.len() {
-            return Err(EmbedError::BadResponse(format!(
-                "asked for {} vectors, got {}",
-                texts.len(),
-                list.len()
-            )));
+            return Err(count_mismatch(texts.len(), list.len()));
         }
         list.iter().map(|e| parse_vector(e, self.dims)).collect()
+    }
+
+    /// Posts `body` to `url` (Ollama takes no API key).
+    async fn post(&self, url: &str, body: Value) -> Result<(u16, Value), EmbedError> {
+        post_json(&self.http, url, &body, None).await
     }
 
     /// Older Ollama servers only have `/api/embeddings`, one prompt per call.
@@ -122,39 +156,13 @@ impl Ollama {
         let url = format!("{}/api/embeddings", self.base);
         let mut out = Vec::with_capacity(texts.len());
         for t in texts {
-            let (status, v) = post_json(
-                &self.http,
-                &url,
-                &json!({"model": self.model, "prompt": t}),
-                None,
-            )
-            .await?;
-            if status >= 400 {
-                return Err(EmbedError::BadResponse(format!(
-                    "{url} answered {status}: {v}"
-                )));
-            }
+            let (status, v) = self
+                .post(&url, json!({"model": self.model, "prompt": t}))
+                .await?;
+            ensure_ok(&url, status, &v)?;
             out.push(parse_vector(&v["embedding"], self.dims)?);
         }
         Ok(out)
-    }
-}
-
-impl Embedder for Ollama {
-    fn provider(&self) -> &str {
-        "ollama"
-    }
-    fn model(&self) -> &str {
-        &self.model
-    }
-    fn dimensions(&self) -> usize {
-        self.dims
-    }
-    fn embed<'a>(
-        &'a self,
-        texts: &'a [String],
-    ) -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>> {
-        Box::pin(self.embed_batch(texts))
     }
 }
 
@@ -188,11 +196,7 @@ impl OpenAi {
                 "{url} refused the API key ({status})"
             )));
         }
-        if status >= 400 {
-            return Err(EmbedError::BadResponse(format!(
-                "{url} answered {status}: {v}"
-            )));
-        }
+        ensure_ok(&url, status, &v)?;
         let data = v["data"]
             .as_array()
             .ok_or_else(|| EmbedError::BadResponse("no data in response".into()))?;
@@ -205,30 +209,8 @@ impl OpenAi {
             *slot = parse_vector(&item["embedding"], self.dims)?;
         }
         if out.iter().any(Vec::is_empty) {
-            return Err(EmbedError::BadResponse(format!(
-                "asked for {} vectors, got {}",
-                texts.len(),
-                data.len()
-            )));
+            return Err(count_mismatch(texts.len(), data.len()));
         }
         Ok(out)
-    }
-}
-
-impl Embedder for OpenAi {
-    fn provider(&self) -> &str {
-        "openai"
-    }
-    fn model(&self) -> &str {
-        &self.model
-    }
-    fn dimensions(&self) -> usize {
-        self.dims
-    }
-    fn embed<'a>(
-        &'a self,
-        texts: &'a [String],
-    ) -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>> {
-        Box::pin(self.embed_batch(texts))
     }
 }
