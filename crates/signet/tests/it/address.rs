@@ -40,30 +40,15 @@ fn a_daemon_on_another_port_is_found_from_a_shell_without_signet_port() {
         .json();
     assert_eq!(schemeless["pid"], pid);
     let human = env.run_without_address(&["status"]);
-    assert!(human.ok().stdout.contains(&url), "{human:?}");
+    human.stdout_has(&url);
     env.run_without_address(&["remember", "the recorded port is used"])
         .ok();
     let found = env.run_without_address(&["recall", "recorded", "port"]);
-    assert!(
-        found.ok().stdout.contains("the recorded port is used"),
-        "{found:?}"
-    );
+    found.stdout_has("the recorded port is used");
     let daemon_status = env.run_without_address(&["daemon", "status"]);
-    assert!(
-        daemon_status
-            .ok()
-            .stdout
-            .contains(&format!("running (pid {pid}) on {url}")),
-        "{daemon_status:?}"
-    );
+    daemon_status.stdout_has(&format!("running (pid {pid}) on {url}"));
     let start = env.run_without_address(&["daemon", "start"]);
-    assert!(
-        start
-            .ok()
-            .stdout
-            .contains(&format!("already running (pid {pid}) on {url}")),
-        "{start:?}"
-    );
+    start.stdout_has(&format!("already running (pid {pid}) on {url}"));
     let elsewhere = crate::support::free_port().to_string();
     let moved = env.run_without_address(&["daemon", "start", "--port", &elsewhere]);
     assert_eq!(moved.status.code(), Some(1), "{moved:?}");
@@ -87,13 +72,7 @@ fn a_daemon_on_another_port_is_found_from_a_shell_without_signet_port() {
     );
 
     let stopped = env.run_without_address(&["daemon", "stop"]);
-    assert!(
-        stopped
-            .ok()
-            .stdout
-            .contains(&format!("stopped (pid {new_pid})")),
-        "{stopped:?}"
-    );
+    stopped.stdout_has(&format!("stopped (pid {new_pid})"));
     assert!(!is_alive(new_pid));
     assert!(
         !env.workspace.join(".daemon/daemon.json").exists(),

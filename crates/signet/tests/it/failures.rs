@@ -69,7 +69,7 @@ fn client_commands_without_a_daemon_say_how_to_start_it() {
     assert_eq!(status.status.code(), Some(1), "{status:?}");
     assert!(status.stdout.contains("not running"), "{status:?}");
     let stop = env.run(&["daemon", "stop"]);
-    assert!(stop.ok().stdout.contains("not running"), "{stop:?}");
+    stop.stdout_has("not running");
 }
 
 #[test]

@@ -13,13 +13,7 @@ fn start_status_remember_recall_stop() {
     );
 
     let again = env.run(&["daemon", "start"]);
-    assert!(
-        again
-            .ok()
-            .stdout
-            .contains(&format!("already running (pid {pid})")),
-        "{again:?}"
-    );
+    again.stdout_has(&format!("already running (pid {pid})"));
 
     let st = env.run(&["daemon", "status", "--json"]).json();
     assert_eq!(
@@ -28,34 +22,25 @@ fn start_status_remember_recall_stop() {
         "{st}"
     );
     let human = env.run(&["daemon", "status"]);
-    assert!(
-        human.ok().stdout.contains(&format!("running (pid {pid})")),
-        "{human:?}"
-    );
+    human.stdout_has(&format!("running (pid {pid})"));
 
     let api = env.run(&["status", "--json"]).json();
     assert_eq!(api["pid"], pid);
     assert_eq!(api["agentsDir"], env.workspace.to_str().unwrap());
     let human = env.run(&["status"]);
-    assert!(human.ok().stdout.contains("memories   0"), "{human:?}");
+    human.stdout_has("memories   0");
 
     let id = remember_and_recall(&env);
 
     let stopped = env.run(&["daemon", "stop"]);
-    assert!(
-        stopped
-            .ok()
-            .stdout
-            .contains(&format!("stopped (pid {pid})")),
-        "{stopped:?}"
-    );
+    stopped.stdout_has(&format!("stopped (pid {pid})"));
     assert!(!env.pid_file().exists(), "pid file left behind");
     assert!(!is_alive(pid), "daemon still running");
     assert!(env.workspace.join("memory/memories.db").exists());
     assert!(!id.is_empty());
 
     let again = env.run(&["daemon", "stop"]);
-    assert!(again.ok().stdout.contains("not running"), "{again:?}");
+    again.stdout_has("not running");
 }
 
 /// Remembers one memory, checks dedup and recall (human and JSON); returns its id.

@@ -90,6 +90,12 @@ impl Out {
         self
     }
 
+    /// Asserts that the command succeeded and its stdout contains `needle`.
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) {
+        assert!(self.ok().stdout.contains(needle), "{self:?}");
+    }
+
     pub fn json(&self) -> Value {
         self.ok();
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
