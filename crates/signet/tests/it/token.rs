@@ -19,6 +19,12 @@ fn token(signer: &TokenSigner, sub: &str, iat: i64, exp: i64) -> String {
     })
 }
 
+/// `signet token create --role agent` in `env`: the printed token.
+fn agent_token(env: &TestEnv) -> String {
+    let out = env.run(&["token", "create", "--role", "agent"]);
+    out.ok().stdout.trim().to_owned()
+}
+
 fn inspect(env: &TestEnv, token: &str, code: i32) -> Out {
     let out = env.run(&["token", "inspect", token]);
     assert_eq!(out.status.code(), Some(code), "{out:?}");
@@ -28,12 +34,7 @@ fn inspect(env: &TestEnv, token: &str, code: i32) -> Out {
 #[test]
 fn inspect_tells_expired_from_forged_and_exits_non_zero_for_both() {
     let env = TestEnv::new();
-    let fresh = env
-        .run(&["token", "create", "--role", "agent"])
-        .ok()
-        .stdout
-        .trim()
-        .to_owned();
+    let fresh = agent_token(&env);
     let signer = TokenSigner::new(&read_secret(&env.workspace).expect("the secret"));
 
     let valid = inspect(&env, &fresh, 0);
@@ -75,12 +76,7 @@ fn inspect_tells_expired_from_forged_and_exits_non_zero_for_both() {
 #[test]
 fn inspect_without_the_secret_says_not_checked_and_exits_3() {
     let minting = TestEnv::new();
-    let fresh = minting
-        .run(&["token", "create", "--role", "agent"])
-        .ok()
-        .stdout
-        .trim()
-        .to_owned();
+    let fresh = agent_token(&minting);
     let elsewhere = TestEnv::new();
     let out = inspect(&elsewhere, &fresh, 3);
     assert!(out.stdout.contains("not checked"), "{out:?}");
