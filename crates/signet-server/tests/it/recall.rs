@@ -53,30 +53,17 @@ async fn recall_applies_every_filter_and_never_returns_deleted() {
         body
     };
     assert_eq!(result_ids(&s.recall(q(json!({}))).await.1).len(), 3);
-    assert_eq!(
-        result_ids(&s.recall(q(json!({"who": "alice"}))).await.1),
-        [vim.as_str()]
-    );
-    assert_eq!(
-        result_ids(&s.recall(q(json!({"project": "billing"}))).await.1),
-        [pg.as_str()]
-    );
-    assert_eq!(
-        result_ids(&s.recall(q(json!({"pinned": true}))).await.1),
-        [tea.as_str()]
-    );
-    assert_eq!(
-        result_ids(&s.recall(q(json!({"type": "decision"}))).await.1),
-        [pg.as_str()]
-    );
-    assert_eq!(
-        result_ids(&s.recall(q(json!({"tags": "editor"}))).await.1),
-        [vim.as_str()]
-    );
-    assert_eq!(
-        result_ids(&s.recall(q(json!({"importance_min": 0.85}))).await.1),
-        [pg.as_str()]
-    );
+    for (filter, want) in [
+        (json!({"who": "alice"}), &vim),
+        (json!({"project": "billing"}), &pg),
+        (json!({"pinned": true}), &tea),
+        (json!({"type": "decision"}), &pg),
+        (json!({"tags": "editor"}), &vim),
+        (json!({"importance_min": 0.85}), &pg),
+    ] {
+        let v = s.recall(q(filter.clone())).await.1;
+        assert_eq!(result_ids(&v), [want.as_str()], "{filter}");
+    }
     s.call(
         Method::DELETE,
         &format!("/api/memory/{vim}?reason=gone"),
