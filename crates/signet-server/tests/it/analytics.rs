@@ -43,10 +43,9 @@ async fn latency_histograms_count_each_operation_group() {
     let id = s.remember("latency of a remember").await;
     s.recall(json!({"query": "latency"})).await;
     s.recall(json!({"query": "remember"})).await;
-    s.call(
-        Method::PATCH,
+    s.patch(
         &format!("/api/memory/{id}"),
-        Some(json!({"pinned": true, "reason": "r"})),
+        json!({"pinned": true, "reason": "r"}),
     )
     .await;
     let (st, l) = s.get("/api/analytics/latency").await;
@@ -100,12 +99,7 @@ async fn version_conflicts_are_recorded_and_filtered_by_stage() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(m["mutation"]["recentDeletes"], 0);
     assert_eq!(m["recentErrors"][0]["code"], "MUTATION_CONFLICT");
-    s.call(
-        Method::DELETE,
-        &format!("/api/memory/{id}?reason=gone"),
-        None,
-    )
-    .await;
+    s.delete(&format!("/api/memory/{id}?reason=gone")).await;
     let (_, m) = s.get("/api/analytics/memory-safety").await;
     assert_eq!(m["mutation"]["recentDeletes"], 1);
     assert_eq!(m["mutation"]["windowDays"], 7);

@@ -77,10 +77,9 @@ async fn unknown_fields_come_back_as_warnings() {
     let (_, v) = s.recall(json!({"query": "staging", "limt": 1})).await;
     assert_eq!(v["warnings"], json!(["unknown field \"limt\" ignored"]));
     let (st, v) = s
-        .call(
-            Method::PATCH,
+        .patch(
             &format!("/api/memory/{id}"),
-            Some(json!({"importance": 0.9, "reason": "x", "ifVersion": 1})),
+            json!({"importance": 0.9, "reason": "x", "ifVersion": 1}),
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
@@ -162,10 +161,9 @@ async fn store_conflicts_are_409s() {
     )
     .unwrap();
     let (st, v) = s
-        .call(
-            Method::PATCH,
+        .patch(
             &format!("/api/memory/{id}"),
-            Some(json!({"importance": 0.2, "reason": "x"})),
+            json!({"importance": 0.2, "reason": "x"}),
         )
         .await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");

@@ -154,6 +154,16 @@ impl TestServer {
         self.call(Method::POST, path, Some(body)).await
     }
 
+    /// `PATCH path` with `body`.
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    /// `DELETE path` without a body.
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, None).await
+    }
+
     /// `POST /api/memory/recall` with `body`.
     pub async fn recall(&self, body: Value) -> (StatusCode, Value) {
         self.post("/api/memory/recall", body).await

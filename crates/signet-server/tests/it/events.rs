@@ -35,10 +35,9 @@ async fn sse_announces_created_updated_deleted_and_recovered_memories() {
     );
 
     let (st, _) = s
-        .call(
-            Method::PATCH,
+        .patch(
             &format!("/api/memory/{id}"),
-            Some(json!({"importance": 0.9, "reason": "more important"})),
+            json!({"importance": 0.9, "reason": "more important"}),
         )
         .await;
     assert_eq!(st, StatusCode::OK);
@@ -49,13 +48,7 @@ async fn sse_announces_created_updated_deleted_and_recovered_memories() {
     assert_eq!(updated["contentChanged"], false);
     assert_eq!(updated["project"], "apollo");
 
-    let (st, _) = s
-        .call(
-            Method::DELETE,
-            &format!("/api/memory/{id}?reason=done"),
-            None,
-        )
-        .await;
+    let (st, _) = s.delete(&format!("/api/memory/{id}?reason=done")).await;
     assert_eq!(st, StatusCode::OK);
     let deleted = stream
         .until("memory.deleted", |d| d["id"] == id.as_str())

@@ -26,10 +26,9 @@ async fn patch_updates_with_version_guard_and_history() {
     );
 
     let (st, v) = s
-        .call(
-            Method::PATCH,
+        .patch(
             &path,
-            Some(json!({"importance": 0.9, "reason": "r", "if_version": 1})),
+            json!({"importance": 0.9, "reason": "r", "if_version": 1}),
         )
         .await;
     assert_eq!(st, StatusCode::CONFLICT);
@@ -37,11 +36,7 @@ async fn patch_updates_with_version_guard_and_history() {
     assert_eq!(v["currentVersion"], 2);
 
     let (st, v) = s
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"tags": "roadmap,atlas", "reason": "same"})),
-        )
+        .patch(&path, json!({"tags": "roadmap,atlas", "reason": "same"}))
         .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["status"], "no_changes");
@@ -75,10 +70,9 @@ async fn patch_refuses_duplicates_deleted_and_bad_input() {
     let a = s.remember("alpha memory").await;
     let b = s.remember("beta memory").await;
     let (st, v) = s
-        .call(
-            Method::PATCH,
+        .patch(
             &format!("/api/memory/{b}"),
-            Some(json!({"content": "Alpha memory.", "reason": "x"})),
+            json!({"content": "Alpha memory.", "reason": "x"}),
         )
         .await;
     assert_eq!(st, StatusCode::CONFLICT);
@@ -109,37 +103,24 @@ async fn patch_refuses_duplicates_deleted_and_bad_input() {
         ),
     ];
     for (body, msg) in bad {
-        let (st, v) = s
-            .call(
-                Method::PATCH,
-                &format!("/api/memory/{a}"),
-                Some(body.clone()),
-            )
-            .await;
+        let (st, v) = s.patch(&format!("/api/memory/{a}"), body.clone()).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(v["error"], msg, "{body}");
     }
     let (st, v) = s
-        .call(
-            Method::PATCH,
+        .patch(
             "/api/memory/missing",
-            Some(json!({"importance": 0.5, "reason": "x"})),
+            json!({"importance": 0.5, "reason": "x"}),
         )
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert_eq!(v["status"], "not_found");
 
-    s.call(
-        Method::DELETE,
-        &format!("/api/memory/{a}?reason=gone"),
-        None,
-    )
-    .await;
+    s.delete(&format!("/api/memory/{a}?reason=gone")).await;
     let (st, v) = s
-        .call(
-            Method::PATCH,
+        .patch(
             &format!("/api/memory/{a}"),
-            Some(json!({"importance": 0.5, "reason": "x"})),
+            json!({"importance": 0.5, "reason": "x"}),
         )
         .await;
     assert_eq!(st, StatusCode::CONFLICT);
@@ -164,9 +145,7 @@ async fn delete_and_recover_round_trip() {
         json!({"id": id, "status": "deleted", "currentVersion": 1, "newVersion": 2})
     );
     assert_eq!(s.get(&path).await.0, StatusCode::NOT_FOUND);
-    let (st, v) = s
-        .call(Method::DELETE, &format!("{path}?reason=again"), None)
-        .await;
+    let (st, v) = s.delete(&format!("{path}?reason=again")).await;
     assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(v["status"], "already_deleted");
 
@@ -198,7 +177,7 @@ async fn delete_and_recover_round_trip() {
         2_592_000_000i64
     );
 
-    let (st, v) = s.call(Method::DELETE, &path, None).await;
+    let (st, v) = s.delete(&path).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"], "reason is required");
     assert_eq!(
@@ -230,13 +209,7 @@ async fn pinned_memories_need_force_and_autonomous_agents_cannot_force() {
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     assert_eq!(v["status"], "autonomous_force_denied");
-    let (st, v) = s
-        .call(
-            Method::DELETE,
-            &format!("{path}?force=true&reason=closing"),
-            None,
-        )
-        .await;
+    let (st, v) = s.delete(&format!("{path}?force=true&reason=closing")).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "deleted");
 }
@@ -386,14 +359,10 @@ async fn kill_switch_freezes_every_mutation() {
         (StatusCode::SERVICE_UNAVAILABLE, Some(frozen))
     );
     let (st, _) = s
-        .call(
-            Method::PATCH,
-            "/api/memory/x",
-            Some(json!({"importance": 0.1, "reason": "r"})),
-        )
+        .patch("/api/memory/x", json!({"importance": 0.1, "reason": "r"}))
         .await;
     assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
-    let (st, _) = s.call(Method::DELETE, "/api/memory/x?reason=r", None).await;
+    let (st, _) = s.delete("/api/memory/x?reason=r").await;
     assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
     let (st, _) = s
         .post("/api/memory/modify", json!({"patches": [{"id": "x"}]}))
@@ -402,9 +371,7 @@ async fn kill_switch_freezes_every_mutation() {
     let (st, v) = s.forget_json(json!({"who": "x"})).await;
     assert_eq!(st, StatusCode::OK, "preview is never blocked: {v}");
     // Validation runs before the switch on single mutations.
-    let (st, _) = s
-        .call(Method::PATCH, "/api/memory/x", Some(json!({"reason": "r"})))
-        .await;
+    let (st, _) = s.patch("/api/memory/x", json!({"reason": "r"})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
 
@@ -412,8 +379,7 @@ async fn kill_switch_freezes_every_mutation() {
 async fn recover_refuses_when_a_live_twin_holds_the_content() {
     let s = TestServer::start().await;
     let old = s.remember("The coffee machine is named Brewster.").await;
-    s.call(Method::DELETE, &format!("/api/memory/{old}?reason=x"), None)
-        .await;
+    s.delete(&format!("/api/memory/{old}?reason=x")).await;
     let twin = s.remember("The coffee machine is named Brewster.").await;
     assert_ne!(old, twin);
     let (st, v) = s

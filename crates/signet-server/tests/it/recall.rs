@@ -1,6 +1,6 @@
 //! Keyword recall, the search aliases and the legacy search.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::common::{TestServer, eventually, result_ids};
@@ -64,12 +64,7 @@ async fn recall_applies_every_filter_and_never_returns_deleted() {
         let v = s.recall(q(filter.clone())).await.1;
         assert_eq!(result_ids(&v), [want.as_str()], "{filter}");
     }
-    s.call(
-        Method::DELETE,
-        &format!("/api/memory/{vim}?reason=gone"),
-        None,
-    )
-    .await;
+    s.delete(&format!("/api/memory/{vim}?reason=gone")).await;
     let v = s.recall(q(json!({}))).await.1;
     assert!(
         !result_ids(&v).contains(&vim),

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode as AxumStatus;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use signet_core::semantic::HashEmbedder;
 
@@ -62,11 +62,10 @@ async fn filters_and_deletes_apply_to_the_vector_leg() {
         .recall(json!({"query": "which colours does the user enjoy", "who": "bob"}))
         .await;
     assert_eq!(result_ids(&v), [b["id"].as_str().unwrap()]);
-    s.call(
-        Method::DELETE,
-        &format!("/api/memory/{}?reason=x", b["id"].as_str().unwrap()),
-        None,
-    )
+    s.delete(&format!(
+        "/api/memory/{}?reason=x",
+        b["id"].as_str().unwrap()
+    ))
     .await;
     let (_, v) = s
         .recall(json!({"query": "which colours does the user enjoy"}))
@@ -103,8 +102,7 @@ async fn content_edits_are_re_embedded() {
     let id = s.remember("the cat sleeps on the sofa").await;
     assert!(embedded(&s, 1).await);
     let body = json!({"content": "quarterly revenue grew strongly", "reason": "fix"});
-    s.call(Method::PATCH, &format!("/api/memory/{id}"), Some(body))
-        .await;
+    s.patch(&format!("/api/memory/{id}"), body).await;
     let found = eventually(|| async {
         let v = s
             .recall(json!({"query": "how did revenue develop"}))
@@ -149,12 +147,7 @@ async fn similar_listing_health_projection_and_repairs() {
     assert_eq!(h["status"], "healthy", "{h}");
     let (_, p) = s.get("/api/embeddings/projection").await;
     assert_eq!(p["count"], 3);
-    s.call(
-        Method::DELETE,
-        &format!("/api/memory/{b}?reason=gone"),
-        None,
-    )
-    .await;
+    s.delete(&format!("/api/memory/{b}?reason=gone")).await;
     let (_, p2) = s.get("/api/embeddings/projection").await;
     assert_eq!(p2["count"], 2, "the cached projection follows the index");
     s.post(&format!("/api/memory/{b}/recover?reason=back"), json!({}))
