@@ -230,11 +230,15 @@ impl Drop for TestServer {
 
 /// The ids of a recall response's `results`, in order.
 pub fn result_ids(v: &Value) -> Vec<String> {
-    v["results"]
-        .as_array()
-        .unwrap()
+    column(&v["results"], "id")
+}
+
+/// The string `field` of every element of the array `rows`, in order.
+pub fn column(rows: &Value, field: &str) -> Vec<String> {
+    rows.as_array()
+        .unwrap_or_else(|| panic!("not an array: {rows}"))
         .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .map(|r| r[field].as_str().unwrap().to_owned())
         .collect()
 }
 

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::TestServer;
+use crate::common::{TestServer, column};
 
 #[tokio::test]
 async fn patch_updates_with_version_guard_and_history() {
@@ -165,12 +165,7 @@ async fn delete_and_recover_round_trip() {
     assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(v["status"], "not_deleted");
     let (_, h) = s.get(&format!("{path}/history")).await;
-    let events: Vec<_> = h["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event"].as_str().unwrap().to_owned())
-        .collect();
+    let events = column(&h["history"], "event");
     assert_eq!(events, ["created", "deleted", "recovered"]);
     assert_eq!(
         h["history"][2]["metadata"]["retentionWindowMs"],
@@ -314,12 +309,7 @@ async fn batch_modify_reports_each_patch() {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["total"], 5);
     assert_eq!(v["updated"], 2);
-    let statuses: Vec<_> = v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_str().unwrap().to_owned())
-        .collect();
+    let statuses = column(&v["results"], "status");
     assert_eq!(
         statuses,
         [

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use signet_core::auth::{Role, Scope};
 
 use crate::auth::{TEAM, as_bearer, project, snapshot, token};
-use crate::common::TestServer;
+use crate::common::{TestServer, column};
 
 /// Every route that names one memory refuses `other` with a 403 naming the scope.
 async fn refuses_every_single_memory_route(s: &TestServer, tok: &str, other: &str, scope: &str) {
@@ -86,12 +86,7 @@ async fn detail_as(s: &TestServer, tok: &str, id: &str) -> Value {
 
 /// The ids of the rows under `key` (`memories` or `results`), in order.
 fn ids(v: &Value, key: &str) -> Vec<String> {
-    v[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("{v}"))
-        .iter()
-        .map(|m| m["id"].as_str().unwrap().to_owned())
-        .collect()
+    column(&v[key], "id")
 }
 
 /// For `tok`, the listing (and its stats) holds only `mine`, and a keyword and a vector recall

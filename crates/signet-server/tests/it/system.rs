@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::{TestServer, eventually};
+use crate::common::{TestServer, column, eventually};
 
 #[tokio::test]
 async fn health_and_status_describe_the_daemon() {
@@ -62,12 +62,7 @@ async fn config_files_are_listed_and_written_inside_the_workspace_only() {
         .await;
     assert_eq!((st, v), (StatusCode::OK, json!({"success": true})));
     let (_, v) = s.get("/api/config").await;
-    let names: Vec<_> = v["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap().to_owned())
-        .collect();
+    let names = column(&v["files"], "name");
     assert_eq!(names, ["agent.yaml", "SOUL.md", "zeta.md"]);
     assert_eq!(v["files"][1]["size"], 4);
     for bad in [
