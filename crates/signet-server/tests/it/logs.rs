@@ -20,24 +20,13 @@ fn entry(level: LogLevel, category: &str, message: &str, ts: &str) -> LogEntry {
 #[tokio::test]
 async fn logs_are_filtered_by_level_category_since_and_limit() {
     let s = TestServer::start().await;
-    s.logs.push(entry(
-        LogLevel::Info,
-        "api",
-        "a",
-        "2026-01-01T00:00:00.000Z",
-    ));
-    s.logs.push(entry(
-        LogLevel::Warn,
-        "memory",
-        "b",
-        "2026-01-02T00:00:00.000Z",
-    ));
-    s.logs.push(entry(
-        LogLevel::Error,
-        "memory",
-        "c",
-        "2026-01-03T00:00:00.000Z",
-    ));
+    for (level, category, message, ts) in [
+        (LogLevel::Info, "api", "a", "2026-01-01T00:00:00.000Z"),
+        (LogLevel::Warn, "memory", "b", "2026-01-02T00:00:00.000Z"),
+        (LogLevel::Error, "memory", "c", "2026-01-03T00:00:00.000Z"),
+    ] {
+        s.logs.push(entry(level, category, message, ts));
+    }
     let (st, v) = s.get("/api/logs").await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["count"], 3);
