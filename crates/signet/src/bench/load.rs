@@ -123,17 +123,7 @@ async fn remember_phase(
                     return Ok::<_, anyhow::Error>(lat);
                 }
                 let body = json!({"content": corpus::memory(&mut rng, i), "importance": 0.5});
-                let t = Instant::now();
-                let res = http
-                    .post(format!("{base}/api/memory/remember"))
-                    .json(&body)
-                    .send()
-                    .await?;
-                if !res.status().is_success() {
-                    bail!("remember answered {}", res.status());
-                }
-                res.bytes().await?;
-                lat.push(t.elapsed());
+                lat.push(timed_post(&http, &base, "remember", &body).await?);
             }
         }));
     }
@@ -142,6 +132,27 @@ async fn remember_phase(
         all.extend(t.await??);
     }
     Ok((count as f64 / began.elapsed().as_secs_f64(), all))
+}
+
+/// Posts `body` to `/api/memory/{route}` and reads the whole answer; returns how long that
+/// took. A non-success status is an error.
+async fn timed_post(
+    http: &reqwest::Client,
+    base: &str,
+    route: &str,
+    body: &serde_json::Value,
+) -> Result<Duration> {
+    let t = Instant::now();
+    let res = http
+        .post(format!("{base}/api/memory/{route}"))
+        .json(body)
+        .send()
+        .await?;
+    if !res.status().is_success() {
+        bail!("{route} answered {}", res.status());
+    }
+    res.bytes().await?;
+    Ok(t.elapsed())
 }
 
 /// Runs `queries` recalls split over `clients`; returns latencies and the rate.
@@ -161,17 +172,7 @@ async fn recall_phase(
             let mut lat = Samples::default();
             for _ in 0..per {
                 let body = json!({"query": corpus::query(&mut rng), "limit": 10});
-                let t = Instant::now();
-                let res = http
-                    .post(format!("{base}/api/memory/recall"))
-                    .json(&body)
-                    .send()
-                    .await?;
-                if !res.status().is_success() {
-                    bail!("recall answered {}", res.status());
-                }
-                res.bytes().await?;
-                lat.push(t.elapsed());
+                lat.push(timed_post(&http, &base, "recall", &body).await?);
             }
             Ok::<_, anyhow::Error>(lat)
         }));
