@@ -22,7 +22,7 @@ use signet_store::memories::{RecallFilters, ScopeFilter};
 use tokio::sync::watch;
 
 pub use batch::{CONFIRM_THRESHOLD, MAX_BATCH_PATCHES, confirm_token};
-pub use mutate::{GuardInput, PatchInput, outcome_json, outcome_response, resolve_actor};
+pub use mutate::{GuardInput, PatchInput, outcome_response, resolve_actor};
 pub use policy::{Extraction, MemoryPolicy, NO_EXTRACTION_WORKER, Rehearsal};
 pub use recall::{Fusion, MAX_RECALL_LIMIT, RecallInput, RecallMode};
 pub use remember::RememberInput;

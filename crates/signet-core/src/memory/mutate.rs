@@ -231,11 +231,6 @@ fn refused(r: MutationResponse, current: i64, why: &str) -> MutationResponse {
     r.versions(current, None).error(why)
 }
 
-/// [`outcome_response`] as JSON (batch results, which still mix in malformed patches).
-pub fn outcome_json(id: &str, o: &MutationOutcome) -> Value {
-    serde_json::to_value(outcome_response(id, o)).unwrap_or_default()
-}
-
 impl Memories {
     /// One single-memory mutation (PATCH, DELETE, recover): kill switch, one store transaction on
     /// the blocking pool (after the scope check), its event / conflict record, then the vector
