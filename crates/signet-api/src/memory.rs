@@ -109,10 +109,10 @@ pub struct RecallRequest {
     pub pinned: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub importance_min: Option<f64>,
-    /// Lower bound on `created_at` (ISO string comparison).
+    /// Lower bound on `created_at`: ISO-8601 or a date (the daemon refuses anything else).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
-    /// Upper bound on `created_at`.
+    /// Upper bound on `created_at`; a date alone includes that whole day.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
 }
