@@ -12,8 +12,9 @@
 //!   in its own syntax (FTS5 in signet-store, `tsquery` in a PostgreSQL backend);
 //! - [`StoreError`], the one error every backend reports, and [`time`], the timestamp format
 //!   stored and compared as text (ISO-8601 UTC with milliseconds);
-//! - the two interfaces: [`MemoryStore`] (memories, search, vectors) and [`MaintenanceStore`]
-//!   (diagnostics, repairs, retention). Their doc comments are the contract; the
+//! - the three interfaces: [`MemoryStore`] (memories, search, vectors), [`MaintenanceStore`]
+//!   (diagnostics, repairs, retention) and [`Lifecycle`] (the migration done at open, the
+//!   integrity check, housekeeping, the shutdown flush), together [`Backend`]. Their doc comments are the contract; the
 //!   `conformance` suite checks it as behaviour.
 //!
 //! Threading: none of its own. The traits are synchronous and `Send + Sync`; each method is one
@@ -41,6 +42,7 @@
 
 mod error;
 pub mod keyword;
+mod lifecycle;
 pub mod maintenance;
 pub mod memories;
 mod store;
@@ -52,4 +54,5 @@ pub mod conformance;
 pub use error::{Result, StoreError};
 pub use keyword::{Connective, KeywordQuery};
 pub use maintenance::MaintenanceStore;
-pub use store::{Backend, JsonRow, Lifecycle, MemoryStore};
+pub use lifecycle::{IntegrityReport, Lifecycle, MigrationReport};
+pub use store::{Backend, JsonRow, MemoryStore};

@@ -9,6 +9,7 @@
 
 use crate::error::Result;
 use crate::keyword::KeywordQuery;
+use crate::lifecycle::Lifecycle;
 use crate::maintenance::MaintenanceStore;
 use crate::memories::{
     Actor, CandidateQuery, ChunkGroup, EmbeddingJob, EmbeddingStats, ForgetCandidate, HistoryEntry,
@@ -164,19 +165,6 @@ pub trait MemoryStore: Send + Sync + 'static {
     fn mutation_signals(&self, since: &str) -> Result<MutationSignals>;
     /// Type, project, who, user and version of a memory, deleted or not (live events).
     fn memory_scope(&self, id: &str) -> Result<Option<MemoryScope>>;
-}
-
-/// What running a backend needs besides the data traits: its background housekeeping and the
-/// flush at shutdown. The daemon drives these (a worker calls [`Lifecycle::housekeep`]
-/// periodically); a backend whose server does its own housekeeping (PostgreSQL) makes them
-/// no-ops.
-pub trait Lifecycle: Send + Sync + 'static {
-    /// One round of background housekeeping: for SQLite a passive WAL checkpoint, truncating
-    /// the log once it is larger than `truncate_above` bytes. Never blocks writers for long.
-    /// Returns how much was pending (SQLite: WAL frames), 0 for a backend with nothing to do.
-    fn housekeep(&self, truncate_above: u64) -> Result<i64>;
-    /// Flushes what the database has buffered to its files (shutdown).
-    fn checkpoint(&self) -> Result<()>;
 }
 
 /// A complete storage backend: the memory and maintenance data traits and the lifecycle. The

@@ -43,25 +43,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::error::{Result, StoreError};
 
-/// What `migrate` did, for logs and `/api/status`.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct MigrationReport {
-    /// Schema version found when the database was opened (0 for a new file).
-    pub from_version: i64,
-    /// Schema version after migrating.
-    pub to_version: i64,
-    /// Versions applied during this open.
-    pub applied: Vec<i64>,
-    /// Path of the backup written before migrating, if any.
-    pub backup: Option<PathBuf>,
-    /// The "bogus version" repair ran: versions were recorded but `memories.content_hash` was
-    /// missing (an old upstream CLI bug), so every migration was run again.
-    pub bogus_version_repaired: bool,
-    /// Recorded versions whose declared tables or columns were missing, so they ran again.
-    pub phantom_versions: Vec<i64>,
-    /// `memories_fts` or one of its triggers was missing and has been recreated and rebuilt.
-    pub fts_rebuilt: bool,
-}
+/// What `migrate` did (the backend-neutral report of [`signet_model::Lifecycle::migration`]).
+pub use signet_model::MigrationReport;
 
 /// The newest schema version this build knows.
 pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;

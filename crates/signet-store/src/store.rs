@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use signet_model::{JsonRow, Lifecycle, MemoryStore};
+use signet_model::{IntegrityReport, JsonRow, Lifecycle, MemoryStore, MigrationReport};
 
 use crate::error::Result;
 use crate::keyword::KeywordQuery;
@@ -16,7 +16,7 @@ use crate::memories::{
 };
 use crate::memories::{EmbeddingJob, EmbeddingStats, StoredVector};
 use crate::pool::Pool;
-use crate::schema::{self, MigrationReport};
+use crate::schema;
 
 /// The SQLite store: one file, one writer, a few readers.
 pub struct Store {
@@ -39,11 +39,6 @@ impl Store {
             pool,
             migration: report,
         })
-    }
-
-    /// What the migration step did when this store was opened.
-    pub fn migration_report(&self) -> &MigrationReport {
-        &self.migration
     }
 
     /// The underlying connections, for repositories outside the memory domain.
@@ -191,6 +186,24 @@ impl MemoryStore for Store {
 }
 
 impl Lifecycle for Store {
+    fn migration(&self) -> &MigrationReport {
+        &self.migration
+    }
+    fn integrity(&self) -> Result<IntegrityReport> {
+        self.pool.read(|c| {
+            let mut stmt = c.prepare("PRAGMA quick_check(100)")?;
+            let lines = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let problems: Vec<String> = lines
+                .collect::<std::result::Result<Vec<_>, _>>()?
+                .into_iter()
+                .filter(|l| l != "ok")
+                .collect();
+            Ok(IntegrityReport {
+                ok: problems.is_empty(),
+                problems,
+            })
+        })
+    }
     fn housekeep(&self, truncate_above: u64) -> Result<i64> {
         self.pool.checkpoint_background(truncate_above)
     }

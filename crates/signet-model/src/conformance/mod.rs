@@ -16,6 +16,7 @@
 
 mod candidates;
 mod embeddings;
+mod lifecycle;
 mod maintenance;
 mod mutate;
 mod read;
@@ -25,13 +26,14 @@ mod support;
 
 pub use candidates::*;
 pub use embeddings::*;
+pub use lifecycle::*;
 pub use maintenance::*;
 pub use mutate::*;
 pub use read::*;
 pub use remember::*;
 pub use search::*;
 
-use crate::{MaintenanceStore, MemoryStore};
+use crate::{Lifecycle, MaintenanceStore, MemoryStore};
 
 /// A fresh, empty database under test, seen through both store traits. It owns whatever the
 /// backend needs to live for one check (a temporary directory, a scratch schema) and cleans
@@ -41,6 +43,8 @@ pub trait Harness: Fixtures {
     fn memory(&self) -> &dyn MemoryStore;
     /// The same database as a [`MaintenanceStore`].
     fn maintenance(&self) -> &dyn MaintenanceStore;
+    /// The same database's [`Lifecycle`].
+    fn lifecycle(&self) -> &dyn Lifecycle;
 }
 
 /// Set-up the store traits have no method for (the pipeline's job lifecycle is not part of
@@ -51,8 +55,8 @@ pub trait Fixtures {
     fn kill_jobs(&self, now: &str);
 }
 
-/// A check of any of the three signatures (memory store; plus maintenance store; plus
-/// fixtures), applied to one harness. `Views` only tells the signatures apart.
+/// A check of any of the four signatures (memory store; plus maintenance store; plus
+/// fixtures; or memory store and lifecycle), applied to one harness. `Views` only tells the signatures apart.
 #[doc(hidden)]
 pub trait Check<Views> {
     fn check(self, harness: &dyn Harness);
@@ -64,6 +68,8 @@ pub struct MemoryView;
 pub struct MaintenanceView;
 #[doc(hidden)]
 pub struct FixturesView;
+#[doc(hidden)]
+pub struct LifecycleView;
 
 impl<F: FnOnce(&dyn MemoryStore)> Check<MemoryView> for F {
     fn check(self, harness: &dyn Harness) {
@@ -80,6 +86,12 @@ impl<F: FnOnce(&dyn MemoryStore, &dyn MaintenanceStore)> Check<MaintenanceView> 
 impl<F: FnOnce(&dyn MemoryStore, &dyn MaintenanceStore, &dyn Fixtures)> Check<FixturesView> for F {
     fn check(self, harness: &dyn Harness) {
         self(harness.memory(), harness.maintenance(), harness)
+    }
+}
+
+impl<F: FnOnce(&dyn MemoryStore, &dyn Lifecycle)> Check<LifecycleView> for F {
+    fn check(self, harness: &dyn Harness) {
+        self(harness.memory(), harness.lifecycle())
     }
 }
 
@@ -148,6 +160,8 @@ macro_rules! conformance_tests {
             purge_tombstones_removes_only_expired_tombstones,
             prune_history_removes_only_old_rows,
             dead_jobs_are_requeued_up_to_the_limit,
+            a_fresh_store_reports_its_migration_and_a_clean_integrity_check,
+            housekeeping_and_the_flush_keep_every_write,
         );
     };
     (@checks $fresh:expr; $($check:ident,)*) => {$(
@@ -161,9 +175,10 @@ macro_rules! conformance_tests {
 #[cfg(test)]
 mod tests {
     /// The sources of the check modules, whose every `pub fn` is a check.
-    const MODULES: [&str; 7] = [
+    const MODULES: [&str; 8] = [
         include_str!("candidates.rs"),
         include_str!("embeddings.rs"),
+        include_str!("lifecycle.rs"),
         include_str!("maintenance.rs"),
         include_str!("mutate.rs"),
         include_str!("read.rs"),

@@ -13,8 +13,8 @@ use signet_core::config::{self, AuthSettings, Settings};
 use signet_core::events::EventBus;
 use signet_core::memory::{Memories, MemoryPolicy};
 use signet_core::semantic::{EmbeddingWorker, Resolved, Semantic, provider};
-use signet_store::schema::MigrationReport;
-use signet_store::{Backend, MemoryStore, Store};
+use signet_model::{Backend, MemoryStore, MigrationReport};
+use signet_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -39,13 +39,14 @@ pub(super) async fn open_store(
     let opened = tokio::task::spawn_blocking(move || Store::open(&p, READERS))
         .await
         .map_err(|e| DaemonError::Io(std::io::Error::other(e)))?;
-    let store = opened.map_err(|source| DaemonError::Store { path, source })?;
-    let report = store.migration_report().clone();
+    let store: Arc<dyn Backend> =
+        Arc::new(opened.map_err(|source| DaemonError::Store { path, source })?);
+    let report = store.migration().clone();
     if !report.applied.is_empty() {
         tracing::info!(target: "daemon", from = report.from_version, to = report.to_version,
             backup = ?report.backup, "database migrated");
     }
-    Ok((Arc::new(store), report))
+    Ok((store, report))
 }
 
 /// The settings as loaded, the settings in force now, and the memory policy derived from them.

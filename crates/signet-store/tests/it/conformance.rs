@@ -2,7 +2,7 @@
 //! store contract, each on a fresh database file in its own temporary directory.
 
 use signet_model::conformance::{Fixtures, Harness};
-use signet_store::{MaintenanceStore, MemoryStore, Store};
+use signet_store::{Lifecycle, MaintenanceStore, MemoryStore, Store};
 use tempfile::TempDir;
 
 /// A fresh store over a temporary file; the directory goes when the test ends.
@@ -22,6 +22,9 @@ impl Harness for TempStore {
         &self.store
     }
     fn maintenance(&self) -> &dyn MaintenanceStore {
+        &self.store
+    }
+    fn lifecycle(&self) -> &dyn Lifecycle {
         &self.store
     }
 }
