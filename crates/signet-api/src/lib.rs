@@ -13,23 +13,56 @@
 
 #![forbid(unsafe_code)]
 
+pub mod analytics;
+pub mod auth;
 pub mod batch;
+pub mod diagnostics;
+pub mod embeddings;
 pub mod listing;
 pub mod memory;
 pub mod mutation;
+pub mod query;
+pub mod repair;
+pub mod status;
 pub mod system;
 
+pub use analytics::{
+    ActorUsage, EndpointUsage, ErrorRecord, ErrorStage, ErrorsQuery, ErrorsReport, LatencyReport,
+    LatencySummary, LogLevel, LogList, LogRecord, MemoryOperations, MemorySafety, UsageReport,
+    UsageTotals,
+};
+pub use auth::{AuthStatus, MintedToken, TokenClaims, TokenRequest, TokenScope, Whoami};
 pub use batch::{
     BatchForgetResponse, BatchModifyResponse, BatchModifyResult, ForgetCandidateItem,
     ForgetExecuted, ForgetPreview, UnidentifiedPatch,
 };
-pub use listing::{HistoryEvent, HistoryResponse, ListedMemoryItem, MemoryList, MemoryListStats};
+pub use diagnostics::{DiagnosticsDomain, DiagnosticsReport};
+pub use embeddings::{
+    CheckStatus, EmbeddingConfig, EmbeddingCoverage, EmbeddingHealth, EmbeddingItem, EmbeddingList,
+    EmbeddingStatus, EmbeddingsQuery, HealthCheck, MutationSignals, Projection, ProjectionNode,
+    ProjectionQuery, ReembedProgress, SimilarMemory, SimilarQuery, SimilarResponse,
+};
+pub use listing::{
+    HistoryEvent, HistoryResponse, LegacySearchResponse, ListedMemoryItem, MemoryDetail,
+    MemoryList, MemoryListStats, RawRow,
+};
 pub use memory::{
     ChunkedMemory, RecallMethod, RecallRequest, RecallResponse, RecallResult, RememberRequest,
     RememberResponse, StoredMemory,
 };
 pub use mutation::{MutationResponse, MutationStatus};
-pub use system::Health;
+pub use query::{
+    FilterQuery, GuardQuery, HistoryQuery, LegacySearchQuery, ListQuery, QueryMap, SearchQuery,
+};
+pub use repair::{
+    CheckFtsRequest, DedupStats, DeduplicateRequest, EmbeddingGaps, ReembedRequest, RepairResponse,
+    SweepRemoved,
+};
+pub use status::{
+    AuthSection, ConfigSection, ExtractionSection, LoggingSection, PipelineSection, SchemaSection,
+    Status,
+};
+pub use system::{ConfigFile, ConfigFiles, ConfigWrite, Features, Health, Identity, Written};
 
 /// Fields a type does not model, kept when decoding (always empty when the daemon builds it).
 pub type Extra = serde_json::Map<String, serde_json::Value>;
@@ -39,6 +72,74 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
 #[derive(utoipa::OpenApi)]
 #[openapi(components(schemas(
     Health,
+    Status,
+    AuthSection,
+    ConfigSection,
+    LoggingSection,
+    PipelineSection,
+    ExtractionSection,
+    SchemaSection,
+    Features,
+    Identity,
+    ConfigFiles,
+    ConfigFile,
+    ConfigWrite,
+    Written,
+    AuthStatus,
+    Whoami,
+    TokenClaims,
+    TokenScope,
+    TokenRequest,
+    MintedToken,
+    UsageReport,
+    ActorUsage,
+    EndpointUsage,
+    UsageTotals,
+    MemoryOperations,
+    LatencyReport,
+    LatencySummary,
+    ErrorsReport,
+    ErrorRecord,
+    ErrorStage,
+    MemorySafety,
+    LogList,
+    LogRecord,
+    LogLevel,
+    DiagnosticsReport,
+    DiagnosticsDomain,
+    diagnostics::DomainHealth,
+    diagnostics::DomainStatus,
+    diagnostics::QueueDomain,
+    diagnostics::MemoryDomain,
+    diagnostics::StorageDomain,
+    diagnostics::IndexDomain,
+    diagnostics::ProviderDomain,
+    diagnostics::ProviderOutcomes,
+    diagnostics::MutationDomain,
+    diagnostics::DuplicateDomain,
+    diagnostics::ConnectorDomain,
+    diagnostics::PredictorDomain,
+    SimilarResponse,
+    SimilarMemory,
+    EmbeddingList,
+    EmbeddingItem,
+    EmbeddingStatus,
+    EmbeddingCoverage,
+    ReembedProgress,
+    EmbeddingHealth,
+    HealthCheck,
+    CheckStatus,
+    EmbeddingConfig,
+    Projection,
+    ProjectionNode,
+    MutationSignals,
+    RepairResponse,
+    SweepRemoved,
+    DedupStats,
+    EmbeddingGaps,
+    CheckFtsRequest,
+    ReembedRequest,
+    DeduplicateRequest,
     RememberRequest,
     RememberResponse,
     StoredMemory,
@@ -54,6 +155,8 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     MemoryList,
     ListedMemoryItem,
     MemoryListStats,
+    MemoryDetail,
+    LegacySearchResponse,
     BatchModifyResponse,
     BatchModifyResult,
     UnidentifiedPatch,

@@ -145,12 +145,11 @@ pub fn provider_view(semantic: &Semantic) -> ProviderView {
             reason: reason.to_owned(),
         };
     }
-    let (provider, model, _) = semantic.configured_provider();
-    let status = semantic.status_json();
+    let status = semantic.status();
     ProviderView::Measured {
-        provider: provider.to_owned(),
-        model: model.to_owned(),
-        available: status["available"] == true,
+        provider: status.provider,
+        model: status.model,
+        available: status.available,
         counts: semantic.provider_outcomes(),
     }
 }

@@ -12,10 +12,10 @@ use crate::keyword::KeywordQuery;
 use crate::lifecycle::Lifecycle;
 use crate::maintenance::MaintenanceStore;
 use crate::memories::{
-    Actor, CandidateQuery, ChunkGroup, EmbeddingJob, EmbeddingStats, ForgetCandidate, HistoryEntry,
-    KeywordHit, LegacyQuery, ListedMemory, MemoryScope, MemoryStats, Mutation, MutationOutcome,
-    MutationSignals, NewMemory, OpsCounts, RecallFilters, RecallRow, RememberOutcome, ScopeFilter,
-    StoredVector, WriteOptions,
+    Actor, CandidateQuery, ChunkGroup, EmbeddingJob, EmbeddingRow, EmbeddingStats, ForgetCandidate,
+    HistoryEntry, KeywordHit, LegacyQuery, ListedMemory, MemoryScope, MemoryStats, Mutation,
+    MutationOutcome, MutationSignals, NewMemory, OpsCounts, RecallFilters, RecallRow,
+    RememberOutcome, ScopeFilter, StoredVector, WriteOptions,
 };
 
 /// A JSON object of raw column values.
@@ -147,16 +147,14 @@ pub trait MemoryStore: Send + Sync + 'static {
     fn embedding_stats(&self, model: &str, dims: usize) -> Result<EmbeddingStats>;
     /// Deletes the vectors whose memory is deleted or gone; returns how many.
     fn clean_orphan_embeddings(&self) -> Result<usize>;
-    /// One page of the vectors of live memories, newest first, as JSON objects (`id`,
-    /// `memoryId`, `content`, `text`, `who`, `importance`, `type`, `tags` as an array,
-    /// `sourceType`, `sourceId`, `createdAt`, and with `with_vectors` the floats as `vector`),
-    /// with the total count.
+    /// One page of the vectors of live memories, newest first (see [`EmbeddingRow`]; the
+    /// floats only with `with_vectors`), with the total count.
     fn list_embeddings(
         &self,
         limit: usize,
         offset: usize,
         with_vectors: bool,
-    ) -> Result<(Vec<serde_json::Value>, i64)>;
+    ) -> Result<(Vec<EmbeddingRow>, i64)>;
     /// The database answers a trivial query.
     fn ping(&self) -> Result<()>;
     /// Memories by state and jobs by status (analytics, `/metrics`).

@@ -4,7 +4,9 @@
 //! keeps `docs/openapi.json` in step.
 
 use utoipa::OpenApi as _;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, Parameter, ParameterBuilder, ParameterIn,
+};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi, Ref, Required, ResponseBuilder, ResponsesBuilder,
@@ -23,12 +25,76 @@ fn schemas(method: &str, path: &str) -> (Option<&'static str>, Option<&'static s
         ("PATCH" | "DELETE", "/api/memory/{id}") | ("POST", "/api/memory/{id}/recover") => {
             (None, Some("MutationResponse"))
         }
+        ("GET", "/api/memory/{id}") => (None, Some("MemoryDetail")),
+        ("GET", "/memory/search") => (None, Some("LegacySearchResponse")),
         ("GET", "/api/memory/{id}/history") => (None, Some("HistoryResponse")),
         ("GET", "/api/memories") => (None, Some("MemoryList")),
         ("POST", "/api/memory/modify") => (None, Some("BatchModifyResponse")),
         ("POST", "/api/memory/forget") => (None, Some("BatchForgetResponse")),
+        ("GET", "/memory/similar") => (None, Some("SimilarResponse")),
+        ("GET", "/api/embeddings") => (None, Some("EmbeddingList")),
+        ("GET", "/api/embeddings/status") => (None, Some("EmbeddingStatus")),
+        ("GET", "/api/embeddings/health") => (None, Some("EmbeddingHealth")),
+        ("GET", "/api/embeddings/projection") => (None, Some("Projection")),
+        ("GET", "/api/repair/dedup-stats") => (None, Some("DedupStats")),
+        ("GET", "/api/repair/embedding-gaps") => (None, Some("EmbeddingGaps")),
+        ("POST", "/api/repair/check-fts") => (Some("CheckFtsRequest"), Some("RepairResponse")),
+        ("POST", "/api/repair/re-embed") => (Some("ReembedRequest"), Some("RepairResponse")),
+        ("POST", "/api/repair/deduplicate") => (Some("DeduplicateRequest"), Some("RepairResponse")),
+        (
+            "POST",
+            "/api/repair/requeue-dead"
+            | "/api/repair/requeue-dead-jobs"
+            | "/api/repair/release-leases"
+            | "/api/repair/retention-sweep"
+            | "/api/repair/clean-orphans",
+        ) => (None, Some("RepairResponse")),
         ("GET", "/health") => (None, Some("Health")),
+        ("GET", "/api/status") => (None, Some("Status")),
+        ("GET", "/api/features") => (None, Some("Features")),
+        ("GET", "/api/identity") => (None, Some("Identity")),
+        ("GET", "/api/config") => (None, Some("ConfigFiles")),
+        ("POST", "/api/config") => (Some("ConfigWrite"), Some("Written")),
+        ("GET", "/api/auth/status") => (None, Some("AuthStatus")),
+        ("GET", "/api/auth/whoami") => (None, Some("Whoami")),
+        ("POST", "/api/auth/token") => (Some("TokenRequest"), Some("MintedToken")),
+        ("GET", "/api/diagnostics") => (None, Some("DiagnosticsReport")),
+        ("GET", "/api/diagnostics/{domain}") => (None, Some("DiagnosticsDomain")),
+        ("GET", "/api/analytics/usage") => (None, Some("UsageReport")),
+        ("GET", "/api/analytics/errors") => (None, Some("ErrorsReport")),
+        ("GET", "/api/analytics/latency") => (None, Some("LatencyReport")),
+        ("GET", "/api/analytics/memory-safety") => (None, Some("MemorySafety")),
+        ("GET", "/api/logs" | "/api/analytics/logs") => (None, Some("LogList")),
         _ => (None, None),
+    }
+}
+
+/// The query parameters of a route, where its query string is typed.
+fn query_params(method: &str, path: &str) -> Vec<Parameter> {
+    use signet_api::{
+        FilterQuery, GuardQuery, HistoryQuery, LegacySearchQuery, ListQuery, SearchQuery,
+    };
+    use utoipa::IntoParams;
+    let q = || Some(ParameterIn::Query);
+    match (method, path) {
+        ("GET", "/api/memories") => ListQuery::into_params(q),
+        ("GET", "/api/memory/{id}/history") => HistoryQuery::into_params(q),
+        ("GET", "/api/memory/search") => {
+            [SearchQuery::into_params(q), FilterQuery::into_params(q)].concat()
+        }
+        ("GET", "/memory/search") => [
+            LegacySearchQuery::into_params(q),
+            FilterQuery::into_params(q),
+        ]
+        .concat(),
+        ("DELETE", "/api/memory/{id}") | ("POST", "/api/memory/{id}/recover") => {
+            GuardQuery::into_params(q)
+        }
+        ("GET", "/api/analytics/errors") => signet_api::ErrorsQuery::into_params(q),
+        ("GET", "/memory/similar") => signet_api::SimilarQuery::into_params(q),
+        ("GET", "/api/embeddings") => signet_api::EmbeddingsQuery::into_params(q),
+        ("GET", "/api/embeddings/projection") => signet_api::ProjectionQuery::into_params(q),
+        _ => Vec::new(),
     }
 }
 
@@ -71,6 +137,9 @@ fn operation(spec: &RouteSpec) -> utoipa::openapi::path::Operation {
             .content("application/json", json_body(r))
             .required(Some(Required::True));
         op = op.request_body(Some(body.build()));
+    }
+    for p in query_params(spec.method_name, spec.path) {
+        op = op.parameter(p);
     }
     for name in path_params(spec.path) {
         let p = ParameterBuilder::new()

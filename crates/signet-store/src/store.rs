@@ -166,7 +166,7 @@ impl MemoryStore for Store {
         limit: usize,
         offset: usize,
         with_vectors: bool,
-    ) -> Result<(Vec<serde_json::Value>, i64)> {
+    ) -> Result<(Vec<memories::EmbeddingRow>, i64)> {
         self.pool
             .read(|c| embeddings::list(c, limit, offset, with_vectors))
     }

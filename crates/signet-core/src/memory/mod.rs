@@ -26,7 +26,7 @@ pub use mutate::{GuardInput, PatchInput, outcome_response, resolve_actor};
 pub use policy::{Extraction, MemoryPolicy, NO_EXTRACTION_WORKER, Rehearsal};
 pub use recall::{Fusion, MAX_RECALL_LIMIT, RecallInput, RecallMode};
 pub use remember::RememberInput;
-pub use vectors::repair;
+pub use vectors::{EmbeddingPage, ProjectionParams, SimilarParams};
 
 use crate::access::AccessRecorder;
 use crate::analytics::Analytics;

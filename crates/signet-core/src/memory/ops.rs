@@ -1,7 +1,7 @@
 //! Operational reads for analytics and `/metrics`: counts by state, queue depth, embedding
 //! coverage and recent mutation signals.
 
-use serde_json::{Value, json};
+use signet_api::MutationSignals;
 use signet_store::memories::OpsCounts;
 
 use super::Memories;
@@ -33,16 +33,17 @@ impl Memories {
     }
 
     /// Deletes and recovers over the last [`SAFETY_WINDOW_DAYS`] days.
-    pub async fn mutation_signals(&self) -> Result<Value> {
+    pub async fn mutation_signals(&self) -> Result<MutationSignals> {
         let since = signet_store::time::format_iso(
             chrono::Utc::now() - chrono::Duration::days(SAFETY_WINDOW_DAYS),
         );
         let store = self.store.clone();
         let s = crate::blocking::run(move || Ok(store.mutation_signals(&since)?)).await?;
-        Ok(json!({
-            "recentRecovers": s.recent_recovers,
-            "recentDeletes": s.recent_deletes,
-            "windowDays": SAFETY_WINDOW_DAYS,
-        }))
+        Ok(MutationSignals {
+            recent_deletes: s.recent_deletes,
+            recent_recovers: s.recent_recovers,
+            window_days: SAFETY_WINDOW_DAYS,
+            extra: Default::default(),
+        })
     }
 }

@@ -19,7 +19,51 @@ use crate::memory::input;
 /// Neighbours examined per memory in the semantic pass.
 const NEIGHBOURS: usize = 8;
 
-/// The body of `POST /api/repair/deduplicate`.
+/// The body of `POST /api/repair/deduplicate` (`{batchSize, dryRun, semanticThreshold,
+/// semanticEnabled}`, all optional), validated; unset fields take the settings' defaults in
+/// [`DedupOptions::new`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DedupParams {
+    /// Clusters (and semantic candidates) examined, already clamped to 1000.
+    pub batch_size: Option<usize>,
+    pub dry_run: bool,
+    /// Cosine similarity from 0 to 1.
+    pub semantic_threshold: Option<f64>,
+    pub semantic_enabled: bool,
+}
+
+impl TryFrom<&Value> for DedupParams {
+    type Error = CoreError;
+
+    fn try_from(body: &Value) -> Result<Self> {
+        let empty = serde_json::Map::new();
+        let o = match body {
+            Value::Null => &empty,
+            b => input::object(b)?,
+        };
+        let threshold =
+            match o.get("semanticThreshold") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(v.as_f64().filter(|t| (0.0..=1.0).contains(t)).ok_or_else(
+                    || CoreError::Invalid("semanticThreshold must be a number from 0 to 1".into()),
+                )?),
+            };
+        let batch_size = match o.get("batchSize") {
+            None | Some(Value::Null) => None,
+            // Present: `limit` never falls back to its default (1 here).
+            v => Some(input::limit(v, "batchSize", 1, 1000)?),
+        };
+        Ok(Self {
+            batch_size,
+            dry_run: input::opt_bool(o.get("dryRun"), "dryRun")?.unwrap_or(false),
+            semantic_threshold: threshold,
+            semantic_enabled: input::opt_bool(o.get("semanticEnabled"), "semanticEnabled")?
+                .unwrap_or(false),
+        })
+    }
+}
+
+/// A deduplicate run's options: the request with the settings' defaults filled in.
 #[derive(Debug, Clone)]
 pub struct DedupOptions {
     pub batch_size: usize,
@@ -29,29 +73,14 @@ pub struct DedupOptions {
 }
 
 impl DedupOptions {
-    /// Reads `{batchSize, dryRun, semanticThreshold, semanticEnabled}` (all optional).
-    pub fn parse(body: &Value, d: &RepairSettings) -> Result<Self> {
-        let empty = serde_json::Map::new();
-        let o = match body {
-            Value::Null => &empty,
-            b => input::object(b)?,
-        };
-        let threshold = match o.get("semanticThreshold") {
-            None | Some(Value::Null) => d.dedup_semantic_threshold,
-            Some(v) => v
-                .as_f64()
-                .filter(|t| (0.0..=1.0).contains(t))
-                .ok_or_else(|| {
-                    CoreError::Invalid("semanticThreshold must be a number from 0 to 1".into())
-                })?,
-        };
-        Ok(Self {
-            batch_size: input::limit(o.get("batchSize"), "batchSize", d.dedup_batch_size, 1000)?,
-            dry_run: input::opt_bool(o.get("dryRun"), "dryRun")?.unwrap_or(false),
-            semantic_threshold: threshold,
-            semantic_enabled: input::opt_bool(o.get("semanticEnabled"), "semanticEnabled")?
-                .unwrap_or(false),
-        })
+    /// `p` over the defaults of `d` (`dedupBatchSize`, `dedupSemanticThreshold`).
+    pub fn new(p: DedupParams, d: &RepairSettings) -> Self {
+        Self {
+            batch_size: p.batch_size.unwrap_or(d.dedup_batch_size),
+            dry_run: p.dry_run,
+            semantic_threshold: p.semantic_threshold.unwrap_or(d.dedup_semantic_threshold),
+            semantic_enabled: p.semantic_enabled,
+        }
     }
 }
 
@@ -130,8 +159,8 @@ impl Maintenance {
                     "dry run: would deduplicate {planned} memory/memories across {n_clusters} cluster(s)"
                 ),
             );
-            r.extra.insert("clusters".into(), n_clusters.into());
-            r.extra.insert("dryRun".into(), true.into());
+            r.response.clusters = Some(n_clusters);
+            r.response.dry_run = Some(true);
             return Ok(r);
         }
         let audit = self.audit_template(ctx, "deduplicateMemories");
@@ -155,7 +184,7 @@ impl Maintenance {
                 deleted.len()
             ),
         );
-        r.extra.insert("clusters".into(), n_clusters.into());
+        r.response.clusters = Some(n_clusters);
         Ok(r)
     }
 
@@ -219,7 +248,50 @@ impl Maintenance {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    #[test]
+    fn dedup_params_are_lenient_checked_and_defaulted() {
+        let p = DedupParams::try_from(
+            &json!({"batchSize": "5000", "dryRun": "true", "semanticEnabled": 1}),
+        )
+        .unwrap();
+        assert_eq!(
+            (p.batch_size, p.dry_run, p.semantic_enabled),
+            (Some(1000), true, true)
+        );
+        let d = RepairSettings::default();
+        let o = DedupOptions::new(DedupParams::try_from(&Value::Null).unwrap(), &d);
+        assert_eq!(o.batch_size, d.dedup_batch_size);
+        assert_eq!(o.semantic_threshold, d.dedup_semantic_threshold);
+        assert!(!o.dry_run && !o.semantic_enabled);
+        let o = DedupOptions::new(
+            DedupParams::try_from(&json!({"semanticThreshold": 0.5})).unwrap(),
+            &d,
+        );
+        assert_eq!(o.semantic_threshold, 0.5);
+        for (body, error) in [
+            (
+                json!({"batchSize": 0}),
+                "batchSize must be a positive integer",
+            ),
+            (
+                json!({"semanticThreshold": "high"}),
+                "semanticThreshold must be a number from 0 to 1",
+            ),
+            (json!({"dryRun": "perhaps"}), "dryRun must be a boolean"),
+            (
+                json!({"semanticEnabled": {}}),
+                "semanticEnabled must be a boolean",
+            ),
+            (json!("dedup"), "Invalid JSON body"),
+        ] {
+            let e = DedupParams::try_from(&body).unwrap_err().to_string();
+            assert_eq!(e, error, "{body}");
+        }
+    }
 
     fn row(id: &str, importance: f64, tags: Option<&str>) -> DedupRow {
         DedupRow {

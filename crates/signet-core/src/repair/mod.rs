@@ -1,5 +1,5 @@
-//! The repairs (`/api/repair/*`): each runs once, answers `{action, success, affected,
-//! message}` and writes an audit row (`memory_history`, `memory_id = 'system'`, `event =
+//! The repairs (`/api/repair/*`): each runs once, answers a [`RepairResponse`] (`{action,
+//! success, affected, message}` and the action's own fields) and writes an audit row (`memory_history`, `memory_id = 'system'`, `event =
 //! 'none'`) saying who ran it, why, and what it changed. A dry run writes nothing.
 //!
 //! Policy: operators and the daemon are never limited; agents (`x-signet-actor-type: agent`)
@@ -11,14 +11,15 @@ pub mod limiter;
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
+use signet_api::{DedupStats, EmbeddingGaps, RepairResponse, SweepRemoved};
 use signet_store::maintenance::{AuditOf, FtsCounts, RepairAudit};
 
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::maintenance::Maintenance;
 use crate::memory::input;
 
-pub use dedup::{DedupOptions, keeper_score};
+pub use dedup::{DedupOptions, DedupParams, keeper_score};
 
 /// Most dead jobs one requeue moves.
 pub const REQUEUE_LIMIT: usize = 50;
@@ -44,50 +45,86 @@ impl Default for RepairContext {
     }
 }
 
-/// A repair's answer.
+/// A repair's answer and what the server needs to know about it.
 #[derive(Debug, Clone)]
 pub struct RepairResult {
-    pub action: &'static str,
-    pub success: bool,
-    pub affected: i64,
-    pub message: String,
+    /// The body sent to the client.
+    pub response: RepairResponse,
     /// Refused by the policy gate or the limiter, or already running (retry later).
     pub denied: bool,
-    /// Extra fields (`clusters`, `progress`, ...).
-    pub extra: Map<String, Value>,
     /// The audit row was already written in the repair's own transaction.
-    pub audited: bool,
+    audited: bool,
 }
 
-impl RepairResult {
-    fn ok(action: &'static str, affected: i64, message: String) -> Self {
+impl From<RepairResponse> for RepairResult {
+    /// A repair that ran (its audit row still to be written).
+    fn from(response: RepairResponse) -> Self {
         Self {
-            action,
-            success: true,
-            affected,
-            message,
+            response,
             denied: false,
-            extra: Map::new(),
             audited: false,
         }
     }
+}
 
-    fn denied(action: &'static str, message: String) -> Self {
+impl RepairResult {
+    fn ok(action: &str, affected: i64, message: String) -> Self {
+        RepairResponse::new(action, true, affected, message).into()
+    }
+
+    fn denied(action: &str, message: String) -> Self {
         Self {
-            success: false,
             denied: true,
-            ..Self::ok(action, 0, message)
+            ..RepairResponse::new(action, false, 0, message).into()
         }
     }
 
-    /// The JSON body.
-    pub fn to_json(&self) -> Value {
-        let mut v = json!({"action": self.action, "success": self.success,
-            "affected": self.affected, "message": self.message});
-        if let Some(o) = v.as_object_mut() {
-            o.extend(self.extra.clone());
-        }
-        v
+    /// Marks the audit row as written by the repair's own transaction.
+    fn audited(mut self) -> Self {
+        self.audited = true;
+        self
+    }
+}
+
+/// The body of `POST /api/repair/check-fts` (`{"repair": bool}`, optional).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FtsCheck {
+    /// Rebuild the index on drift (else only report it).
+    pub repair: bool,
+}
+
+impl TryFrom<&Value> for FtsCheck {
+    type Error = CoreError;
+
+    fn try_from(body: &Value) -> Result<Self> {
+        Ok(Self {
+            repair: opt_flag(body, "repair")?,
+        })
+    }
+}
+
+/// The body of `POST /api/repair/re-embed` (`{"dryRun": bool}`, optional).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReembedOptions {
+    /// Only count what would be re-embedded.
+    pub dry_run: bool,
+}
+
+impl TryFrom<&Value> for ReembedOptions {
+    type Error = CoreError;
+
+    fn try_from(body: &Value) -> Result<Self> {
+        Ok(Self {
+            dry_run: opt_flag(body, "dryRun")?,
+        })
+    }
+}
+
+/// A boolean field of an optional body (no body: false; not an object: "Invalid JSON body").
+fn opt_flag(body: &Value, key: &str) -> Result<bool> {
+    match body {
+        Value::Null => Ok(false),
+        b => Ok(input::opt_bool(input::object(b)?.get(key), key)?.unwrap_or(false)),
     }
 }
 
@@ -149,9 +186,9 @@ impl Maintenance {
     async fn audit(&self, ctx: &RepairContext, r: &RepairResult) -> Result<()> {
         self.invalidate();
         let audit = RepairAudit {
-            affected: r.affected,
-            message: r.message.clone(),
-            ..self.audit_template(ctx, r.action)
+            affected: r.response.affected,
+            message: r.response.message.clone(),
+            ..self.audit_template(ctx, &r.response.action)
         };
         let store = self.inner.store.clone();
         crate::blocking::run(move || Ok(store.record_repair(&audit)?)).await
@@ -212,9 +249,7 @@ impl Maintenance {
                 Ok(store.requeue_dead_jobs(REQUEUE_LIMIT, &now, audit)?)
             })
             .await?;
-            let mut r = RepairResult::ok("requeueDeadJobs", (m + s) as i64, message(m, s));
-            r.audited = true;
-            Ok(r)
+            Ok(RepairResult::ok("requeueDeadJobs", (m + s) as i64, message(m, s)).audited())
         })
         .await
     }
@@ -240,20 +275,15 @@ impl Maintenance {
             let n =
                 crate::blocking::run(move || Ok(store.release_stale_leases(&cutoff, &now, audit)?))
                     .await?;
-            let mut r = RepairResult::ok("releaseStaleLeases", n as i64, message(n));
-            r.audited = true;
-            Ok(r)
+            Ok(RepairResult::ok("releaseStaleLeases", n as i64, message(n)).audited())
         })
         .await
     }
 
     /// `POST /api/repair/check-fts` (`{"repair": bool}`): compares the keyword index with the
     /// memories table and rebuilds it on drift when asked.
-    pub async fn check_fts(&self, ctx: &RepairContext, body: &Value) -> Result<RepairResult> {
-        let repair = match body {
-            Value::Null => false,
-            b => input::opt_bool(input::object(b)?.get("repair"), "repair")?.unwrap_or(false),
-        };
+    pub async fn check_fts(&self, ctx: &RepairContext, req: FtsCheck) -> Result<RepairResult> {
+        let repair = req.repair;
         self.run("checkFtsConsistency", Limits::Fts, ctx, async {
             let store = self.inner.store.clone();
             let c = crate::blocking::run(move || Ok(store.fts_counts()?)).await?;
@@ -273,7 +303,7 @@ impl Maintenance {
             );
             if !repair {
                 let mut r = RepairResult::ok("checkFtsConsistency", 1, msg);
-                r.extra.insert("repaired".into(), false.into());
+                r.response.repaired = Some(false);
                 return Ok(r);
             }
             let rebuilt =
@@ -289,9 +319,8 @@ impl Maintenance {
                 ..template
             });
             let after = crate::blocking::run(move || Ok(store.fts_rebuild(audit)?)).await?;
-            let mut r = RepairResult::ok("checkFtsConsistency", 1, rebuilt(&after));
-            r.extra.insert("repaired".into(), true.into());
-            r.audited = true;
+            let mut r = RepairResult::ok("checkFtsConsistency", 1, rebuilt(&after)).audited();
+            r.response.repaired = Some(true);
             Ok(r)
         })
         .await
@@ -311,37 +340,34 @@ impl Maintenance {
                 report.total() as i64,
                 report.message(),
             );
-            r.extra.insert(
-                "removed".into(),
-                serde_json::to_value(&report).unwrap_or_default(),
-            );
+            r.response.removed = Some(SweepRemoved {
+                completed_jobs: report.completed_jobs,
+                dead_jobs: report.dead_jobs,
+                embeddings: report.embeddings,
+                entities: report.entities,
+                history: report.history,
+                mentions: report.mentions,
+                predictor_pairs: report.predictor_pairs,
+                tombstones: report.tombstones,
+                extra: Default::default(),
+            });
             Ok(r)
         })
         .await
     }
 
     /// `GET /api/repair/embedding-gaps` (read-only, no audit).
-    pub async fn embedding_gaps(&self) -> Result<Value> {
+    pub async fn embedding_gaps(&self) -> Result<EmbeddingGaps> {
         self.inner.memories.embedding_gaps().await
     }
 
     /// `POST /api/repair/re-embed` (`{"dryRun": bool}`).
-    pub async fn reembed(&self, ctx: &RepairContext, body: &Value) -> Result<RepairResult> {
-        let dry_run = match body {
-            Value::Null => false,
-            b => input::opt_bool(input::object(b)?.get("dryRun"), "dryRun")?.unwrap_or(false),
-        };
-        if dry_run {
-            return Ok(from_json(
-                "re-embed",
-                self.inner.memories.reembed(true).await?,
-            ));
+    pub async fn reembed(&self, ctx: &RepairContext, req: ReembedOptions) -> Result<RepairResult> {
+        if req.dry_run {
+            return Ok(self.inner.memories.reembed(true).await?.into());
         }
         self.run("re-embed", Limits::Reembed, ctx, async {
-            Ok(from_json(
-                "re-embed",
-                self.inner.memories.reembed(false).await?,
-            ))
+            Ok(self.inner.memories.reembed(false).await?.into())
         })
         .await
     }
@@ -349,29 +375,29 @@ impl Maintenance {
     /// `POST /api/repair/clean-orphans`.
     pub async fn clean_orphans(&self, ctx: &RepairContext) -> Result<RepairResult> {
         self.run("clean-orphans", Limits::Requeue, ctx, async {
-            Ok(from_json(
-                "clean-orphans",
-                self.inner.memories.clean_orphans().await?,
-            ))
+            Ok(self.inner.memories.clean_orphans().await?.into())
         })
         .await
     }
 
     /// `GET /api/repair/dedup-stats`.
-    pub async fn dedup_stats(&self) -> Result<Value> {
+    pub async fn dedup_stats(&self) -> Result<DedupStats> {
         let store = self.inner.store.clone();
         let params =
             crate::maintenance::snapshot_params(&self.settings(), chrono::Utc::now(), false);
         let s = crate::blocking::run(move || Ok(store.diagnostics_snapshot(&params)?)).await?;
         let d = s.duplicate;
-        Ok(
-            json!({"exactClusters": d.exact_clusters, "exactExcess": d.exact_excess, "totalActive": d.total_active}),
-        )
+        Ok(DedupStats {
+            exact_clusters: d.exact_clusters,
+            exact_excess: d.exact_excess,
+            total_active: d.total_active,
+            extra: Default::default(),
+        })
     }
 
-    /// `POST /api/repair/deduplicate`.
-    pub async fn deduplicate(&self, ctx: &RepairContext, body: &Value) -> Result<RepairResult> {
-        let opts = DedupOptions::parse(body, &self.settings().pipeline.repair)?;
+    /// `POST /api/repair/deduplicate` (defaults from `memory.pipelineV2.repair`).
+    pub async fn deduplicate(&self, ctx: &RepairContext, req: DedupParams) -> Result<RepairResult> {
+        let opts = DedupOptions::new(req, &self.settings().pipeline.repair);
         if opts.dry_run {
             return self.dedup(ctx, &opts).await;
         }
@@ -382,26 +408,5 @@ impl Maintenance {
             self.dedup(ctx, &opts),
         )
         .await
-    }
-}
-
-/// A result already in JSON (the embedding repairs keep their existing shapes).
-fn from_json(action: &'static str, v: Value) -> RepairResult {
-    let mut extra = match v {
-        Value::Object(o) => o,
-        _ => Map::new(),
-    };
-    let take = |extra: &mut Map<String, Value>, k: &str| extra.remove(k).unwrap_or(Value::Null);
-    let success = take(&mut extra, "success").as_bool().unwrap_or(true);
-    let affected = take(&mut extra, "affected").as_i64().unwrap_or(0);
-    let message = take(&mut extra, "message")
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    extra.remove("action");
-    RepairResult {
-        success,
-        extra,
-        ..RepairResult::ok(action, affected, message)
     }
 }

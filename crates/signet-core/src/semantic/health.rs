@@ -1,15 +1,16 @@
 //! Provider health: whether the provider is available or still loading, its last error and
 //! success, counters, the ring of recent outcomes scored by diagnostics, and the analytics
 //! error ring. Both the worker's batches and recall's query vectors report here, so the
-//! figures reflect what callers saw. The status JSON of `/api/embeddings/status` is built here.
+//! figures reflect what callers saw. The status of `/api/embeddings/status` is built here.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use serde_json::{Value, json};
+use signet_api::EmbeddingStatus;
 
 use super::Semantic;
 use super::outcomes::{Outcome, OutcomeCounts, ProviderOutcomes};
+use super::reembed::ReembedProgress;
 use crate::analytics::{Analytics, ErrorEntry};
 use crate::embedding::EmbedError;
 
@@ -124,25 +125,41 @@ impl Semantic {
         self.inner.health.record_success(n);
     }
 
-    /// `/api/embeddings/status`-style description.
-    pub fn status_json(&self) -> Value {
+    /// The provider and index status: `/api/status`'s `embedding` section, and
+    /// `/api/embeddings/status` once the memory service adds the coverage.
+    pub fn status(&self) -> EmbeddingStatus {
         let health = &self.inner.health;
         let st = health.state().clone();
         let (provider, model, dims) = self.configured_provider();
-        json!({
-            "provider": provider,
-            "model": model,
-            "dimensions": dims,
-            "available": st.available && self.embedder().is_some(),
-            "loading": st.loading,
-            "keywordOnlyReason": self.keyword_only_reason(),
-            "error": st.last_error,
-            "lastErrorAt": st.last_error_at,
-            "lastSuccessAt": st.last_success_at,
-            "indexed": self.indexed(),
-            "embedded": health.embedded.load(Ordering::Relaxed),
-            "failed": health.failed.load(Ordering::Relaxed),
-            "reembed": self.reembed_progress(),
-        })
+        EmbeddingStatus {
+            available: st.available && self.embedder().is_some(),
+            coverage: None,
+            dimensions: dims,
+            embedded: health.embedded.load(Ordering::Relaxed),
+            error: st.last_error,
+            failed: health.failed.load(Ordering::Relaxed),
+            indexed: self.indexed(),
+            keyword_only_reason: self.keyword_only_reason().map(str::to_owned),
+            last_error_at: st.last_error_at,
+            last_success_at: st.last_success_at,
+            loading: st.loading,
+            model: model.to_owned(),
+            provider: provider.to_owned(),
+            reembed: self.reembed_progress().into(),
+            extra: Default::default(),
+        }
+    }
+}
+
+impl From<ReembedProgress> for signet_api::ReembedProgress {
+    fn from(p: ReembedProgress) -> Self {
+        Self {
+            done: p.done,
+            finished_at: p.finished_at,
+            running: p.running,
+            started_at: p.started_at,
+            total: p.total,
+            extra: Default::default(),
+        }
     }
 }

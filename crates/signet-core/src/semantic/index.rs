@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
-use serde_json::Value;
+use signet_api::Projection;
 
 use super::Semantic;
 use crate::vector::{IndexConfig, VectorIndex, from_le_bytes};
@@ -29,7 +29,7 @@ pub(super) struct LiveIndex {
     /// Bumped on every change to the index; derived views (the projection) key on it.
     generation: AtomicU64,
     /// The last 2-D projection: (generation, limit) and the response.
-    projection: Mutex<Option<((u64, usize), Value)>>,
+    projection: Mutex<Option<((u64, usize), Projection)>>,
 }
 
 impl LiveIndex {
@@ -158,7 +158,7 @@ impl Semantic {
     }
 
     /// The cached projection of `limit` points, if the index has not changed since.
-    pub fn cached_projection(&self, limit: usize) -> Option<Value> {
+    pub fn cached_projection(&self, limit: usize) -> Option<Projection> {
         let key = (self.generation(), limit);
         let cache = self
             .inner
@@ -173,7 +173,7 @@ impl Semantic {
     }
 
     /// Caches a projection computed at index `generation`.
-    pub fn cache_projection(&self, generation: u64, limit: usize, v: Value) {
+    pub fn cache_projection(&self, generation: u64, limit: usize, v: Projection) {
         *self
             .inner
             .index

@@ -99,6 +99,7 @@ pub fn embeddings_round_trip_bit_for_bit(store: &dyn MemoryStore) {
 
     let (rows, total) = store.list_embeddings(10, 0, true).expect("list_embeddings");
     assert_eq!((rows.len(), total), (1, 1));
+    let rows = as_json(&rows);
     let row = &rows[0];
     assert_eq!(row["memoryId"], "a");
     assert_eq!(row["content"], "vector memory a");
@@ -112,6 +113,7 @@ pub fn embeddings_round_trip_bit_for_bit(store: &dyn MemoryStore) {
     let (rows, _) = store
         .list_embeddings(10, 0, false)
         .expect("list_embeddings");
+    let rows = as_json(&rows);
     assert!(
         rows[0].get("vector").is_none(),
         "no floats without with_vectors"
@@ -279,4 +281,11 @@ pub fn a_deleted_memory_keeps_its_vector_for_recover(store: &dyn MemoryStore) {
     };
     assert_eq!(store.load_vectors("m", 2).expect("load_vectors"), [stored]);
     assert!(gaps(store, "m", 2, false).is_empty());
+}
+
+/// Listing rows under their serialised (wire) names.
+fn as_json(rows: &[crate::memories::EmbeddingRow]) -> Vec<serde_json::Value> {
+    rows.iter()
+        .map(|r| serde_json::to_value(r).expect("a row serialises"))
+        .collect()
 }

@@ -33,3 +33,32 @@ pub struct EmbeddingStats {
     /// Distinct `embeddings.dimensions` values.
     pub dimensions: Vec<i64>,
 }
+
+/// One row of the vector listing: a stored vector of a live memory with the memory's fields.
+/// Serialises with the listing's camelCase keys (what the conformance suite checks).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmbeddingRow {
+    /// The vector's id (`embeddings.id`).
+    pub id: String,
+    pub memory_id: String,
+    /// The memory's content now.
+    pub content: String,
+    /// The text that was embedded.
+    pub text: String,
+    /// The memory's author, `"unknown"` when it has none.
+    pub who: String,
+    /// The memory's importance, 0.5 when it has none.
+    pub importance: f64,
+    #[serde(rename = "type")]
+    pub memory_type: Option<String>,
+    /// The memory's tags, split on commas, trimmed, empty ones dropped.
+    pub tags: Vec<String>,
+    pub source_type: Option<String>,
+    pub source_id: Option<String>,
+    /// When the vector was stored.
+    pub created_at: String,
+    /// The floats, when the listing was asked for them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector: Option<Vec<f32>>,
+}

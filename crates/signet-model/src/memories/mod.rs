@@ -7,7 +7,7 @@ mod search;
 
 use serde::Serialize;
 
-pub use embeddings::{EmbeddingJob, EmbeddingStats, StoredVector};
+pub use embeddings::{EmbeddingJob, EmbeddingRow, EmbeddingStats, StoredVector};
 pub use ops::{MemoryScope, MutationSignals, OpsCounts};
 pub use search::{CandidateQuery, ForgetCandidate, KeywordHit, LegacyQuery, RecallFilters};
 

@@ -1,48 +1,59 @@
 //! Handlers of the semantic side: similar memories, embeddings listing, status, health,
 //! projection, and the embedding repairs.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::{Query, State};
+use signet_api::{
+    EmbeddingGaps, EmbeddingHealth, EmbeddingList, EmbeddingStatus, EmbeddingsQuery, Projection,
+    ProjectionQuery, SimilarQuery, SimilarResponse,
+};
+use signet_core::memory::{EmbeddingPage, ProjectionParams, SimilarParams};
+use signet_core::repair::ReembedOptions;
 
-use crate::error::{ApiResult, JsonBody, Reply};
-use crate::routes::repair::{RepairCaller, repair_response};
+use crate::error::{ApiResult, JsonBody};
+use crate::routes::repair::{RepairCaller, RepairReply, repair_response};
 use crate::state::AppState;
-
-type Params = Query<HashMap<String, String>>;
 
 /// `GET /memory/similar?id=&k=&type=`.
 pub async fn similar(
     State(s): State<AppState>,
     caller: crate::permission::Authed,
-    Query(q): Params,
-) -> ApiResult {
-    Ok(Json(s.memories().similar(&q, &caller.scope()).await?))
+    Query(q): Query<SimilarQuery>,
+) -> ApiResult<Json<SimilarResponse>> {
+    let p = SimilarParams::try_from(&q)?;
+    Ok(Json(s.memories().similar(p, &caller.scope()).await?))
 }
 
 /// `GET /api/embeddings`.
-pub async fn list(State(s): State<AppState>, Query(q): Params) -> ApiResult {
-    Ok(Json(s.memories().embeddings(&q).await?))
+pub async fn list(
+    State(s): State<AppState>,
+    Query(q): Query<EmbeddingsQuery>,
+) -> ApiResult<Json<EmbeddingList>> {
+    let page = EmbeddingPage::try_from(&q)?;
+    Ok(Json(s.memories().embeddings(page).await?))
 }
 
 /// `GET /api/embeddings/status`.
-pub async fn status(State(s): State<AppState>) -> ApiResult {
+pub async fn status(State(s): State<AppState>) -> ApiResult<Json<EmbeddingStatus>> {
     Ok(Json(s.memories().embedding_status().await?))
 }
 
 /// `GET /api/embeddings/health`.
-pub async fn health(State(s): State<AppState>) -> ApiResult {
+pub async fn health(State(s): State<AppState>) -> ApiResult<Json<EmbeddingHealth>> {
     Ok(Json(s.memories().embedding_health().await?))
 }
 
 /// `GET /api/embeddings/projection?dimensions=2`.
-pub async fn projection(State(s): State<AppState>, Query(q): Params) -> ApiResult {
-    Ok(Json(s.memories().projection(&q).await?))
+pub async fn projection(
+    State(s): State<AppState>,
+    Query(q): Query<ProjectionQuery>,
+) -> ApiResult<Json<Projection>> {
+    let p = ProjectionParams::try_from(&q)?;
+    Ok(Json(s.memories().projection(p).await?))
 }
 
 /// `GET /api/repair/embedding-gaps`.
-pub async fn gaps(State(s): State<AppState>) -> ApiResult {
+pub async fn gaps(State(s): State<AppState>) -> ApiResult<Json<EmbeddingGaps>> {
     Ok(Json(s.maintenance().embedding_gaps().await?))
 }
 
@@ -51,9 +62,10 @@ pub async fn reembed(
     State(s): State<AppState>,
     RepairCaller(ctx): RepairCaller,
     JsonBody(body): JsonBody,
-) -> ApiResult<Reply> {
+) -> ApiResult<RepairReply> {
+    let req = ReembedOptions::try_from(&body)?;
     Ok(repair_response(
-        s.maintenance().reembed(&ctx, &body).await?,
+        s.maintenance().reembed(&ctx, req).await?,
         false,
     ))
 }
@@ -62,7 +74,7 @@ pub async fn reembed(
 pub async fn clean_orphans(
     State(s): State<AppState>,
     RepairCaller(ctx): RepairCaller,
-) -> ApiResult<Reply> {
+) -> ApiResult<RepairReply> {
     Ok(repair_response(
         s.maintenance().clean_orphans(&ctx).await?,
         false,

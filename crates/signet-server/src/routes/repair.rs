@@ -6,7 +6,8 @@
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use signet_core::repair::{RepairContext, RepairResult};
+use signet_api::{DedupStats, RepairResponse};
+use signet_core::repair::{DedupParams, FtsCheck, RepairContext, RepairResult};
 
 use crate::actor::{actor_name, header};
 use crate::error::{ApiResult, JsonBody, Kind, Reply};
@@ -33,24 +34,27 @@ impl<S: Send + Sync> FromRequestParts<S> for RepairCaller {
     }
 }
 
+/// A repair's answer with its status.
+pub type RepairReply = Reply<RepairResponse>;
+
 /// The answer of a repair: done, refused (the gate or limiter denied it; `strict`: any
 /// failure, as upstream answers requeue, leases and FTS) or failed.
-pub fn repair_response(r: RepairResult, strict: bool) -> Reply {
-    let kind = if r.success {
+pub fn repair_response(r: RepairResult, strict: bool) -> RepairReply {
+    let kind = if r.response.success {
         Kind::Done
     } else if r.denied || strict {
         Kind::RateLimited
     } else {
         Kind::Internal
     };
-    Reply::new(kind, r.to_json())
+    Reply::new(kind, r.response)
 }
 
 /// `POST /api/repair/requeue-dead` (alias `requeue-dead-jobs`).
 pub async fn requeue_dead(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
-) -> ApiResult<Reply> {
+) -> ApiResult<RepairReply> {
     Ok(repair_response(
         s.maintenance().requeue_dead(&c).await?,
         true,
@@ -61,7 +65,7 @@ pub async fn requeue_dead(
 pub async fn release_leases(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
-) -> ApiResult<Reply> {
+) -> ApiResult<RepairReply> {
     Ok(repair_response(
         s.maintenance().release_leases(&c).await?,
         true,
@@ -73,9 +77,10 @@ pub async fn check_fts(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
     JsonBody(body): JsonBody,
-) -> ApiResult<Reply> {
+) -> ApiResult<RepairReply> {
+    let req = FtsCheck::try_from(&body)?;
     Ok(repair_response(
-        s.maintenance().check_fts(&c, &body).await?,
+        s.maintenance().check_fts(&c, req).await?,
         true,
     ))
 }
@@ -84,7 +89,7 @@ pub async fn check_fts(
 pub async fn retention_sweep(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
-) -> ApiResult<Reply> {
+) -> ApiResult<RepairReply> {
     Ok(repair_response(
         s.maintenance().retention_sweep(&c).await?,
         false,
@@ -92,7 +97,7 @@ pub async fn retention_sweep(
 }
 
 /// `GET /api/repair/dedup-stats`.
-pub async fn dedup_stats(State(s): State<AppState>) -> ApiResult {
+pub async fn dedup_stats(State(s): State<AppState>) -> ApiResult<Json<DedupStats>> {
     Ok(Json(s.maintenance().dedup_stats().await?))
 }
 
@@ -101,16 +106,17 @@ pub async fn deduplicate(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
     JsonBody(body): JsonBody,
-) -> ApiResult<Reply> {
+) -> ApiResult<RepairReply> {
+    let req = DedupParams::try_from(&body)?;
     Ok(repair_response(
-        s.maintenance().deduplicate(&c, &body).await?,
+        s.maintenance().deduplicate(&c, req).await?,
         false,
     ))
 }
 
 /// Upstream repairs of subsystems this daemon does not have (the sqlite-vec table, the entity
 /// graph, session summaries): 501 with the reason, never a pretend success.
-pub async fn not_implemented(uri: axum::http::Uri) -> Reply {
+pub async fn not_implemented(uri: axum::http::Uri) -> RepairReply {
     let action = uri.path().rsplit('/').next().unwrap_or_default().to_owned();
     let message = match action.as_str() {
         "resync-vec" => {
@@ -123,7 +129,9 @@ pub async fn not_implemented(uri: axum::http::Uri) -> Reply {
             "not implemented: this repair belongs to the extraction pipeline (entities, summaries), which this daemon does not run yet"
         }
     };
-    let body = serde_json::json!({"action": action, "success": false, "affected": 0,
-        "message": message, "error": message});
+    let body = RepairResponse {
+        error: Some(message.to_owned()),
+        ..RepairResponse::new(action, false, 0, message.to_owned())
+    };
     Reply::new(Kind::NotImplemented, body)
 }

@@ -23,4 +23,5 @@ mod repair;
 mod scopes;
 mod semantic;
 mod system;
+mod typed_repair;
 mod wire;

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{EmbeddingJob, EmbeddingStats, StoredVector};
+use super::{EmbeddingJob, EmbeddingRow, EmbeddingStats, StoredVector};
 use crate::error::Result;
 
 /// Vectors of live memories made by `model` with `dims` dimensions for their current content.
@@ -152,7 +152,7 @@ pub fn list(
     limit: usize,
     offset: usize,
     with_vectors: bool,
-) -> Result<(Vec<serde_json::Value>, i64)> {
+) -> Result<(Vec<EmbeddingRow>, i64)> {
     let total: i64 = conn.query_row(
         "SELECT COUNT(*) FROM embeddings e JOIN memories m ON m.id = e.source_id \
          WHERE e.source_type = 'memory' AND m.is_deleted = 0",
@@ -166,20 +166,37 @@ pub fn list(
     )?;
     let rows = stmt.query_map(params![limit as i64, offset as i64], |r| {
         let tags: Option<String> = r.get(6)?;
-        let mut v = serde_json::json!({
-            "id": r.get::<_, String>(0)?, "memoryId": r.get::<_, String>(11)?, "content": r.get::<_, String>(1)?,
-            "text": r.get::<_, String>(2)?, "who": r.get::<_, String>(3)?, "importance": r.get::<_, f64>(4)?,
-            "type": r.get::<_, Option<String>>(5)?,
-            "tags": tags.map(|t| t.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect::<Vec<_>>()).unwrap_or_default(),
-            "sourceType": r.get::<_, Option<String>>(7)?, "sourceId": r.get::<_, Option<String>>(8)?,
-            "createdAt": r.get::<_, String>(9)?,
-        });
-        if with_vectors {
+        let vector = if with_vectors {
             let blob: Vec<u8> = r.get(10)?;
-            let floats: Vec<f32> = blob.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-            v["vector"] = serde_json::json!(floats);
-        }
-        Ok(v)
+            Some(
+                blob.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        Ok(EmbeddingRow {
+            id: r.get(0)?,
+            memory_id: r.get(11)?,
+            content: r.get(1)?,
+            text: r.get(2)?,
+            who: r.get(3)?,
+            importance: r.get(4)?,
+            memory_type: r.get(5)?,
+            tags: tags
+                .map(|t| {
+                    t.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            source_type: r.get(7)?,
+            source_id: r.get(8)?,
+            created_at: r.get(9)?,
+            vector,
+        })
     })?;
     Ok((rows.collect::<rusqlite::Result<_>>()?, total))
 }

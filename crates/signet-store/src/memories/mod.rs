@@ -13,9 +13,9 @@ pub(crate) mod search;
 pub(crate) mod write;
 
 pub use signet_model::memories::{
-    Actor, CandidateQuery, Change, ChunkGroup, DedupHit, EmbeddingJob, EmbeddingStats,
-    ForgetCandidate, HistoryEntry, KeywordHit, LegacyQuery, ListedMemory, MemoryPatch, MemoryScope,
-    MemoryStats, Mutation, MutationOutcome, MutationSignals, NewMemory, OpsCounts, OutcomeKind,
-    RECOVER_WINDOW_MS, RecallFilters, RecallRow, RememberOutcome, ScopeFilter, StoredVector,
-    WriteOptions,
+    Actor, CandidateQuery, Change, ChunkGroup, DedupHit, EmbeddingJob, EmbeddingRow,
+    EmbeddingStats, ForgetCandidate, HistoryEntry, KeywordHit, LegacyQuery, ListedMemory,
+    MemoryPatch, MemoryScope, MemoryStats, Mutation, MutationOutcome, MutationSignals, NewMemory,
+    OpsCounts, OutcomeKind, RECOVER_WINDOW_MS, RecallFilters, RecallRow, RememberOutcome,
+    ScopeFilter, StoredVector, WriteOptions,
 };
