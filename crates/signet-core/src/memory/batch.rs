@@ -93,26 +93,126 @@ fn candidate_item(c: &ForgetCandidate) -> ForgetCandidateItem {
     }
 }
 
-impl Memories {
-    /// `POST /api/memory/forget`.
-    pub async fn batch_forget(
-        &self,
-        body: Value,
-        actor: Actor,
-        scope: &Scope,
-    ) -> Result<BatchForgetResponse> {
-        let obj = input::object(&body)?;
+/// A validated `POST /api/memory/forget` (`TryFrom<&Value>` reads its body).
+#[derive(Debug, Clone)]
+pub struct BatchForgetInput {
+    /// Which memories: ids, keywords, filters (the caller's scope is pinned by the forget).
+    pub candidates: CandidateQuery,
+    /// `mode: execute`'s fields; `None` for a preview.
+    pub execute: Option<ForgetExecution>,
+    /// The actor when no header or token names one (`changed_by`).
+    pub changed_by: Option<String>,
+}
+
+/// Reads the body of `POST /api/memory/forget`.
+impl TryFrom<&Value> for BatchForgetInput {
+    type Error = CoreError;
+
+    fn try_from(body: &Value) -> Result<Self> {
+        let obj = input::object(body)?;
         let mode = input::opt_trimmed(obj, "mode")?.unwrap_or_else(|| "preview".into());
         if mode != "preview" && mode != "execute" {
             return Err(CoreError::Invalid("mode must be preview or execute".into()));
         }
-        let mut query = candidate_query(obj)?;
-        super::pin_filters(scope, &mut query.filters)?;
+        let candidates = candidate_query(obj)?;
         let execute = if mode == "execute" {
-            Some(ExecuteArgs::from_json(obj)?)
+            Some(ForgetExecution::read(obj)?)
         } else {
             None
         };
+        Ok(Self {
+            candidates,
+            execute,
+            changed_by: input::opt_trimmed(obj, "changed_by")?,
+        })
+    }
+}
+
+/// A validated `POST /api/memory/modify` (`TryFrom<&Value>` reads its body).
+#[derive(Debug, Clone)]
+pub struct BatchModifyInput {
+    /// One per patch, in request order (1 to [`MAX_BATCH_PATCHES`]).
+    pub patches: Vec<BatchPatch>,
+    /// The actor when no header or token names one (`changed_by`).
+    pub changed_by: Option<String>,
+}
+
+/// One patch of a batch modify. A malformed patch does not fail the batch: it is answered
+/// `invalid_request` in its place (after the scope check, when it names a memory).
+#[derive(Debug, Clone)]
+pub enum BatchPatch {
+    /// No non-empty string `id` (answered with `"id": null`).
+    Unidentified,
+    /// A patch of memory `id`: its validated fields, or why they are invalid.
+    Named {
+        /// The memory, trimmed.
+        id: String,
+        /// The patch, or the message of its first invalid field.
+        input: std::result::Result<Box<PatchInput>, String>,
+    },
+}
+
+impl BatchPatch {
+    /// Reads one element of `patches`; the batch's `reason` is the default of its own.
+    fn read(patch: &Value, default_reason: Option<&str>) -> Self {
+        let id = patch
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        match (id, patch.as_object()) {
+            (Some(id), Some(obj)) => Self::Named {
+                id: id.to_owned(),
+                input: PatchInput::read(obj, default_reason)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string()),
+            },
+            _ => Self::Unidentified,
+        }
+    }
+}
+
+/// Reads the body of `POST /api/memory/modify`.
+impl TryFrom<&Value> for BatchModifyInput {
+    type Error = CoreError;
+
+    fn try_from(body: &Value) -> Result<Self> {
+        let obj = input::object(body)?;
+        let patches = match obj.get("patches") {
+            Some(Value::Array(p)) if !p.is_empty() => p,
+            _ => return Err(CoreError::Invalid("patches[] is required".into())),
+        };
+        if patches.len() > MAX_BATCH_PATCHES {
+            return Err(CoreError::Invalid(format!(
+                "patches[] exceeds maximum batch size ({MAX_BATCH_PATCHES})"
+            )));
+        }
+        let default_reason = input::opt_trimmed(obj, "reason")?;
+        let patches = patches
+            .iter()
+            .map(|p| BatchPatch::read(p, default_reason.as_deref()))
+            .collect();
+        Ok(Self {
+            patches,
+            changed_by: input::opt_trimmed(obj, "changed_by")?,
+        })
+    }
+}
+
+impl Memories {
+    /// `POST /api/memory/forget`: a preview of the candidates, or their forgets.
+    pub async fn batch_forget(
+        &self,
+        req: BatchForgetInput,
+        actor: Actor,
+        scope: &Scope,
+    ) -> Result<BatchForgetResponse> {
+        let BatchForgetInput {
+            candidates: mut query,
+            execute,
+            changed_by,
+        } = req;
+        super::pin_filters(scope, &mut query.filters)?;
         let store = self.store.clone();
         let candidates = crate::blocking::run(move || Ok(store.forget_candidates(&query)?)).await?;
         let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
@@ -134,14 +234,14 @@ impl Memories {
             ));
         }
         self.ensure_unfrozen()?;
-        let actor = resolve_actor(actor, Some(obj));
+        let actor = resolve_actor(actor, changed_by.as_deref());
         self.execute_forget(ids, args, actor).await
     }
 
     async fn execute_forget(
         &self,
         ids: Vec<String>,
-        args: ExecuteArgs,
+        args: ForgetExecution,
         actor: Actor,
     ) -> Result<BatchForgetResponse> {
         let store = self.store.clone();
@@ -171,26 +271,19 @@ impl Memories {
         .await
     }
 
-    /// `POST /api/memory/modify`.
+    /// `POST /api/memory/modify`: each patch in its own transaction, in request order.
     pub async fn batch_modify(
         &self,
-        body: Value,
+        req: BatchModifyInput,
         actor: Actor,
         scope: &Scope,
     ) -> Result<BatchModifyResponse> {
-        let obj = input::object(&body)?;
         self.ensure_unfrozen()?;
-        let patches = match obj.get("patches") {
-            Some(Value::Array(p)) if !p.is_empty() => p.clone(),
-            _ => return Err(CoreError::Invalid("patches[] is required".into())),
-        };
-        if patches.len() > MAX_BATCH_PATCHES {
-            return Err(CoreError::Invalid(format!(
-                "patches[] exceeds maximum batch size ({MAX_BATCH_PATCHES})"
-            )));
-        }
-        let default_reason = input::opt_trimmed(obj, "reason")?;
-        let actor = resolve_actor(actor, Some(obj));
+        let BatchModifyInput {
+            patches,
+            changed_by,
+        } = req;
+        let actor = resolve_actor(actor, changed_by.as_deref());
         let store = self.store.clone();
         let semantic = self.semantic.clone();
         let scope = scope.clone();
@@ -198,18 +291,12 @@ impl Memories {
         crate::blocking::run(move || {
             let mut results = Vec::with_capacity(patches.len());
             let mut updated = 0;
-            for p in &patches {
+            let total = patches.len();
+            for p in patches {
                 let notify = |id: &str, o: &MutationOutcome| {
                     super::notify::after_commit(&events, &analytics, store.as_ref(), id, o, &actor)
                 };
-                let r = apply_one(
-                    store.as_ref(),
-                    p,
-                    default_reason.as_deref(),
-                    &actor,
-                    &scope,
-                    notify,
-                )?;
+                let r = apply_one(store.as_ref(), p, &actor, &scope, notify)?;
                 updated += (r.status() == MutationStatus::Updated) as usize;
                 if r.content_changed() {
                     semantic.content_changed(r.id().unwrap_or_default());
@@ -217,7 +304,7 @@ impl Memories {
                 results.push(r);
             }
             Ok(BatchModifyResponse {
-                total: patches.len(),
+                total,
                 updated,
                 results,
                 extra: Default::default(),
@@ -229,49 +316,44 @@ impl Memories {
 
 fn apply_one(
     store: &dyn signet_store::MemoryStore,
-    patch: &Value,
-    default_reason: Option<&str>,
+    patch: BatchPatch,
     actor: &Actor,
     scope: &Scope,
     notify: impl FnOnce(&str, &MutationOutcome),
 ) -> Result<BatchModifyResult> {
-    let id = patch
-        .get("id")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
     let refused = |id: &str, status, msg: String| {
         BatchModifyResult::Outcome(MutationResponse::new(id, status).error(msg))
     };
-    let (Some(id), Some(obj)) = (id, patch.as_object()) else {
+    let BatchPatch::Named { id, input } = patch else {
         // Without a non-empty id the answer names none (`"id": null`), as upstream's does.
         let unnamed = UnidentifiedPatch::new("each patch needs an id");
-        return Ok(match id {
-            Some(id) => refused(id, MutationStatus::InvalidRequest, unnamed.error),
-            None => BatchModifyResult::Unidentified(unnamed),
-        });
+        return Ok(BatchModifyResult::Unidentified(unnamed));
     };
-    if let Err(e) = super::check_owner(store, id, scope) {
-        return Ok(refused(id, MutationStatus::ScopeDenied, e.to_string()));
+    if let Err(e) = super::check_owner(store, &id, scope) {
+        return Ok(refused(&id, MutationStatus::ScopeDenied, e.to_string()));
     }
-    let input = match PatchInput::from_json(obj, default_reason) {
-        Ok(i) => i,
-        Err(e) => return Ok(refused(id, MutationStatus::InvalidRequest, e.to_string())),
+    let input = match input {
+        Ok(i) => *i,
+        Err(e) => return Ok(refused(&id, MutationStatus::InvalidRequest, e)),
     };
-    let o = store.mutate(input.into_mutation(id.to_owned(), actor.clone()))?;
-    notify(id, &o);
-    Ok(BatchModifyResult::Outcome(outcome_response(id, &o)))
+    let o = store.mutate(input.into_mutation(id.clone(), actor.clone()))?;
+    notify(&id, &o);
+    Ok(BatchModifyResult::Outcome(outcome_response(&id, &o)))
 }
 
-/// Fields only execute mode reads.
-struct ExecuteArgs {
-    reason: String,
-    force: bool,
-    confirm_token: Option<String>,
+/// The fields only `mode: execute` reads.
+#[derive(Debug, Clone)]
+pub struct ForgetExecution {
+    /// Why (required).
+    pub reason: String,
+    /// Forget pinned memories too.
+    pub force: bool,
+    /// The preview's token, required for more than [`CONFIRM_THRESHOLD`] candidates.
+    pub confirm_token: Option<String>,
 }
 
-impl ExecuteArgs {
-    fn from_json(obj: &Map<String, Value>) -> Result<Self> {
+impl ForgetExecution {
+    fn read(obj: &Map<String, Value>) -> Result<Self> {
         if obj.contains_key("if_version") {
             return Err(CoreError::Invalid(
                 "if_version is not supported for batch forget; use DELETE /api/memory/:id for version-guarded deletes".into(),

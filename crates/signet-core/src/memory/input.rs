@@ -1,5 +1,9 @@
 //! Lenient readers for JSON request fields, with upstream's accepted spellings and our
 //! stricter range checks. Each returns `CoreError::Invalid` with a message naming the field.
+//!
+//! They are called by the `TryFrom` impls of the memory service's input types (each the one
+//! place its body or query string is validated); a query parameter is read as the JSON
+//! string of the same name ([`query_object`], [`query_value`]), so both get the same messages.
 
 use serde_json::Value;
 
@@ -60,6 +64,22 @@ pub fn opt_time(
              2026-01-31, got {raw:?}"
         )),
     }
+}
+
+/// One query parameter as the JSON string the readers above take.
+pub fn query_value(v: Option<&str>) -> Option<Value> {
+    v.map(|s| Value::String(s.to_owned()))
+}
+
+/// A query string's present keys as an object of JSON strings, so that a query parameter is
+/// read by the same readers, with the same messages, as the body field of the same name.
+pub fn query_object<'k, 'v>(
+    pairs: impl IntoIterator<Item = (&'k str, Option<&'v str>)>,
+) -> serde_json::Map<String, Value> {
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_owned(), Value::String(v?.to_owned()))))
+        .collect()
 }
 
 /// The keys of `obj` not in `known`, as `warnings` entries for the response: a misspelt

@@ -21,9 +21,13 @@ use signet_store::MemoryStore;
 use signet_store::memories::{RecallFilters, ScopeFilter};
 use tokio::sync::watch;
 
-pub use batch::{CONFIRM_THRESHOLD, MAX_BATCH_PATCHES, confirm_token};
+pub use batch::{
+    BatchForgetInput, BatchModifyInput, BatchPatch, CONFIRM_THRESHOLD, ForgetExecution,
+    MAX_BATCH_PATCHES, confirm_token,
+};
 pub use mutate::{GuardInput, PatchInput, outcome_response, resolve_actor};
 pub use policy::{Extraction, MemoryPolicy, NO_EXTRACTION_WORKER, Rehearsal};
+pub use read::{HistoryParams, LegacySearch, LegacySearchParams, ListParams};
 pub use recall::{Fusion, MAX_RECALL_LIMIT, RecallInput, RecallMode};
 pub use remember::RememberInput;
 pub use vectors::{EmbeddingPage, ProjectionParams, SimilarParams};

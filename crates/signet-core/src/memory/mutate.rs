@@ -1,7 +1,7 @@
 //! Single-memory mutations: PATCH, DELETE (soft) and recover.
 
 use serde_json::{Map, Value};
-use signet_api::{MutationResponse, MutationStatus};
+use signet_api::{GuardQuery, MutationResponse, MutationStatus};
 use signet_store::memories::{Actor, Change, MemoryPatch, Mutation, MutationOutcome};
 use signet_store::time::now_iso;
 
@@ -11,12 +11,19 @@ use crate::auth::Scope;
 use crate::error::{CoreError, Result};
 use crate::text;
 
-/// A validated PATCH (also one patch of a batch modify).
+/// A validated PATCH (`TryFrom<&Value>` reads its body), also one patch of a batch modify.
 #[derive(Debug, Clone)]
 pub struct PatchInput {
+    /// Why (required; a batch's own `reason` is the default of its patches).
     pub reason: String,
+    /// The version the caller read; a different current version is a conflict.
     pub if_version: Option<i64>,
+    /// The fields to change.
     pub patch: MemoryPatch,
+    /// The actor when no header or token names one (`changed_by`; PATCH only).
+    pub changed_by: Option<String>,
+    /// The body's unknown fields, answered as `warnings` (PATCH only).
+    pub warnings: Vec<String>,
 }
 
 impl PatchInput {
@@ -32,8 +39,8 @@ impl PatchInput {
         "changed_by",
     ];
 
-    /// Reads a PATCH body; `default_reason` is the batch-level reason, if any.
-    pub fn from_json(obj: &Map<String, Value>, default_reason: Option<&str>) -> Result<Self> {
+    /// Reads the fields of a patch; `default_reason` is the batch-level reason, if any.
+    pub(crate) fn read(obj: &Map<String, Value>, default_reason: Option<&str>) -> Result<Self> {
         let reason = match (obj.get("reason"), default_reason) {
             (None | Some(Value::Null), Some(d)) => d.to_owned(),
             (r, _) => input::reason(r)?,
@@ -70,64 +77,91 @@ impl PatchInput {
             reason,
             if_version,
             patch,
+            changed_by: None,
+            warnings: Vec::new(),
         })
+    }
+
+    /// The store mutation of this PATCH of memory `id` by `actor` (its `changed_by` filling an
+    /// unnamed actor), timed now.
+    pub fn into_mutation(self, id: String, actor: Actor) -> Mutation {
+        let actor = resolve_actor(actor, self.changed_by.as_deref());
+        let change = Change::Modify(self.patch);
+        mutation(id, self.if_version, self.reason, actor, change)
     }
 }
 
-impl PatchInput {
-    /// The store mutation of this PATCH of memory `id` by `actor`, timed now.
-    pub fn into_mutation(self, id: String, actor: Actor) -> Mutation {
-        let change = Change::Modify(self.patch);
-        mutation(id, self.if_version, self.reason, actor, change)
+/// Reads the body of `PATCH /api/memory/{id}`.
+impl TryFrom<&Value> for PatchInput {
+    type Error = CoreError;
+
+    fn try_from(body: &Value) -> Result<Self> {
+        let obj = input::object(body)?;
+        let mut patch = Self::read(obj, None)?;
+        patch.changed_by = input::opt_trimmed(obj, "changed_by")?;
+        patch.warnings = input::unknown_fields(obj, Self::FIELDS);
+        Ok(patch)
     }
 }
 
 /// A validated DELETE or recover: fields from the body, falling back to the query string.
 #[derive(Debug, Clone)]
 pub struct GuardInput {
+    /// Why (required).
     pub reason: String,
+    /// Delete a pinned memory too (DELETE only).
     pub force: bool,
+    /// The version the caller read; a different current version is a conflict.
     pub if_version: Option<i64>,
+    /// The actor when no header or token names one (the body's `changed_by`).
+    pub changed_by: Option<String>,
+    /// The body's unknown fields, answered as `warnings`.
+    pub warnings: Vec<String>,
 }
 
 impl GuardInput {
     /// The body fields a DELETE or recover reads.
     pub const FIELDS: &'static [&'static str] = &["reason", "force", "if_version", "changed_by"];
 
-    /// Merges body (wins) and query parameters, then validates.
-    pub fn from_parts(
-        body: Option<&Value>,
-        query: &std::collections::HashMap<String, String>,
-    ) -> Result<Self> {
-        let empty = Map::new();
-        let obj = match body {
-            None | Some(Value::Null) => &empty,
-            Some(b) => input::object(b)?,
-        };
-        let get = |k: &str| -> Option<Value> {
-            obj.get(k)
-                .filter(|v| !v.is_null())
-                .cloned()
-                .or_else(|| query.get(k).map(|s| Value::String(s.clone())))
-        };
-        Ok(Self {
-            reason: input::reason(get("reason").as_ref())?,
-            force: input::opt_bool(get("force").as_ref(), "force")?.unwrap_or(false),
-            if_version: input::opt_if_version(get("if_version").as_ref())?,
-        })
-    }
-}
-
-impl GuardInput {
     /// The soft delete of memory `id` by `actor`, timed now.
     pub fn into_forget(self, id: String, actor: Actor) -> Mutation {
+        let actor = resolve_actor(actor, self.changed_by.as_deref());
         let change = Change::Forget { force: self.force };
         mutation(id, self.if_version, self.reason, actor, change)
     }
 
     /// The recover of memory `id` by `actor`, timed now (`force` plays no part).
     pub fn into_recover(self, id: String, actor: Actor) -> Mutation {
+        let actor = resolve_actor(actor, self.changed_by.as_deref());
         mutation(id, self.if_version, self.reason, actor, Change::Recover)
+    }
+}
+
+/// Reads a DELETE or recover: the body (empty or an object) and the query string, each field
+/// from the body unless it is absent or null there.
+impl TryFrom<(&Value, &GuardQuery)> for GuardInput {
+    type Error = CoreError;
+
+    fn try_from((body, query): (&Value, &GuardQuery)) -> Result<Self> {
+        let empty = Map::new();
+        let obj = match body {
+            Value::Null => &empty,
+            b => input::object(b)?,
+        };
+        let get = |k: &str, fallback: &Option<String>| -> Option<Value> {
+            obj.get(k)
+                .filter(|v| !v.is_null())
+                .cloned()
+                .or_else(|| input::query_value(fallback.as_deref()))
+        };
+        let force = get("force", &query.force);
+        Ok(Self {
+            reason: input::reason(get("reason", &query.reason).as_ref())?,
+            force: input::opt_bool(force.as_ref(), "force")?.unwrap_or(false),
+            if_version: input::opt_if_version(get("if_version", &query.if_version).as_ref())?,
+            changed_by: input::opt_trimmed(obj, "changed_by")?,
+            warnings: input::unknown_fields(obj, Self::FIELDS),
+        })
     }
 }
 
@@ -149,12 +183,11 @@ pub(crate) fn mutation(
     }
 }
 
-/// Fills an unresolved actor (no `x-signet-actor` header) from the body's `changed_by`.
-pub fn resolve_actor(mut actor: Actor, obj: Option<&Map<String, Value>>) -> Actor {
+/// Fills an unresolved actor (no `x-signet-actor` header, no token) from the body's
+/// `changed_by` (trimmed, non-empty), else `daemon`.
+pub fn resolve_actor(mut actor: Actor, changed_by: Option<&str>) -> Actor {
     if actor.changed_by.is_empty() {
-        actor.changed_by = obj
-            .and_then(|o| o.get("changed_by"))
-            .and_then(Value::as_str)
+        actor.changed_by = changed_by
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .unwrap_or("daemon")

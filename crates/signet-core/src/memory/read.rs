@@ -1,16 +1,126 @@
 //! Read endpoints of the memory domain: one memory, its history, the listing, legacy search.
 
-use std::collections::HashMap;
+use serde_json::Value;
+use signet_api::{
+    HistoryEvent, HistoryQuery, HistoryResponse, LegacySearchQuery, LegacySearchResponse,
+    ListQuery, ListedMemoryItem, MemoryDetail, MemoryList, MemoryListStats,
+};
+use signet_store::KeywordQuery;
+use signet_store::memories::{HistoryEntry, LegacyQuery, ListedMemory, MemoryStats, RecallFilters};
 
-use serde_json::{Value, json};
-use signet_api::{HistoryEvent, HistoryResponse, ListedMemoryItem, MemoryList, MemoryListStats};
-use signet_store::memories::{HistoryEntry, LegacyQuery, ListedMemory, MemoryStats};
-
-use super::recall::filters_from;
+use super::recall::{filter_pairs, filters_from};
 use super::{Memories, check_owner, input, pin_filters, scope_filter};
 use crate::auth::Scope;
 use crate::error::{CoreError, Result};
 use crate::text;
+
+/// The validated query of `GET /api/memories`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListParams {
+    /// Most memories to return (1 to 1000; default 100).
+    pub limit: i64,
+    /// Memories to skip, newest first.
+    pub offset: i64,
+}
+
+impl TryFrom<&ListQuery> for ListParams {
+    type Error = CoreError;
+
+    fn try_from(q: &ListQuery) -> Result<Self> {
+        let limit = input::limit(
+            input::query_value(q.limit.as_deref()).as_ref(),
+            "limit",
+            100,
+            1000,
+        )?;
+        let offset = match q.offset.as_deref().map(|s| s.trim().parse::<i64>()) {
+            None => 0,
+            Some(Ok(n)) if n >= 0 => n,
+            Some(_) => {
+                return Err(CoreError::Invalid(
+                    "offset must be a non-negative integer".into(),
+                ));
+            }
+        };
+        Ok(Self {
+            limit: limit as i64,
+            offset,
+        })
+    }
+}
+
+/// The validated query of `GET /api/memory/{id}/history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryParams {
+    /// Most events to return (1 to 1000; default 200).
+    pub limit: i64,
+}
+
+impl TryFrom<&HistoryQuery> for HistoryParams {
+    type Error = CoreError;
+
+    fn try_from(q: &HistoryQuery) -> Result<Self> {
+        let limit = input::limit(
+            input::query_value(q.limit.as_deref()).as_ref(),
+            "limit",
+            200,
+            1000,
+        )?;
+        Ok(Self {
+            limit: limit as i64,
+        })
+    }
+}
+
+/// The validated query of the legacy `GET /memory/search`.
+#[derive(Debug)]
+pub enum LegacySearch {
+    /// `distinct=who`: every agent that wrote a live memory (the other keys are ignored).
+    DistinctWho,
+    /// A keyword or filter search.
+    Search(Box<LegacySearchParams>),
+}
+
+/// A legacy keyword or filter search.
+#[derive(Debug)]
+pub struct LegacySearchParams {
+    /// Whether `q` was given (non-empty after trimming).
+    pub has_text: bool,
+    /// `q`'s searchable words, if it has any.
+    pub keywords: Option<KeywordQuery>,
+    /// The filter keys (the caller's scope is pinned by the search).
+    pub filters: RecallFilters,
+    /// The limit (default 20 with keywords, 50 without), or why it is invalid: reported only
+    /// when a search runs, since a request that finds nothing to search answers an empty
+    /// result without reading it (as upstream does).
+    pub limit: Result<usize>,
+}
+
+impl TryFrom<&LegacySearchQuery> for LegacySearch {
+    type Error = CoreError;
+
+    fn try_from(q: &LegacySearchQuery) -> Result<Self> {
+        if q.distinct.as_deref() == Some("who") {
+            return Ok(Self::DistinctWho);
+        }
+        let filters = filters_from(&input::query_object(filter_pairs(&q.filters)))?;
+        let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let keywords = text.and_then(text::keyword_query);
+        let default = if keywords.is_some() { 20 } else { 50 };
+        let limit = input::limit(
+            input::query_value(q.limit.as_deref()).as_ref(),
+            "limit",
+            default,
+            1000,
+        );
+        Ok(Self::Search(Box::new(LegacySearchParams {
+            has_text: text.is_some(),
+            keywords,
+            filters,
+            limit,
+        })))
+    }
+}
 
 /// The store's history row as the wire type, field for field.
 fn history_event(e: HistoryEntry) -> HistoryEvent {
@@ -56,7 +166,7 @@ fn list_stats(s: MemoryStats) -> MemoryListStats {
 
 impl Memories {
     /// One live memory with upstream's columns, plus `sessionId` when the source is a session.
-    pub async fn get(&self, id: String, scope: &Scope) -> Result<Value> {
+    pub async fn get(&self, id: String, scope: &Scope) -> Result<MemoryDetail> {
         let (store, scope) = (self.store.clone(), scope.clone());
         let row = crate::blocking::run(move || {
             check_owner(store.as_ref(), &id, &scope)?;
@@ -80,22 +190,17 @@ impl Memories {
         if let Some(s) = session.filter(|s| !s.is_null()) {
             row.insert("sessionId".into(), s);
         }
-        Ok(Value::Object(row))
+        Ok(MemoryDetail { row })
     }
 
     /// History events of a memory (deleted memories keep theirs), oldest first.
     pub async fn history(
         &self,
         id: String,
-        limit: Option<&str>,
+        params: HistoryParams,
         scope: &Scope,
     ) -> Result<HistoryResponse> {
-        let limit = input::limit(
-            limit.map(|s| Value::String(s.into())).as_ref(),
-            "limit",
-            200,
-            1000,
-        )? as i64;
+        let limit = params.limit;
         let (store, scope) = (self.store.clone(), scope.clone());
         let key = id.clone();
         let events = crate::blocking::run(move || {
@@ -115,23 +220,9 @@ impl Memories {
     }
 
     /// Live memories, newest first, with stats.
-    pub async fn list(&self, q: &HashMap<String, String>, scope: &Scope) -> Result<MemoryList> {
+    pub async fn list(&self, params: ListParams, scope: &Scope) -> Result<MemoryList> {
         let scope = scope_filter(scope);
-        let limit = input::limit(
-            q.get("limit").map(|s| Value::String(s.clone())).as_ref(),
-            "limit",
-            100,
-            1000,
-        )? as i64;
-        let offset = match q.get("offset").map(|s| s.trim().parse::<i64>()) {
-            None => 0,
-            Some(Ok(n)) if n >= 0 => n,
-            Some(_) => {
-                return Err(CoreError::Invalid(
-                    "offset must be a non-negative integer".into(),
-                ));
-            }
-        };
+        let ListParams { limit, offset } = params;
         let store = self.store.clone();
         let (memories, stats) =
             crate::blocking::run(move || Ok(store.list(limit, offset, &scope)?)).await?;
@@ -143,38 +234,45 @@ impl Memories {
     }
 
     /// The legacy `GET /memory/search` (keyword or filter-only, or `distinct=who`).
-    pub async fn legacy_search(&self, q: &HashMap<String, String>, scope: &Scope) -> Result<Value> {
+    pub async fn legacy_search(
+        &self,
+        q: LegacySearch,
+        scope: &Scope,
+    ) -> Result<LegacySearchResponse> {
         let store = self.store.clone();
-        if q.get("distinct").map(String::as_str) == Some("who") {
-            if !scope.is_empty() {
-                return Err(CoreError::Forbidden(
-                    "distinct=who lists every agent; it is not available to scope-restricted tokens"
-                        .into(),
-                ));
+        let mut p = match q {
+            LegacySearch::DistinctWho => {
+                if !scope.is_empty() {
+                    return Err(CoreError::Forbidden(
+                        "distinct=who lists every agent; it is not available to scope-restricted tokens"
+                            .into(),
+                    ));
+                }
+                let values = crate::blocking::run(move || Ok(store.distinct_who()?)).await?;
+                return Ok(LegacySearchResponse::Values { values });
             }
-            let values = crate::blocking::run(move || Ok(store.distinct_who()?)).await?;
-            return Ok(json!({"values": values}));
-        }
-        let obj: serde_json::Map<String, Value> = q
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        let mut filters = filters_from(&obj)?;
-        pin_filters(scope, &mut filters)?;
-        let text_query = q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty());
-        let keywords = text_query.and_then(text::keyword_query);
-        if keywords.is_none() && (text_query.is_some() || filters.is_empty()) {
-            return Ok(json!({"results": []}));
-        }
-        let default = if keywords.is_some() { 20 } else { 50 };
-        let limit = input::limit(obj.get("limit"), "limit", default, 1000)?;
-        let query = LegacyQuery {
-            keywords,
-            filters,
-            limit,
+            LegacySearch::Search(p) => *p,
         };
-        let results = crate::blocking::run(move || Ok(store.legacy_search(&query)?)).await?;
-        Ok(json!({"results": results}))
+        pin_filters(scope, &mut p.filters)?;
+        if p.keywords.is_none() && (p.has_text || p.filters.is_empty()) {
+            return Ok(LegacySearchResponse::Results {
+                results: Vec::new(),
+            });
+        }
+        let query = LegacyQuery {
+            keywords: p.keywords,
+            filters: p.filters,
+            limit: p.limit?,
+        };
+        let rows = crate::blocking::run(move || Ok(store.legacy_search(&query)?)).await?;
+        let results = rows
+            .into_iter()
+            .filter_map(|row| match row {
+                Value::Object(row) => Some(row),
+                _ => None,
+            })
+            .collect();
+        Ok(LegacySearchResponse::Results { results })
     }
 
     /// Whether the database answers (for `/health`).

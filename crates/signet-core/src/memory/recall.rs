@@ -5,22 +5,28 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use serde_json::{Map, Value};
-use signet_api::{RecallMethod, RecallResponse, RecallResult};
+use signet_api::{FilterQuery, RecallMethod, RecallResponse, RecallResult, SearchQuery};
 use signet_store::memories::{KeywordHit, RecallFilters, RecallRow};
 
 use super::{Memories, MemoryPolicy, input};
 use crate::error::{CoreError, Result};
 use crate::text;
 
-/// A validated recall request.
+/// A validated recall request: the body of `POST /api/memory/recall`
+/// (`TryFrom<&Value>`) or the query of `GET /api/memory/search` (`TryFrom<&SearchQuery>`).
 #[derive(Debug, Clone, Default)]
 pub struct RecallInput {
+    /// The text the vector leg embeds (and the keyword leg searches, without `keywordQuery`).
     pub query: String,
+    /// Keywords for the keyword leg instead of `query`.
     pub keyword_query: Option<String>,
+    /// Most results.
     pub limit: usize,
     pub filters: RecallFilters,
     /// Which legs run: `hybrid` (default), `keyword` or `vector` (an extension of ours).
     pub mode: RecallMode,
+    /// The body's unknown fields, answered as `warnings`.
+    pub warnings: Vec<String>,
 }
 
 /// The legs a recall runs.
@@ -62,9 +68,13 @@ impl RecallInput {
         "until",
         "project",
     ];
+}
 
-    /// Reads the body of `POST /api/memory/recall`.
-    pub fn from_json(body: &Value) -> Result<Self> {
+/// Reads the body of `POST /api/memory/recall`.
+impl TryFrom<&Value> for RecallInput {
+    type Error = CoreError;
+
+    fn try_from(body: &Value) -> Result<Self> {
         let obj = input::object(body)?;
         let query = match obj.get("query") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
@@ -79,36 +89,44 @@ impl RecallInput {
             limit: input::limit(obj.get("limit"), "limit", 10, MAX_RECALL_LIMIT)?,
             filters: filters_from(obj)?,
             mode: mode_from(obj)?,
+            warnings: input::unknown_fields(obj, Self::FIELDS),
         })
     }
+}
 
-    /// Reads query-string parameters (`q`, `limit`, filters) of the GET search routes.
-    pub fn from_query(q: &std::collections::HashMap<String, String>) -> Result<Self> {
-        let obj: Map<String, Value> = q
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        let query = obj
-            .get("q")
-            .or(obj.get("query"))
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .unwrap_or("");
+/// Reads the query of `GET /api/memory/search` (`q`, or `query`; unknown keys are ignored).
+impl TryFrom<&SearchQuery> for RecallInput {
+    type Error = CoreError;
+
+    fn try_from(q: &SearchQuery) -> Result<Self> {
+        let query =
+            q.q.as_deref()
+                .or(q.query.as_deref())
+                .map(str::trim)
+                .unwrap_or("");
         if query.is_empty() {
             return Err(CoreError::Invalid("q is required".into()));
         }
+        let own = [("limit", q.limit.as_deref()), ("mode", q.mode.as_deref())];
+        let obj = input::query_object(own.into_iter().chain(filter_pairs(&q.filters)));
         Ok(Self {
             query: query.to_owned(),
             keyword_query: None,
             limit: input::limit(obj.get("limit"), "limit", 10, MAX_RECALL_LIMIT)?,
             filters: filters_from(&obj)?,
             mode: mode_from(&obj)?,
+            warnings: Vec::new(),
         })
     }
 }
 
+/// The filter parameters of a query string that are present, by key.
+pub(crate) fn filter_pairs(f: &FilterQuery) -> impl Iterator<Item = (&'static str, Option<&str>)> {
+    f.present().map(|(k, v)| (k, Some(v)))
+}
+
 /// Filters shared by recall and the search routes.
-pub fn filters_from(obj: &Map<String, Value>) -> Result<RecallFilters> {
+pub(crate) fn filters_from(obj: &Map<String, Value>) -> Result<RecallFilters> {
     let tags = input::opt_tags(obj.get("tags"), false)?.flatten();
     let importance_min = match obj.get("importance_min") {
         None | Some(Value::Null) => None,
@@ -204,7 +222,7 @@ impl Memories {
             results: scored.iter().map(|s| result(s, &policy)).collect(),
             query: req.query,
             method,
-            warnings: Vec::new(),
+            warnings: req.warnings,
             extra: Default::default(),
         })
     }

@@ -12,9 +12,11 @@ use super::{check_owner, input};
 use crate::error::{CoreError, Result};
 use crate::text;
 
-/// A validated remember request.
+/// A validated remember request: the body of `POST /api/memory/remember`, read by
+/// `TryFrom<&Value>`.
 #[derive(Debug, Clone, Default)]
 pub struct RememberInput {
+    /// The text, trimmed, prefixes (`critical:`, `[tags]:`) still in place.
     pub content: String,
     pub who: Option<String>,
     pub project: Option<String>,
@@ -26,6 +28,10 @@ pub struct RememberInput {
     pub source_id: Option<String>,
     /// When the memory happened (`createdAt`, ISO-8601); default now. For imports.
     pub created_at: Option<String>,
+    /// The actor when no header or token names one (`changed_by`).
+    pub changed_by: Option<String>,
+    /// The body's unknown fields, answered as `warnings`.
+    pub warnings: Vec<String>,
 }
 
 impl RememberInput {
@@ -43,9 +49,13 @@ impl RememberInput {
         "createdAt",
         "changed_by",
     ];
+}
 
-    /// Reads the JSON body of `POST /api/memory/remember`.
-    pub fn from_json(body: &Value) -> Result<Self> {
+/// Reads the JSON body of `POST /api/memory/remember`.
+impl TryFrom<&Value> for RememberInput {
+    type Error = CoreError;
+
+    fn try_from(body: &Value) -> Result<Self> {
         let obj = input::object(body)?;
         let content = match obj.get("content") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
@@ -74,6 +84,8 @@ impl RememberInput {
                         })?,
                 ),
             },
+            changed_by: input::opt_trimmed(obj, "changed_by")?,
+            warnings: input::unknown_fields(obj, Self::FIELDS),
         })
     }
 }
@@ -126,13 +138,28 @@ impl Shared {
 }
 
 impl Memories {
-    /// Stores one memory (or its chunks) and answers with upstream's response shape.
+    /// Stores one memory (or its chunks) and answers with upstream's response shape (and the
+    /// request's `warnings`). `actor` is the caller's; the body's `changed_by` fills it when
+    /// no header or token named one.
     pub async fn remember(
+        &self,
+        mut req: RememberInput,
+        actor: Actor,
+        scope: &crate::auth::Scope,
+    ) -> Result<RememberResponse> {
+        let warnings = std::mem::take(&mut req.warnings);
+        let mut answer = self.remember_one(req, actor, scope).await?;
+        answer.set_warnings(warnings);
+        Ok(answer)
+    }
+
+    async fn remember_one(
         &self,
         req: RememberInput,
         actor: Actor,
         scope: &crate::auth::Scope,
     ) -> Result<RememberResponse> {
+        let actor = super::resolve_actor(actor, req.changed_by.as_deref());
         let owner = pin_owner(&req, scope)?;
         let policy = self.policy();
         if policy.mutations_frozen {

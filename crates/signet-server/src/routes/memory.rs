@@ -1,17 +1,17 @@
 //! Handlers of the memory API: one service call each.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use serde_json::Value;
 use signet_api::{
-    BatchForgetResponse, BatchModifyResponse, HistoryResponse, MemoryList, RecallResponse,
-    RememberResponse,
+    BatchForgetResponse, BatchModifyResponse, GuardQuery, HistoryQuery, HistoryResponse,
+    LegacySearchQuery, LegacySearchResponse, ListQuery, MemoryDetail, MemoryList, RecallResponse,
+    RememberResponse, SearchQuery,
 };
 use signet_core::memory::{
-    GuardInput, PatchInput, RecallInput, RememberInput, input, outcome_response, resolve_actor,
+    BatchForgetInput, BatchModifyInput, GuardInput, HistoryParams, LegacySearch, ListParams,
+    PatchInput, RecallInput, RememberInput, outcome_response,
 };
 use signet_store::memories::{Mutation, MutationOutcome};
 
@@ -19,8 +19,6 @@ use crate::actor::CallerActor;
 use crate::error::{ApiError, ApiResult, JsonBody, Kind, Reply};
 use crate::permission::{Authed, Operation};
 use crate::state::AppState;
-
-type Params = Query<HashMap<String, String>>;
 
 /// The outcome's wire answer with the status of its kind (200, 404, 403 or 409).
 fn mutation_reply(id: &str, o: &MutationOutcome, warnings: Vec<String>) -> Reply {
@@ -32,13 +30,6 @@ fn mutation_reply(id: &str, o: &MutationOutcome, warnings: Vec<String>) -> Reply
     )
 }
 
-/// Body fields the route does not read, as `warnings` (none for a non-object body).
-fn unknown(body: &Value, known: &[&str]) -> Vec<String> {
-    body.as_object()
-        .map(|o| input::unknown_fields(o, known))
-        .unwrap_or_default()
-}
-
 /// `POST /api/memory/remember` (and its aliases).
 pub async fn remember(
     State(s): State<AppState>,
@@ -46,24 +37,26 @@ pub async fn remember(
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<RememberResponse>> {
-    let req = RememberInput::from_json(&body)?;
-    let actor = resolve_actor(actor, body.as_object());
-    let mut stored = s.memories().remember(req, actor, &caller.scope()).await?;
-    stored.set_warnings(unknown(&body, RememberInput::FIELDS));
-    Ok(Json(stored))
+    let (req, scope) = (RememberInput::try_from(&body)?, caller.scope());
+    Ok(Json(s.memories().remember(req, actor, &scope).await?))
 }
 
 /// `GET /api/memories`.
 pub async fn list(
     State(s): State<AppState>,
     caller: Authed,
-    Query(q): Params,
+    Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<MemoryList>> {
-    Ok(Json(s.memories().list(&q, &caller.scope()).await?))
+    let params = ListParams::try_from(&q)?;
+    Ok(Json(s.memories().list(params, &caller.scope()).await?))
 }
 
 /// `GET /api/memory/:id`.
-pub async fn get(State(s): State<AppState>, caller: Authed, Path(id): Path<String>) -> ApiResult {
+pub async fn get(
+    State(s): State<AppState>,
+    caller: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MemoryDetail>> {
     Ok(Json(s.memories().get(id, &caller.scope()).await?))
 }
 
@@ -72,10 +65,13 @@ pub async fn history(
     State(s): State<AppState>,
     caller: Authed,
     Path(id): Path<String>,
-    Query(q): Params,
+    Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Json<HistoryResponse>> {
-    let (limit, scope) = (q.get("limit").map(String::as_str), caller.scope());
-    let found = s.memories().history(id.clone(), limit, &scope).await;
+    let params = HistoryParams::try_from(&q)?;
+    let found = s
+        .memories()
+        .history(id.clone(), params, &caller.scope())
+        .await;
     found
         .map(Json)
         .map_err(|e| ApiError::from(e).with_field_if(Kind::NotFound, "memoryId", id))
@@ -89,10 +85,8 @@ pub async fn patch(
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Reply> {
-    let obj = input::object(&body)?;
-    let req = PatchInput::from_json(obj, None)?;
-    let warnings = input::unknown_fields(obj, PatchInput::FIELDS);
-    let actor = resolve_actor(actor, Some(obj));
+    let mut req = PatchInput::try_from(&body)?;
+    let warnings = std::mem::take(&mut req.warnings);
     let m = req.into_mutation(id.clone(), actor);
     let outcome = s.memories().mutate(m, &caller.scope()).await?;
     Ok(mutation_reply(&id, &outcome, warnings))
@@ -102,12 +96,12 @@ pub async fn patch(
 pub async fn delete(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Params,
+    Query(q): Query<GuardQuery>,
     caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Reply> {
-    let req = GuardInput::from_parts(Some(&body), &q)?;
+    let mut req = GuardInput::try_from((&body, &q))?;
     if req.force
         && let Err(wait) = s
             .auth()
@@ -115,33 +109,34 @@ pub async fn delete(
     {
         return Err(ApiError::rate_limited(wait.seconds()));
     }
-    let m = req.into_forget(id.clone(), resolve_actor(actor, body.as_object()));
-    guarded(&s, &caller, m, &body).await
+    let warnings = std::mem::take(&mut req.warnings);
+    guarded(&s, &caller, req.into_forget(id, actor), warnings).await
 }
 
 /// `POST /api/memory/:id/recover`.
 pub async fn recover(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Params,
+    Query(q): Query<GuardQuery>,
     caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Reply> {
-    let req = GuardInput::from_parts(Some(&body), &q)?;
-    let m = req.into_recover(id.clone(), resolve_actor(actor, body.as_object()));
-    guarded(&s, &caller, m, &body).await
+    let mut req = GuardInput::try_from((&body, &q))?;
+    let warnings = std::mem::take(&mut req.warnings);
+    guarded(&s, &caller, req.into_recover(id, actor), warnings).await
 }
 
 /// Runs a DELETE or recover and answers with its outcome (and the body's unknown fields).
-async fn guarded(s: &AppState, caller: &Authed, m: Mutation, body: &Value) -> ApiResult<Reply> {
+async fn guarded(
+    s: &AppState,
+    caller: &Authed,
+    m: Mutation,
+    warnings: Vec<String>,
+) -> ApiResult<Reply> {
     let id = m.id.clone();
     let outcome = s.memories().mutate(m, &caller.scope()).await?;
-    Ok(mutation_reply(
-        &id,
-        &outcome,
-        unknown(body, GuardInput::FIELDS),
-    ))
+    Ok(mutation_reply(&id, &outcome, warnings))
 }
 
 /// `POST /api/memory/forget` (batch, preview or execute).
@@ -151,8 +146,9 @@ pub async fn batch_forget(
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<BatchForgetResponse>> {
+    let req = BatchForgetInput::try_from(&body)?;
     let scope = caller.scope();
-    Ok(Json(s.memories().batch_forget(body, actor, &scope).await?))
+    Ok(Json(s.memories().batch_forget(req, actor, &scope).await?))
 }
 
 /// `POST /api/memory/modify` (batch).
@@ -162,8 +158,9 @@ pub async fn batch_modify(
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<BatchModifyResponse>> {
+    let req = BatchModifyInput::try_from(&body)?;
     let scope = caller.scope();
-    Ok(Json(s.memories().batch_modify(body, actor, &scope).await?))
+    Ok(Json(s.memories().batch_modify(req, actor, &scope).await?))
 }
 
 /// `POST /api/memory/recall`.
@@ -172,19 +169,17 @@ pub async fn recall(
     caller: Authed,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<RecallResponse>> {
-    let req = RecallInput::from_json(&body)?;
-    let mut found = s.memories().recall(req, &caller.scope()).await?;
-    found.warnings = unknown(&body, RecallInput::FIELDS);
-    Ok(Json(found))
+    let req = RecallInput::try_from(&body)?;
+    Ok(Json(s.memories().recall(req, &caller.scope()).await?))
 }
 
 /// `GET /api/memory/search?q=` (the recall alias upstream shadows; reachable here).
 pub async fn search(
     State(s): State<AppState>,
     caller: Authed,
-    Query(q): Params,
+    Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<RecallResponse>> {
-    let req = RecallInput::from_query(&q)?;
+    let req = RecallInput::try_from(&q)?;
     Ok(Json(s.memories().recall(req, &caller.scope()).await?))
 }
 
@@ -192,7 +187,10 @@ pub async fn search(
 pub async fn legacy_search(
     State(s): State<AppState>,
     caller: Authed,
-    Query(q): Params,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(s.memories().legacy_search(&q, &caller.scope()).await?))
+    Query(q): Query<LegacySearchQuery>,
+) -> ApiResult<Json<LegacySearchResponse>> {
+    let req = LegacySearch::try_from(&q)?;
+    Ok(Json(
+        s.memories().legacy_search(req, &caller.scope()).await?,
+    ))
 }

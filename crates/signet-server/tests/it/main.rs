@@ -23,5 +23,6 @@ mod repair;
 mod scopes;
 mod semantic;
 mod system;
+mod typed_input;
 mod typed_repair;
 mod wire;
