@@ -2,8 +2,9 @@
 //! tests.
 //!
 //! [`Client`] wraps one `reqwest::Client` (connection pool, 2 s connect timeout, 30 s request
-//! timeout) and a base URL. Methods are `async`, take typed requests from [`types`] and return
-//! typed responses where the shape is fixed, `serde_json::Value` where it is open. Failures are
+//! timeout) and a base URL. Methods are `async`, one per typed route (in `api`), take typed
+//! requests from [`types`] and return the typed responses signet-api defines — the same types
+//! the daemon builds; [`Client::request_json`] reaches any other route. Failures are
 //! a [`ClientError`] whose message is meant for a person: an unreachable daemon says how to
 //! start it, an error status carries the server's `{"error": ...}` text.
 //!
@@ -11,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+mod api;
 mod error;
 pub mod types;
 
@@ -21,10 +23,10 @@ pub use error::ClientError;
 pub use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 pub use types::{
     ChunkedMemory, Health, RecallRequest, RecallResponse, RecallResult, RememberRequest,
-    RememberResponse, StoredMemory,
+    RememberResponse, Status, StoredMemory,
 };
 
 /// Result of a client call.
@@ -113,63 +115,6 @@ impl Client {
         &self.base
     }
 
-    /// `GET /health`. A 503 "unhealthy" answer is returned as a value, not an error.
-    pub async fn health(&self) -> Result<Health> {
-        let raw = self
-            .send_raw(Method::GET, "/health", None::<&Value>)
-            .await?;
-        if raw.status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
-            return decode(raw.url, &raw.body);
-        }
-        self.success(raw)
-    }
-
-    /// `GET /api/status`.
-    pub async fn status(&self) -> Result<Value> {
-        self.send(Method::GET, "/api/status", None::<&Value>).await
-    }
-
-    /// `POST /api/memory/remember`.
-    pub async fn remember(&self, req: &RememberRequest) -> Result<RememberResponse> {
-        self.send(Method::POST, "/api/memory/remember", Some(req))
-            .await
-    }
-
-    /// `POST /api/memory/recall`.
-    pub async fn recall(&self, req: &RecallRequest) -> Result<RecallResponse> {
-        self.send(Method::POST, "/api/memory/recall", Some(req))
-            .await
-    }
-
-    /// `GET /api/memory/:id` (live memories only).
-    pub async fn get_memory(&self, id: &str) -> Result<Value> {
-        let path = format!("/api/memory/{}", encode_segment(id));
-        self.send(Method::GET, &path, None::<&Value>).await
-    }
-
-    /// `GET /api/memory/:id/history`.
-    pub async fn history(&self, id: &str) -> Result<Value> {
-        let path = format!("/api/memory/{}/history", encode_segment(id));
-        self.send(Method::GET, &path, None::<&Value>).await
-    }
-
-    /// `DELETE /api/memory/:id` (soft delete); `force` is needed for pinned memories.
-    pub async fn forget(&self, id: &str, reason: &str, force: bool) -> Result<Value> {
-        let path = format!("/api/memory/{}", encode_segment(id));
-        let body = json!({ "reason": reason, "force": force });
-        self.send(Method::DELETE, &path, Some(&body)).await
-    }
-
-    /// `PATCH /api/memory/:id` with the fields of `patch` (an object) plus `reason`.
-    pub async fn modify(&self, id: &str, patch: Value, reason: &str) -> Result<Value> {
-        let path = format!("/api/memory/{}", encode_segment(id));
-        let mut body = patch;
-        if let Some(obj) = body.as_object_mut() {
-            obj.insert("reason".to_owned(), Value::String(reason.to_owned()));
-        }
-        self.send(Method::PATCH, &path, Some(&body)).await
-    }
-
     /// Any JSON call, for routes without a typed method. `path` starts with `/`.
     pub async fn request_json(
         &self,
@@ -178,6 +123,11 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<Value> {
         self.send(method, path, body).await
+    }
+
+    /// `GET path`, decoded as `T`.
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(Method::GET, path, None::<&Value>).await
     }
 
     async fn send<T: DeserializeOwned>(

@@ -1,6 +1,7 @@
 //! Unit tests of the client against a canned one-shot HTTP server.
 
 use super::*;
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -156,12 +157,13 @@ async fn unhealthy_health_is_a_value_and_bad_json_is_a_decode_error() {
 
 #[tokio::test]
 async fn modify_adds_the_reason_and_ids_are_encoded() {
-    let (base, req) = canned("200 OK", r#"{"status":"updated"}"#).await;
+    let (base, req) = canned("200 OK", r#"{"id":"a b/c","status":"updated"}"#).await;
     let c = Client::new(base).unwrap();
-    let v = c
+    let answer = c
         .modify("a b/c", json!({"content": "new"}), "typo")
         .await
         .unwrap();
+    let v = serde_json::to_value(answer).unwrap();
     assert_eq!(v["status"], "updated");
     let req = req.await.unwrap();
     assert!(req.starts_with("PATCH /api/memory/a%20b%2Fc "), "{req}");

@@ -2,6 +2,12 @@
 //! shape the client decodes is the shape the server sends).
 
 pub use signet_api::{
-    ChunkedMemory, Health, MutationResponse, MutationStatus, RecallMethod, RecallRequest,
-    RecallResponse, RecallResult, RememberRequest, RememberResponse, StoredMemory,
+    AuthStatus, BatchForgetResponse, BatchModifyResponse, BatchModifyResult, CheckFtsRequest,
+    ChunkedMemory, ConfigFile, ConfigFiles, ConfigWrite, DedupStats, DeduplicateRequest,
+    DiagnosticsDomain, DiagnosticsReport, EmbeddingGaps, EmbeddingHealth, EmbeddingStatus,
+    ErrorRecord, ErrorStage, ErrorsReport, Features, Health, HistoryEvent, HistoryResponse,
+    Identity, LatencyReport, LogList, LogRecord, MemoryDetail, MemoryList, MemorySafety,
+    MintedToken, MutationResponse, MutationStatus, RecallMethod, RecallRequest, RecallResponse,
+    RecallResult, ReembedRequest, RememberRequest, RememberResponse, RepairResponse, Status,
+    StoredMemory, TokenClaims, TokenRequest, TokenScope, UsageReport, Whoami, Written,
 };

@@ -11,32 +11,32 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::Value;
 use tokio::sync::broadcast;
 
 /// Events buffered per subscriber before it counts as lagging.
 pub const CAPACITY: usize = 1024;
 
-/// What a memory event says about the memory: identity and scope, no content.
+/// What a memory event says about the memory: identity and scope, no content. Fields are
+/// declared in wire order (alphabetical), as are the other events'.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryEvent {
+    /// Updates only: whether the content changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_changed: Option<bool>,
     pub id: String,
-    #[serde(rename = "type")]
-    pub memory_type: Option<String>,
     pub project: Option<String>,
-    pub who: Option<String>,
     /// The memory's `scope_user`, for the scope filter only: not part of the wire format
     /// (upstream's events have no such field, and a user id is not everyone's business).
     #[serde(skip)]
     pub scope_user: Option<String>,
+    pub timestamp: String,
+    #[serde(rename = "type")]
+    pub memory_type: Option<String>,
     /// The memory's version after the change (absent on create).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
-    /// Updates only: whether the content changed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_changed: Option<bool>,
-    pub timestamp: String,
+    pub who: Option<String>,
 }
 
 /// A pipeline job changed state (today: enqueued by remember).
@@ -45,23 +45,33 @@ pub struct MemoryEvent {
 pub struct JobEvent {
     pub job_type: String,
     pub memory_id: String,
-    pub status: String,
     pub project: Option<String>,
-    pub who: Option<String>,
     /// As [`MemoryEvent::scope_user`]: for the scope filter, never serialized.
     #[serde(skip)]
     pub scope_user: Option<String>,
+    pub status: String,
     pub timestamp: String,
+    pub who: Option<String>,
 }
 
 /// The daemon's health changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HealthEvent {
-    /// `healthy` or `degraded`.
-    pub status: String,
     /// The database answered the last probe.
     pub db: bool,
+    /// `healthy` or `degraded`.
+    pub status: String,
     pub timestamp: String,
+}
+
+/// The SSE `data:` payload of an event: its body, without the event name (which is the SSE
+/// `event:` line).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum EventData<'a> {
+    Memory(&'a MemoryEvent),
+    Job(&'a JobEvent),
+    Health(&'a HealthEvent),
 }
 
 /// `(project, who, scope_user)` of the memory an event is about.
@@ -92,16 +102,15 @@ impl Event {
     }
 
     /// The SSE `data:` payload.
-    pub fn data(&self) -> Value {
-        let v = match self {
+    pub fn data(&self) -> EventData<'_> {
+        match self {
             Self::MemoryCreated(m)
             | Self::MemoryUpdated(m)
             | Self::MemoryDeleted(m)
-            | Self::MemoryRecovered(m) => serde_json::to_value(m),
-            Self::JobEnqueued(j) => serde_json::to_value(j),
-            Self::Health(h) => serde_json::to_value(h),
-        };
-        v.unwrap_or_default()
+            | Self::MemoryRecovered(m) => EventData::Memory(m),
+            Self::JobEnqueued(j) => EventData::Job(j),
+            Self::Health(h) => EventData::Health(h),
+        }
     }
 
     /// `(project, who, scope_user)` of the memory the event is about; `None` for daemon-wide
@@ -172,7 +181,7 @@ mod tests {
             timestamp: "t".into(),
         });
         assert_eq!(ev.name(), "memory.created");
-        let d = ev.data();
+        let d = serde_json::to_value(ev.data()).unwrap();
         assert_eq!(d["id"], "m1");
         assert_eq!(d["type"], "fact");
         assert!(d.get("content").is_none());

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use signet_store::MaintenanceStore;
 use signet_store::maintenance::SnapshotParams;
 use tokio::sync::watch;
@@ -116,9 +115,8 @@ impl Maintenance {
         Ok(report)
     }
 
-    /// One domain of the report, as JSON (domains differ in shape); unknown names (and
-    /// `timestamp`) are `Invalid`.
-    pub async fn diagnostics_domain(&self, name: &str) -> Result<Value> {
+    /// One domain of the report; unknown names (and `timestamp`) are `Invalid`.
+    pub async fn diagnostics_domain(&self, name: &str) -> Result<diagnostics::Domain> {
         if !diagnostics::DOMAINS.contains(&name) {
             return Err(CoreError::Invalid(format!("Unknown domain: {name}")));
         }

@@ -8,6 +8,7 @@
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 use signet_core::CoreError;
 use signet_core::auth::{AuthFailure, Denied};
@@ -72,21 +73,22 @@ impl From<OutcomeKind> for Kind {
 
 /// A JSON answer sent with the status of its kind: what a handler returns when the status
 /// depends on the result (a mutation outcome, `/health`, a repair), and how every
-/// [`ApiError`] is rendered.
+/// [`ApiError`] is rendered. The body is any serialisable value — a wire type, or the
+/// `Value` of an error — written once, straight into the response.
 #[derive(Debug)]
-pub struct Reply {
+pub struct Reply<B = Value> {
     kind: Kind,
-    body: Value,
+    body: B,
 }
 
-impl Reply {
+impl<B: Serialize> Reply<B> {
     /// `body` with the status of `kind`.
-    pub fn new(kind: Kind, body: Value) -> Self {
+    pub fn new(kind: Kind, body: B) -> Self {
         Self { kind, body }
     }
 }
 
-impl IntoResponse for Reply {
+impl<B: Serialize> IntoResponse for Reply<B> {
     fn into_response(self) -> Response {
         let mut res = (self.kind.status(), axum::Json(self.body)).into_response();
         if self.kind == Kind::Unauthenticated {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::Args;
-use serde_json::{Value, json};
+use signet_client::types::ReembedRequest;
 
 use crate::cli::Global;
 use crate::output::outln;
@@ -22,37 +22,25 @@ pub struct ReembedArgs {
 
 pub async fn run(g: &Global, args: ReembedArgs) -> Result<()> {
     let client = crate::connect::client(g)?;
-    let started: Value = client
-        .request_json(
-            signet_client::Method::POST,
-            "/api/repair/re-embed",
-            Some(&json!({"dryRun": args.dry_run})),
-        )
-        .await?;
+    let body = ReembedRequest {
+        dry_run: Some(args.dry_run),
+    };
+    let started = client.repair("re-embed", &body).await?;
     if g.json {
-        outln!("{started}")?;
+        outln!("{}", serde_json::to_string(&started)?)?;
     } else {
-        outln!(
-            "{}",
-            started["message"].as_str().unwrap_or("re-embed requested")
-        )?;
+        outln!("{}", started.message)?;
     }
     if args.dry_run || args.no_wait {
         return Ok(());
     }
     loop {
-        let gaps: Value = client
-            .request_json(
-                signet_client::Method::GET,
-                "/api/repair/embedding-gaps",
-                None,
-            )
-            .await?;
-        let left = gaps["unembedded"].as_i64().unwrap_or(0);
+        let gaps = client.embedding_gaps().await?;
+        let left = gaps.unembedded;
         if !g.json {
             eprint!(
                 "\r{left} memories left to embed, coverage {}   ",
-                gaps["coverage"].as_str().unwrap_or("?")
+                gaps.coverage
             );
         }
         if left == 0 {

@@ -8,7 +8,12 @@ use crate::output::{outln, print_json, uptime};
 
 pub async fn run(g: &Global) -> Result<()> {
     let client = crate::connect::client(g)?;
-    let status = client.status().await?;
+    // The summary reads the document loosely (a daemon of another version may lack a field,
+    // shown as `?`) and `--json` prints it as sent, so this takes the raw JSON rather than
+    // the typed `Client::status`.
+    let status = client
+        .request_json(signet_client::Method::GET, "/api/status", None)
+        .await?;
     if g.json {
         return print_json(&status);
     }

@@ -74,7 +74,7 @@ fn create(g: &Global, ws: &std::path::Path, env: &EnvVars, c: CreateArgs) -> Res
         body["ttlSeconds"] = parse_ttl(ttl)?.into();
     }
     body["scope"] = scope_json(&c.scope)?;
-    let req = MintRequest::from_json(&body).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let req = MintRequest::try_from(&body).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (secret, created) = auth::load_or_create_secret(ws)?;
     if created {
         eprintln!("created {}", auth::secret_path(ws).display());
@@ -92,7 +92,7 @@ fn create(g: &Global, ws: &std::path::Path, env: &EnvVars, c: CreateArgs) -> Res
         settings.auth.default_token_ttl_seconds,
     );
     if g.json {
-        print_json(&json!({"token": token, "expiresAt": iso(claims.exp), "claims": claims}))
+        print_json(&claims.minted(token))
     } else {
         outln!("{token}")?;
         Ok(())

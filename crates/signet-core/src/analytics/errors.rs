@@ -3,36 +3,13 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use serde::Serialize;
+use signet_api::{ErrorRecord, Extra};
+
+/// Where an error happened (upstream's stages; the wire enum).
+pub use signet_api::ErrorStage as Stage;
 
 /// Errors kept in memory.
 pub const ERROR_RING: usize = 500;
-
-/// Where an error happened (upstream's stages).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stage {
-    Extraction,
-    Decision,
-    Embedding,
-    Mutation,
-    Connector,
-    Predictor,
-}
-
-impl Stage {
-    /// The wire name (the `stage` filter compares against it).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Extraction => "extraction",
-            Self::Decision => "decision",
-            Self::Embedding => "embedding",
-            Self::Mutation => "mutation",
-            Self::Connector => "connector",
-            Self::Predictor => "predictor",
-        }
-    }
-}
 
 /// Codes recorded today (upstream's full set also has extraction, decision, connector and
 /// predictor codes, recorded by workers this daemon does not run yet).
@@ -43,20 +20,31 @@ pub mod codes {
     pub const MUTATION_SCOPE_DENIED: &str = "MUTATION_SCOPE_DENIED";
 }
 
-/// One recorded error.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// One recorded error (served as a [`signet_api::ErrorRecord`]).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ErrorEntry {
     pub timestamp: String,
     pub stage: Stage,
     pub code: String,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
+}
+
+impl From<ErrorEntry> for ErrorRecord {
+    fn from(e: ErrorEntry) -> Self {
+        Self {
+            actor: e.actor,
+            code: e.code,
+            memory_id: e.memory_id,
+            message: e.message,
+            request_id: e.request_id,
+            stage: e.stage,
+            timestamp: e.timestamp,
+            extra: Extra::new(),
+        }
+    }
 }
 
 impl ErrorEntry {
@@ -91,10 +79,52 @@ impl ErrorEntry {
 /// What `/api/analytics/errors` filters on.
 #[derive(Debug, Clone, Default)]
 pub struct ErrorQuery {
-    pub stage: Option<String>,
+    pub stage: Option<Stage>,
     /// ISO timestamp; entries at or after it.
     pub since: Option<String>,
     pub limit: usize,
+}
+
+impl TryFrom<&signet_api::ErrorsQuery> for ErrorQuery {
+    type Error = crate::CoreError;
+
+    /// Blank values count as absent; `limit` defaults to 50.
+    fn try_from(q: &signet_api::ErrorsQuery) -> Result<Self, Self::Error> {
+        let bad = |m: String| crate::CoreError::Invalid(m);
+        let get = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let stage = match get(&q.stage) {
+            None => None,
+            Some(s) => Some(Stage::parse(&s).ok_or_else(|| {
+                let names: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+                bad(format!("stage must be one of {}", names.join(", ")))
+            })?),
+        };
+        let since = get(&q.since);
+        if since
+            .as_deref()
+            .is_some_and(|t| signet_store::time::parse(t).is_none())
+        {
+            return Err(bad("since must be an ISO-8601 timestamp".into()));
+        }
+        let limit = match get(&q.limit) {
+            None => 50,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=ERROR_RING).contains(n))
+                .ok_or_else(|| bad(format!("limit must be an integer from 1 to {ERROR_RING}")))?,
+        };
+        Ok(Self {
+            stage,
+            since,
+            limit,
+        })
+    }
 }
 
 /// The bounded ring.
@@ -118,7 +148,7 @@ impl ErrorRing {
             .entries
             .iter()
             .rev()
-            .filter(|e| q.stage.as_deref().is_none_or(|s| e.stage.as_str() == s))
+            .filter(|e| q.stage.is_none_or(|s| e.stage == s))
             .filter(|e| {
                 since
                     .is_none_or(|t| signet_store::time::parse(&e.timestamp).is_some_and(|x| x >= t))
@@ -166,7 +196,7 @@ mod tests {
         }
         assert_eq!(r.summary().values().sum::<u64>(), ERROR_RING as u64);
         let q = ErrorQuery {
-            stage: Some("mutation".into()),
+            stage: Some(Stage::Mutation),
             since: None,
             limit: 3,
         };

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use signet_api::{Extra, LatencySummary};
 
 /// The operation groups, in upstream's order (`predictor_*` stay empty: no predictor here).
 pub const GROUPS: [&str; 6] = [
@@ -20,7 +20,7 @@ pub const GROUPS: [&str; 6] = [
 const MAX_MICROS: u64 = 3_600_000_000;
 
 /// Percentiles in milliseconds; all zero when empty.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Snapshot {
     pub p50: f64,
     pub p95: f64,
@@ -28,8 +28,20 @@ pub struct Snapshot {
     pub count: u64,
     pub mean: f64,
     /// Sum of all samples in seconds (the Prometheus summary's `_sum`).
-    #[serde(skip)]
     pub sum_seconds: f64,
+}
+
+impl From<Snapshot> for LatencySummary {
+    fn from(s: Snapshot) -> Self {
+        Self {
+            count: s.count,
+            mean: s.mean,
+            p50: s.p50,
+            p95: s.p95,
+            p99: s.p99,
+            extra: Extra::new(),
+        }
+    }
 }
 
 /// One group's histogram plus the exact sum.

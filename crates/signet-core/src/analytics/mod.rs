@@ -14,8 +14,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use serde::Serialize;
-use serde_json::{Value, json};
+use signet_api::{
+    ActorUsage, EndpointUsage, ErrorsReport, Extra, LatencyReport, MemoryOperations, UsageReport,
+    UsageTotals,
+};
 
 pub use errors::{ERROR_RING, ErrorEntry, ErrorQuery, Stage, codes};
 pub use latency::{GROUPS, LatencyHistogram, Snapshot};
@@ -36,32 +38,31 @@ pub struct RequestSample<'a> {
 }
 
 /// Counters of one `"<METHOD> <route>"`.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct EndpointStats {
     pub count: u64,
     /// Responses with status ≥ 400.
     pub errors: u64,
     pub total_latency_ms: f64,
     /// Responses per status class 1xx..5xx (for `/metrics`).
-    #[serde(skip)]
     pub status_classes: [u64; 5],
 }
 
-/// Counters of one actor.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ActorStats {
-    /// Every request by this actor.
-    pub requests: u64,
-    pub remembers: u64,
-    pub recalls: u64,
-    pub mutations: u64,
+impl From<&EndpointStats> for EndpointUsage {
+    fn from(e: &EndpointStats) -> Self {
+        Self {
+            count: e.count,
+            errors: e.errors,
+            total_latency_ms: e.total_latency_ms,
+            extra: Extra::new(),
+        }
+    }
 }
 
 #[derive(Default)]
 struct Counters {
     endpoints: BTreeMap<String, EndpointStats>,
-    actors: BTreeMap<String, ActorStats>,
+    actors: BTreeMap<String, ActorUsage>,
 }
 
 #[derive(Default)]
@@ -159,10 +160,15 @@ impl Analytics {
         lock(&self.inner.counters).endpoints.clone()
     }
 
-    /// Errors matching `q` (oldest first) and the per-code summary of the whole ring.
-    pub fn errors(&self, q: &ErrorQuery) -> (Vec<ErrorEntry>, BTreeMap<String, u64>) {
+    /// `GET /api/analytics/errors`: errors matching `q` (oldest first) and the per-code
+    /// summary of the whole ring.
+    pub fn errors(&self, q: &ErrorQuery) -> ErrorsReport {
         let ring = lock(&self.inner.errors);
-        (ring.query(q), ring.summary())
+        ErrorsReport {
+            errors: ring.query(q).into_iter().map(Into::into).collect(),
+            summary: ring.summary(),
+            extra: Extra::new(),
+        }
     }
 
     /// Errors in the ring per stage.
@@ -170,37 +176,61 @@ impl Analytics {
         lock(&self.inner.errors).by_stage()
     }
 
+    /// One latency group's snapshot (a name outside [`GROUPS`] reads empty).
+    fn snapshot(&self, group: &str) -> Snapshot {
+        GROUPS
+            .iter()
+            .position(|g| *g == group)
+            .map(|i| lock(&self.inner.latency[i]).snapshot())
+            .unwrap_or_default()
+    }
+
     /// `GET /api/analytics/usage`.
-    pub fn usage_json(&self) -> Value {
+    pub fn usage(&self) -> UsageReport {
+        let count = |group| self.snapshot(group).count;
+        let memory_operations = MemoryOperations {
+            mutate: count("mutate"),
+            recall: count("recall"),
+            remember: count("remember"),
+            extra: Extra::new(),
+        };
         let c = lock(&self.inner.counters);
         let (mut requests, mut errors) = (0, 0);
         for e in c.endpoints.values() {
             requests += e.count;
             errors += e.errors;
         }
-        let ops: BTreeMap<&str, u64> = self
-            .latency()
-            .into_iter()
-            .filter(|(g, _)| matches!(*g, "remember" | "recall" | "mutate"))
-            .map(|(g, s)| (g, s.count))
-            .collect();
-        json!({
-            "endpoints": c.endpoints,
-            "actors": c.actors,
-            "providers": {},
-            "connectors": {},
-            "totals": {"requests": requests, "errors": errors, "memoryOperations": ops},
-        })
+        UsageReport {
+            actors: c.actors.clone(),
+            connectors: Extra::new(),
+            endpoints: c
+                .endpoints
+                .iter()
+                .map(|(k, e)| (k.clone(), e.into()))
+                .collect(),
+            providers: Extra::new(),
+            totals: UsageTotals {
+                errors,
+                memory_operations,
+                requests,
+                extra: Extra::new(),
+            },
+            extra: Extra::new(),
+        }
     }
 
     /// `GET /api/analytics/latency`.
-    pub fn latency_json(&self) -> Value {
-        let map: serde_json::Map<String, Value> = self
-            .latency()
-            .into_iter()
-            .map(|(g, s)| (g.to_owned(), serde_json::to_value(s).unwrap_or_default()))
-            .collect();
-        Value::Object(map)
+    pub fn latency_report(&self) -> LatencyReport {
+        let group = |name| self.snapshot(name).into();
+        LatencyReport {
+            jobs: group("jobs"),
+            mutate: group("mutate"),
+            predictor_score: group("predictor_score"),
+            predictor_train: group("predictor_train"),
+            recall: group("recall"),
+            remember: group("remember"),
+            extra: Extra::new(),
+        }
     }
 }
 
@@ -224,7 +254,7 @@ mod tests {
         a.record_request(sample("POST", Some("/api/memory/remember"), 200));
         a.record_request(sample("PATCH", Some("/api/memory/{id}"), 409));
         a.record_request(sample("GET", None, 404));
-        let u = a.usage_json();
+        let u = serde_json::to_value(a.usage()).unwrap();
         assert_eq!(u["endpoints"]["POST /api/memory/remember"]["count"], 1);
         assert_eq!(u["endpoints"]["PATCH /api/memory/{id}"]["errors"], 1);
         assert_eq!(u["endpoints"]["GET (unmatched)"]["count"], 1);
@@ -232,7 +262,7 @@ mod tests {
         assert_eq!(u["actors"]["claude"]["remembers"], 1);
         assert_eq!(u["actors"]["claude"]["mutations"], 1);
         assert_eq!(u["totals"]["memoryOperations"]["mutate"], 1);
-        let l = a.latency_json();
+        let l = serde_json::to_value(a.latency_report()).unwrap();
         assert_eq!(l["remember"]["count"], 1);
         assert_eq!(l["recall"]["count"], 0);
         assert_eq!(l["predictor_train"]["p99"], 0.0);

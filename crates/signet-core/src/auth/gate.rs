@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use serde_json::{Map, Value};
+use signet_api::{Extra, MintedToken, TokenClaims, TokenScope};
 
 use super::{
     Claims, Operation, Permission, RateLimiter, RetryAfter, Role, Scope, TokenError, TokenSigner,
@@ -90,9 +91,12 @@ pub struct MintRequest {
 /// Longest lifetime a minted token may have (ten years, as the config allows).
 const MAX_TTL: u64 = 315_360_000;
 
-impl MintRequest {
-    /// Reads `{role, sub?, scope?, ttlSeconds?}`.
-    pub fn from_json(body: &Value) -> Result<Self, Denied> {
+impl TryFrom<&Value> for MintRequest {
+    type Error = Denied;
+
+    /// Reads `{role, sub?, scope?, ttlSeconds?}` (the body of [`signet_api::TokenRequest`]),
+    /// refusing unknown fields; each refusal names the field.
+    fn try_from(body: &Value) -> Result<Self, Denied> {
         let bad = |m: &str| Denied::Invalid(m.to_owned());
         let obj = body
             .as_object()
@@ -133,6 +137,46 @@ impl MintRequest {
             scope,
             ttl_seconds,
         })
+    }
+}
+
+impl From<&Scope> for TokenScope {
+    fn from(s: &Scope) -> Self {
+        Self {
+            agent: s.agent.clone(),
+            project: s.project.clone(),
+            user: s.user.clone(),
+            extra: Extra::new(),
+        }
+    }
+}
+
+impl From<&Claims> for TokenClaims {
+    fn from(c: &Claims) -> Self {
+        Self {
+            exp: c.exp,
+            iat: c.iat,
+            role: c.role.as_str().to_owned(),
+            scope: (&c.scope).into(),
+            sub: c.sub.clone(),
+            extra: Extra::new(),
+        }
+    }
+}
+
+impl Claims {
+    /// The answer of a mint of `token` (whose claims these are): the token, the claims and
+    /// when it expires (ISO-8601).
+    pub fn minted(&self, token: String) -> MintedToken {
+        let expires_at = chrono::DateTime::from_timestamp(self.exp, 0)
+            .map(signet_store::time::format_iso)
+            .unwrap_or_else(|| self.exp.to_string());
+        MintedToken {
+            claims: self.into(),
+            expires_at,
+            token,
+            extra: Extra::new(),
+        }
     }
 }
 
@@ -300,7 +344,7 @@ mod tests {
     #[test]
     fn team_mode_needs_a_valid_bearer_token() {
         let g = gate(AuthMode::Team);
-        let req = MintRequest::from_json(&json!({"role": "agent", "sub": "ci"})).unwrap();
+        let req = MintRequest::try_from(&json!({"role": "agent", "sub": "ci"})).unwrap();
         let (token, _) = g.mint(req, 100).unwrap();
         assert_eq!(
             g.authenticate(creds(None, true), 100),
@@ -366,10 +410,10 @@ mod tests {
             (json!({"role": "agent", "admin": true}), "unknown field"),
             (json!([1]), "invalid request body"),
         ] {
-            let e = MintRequest::from_json(&body).unwrap_err().to_string();
+            let e = MintRequest::try_from(&body).unwrap_err().to_string();
             assert!(e.contains(want), "{body}: {e}");
         }
-        let r = MintRequest::from_json(&json!({"role": "readonly"})).unwrap();
+        let r = MintRequest::try_from(&json!({"role": "readonly"})).unwrap();
         let (_, c) = gate(AuthMode::Team).mint(r, 10).unwrap();
         assert_eq!((c.sub.as_str(), c.exp), ("token:readonly", 10 + 604_800));
     }

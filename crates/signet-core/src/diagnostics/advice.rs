@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::report::{ProviderDomain, Report};
+use super::{ProviderDomain, Report};
 
 /// The advice for one domain that is not healthy.
 #[derive(Debug, Clone, Serialize)]

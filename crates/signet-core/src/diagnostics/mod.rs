@@ -19,11 +19,13 @@ use chrono::{DateTime, Utc};
 use signet_store::maintenance::DiagnosticsSnapshot;
 
 pub use advice::{Advice, advice};
-pub use report::{
-    ConnectorDomain, DuplicateDomain, Health, IndexDomain, MemoryDomain, MutationDomain,
-    PredictorDomain, ProviderDomain, QueueDomain, Report, Status, StorageDomain,
-};
+pub use report::{predictor_disabled, scored, status_of};
 pub use score::OVERDUE_GRACE_MS;
+pub use signet_api::diagnostics::{
+    ConnectorDomain, DiagnosticsDomain as Domain, DiagnosticsReport as Report,
+    DomainHealth as Health, DomainStatus as Status, DuplicateDomain, IndexDomain, MemoryDomain,
+    MutationDomain, PredictorDomain, ProviderDomain, ProviderOutcomes, QueueDomain, StorageDomain,
+};
 
 use crate::memory::Extraction;
 use crate::semantic::OutcomeCounts;
@@ -73,7 +75,7 @@ pub enum ProviderView {
 
 /// `healthy` / `degraded` / `unhealthy` by upstream's thresholds.
 pub fn status(score: f64) -> &'static str {
-    Status::of(score).as_str()
+    status_of(score).as_str()
 }
 
 /// What the report is scored against besides the snapshot.
@@ -93,7 +95,7 @@ pub fn report(snap: &DiagnosticsSnapshot, inputs: &ReportInputs, now: DateTime<U
         timestamp: signet_store::time::format_iso(now),
         score: 1.0,
         status: Status::Healthy,
-        composite: Health::scored(1.0),
+        composite: scored(1.0),
         queue: score::queue(&snap.queue, &inputs.extraction, now),
         memory: score::memory(&snap.retention, now),
         storage: score::storage(&snap.storage),
@@ -102,9 +104,10 @@ pub fn report(snap: &DiagnosticsSnapshot, inputs: &ReportInputs, now: DateTime<U
         mutation: score::mutation(&snap.mutation),
         duplicate: score::duplicate(&snap.duplicate),
         connector: score::connector(&snap.connector, now),
-        predictor: PredictorDomain::default(),
+        predictor: predictor_disabled(),
+        extra: signet_api::Extra::new(),
     };
-    r.composite = Health::scored(composite(&r));
+    r.composite = scored(composite(&r));
     (r.score, r.status) = (r.composite.score, r.composite.status);
     r
 }
@@ -129,9 +132,9 @@ fn composite(r: &Report) -> f64 {
     }
 }
 
-/// One domain of a report as JSON; `None` for unknown names (and `timestamp`, `score`,
-/// `status`, which are no domains).
-pub fn domain(report: &Report, name: &str) -> Option<serde_json::Value> {
+/// One domain of a report; `None` for unknown names (and `timestamp`, `score`, `status`,
+/// which are no domains).
+pub fn domain(report: &Report, name: &str) -> Option<Domain> {
     report.domain(name)
 }
 

@@ -7,11 +7,12 @@ use signet_store::maintenance::{
     StorageCounts,
 };
 
-use super::report::{
-    ConnectorDomain, DuplicateDomain, Health, IndexDomain, MemoryDomain, MutationDomain,
-    ProviderDomain, QueueDomain, Status, StorageDomain,
+use signet_api::Extra;
+
+use super::{
+    ConnectorDomain, DuplicateDomain, IndexDomain, MemoryDomain, MutationDomain, ProviderDomain,
+    ProviderOutcomes, ProviderView, QueueDomain, Status, StorageDomain, round, scored,
 };
-use super::{ProviderView, round};
 use crate::memory::Extraction;
 use crate::retention;
 
@@ -55,7 +56,8 @@ pub fn queue(q: &QueueCounts, extraction: &Extraction, now: DateTime<Utc>) -> Qu
         dead_summary_jobs: q.dead_summary_jobs,
         processing,
         idle_reason: extraction.off_reason().map(str::to_owned),
-        health: Health::scored(s),
+        health: scored(s),
+        extra: Extra::new(),
     }
 }
 
@@ -88,7 +90,8 @@ pub fn memory(r: &RetentionCounts, now: DateTime<Utc>) -> MemoryDomain {
         last_sweep_at: r.last_sweep_at.clone(),
         seconds_since_last_sweep: since_sweep.map(|ms| ms / 1000),
         orphaned_embeddings: r.orphaned_embeddings,
-        health: Health::scored(s),
+        health: scored(s),
+        extra: Extra::new(),
     }
 }
 
@@ -111,7 +114,8 @@ pub fn storage(st: &StorageCounts) -> StorageDomain {
         db_size_bytes: st.page_count * st.page_size,
         free_bytes: st.freelist_count * st.page_size,
         integrity: st.integrity.clone(),
-        health: Health::scored(s),
+        health: scored(s),
+        extra: Extra::new(),
     }
 }
 
@@ -139,7 +143,8 @@ pub fn index(ix: &IndexCounts, embeddings_expected: bool) -> IndexDomain {
         embeddings_expected,
         unembedded: ix.without_embedding,
         tombstone_embeddings: ix.tombstone_embeddings,
-        health: Health::scored(s),
+        health: scored(s),
+        extra: Extra::new(),
     }
 }
 
@@ -153,13 +158,18 @@ pub fn provider(p: &ProviderView) -> ProviderDomain {
         } => {
             let rate = counts.availability();
             ProviderDomain::Measured {
-                counts: *counts,
+                counts: ProviderOutcomes {
+                    recent_total: counts.recent_total,
+                    recent_successes: counts.recent_successes,
+                    recent_failures: counts.recent_failures,
+                    recent_timeouts: counts.recent_timeouts,
+                },
                 availability_rate: round(rate),
                 configured: true,
                 provider: provider.clone(),
                 model: model.clone(),
                 available: *available,
-                health: Health::scored(rate),
+                health: scored(rate),
             }
         }
         ProviderView::NotConfigured { reason } => ProviderDomain::NotConfigured {
@@ -171,7 +181,8 @@ pub fn provider(p: &ProviderView) -> ProviderDomain {
         ProviderView::Offline { configured } => ProviderDomain::Offline {
             measured: false,
             configured: configured.clone(),
-            note: "not measured offline: provider outcomes are recorded by the running daemon",
+            note: "not measured offline: provider outcomes are recorded by the running daemon"
+                .to_owned(),
             status: Status::Unknown,
             score: None,
         },
@@ -183,7 +194,8 @@ pub fn mutation(m: &MutationCounts) -> MutationDomain {
     MutationDomain {
         recent_recovers: m.recent_recovers,
         recent_deletes: m.recent_deletes,
-        health: Health::scored(s),
+        health: scored(s),
+        extra: Extra::new(),
     }
 }
 
@@ -201,7 +213,8 @@ pub fn duplicate(d: &DuplicateCounts) -> DuplicateDomain {
         exact_clusters: d.exact_clusters,
         total_active: d.total_active,
         duplicate_ratio: round(r),
-        health: Health::scored(s),
+        health: scored(s),
+        extra: Extra::new(),
     }
 }
 
@@ -219,6 +232,7 @@ pub fn connector(c: &ConnectorCounts, now: DateTime<Utc>) -> ConnectorDomain {
         syncing_count: c.syncing,
         error_count: c.errors,
         oldest_error_age: oldest,
-        health: Health::scored(s),
+        health: scored(s),
+        extra: Extra::new(),
     }
 }

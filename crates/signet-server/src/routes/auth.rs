@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
+use signet_api::{AuthStatus, Extra, MintedToken, Whoami};
 use signet_core::auth::{Caller, MintRequest};
 
 use crate::error::{ApiResult, JsonBody};
@@ -11,28 +11,32 @@ use crate::state::AppState;
 
 /// `GET /api/auth/status`: the mode, and nothing secret (open in every mode so a tokenless
 /// `curl` can tell why it gets 401).
-pub async fn status(State(s): State<AppState>) -> Json<Value> {
-    Json(json!({"mode": s.auth().mode()}))
+pub async fn status(State(s): State<AppState>) -> Json<AuthStatus> {
+    Json(AuthStatus {
+        mode: s.auth().mode().as_str().to_owned(),
+        extra: Extra::new(),
+    })
 }
 
 /// `GET /api/auth/whoami`.
-pub async fn whoami(State(s): State<AppState>, Authed(caller): Authed) -> Json<Value> {
+pub async fn whoami(State(s): State<AppState>, Authed(caller): Authed) -> Json<Whoami> {
     let claims = caller.claims();
-    Json(json!({
-        "authenticated": claims.is_some(),
-        "claims": claims,
-        "mode": s.auth().mode(),
-        "local": matches!(caller, Caller::Local { .. }),
-    }))
+    Json(Whoami {
+        authenticated: claims.is_some(),
+        claims: claims.map(Into::into),
+        local: matches!(caller, Caller::Local { .. }),
+        mode: s.auth().mode().as_str().to_owned(),
+        extra: Extra::new(),
+    })
 }
 
-/// `POST /api/auth/token`: `{role, sub?, scope?, ttlSeconds?}` → `{token, expiresAt}`.
+/// `POST /api/auth/token`: `{role, sub?, scope?, ttlSeconds?}` → `{token, expiresAt, claims}`.
 pub async fn mint(
     State(s): State<AppState>,
     Authed(caller): Authed,
     JsonBody(body): JsonBody,
-) -> ApiResult {
-    let req = MintRequest::from_json(&body)?;
+) -> ApiResult<Json<MintedToken>> {
+    let req = MintRequest::try_from(&body)?;
     let now = chrono::Utc::now().timestamp();
     let (token, claims) = s.auth().mint(req, now)?;
     tracing::info!(
@@ -44,10 +48,5 @@ pub async fn mint(
         exp = claims.exp,
         "token minted"
     );
-    let expires = chrono::DateTime::from_timestamp(claims.exp, 0)
-        .map(signet_store::time::format_iso)
-        .unwrap_or_default();
-    Ok(Json(
-        json!({"token": token, "expiresAt": expires, "claims": claims}),
-    ))
+    Ok(Json(claims.minted(token)))
 }

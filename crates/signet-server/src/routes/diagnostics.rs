@@ -2,18 +2,20 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use signet_api::{DiagnosticsDomain, DiagnosticsReport};
 
 use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// The whole scored report (cached for 2 s).
-pub async fn report(
-    State(s): State<AppState>,
-) -> ApiResult<Json<signet_core::diagnostics::Report>> {
+pub async fn report(State(s): State<AppState>) -> ApiResult<Json<DiagnosticsReport>> {
     Ok(Json(s.maintenance().diagnostics().await?))
 }
 
 /// One domain; unknown domains (and `timestamp`) are 400 `Unknown domain: <d>`.
-pub async fn domain(State(s): State<AppState>, Path(domain): Path<String>) -> ApiResult {
+pub async fn domain(
+    State(s): State<AppState>,
+    Path(domain): Path<String>,
+) -> ApiResult<Json<DiagnosticsDomain>> {
     Ok(Json(s.maintenance().diagnostics_domain(&domain).await?))
 }

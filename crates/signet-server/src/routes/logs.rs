@@ -8,24 +8,52 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::response::sse::Event as Frame;
 use serde_json::json;
+use signet_api::{Extra, LogList, LogRecord};
+use signet_core::auth::Scope;
 use signet_core::events::Event;
 
-use signet_core::auth::Scope;
-
 use crate::error::{ApiError, ApiResult};
-use crate::logs::LogQuery;
+use crate::logs::{LogEntry, LogLevel, LogQuery};
 use crate::permission::Authed;
 use crate::sse;
 use crate::state::AppState;
+
+/// An entry of the hub as the wire type.
+fn record(e: LogEntry) -> LogRecord {
+    LogRecord {
+        category: e.category,
+        data: e.data,
+        level: match e.level {
+            LogLevel::Debug => signet_api::LogLevel::Debug,
+            LogLevel::Info => signet_api::LogLevel::Info,
+            LogLevel::Warn => signet_api::LogLevel::Warn,
+            LogLevel::Error => signet_api::LogLevel::Error,
+        },
+        message: e.message,
+        request_id: e.request_id,
+        timestamp: e.timestamp,
+        extra: Extra::new(),
+    }
+}
 
 /// `GET /api/logs?limit=&level=&category=&since=` → `{logs, count}`, oldest first.
 pub async fn list(
     State(s): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult {
+) -> ApiResult<Json<LogList>> {
     let query = LogQuery::from_params(&q).map_err(ApiError::bad_request)?;
-    let logs = s.observe().logs.recent(&query);
-    Ok(Json(json!({"count": logs.len(), "logs": logs})))
+    let logs: Vec<LogRecord> = s
+        .observe()
+        .logs
+        .recent(&query)
+        .into_iter()
+        .map(record)
+        .collect();
+    Ok(Json(LogList {
+        count: logs.len(),
+        logs,
+        extra: Extra::new(),
+    }))
 }
 
 /// `GET /api/logs/stream`: `data: {"type":"connected"}`, then `data: <LogEntry>` per entry.

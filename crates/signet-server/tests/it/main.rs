@@ -20,6 +20,7 @@ mod mutations;
 mod proxy;
 mod recall;
 mod repair;
+mod roundtrip;
 mod scopes;
 mod semantic;
 mod system;

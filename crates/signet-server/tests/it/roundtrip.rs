@@ -1,0 +1,463 @@
+//! Every route of the route table round-trips through the client's wire types, table-driven
+//! from the OpenAPI document (which names each route's response schema): a daemon with a few
+//! memories answers a planned request per route; the body decodes into the named type and
+//! re-encodes to the same text (keys in the same order, the same numbers once parsed), and
+//! every key in it is one the type's schema declares (so a field the type does not model —
+//! one that would land in `extra` — fails here).
+//!
+//! A route without a response schema must be in [`UNTYPED`] (with the reason) or be one of
+//! the [`NOT_IMPLEMENTED`] placeholders; a route that is typed must have a request in
+//! [`plan`] and a decoder in [`reencode`]. Adding an untyped route, or typing one without a
+//! request and decoder here, fails this test.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use signet_api as api;
+
+use crate::common::TestServer;
+
+/// Routes whose answer has no wire type, and why.
+const UNTYPED: &[(&str, &str, &str)] = &[
+    ("GET", "/api/openapi.json", "the OpenAPI document itself"),
+    ("GET", "/api/logs/stream", "an SSE stream of log entries"),
+    ("GET", "/sse", "an SSE stream of live events"),
+    ("GET", "/metrics", "Prometheus text format"),
+];
+
+/// The repairs this daemon does not implement (501): untyped for now; once typed, [`plan`]
+/// expects their 501.
+const NOT_IMPLEMENTED: &[(&str, &str)] = &[
+    ("POST", "/api/repair/resync-vec"),
+    ("POST", "/api/repair/backfill-skipped"),
+    ("POST", "/api/repair/reclassify-entities"),
+    ("POST", "/api/repair/prune-chunk-groups"),
+    ("POST", "/api/repair/prune-singleton-entities"),
+    ("POST", "/api/repair/structural-backfill"),
+    ("GET", "/api/repair/cold-stats"),
+];
+
+/// A hybrid-mode daemon (local requests need no token, and the daemon has a secret to mint
+/// with) whose rate limits leave room for one request per route.
+const YAML: &str = "auth:\n  mode: hybrid\n  rateLimits:\n    admin:\n      max: 1000\n    \
+                    batchForget:\n      max: 1000\n";
+
+/// What the plan needs to know about the seeded daemon.
+struct Seeded {
+    /// A live memory the reads and the PATCH use.
+    live: String,
+    /// A memory the DELETE deletes and the recover brings back.
+    doomed: String,
+    /// A token for the bearer `whoami`.
+    token: String,
+}
+
+/// One planned request.
+#[derive(Clone)]
+struct Request {
+    method: Method,
+    /// The path with its query string.
+    path: String,
+    body: Option<Value>,
+    /// Sent as `Authorization: Bearer` when set.
+    bearer: Option<String>,
+    /// The status the answer must have.
+    status: StatusCode,
+}
+
+/// A request that must succeed (200).
+fn ok(method: Method, path: impl Into<String>, body: Option<Value>) -> Request {
+    Request {
+        method,
+        path: path.into(),
+        body,
+        bearer: None,
+        status: StatusCode::OK,
+    }
+}
+
+/// The requests that exercise a route, by its method and pattern (`None`: no plan).
+fn plan(method: &str, path: &str, s: &Seeded) -> Option<Vec<Request>> {
+    use Method as M;
+    let get = |p: &str| vec![ok(M::GET, p, None)];
+    let post = |p: &str, b: Value| vec![ok(M::POST, p, Some(b))];
+    if NOT_IMPLEMENTED.contains(&(method, path)) {
+        let m = M::from_bytes(method.as_bytes()).ok()?;
+        let body = (m == M::POST).then(|| json!({}));
+        let status = StatusCode::NOT_IMPLEMENTED;
+        return Some(vec![Request {
+            status,
+            ..ok(m, path, body)
+        }]);
+    }
+    Some(match (method, path) {
+        ("GET", "/health" | "/api/auth/status" | "/api/status" | "/api/features") => get(path),
+        ("GET", "/api/identity" | "/api/config" | "/api/diagnostics" | "/api/logs") => get(path),
+        ("GET", "/api/embeddings/status" | "/api/embeddings/health") => get(path),
+        ("GET", "/api/embeddings/projection" | "/api/repair/dedup-stats") => get(path),
+        ("GET", "/api/repair/embedding-gaps" | "/api/analytics/logs") => get(path),
+        ("GET", "/api/analytics/usage" | "/api/analytics/latency") => get(path),
+        ("GET", "/api/analytics/memory-safety") => get(path),
+        ("GET", "/api/analytics/errors") => get("/api/analytics/errors?stage=mutation&limit=5"),
+        ("GET", "/api/auth/whoami") => {
+            let bearer = Some(s.token.clone());
+            vec![
+                ok(M::GET, path, None),
+                Request {
+                    bearer,
+                    ..ok(M::GET, path, None)
+                },
+            ]
+        }
+        ("POST", "/api/auth/token") => post(
+            path,
+            json!({"role": "agent", "sub": "roundtrip", "scope": {"project": "p"}}),
+        ),
+        ("POST", "/api/config") => post(path, json!({"file": "NOTES.md", "content": "hi"})),
+        ("GET", "/api/memories") => [get(path), get("/api/memories?limit=1&offset=1")].concat(),
+        ("POST", "/api/memory/remember" | "/api/memory/save" | "/api/hook/remember") => [
+            post(path, json!({"content": format!("roundtrip via {path}")})),
+            post(path, json!({"content": "word ".repeat(400)})),
+        ]
+        .concat(),
+        ("POST", "/api/memory/recall") => [
+            post(path, json!({"query": "rotate keys"})),
+            post(
+                path,
+                json!({"query": "rotate", "mode": "keyword", "limit": 2}),
+            ),
+        ]
+        .concat(),
+        ("GET", "/api/memory/search") => get("/api/memory/search?q=rotate"),
+        ("GET", "/memory/search") => [
+            get("/memory/search?q=rotate"),
+            get("/memory/search?distinct=who"),
+        ]
+        .concat(),
+        ("POST", "/api/memory/forget") => [
+            post(path, json!({"query": "rotate"})),
+            post(
+                path,
+                json!({"who": "roundtrip-forget", "mode": "execute", "reason": "r"}),
+            ),
+        ]
+        .concat(),
+        ("POST", "/api/memory/modify") => post(
+            path,
+            json!({"reason": "r", "patches": [
+                {"id": s.live, "importance": 0.7},
+                {"id": "missing", "importance": 0.1},
+                {"importance": 0.2},
+            ]}),
+        ),
+        ("GET", "/api/memory/{id}") => get(&format!("/api/memory/{}", s.live)),
+        ("PATCH", "/api/memory/{id}") => vec![ok(
+            M::PATCH,
+            format!("/api/memory/{}", s.live),
+            Some(json!({"content": "critical: [ops]: rotate the keys monthly", "reason": "r"})),
+        )],
+        ("DELETE", "/api/memory/{id}") => vec![ok(
+            M::DELETE,
+            format!("/api/memory/{}", s.doomed),
+            Some(json!({"reason": "r"})),
+        )],
+        ("GET", "/api/memory/{id}/history") => get(&format!("/api/memory/{}/history", s.doomed)),
+        ("POST", "/api/memory/{id}/recover") => post(
+            &format!("/api/memory/{}/recover", s.doomed),
+            json!({"reason": "r"}),
+        ),
+        ("GET", "/memory/similar") => get(&format!("/memory/similar?id={}&k=3", s.live)),
+        ("GET", "/api/embeddings") => get("/api/embeddings?limit=2&vectors=true"),
+        ("GET", "/api/diagnostics/{domain}") => signet_core::diagnostics::DOMAINS
+            .iter()
+            .flat_map(|d| get(&format!("/api/diagnostics/{d}")))
+            .collect(),
+        ("POST", "/api/repair/re-embed") => post(path, json!({"dryRun": true})),
+        ("POST", "/api/repair/deduplicate") => post(path, json!({"dryRun": true})),
+        ("POST", "/api/repair/check-fts") => post(path, json!({"repair": false})),
+        ("POST", p) if p.starts_with("/api/repair/") => post(path, json!({})),
+        _ => return None,
+    })
+}
+
+/// `raw` decoded as `T` and encoded again, as text and as a value.
+fn again<T: DeserializeOwned + Serialize>(raw: &str) -> Result<(String, Value), String> {
+    let typed: T = serde_json::from_str(raw).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string(&typed).map_err(|e| e.to_string())?;
+    let value = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    Ok((text, value))
+}
+
+/// JSON text with every number token (outside strings) replaced by `#`: what must match
+/// byte for byte once numbers are compared as parsed values (serde_json's parser may round
+/// a long decimal differently from how it was written, so digits are not compared as text).
+fn skeleton(text: &str) -> String {
+    let (mut out, mut in_string, mut escaped, mut in_number) = (String::new(), false, false, false);
+    for c in text.chars() {
+        if in_string {
+            in_string = c != '"' || escaped;
+            escaped = c == '\\' && !escaped;
+        } else if c == '-' || c.is_ascii_digit() || (in_number && "+.eE".contains(c)) {
+            if !in_number {
+                out.push('#');
+            }
+            in_number = true;
+            continue;
+        } else {
+            in_string = c == '"';
+        }
+        in_number = false;
+        out.push(c);
+    }
+    out
+}
+
+/// `raw` through the wire type the schema `name` documents (`None`: no decoder for it).
+fn reencode(name: &str, raw: &str) -> Option<Result<(String, Value), String>> {
+    Some(match name {
+        "Health" => again::<api::Health>(raw),
+        "Status" => again::<api::Status>(raw),
+        "Features" => again::<api::Features>(raw),
+        "Identity" => again::<api::Identity>(raw),
+        "ConfigFiles" => again::<api::ConfigFiles>(raw),
+        "Written" => again::<api::Written>(raw),
+        "AuthStatus" => again::<api::AuthStatus>(raw),
+        "Whoami" => again::<api::Whoami>(raw),
+        "MintedToken" => again::<api::MintedToken>(raw),
+        "RememberResponse" => again::<api::RememberResponse>(raw),
+        "RecallResponse" => again::<api::RecallResponse>(raw),
+        "MutationResponse" => again::<api::MutationResponse>(raw),
+        "MemoryDetail" => again::<api::MemoryDetail>(raw),
+        "LegacySearchResponse" => again::<api::LegacySearchResponse>(raw),
+        "HistoryResponse" => again::<api::HistoryResponse>(raw),
+        "MemoryList" => again::<api::MemoryList>(raw),
+        "BatchModifyResponse" => again::<api::BatchModifyResponse>(raw),
+        "BatchForgetResponse" => again::<api::BatchForgetResponse>(raw),
+        "SimilarResponse" => again::<api::SimilarResponse>(raw),
+        "EmbeddingList" => again::<api::EmbeddingList>(raw),
+        "EmbeddingStatus" => again::<api::EmbeddingStatus>(raw),
+        "EmbeddingHealth" => again::<api::EmbeddingHealth>(raw),
+        "Projection" => again::<api::Projection>(raw),
+        "DedupStats" => again::<api::DedupStats>(raw),
+        "EmbeddingGaps" => again::<api::EmbeddingGaps>(raw),
+        "RepairResponse" => again::<api::RepairResponse>(raw),
+        "DiagnosticsReport" => again::<api::DiagnosticsReport>(raw),
+        "DiagnosticsDomain" => again::<api::DiagnosticsDomain>(raw),
+        "UsageReport" => again::<api::UsageReport>(raw),
+        "ErrorsReport" => again::<api::ErrorsReport>(raw),
+        "LatencyReport" => again::<api::LatencyReport>(raw),
+        "MemorySafety" => again::<api::MemorySafety>(raw),
+        "LogList" => again::<api::LogList>(raw),
+        _ => return None,
+    })
+}
+
+/// The schema a `$ref` names (other schemas as they are).
+fn resolve<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
+    match s["$ref"].as_str() {
+        Some(r) => {
+            let name = r.trim_start_matches("#/components/schemas/");
+            resolve(doc, &doc["components"]["schemas"][name])
+        }
+        None => s,
+    }
+}
+
+/// An object schema's declared properties (over its `allOf` branches) and its schema for
+/// other keys: `additionalProperties`, or `true` (any) when it declares nothing at all (a
+/// free-form object), or `None` (no other keys).
+fn object_view<'a>(doc: &'a Value, s: &'a Value) -> (Vec<(&'a str, &'a Value)>, Option<&'a Value>) {
+    let s = resolve(doc, s);
+    let mut props = Vec::new();
+    let mut other = s.get("additionalProperties");
+    if let Some(p) = s["properties"].as_object() {
+        props.extend(p.iter().map(|(k, v)| (k.as_str(), v)));
+    }
+    for branch in s["allOf"].as_array().into_iter().flatten() {
+        let (p, o) = object_view(doc, branch);
+        props.extend(p);
+        other = other.or(o);
+    }
+    let declares = s.get("properties").is_some() || s.get("allOf").is_some();
+    if !declares && other.is_none() {
+        other = Some(&Value::Bool(true));
+    }
+    (props, other)
+}
+
+/// Paths (from `at`) of the keys in `v` that the schema `s` does not declare.
+fn unmodelled(doc: &Value, s: &Value, v: &Value, at: &str) -> Vec<String> {
+    let s = resolve(doc, s);
+    if let Some(branches) = s["oneOf"].as_array().or(s["anyOf"].as_array()) {
+        let tries = branches.iter().map(|b| unmodelled(doc, b, v, at));
+        return tries.min_by_key(Vec::len).unwrap_or_default();
+    }
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .flat_map(|(i, x)| unmodelled(doc, &s["items"], x, &format!("{at}[{i}]")))
+            .collect(),
+        Value::Object(map) => {
+            let (props, other) = object_view(doc, s);
+            let mut out = Vec::new();
+            for (k, x) in map {
+                let here = format!("{at}.{k}");
+                match (props.iter().find(|(p, _)| p == k), other) {
+                    (Some((_, ps)), _) => out.extend(unmodelled(doc, ps, x, &here)),
+                    (None, Some(Value::Bool(true))) => {}
+                    (None, Some(o)) if o.is_object() => out.extend(unmodelled(doc, o, x, &here)),
+                    (None, _) => out.push(here),
+                }
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The response schema the document names for a route's 200.
+fn response_schema(doc: &Value, method: &str, path: &str) -> Option<String> {
+    let op = &doc["paths"][path][method.to_lowercase()];
+    let r = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].as_str()?;
+    Some(r.trim_start_matches("#/components/schemas/").to_owned())
+}
+
+/// Remembers `content` (with `who`) and returns its id.
+async fn seed(s: &TestServer, content: &str, who: &str) -> String {
+    let (st, v) = s
+        .remember_json(json!({"content": content, "who": who}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v["id"].as_str().unwrap().to_owned()
+}
+
+/// A daemon with a few memories, a deleted and a conflicting mutation (so history, the
+/// error ring and memory safety have entries), and a minted token.
+async fn seeded() -> (TestServer, Seeded) {
+    let s = TestServer::start_with_yaml(Some(YAML)).await;
+    let live = seed(&s, "critical: [ops]: rotate the keys", "claude").await;
+    let doomed = seed(&s, "a memory that is deleted and recovered", "claude").await;
+    seed(&s, "a memory the batch forget removes", "roundtrip-forget").await;
+    let conflict = json!({"importance": 0.2, "reason": "r", "if_version": 99});
+    let (st, _) = s.patch(&format!("/api/memory/{live}"), conflict).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (st, v) = s.post("/api/auth/token", json!({"role": "readonly"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let token = v["token"].as_str().unwrap().to_owned();
+    (
+        s,
+        Seeded {
+            live,
+            doomed,
+            token,
+        },
+    )
+}
+
+/// Sends a planned request; its status and body text.
+async fn send(http: &reqwest::Client, base: &str, r: &Request) -> (StatusCode, String) {
+    let mut req = http.request(r.method.clone(), format!("{base}{}", r.path));
+    if let Some(t) = &r.bearer {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = &r.body {
+        req = req.json(b);
+    }
+    let res = req.send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+/// Whether the answer `raw` of a route typed as `schema` decodes, re-encodes to the same
+/// text and holds only modelled fields; what is wrong if not.
+fn check(doc: &Value, schema: &str, raw: &str) -> Result<(), String> {
+    let (text, again) = reencode(schema, raw)
+        .ok_or_else(|| format!("no decoder for {schema} in reencode()"))?
+        .map_err(|e| format!("does not decode as {schema}: {e}: {raw}"))?;
+    let value: Value = serde_json::from_str(raw).unwrap();
+    if skeleton(&text) != skeleton(raw) || again != value {
+        return Err(format!(
+            "re-encodes differently as {schema}:\n  sent  {raw}\n  again {text}"
+        ));
+    }
+    let schema_ref = json!({"$ref": format!("#/components/schemas/{schema}")});
+    let missing = unmodelled(doc, &schema_ref, &value, "");
+    match missing.is_empty() {
+        true => Ok(()),
+        false => Err(format!("fields {schema} does not model: {missing:?}")),
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_in_its_wire_type() {
+    let (s, seeded) = seeded().await;
+    let doc = serde_json::to_value(signet_server::openapi::document()).unwrap();
+    let http = reqwest::Client::new();
+    let mut problems = Vec::new();
+    let mut typed = BTreeSet::new();
+    for spec in signet_server::routes::table() {
+        let (m, p) = (spec.method_name, spec.path);
+        let route = format!("{m} {p}");
+        let untyped = UNTYPED.iter().any(|(um, up, _)| *um == m && *up == p);
+        let Some(schema) = response_schema(&doc, m, p) else {
+            if !untyped && !NOT_IMPLEMENTED.contains(&(m, p)) {
+                problems.push(format!(
+                    "{route}: no response type (type it, or add to UNTYPED)"
+                ));
+            }
+            continue;
+        };
+        if untyped {
+            problems.push(format!("{route}: typed as {schema} but listed in UNTYPED"));
+        }
+        let Some(requests) = plan(m, p, &seeded) else {
+            problems.push(format!(
+                "{route}: typed as {schema} but plan() has no request"
+            ));
+            continue;
+        };
+        for r in requests {
+            let (status, raw) = send(&http, &s.base, &r).await;
+            let outcome = match status == r.status {
+                true => check(&doc, &schema, &raw),
+                false => Err(format!("{status}, wanted {}: {raw}", r.status)),
+            };
+            if let Err(problem) = outcome {
+                problems.push(format!("{route} ({}): {problem}", r.path));
+            }
+        }
+        typed.insert(route);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(
+        typed.len() >= 40,
+        "only {} typed routes: {typed:?}",
+        typed.len()
+    );
+}
+
+#[test]
+fn skeletons_hide_numbers_only() {
+    let text = r#"{"a-1":-1.5e3,"b":[0,"x\"9"],"c":null}"#;
+    assert_eq!(skeleton(text), r#"{"a-1":#,"b":[#,"x\"9"],"c":null}"#);
+}
+
+#[test]
+fn the_key_check_catches_an_unmodelled_field() {
+    let doc = serde_json::to_value(signet_server::openapi::document()).unwrap();
+    let status = json!({"$ref": "#/components/schemas/AuthStatus"});
+    assert!(unmodelled(&doc, &status, &json!({"mode": "local"}), "").is_empty());
+    assert_eq!(
+        unmodelled(&doc, &status, &json!({"mode": "local", "new": 1}), ""),
+        [".new"]
+    );
+    let report = json!({"$ref": "#/components/schemas/DiagnosticsDomain"});
+    let queue = json!({"score": 1.0, "status": "healthy", "depth": 0, "surprise": true});
+    assert_eq!(unmodelled(&doc, &report, &queue, ""), [".surprise"]);
+    let usage = json!({"$ref": "#/components/schemas/UsageReport"});
+    let actors = json!({"actors": {"a": {"requests": 1, "odd": 2}}});
+    assert_eq!(unmodelled(&doc, &usage, &actors, ""), [".actors.a.odd"]);
+}
