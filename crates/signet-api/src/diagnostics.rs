@@ -331,3 +331,38 @@ pub enum DiagnosticsDomain {
     Predictor(PredictorDomain),
     Composite(DomainHealth),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Each provider shape decodes as itself (the untagged variants have distinct fields), and
+    /// a domain decodes as its own shape, the composite's last.
+    #[test]
+    fn untagged_shapes_decode_as_themselves() {
+        let shapes = [
+            json!({"configured": false, "reason": "none", "status": "disabled", "score": 0}),
+            json!({"measured": false, "configured": "ollama", "note": "n", "status": "unknown",
+                "score": null}),
+            json!({"recentTotal": 2, "recentSuccesses": 1, "recentFailures": 1,
+                "recentTimeouts": 0, "availabilityRate": 0.5, "configured": true,
+                "provider": "ollama", "model": "m", "available": true, "score": 0.5,
+                "status": "degraded"}),
+        ];
+        for shape in shapes {
+            let p: ProviderDomain = serde_json::from_value(shape.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&p).unwrap(), shape);
+            let d: DiagnosticsDomain = serde_json::from_value(shape.clone()).unwrap();
+            assert!(matches!(d, DiagnosticsDomain::Provider(_)), "{shape}");
+        }
+        let mutation = json!({"recentRecovers": 1, "recentDeletes": 2, "score": 1.0,
+            "status": "healthy"});
+        let d: DiagnosticsDomain = serde_json::from_value(mutation.clone()).unwrap();
+        assert!(matches!(d, DiagnosticsDomain::Mutation(_)));
+        assert_eq!(serde_json::to_value(&d).unwrap(), mutation);
+        let composite: DiagnosticsDomain =
+            serde_json::from_value(json!({"score": 1.0, "status": "healthy"})).unwrap();
+        assert!(matches!(composite, DiagnosticsDomain::Composite(_)));
+    }
+}

@@ -7,9 +7,11 @@
 //! fields in `extra` (`#[serde(flatten)]`), so a value printed back loses nothing the daemon
 //! sent; the daemon builds them with `extra` empty.
 //!
-//! Migration state: recall, remember, single mutation outcomes, the batch modify and forget
-//! envelopes, history, the listing and `/health` are typed here; the remaining routes still
-//! build JSON in the core (listed in ARCHITECTURE.md).
+//! Every route's answer is typed here except the OpenAPI document itself, the two SSE
+//! streams, `/metrics` (text) and the 501 placeholders; the integration test
+//! `signet-server/tests/it/roundtrip.rs` walks the route table to keep it so. Payloads that
+//! are free-form by contract stay `serde_json::Value` (named where they occur: raw rows, user
+//! metadata, log entry data).
 
 #![forbid(unsafe_code)]
 

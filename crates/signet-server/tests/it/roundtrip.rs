@@ -461,3 +461,75 @@ fn the_key_check_catches_an_unmodelled_field() {
     let actors = json!({"actors": {"a": {"requests": 1, "odd": 2}}});
     assert_eq!(unmodelled(&doc, &usage, &actors, ""), [".actors.a.odd"]);
 }
+
+/// The client's typed methods reach their routes and decode what the daemon sends.
+#[tokio::test]
+async fn the_client_decodes_every_typed_route() {
+    let (s, seeded) = seeded().await;
+    let c = signet_client::Client::new(&s.base).unwrap();
+    let status = c.status().await.unwrap();
+    assert_eq!(
+        (status.status.as_str(), status.memories.total),
+        ("running", 3)
+    );
+    assert_eq!(c.auth_status().await.unwrap().mode, "hybrid");
+    let me = c.clone().with_token(Some(seeded.token.clone()));
+    let claims = me.whoami().await.unwrap().claims.unwrap();
+    assert_eq!(claims.role, "readonly");
+    assert!(c.whoami().await.unwrap().local);
+    assert_eq!(c.identity().await.unwrap().name, "Unknown");
+    assert!(c.features().await.unwrap().0.is_empty());
+    assert!(
+        c.config_files()
+            .await
+            .unwrap()
+            .files
+            .iter()
+            .any(|f| f.name == "agent.yaml")
+    );
+
+    let detail = c.get_memory(&seeded.live).await.unwrap();
+    assert_eq!(detail.row["id"], seeded.live.as_str());
+    let found = c.search("rotate", Some(5)).await.unwrap();
+    assert!(found.results.iter().any(|r| r.id == seeded.live));
+    assert_eq!(
+        c.list_memories(Some(1), None).await.unwrap().memories.len(),
+        1
+    );
+    let gone = c.forget(&seeded.doomed, "r", false).await.unwrap();
+    assert_eq!(gone.status, api::MutationStatus::Deleted);
+    let back = c.recover(&seeded.doomed, "r").await.unwrap();
+    assert_eq!(back.status, api::MutationStatus::Recovered);
+    let history = c.history(&seeded.doomed).await.unwrap();
+    assert_eq!(history.count, 3);
+    let patch = json!({"importance": 0.3});
+    let changed = c.modify(&seeded.live, patch, "r").await.unwrap();
+    assert_eq!(changed.status, api::MutationStatus::Updated);
+
+    let report = c.diagnostics().await.unwrap();
+    assert_eq!(report.storage.total_memories, 3);
+    for name in signet_core::diagnostics::DOMAINS {
+        let domain = c.diagnostics_domain(name).await.unwrap();
+        assert_eq!(
+            serde_json::to_value(report.domain(name)).unwrap(),
+            serde_json::to_value(domain).unwrap(),
+            "{name}"
+        );
+    }
+    let errors = c
+        .analytics_errors(Some(api::ErrorStage::Mutation), None)
+        .await
+        .unwrap();
+    assert_eq!(errors.errors[0].code, "MUTATION_CONFLICT");
+    assert_eq!(c.memory_safety().await.unwrap().mutation.recent_deletes, 1);
+    assert!(c.analytics_usage().await.unwrap().totals.requests > 0);
+    assert!(c.analytics_latency().await.unwrap().remember.count >= 3);
+    assert!(c.logs(Some(5)).await.unwrap().count <= 5);
+    assert_eq!(c.embedding_gaps().await.unwrap().unembedded, 0);
+    assert_eq!(c.dedup_stats().await.unwrap().total_active, 3);
+    let fts = c
+        .repair("check-fts", &api::CheckFtsRequest::default())
+        .await
+        .unwrap();
+    assert!(fts.success, "{fts:?}");
+}
