@@ -53,6 +53,6 @@ pub mod conformance;
 
 pub use error::{Result, StoreError};
 pub use keyword::{Connective, KeywordQuery};
-pub use maintenance::MaintenanceStore;
 pub use lifecycle::{IntegrityReport, Lifecycle, MigrationReport};
+pub use maintenance::MaintenanceStore;
 pub use store::{Backend, JsonRow, MemoryStore};

@@ -21,7 +21,10 @@ pub fn a_fresh_store_reports_its_migration_and_a_clean_integrity_check(
         "applied versions are in order: {report:?}"
     );
     if let Some(last) = report.applied.last() {
-        assert_eq!(*last, report.to_version, "the last applied version is the current one");
+        assert_eq!(
+            *last, report.to_version,
+            "the last applied version is the current one"
+        );
     }
     let integrity = life.integrity().expect("integrity");
     assert!(integrity.ok, "a fresh store is intact: {integrity:?}");
@@ -33,8 +36,12 @@ pub fn a_fresh_store_reports_its_migration_and_a_clean_integrity_check(
 pub fn housekeeping_and_the_flush_keep_every_write(store: &dyn MemoryStore, life: &dyn Lifecycle) {
     insert(store, memory("life-1", "written before housekeeping"));
     life.housekeep(0).expect("housekeep with truncation");
-    insert(store, memory("life-2", "written between housekeeping rounds"));
-    life.housekeep(u64::MAX).expect("housekeep without truncation");
+    insert(
+        store,
+        memory("life-2", "written between housekeeping rounds"),
+    );
+    life.housekeep(u64::MAX)
+        .expect("housekeep without truncation");
     life.checkpoint().expect("checkpoint");
     insert(store, memory("life-3", "written after the flush"));
     for id in ["life-1", "life-2", "life-3"] {

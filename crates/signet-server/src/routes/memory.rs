@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use signet_api::{
     BatchForgetResponse, BatchModifyResponse, GuardQuery, HistoryQuery, HistoryResponse,
-    LegacySearchQuery, LegacySearchResponse, ListQuery, MemoryDetail, MemoryList, RecallResponse,
-    RememberResponse, SearchQuery,
+    LegacySearchQuery, LegacySearchResponse, ListQuery, MemoryDetail, MemoryList, MutationResponse,
+    RecallResponse, RememberResponse, SearchQuery,
 };
 use signet_core::memory::{
     BatchForgetInput, BatchModifyInput, GuardInput, HistoryParams, LegacySearch, ListParams,
@@ -21,13 +21,10 @@ use crate::permission::{Authed, Operation};
 use crate::state::AppState;
 
 /// The outcome's wire answer with the status of its kind (200, 404, 403 or 409).
-fn mutation_reply(id: &str, o: &MutationOutcome, warnings: Vec<String>) -> Reply {
+fn mutation_reply(id: &str, o: &MutationOutcome, warnings: Vec<String>) -> Reply<MutationResponse> {
     let mut answer = outcome_response(id, o);
     answer.warnings = warnings;
-    Reply::new(
-        o.kind().into(),
-        serde_json::to_value(answer).unwrap_or_default(),
-    )
+    Reply::new(o.kind().into(), answer)
 }
 
 /// `POST /api/memory/remember` (and its aliases).
@@ -84,7 +81,7 @@ pub async fn patch(
     caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
-) -> ApiResult<Reply> {
+) -> ApiResult<Reply<MutationResponse>> {
     let mut req = PatchInput::try_from(&body)?;
     let warnings = std::mem::take(&mut req.warnings);
     let m = req.into_mutation(id.clone(), actor);
@@ -100,7 +97,7 @@ pub async fn delete(
     caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
-) -> ApiResult<Reply> {
+) -> ApiResult<Reply<MutationResponse>> {
     let mut req = GuardInput::try_from((&body, &q))?;
     if req.force
         && let Err(wait) = s
@@ -121,7 +118,7 @@ pub async fn recover(
     caller: Authed,
     CallerActor(actor): CallerActor,
     JsonBody(body): JsonBody,
-) -> ApiResult<Reply> {
+) -> ApiResult<Reply<MutationResponse>> {
     let mut req = GuardInput::try_from((&body, &q))?;
     let warnings = std::mem::take(&mut req.warnings);
     guarded(&s, &caller, req.into_recover(id, actor), warnings).await
@@ -133,7 +130,7 @@ async fn guarded(
     caller: &Authed,
     m: Mutation,
     warnings: Vec<String>,
-) -> ApiResult<Reply> {
+) -> ApiResult<Reply<MutationResponse>> {
     let id = m.id.clone();
     let outcome = s.memories().mutate(m, &caller.scope()).await?;
     Ok(mutation_reply(&id, &outcome, warnings))
