@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use signet_store::MemoryStore;
+use signet_model::MemoryStore;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -78,7 +78,7 @@ impl AccessWorker {
             ids.extend(std::iter::repeat_n(id, n as usize));
         }
         let store = self.store.clone();
-        let now = signet_store::time::now_iso();
+        let now = signet_model::time::now_iso();
         let res = crate::blocking::run(move || Ok(store.touch_accessed(&ids, &now)?)).await;
         if let Err(e) = res {
             tracing::warn!(target: "memory", error = %e, "could not record recall access counts");

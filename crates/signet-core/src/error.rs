@@ -1,6 +1,6 @@
 //! The core's error type: what went wrong in terms a caller can act on.
 
-use signet_store::StoreError;
+use signet_model::StoreError;
 
 /// Errors of the domain services, in domain terms; the server maps each variant to one
 /// transport status, in one place (`signet_server::error`).

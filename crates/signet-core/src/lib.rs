@@ -1,6 +1,6 @@
 //! signet-core: the daemon's domain services, with no HTTP, CLI or SQL in them.
 //!
-//! - [`memory`]: remember, read, mutate and recall memories over a `signet_store::MemoryStore`.
+//! - [`memory`]: remember, read, mutate and recall memories over a `signet_model::MemoryStore`.
 //! - [`text`]: the pure text rules (normalisation, hashing, prefixes, chunking, FTS queries).
 //! - [`access`]: the background worker that records recall access counts.
 //! - [`config`]: `agent.yaml`, environment and workspace resolution, hot reload.

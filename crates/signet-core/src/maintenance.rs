@@ -3,12 +3,11 @@
 //! a [`MaintenanceStore`] and the memory service (for the vector index and the embedding
 //! repairs). [`offline_report`] is the same diagnostics for `signet doctor`, read-only.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use signet_store::MaintenanceStore;
-use signet_store::maintenance::SnapshotParams;
+use signet_model::MaintenanceStore;
+use signet_model::maintenance::{DiagnosticsSnapshot, SnapshotParams};
 use tokio::sync::watch;
 
 use crate::config::Settings;
@@ -166,13 +165,19 @@ pub(crate) fn snapshot_params(
     }
 }
 
-/// Diagnostics of the database at `db` opened read-only (no daemon needed; nothing is
-/// written or migrated), scored under `settings`. Blocking.
-pub fn offline_report(db: &Path, provider: ProviderView, settings: &Settings) -> Result<Report> {
+/// Diagnostics of a database the daemon does not hold (`signet doctor`), scored under
+/// `settings`: `snapshot` takes the counts with the given parameters — for SQLite,
+/// `signet_store::maintenance::snapshot_read_only` on the file opened read-only, so nothing
+/// is written or migrated. A missing database (`StoreError::Io`) is `NotFound`. Blocking.
+pub fn offline_report(
+    snapshot: impl FnOnce(&SnapshotParams) -> signet_model::Result<DiagnosticsSnapshot>,
+    provider: ProviderView,
+    settings: &Settings,
+) -> Result<Report> {
     let now = chrono::Utc::now();
     let params = snapshot_params(settings, now, true);
-    let snap = signet_store::maintenance::snapshot_read_only(db, &params).map_err(|e| match e {
-        signet_store::StoreError::Io(io) => CoreError::NotFound(io.to_string()),
+    let snap = snapshot(&params).map_err(|e| match e {
+        signet_model::StoreError::Io(io) => CoreError::NotFound(io.to_string()),
         other => CoreError::Internal(other.to_string()),
     })?;
     let inputs = ReportInputs {

@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use signet_store::MaintenanceStore;
-use signet_store::maintenance::{PruneStep, RepairAudit, SWEEP_ACTIONS};
+use signet_model::MaintenanceStore;
+use signet_model::maintenance::{PruneStep, RepairAudit, SWEEP_ACTIONS};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Result;
@@ -104,8 +104,8 @@ impl Retention {
 
     async fn sweep_at(&self, now: DateTime<Utc>) -> Result<SweepReport> {
         let cutoff =
-            |ms: i64| signet_store::time::format_iso(now - chrono::Duration::milliseconds(ms));
-        let stamp = signet_store::time::format_iso(now);
+            |ms: i64| signet_model::time::format_iso(now - chrono::Duration::milliseconds(ms));
+        let stamp = signet_model::time::format_iso(now);
         let mut r = SweepReport::default();
         loop {
             let (store, c, s) = (self.store.clone(), cutoff(TOMBSTONE_MS), stamp.clone());
@@ -182,7 +182,7 @@ impl RetentionWorker {
             request_id: None,
             affected: report.total() as i64,
             message: report.message(),
-            now: signet_store::time::format_iso(Utc::now()),
+            now: signet_model::time::format_iso(Utc::now()),
         };
         let store = self.retention.store.clone();
         crate::blocking::run(move || Ok(store.record_repair(&audit)?)).await?;

@@ -2,7 +2,7 @@
 //! and `[tags]:` prefixes, type inference, sentence chunking and safe FTS5 query building.
 
 use sha2::{Digest, Sha256};
-use signet_store::{Connective, KeywordQuery};
+use signet_model::{Connective, KeywordQuery};
 
 /// JavaScript's `\s` also matches U+FEFF; Rust's `char::is_whitespace` does not.
 fn is_js_space(c: char) -> bool {

@@ -2,7 +2,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use signet_store::memories::Actor;
+use signet_model::memories::Actor;
 
 use crate::request_id::RequestId;
 

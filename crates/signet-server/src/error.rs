@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use signet_core::CoreError;
 use signet_core::auth::{AuthFailure, Denied};
-use signet_store::memories::OutcomeKind;
+use signet_model::memories::OutcomeKind;
 
 /// What an answer means to the client; each kind has exactly one HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use signet_core::auth::AuthGate;
 use signet_core::config::Settings;
 use signet_core::maintenance::Maintenance;
 use signet_core::memory::Memories;
-use signet_store::schema::MigrationReport;
+use signet_model::MigrationReport;
 use tokio::sync::watch;
 
 use crate::observe::Observe;

@@ -77,7 +77,11 @@ async fn diagnose() -> Result<(PathBuf, diagnostics::Report)> {
     };
     let path = db.clone();
     let report = tokio::task::spawn_blocking(move || {
-        signet_core::maintenance::offline_report(&path, view, &settings)
+        signet_core::maintenance::offline_report(
+            |p| signet_store::maintenance::snapshot_read_only(&path, p),
+            view,
+            &settings,
+        )
     })
     .await?
     .with_context(|| format!("reading {}", db.display()))?;

@@ -257,7 +257,7 @@ impl Status {
 
 fn iso(secs: i64) -> String {
     chrono::DateTime::from_timestamp(secs, 0)
-        .map(signet_store::time::format_iso)
+        .map(signet_model::time::format_iso)
         .unwrap_or_else(|| secs.to_string())
 }
 

@@ -51,7 +51,7 @@ impl ErrorEntry {
     /// An entry stamped now.
     pub fn now(stage: Stage, code: &str, message: impl Into<String>) -> Self {
         Self {
-            timestamp: signet_store::time::now_iso(),
+            timestamp: signet_model::time::now_iso(),
             stage,
             code: code.to_owned(),
             message: message.into(),
@@ -107,7 +107,7 @@ impl TryFrom<&signet_api::ErrorsQuery> for ErrorQuery {
         let since = get(&q.since);
         if since
             .as_deref()
-            .is_some_and(|t| signet_store::time::parse(t).is_none())
+            .is_some_and(|t| signet_model::time::parse(t).is_none())
         {
             return Err(bad("since must be an ISO-8601 timestamp".into()));
         }
@@ -143,7 +143,7 @@ impl ErrorRing {
 
     /// The newest `limit` entries matching `q`, oldest first.
     pub fn query(&self, q: &ErrorQuery) -> Vec<ErrorEntry> {
-        let since = q.since.as_deref().and_then(signet_store::time::parse);
+        let since = q.since.as_deref().and_then(signet_model::time::parse);
         let mut out: Vec<ErrorEntry> = self
             .entries
             .iter()
@@ -151,7 +151,7 @@ impl ErrorRing {
             .filter(|e| q.stage.is_none_or(|s| e.stage == s))
             .filter(|e| {
                 since
-                    .is_none_or(|t| signet_store::time::parse(&e.timestamp).is_some_and(|x| x >= t))
+                    .is_none_or(|t| signet_model::time::parse(&e.timestamp).is_some_and(|x| x >= t))
             })
             .take(q.limit)
             .cloned()

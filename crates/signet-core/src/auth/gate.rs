@@ -169,7 +169,7 @@ impl Claims {
     /// when it expires (ISO-8601).
     pub fn minted(&self, token: String) -> MintedToken {
         let expires_at = chrono::DateTime::from_timestamp(self.exp, 0)
-            .map(signet_store::time::format_iso)
+            .map(signet_model::time::format_iso)
             .unwrap_or_else(|| self.exp.to_string());
         MintedToken {
             claims: self.into(),

@@ -16,7 +16,7 @@ mod report;
 mod score;
 
 use chrono::{DateTime, Utc};
-use signet_store::maintenance::DiagnosticsSnapshot;
+use signet_model::maintenance::DiagnosticsSnapshot;
 
 pub use advice::{Advice, advice};
 pub use report::{predictor_disabled, scored, status_of};
@@ -92,7 +92,7 @@ pub struct ReportInputs {
 pub fn report(snap: &DiagnosticsSnapshot, inputs: &ReportInputs, now: DateTime<Utc>) -> Report {
     let embeddings_expected = !matches!(inputs.provider, ProviderView::NotConfigured { .. });
     let mut r = Report {
-        timestamp: signet_store::time::format_iso(now),
+        timestamp: signet_model::time::format_iso(now),
         score: 1.0,
         status: Status::Healthy,
         composite: scored(1.0),

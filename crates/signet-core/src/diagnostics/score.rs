@@ -2,7 +2,7 @@
 //! call for, noted where they apply), score clamped to [0, 1] and status.
 
 use chrono::{DateTime, Utc};
-use signet_store::maintenance::{
+use signet_model::maintenance::{
     ConnectorCounts, DuplicateCounts, IndexCounts, MutationCounts, QueueCounts, RetentionCounts,
     StorageCounts,
 };
@@ -17,7 +17,7 @@ use crate::memory::Extraction;
 use crate::retention;
 
 fn age_ms(at: Option<&str>, now: DateTime<Utc>) -> Option<i64> {
-    let t = signet_store::time::parse(at?)?;
+    let t = signet_model::time::parse(at?)?;
     Some((now - t).num_milliseconds().max(0))
 }
 

@@ -1,5 +1,5 @@
 use chrono::{Duration, Utc};
-use signet_store::maintenance::DiagnosticsSnapshot;
+use signet_model::maintenance::DiagnosticsSnapshot;
 
 use super::*;
 
@@ -68,7 +68,7 @@ fn penalties_follow_upstream() {
     let now = Utc::now();
     let mut s = healthy();
     s.queue.pending = 51;
-    s.queue.oldest_pending_at = Some(signet_store::time::format_iso(now - Duration::minutes(6)));
+    s.queue.oldest_pending_at = Some(signet_model::time::format_iso(now - Duration::minutes(6)));
     s.queue.dead_last_hour = 1;
     s.queue.completed_last_hour = 9;
     s.queue.lease_anomalies = 1;
@@ -155,7 +155,7 @@ fn a_failed_integrity_check_is_unhealthy_and_advised() {
 #[test]
 fn the_memory_domain_scores_retention_health() {
     let now = Utc::now();
-    let iso = |d: Duration| signet_store::time::format_iso(now - d);
+    let iso = |d: Duration| signet_model::time::format_iso(now - d);
     let mut s = healthy();
     s.retention.tombstones = 3;
     s.retention.last_sweep_at = Some(iso(Duration::hours(2)));
@@ -191,7 +191,7 @@ fn a_queue_nobody_drains_is_not_backing_up() {
     let now = Utc::now();
     let mut s = healthy();
     s.queue.pending = 500;
-    s.queue.oldest_pending_at = Some(signet_store::time::format_iso(now - Duration::days(3)));
+    s.queue.oldest_pending_at = Some(signet_model::time::format_iso(now - Duration::days(3)));
     let idle = ReportInputs {
         provider: measured(0, 0),
         extraction: Extraction::Off("memory.pipelineV2.extraction.provider is none".into()),

@@ -6,7 +6,7 @@ use signet_api::{
     BatchForgetResponse, BatchModifyResponse, BatchModifyResult, ForgetCandidateItem,
     ForgetExecuted, ForgetPreview, MutationResponse, MutationStatus, UnidentifiedPatch,
 };
-use signet_store::memories::{
+use signet_model::memories::{
     Actor, CandidateQuery, Change, ForgetCandidate, MutationOutcome, RecallFilters,
 };
 
@@ -315,7 +315,7 @@ impl Memories {
 }
 
 fn apply_one(
-    store: &dyn signet_store::MemoryStore,
+    store: &dyn signet_model::MemoryStore,
     patch: BatchPatch,
     actor: &Actor,
     scope: &Scope,

@@ -48,7 +48,7 @@ pub fn opt_time(
     let Some(raw) = opt_trimmed(obj, key)? else {
         return Ok(None);
     };
-    let parsed = signet_store::time::parse(&raw).or_else(|| {
+    let parsed = signet_model::time::parse(&raw).or_else(|| {
         let day = chrono::NaiveDate::parse_from_str(&raw, "%Y-%m-%d").ok()?;
         let t = if end_of_day {
             day.and_hms_milli_opt(23, 59, 59, 999)?
@@ -58,7 +58,7 @@ pub fn opt_time(
         Some(t.and_utc())
     });
     match parsed {
-        Some(t) => Ok(Some(signet_store::time::format_iso(t))),
+        Some(t) => Ok(Some(signet_model::time::format_iso(t))),
         None => invalid(format!(
             "{key} must be an ISO-8601 time such as 2026-01-31T12:00:00Z or a date such as \
              2026-01-31, got {raw:?}"

@@ -17,8 +17,8 @@ mod vectors;
 
 use std::sync::Arc;
 
-use signet_store::MemoryStore;
-use signet_store::memories::{RecallFilters, ScopeFilter};
+use signet_model::MemoryStore;
+use signet_model::memories::{RecallFilters, ScopeFilter};
 use tokio::sync::watch;
 
 pub use batch::{

@@ -2,8 +2,8 @@
 
 use serde_json::{Map, Value};
 use signet_api::{GuardQuery, MutationResponse, MutationStatus};
-use signet_store::memories::{Actor, Change, MemoryPatch, Mutation, MutationOutcome};
-use signet_store::time::now_iso;
+use signet_model::memories::{Actor, Change, MemoryPatch, Mutation, MutationOutcome};
+use signet_model::time::now_iso;
 
 use super::{Memories, input, notify};
 use crate::analytics::codes;

@@ -2,9 +2,9 @@
 //! events on the [`EventBus`] (identity and scope only, never content) and analytics errors
 //! for mutation conflicts. Scope lookups for mutation events run only while someone listens.
 
-use signet_store::MemoryStore;
-use signet_store::memories::{Actor, MutationOutcome};
-use signet_store::time::now_iso;
+use signet_model::MemoryStore;
+use signet_model::memories::{Actor, MutationOutcome};
+use signet_model::time::now_iso;
 
 use super::Memories;
 use crate::analytics::{Analytics, ErrorEntry, Stage, codes};

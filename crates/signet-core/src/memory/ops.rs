@@ -2,7 +2,7 @@
 //! coverage and recent mutation signals.
 
 use signet_api::MutationSignals;
-use signet_store::memories::OpsCounts;
+use signet_model::memories::OpsCounts;
 
 use super::Memories;
 use crate::error::Result;
@@ -34,7 +34,7 @@ impl Memories {
 
     /// Deletes and recovers over the last [`SAFETY_WINDOW_DAYS`] days.
     pub async fn mutation_signals(&self) -> Result<MutationSignals> {
-        let since = signet_store::time::format_iso(
+        let since = signet_model::time::format_iso(
             chrono::Utc::now() - chrono::Duration::days(SAFETY_WINDOW_DAYS),
         );
         let store = self.store.clone();

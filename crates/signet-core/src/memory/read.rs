@@ -5,8 +5,8 @@ use signet_api::{
     HistoryEvent, HistoryQuery, HistoryResponse, LegacySearchQuery, LegacySearchResponse,
     ListQuery, ListedMemoryItem, MemoryDetail, MemoryList, MemoryListStats,
 };
-use signet_store::KeywordQuery;
-use signet_store::memories::{HistoryEntry, LegacyQuery, ListedMemory, MemoryStats, RecallFilters};
+use signet_model::KeywordQuery;
+use signet_model::memories::{HistoryEntry, LegacyQuery, ListedMemory, MemoryStats, RecallFilters};
 
 use super::recall::{filter_pairs, filters_from};
 use super::{Memories, check_owner, input, pin_filters, scope_filter};
@@ -284,7 +284,7 @@ impl Memories {
     }
 
     /// Memory counts (for `/api/status`).
-    pub async fn stats(&self) -> Result<signet_store::memories::MemoryStats> {
+    pub async fn stats(&self) -> Result<signet_model::memories::MemoryStats> {
         let store = self.store.clone();
         crate::blocking::run(move || Ok(store.stats()?)).await
     }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use serde_json::{Map, Value};
 use signet_api::{FilterQuery, RecallMethod, RecallResponse, RecallResult, SearchQuery};
-use signet_store::memories::{KeywordHit, RecallFilters, RecallRow};
+use signet_model::memories::{KeywordHit, RecallFilters, RecallRow};
 
 use super::{Memories, MemoryPolicy, input};
 use crate::error::{CoreError, Result};
@@ -398,7 +398,7 @@ fn rehearse(scored: &mut [Scored], policy: &MemoryPolicy) {
                 .row
                 .last_accessed
                 .as_deref()
-                .and_then(signet_store::time::parse)
+                .and_then(signet_model::time::parse)
                 .map_or(r.half_life_days, |t| {
                     (now - t).num_milliseconds().max(0) as f64 / 86_400_000.0
                 });

@@ -2,10 +2,10 @@
 
 use serde_json::Value;
 use signet_api::{ChunkedMemory, RememberResponse, StoredMemory};
-use signet_store::memories::{
+use signet_model::memories::{
     Actor, ChunkGroup, DedupHit, NewMemory, RememberOutcome, WriteOptions,
 };
-use signet_store::time::now_iso;
+use signet_model::time::now_iso;
 
 use super::{Memories, MemoryPolicy};
 use super::{check_owner, input};
@@ -77,8 +77,8 @@ impl TryFrom<&Value> for RememberInput {
             created_at: match input::opt_trimmed(obj, "createdAt")? {
                 None => None,
                 Some(t) => Some(
-                    signet_store::time::parse(&t)
-                        .map(signet_store::time::format_iso)
+                    signet_model::time::parse(&t)
+                        .map(signet_model::time::format_iso)
                         .ok_or_else(|| {
                             CoreError::Invalid("createdAt must be an ISO-8601 timestamp".into())
                         })?,

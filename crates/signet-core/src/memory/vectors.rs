@@ -9,7 +9,7 @@ use signet_api::{
     EmbeddingList, EmbeddingStatus, EmbeddingsQuery, HealthCheck, Projection, ProjectionNode,
     ProjectionQuery, RepairResponse, SimilarMemory, SimilarQuery, SimilarResponse,
 };
-use signet_store::memories::{EmbeddingRow, EmbeddingStats, RecallRow};
+use signet_model::memories::{EmbeddingRow, EmbeddingStats, RecallRow};
 
 use super::{Memories, input};
 use crate::error::{CoreError, Result};
@@ -122,7 +122,7 @@ impl Memories {
         p: SimilarParams,
         scope: &crate::auth::Scope,
     ) -> Result<SimilarResponse> {
-        let mut scoped = signet_store::memories::RecallFilters::default();
+        let mut scoped = signet_model::memories::RecallFilters::default();
         super::pin_filters(scope, &mut scoped)?;
         let scope = scope.clone();
         let SimilarParams { id, k, memory_type } = p;
@@ -134,7 +134,7 @@ impl Memories {
                     "No embedding found for this memory".into(),
                 ));
             };
-            let filters = signet_store::memories::RecallFilters {
+            let filters = signet_model::memories::RecallFilters {
                 memory_type,
                 ..scoped
             };
@@ -237,7 +237,7 @@ impl Memories {
         ];
         let score: f64 = checks.iter().map(|(w, s, _)| w * s).sum();
         Ok(EmbeddingHealth {
-            checked_at: signet_store::time::now_iso(),
+            checked_at: signet_model::time::now_iso(),
             checks: checks.into_iter().map(|(_, _, c)| c).collect(),
             config: EmbeddingConfig {
                 dimensions: st.dimensions,
@@ -335,7 +335,7 @@ impl Memories {
                 })
                 .collect();
             let v = Projection {
-                cached_at: signet_store::time::now_iso(),
+                cached_at: signet_model::time::now_iso(),
                 count: nodes.len(),
                 dimensions: 2,
                 edges: Vec::new(),

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
-use signet_store::maintenance::{DedupMerge, DedupRow};
+use signet_model::maintenance::{DedupMerge, DedupRow};
 
 use super::{RepairContext, RepairResult};
 use crate::config::RepairSettings;
@@ -86,7 +86,7 @@ impl DedupOptions {
 
 /// Upstream's keeper score.
 pub fn keeper_score(r: &DedupRow) -> f64 {
-    let updated_ms = signet_store::time::parse(&r.updated_at).map_or(0, |t| t.timestamp_millis());
+    let updated_ms = signet_model::time::parse(&r.updated_at).map_or(0, |t| t.timestamp_millis());
     let mut s = r.importance * 3.0
         + r.access_count.clamp(0, 50) as f64 / 50.0
         + r.update_count.clamp(0, 20) as f64 / 20.0

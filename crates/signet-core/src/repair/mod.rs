@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use signet_api::{DedupStats, EmbeddingGaps, RepairResponse, SweepRemoved};
-use signet_store::maintenance::{AuditOf, FtsCounts, RepairAudit};
+use signet_model::maintenance::{AuditOf, FtsCounts, RepairAudit};
 
 use crate::error::{CoreError, Result};
 use crate::maintenance::Maintenance;
@@ -227,7 +227,7 @@ impl Maintenance {
             request_id: ctx.request_id.clone(),
             affected: 0,
             message: String::new(),
-            now: signet_store::time::now_iso(),
+            now: signet_model::time::now_iso(),
         }
     }
 
@@ -235,7 +235,7 @@ impl Maintenance {
     pub async fn requeue_dead(&self, ctx: &RepairContext) -> Result<RepairResult> {
         self.run("requeueDeadJobs", Limits::Requeue, ctx, async {
             let store = self.inner.store.clone();
-            let now = signet_store::time::now_iso();
+            let now = signet_model::time::now_iso();
             let message = |m: usize, s: usize| {
                 format!("requeued {m} dead memory job(s) and {s} dead summary job(s) to pending")
             };
@@ -259,10 +259,10 @@ impl Maintenance {
         self.run("releaseStaleLeases", Limits::Requeue, ctx, async {
             let timeout = self.settings().pipeline.worker.lease_timeout_ms;
             let now = chrono::Utc::now();
-            let cutoff = signet_store::time::format_iso(
+            let cutoff = signet_model::time::format_iso(
                 now - chrono::Duration::milliseconds(timeout as i64),
             );
-            let now = signet_store::time::format_iso(now);
+            let now = signet_model::time::format_iso(now);
             let store = self.inner.store.clone();
             let message =
                 move |n: usize| format!("released {n} stale lease(s) older than {timeout}ms");

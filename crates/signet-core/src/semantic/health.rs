@@ -84,7 +84,7 @@ impl ProviderHealth {
         }
         st.available = false;
         st.last_error = Some(e.to_string());
-        st.last_error_at = Some(signet_store::time::now_iso());
+        st.last_error_at = Some(signet_model::time::now_iso());
     }
 
     fn record_success(&self, n: usize) {
@@ -95,7 +95,7 @@ impl ProviderHealth {
             tracing::info!(target: "embedding", "embedding provider available");
         }
         st.available = true;
-        st.last_success_at = Some(signet_store::time::now_iso());
+        st.last_success_at = Some(signet_model::time::now_iso());
     }
 }
 

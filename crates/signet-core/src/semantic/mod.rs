@@ -35,7 +35,7 @@ mod worker;
 use std::sync::Arc;
 use std::time::Duration;
 
-use signet_store::MemoryStore;
+use signet_model::MemoryStore;
 use tokio::sync::Notify;
 
 use crate::embedding::Embedder;

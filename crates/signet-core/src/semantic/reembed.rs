@@ -38,7 +38,7 @@ impl Reembed {
             if !p.running {
                 *p = ReembedProgress {
                     running: true,
-                    started_at: Some(signet_store::time::now_iso()),
+                    started_at: Some(signet_model::time::now_iso()),
                     ..Default::default()
                 };
             }
@@ -62,7 +62,7 @@ impl Reembed {
         let mut p = self.progress();
         if p.running {
             p.running = false;
-            p.finished_at = Some(signet_store::time::now_iso());
+            p.finished_at = Some(signet_model::time::now_iso());
             tracing::info!(target: "embedding", done = p.done, "re-embed finished");
         }
     }

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use signet_store::memories::EmbeddingJob;
+use signet_model::memories::EmbeddingJob;
 use tokio_util::sync::CancellationToken;
 
 use super::Semantic;
@@ -157,7 +157,7 @@ impl EmbeddingWorker {
             .collect();
         let store = self.semantic.inner.store.clone();
         let (model, dims) = (self.semantic.model(), self.semantic.dimensions());
-        let now = signet_store::time::now_iso();
+        let now = signet_model::time::now_iso();
         crate::blocking::run(move || Ok(store.save_embeddings(&items, dims, &model, &now)?)).await
     }
 

@@ -105,7 +105,7 @@ pub fn run<H: Harness, V>(harness: H, check: impl Check<V>) {
 /// One `#[test]` per conformance check, each on a fresh store made by `$fresh` (an expression
 /// of a type implementing [`Harness`], evaluated once per test):
 ///
-/// ```ignore
+/// ```text
 /// signet_model::conformance_tests!(fresh_store());
 /// ```
 #[macro_export]

@@ -97,7 +97,7 @@ pub(super) fn daemon_info(
         version: env!("CARGO_PKG_VERSION"),
         pid: std::process::id(),
         started: Instant::now(),
-        started_at: signet_store::time::now_iso(),
+        started_at: signet_model::time::now_iso(),
         port: listener.local_addr()?.port(),
         host: net.host.clone(),
         bind_host: net.bind.clone(),

@@ -21,7 +21,7 @@ use signet_core::config::{self, EnvVars, LoadedConfig};
 use signet_core::embedding::Embedder;
 use signet_core::maintenance::Maintenance;
 use signet_core::retention::RetentionWorker;
-use signet_store::Backend;
+use signet_model::Backend;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -44,7 +44,7 @@ pub enum DaemonError {
     #[error("opening the database {path}: {source}")]
     Store {
         path: PathBuf,
-        source: signet_store::StoreError,
+        source: signet_model::StoreError,
     },
     #[error("configuration: {0}")]
     Config(#[from] config::ConfigError),

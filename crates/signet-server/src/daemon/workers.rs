@@ -9,7 +9,7 @@ use std::time::Duration;
 use signet_core::config::Settings;
 use signet_core::events::{Event, HealthEvent};
 use signet_core::memory::MemoryPolicy;
-use signet_store::Lifecycle;
+use signet_model::Lifecycle;
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
@@ -46,7 +46,7 @@ impl HealthProbe {
                 .publish(Event::Health(HealthEvent {
                     status: if ok { "healthy" } else { "degraded" }.into(),
                     db: ok,
-                    timestamp: signet_store::time::now_iso(),
+                    timestamp: signet_model::time::now_iso(),
                 }));
         }
         self.state.set_db_ok(ok);

@@ -142,7 +142,7 @@ where
             })
         });
         let entry = LogEntry {
-            timestamp: signet_store::time::now_iso(),
+            timestamp: signet_model::time::now_iso(),
             level,
             category: fields
                 .category

@@ -98,7 +98,7 @@ impl LogQuery {
         let since = match get("since") {
             None => None,
             Some(s) => {
-                Some(signet_store::time::parse(s).ok_or("since must be an ISO-8601 timestamp")?)
+                Some(signet_model::time::parse(s).ok_or("since must be an ISO-8601 timestamp")?)
             }
         };
         Ok(Self {
@@ -115,7 +115,7 @@ impl LogQuery {
             && self.category.as_deref().is_none_or(|c| e.category == c)
             && self
                 .since
-                .is_none_or(|t| signet_store::time::parse(&e.timestamp).is_some_and(|x| x >= t))
+                .is_none_or(|t| signet_model::time::parse(&e.timestamp).is_some_and(|x| x >= t))
     }
 }
 

@@ -81,7 +81,7 @@ pub async fn events(State(s): State<AppState>, caller: Authed) -> Response {
     let scope = Some(caller.scope()).filter(|s| !s.is_empty());
     let first = Frame::default()
         .event("connected")
-        .json_data(json!({"type": "connected", "timestamp": signet_store::time::now_iso()}))
+        .json_data(json!({"type": "connected", "timestamp": signet_model::time::now_iso()}))
         .unwrap_or_default();
     let rx = s.memories().events().subscribe();
     sse::stream(first, rx, s.observe().closing.clone(), move |ev: &Event| {

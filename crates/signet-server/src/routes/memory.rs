@@ -13,7 +13,7 @@ use signet_core::memory::{
     BatchForgetInput, BatchModifyInput, GuardInput, HistoryParams, LegacySearch, ListParams,
     PatchInput, RecallInput, RememberInput, outcome_response,
 };
-use signet_store::memories::{Mutation, MutationOutcome};
+use signet_model::memories::{Mutation, MutationOutcome};
 
 use crate::actor::CallerActor;
 use crate::error::{ApiError, ApiResult, JsonBody, Kind, Reply};

@@ -10,7 +10,7 @@ use signet_api::{
     Features, Health, Identity, LoggingSection, MemoryListStats, PipelineSection, SchemaSection,
     Status, Written,
 };
-use signet_store::schema::MigrationReport;
+use signet_model::MigrationReport;
 
 use crate::error::{ApiError, ApiResult, JsonBody, Kind, Reply};
 use crate::state::{AppState, DaemonInfo};

@@ -45,7 +45,7 @@ impl DaemonState {
             port,
             url: base_url(net.internal_self_host(), port),
             workspace: workspace.to_owned(),
-            started_at: signet_store::time::now_iso(),
+            started_at: signet_model::time::now_iso(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
         }
     }
