@@ -25,6 +25,7 @@ pub mod memory;
 pub mod mutation;
 pub mod query;
 pub mod repair;
+pub mod sessions;
 pub mod status;
 pub mod system;
 
@@ -59,6 +60,9 @@ pub use query::{
 pub use repair::{
     CheckFtsRequest, DedupStats, DeduplicateRequest, EmbeddingGaps, ReembedRequest, RepairResponse,
     SweepRemoved,
+};
+pub use sessions::{
+    BypassRequest, BypassResponse, FeedbackRequest, FeedbackResponse, SessionInfo, SessionList,
 };
 pub use status::{
     AuthSection, ConfigSection, ExtractionSection, LoggingSection, PipelineSection, SchemaSection,
@@ -165,6 +169,12 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     BatchForgetResponse,
     ForgetPreview,
     ForgetCandidateItem,
-    ForgetExecuted
+    ForgetExecuted,
+    SessionInfo,
+    SessionList,
+    BypassRequest,
+    BypassResponse,
+    FeedbackRequest,
+    FeedbackResponse
 )))]
 pub struct Schemas;

@@ -5,6 +5,7 @@
 //! - [`access`]: the background worker that records recall access counts.
 //! - [`config`]: `agent.yaml`, environment and workspace resolution, hot reload.
 //! - [`events`]: the live event bus behind `/sse`; [`analytics`]: the in-memory collector.
+//! - [`sessions`]: the in-memory session tracker (runtime-path claims, bypass, harnesses).
 //!
 //! Threading: services are async and cheap to clone; every store call runs on tokio's
 //! blocking pool ([`blocking::run`]). Background work runs as workers on a shared
@@ -26,6 +27,7 @@ pub mod memory;
 pub mod repair;
 pub mod retention;
 pub mod semantic;
+pub mod sessions;
 pub mod text;
 pub mod vector;
 

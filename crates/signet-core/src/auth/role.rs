@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 pub enum Permission {
     /// Open in every mode: liveness and the auth mode only, nothing secret.
     Open,
+    /// Any authenticated caller, whatever its role: routes such as `/mcp` whose operations
+    /// each authorize their own permission.
+    Authenticated,
     Remember,
     Recall,
     Modify,
@@ -25,6 +28,7 @@ impl Permission {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Open => "open",
+            Self::Authenticated => "authenticated",
             Self::Remember => "remember",
             Self::Recall => "recall",
             Self::Modify => "modify",
@@ -76,9 +80,9 @@ impl Role {
             Self::Operator => p != Admin,
             Self::Agent => matches!(
                 p,
-                Open | Remember | Recall | Modify | Forget | Recover | Documents
+                Open | Authenticated | Remember | Recall | Modify | Forget | Recover | Documents
             ),
-            Self::Readonly => matches!(p, Open | Recall),
+            Self::Readonly => matches!(p, Open | Authenticated | Recall),
         }
     }
 }
@@ -110,5 +114,6 @@ mod tests {
         assert!(!Role::Agent.grants(Diagnostics) && !Role::Agent.grants(Connectors));
         assert_eq!(granted(Role::Readonly), 1);
         assert!(Role::Readonly.grants(Recall));
+        assert!(Role::ALL.iter().all(|r| r.grants(Authenticated)));
     }
 }
