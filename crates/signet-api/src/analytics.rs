@@ -235,6 +235,19 @@ pub enum LogLevel {
     Error,
 }
 
+impl LogLevel {
+    /// Parses `debug|info|warn|warning|error` (any case; `trace` counts as `debug`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "debug" | "trace" => Some(Self::Debug),
+            "info" => Some(Self::Info),
+            "warn" | "warning" => Some(Self::Warn),
+            "error" => Some(Self::Error),
+            _ => None,
+        }
+    }
+}
+
 /// One log entry of `GET /api/logs` (upstream's `LogEntry` plus `requestId`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -20,6 +20,7 @@ use tokio::sync::broadcast;
 
 pub use category::category_of;
 pub use layer::{LineSink, LogLayer, REQUEST_SPAN};
+pub use signet_api::LogLevel;
 
 /// Entries kept in the ring.
 pub const RING: usize = 2000;
@@ -29,30 +30,9 @@ pub const STREAM_BUFFER: usize = 1024;
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = RING;
 
-/// Severity, ordered; `level=` filters are a minimum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogLevel {
-    Debug,
-    Info,
-    Warn,
-    Error,
-}
-
-impl LogLevel {
-    /// Parses `debug|info|warn|warning|error` (any case).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "debug" | "trace" => Some(Self::Debug),
-            "info" => Some(Self::Info),
-            "warn" | "warning" => Some(Self::Warn),
-            "error" => Some(Self::Error),
-            _ => None,
-        }
-    }
-}
-
-/// One log entry, as stored in the files, the ring and the stream.
+/// One log entry, as stored in the files, the ring and the stream. The same fields as
+/// [`signet_api::LogRecord`] (the answer of `GET /api/logs`), in the order the files and the
+/// stream have always written them (upstream's), which is not the record's alphabetical one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogEntry {

@@ -13,7 +13,7 @@ use signet_core::auth::Scope;
 use signet_core::events::Event;
 
 use crate::error::{ApiError, ApiResult};
-use crate::logs::{LogEntry, LogLevel, LogQuery};
+use crate::logs::{LogEntry, LogQuery};
 use crate::permission::Authed;
 use crate::sse;
 use crate::state::AppState;
@@ -23,12 +23,7 @@ fn record(e: LogEntry) -> LogRecord {
     LogRecord {
         category: e.category,
         data: e.data,
-        level: match e.level {
-            LogLevel::Debug => signet_api::LogLevel::Debug,
-            LogLevel::Info => signet_api::LogLevel::Info,
-            LogLevel::Warn => signet_api::LogLevel::Warn,
-            LogLevel::Error => signet_api::LogLevel::Error,
-        },
+        level: e.level,
         message: e.message,
         request_id: e.request_id,
         timestamp: e.timestamp,
