@@ -56,13 +56,15 @@ pub trait MemoryStore: Send + Sync + 'static {
     /// mutation's reason. `None` when no row with this id exists (deleted rows still have
     /// history; purged ones do not).
     fn history(&self, id: &str, limit: i64) -> Result<Option<Vec<HistoryEntry>>>;
-    /// Live memories inside `scope` (see [`ScopeFilter`]), newest `created_at` first, `limit`
-    /// of them from `offset`, with the [`MemoryStats`] of the same scope.
+    /// Live memories inside `scope` (see [`ScopeFilter`]) and, when `memory_type` is set, of
+    /// that type, newest `created_at` first, `limit` of them from `offset`, with the
+    /// [`MemoryStats`] of the scope (every type).
     fn list(
         &self,
         limit: i64,
         offset: i64,
         scope: &ScopeFilter,
+        memory_type: Option<&str>,
     ) -> Result<(Vec<ListedMemory>, MemoryStats)>;
     /// Counts over all live memories: all, those with a stored vector (any model), and the
     /// critical ones (importance ≥ 0.9).
@@ -163,6 +165,14 @@ pub trait MemoryStore: Send + Sync + 'static {
     fn mutation_signals(&self, since: &str) -> Result<MutationSignals>;
     /// Type, project, who, user and version of a memory, deleted or not (live events).
     fn memory_scope(&self, id: &str) -> Result<Option<MemoryScope>>;
+    /// An agent's ratings of the memories a session was given (`POST /api/memory/feedback`):
+    /// for each `(memory_id, rating)` the `session_memories` row of `(session_key,
+    /// memory_id)` takes the running mean, `agent_relevance_score = (old * count + rating) /
+    /// (count + 1)` (the rating itself when it had none) and `agent_feedback_count + 1`.
+    /// Ratings are stored as given (the caller clamps them). A memory the session has no row
+    /// for records nothing. Returns how many rows took a rating. Not a mutation of the
+    /// memory: no version, no history row.
+    fn record_feedback(&self, session_key: &str, ratings: &[(String, f64)]) -> Result<usize>;
 }
 
 /// A complete storage backend: the memory and maintenance data traits and the lifecycle. The

@@ -85,8 +85,10 @@ impl MemoryStore for Store {
         limit: i64,
         offset: i64,
         scope: &ScopeFilter,
+        memory_type: Option<&str>,
     ) -> Result<(Vec<ListedMemory>, MemoryStats)> {
-        self.pool.read(|c| read::list(c, limit, offset, scope))
+        self.pool
+            .read(|c| read::list(c, limit, offset, scope, memory_type))
     }
     fn stats(&self) -> Result<MemoryStats> {
         self.pool.read(|c| read::stats(c, &ScopeFilter::default()))
@@ -182,6 +184,11 @@ impl MemoryStore for Store {
     }
     fn memory_scope(&self, id: &str) -> Result<Option<memories::MemoryScope>> {
         self.pool.read(|c| memories::ops::memory_scope(c, id))
+    }
+    fn record_feedback(&self, session_key: &str, ratings: &[(String, f64)]) -> Result<usize> {
+        let (key, ratings) = (session_key.to_owned(), ratings.to_vec());
+        self.pool
+            .write(move |tx| memories::feedback::record(tx, &key, &ratings))
     }
 }
 

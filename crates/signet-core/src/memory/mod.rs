@@ -5,6 +5,7 @@
 //! watch channel the config watcher updates, so `agent.yaml` edits apply without a restart.
 
 mod batch;
+mod feedback;
 pub mod input;
 mod mutate;
 mod notify;
@@ -25,6 +26,7 @@ pub use batch::{
     BatchForgetInput, BatchModifyInput, BatchPatch, CONFIRM_THRESHOLD, ForgetExecution,
     MAX_BATCH_PATCHES, confirm_token,
 };
+pub use feedback::FeedbackInput;
 pub use mutate::{GuardInput, PatchInput, outcome_response, resolve_actor};
 pub use policy::{Extraction, MemoryPolicy, NO_EXTRACTION_WORKER, Rehearsal};
 pub use read::{HistoryParams, LegacySearch, LegacySearchParams, ListParams};

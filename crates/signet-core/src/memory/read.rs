@@ -14,13 +14,15 @@ use crate::auth::Scope;
 use crate::error::{CoreError, Result};
 use crate::text;
 
-/// The validated query of `GET /api/memories`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The validated query of `GET /api/memories` (and the arguments of the MCP `memory_list`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListParams {
     /// Most memories to return (1 to 1000; default 100).
     pub limit: i64,
     /// Memories to skip, newest first.
     pub offset: i64,
+    /// Only memories of this type (the MCP tool's `type`; the HTTP listing has no filter).
+    pub memory_type: Option<String>,
 }
 
 impl TryFrom<&ListQuery> for ListParams {
@@ -45,6 +47,7 @@ impl TryFrom<&ListQuery> for ListParams {
         Ok(Self {
             limit: limit as i64,
             offset,
+            memory_type: None,
         })
     }
 }
@@ -222,10 +225,16 @@ impl Memories {
     /// Live memories, newest first, with stats.
     pub async fn list(&self, params: ListParams, scope: &Scope) -> Result<MemoryList> {
         let scope = scope_filter(scope);
-        let ListParams { limit, offset } = params;
+        let ListParams {
+            limit,
+            offset,
+            memory_type,
+        } = params;
         let store = self.store.clone();
-        let (memories, stats) =
-            crate::blocking::run(move || Ok(store.list(limit, offset, &scope)?)).await?;
+        let (memories, stats) = crate::blocking::run(move || {
+            Ok(store.list(limit, offset, &scope, memory_type.as_deref())?)
+        })
+        .await?;
         Ok(MemoryList {
             memories: memories.into_iter().map(listed_item).collect(),
             stats: list_stats(stats),

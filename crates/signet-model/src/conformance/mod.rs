@@ -16,6 +16,7 @@
 
 mod candidates;
 mod embeddings;
+mod feedback;
 mod lifecycle;
 mod maintenance;
 mod mutate;
@@ -26,6 +27,7 @@ mod support;
 
 pub use candidates::*;
 pub use embeddings::*;
+pub use feedback::*;
 pub use lifecycle::*;
 pub use maintenance::*;
 pub use mutate::*;
@@ -53,6 +55,11 @@ pub trait Fixtures {
     /// Marks every queued memory job dead at `now` (`failed_at` and `updated_at`), as the
     /// pipeline does after a job's last failed attempt.
     fn kill_jobs(&self, now: &str);
+    /// Records that the session `session_key` was given the memory `memory_id` at `now` (a
+    /// `session_memories` row with no agent rating yet), as the hooks will.
+    fn give_session_memory(&self, session_key: &str, memory_id: &str, now: &str);
+    /// The agent rating and rating count of that row (`None`: no such row).
+    fn session_feedback(&self, session_key: &str, memory_id: &str) -> Option<(Option<f64>, i64)>;
 }
 
 /// A check of any of the four signatures (memory store; plus maintenance store; plus
@@ -121,6 +128,7 @@ macro_rules! conformance_tests {
             live_detail_has_the_upstream_keys_and_hides_deleted_memories,
             history_is_oldest_first_limited_and_none_for_unknown_ids,
             list_is_newest_first_paged_and_scoped_with_matching_stats,
+            list_keeps_to_the_type_asked_for,
             stats_count_live_embedded_and_critical_memories,
             recall_rows_keep_the_requested_order_and_skip_deleted,
             touch_accessed_counts_accesses,
@@ -162,6 +170,7 @@ macro_rules! conformance_tests {
             dead_jobs_are_requeued_up_to_the_limit,
             a_fresh_store_reports_its_migration_and_a_clean_integrity_check,
             housekeeping_and_the_flush_keep_every_write,
+            feedback_is_a_running_mean_on_the_sessions_rows,
         );
     };
     (@checks $fresh:expr; $($check:ident,)*) => {$(
@@ -175,9 +184,10 @@ macro_rules! conformance_tests {
 #[cfg(test)]
 mod tests {
     /// The sources of the check modules, whose every `pub fn` is a check.
-    const MODULES: [&str; 8] = [
+    const MODULES: [&str; 9] = [
         include_str!("candidates.rs"),
         include_str!("embeddings.rs"),
+        include_str!("feedback.rs"),
         include_str!("lifecycle.rs"),
         include_str!("maintenance.rs"),
         include_str!("mutate.rs"),

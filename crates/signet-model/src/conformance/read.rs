@@ -118,7 +118,7 @@ fn scoped_memories(store: &dyn MemoryStore) {
 }
 
 fn listed(store: &dyn MemoryStore, limit: i64, offset: i64, scope: &ScopeFilter) -> Vec<String> {
-    let (rows, _) = store.list(limit, offset, scope).expect("list");
+    let (rows, _) = store.list(limit, offset, scope, None).expect("list");
     rows.into_iter().map(|r| r.id).collect()
 }
 
@@ -155,7 +155,7 @@ pub fn list_is_newest_first_paged_and_scoped_with_matching_stats(store: &dyn Mem
     );
 
     let (rows, stats) = store
-        .list(10, 0, &scope(Some("p1"), None, None))
+        .list(10, 0, &scope(Some("p1"), None, None), None)
         .expect("list");
     let expected = MemoryStats {
         total: 2,
@@ -173,9 +173,44 @@ pub fn list_is_newest_first_paged_and_scoped_with_matching_stats(store: &dyn Mem
     assert_eq!(a.source_type.as_deref(), Some("manual"));
     assert_eq!(a.created_at, T0);
     let (_, stats) = store
-        .list(10, 0, &scope(None, None, Some("u1")))
+        .list(10, 0, &scope(None, None, Some("u1")), None)
         .expect("list");
     assert_eq!((stats.total, stats.critical), (1, 1));
+}
+
+/// With a type, the listing keeps to memories of that type (still newest first, paged and
+/// scoped); the stats still count the whole scope.
+pub fn list_keeps_to_the_type_asked_for(store: &dyn MemoryStore) {
+    for (i, (id, kind, project)) in [
+        ("f1", "fact", "p1"),
+        ("d1", "decision", "p1"),
+        ("f2", "fact", "p2"),
+        ("d2", "decision", "p1"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut m = memory(id, &format!("typed memory {id}"));
+        (m.memory_type, m.project) = (kind.into(), Some(project.into()));
+        m.created_at = at(i as i64 * MINUTE);
+        insert(store, m);
+    }
+    let typed = |scope: &ScopeFilter, kind: &str, limit: i64, offset: i64| {
+        let (rows, stats) = store
+            .list(limit, offset, scope, Some(kind))
+            .expect("list");
+        let ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
+        (ids, stats.total)
+    };
+    let all = ScopeFilter::default();
+    assert_eq!(typed(&all, "decision", 10, 0), (ids(&["d2", "d1"]), 4));
+    assert_eq!(typed(&all, "fact", 1, 1), (ids(&["f1"]), 4));
+    assert_eq!(typed(&all, "preference", 10, 0), (Vec::new(), 4));
+    let p1 = ScopeFilter {
+        project: Some("p1".into()),
+        ..ScopeFilter::default()
+    };
+    assert_eq!(typed(&p1, "fact", 10, 0), (ids(&["f1"]), 3));
 }
 
 /// `stats` counts all live memories, those with a stored vector, and the critical ones

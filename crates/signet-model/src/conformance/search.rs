@@ -303,7 +303,9 @@ pub fn deleted_memories_are_never_returned(store: &dyn MemoryStore) {
         let found: Vec<&str> = rows.iter().filter_map(|r| r["id"].as_str()).collect();
         assert_eq!(found, ["live"], "{q:?}");
     }
-    let (listed, stats) = store.list(10, 0, &ScopeFilter::default()).expect("list");
+    let (listed, stats) = store
+        .list(10, 0, &ScopeFilter::default(), None)
+        .expect("list");
     assert_eq!(
         (listed.len(), stats.total, stats.with_embeddings),
         (1, 1, 1)

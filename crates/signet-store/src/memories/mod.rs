@@ -6,6 +6,7 @@
 //! reverse).
 
 pub(crate) mod embeddings;
+pub(crate) mod feedback;
 pub(crate) mod mutate;
 pub(crate) mod ops;
 pub(crate) mod read;

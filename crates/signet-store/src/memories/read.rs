@@ -89,20 +89,30 @@ fn parse_metadata(raw: Option<String>) -> serde_json::Value {
     }
 }
 
-/// Live memories inside `scope`, newest first, with counts (of the same scope).
+/// Live memories inside `scope` (and of `memory_type`, when set), newest first, with counts
+/// (of the scope).
 pub fn list(
     conn: &Connection,
     limit: i64,
     offset: i64,
     scope: &ScopeFilter,
+    memory_type: Option<&str>,
 ) -> Result<(Vec<ListedMemory>, MemoryStats)> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, content, created_at, who, importance, tags, source_type, pinned, type \
          FROM memories WHERE is_deleted = 0 AND (?3 IS NULL OR project = ?3) \
          AND (?4 IS NULL OR who = ?4) AND (?5 IS NULL OR scope_user = ?5) \
+         AND (?6 IS NULL OR type = ?6) \
          ORDER BY created_at DESC LIMIT ?1 OFFSET ?2",
     )?;
-    let params = params![limit, offset, scope.project, scope.who, scope.user];
+    let params = params![
+        limit,
+        offset,
+        scope.project,
+        scope.who,
+        scope.user,
+        memory_type
+    ];
     let rows = stmt
         .query_map(params, |r| {
             Ok(ListedMemory {

@@ -43,6 +43,41 @@ impl Fixtures for TempStore {
             })
             .unwrap();
     }
+
+    fn give_session_memory(&self, session_key: &str, memory_id: &str, now: &str) {
+        let row = (session_key.to_owned(), memory_id.to_owned(), now.to_owned());
+        self.store
+            .pool()
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO session_memories (id, session_key, memory_id, source, \
+                       final_score, rank, was_injected, created_at) \
+                     VALUES (?1 || ':' || ?2, ?1, ?2, 'effective', 0.5, 0, 1, ?3)",
+                    [&row.0, &row.1, &row.2],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    fn session_feedback(&self, session_key: &str, memory_id: &str) -> Option<(Option<f64>, i64)> {
+        self.store
+            .pool()
+            .read(|c| {
+                let row = c.query_row(
+                    "SELECT agent_relevance_score, COALESCE(agent_feedback_count, 0) \
+                     FROM session_memories WHERE session_key = ?1 AND memory_id = ?2",
+                    [session_key, memory_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                );
+                match row {
+                    Ok(v) => Ok(Some(v)),
+                    Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+                    Err(e) => Err(e.into()),
+                }
+            })
+            .unwrap()
+    }
 }
 
 signet_model::conformance_tests!(fresh());
