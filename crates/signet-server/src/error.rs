@@ -153,6 +153,11 @@ impl ApiError {
         self.reply.kind
     }
 
+    /// The JSON body the client gets (`{"error": ...}` and any extra fields).
+    pub fn body(&self) -> &Value {
+        &self.reply.body
+    }
+
     /// Adds `key: value` to the body when the error is of `kind` (e.g. `memoryId` on a 404).
     pub fn with_field_if(mut self, kind: Kind, key: &str, value: impl Into<Value>) -> Self {
         if let (true, Some(body)) = (self.kind() == kind, self.reply.body.as_object_mut()) {

@@ -17,6 +17,7 @@ pub mod daemon;
 pub mod error;
 mod json_errors;
 pub mod logs;
+pub mod mcp;
 pub mod observe;
 pub mod openapi;
 pub mod permission;

@@ -65,6 +65,10 @@ fn schemas(method: &str, path: &str) -> (Option<&'static str>, Option<&'static s
         ("GET", "/api/analytics/latency") => (None, Some("LatencyReport")),
         ("GET", "/api/analytics/memory-safety") => (None, Some("MemorySafety")),
         ("GET", "/api/logs" | "/api/analytics/logs") => (None, Some("LogList")),
+        ("POST", "/api/memory/feedback") => (Some("FeedbackRequest"), Some("FeedbackResponse")),
+        ("GET", "/api/sessions") => (None, Some("SessionList")),
+        ("GET", "/api/sessions/{key}") => (None, Some("SessionInfo")),
+        ("POST", "/api/sessions/{key}/bypass") => (Some("BypassRequest"), Some("BypassResponse")),
         _ => (None, None),
     }
 }

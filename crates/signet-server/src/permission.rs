@@ -3,9 +3,10 @@
 //! so a route without a declared guard cannot exist (a test walks the table).
 //!
 //! [`check`] runs on every guarded route: authenticate (401 with `WWW-Authenticate: Bearer`),
-//! authorize the role (403 naming the missing permission), refuse scoped tokens on routes that
-//! cannot filter by scope (403), admit the rate-limited operation (429 with `Retry-After`),
-//! then leave the [`Caller`] in the request for the handler.
+//! then [`admit`]: authorize the role (403 naming the missing permission), refuse scoped
+//! tokens on routes that cannot filter by scope (403), admit the rate-limited operation (429
+//! with `Retry-After`); then it leaves the [`Caller`] in the request for the handler. The MCP
+//! tools, which share one route, run [`admit`] again each with its own [`Guard`].
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -104,13 +105,26 @@ pub async fn check(
     res
 }
 
-/// The guard's checks in order: authenticate, authorize the role, refuse scoped tokens where
-/// the route cannot filter, admit the rate-limited operation.
+/// The guard's checks in order: authenticate, then [`admit`].
 fn vet(s: &AppState, guard: Guard, req: &Request) -> Result<Caller, ApiError> {
     let gate = s.auth();
     let caller = authenticate(gate, req)?;
-    if let Err(e) = gate.authorize(&caller, guard.permission) {
-        tracing::warn!(target: "auth", actor = caller.actor(), path = %req.uri().path(), reason = %e, "request refused");
+    admit(gate, &caller, guard, req.uri().path())?;
+    Ok(caller)
+}
+
+/// The checks after authentication, in order: authorize the role for the guard's permission,
+/// refuse scoped tokens where the operation cannot filter, admit the rate-limited operation.
+/// The route guard runs it for every guarded route and each MCP tool for its own operation;
+/// `what` names the route or tool in the log.
+pub(crate) fn admit(
+    gate: &AuthGate,
+    caller: &Caller,
+    guard: Guard,
+    what: &str,
+) -> Result<(), ApiError> {
+    if let Err(e) = gate.authorize(caller, guard.permission) {
+        tracing::warn!(target: "auth", actor = caller.actor(), path = %what, reason = %e, "request refused");
         return Err(e.into());
     }
     if guard.scoping == Scoping::Unscoped && !caller.scope().is_empty() {
@@ -123,11 +137,11 @@ fn vet(s: &AppState, guard: Guard, req: &Request) -> Result<Caller, ApiError> {
         ));
     }
     if let Some(op) = guard.limit
-        && let Err(wait) = gate.admit(&caller, op, Instant::now())
+        && let Err(wait) = gate.admit(caller, op, Instant::now())
     {
         return Err(ApiError::rate_limited(wait.seconds()));
     }
-    Ok(caller)
+    Ok(())
 }
 
 /// The caller the request's credentials prove (local, or a valid bearer token).

@@ -9,6 +9,7 @@ use signet_core::auth::AuthGate;
 use signet_core::config::Settings;
 use signet_core::maintenance::Maintenance;
 use signet_core::memory::Memories;
+use signet_core::sessions::Sessions;
 use signet_model::MigrationReport;
 use tokio::sync::watch;
 
@@ -59,6 +60,8 @@ struct Inner {
     db_ok: AtomicBool,
     auth: AuthGate,
     observe: Observe,
+    /// Session claims, bypass flags and harness sightings (in memory; a restart forgets them).
+    sessions: Sessions,
 }
 
 impl AppState {
@@ -82,6 +85,7 @@ impl AppState {
             db_ok: AtomicBool::new(true),
             auth,
             observe,
+            sessions: Sessions::new(),
         };
         Self {
             inner: Arc::new(inner),
@@ -121,6 +125,11 @@ impl AppState {
     /// The log hub and the live streams' shutdown signal.
     pub fn observe(&self) -> &Observe {
         &self.inner.observe
+    }
+
+    /// The session tracker.
+    pub fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
     }
 
     /// Records a database health probe.

@@ -256,7 +256,10 @@ mod tests {
         s.claim("k", Plugin, at(0)).unwrap();
         let e = s.claim("k", Legacy, at(10)).unwrap_err();
         assert_eq!(e.to_string(), "session claimed by plugin path");
-        assert_eq!(s.check("k", Legacy, at(10)), Err(Conflict { owner: Plugin }));
+        assert_eq!(
+            s.check("k", Legacy, at(10)),
+            Err(Conflict { owner: Plugin })
+        );
         assert!(s.check("k", Plugin, at(10)).is_ok());
         // 4 h after the claim it has expired: the other path may take it.
         assert!(s.check("k", Legacy, at(240)).is_ok());
@@ -270,7 +273,10 @@ mod tests {
         s.claim("k", Plugin, at(0)).unwrap();
         s.claim("k", Plugin, at(200)).unwrap();
         assert!(s.claim("k", Legacy, at(300)).is_err(), "refreshed at 200");
-        assert!(s.claim("k", Legacy, at(440)).is_ok(), "expired at 200 + 240");
+        assert!(
+            s.claim("k", Legacy, at(440)).is_ok(),
+            "expired at 200 + 240"
+        );
     }
 
     #[test]

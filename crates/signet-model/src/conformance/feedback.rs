@@ -18,7 +18,9 @@ pub fn feedback_is_a_running_mean_on_the_sessions_rows(
     fixtures.give_session_memory("s2", "m1", T0);
     let rate = |ratings: &[(&str, f64)]| {
         let owned: Vec<(String, f64)> = ratings.iter().map(|(i, v)| ((*i).into(), *v)).collect();
-        store.record_feedback("s1", &owned).expect("record_feedback")
+        store
+            .record_feedback("s1", &owned)
+            .expect("record_feedback")
     };
     assert_eq!(fixtures.session_feedback("s1", "m1"), Some((None, 0)));
     assert_eq!(rate(&[("m1", 1.0), ("m2", -0.5), ("never-given", 1.0)]), 2);

@@ -9,6 +9,7 @@ mod logs;
 mod memory;
 mod metrics;
 pub(crate) mod repair;
+pub(crate) mod sessions;
 mod system;
 
 use axum::Router;
@@ -163,6 +164,24 @@ pub fn table() -> Vec<RouteSpec> {
             memory::recover,
             scoped
         ),
+        route!(
+            POST,
+            "/api/memory/feedback",
+            Remember,
+            sessions::feedback,
+            scoped
+        ),
+        route!(GET, "/api/sessions", Recall, sessions::list, no_memories),
+        route!(GET, "/api/sessions/{key}", Recall, sessions::get, no_memories),
+        route!(
+            POST,
+            "/api/sessions/{key}/bypass",
+            Remember,
+            sessions::bypass,
+            no_memories
+        ),
+        // Every tool authorizes its own permission (see `mcp::tools`).
+        route!(POST, "/mcp", Authenticated, crate::mcp::handle, scoped),
         route!(GET, "/memory/similar", Recall, embeddings::similar, scoped),
         route!(GET, "/api/embeddings", Recall, embeddings::list),
         route!(

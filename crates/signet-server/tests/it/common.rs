@@ -17,6 +17,8 @@ pub struct TestServer {
     pub workspace: PathBuf,
     /// The daemon's log hub (tests push entries or install its layer).
     pub logs: LogHub,
+    /// The daemon's state (tests reach in-memory services such as the session tracker).
+    pub state: signet_server::AppState,
     client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -73,6 +75,7 @@ impl TestServer {
             log_hub: Some(logs.clone()),
         };
         let daemon = Daemon::start(cfg, &listener).await.expect("daemon starts");
+        let state = daemon.state().clone();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             daemon
@@ -86,6 +89,7 @@ impl TestServer {
             base,
             workspace: workspace.to_path_buf(),
             logs,
+            state,
             client: reqwest::Client::new(),
             stop: Some(tx),
             task: Some(task),

@@ -26,7 +26,11 @@ const UNTYPED: &[(&str, &str, &str)] = &[
     ("GET", "/api/logs/stream", "an SSE stream of log entries"),
     ("GET", "/sse", "an SSE stream of live events"),
     ("GET", "/metrics", "Prometheus text format"),
+    ("POST", "/mcp", "JSON-RPC: the MCP transport (tests/it/mcp.rs)"),
 ];
+
+/// The session the seeded daemon's tracker holds a claim on.
+const SESSION: &str = "roundtrip-session";
 
 /// The repairs this daemon does not implement (501): untyped for now; once typed, [`plan`]
 /// expects their 501.
@@ -179,6 +183,16 @@ fn plan(method: &str, path: &str, s: &Seeded) -> Option<Vec<Request>> {
         ("POST", "/api/repair/deduplicate") => post(path, json!({"dryRun": true})),
         ("POST", "/api/repair/check-fts") => post(path, json!({"repair": false})),
         ("POST", p) if p.starts_with("/api/repair/") => post(path, json!({})),
+        ("POST", "/api/memory/feedback") => post(
+            path,
+            json!({"sessionKey": SESSION, "feedback": {s.live.as_str(): 0.5}}),
+        ),
+        ("GET", "/api/sessions") => get(path),
+        ("GET", "/api/sessions/{key}") => get(&format!("/api/sessions/{SESSION}")),
+        ("POST", "/api/sessions/{key}/bypass") => post(
+            &format!("/api/sessions/{SESSION}/bypass"),
+            json!({"enabled": true}),
+        ),
         _ => return None,
     })
 }
@@ -251,6 +265,10 @@ fn reencode(name: &str, raw: &str) -> Option<Result<(String, Value), String>> {
         "LatencyReport" => again::<api::LatencyReport>(raw),
         "MemorySafety" => again::<api::MemorySafety>(raw),
         "LogList" => again::<api::LogList>(raw),
+        "FeedbackResponse" => again::<api::FeedbackResponse>(raw),
+        "SessionList" => again::<api::SessionList>(raw),
+        "SessionInfo" => again::<api::SessionInfo>(raw),
+        "BypassResponse" => again::<api::BypassResponse>(raw),
         _ => return None,
     })
 }
@@ -339,6 +357,8 @@ async fn seed(s: &TestServer, content: &str, who: &str) -> String {
 /// error ring and memory safety have entries), and a minted token.
 async fn seeded() -> (TestServer, Seeded) {
     let s = TestServer::start_with_yaml(Some(YAML)).await;
+    let plugin = signet_core::sessions::RuntimePath::Plugin;
+    s.state.sessions().claim(SESSION, plugin, chrono::Utc::now()).unwrap();
     let live = seed(&s, "critical: [ops]: rotate the keys", "claude").await;
     let doomed = seed(&s, "a memory that is deleted and recovered", "claude").await;
     seed(&s, "a memory the batch forget removes", "roundtrip-forget").await;

@@ -1,0 +1,101 @@
+//! The tools' arguments, with upstream's names; their doc comments become the JSON-schema
+//! descriptions a model reads.
+
+use std::collections::BTreeMap;
+
+use rmcp::schemars::{self, JsonSchema};
+use serde::Deserialize;
+
+/// `memory_search`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SearchArgs {
+    /// What to look for, in natural language or keywords.
+    pub query: String,
+    /// Most results to return (default 10).
+    pub limit: Option<u32>,
+    /// Only memories of this type (fact, preference, decision, rule, learning, issue, ...).
+    #[serde(rename = "type")]
+    pub memory_type: Option<String>,
+    /// Leave out results scoring below this relevance (0 to 1).
+    pub min_score: Option<f64>,
+}
+
+/// `memory_store`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct StoreArgs {
+    /// The memory: one self-contained statement. Prefix `critical:` to pin it.
+    pub content: String,
+    /// Its type (fact, preference, decision, rule, learning, issue, ...); inferred when left out.
+    #[serde(rename = "type")]
+    pub memory_type: Option<String>,
+    /// How important it is, 0 to 1 (default 0.8; critical memories 1).
+    pub importance: Option<f64>,
+    /// Comma-separated tags, e.g. "ops,keys".
+    pub tags: Option<String>,
+}
+
+/// `memory_get`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct GetArgs {
+    /// The memory's id (from memory_search or memory_list).
+    pub id: String,
+}
+
+/// `memory_list`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListArgs {
+    /// Most memories to return, newest first (default 100, at most 1000).
+    pub limit: Option<u32>,
+    /// Memories to skip, for the next page.
+    pub offset: Option<u32>,
+    /// Only memories of this type.
+    #[serde(rename = "type")]
+    pub memory_type: Option<String>,
+}
+
+/// `memory_modify`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ModifyArgs {
+    /// The memory's id.
+    pub id: String,
+    /// The new text (replaces the old one).
+    pub content: Option<String>,
+    /// The new type.
+    #[serde(rename = "type")]
+    pub memory_type: Option<String>,
+    /// The new importance, 0 to 1.
+    pub importance: Option<f64>,
+    /// The new comma-separated tags (replace the old ones).
+    pub tags: Option<String>,
+    /// Why it changes (kept in the memory's history).
+    pub reason: String,
+}
+
+/// `memory_forget`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ForgetArgs {
+    /// The memory's id.
+    pub id: String,
+    /// Why it is forgotten (kept in the memory's history).
+    pub reason: String,
+    /// Also forget a pinned (critical) memory.
+    pub force: Option<bool>,
+}
+
+/// `memory_feedback`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct FeedbackArgs {
+    /// The session whose injected memories are rated.
+    pub session_key: String,
+    /// Memory id → how useful it was, from -1 (useless or wrong) to 1 (exactly what was needed).
+    pub ratings: BTreeMap<String, f64>,
+}
+
+/// `session_bypass`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct BypassArgs {
+    /// The session key the harness uses.
+    pub session_key: String,
+    /// true: the hooks stop injecting and recording memories for this session; false: resume.
+    pub enabled: bool,
+}
