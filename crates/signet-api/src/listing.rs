@@ -105,7 +105,7 @@ pub struct HistoryResponse {
 }
 
 /// One `memory_history` row.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEvent {
     pub id: String,
@@ -141,7 +141,7 @@ pub struct MemoryList {
 }
 
 /// One row of the listing.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListedMemoryItem {
     pub id: String,
     pub content: String,
@@ -159,7 +159,7 @@ pub struct ListedMemoryItem {
 }
 
 /// Counts shown beside the listing.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryListStats {
     /// Live memories.

@@ -13,8 +13,8 @@ use crate::lifecycle::Lifecycle;
 use crate::maintenance::MaintenanceStore;
 use crate::memories::{
     Actor, CandidateQuery, ChunkGroup, EmbeddingJob, EmbeddingRow, EmbeddingStats, ForgetCandidate,
-    HistoryEntry, KeywordHit, LegacyQuery, ListedMemory, MemoryScope, MemoryStats, Mutation,
-    MutationOutcome, MutationSignals, NewMemory, OpsCounts, RecallFilters, RecallRow,
+    HistoryEvent, KeywordHit, LegacyQuery, ListedMemoryItem, MemoryListStats, MemoryScope,
+    Mutation, MutationOutcome, MutationSignals, NewMemory, OpsCounts, RecallFilters, RecallRow,
     RememberOutcome, ScopeFilter, StoredVector, WriteOptions,
 };
 
@@ -55,20 +55,20 @@ pub trait MemoryStore: Send + Sync + 'static {
     /// each with the actor's `changed_by`, `actor_type`, `session_id` and `request_id` and the
     /// mutation's reason. `None` when no row with this id exists (deleted rows still have
     /// history; purged ones do not).
-    fn history(&self, id: &str, limit: i64) -> Result<Option<Vec<HistoryEntry>>>;
+    fn history(&self, id: &str, limit: i64) -> Result<Option<Vec<HistoryEvent>>>;
     /// Live memories inside `scope` (see [`ScopeFilter`]) and, when `memory_type` is set, of
     /// that type, newest `created_at` first, `limit` of them from `offset`, with the
-    /// [`MemoryStats`] of the scope (every type).
+    /// [`MemoryListStats`] of the scope (every type).
     fn list(
         &self,
         limit: i64,
         offset: i64,
         scope: &ScopeFilter,
         memory_type: Option<&str>,
-    ) -> Result<(Vec<ListedMemory>, MemoryStats)>;
+    ) -> Result<(Vec<ListedMemoryItem>, MemoryListStats)>;
     /// Counts over all live memories: all, those with a stored vector (any model), and the
     /// critical ones (importance ≥ 0.9).
-    fn stats(&self) -> Result<MemoryStats>;
+    fn stats(&self) -> Result<MemoryListStats>;
     /// One single-memory mutation (modify, forget or recover) behind the shared guard.
     ///
     /// An unknown id is `NotFound`. Then the guard, in this order: the row must be in the state

@@ -10,9 +10,9 @@ use crate::error::Result;
 use crate::keyword::KeywordQuery;
 use crate::memories::{self, embeddings, mutate, read, search, write};
 use crate::memories::{
-    Actor, CandidateQuery, ChunkGroup, ForgetCandidate, HistoryEntry, KeywordHit, LegacyQuery,
-    ListedMemory, MemoryStats, Mutation, MutationOutcome, NewMemory, RecallFilters, RecallRow,
-    RememberOutcome, ScopeFilter, WriteOptions,
+    Actor, CandidateQuery, ChunkGroup, ForgetCandidate, HistoryEvent, KeywordHit, LegacyQuery,
+    ListedMemoryItem, MemoryListStats, Mutation, MutationOutcome, NewMemory, RecallFilters,
+    RecallRow, RememberOutcome, ScopeFilter, WriteOptions,
 };
 use crate::memories::{EmbeddingJob, EmbeddingStats, StoredVector};
 use crate::pool::Pool;
@@ -72,7 +72,7 @@ impl MemoryStore for Store {
     fn live_detail(&self, id: &str) -> Result<Option<JsonRow>> {
         self.pool.read(|c| read::live_detail(c, id))
     }
-    fn history(&self, id: &str, limit: i64) -> Result<Option<Vec<HistoryEntry>>> {
+    fn history(&self, id: &str, limit: i64) -> Result<Option<Vec<HistoryEvent>>> {
         self.pool.read(|c| {
             if !read::exists(c, id)? {
                 return Ok(None);
@@ -86,11 +86,11 @@ impl MemoryStore for Store {
         offset: i64,
         scope: &ScopeFilter,
         memory_type: Option<&str>,
-    ) -> Result<(Vec<ListedMemory>, MemoryStats)> {
+    ) -> Result<(Vec<ListedMemoryItem>, MemoryListStats)> {
         self.pool
             .read(|c| read::list(c, limit, offset, scope, memory_type))
     }
-    fn stats(&self) -> Result<MemoryStats> {
+    fn stats(&self) -> Result<MemoryListStats> {
         self.pool.read(|c| read::stats(c, &ScopeFilter::default()))
     }
     fn mutate(&self, m: Mutation) -> Result<MutationOutcome> {

@@ -2,11 +2,11 @@
 
 use serde_json::Value;
 use signet_api::{
-    HistoryEvent, HistoryQuery, HistoryResponse, LegacySearchQuery, LegacySearchResponse,
-    ListQuery, ListedMemoryItem, MemoryDetail, MemoryList, MemoryListStats,
+    HistoryQuery, HistoryResponse, LegacySearchQuery, LegacySearchResponse, ListQuery,
+    MemoryDetail, MemoryList, MemoryListStats,
 };
 use signet_model::KeywordQuery;
-use signet_model::memories::{HistoryEntry, LegacyQuery, ListedMemory, MemoryStats, RecallFilters};
+use signet_model::memories::{LegacyQuery, RecallFilters};
 
 use super::recall::{filter_pairs, filters_from};
 use super::{Memories, check_owner, input, pin_filters, scope_filter};
@@ -125,48 +125,6 @@ impl TryFrom<&LegacySearchQuery> for LegacySearch {
     }
 }
 
-/// The store's history row as the wire type, field for field.
-fn history_event(e: HistoryEntry) -> HistoryEvent {
-    HistoryEvent {
-        id: e.id,
-        event: e.event,
-        old_content: e.old_content,
-        new_content: e.new_content,
-        changed_by: e.changed_by,
-        actor_type: e.actor_type,
-        reason: e.reason,
-        metadata: e.metadata,
-        created_at: e.created_at,
-        session_id: e.session_id,
-        request_id: e.request_id,
-        extra: Default::default(),
-    }
-}
-
-fn listed_item(m: ListedMemory) -> ListedMemoryItem {
-    ListedMemoryItem {
-        id: m.id,
-        content: m.content,
-        created_at: m.created_at,
-        who: m.who,
-        importance: m.importance,
-        tags: m.tags,
-        source_type: m.source_type,
-        pinned: m.pinned,
-        type_: m.memory_type,
-        extra: Default::default(),
-    }
-}
-
-fn list_stats(s: MemoryStats) -> MemoryListStats {
-    MemoryListStats {
-        total: s.total,
-        with_embeddings: s.with_embeddings,
-        critical: s.critical,
-        extra: Default::default(),
-    }
-}
-
 impl Memories {
     /// One live memory with upstream's columns, plus `sessionId` when the source is a session.
     pub async fn get(&self, id: String, scope: &Scope) -> Result<MemoryDetail> {
@@ -217,7 +175,7 @@ impl Memories {
         Ok(HistoryResponse {
             memory_id: id,
             count: events.len(),
-            history: events.into_iter().map(history_event).collect(),
+            history: events,
             extra: Default::default(),
         })
     }
@@ -236,8 +194,8 @@ impl Memories {
         })
         .await?;
         Ok(MemoryList {
-            memories: memories.into_iter().map(listed_item).collect(),
-            stats: list_stats(stats),
+            memories,
+            stats,
             extra: Default::default(),
         })
     }
@@ -293,7 +251,7 @@ impl Memories {
     }
 
     /// Memory counts (for `/api/status`).
-    pub async fn stats(&self) -> Result<signet_model::memories::MemoryStats> {
+    pub async fn stats(&self) -> Result<MemoryListStats> {
         let store = self.store.clone();
         crate::blocking::run(move || Ok(store.stats()?)).await
     }

@@ -7,7 +7,7 @@ use super::support::{
 };
 use crate::MemoryStore;
 use crate::memories::{
-    Change, EmbeddingJob, MemoryScope, MemoryStats, MutationSignals, RecallRow, ScopeFilter,
+    Change, EmbeddingJob, MemoryListStats, MemoryScope, MutationSignals, RecallRow, ScopeFilter,
 };
 
 /// The keys of the detail object, upstream's and no others.
@@ -157,10 +157,11 @@ pub fn list_is_newest_first_paged_and_scoped_with_matching_stats(store: &dyn Mem
     let (rows, stats) = store
         .list(10, 0, &scope(Some("p1"), None, None), None)
         .expect("list");
-    let expected = MemoryStats {
+    let expected = MemoryListStats {
         total: 2,
         with_embeddings: 0,
         critical: 1,
+        extra: Default::default(),
     };
     assert_eq!(stats, expected);
     let a = &rows[1];
@@ -169,7 +170,7 @@ pub fn list_is_newest_first_paged_and_scoped_with_matching_stats(store: &dyn Mem
         ("scoped memory a", Some("w1"))
     );
     assert_eq!((a.tags.as_deref(), a.importance), (Some("x"), Some(0.95)));
-    assert_eq!((a.memory_type.as_str(), a.pinned), ("fact", false));
+    assert_eq!((a.type_.as_str(), a.pinned), ("fact", false));
     assert_eq!(a.source_type.as_deref(), Some("manual"));
     assert_eq!(a.created_at, T0);
     let (_, stats) = store
@@ -196,9 +197,7 @@ pub fn list_keeps_to_the_type_asked_for(store: &dyn MemoryStore) {
         insert(store, m);
     }
     let typed = |scope: &ScopeFilter, kind: &str, limit: i64, offset: i64| {
-        let (rows, stats) = store
-            .list(limit, offset, scope, Some(kind))
-            .expect("list");
+        let (rows, stats) = store.list(limit, offset, scope, Some(kind)).expect("list");
         let ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
         (ids, stats.total)
     };
@@ -233,10 +232,11 @@ pub fn stats_count_live_embedded_and_critical_memories(store: &dyn MemoryStore) 
     };
     let saved = store.save_embeddings(&[(job, vec![0; 8])], 2, "model", T0);
     assert_eq!(saved.expect("save_embeddings"), vec![true]);
-    let expected = MemoryStats {
+    let expected = MemoryListStats {
         total: 2,
         with_embeddings: 1,
         critical: 1,
+        extra: Default::default(),
     };
     assert_eq!(store.stats().expect("stats"), expected);
 }

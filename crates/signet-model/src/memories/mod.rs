@@ -10,6 +10,9 @@ use serde::Serialize;
 pub use embeddings::{EmbeddingJob, EmbeddingRow, EmbeddingStats, StoredVector};
 pub use ops::{MemoryScope, MutationSignals, OpsCounts};
 pub use search::{CandidateQuery, ForgetCandidate, KeywordHit, LegacyQuery, RecallFilters};
+/// What the listing and the history read answer, as the routes send them: a store fills the
+/// wire types field for field (`extra` empty), so no copy of them lives here.
+pub use signet_api::{HistoryEvent, ListedMemoryItem, MemoryListStats};
 
 /// Who is making a change, as recorded in `memory_history` and `memories.updated_by`.
 #[derive(Debug, Clone, Default)]
@@ -210,50 +213,6 @@ impl MutationOutcome {
             | O::RetentionExpired { .. } => OutcomeKind::Conflict,
         }
     }
-}
-
-/// One `memory_history` row, as the history endpoint returns it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryEntry {
-    pub id: String,
-    pub event: String,
-    pub old_content: Option<String>,
-    pub new_content: Option<String>,
-    pub changed_by: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actor_type: Option<String>,
-    pub reason: Option<String>,
-    pub metadata: serde_json::Value,
-    pub created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-}
-
-/// A row of the `/api/memories` listing.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ListedMemory {
-    pub id: String,
-    pub content: String,
-    pub created_at: String,
-    pub who: Option<String>,
-    pub importance: Option<f64>,
-    pub tags: Option<String>,
-    pub source_type: Option<String>,
-    pub pinned: bool,
-    #[serde(rename = "type")]
-    pub memory_type: String,
-}
-
-/// Counts shown beside the listing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MemoryStats {
-    pub total: i64,
-    pub with_embeddings: i64,
-    pub critical: i64,
 }
 
 /// Fields recall returns for each hit.

@@ -7,8 +7,7 @@ use axum::extract::State;
 use serde_json::Value;
 use signet_api::{
     AuthSection, ConfigFile, ConfigFiles, ConfigSection, ConfigWrite, Extra, ExtractionSection,
-    Features, Health, Identity, LoggingSection, MemoryListStats, PipelineSection, SchemaSection,
-    Status, Written,
+    Features, Health, Identity, LoggingSection, PipelineSection, SchemaSection, Status, Written,
 };
 use signet_model::MigrationReport;
 
@@ -74,13 +73,7 @@ fn logging_and_config(i: &DaemonInfo) -> (LoggingSection, ConfigSection) {
 pub async fn status(State(s): State<AppState>) -> ApiResult<Json<Status>> {
     let i = s.info();
     let settings = s.settings();
-    let stats = s.memories().stats().await?;
-    let memories = MemoryListStats {
-        total: stats.total,
-        with_embeddings: stats.with_embeddings,
-        critical: stats.critical,
-        extra: Extra::new(),
-    };
+    let memories = s.memories().stats().await?;
     let policy = s.memories().policy();
     let pipeline = PipelineSection {
         enabled: policy.pipeline_enabled,

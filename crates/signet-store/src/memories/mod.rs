@@ -15,8 +15,8 @@ pub(crate) mod write;
 
 pub use signet_model::memories::{
     Actor, CandidateQuery, Change, ChunkGroup, DedupHit, EmbeddingJob, EmbeddingRow,
-    EmbeddingStats, ForgetCandidate, HistoryEntry, KeywordHit, LegacyQuery, ListedMemory,
-    MemoryPatch, MemoryScope, MemoryStats, Mutation, MutationOutcome, MutationSignals, NewMemory,
-    OpsCounts, OutcomeKind, RECOVER_WINDOW_MS, RecallFilters, RecallRow, RememberOutcome,
-    ScopeFilter, StoredVector, WriteOptions,
+    EmbeddingStats, ForgetCandidate, HistoryEvent, KeywordHit, LegacyQuery, ListedMemoryItem,
+    MemoryListStats, MemoryPatch, MemoryScope, Mutation, MutationOutcome, MutationSignals,
+    NewMemory, OpsCounts, OutcomeKind, RECOVER_WINDOW_MS, RecallFilters, RecallRow,
+    RememberOutcome, ScopeFilter, StoredVector, WriteOptions,
 };

@@ -3,7 +3,7 @@
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{HistoryEntry, ListedMemory, MemoryStats, RecallRow, ScopeFilter};
+use super::{HistoryEvent, ListedMemoryItem, MemoryListStats, RecallRow, ScopeFilter};
 use crate::error::Result;
 
 /// The columns `GET /api/memory/:id` returns, in upstream's order. `scope_user` (our migration
@@ -57,7 +57,7 @@ pub fn exists(conn: &Connection, id: &str) -> Result<bool> {
 }
 
 /// History of one memory, oldest first.
-pub fn history(conn: &Connection, id: &str, limit: i64) -> Result<Vec<HistoryEntry>> {
+pub fn history(conn: &Connection, id: &str, limit: i64) -> Result<Vec<HistoryEvent>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, event, old_content, new_content, changed_by, actor_type, reason, metadata, \
          created_at, session_id, request_id FROM memory_history WHERE memory_id = ?1 \
@@ -65,7 +65,7 @@ pub fn history(conn: &Connection, id: &str, limit: i64) -> Result<Vec<HistoryEnt
     )?;
     let rows = stmt.query_map(params![id, limit], |r| {
         let metadata: Option<String> = r.get(7)?;
-        Ok(HistoryEntry {
+        Ok(HistoryEvent {
             id: r.get(0)?,
             event: r.get(1)?,
             old_content: r.get(2)?,
@@ -77,6 +77,7 @@ pub fn history(conn: &Connection, id: &str, limit: i64) -> Result<Vec<HistoryEnt
             created_at: r.get(8)?,
             session_id: r.get(9)?,
             request_id: r.get(10)?,
+            extra: Default::default(),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -97,7 +98,7 @@ pub fn list(
     offset: i64,
     scope: &ScopeFilter,
     memory_type: Option<&str>,
-) -> Result<(Vec<ListedMemory>, MemoryStats)> {
+) -> Result<(Vec<ListedMemoryItem>, MemoryListStats)> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, content, created_at, who, importance, tags, source_type, pinned, type \
          FROM memories WHERE is_deleted = 0 AND (?3 IS NULL OR project = ?3) \
@@ -115,7 +116,7 @@ pub fn list(
     ];
     let rows = stmt
         .query_map(params, |r| {
-            Ok(ListedMemory {
+            Ok(ListedMemoryItem {
                 id: r.get(0)?,
                 content: r.get(1)?,
                 created_at: r.get(2)?,
@@ -124,7 +125,8 @@ pub fn list(
                 tags: r.get(5)?,
                 source_type: r.get(6)?,
                 pinned: r.get::<_, Option<i64>>(7)?.unwrap_or(0) != 0,
-                memory_type: r.get(8)?,
+                type_: r.get(8)?,
+                extra: Default::default(),
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -133,7 +135,7 @@ pub fn list(
 
 /// Counts of live memories inside `scope` (all when it is empty), their embeddings and the
 /// critical (importance ≥ 0.9) ones.
-pub fn stats(conn: &Connection, scope: &ScopeFilter) -> Result<MemoryStats> {
+pub fn stats(conn: &Connection, scope: &ScopeFilter) -> Result<MemoryListStats> {
     const IN_SCOPE: &str = "is_deleted = 0 AND (?1 IS NULL OR project = ?1) \
          AND (?2 IS NULL OR who = ?2) AND (?3 IS NULL OR scope_user = ?3)";
     let sql = format!(
@@ -146,10 +148,11 @@ pub fn stats(conn: &Connection, scope: &ScopeFilter) -> Result<MemoryStats> {
     Ok(conn.prepare_cached(&sql)?.query_row(
         params![scope.project, scope.who, scope.user],
         |r| {
-            Ok(MemoryStats {
+            Ok(MemoryListStats {
                 total: r.get(0)?,
                 with_embeddings: r.get(1)?,
                 critical: r.get(2)?,
+                extra: Default::default(),
             })
         },
     )?)
