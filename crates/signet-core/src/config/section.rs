@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::fmt::Display;
 use std::ops::RangeInclusive;
 
 use serde_json::{Map, Value};
@@ -123,20 +124,42 @@ impl<'a> Section<'a> {
         })
     }
 
-    /// A boolean: YAML `true`/`false` or the strings "true"/"false" in any case.
-    pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
+    /// The value at `key` as `parse` reads it; `None` when absent. A value `parse` refuses is
+    /// an error saying what was `expected` and what was found.
+    fn read<T>(
+        &self,
+        key: &str,
+        expected: &str,
+        parse: impl FnOnce(&Value) -> Option<T>,
+    ) -> Result<Option<T>, ConfigError> {
         let Some(value) = self.raw(key) else {
             return Ok(None);
         };
-        match value {
-            Value::Bool(b) => Ok(Some(*b)),
-            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Ok(Some(true)),
-            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Ok(Some(false)),
-            other => Err(self.invalid(
-                key,
-                format!("expected true or false, got {}", describe(other)),
-            )),
-        }
+        let found = || format!("expected {expected}, got {}", describe(value));
+        parse(value)
+            .map(Some)
+            .ok_or_else(|| self.invalid(key, found()))
+    }
+
+    /// The error of a number outside `range`.
+    fn out_of_range<N: Display>(
+        &self,
+        key: &str,
+        range: &RangeInclusive<N>,
+        got: impl Display,
+    ) -> ConfigError {
+        let (min, max) = (range.start(), range.end());
+        self.invalid(key, format!("must be between {min} and {max}, got {got}"))
+    }
+
+    /// A boolean: YAML `true`/`false` or the strings "true"/"false" in any case.
+    pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
+        self.read(key, "true or false", |value| match value {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        })
     }
 
     /// A non-negative integer (or a numeric string) inside `range`.
@@ -145,20 +168,11 @@ impl<'a> Section<'a> {
         key: &str,
         range: RangeInclusive<u64>,
     ) -> Result<Option<T>, ConfigError> {
-        let Some(value) = self.raw(key) else {
+        let Some(number) = self.read(key, "an integer", as_integer)? else {
             return Ok(None);
         };
-        let number = as_integer(value).ok_or_else(|| {
-            self.invalid(key, format!("expected an integer, got {}", describe(value)))
-        })?;
+        let out_of_range = || self.out_of_range(key, &range, number);
         let in_range = u64::try_from(number).ok().filter(|n| range.contains(n));
-        let out_of_range = || {
-            let (min, max) = (range.start(), range.end());
-            self.invalid(
-                key,
-                format!("must be between {min} and {max}, got {number}"),
-            )
-        };
         let n = in_range.ok_or_else(out_of_range)?;
         T::try_from(n).map(Some).map_err(|_| out_of_range())
     }
@@ -169,32 +183,19 @@ impl<'a> Section<'a> {
         key: &str,
         range: RangeInclusive<f64>,
     ) -> Result<Option<f64>, ConfigError> {
-        let Some(value) = self.raw(key) else {
-            return Ok(None);
-        };
-        let number = as_float(value).ok_or_else(|| {
-            self.invalid(key, format!("expected a number, got {}", describe(value)))
-        })?;
-        if !range.contains(&number) {
-            let (min, max) = (range.start(), range.end());
-            return Err(self.invalid(
-                key,
-                format!("must be between {min} and {max}, got {number}"),
-            ));
+        match self.read(key, "a number", as_float)? {
+            Some(number) if !range.contains(&number) => Err(self.out_of_range(key, &range, number)),
+            number => Ok(number),
         }
-        Ok(Some(number))
     }
 
     /// A string, trimmed; numbers are accepted and written out as text.
     pub(crate) fn string(&self, key: &str) -> Result<Option<String>, ConfigError> {
-        let Some(value) = self.raw(key) else {
-            return Ok(None);
-        };
-        match value {
-            Value::String(s) => Ok(Some(s.trim().to_owned())),
-            Value::Number(n) => Ok(Some(n.to_string())),
-            other => Err(self.invalid(key, format!("expected a string, got {}", describe(other)))),
-        }
+        self.read(key, "a string", |value| match value {
+            Value::String(s) => Some(s.trim().to_owned()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
     }
 
     /// One of a fixed set of string values, mapped to `T`.
