@@ -172,6 +172,29 @@ pub fn limit(v: Option<&Value>, key: &str, default: usize, max: usize) -> Result
     }
 }
 
+/// A required string `key`, trimmed: absent, `null` or blank is "`key` is required".
+pub fn required_text(obj: &serde_json::Map<String, Value>, key: &str) -> Result<String> {
+    match obj.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+        Some(Value::String(_)) | None | Some(Value::Null) => invalid(format!("{key} is required")),
+        Some(_) => invalid(format!("{key} must be a string")),
+    }
+}
+
+/// A query string's positive integer `key` ([`limit`] over the parameter's text).
+pub fn query_limit(v: Option<&str>, key: &str, default: usize, max: usize) -> Result<usize> {
+    limit(query_value(v).as_ref(), key, default, max)
+}
+
+/// A query string's `offset`: a non-negative integer, default 0.
+pub fn query_offset<N: std::str::FromStr + Default + PartialOrd>(v: Option<&str>) -> Result<N> {
+    match v.map(|s| s.trim().parse::<N>()) {
+        None => Ok(N::default()),
+        Some(Ok(n)) if n >= N::default() => Ok(n),
+        Some(_) => invalid("offset must be a non-negative integer"),
+    }
+}
+
 /// A required non-empty `reason`.
 pub fn reason(v: Option<&Value>) -> Result<String> {
     match v {

@@ -29,24 +29,10 @@ impl TryFrom<&ListQuery> for ListParams {
     type Error = CoreError;
 
     fn try_from(q: &ListQuery) -> Result<Self> {
-        let limit = input::limit(
-            input::query_value(q.limit.as_deref()).as_ref(),
-            "limit",
-            100,
-            1000,
-        )?;
-        let offset = match q.offset.as_deref().map(|s| s.trim().parse::<i64>()) {
-            None => 0,
-            Some(Ok(n)) if n >= 0 => n,
-            Some(_) => {
-                return Err(CoreError::Invalid(
-                    "offset must be a non-negative integer".into(),
-                ));
-            }
-        };
+        let limit = input::query_limit(q.limit.as_deref(), "limit", 100, 1000)?;
         Ok(Self {
             limit: limit as i64,
-            offset,
+            offset: input::query_offset(q.offset.as_deref())?,
             memory_type: None,
         })
     }
@@ -63,12 +49,7 @@ impl TryFrom<&HistoryQuery> for HistoryParams {
     type Error = CoreError;
 
     fn try_from(q: &HistoryQuery) -> Result<Self> {
-        let limit = input::limit(
-            input::query_value(q.limit.as_deref()).as_ref(),
-            "limit",
-            200,
-            1000,
-        )?;
+        let limit = input::query_limit(q.limit.as_deref(), "limit", 200, 1000)?;
         Ok(Self {
             limit: limit as i64,
         })
@@ -110,12 +91,7 @@ impl TryFrom<&LegacySearchQuery> for LegacySearch {
         let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let keywords = text.and_then(text::keyword_query);
         let default = if keywords.is_some() { 20 } else { 50 };
-        let limit = input::limit(
-            input::query_value(q.limit.as_deref()).as_ref(),
-            "limit",
-            default,
-            1000,
-        );
+        let limit = input::query_limit(q.limit.as_deref(), "limit", default, 1000);
         Ok(Self::Search(Box::new(LegacySearchParams {
             has_text: text.is_some(),
             keywords,

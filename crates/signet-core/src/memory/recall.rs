@@ -76,13 +76,7 @@ impl TryFrom<&Value> for RecallInput {
 
     fn try_from(body: &Value) -> Result<Self> {
         let obj = input::object(body)?;
-        let query = match obj.get("query") {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
-            Some(Value::String(_)) | None | Some(Value::Null) => {
-                return Err(CoreError::Invalid("query is required".into()));
-            }
-            Some(_) => return Err(CoreError::Invalid("query must be a string".into())),
-        };
+        let query = input::required_text(obj, "query")?;
         Ok(Self {
             query,
             keyword_query: input::opt_trimmed(obj, "keywordQuery")?,

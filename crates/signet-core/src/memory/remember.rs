@@ -57,13 +57,7 @@ impl TryFrom<&Value> for RememberInput {
 
     fn try_from(body: &Value) -> Result<Self> {
         let obj = input::object(body)?;
-        let content = match obj.get("content") {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
-            Some(Value::String(_)) | None | Some(Value::Null) => {
-                return Err(CoreError::Invalid("content is required".into()));
-            }
-            Some(_) => return Err(CoreError::Invalid("content must be a string".into())),
-        };
+        let content = input::required_text(obj, "content")?;
         Ok(Self {
             content,
             who: input::opt_trimmed(obj, "who")?,

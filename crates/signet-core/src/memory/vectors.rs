@@ -14,11 +14,6 @@ use signet_model::memories::{EmbeddingRow, EmbeddingStats, RecallRow};
 use super::{Memories, input};
 use crate::error::{CoreError, Result};
 
-/// A query string value as the JSON string the `input` readers take.
-fn raw(v: Option<&String>) -> Option<Value> {
-    v.map(|s| Value::String(s.clone()))
-}
-
 /// The validated query of `GET /memory/similar`.
 #[derive(Debug, Clone)]
 pub struct SimilarParams {
@@ -45,7 +40,7 @@ impl TryFrom<&SimilarQuery> for SimilarParams {
             .to_owned();
         Ok(Self {
             id,
-            k: input::limit(raw(q.k.as_ref()).as_ref(), "k", 10, 100)?,
+            k: input::query_limit(q.k.as_deref(), "k", 10, 100)?,
             memory_type: q
                 .type_
                 .as_deref()
@@ -71,19 +66,9 @@ impl TryFrom<&EmbeddingsQuery> for EmbeddingPage {
     type Error = CoreError;
 
     fn try_from(q: &EmbeddingsQuery) -> Result<Self> {
-        let limit = input::limit(raw(q.limit.as_ref()).as_ref(), "limit", 600, 5000)?;
-        let offset = match q.offset.as_deref().map(|s| s.trim().parse::<usize>()) {
-            None => 0,
-            Some(Ok(n)) => n,
-            Some(Err(_)) => {
-                return Err(CoreError::Invalid(
-                    "offset must be a non-negative integer".into(),
-                ));
-            }
-        };
         Ok(Self {
-            limit,
-            offset,
+            limit: input::query_limit(q.limit.as_deref(), "limit", 600, 5000)?,
+            offset: input::query_offset(q.offset.as_deref())?,
             vectors: matches!(q.vectors.as_deref(), Some("true" | "1")),
         })
     }
@@ -110,7 +95,7 @@ impl TryFrom<&ProjectionQuery> for ProjectionParams {
             return Err(CoreError::Invalid("dimensions must be 2".into()));
         }
         Ok(Self {
-            limit: input::limit(raw(q.limit.as_ref()).as_ref(), "limit", 2000, 10000)?,
+            limit: input::query_limit(q.limit.as_deref(), "limit", 2000, 10000)?,
         })
     }
 }
