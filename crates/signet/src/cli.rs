@@ -91,6 +91,10 @@ pub enum Command {
     Api(crate::api::ApiArgs),
     /// Diagnose the database read-only, daemon up or down (exit 0 healthy, 1 degraded, 2 error).
     Doctor(crate::doctor::DoctorArgs),
+    /// Serve MCP over stdio for clients that spawn a process: bridges to the daemon's /mcp
+    /// (SIGNET_DAEMON_URL, else the daemon's address; SIGNET_TOKEN as the bearer), starting a
+    /// daemon in this process when none answers.
+    Mcp,
 }
 
 /// Runs the parsed command.
@@ -107,6 +111,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Models(args) => crate::models::run(args).await,
         Command::Reembed(args) => crate::reembed::run(&g, args).await,
         Command::Doctor(args) => crate::doctor::run(&g, args).await,
+        Command::Mcp => crate::mcp::run(&g).await,
     }
 }
 

@@ -5,18 +5,23 @@ use signet_client::{Client, DEFAULT_HOST, DEFAULT_PORT, base_url};
 
 use crate::cli::Global;
 
-/// A client for `--url`, else `--host`/`--port` (each falling back to its default), else the
-/// address the workspace's running daemon recorded, else the default; carrying `--token`.
+/// A client for [`url`], carrying `--token`.
 pub fn client(g: &Global) -> Result<Client> {
-    let url = match g.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        Some(url) => url.to_owned(),
-        None if g.address_given()? => base_url(
-            g.host.as_deref().unwrap_or(DEFAULT_HOST),
-            g.port()?.unwrap_or(DEFAULT_PORT),
-        ),
-        None => {
-            crate::daemon::recorded_url().unwrap_or_else(|| base_url(DEFAULT_HOST, DEFAULT_PORT))
-        }
-    };
-    Ok(Client::new(url)?.with_token(g.token.clone()))
+    Ok(Client::new(url(g)?)?.with_token(g.token.clone()))
+}
+
+/// The daemon's base URL: `--url`, else `--host`/`--port` (each falling back to its default),
+/// else the address the workspace's running daemon recorded, else the default.
+pub fn url(g: &Global) -> Result<String> {
+    Ok(
+        match g.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None if g.address_given()? => base_url(
+                g.host.as_deref().unwrap_or(DEFAULT_HOST),
+                g.port()?.unwrap_or(DEFAULT_PORT),
+            ),
+            None => crate::daemon::recorded_url()
+                .unwrap_or_else(|| base_url(DEFAULT_HOST, DEFAULT_PORT)),
+        },
+    )
 }

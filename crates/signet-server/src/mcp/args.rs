@@ -3,8 +3,25 @@
 
 use std::collections::BTreeMap;
 
+use rmcp::model::JsonObject;
 use rmcp::schemars::{self, JsonSchema};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A tool's arguments decoded as `T`; what does not decode is a 400 naming the field (rmcp's
+/// own decoding does not say which).
+pub fn parse<T: DeserializeOwned>(args: JsonObject) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(serde_json::Value::Object(args)).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        match at.as_str() {
+            "." => ApiError::bad_request(format!("invalid arguments: {inner}")),
+            field => ApiError::bad_request(format!("invalid argument {field}: {inner}")),
+        }
+    })
+}
 
 /// `memory_search`.
 #[derive(Debug, Deserialize, JsonSchema)]

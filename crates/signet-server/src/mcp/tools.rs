@@ -5,9 +5,8 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use rmcp::handler::server::common::Extension;
-use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock};
+use rmcp::handler::server::common::{Extension, schema_for_type};
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use rmcp::{tool, tool_handler, tool_router};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -19,7 +18,8 @@ use signet_core::memory::{
 use signet_model::memories::{Actor, MutationOutcome};
 
 use super::args::{
-    BypassArgs, FeedbackArgs, ForgetArgs, GetArgs, ListArgs, ModifyArgs, SearchArgs, StoreArgs,
+    self, BypassArgs, FeedbackArgs, ForgetArgs, GetArgs, ListArgs, ModifyArgs, SearchArgs,
+    StoreArgs,
 };
 use crate::actor::{CallerActor, header};
 use crate::error::{ApiError, Kind};
@@ -166,6 +166,7 @@ fn mutation_answer(tool: &str, id: &str, o: &MutationOutcome) -> CallToolResult 
 #[tool_router]
 impl Signet {
     #[tool(
+        input_schema = schema_for_type::<SearchArgs>(),
         description = "Search the memories for what is relevant to a query (hybrid keyword and \
                        semantic search), best first. Use it before answering anything that may \
                        depend on what was learned, decided or preferred earlier.",
@@ -174,10 +175,11 @@ impl Signet {
     async fn memory_search(
         &self,
         Extension(mut parts): Extension<Parts>,
-        Parameters(a): Parameters<SearchArgs>,
+        args: JsonObject,
     ) -> CallToolResult {
         const TOOL: &str = "memory_search";
         let r = async {
+            let a: SearchArgs = args::parse(args)?;
             let call = self
                 .authorize(&mut parts, TOOL, guard(Permission::Recall, None))
                 .await?;
@@ -200,6 +202,7 @@ impl Signet {
     }
 
     #[tool(
+        input_schema = schema_for_type::<StoreArgs>(),
         description = "Store a memory: one self-contained fact, preference, decision or lesson \
                        worth keeping across sessions. An exact duplicate of a live memory is \
                        not stored twice (the answer says deduped)."
@@ -207,10 +210,11 @@ impl Signet {
     async fn memory_store(
         &self,
         Extension(mut parts): Extension<Parts>,
-        Parameters(a): Parameters<StoreArgs>,
+        args: JsonObject,
     ) -> CallToolResult {
         const TOOL: &str = "memory_store";
         let r = async {
+            let a: StoreArgs = args::parse(args)?;
             let call = self
                 .authorize(&mut parts, TOOL, guard(Permission::Remember, None))
                 .await?;
@@ -231,16 +235,18 @@ impl Signet {
     }
 
     #[tool(
+        input_schema = schema_for_type::<GetArgs>(),
         description = "Read one memory by id, with all its fields.",
         annotations(read_only_hint = true)
     )]
     async fn memory_get(
         &self,
         Extension(mut parts): Extension<Parts>,
-        Parameters(a): Parameters<GetArgs>,
+        args: JsonObject,
     ) -> CallToolResult {
         const TOOL: &str = "memory_get";
         let r = async {
+            let a: GetArgs = args::parse(args)?;
             let call = self
                 .authorize(&mut parts, TOOL, guard(Permission::Recall, None))
                 .await?;
@@ -251,6 +257,7 @@ impl Signet {
     }
 
     #[tool(
+        input_schema = schema_for_type::<ListArgs>(),
         description = "List memories, newest first, a page at a time, optionally of one type; \
                        with counts of all memories.",
         annotations(read_only_hint = true)
@@ -258,10 +265,11 @@ impl Signet {
     async fn memory_list(
         &self,
         Extension(mut parts): Extension<Parts>,
-        Parameters(a): Parameters<ListArgs>,
+        args: JsonObject,
     ) -> CallToolResult {
         const TOOL: &str = "memory_list";
         let r = async {
+            let a: ListArgs = args::parse(args)?;
             let call = self
                 .authorize(&mut parts, TOOL, guard(Permission::Recall, None))
                 .await?;
@@ -282,6 +290,7 @@ impl Signet {
     }
 
     #[tool(
+        input_schema = schema_for_type::<ModifyArgs>(),
         description = "Change a memory's content, type, importance or tags, saying why. The old \
                        version stays in the memory's history.",
         annotations(destructive_hint = true, idempotent_hint = false)
@@ -289,11 +298,12 @@ impl Signet {
     async fn memory_modify(
         &self,
         Extension(mut parts): Extension<Parts>,
-        Parameters(a): Parameters<ModifyArgs>,
+        args: JsonObject,
     ) -> CallToolResult {
         const TOOL: &str = "memory_modify";
         let g = guard(Permission::Modify, Some(Operation::Modify));
         let r = async {
+            let a: ModifyArgs = args::parse(args)?;
             let call = self.authorize(&mut parts, TOOL, g).await?;
             let req = PatchInput::try_from(&body(&[
                 ("content", opt(a.content)),
@@ -304,15 +314,16 @@ impl Signet {
             ]))?;
             let m = req.into_mutation(a.id.clone(), call.actor);
             let scope = call.caller.scope();
-            Ok(self.state.memories().mutate(m, &scope).await?)
+            Ok((a.id, self.state.memories().mutate(m, &scope).await?))
         };
         match r.await {
-            Ok(outcome) => mutation_answer(TOOL, &a.id, &outcome),
+            Ok((id, outcome)) => mutation_answer(TOOL, &id, &outcome),
             Err(e) => failure(TOOL, &e),
         }
     }
 
     #[tool(
+        input_schema = schema_for_type::<ForgetArgs>(),
         description = "Forget a memory (a soft delete, recoverable for 30 days), saying why. A \
                        pinned memory needs force.",
         annotations(destructive_hint = true)
@@ -320,11 +331,12 @@ impl Signet {
     async fn memory_forget(
         &self,
         Extension(mut parts): Extension<Parts>,
-        Parameters(a): Parameters<ForgetArgs>,
+        args: JsonObject,
     ) -> CallToolResult {
         const TOOL: &str = "memory_forget";
         let g = guard(Permission::Forget, Some(Operation::Forget));
         let r = async {
+            let a: ForgetArgs = args::parse(args)?;
             let call = self.authorize(&mut parts, TOOL, g).await?;
             let req = GuardInput::try_from((
                 &body(&[("reason", json!(a.reason)), ("force", opt(a.force))]),
@@ -336,15 +348,16 @@ impl Signet {
             }
             let m = req.into_forget(a.id.clone(), call.actor);
             let scope = call.caller.scope();
-            Ok(self.state.memories().mutate(m, &scope).await?)
+            Ok((a.id, self.state.memories().mutate(m, &scope).await?))
         };
         match r.await {
-            Ok(outcome) => mutation_answer(TOOL, &a.id, &outcome),
+            Ok((id, outcome)) => mutation_answer(TOOL, &id, &outcome),
             Err(e) => failure(TOOL, &e),
         }
     }
 
     #[tool(
+        input_schema = schema_for_type::<FeedbackArgs>(),
         description = "Rate how useful the memories injected into a session were, from -1 \
                        (useless or wrong) to 1 (exactly what was needed); future sessions are \
                        ranked with it."
@@ -352,10 +365,11 @@ impl Signet {
     async fn memory_feedback(
         &self,
         Extension(mut parts): Extension<Parts>,
-        Parameters(a): Parameters<FeedbackArgs>,
+        args: JsonObject,
     ) -> CallToolResult {
         const TOOL: &str = "memory_feedback";
         let r = async {
+            let a: FeedbackArgs = args::parse(args)?;
             let call = self
                 .authorize(&mut parts, TOOL, guard(Permission::Remember, None))
                 .await?;
@@ -370,6 +384,7 @@ impl Signet {
     }
 
     #[tool(
+        input_schema = schema_for_type::<BypassArgs>(),
         description = "Turn memory injection off (enabled: true) or back on (enabled: false) for \
                        a running session: while bypassed, the harness hooks neither inject nor \
                        record memories."
@@ -377,10 +392,11 @@ impl Signet {
     async fn session_bypass(
         &self,
         Extension(mut parts): Extension<Parts>,
-        Parameters(a): Parameters<BypassArgs>,
+        args: JsonObject,
     ) -> CallToolResult {
         const TOOL: &str = "session_bypass";
         let r = async {
+            let a: BypassArgs = args::parse(args)?;
             self.authorize(&mut parts, TOOL, guard(Permission::Remember, None))
                 .await?;
             crate::routes::sessions::set_bypass(&self.state, &a.session_key, a.enabled)

@@ -14,6 +14,7 @@ mod fixture;
 mod fuzz;
 mod guide;
 mod logs;
+mod mcp;
 mod memory;
 mod metrics;
 mod mutations;

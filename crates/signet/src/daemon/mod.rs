@@ -25,6 +25,7 @@ use signet_client::{Client, base_url};
 use signet_core::config::{EnvVars, Network, resolve_workspace};
 
 use crate::cli::Global;
+pub(crate) use run::bench_embedder;
 use state::StateFile;
 
 #[derive(Debug, Args)]

@@ -141,7 +141,7 @@ async fn bind(net: &Network) -> Result<TcpListener> {
 
 /// `SIGNET_EMBEDDER=hash:<dims>`: a deterministic word-hashing embedder for benchmarks and
 /// tests (fast, no model, no network). Never set in normal operation.
-fn bench_embedder(
+pub(crate) fn bench_embedder(
     env: &signet_core::config::EnvVars,
 ) -> Result<Option<std::sync::Arc<dyn signet_core::embedding::Embedder>>> {
     let Some(spec) = env.non_empty("SIGNET_EMBEDDER") else {
