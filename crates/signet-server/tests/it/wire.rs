@@ -35,29 +35,19 @@ async fn remember_recall_and_health_match_the_wire_types() {
     let h: Health = serde_json::from_value(raw.clone()).unwrap();
     assert_eq!(h.status, "healthy");
 
-    let (_, raw) = s
-        .post(
-            "/api/memory/remember",
-            json!({"content": "critical: [ops]: rotate keys"}),
-        )
-        .await;
+    // Remembered twice: the second answer is the dedup of the first.
+    let remember_rotate = || s.remember_json(json!({"content": "critical: [ops]: rotate keys"}));
+    let (_, raw) = remember_rotate().await;
     let RememberResponse::Stored(m) = round_trip(&raw, remember_extra) else {
         panic!("expected a stored memory: {raw}");
     };
-    let (_, raw) = s
-        .post(
-            "/api/memory/remember",
-            json!({"content": "critical: [ops]: rotate keys"}),
-        )
-        .await;
+    let (_, raw) = remember_rotate().await;
     let RememberResponse::Stored(again) = round_trip(&raw, remember_extra) else {
         panic!("expected a dedup: {raw}");
     };
     assert!(again.deduped && again.id == m.id);
     let long = "word ".repeat(400);
-    let (_, raw) = s
-        .post("/api/memory/remember", json!({"content": long}))
-        .await;
+    let (_, raw) = s.remember_json(json!({"content": long})).await;
     assert!(matches!(
         round_trip(&raw, remember_extra),
         RememberResponse::Chunked(_)
@@ -253,11 +243,8 @@ async fn batch_envelopes_match_the_wire_types() {
             BatchForgetResponse::Preview(_)
         ));
     }
-    s.post(
-        "/api/memory/remember",
-        json!({"content": "a memory to forget in batch", "who": "wire-forget"}),
-    )
-    .await;
+    s.remember_json(json!({"content": "a memory to forget in batch", "who": "wire-forget"}))
+        .await;
     let (_, raw) = s
         .post("/api/memory/forget", json!({"query": "forget batch"}))
         .await;

@@ -158,13 +158,11 @@ fn every_row_keeps_its_values_and_storage_classes() {
         "migration 1001 appends its column"
     );
     assert_rows(&conn, "memories", &["id"], &memories, true);
-    let stamped: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM memories WHERE scope_user IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let stamped: i64 = scalar(
+        &conn,
+        "SELECT COUNT(*) FROM memories WHERE scope_user IS NOT NULL",
+        [],
+    );
     assert_eq!(stamped, 0, "upstream rows belong to no user");
     let history: Vec<&Value> = exp["memory_history"]
         .as_object()
@@ -192,7 +190,7 @@ fn awkward_rows_survive() {
     let opened = open_fixture_copy();
     let conn = plain(&opened.db);
     let exp = expected();
-    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let one = |sql: &str| -> i64 { scalar(&conn, sql, []) };
     let deleted =
         one("SELECT COUNT(*) FROM memories WHERE is_deleted = 1 AND deleted_at IS NOT NULL");
     assert_eq!(deleted, exp["deleted_memory_count"].as_i64().unwrap());
@@ -209,23 +207,19 @@ fn awkward_rows_survive() {
         "hook row: {hash:?} {content:?}"
     );
     for tags in ["roadmap,Q3", "Mixed,Case , Tags"] {
-        let n: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM memories WHERE tags = ?1",
-                [tags],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let n: i64 = scalar(
+            &conn,
+            "SELECT COUNT(*) FROM memories WHERE tags = ?1",
+            [tags],
+        );
         assert_eq!(n, 1, "tags {tags:?}");
     }
     for kind in ["learning", "issue", "rule", "procedural", "document_chunk"] {
-        let n: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM memories WHERE type = ?1",
-                [kind],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let n: i64 = scalar(
+            &conn,
+            "SELECT COUNT(*) FROM memories WHERE type = ?1",
+            [kind],
+        );
         assert!(n > 0, "type {kind}");
     }
     // Mixed timestamp formats: recall writes `YYYY-MM-DD HH:MM:SS`, the rest is ISO.
@@ -247,11 +241,7 @@ fn table_counts_match() {
         }
         // Migration 1001 records itself: one version row and one audit row more than upstream.
         let own = i64::from(table.starts_with("schema_migrations"));
-        let n: i64 = conn
-            .query_row(&format!("SELECT COUNT(*) FROM \"{table}\""), [], |r| {
-                r.get(0)
-            })
-            .unwrap();
+        let n: i64 = scalar(&conn, &format!("SELECT COUNT(*) FROM \"{table}\""), []);
         assert_eq!(n, count.as_i64().unwrap() + own, "row count of {table}");
     }
 }
@@ -268,14 +258,12 @@ fn vectors_survive() {
         }
     }
     assert_eq!(checked, 62);
-    let orphans: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM embeddings
+    let orphans: i64 = scalar(
+        &conn,
+        "SELECT COUNT(*) FROM embeddings
              WHERE id NOT IN (SELECT id FROM vec_embeddings_rowids)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        [],
+    );
     assert_eq!(orphans, 0, "embedding ids missing from vec_embeddings");
 }
 
@@ -309,13 +297,11 @@ fn assert_embedding(conn: &Connection, emb: &Value) {
             "{id}[{i}]"
         );
     }
-    let in_vec: bool = conn
-        .query_row(
-            "SELECT EXISTS(SELECT 1 FROM vec_embeddings_rowids WHERE id = ?1)",
-            [id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let in_vec: bool = scalar(
+        conn,
+        "SELECT EXISTS(SELECT 1 FROM vec_embeddings_rowids WHERE id = ?1)",
+        [id],
+    );
     assert_eq!(
         in_vec,
         emb["in_vec_embeddings"].as_bool().unwrap(),
@@ -338,27 +324,38 @@ fn full_text_index_still_answers() {
         "the tombstone and its live twin"
     );
     let tokyo_id = expected()["named_ids"]["tokyo"].as_str().unwrap();
-    let tokyo_rowid: i64 = conn
-        .query_row(
-            "SELECT rowid FROM memories WHERE id = ?1",
-            [tokyo_id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let tokyo_rowid: i64 = scalar(
+        &conn,
+        "SELECT rowid FROM memories WHERE id = ?1",
+        [tokyo_id],
+    );
     assert_eq!(
         fts_rowids(&conn, "東京オフィスの会議室は3階にあります"),
         vec![tokyo_rowid]
     );
 }
 
-fn fts_rowids(conn: &Connection, query: &str) -> Vec<i64> {
-    let mut stmt = conn
-        .prepare("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?1 ORDER BY rowid")
-        .unwrap();
-    stmt.query_map([query], |r| r.get(0))
+/// The one value `sql` selects with `params` bound.
+fn scalar<T: rusqlite::types::FromSql>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> T {
+    conn.query_row(sql, params, |r| r.get(0)).unwrap()
+}
+
+/// The first column of every row `sql` selects with `param` bound to `?1`.
+fn first_column<T: rusqlite::types::FromSql>(conn: &Connection, sql: &str, param: &str) -> Vec<T> {
+    let mut stmt = conn.prepare(sql).unwrap();
+    stmt.query_map([param], |r| r.get(0))
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap()
+}
+
+fn fts_rowids(conn: &Connection, query: &str) -> Vec<i64> {
+    let sql = "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?1 ORDER BY rowid";
+    first_column(conn, sql, query)
 }
 
 /// Asserts `table` holds exactly the `want` rows: same count, and for every row (found by its
@@ -440,13 +437,7 @@ fn same_f64(a: f64, b: f64) -> bool {
 }
 
 fn columns_of(conn: &Connection, table: &str) -> Vec<String> {
-    let mut stmt = conn
-        .prepare("SELECT name FROM pragma_table_info(?1)")
-        .unwrap();
-    stmt.query_map([table], |r| r.get(0))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap()
+    first_column(conn, "SELECT name FROM pragma_table_info(?1)", table)
 }
 
 fn rows(v: &Value) -> impl Iterator<Item = &Value> {
