@@ -257,6 +257,22 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// A JSON body read into the core's validated input `T`: malformed JSON is refused as by
+/// [`JsonBody`], a field the core refuses is its 400 naming the field.
+pub struct Input<T>(pub T);
+
+impl<S: Send + Sync, T> FromRequest<S> for Input<T>
+where
+    T: for<'a> TryFrom<&'a Value, Error = CoreError>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let JsonBody(body) = JsonBody::from_request(req, state).await?;
+        Ok(Self(T::try_from(&body)?))
+    }
+}
+
 /// Result of a handler.
 pub type ApiResult<T = axum::Json<Value>> = Result<T, ApiError>;
 

@@ -10,7 +10,7 @@ use signet_api::{
 use signet_core::memory::{EmbeddingPage, ProjectionParams, SimilarParams};
 use signet_core::repair::ReembedOptions;
 
-use crate::error::{ApiResult, JsonBody};
+use crate::error::{ApiResult, Input};
 use crate::routes::repair::{RepairCaller, RepairReply, repair_response};
 use crate::state::AppState;
 
@@ -61,13 +61,9 @@ pub async fn gaps(State(s): State<AppState>) -> ApiResult<Json<EmbeddingGaps>> {
 pub async fn reembed(
     State(s): State<AppState>,
     RepairCaller(ctx): RepairCaller,
-    JsonBody(body): JsonBody,
+    Input(req): Input<ReembedOptions>,
 ) -> ApiResult<RepairReply> {
-    let req = ReembedOptions::try_from(&body)?;
-    Ok(repair_response(
-        s.maintenance().reembed(&ctx, req).await?,
-        false,
-    ))
+    repair_response(s.maintenance().reembed(&ctx, req).await, false)
 }
 
 /// `POST /api/repair/clean-orphans`; audited.
@@ -75,8 +71,5 @@ pub async fn clean_orphans(
     State(s): State<AppState>,
     RepairCaller(ctx): RepairCaller,
 ) -> ApiResult<RepairReply> {
-    Ok(repair_response(
-        s.maintenance().clean_orphans(&ctx).await?,
-        false,
-    ))
+    repair_response(s.maintenance().clean_orphans(&ctx).await, false)
 }

@@ -16,7 +16,7 @@ use signet_core::memory::{
 use signet_model::memories::{Mutation, MutationOutcome};
 
 use crate::actor::CallerActor;
-use crate::error::{ApiError, ApiResult, JsonBody, Kind, Reply};
+use crate::error::{ApiError, ApiResult, Input, JsonBody, Kind, Reply};
 use crate::permission::{Authed, Operation};
 use crate::state::AppState;
 
@@ -32,9 +32,9 @@ pub async fn remember(
     State(s): State<AppState>,
     caller: Authed,
     CallerActor(actor): CallerActor,
-    JsonBody(body): JsonBody,
+    Input(req): Input<RememberInput>,
 ) -> ApiResult<Json<RememberResponse>> {
-    let (req, scope) = (RememberInput::try_from(&body)?, caller.scope());
+    let scope = caller.scope();
     Ok(Json(s.memories().remember(req, actor, &scope).await?))
 }
 
@@ -80,9 +80,8 @@ pub async fn patch(
     Path(id): Path<String>,
     caller: Authed,
     CallerActor(actor): CallerActor,
-    JsonBody(body): JsonBody,
+    Input(mut req): Input<PatchInput>,
 ) -> ApiResult<Reply<MutationResponse>> {
-    let mut req = PatchInput::try_from(&body)?;
     let warnings = std::mem::take(&mut req.warnings);
     let m = req.into_mutation(id.clone(), actor);
     let outcome = s.memories().mutate(m, &caller.scope()).await?;
@@ -141,9 +140,8 @@ pub async fn batch_forget(
     State(s): State<AppState>,
     caller: Authed,
     CallerActor(actor): CallerActor,
-    JsonBody(body): JsonBody,
+    Input(req): Input<BatchForgetInput>,
 ) -> ApiResult<Json<BatchForgetResponse>> {
-    let req = BatchForgetInput::try_from(&body)?;
     let scope = caller.scope();
     Ok(Json(s.memories().batch_forget(req, actor, &scope).await?))
 }
@@ -153,9 +151,8 @@ pub async fn batch_modify(
     State(s): State<AppState>,
     caller: Authed,
     CallerActor(actor): CallerActor,
-    JsonBody(body): JsonBody,
+    Input(req): Input<BatchModifyInput>,
 ) -> ApiResult<Json<BatchModifyResponse>> {
-    let req = BatchModifyInput::try_from(&body)?;
     let scope = caller.scope();
     Ok(Json(s.memories().batch_modify(req, actor, &scope).await?))
 }
@@ -164,9 +161,8 @@ pub async fn batch_modify(
 pub async fn recall(
     State(s): State<AppState>,
     caller: Authed,
-    JsonBody(body): JsonBody,
+    Input(req): Input<RecallInput>,
 ) -> ApiResult<Json<RecallResponse>> {
-    let req = RecallInput::try_from(&body)?;
     Ok(Json(s.memories().recall(req, &caller.scope()).await?))
 }
 

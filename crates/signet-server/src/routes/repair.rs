@@ -10,7 +10,7 @@ use signet_api::{DedupStats, RepairResponse};
 use signet_core::repair::{DedupParams, FtsCheck, RepairContext, RepairResult};
 
 use crate::actor::{actor_name, header};
-use crate::error::{ApiResult, JsonBody, Kind, Reply};
+use crate::error::{ApiResult, Input, Kind, Reply};
 use crate::request_id::RequestId;
 use crate::state::AppState;
 
@@ -37,9 +37,13 @@ impl<S: Send + Sync> FromRequestParts<S> for RepairCaller {
 /// A repair's answer with its status.
 pub type RepairReply = Reply<RepairResponse>;
 
-/// The answer of a repair: done, refused (the gate or limiter denied it; `strict`: any
-/// failure, as upstream answers requeue, leases and FTS) or failed.
-pub fn repair_response(r: RepairResult, strict: bool) -> RepairReply {
+/// The answer of a repair that ran: done, refused (the gate or limiter denied it; `strict`:
+/// any failure, as upstream answers requeue, leases and FTS) or failed.
+pub fn repair_response(
+    r: signet_core::Result<RepairResult>,
+    strict: bool,
+) -> ApiResult<RepairReply> {
+    let r = r?;
     let kind = if r.response.success {
         Kind::Done
     } else if r.denied || strict {
@@ -47,7 +51,7 @@ pub fn repair_response(r: RepairResult, strict: bool) -> RepairReply {
     } else {
         Kind::Internal
     };
-    Reply::new(kind, r.response)
+    Ok(Reply::new(kind, r.response))
 }
 
 /// `POST /api/repair/requeue-dead` (alias `requeue-dead-jobs`).
@@ -55,10 +59,7 @@ pub async fn requeue_dead(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
 ) -> ApiResult<RepairReply> {
-    Ok(repair_response(
-        s.maintenance().requeue_dead(&c).await?,
-        true,
-    ))
+    repair_response(s.maintenance().requeue_dead(&c).await, true)
 }
 
 /// `POST /api/repair/release-leases`.
@@ -66,23 +67,16 @@ pub async fn release_leases(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
 ) -> ApiResult<RepairReply> {
-    Ok(repair_response(
-        s.maintenance().release_leases(&c).await?,
-        true,
-    ))
+    repair_response(s.maintenance().release_leases(&c).await, true)
 }
 
 /// `POST /api/repair/check-fts` (`{"repair": bool}`).
 pub async fn check_fts(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
-    JsonBody(body): JsonBody,
+    Input(req): Input<FtsCheck>,
 ) -> ApiResult<RepairReply> {
-    let req = FtsCheck::try_from(&body)?;
-    Ok(repair_response(
-        s.maintenance().check_fts(&c, req).await?,
-        true,
-    ))
+    repair_response(s.maintenance().check_fts(&c, req).await, true)
 }
 
 /// `POST /api/repair/retention-sweep`: runs a sweep now.
@@ -90,10 +84,7 @@ pub async fn retention_sweep(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
 ) -> ApiResult<RepairReply> {
-    Ok(repair_response(
-        s.maintenance().retention_sweep(&c).await?,
-        false,
-    ))
+    repair_response(s.maintenance().retention_sweep(&c).await, false)
 }
 
 /// `GET /api/repair/dedup-stats`.
@@ -105,13 +96,9 @@ pub async fn dedup_stats(State(s): State<AppState>) -> ApiResult<Json<DedupStats
 pub async fn deduplicate(
     State(s): State<AppState>,
     RepairCaller(c): RepairCaller,
-    JsonBody(body): JsonBody,
+    Input(req): Input<DedupParams>,
 ) -> ApiResult<RepairReply> {
-    let req = DedupParams::try_from(&body)?;
-    Ok(repair_response(
-        s.maintenance().deduplicate(&c, req).await?,
-        false,
-    ))
+    repair_response(s.maintenance().deduplicate(&c, req).await, false)
 }
 
 /// Upstream repairs of subsystems this daemon does not have (the sqlite-vec table, the entity
