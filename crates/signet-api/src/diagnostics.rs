@@ -140,6 +140,17 @@ pub struct ProviderOutcomes {
     pub recent_timeouts: usize,
 }
 
+impl ProviderOutcomes {
+    /// Successes over all outcomes; 1 when nothing was recorded.
+    pub fn availability(&self) -> f64 {
+        if self.recent_total == 0 {
+            1.0
+        } else {
+            self.recent_successes as f64 / self.recent_total as f64
+        }
+    }
+}
+
 /// The embedding provider's domain: measured, not configured, or not measured (offline).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]

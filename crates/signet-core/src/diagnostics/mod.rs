@@ -28,7 +28,6 @@ pub use signet_api::diagnostics::{
 };
 
 use crate::memory::Extraction;
-use crate::semantic::OutcomeCounts;
 
 /// Domains `GET /api/diagnostics/:domain` serves, in report order.
 pub const DOMAINS: [&str; 10] = [
@@ -65,7 +64,7 @@ pub enum ProviderView {
         provider: String,
         model: String,
         available: bool,
-        counts: OutcomeCounts,
+        counts: ProviderOutcomes,
     },
     /// No provider is configured (keyword-only recall).
     NotConfigured { reason: String },

@@ -11,7 +11,7 @@ use signet_api::Extra;
 
 use super::{
     ConnectorDomain, DuplicateDomain, IndexDomain, MemoryDomain, MutationDomain, ProviderDomain,
-    ProviderOutcomes, ProviderView, QueueDomain, Status, StorageDomain, round, scored,
+    ProviderView, QueueDomain, Status, StorageDomain, round, scored,
 };
 use crate::memory::Extraction;
 use crate::retention;
@@ -158,12 +158,7 @@ pub fn provider(p: &ProviderView) -> ProviderDomain {
         } => {
             let rate = counts.availability();
             ProviderDomain::Measured {
-                counts: ProviderOutcomes {
-                    recent_total: counts.recent_total,
-                    recent_successes: counts.recent_successes,
-                    recent_failures: counts.recent_failures,
-                    recent_timeouts: counts.recent_timeouts,
-                },
+                counts: *counts,
                 availability_rate: round(rate),
                 configured: true,
                 provider: provider.clone(),

@@ -13,7 +13,7 @@ fn measured(successes: usize, failures: usize) -> ProviderView {
         provider: "test".into(),
         model: "m".into(),
         available: true,
-        counts: OutcomeCounts {
+        counts: ProviderOutcomes {
             recent_total: successes + failures,
             recent_successes: successes,
             recent_failures: failures,

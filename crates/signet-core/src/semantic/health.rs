@@ -9,7 +9,7 @@ use std::sync::{Mutex, OnceLock};
 use signet_api::EmbeddingStatus;
 
 use super::Semantic;
-use super::outcomes::{Outcome, OutcomeCounts, ProviderOutcomes};
+use super::outcomes::{Outcome, OutcomeRing};
 use super::reembed::ReembedProgress;
 use crate::analytics::{Analytics, ErrorEntry};
 use crate::embedding::EmbedError;
@@ -33,7 +33,7 @@ pub(super) struct ProviderHealth {
     /// Provider failures since start (batches and query vectors).
     failed: AtomicU64,
     /// The last provider outcomes (worker batches and query embeddings), for diagnostics.
-    outcomes: ProviderOutcomes,
+    outcomes: OutcomeRing,
     /// Where provider failures are recorded as analytics errors (set once at assembly).
     analytics: OnceLock<Analytics>,
 }
@@ -47,7 +47,7 @@ impl ProviderHealth {
             }),
             embedded: AtomicU64::new(0),
             failed: AtomicU64::new(0),
-            outcomes: ProviderOutcomes::default(),
+            outcomes: OutcomeRing::default(),
             analytics: OnceLock::new(),
         }
     }
@@ -111,7 +111,7 @@ impl Semantic {
     }
 
     /// Counts over the last provider outcomes (diagnostics' provider domain).
-    pub fn provider_outcomes(&self) -> OutcomeCounts {
+    pub fn provider_outcomes(&self) -> signet_api::diagnostics::ProviderOutcomes {
         self.inner.health.outcomes.counts()
     }
 

@@ -46,7 +46,7 @@ use index::LiveIndex;
 use reembed::Reembed;
 
 pub use health::ProviderState;
-pub use outcomes::{Outcome, OutcomeCounts, ProviderOutcomes};
+pub use outcomes::{Outcome, OutcomeRing};
 pub use provider::{HashEmbedder, Resolved};
 pub use reembed::ReembedProgress;
 pub use worker::EmbeddingWorker;

@@ -5,6 +5,8 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use signet_api::diagnostics::ProviderOutcomes;
+
 /// How many outcomes are kept.
 pub const CAPACITY: usize = 100;
 
@@ -16,34 +18,13 @@ pub enum Outcome {
     Timeout,
 }
 
-/// Counts over the buffered outcomes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OutcomeCounts {
-    pub recent_total: usize,
-    pub recent_successes: usize,
-    pub recent_failures: usize,
-    pub recent_timeouts: usize,
-}
-
-impl OutcomeCounts {
-    /// successes / total, 1 when nothing was recorded.
-    pub fn availability(&self) -> f64 {
-        if self.recent_total == 0 {
-            1.0
-        } else {
-            self.recent_successes as f64 / self.recent_total as f64
-        }
-    }
-}
-
 /// The last [`CAPACITY`] outcomes.
 #[derive(Debug, Default)]
-pub struct ProviderOutcomes {
+pub struct OutcomeRing {
     recent: Mutex<VecDeque<Outcome>>,
 }
 
-impl ProviderOutcomes {
+impl OutcomeRing {
     /// Records one outcome, dropping the oldest past capacity.
     pub fn record(&self, o: Outcome) {
         let mut q = self.recent.lock().unwrap_or_else(|p| p.into_inner());
@@ -53,11 +34,11 @@ impl ProviderOutcomes {
         q.push_back(o);
     }
 
-    /// Counts over what is buffered now.
-    pub fn counts(&self) -> OutcomeCounts {
+    /// Counts over what is buffered now (the diagnostics `provider` domain's).
+    pub fn counts(&self) -> ProviderOutcomes {
         let q = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         let n = |k: Outcome| q.iter().filter(|o| **o == k).count();
-        OutcomeCounts {
+        ProviderOutcomes {
             recent_total: q.len(),
             recent_successes: n(Outcome::Success),
             recent_failures: n(Outcome::Failure),
@@ -72,7 +53,7 @@ mod tests {
 
     #[test]
     fn keeps_the_last_hundred_and_scores_availability() {
-        let r = ProviderOutcomes::default();
+        let r = OutcomeRing::default();
         assert_eq!(r.counts().availability(), 1.0);
         for _ in 0..150 {
             r.record(Outcome::Failure);
