@@ -17,12 +17,16 @@ command -v caddy >/dev/null 2>&1 || need+=(caddy)
 # The guide's own shell lines run as written (crates/signet-server/tests/it/guide.rs).
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v jq >/dev/null 2>&1 || need+=(jq)
+# The official MCP client SDKs run on Python and Node (crates/signet/tests/it/mcp.rs).
+python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
       $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"; } >/dev/null; then
-    echo "warning: could not install ${need[*]}; the reverse-proxy and guide tests will fail" >&2
+    echo "warning: could not install ${need[*]}; the tests that need them will fail" >&2
   fi
 fi
 
@@ -32,6 +36,13 @@ if model_dir="$(scripts/fetch-test-model.sh)"; then
   export SIGNET_TEST_MODEL_DIR="$model_dir"
 else
   echo "warning: could not fetch the test model; the native-embedding tests will fail" >&2
+fi
+
+# The MCP client SDKs (Python `mcp`, TypeScript `@modelcontextprotocol/sdk`), installed once.
+if clients="$(scripts/fetch-mcp-clients.sh)"; then
+  export SIGNET_MCP_CLIENTS="$clients"
+else
+  echo "warning: could not install the MCP client SDKs; the real-client MCP tests will fail" >&2
 fi
 
 # No test may skip silently here: a missing proxy or model fails its tests instead.

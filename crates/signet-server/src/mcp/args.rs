@@ -23,7 +23,7 @@ pub fn parse<T: DeserializeOwned>(args: JsonObject) -> Result<T, ApiError> {
     })
 }
 
-/// `memory_search`.
+/// A search: the query, and optionally how many results, of which type, how relevant.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SearchArgs {
     /// What to look for, in natural language or keywords.
@@ -37,7 +37,7 @@ pub struct SearchArgs {
     pub min_score: Option<f64>,
 }
 
-/// `memory_store`.
+/// A memory to store, with optional type, importance and tags.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct StoreArgs {
     /// The memory: one self-contained statement. Prefix `critical:` to pin it.
@@ -51,14 +51,14 @@ pub struct StoreArgs {
     pub tags: Option<String>,
 }
 
-/// `memory_get`.
+/// The memory to read.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct GetArgs {
     /// The memory's id (from memory_search or memory_list).
     pub id: String,
 }
 
-/// `memory_list`.
+/// One page of the listing, optionally of one type.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListArgs {
     /// Most memories to return, newest first (default 100, at most 1000).
@@ -70,7 +70,7 @@ pub struct ListArgs {
     pub memory_type: Option<String>,
 }
 
-/// `memory_modify`.
+/// The memory to change, the fields to change (at least one) and why.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ModifyArgs {
     /// The memory's id.
@@ -88,7 +88,7 @@ pub struct ModifyArgs {
     pub reason: String,
 }
 
-/// `memory_forget`.
+/// The memory to forget and why.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ForgetArgs {
     /// The memory's id.
@@ -99,7 +99,7 @@ pub struct ForgetArgs {
     pub force: Option<bool>,
 }
 
-/// `memory_feedback`.
+/// Ratings of the memories a session was given.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FeedbackArgs {
     /// The session whose injected memories are rated.
@@ -108,7 +108,7 @@ pub struct FeedbackArgs {
     pub ratings: BTreeMap<String, f64>,
 }
 
-/// `session_bypass`.
+/// Whether the hooks skip a session.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct BypassArgs {
     /// The session key the harness uses.

@@ -9,6 +9,7 @@ mod config;
 mod doctor;
 mod failures;
 mod lifecycle;
+mod mcp;
 mod pipe;
 mod signals;
 mod support;
