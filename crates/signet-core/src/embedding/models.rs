@@ -144,16 +144,7 @@ pub fn verify_size(spec: &ModelSpec, file: &ModelFile, path: &Path) -> Result<()
     let size = fs::metadata(path)
         .map_err(|e| missing(spec, file, path, &e))?
         .len();
-    if size != file.size {
-        return Err(mismatch(
-            spec,
-            file,
-            path,
-            &format!("{} bytes", file.size),
-            &format!("{size} bytes"),
-        ));
-    }
-    Ok(())
+    check_size(spec, file, path, size)
 }
 
 /// Checks the file at `path` against the manifest entry `file`; a wrong size fails before
@@ -459,15 +450,7 @@ fn check_digest(
     size: u64,
     digest: &str,
 ) -> Result<(), EmbedError> {
-    if size != file.size {
-        return Err(mismatch(
-            spec,
-            file,
-            origin,
-            &format!("{} bytes", file.size),
-            &format!("{size} bytes"),
-        ));
-    }
+    check_size(spec, file, origin, size)?;
     if digest != file.sha256 {
         return Err(mismatch(
             spec,
@@ -478,6 +461,20 @@ fn check_digest(
         ));
     }
     Ok(())
+}
+
+/// A size other than the manifest's is a mismatch naming both.
+fn check_size(
+    spec: &ModelSpec,
+    file: &ModelFile,
+    origin: &Path,
+    size: u64,
+) -> Result<(), EmbedError> {
+    if size == file.size {
+        return Ok(());
+    }
+    let (expected, found) = (format!("{} bytes", file.size), format!("{size} bytes"));
+    Err(mismatch(spec, file, origin, &expected, &found))
 }
 
 fn mismatch(
