@@ -45,6 +45,7 @@ pub mod keyword;
 mod lifecycle;
 pub mod maintenance;
 pub mod memories;
+pub mod sessions;
 mod store;
 pub mod time;
 

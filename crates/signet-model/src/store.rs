@@ -17,6 +17,7 @@ use crate::memories::{
     Mutation, MutationOutcome, MutationSignals, NewMemory, OpsCounts, RecallFilters, RecallRow,
     RememberOutcome, ScopeFilter, StoredVector, WriteOptions,
 };
+use crate::sessions::{Checkpoint, CheckpointQuery, SessionMemory, SummaryJob};
 
 /// A JSON object of raw column values.
 pub type JsonRow = serde_json::Map<String, serde_json::Value>;
@@ -173,6 +174,15 @@ pub trait MemoryStore: Send + Sync + 'static {
     /// for records nothing. Returns how many rows took a rating. Not a mutation of the
     /// memory: no version, no history row.
     fn record_feedback(&self, session_key: &str, ratings: &[(String, f64)]) -> Result<usize>;
+    /// Records the memories a hook gave sessions: one `session_memories` row per item, none
+    /// for a `(session_key, memory_id)` pair already recorded (the first record wins, its
+    /// rating kept). Returns how many rows were written. Not a mutation of the memory.
+    fn record_session_memories(&self, rows: &[SessionMemory]) -> Result<usize>;
+    /// Queues a transcript for the summary pipeline: a `summary_jobs` row with status
+    /// `pending`, no attempts and no result. An id already queued is a `Conflict`.
+    fn enqueue_summary(&self, job: &SummaryJob) -> Result<()>;
+    /// Continuity checkpoints, newest `created_at` first, at most the query's limit.
+    fn checkpoints(&self, q: &CheckpointQuery) -> Result<Vec<Checkpoint>>;
 }
 
 /// A complete storage backend: the memory and maintenance data traits and the lifecycle. The

@@ -17,6 +17,7 @@ use crate::memories::{
 use crate::memories::{EmbeddingJob, EmbeddingStats, StoredVector};
 use crate::pool::Pool;
 use crate::schema;
+use signet_model::sessions::{Checkpoint, CheckpointQuery, SessionMemory, SummaryJob};
 
 /// The SQLite store: one file, one writer, a few readers.
 pub struct Store {
@@ -189,6 +190,22 @@ impl MemoryStore for Store {
         let (key, ratings) = (session_key.to_owned(), ratings.to_vec());
         self.pool
             .write(move |tx| memories::feedback::record(tx, &key, &ratings))
+    }
+
+    fn record_session_memories(&self, rows: &[SessionMemory]) -> Result<usize> {
+        let rows = rows.to_vec();
+        self.pool
+            .write(move |tx| memories::sessions::record(tx, &rows))
+    }
+
+    fn enqueue_summary(&self, job: &SummaryJob) -> Result<()> {
+        let job = job.clone();
+        self.pool
+            .write(move |tx| memories::sessions::enqueue(tx, &job))
+    }
+
+    fn checkpoints(&self, q: &CheckpointQuery) -> Result<Vec<Checkpoint>> {
+        self.pool.read(|c| memories::sessions::checkpoints(c, q))
     }
 }
 

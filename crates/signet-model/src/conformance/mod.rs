@@ -23,6 +23,7 @@ mod mutate;
 mod read;
 mod remember;
 mod search;
+mod sessions;
 mod support;
 
 pub use candidates::*;
@@ -34,6 +35,7 @@ pub use mutate::*;
 pub use read::*;
 pub use remember::*;
 pub use search::*;
+pub use sessions::*;
 
 use crate::{Lifecycle, MaintenanceStore, MemoryStore};
 
@@ -60,6 +62,10 @@ pub trait Fixtures {
     fn give_session_memory(&self, session_key: &str, memory_id: &str, now: &str);
     /// The agent rating and rating count of that row (`None`: no such row).
     fn session_feedback(&self, session_key: &str, memory_id: &str) -> Option<(Option<f64>, i64)>;
+    /// The `summary_jobs` row `id` as a job, with its status (`None`: no such row).
+    fn summary_job(&self, id: &str) -> Option<(crate::sessions::SummaryJob, String)>;
+    /// Writes a continuity checkpoint, as the continuity tracker will.
+    fn give_checkpoint(&self, c: &crate::sessions::Checkpoint);
 }
 
 /// A check of any of the four signatures (memory store; plus maintenance store; plus
@@ -171,6 +177,9 @@ macro_rules! conformance_tests {
             a_fresh_store_reports_its_migration_and_a_clean_integrity_check,
             housekeeping_and_the_flush_keep_every_write,
             feedback_is_a_running_mean_on_the_sessions_rows,
+            session_memories_are_recorded_once_per_session_and_memory,
+            a_queued_summary_is_a_pending_job,
+            checkpoints_by_session_or_project_are_newest_first,
         );
     };
     (@checks $fresh:expr; $($check:ident,)*) => {$(
@@ -184,7 +193,7 @@ macro_rules! conformance_tests {
 #[cfg(test)]
 mod tests {
     /// The sources of the check modules, whose every `pub fn` is a check.
-    const MODULES: [&str; 9] = [
+    const MODULES: [&str; 10] = [
         include_str!("candidates.rs"),
         include_str!("embeddings.rs"),
         include_str!("feedback.rs"),
@@ -194,6 +203,7 @@ mod tests {
         include_str!("read.rs"),
         include_str!("remember.rs"),
         include_str!("search.rs"),
+        include_str!("sessions.rs"),
     ];
 
     #[test]

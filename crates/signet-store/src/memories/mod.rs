@@ -11,6 +11,7 @@ pub(crate) mod mutate;
 pub(crate) mod ops;
 pub(crate) mod read;
 pub(crate) mod search;
+pub(crate) mod sessions;
 pub(crate) mod write;
 
 pub use signet_model::memories::{

@@ -2,6 +2,7 @@
 //! store contract, each on a fresh database file in its own temporary directory.
 
 use signet_model::conformance::{Fixtures, Harness};
+use signet_model::sessions::{Checkpoint, SummaryJob};
 use signet_store::{Lifecycle, MaintenanceStore, MemoryStore, Store};
 use tempfile::TempDir;
 
@@ -77,6 +78,64 @@ impl Fixtures for TempStore {
                 }
             })
             .unwrap()
+    }
+
+    fn summary_job(&self, id: &str) -> Option<(SummaryJob, String)> {
+        self.store
+            .pool()
+            .read(|c| {
+                let row = c.query_row(
+                    "SELECT id, session_key, harness, project, transcript, created_at, status \
+                     FROM summary_jobs WHERE id = ?1",
+                    [id],
+                    |r| {
+                        let job = SummaryJob {
+                            id: r.get(0)?,
+                            session_key: r.get(1)?,
+                            harness: r.get(2)?,
+                            project: r.get(3)?,
+                            transcript: r.get(4)?,
+                            created_at: r.get(5)?,
+                        };
+                        Ok((job, r.get(6)?))
+                    },
+                );
+                match row {
+                    Ok(v) => Ok(Some(v)),
+                    Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+                    Err(e) => Err(e.into()),
+                }
+            })
+            .unwrap()
+    }
+
+    fn give_checkpoint(&self, cp: &Checkpoint) {
+        let cp = cp.clone();
+        self.store
+            .pool()
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO session_checkpoints (id, session_key, harness, project, \
+                       project_normalized, trigger, digest, prompt_count, memory_queries, \
+                       recent_remembers, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    rusqlite::params![
+                        cp.id,
+                        cp.session_key,
+                        cp.harness,
+                        cp.project,
+                        cp.project_normalized,
+                        cp.trigger,
+                        cp.digest,
+                        cp.prompt_count,
+                        cp.memory_queries,
+                        cp.recent_remembers,
+                        cp.created_at,
+                    ],
+                )?;
+                Ok(())
+            })
+            .unwrap();
     }
 }
 
