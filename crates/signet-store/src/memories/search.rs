@@ -159,13 +159,11 @@ pub fn forget_candidates(conn: &Connection, q: &CandidateQuery) -> Result<Vec<Fo
             "SELECT m.id, 0.0 AS s, m.pinned, COALESCE(m.version, 1) FROM memories m WHERE m.is_deleted = 0",
         ),
     };
-    push_filters(&q.filters, &mut sql, &mut params);
-    sql.push_str(match fts_match {
+    let order = match fts_match {
         Some(_) => " ORDER BY s",
         None => " ORDER BY m.pinned DESC, m.importance DESC, m.updated_at DESC",
-    });
-    params.push(Value::Integer(q.limit as i64));
-    sql.push_str(&format!(" LIMIT ?{}", params.len()));
+    };
+    filter_order_limit(&mut sql, &mut params, &q.filters, order, q.limit);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(params), |r| {
@@ -229,13 +227,11 @@ pub fn legacy_search(conn: &Connection, q: &LegacyQuery) -> Result<Vec<serde_jso
              FROM memories m WHERE m.is_deleted = 0"
         ),
     };
-    push_filters(&q.filters, &mut sql, &mut params);
-    sql.push_str(match fts_match {
+    let order = match fts_match {
         Some(_) => " ORDER BY score ASC",
         None => " ORDER BY score DESC",
-    });
-    params.push(Value::Integer(q.limit as i64));
-    sql.push_str(&format!(" LIMIT ?{}", params.len()));
+    };
+    filter_order_limit(&mut sql, &mut params, &q.filters, order, q.limit);
     let mut stmt = conn.prepare_cached(&sql)?;
     let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
     let rows = stmt
@@ -248,6 +244,20 @@ pub fn legacy_search(conn: &Connection, q: &LegacyQuery) -> Result<Vec<serde_jso
         })
         .map_err(fts_error)?;
     rows.collect::<rusqlite::Result<_>>().map_err(fts_error)
+}
+
+/// Ends a search's SQL: the filters, `order`, then `LIMIT` bound as the last parameter.
+fn filter_order_limit(
+    sql: &mut String,
+    params: &mut Vec<Value>,
+    filters: &RecallFilters,
+    order: &str,
+    limit: usize,
+) {
+    push_filters(filters, sql, params);
+    sql.push_str(order);
+    params.push(Value::Integer(limit as i64));
+    sql.push_str(&format!(" LIMIT ?{}", params.len()));
 }
 
 /// Distinct non-null `who` values of live memories, sorted.
