@@ -276,7 +276,6 @@ impl Signet {
             let query = signet_api::ListQuery {
                 limit: a.limit.map(|l| l.to_string()),
                 offset: a.offset.map(|o| o.to_string()),
-                ..Default::default()
             };
             let mut params = ListParams::try_from(&query)?;
             params.memory_type = a

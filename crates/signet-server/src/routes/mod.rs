@@ -172,7 +172,13 @@ pub fn table() -> Vec<RouteSpec> {
             scoped
         ),
         route!(GET, "/api/sessions", Recall, sessions::list, no_memories),
-        route!(GET, "/api/sessions/{key}", Recall, sessions::get, no_memories),
+        route!(
+            GET,
+            "/api/sessions/{key}",
+            Recall,
+            sessions::get,
+            no_memories
+        ),
         route!(
             POST,
             "/api/sessions/{key}/bypass",

@@ -26,7 +26,7 @@ const UNTYPED: &[(&str, &str, &str)] = &[
     ("GET", "/api/logs/stream", "an SSE stream of log entries"),
     ("GET", "/sse", "an SSE stream of live events"),
     ("GET", "/metrics", "Prometheus text format"),
-    ("POST", "/mcp", "JSON-RPC: the MCP transport (tests/it/mcp.rs)"),
+    ("POST", "/mcp", "JSON-RPC (MCP), tests/it/mcp.rs"),
 ];
 
 /// The session the seeded daemon's tracker holds a claim on.
@@ -358,7 +358,10 @@ async fn seed(s: &TestServer, content: &str, who: &str) -> String {
 async fn seeded() -> (TestServer, Seeded) {
     let s = TestServer::start_with_yaml(Some(YAML)).await;
     let plugin = signet_core::sessions::RuntimePath::Plugin;
-    s.state.sessions().claim(SESSION, plugin, chrono::Utc::now()).unwrap();
+    s.state
+        .sessions()
+        .claim(SESSION, plugin, chrono::Utc::now())
+        .unwrap();
     let live = seed(&s, "critical: [ops]: rotate the keys", "claude").await;
     let doomed = seed(&s, "a memory that is deleted and recovered", "claude").await;
     seed(&s, "a memory the batch forget removes", "roundtrip-forget").await;
