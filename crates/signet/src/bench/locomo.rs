@@ -155,13 +155,7 @@ async fn ingest(http: &reqwest::Client, base: &str, item: &Value) -> Result<Vec<
             if let Some(t) = times.get(n) {
                 body["createdAt"] = t.clone().into();
             }
-            let res: Value = http
-                .post(format!("{base}/api/memory/remember"))
-                .json(&body)
-                .send()
-                .await?
-                .json()
-                .await?;
+            let res = post_json(http, &format!("{base}/api/memory/remember"), &body).await?;
             let id = res["id"]
                 .as_str()
                 .with_context(|| format!("remember failed: {res}"))?;
@@ -215,6 +209,11 @@ fn normalise_dia(s: &str) -> Option<String> {
     Some(format!("D{a}:{b}"))
 }
 
+/// `POST url` with the JSON `body`; the answer's JSON.
+async fn post_json(http: &reqwest::Client, url: &str, body: &Value) -> Result<Value> {
+    Ok(http.post(url).json(body).send().await?.json().await?)
+}
+
 async fn wait_for_vectors(http: &reqwest::Client, base: &str) -> Result<()> {
     let began = Instant::now();
     loop {
@@ -253,13 +252,7 @@ async fn ask_all(
     for q in qs {
         let body = json!({"query": q.text, "limit": 50, "project": q.sample, "mode": mode});
         let t = Instant::now();
-        let res: Value = http
-            .post(format!("{base}/api/memory/recall"))
-            .json(&body)
-            .send()
-            .await?
-            .json()
-            .await?;
+        let res = post_json(http, &format!("{base}/api/memory/recall"), &body).await?;
         lat.push(t.elapsed());
         let ids = res["results"]
             .as_array()
