@@ -96,6 +96,10 @@ struct State {
     harnesses: HashMap<String, DateTime<Utc>>,
 }
 
+/// With this many claims held, a new claim first drops the expired ones (so the map stays
+/// bounded without a sweeper; [`Sessions::sweep`] does the same on demand).
+const SWEEP_ABOVE: usize = 1024;
+
 /// Most harness names remembered (names come from requests; the map must stay bounded).
 const MAX_HARNESSES: usize = 256;
 
@@ -128,6 +132,9 @@ impl Sessions {
                 Ok(())
             }
             _ => {
+                if state.claims.len() >= SWEEP_ABOVE {
+                    state.claims.retain(|_, c| c.live(now));
+                }
                 let claim = Claim {
                     path,
                     claimed_at: now,
@@ -327,6 +334,17 @@ mod tests {
         assert_eq!(list.sessions[0].claimed_at, "2026-01-01T00:05:00.000Z");
         assert_eq!(s.sweep(at(241)), 1);
         assert_eq!(s.sweep(at(241)), 0);
+    }
+
+    #[test]
+    fn many_claims_drop_the_expired_ones() {
+        let s = Sessions::new();
+        for i in 0..SWEEP_ABOVE {
+            s.claim(&format!("old{i}"), Plugin, at(0)).unwrap();
+        }
+        s.claim("late", Plugin, at(300)).unwrap();
+        assert_eq!(s.lock().claims.len(), 1, "the expired claims went");
+        assert_eq!(s.list(at(300)).count, 1);
     }
 
     #[test]
