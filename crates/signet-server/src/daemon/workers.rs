@@ -11,7 +11,7 @@ use signet_core::events::{Event, HealthEvent};
 use signet_core::memory::MemoryPolicy;
 use signet_model::Lifecycle;
 use tokio::sync::watch;
-use tokio::time::MissedTickBehavior;
+use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
@@ -22,6 +22,22 @@ pub const HEALTH_PROBE_EVERY: Duration = Duration::from_secs(5);
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// WAL size above which the background checkpoint truncates it.
 pub const WAL_TRUNCATE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Runs `tick` at each beat of `every` (the first at once) until `cancel` fires.
+async fn on_every_tick<F: Future>(
+    mut every: Interval,
+    cancel: &CancellationToken,
+    mut tick: impl FnMut() -> F,
+) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = every.tick() => {
+                tick().await;
+            }
+        }
+    }
+}
 
 /// Keeps `AppState::db_ok` fresh so `/health` never queues behind the read pool, and
 /// publishes a health event when it changes.
@@ -55,15 +71,8 @@ impl HealthProbe {
 
     /// Probes at once, then every [`HEALTH_PROBE_EVERY`], until `cancel` fires.
     pub async fn run(self, cancel: CancellationToken) {
-        let mut every = tokio::time::interval(HEALTH_PROBE_EVERY);
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = every.tick() => {
-                    self.tick().await;
-                }
-            }
-        }
+        let every = tokio::time::interval(HEALTH_PROBE_EVERY);
+        on_every_tick(every, &cancel, || self.tick()).await;
     }
 }
 
@@ -102,14 +111,7 @@ impl WalCheckpointer {
     pub async fn run(self, cancel: CancellationToken) {
         let mut every = tokio::time::interval(CHECKPOINT_EVERY);
         every.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = every.tick() => {
-                    self.tick().await;
-                }
-            }
-        }
+        on_every_tick(every, &cancel, || self.tick()).await;
     }
 }
 
