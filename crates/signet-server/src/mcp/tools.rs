@@ -3,7 +3,9 @@
 //! the HTTP routes' wire types, pretty-printed in one text item; refusals, validation errors
 //! and missing memories are `isError` results naming the reason.
 
-use axum::extract::FromRequestParts;
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use rmcp::handler::server::common::{Extension, schema_for_type};
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
@@ -68,15 +70,13 @@ fn guard(permission: Permission, limit: Option<Operation>) -> Guard {
     }
 }
 
-/// `harness` from the query string (`?harness=`) or the `x-signet-harness` header.
+/// `harness` from the query string (`?harness=`, percent-decoded) or the `x-signet-harness`
+/// header.
 fn harness(parts: &Parts) -> Option<String> {
-    let from_query = parts.uri.query().and_then(|q| {
-        q.split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=')?;
-            (k == "harness").then(|| v.trim().to_owned())
-        })
-    });
-    from_query
+    let query = Query::<HashMap<String, String>>::try_from_uri(&parts.uri).ok();
+    query
+        .and_then(|Query(mut q)| q.remove("harness"))
+        .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty() && h.len() <= 256)
         .or_else(|| header(parts, "x-signet-harness"))
 }

@@ -199,6 +199,19 @@ async fn eight_tools_with_schemas_and_every_one_answers() {
         detail["updated_by"], "mcp-server",
         "the actor of a tokenless call"
     );
+    let url = format!("{}/mcp?harness=claude%20code", s.base);
+    let body = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "memory_modify", "arguments": {"id": id, "importance": 0.5, "reason": "r"}}});
+    let res = reqwest::Client::new()
+        .post(url)
+        .header("accept", ACCEPT)
+        .json(&body);
+    assert_eq!(res.send().await.unwrap().status(), StatusCode::OK);
+    let detail = ok(&s, None, "memory_get", json!({"id": id})).await;
+    assert_eq!(
+        detail["updated_by"], "claude code",
+        "?harness= names the actor"
+    );
     let feedback = ok(
         &s,
         None,
