@@ -20,6 +20,7 @@ pub mod auth;
 pub mod batch;
 pub mod diagnostics;
 pub mod embeddings;
+pub mod hooks;
 pub mod listing;
 pub mod memory;
 pub mod mutation;
@@ -44,6 +45,14 @@ pub use embeddings::{
     CheckStatus, EmbeddingConfig, EmbeddingCoverage, EmbeddingHealth, EmbeddingItem, EmbeddingList,
     EmbeddingStatus, EmbeddingsQuery, HealthCheck, MutationSignals, Projection, ProjectionNode,
     ProjectionQuery, ReembedProgress, SimilarMemory, SimilarQuery, SimilarResponse,
+};
+pub use hooks::{
+    CheckpointItem, CheckpointList, CheckpointParams, CompactionCompleteRequest,
+    CompactionCompleteResponse, HarnessInfo, HarnessList, HookIdentity, HookMemory,
+    HookRecallItem, HookRecallRequest, HookRecallResponse, HookRememberRequest,
+    HookRememberResponse, PreCompactionRequest, PreCompactionResponse, SessionEndRequest,
+    SessionEndResponse, SessionStartRequest, SessionStartResponse, UserPromptRequest,
+    UserPromptResponse,
 };
 pub use listing::{
     HistoryEvent, HistoryResponse, LegacySearchResponse, ListedMemoryItem, MemoryDetail,
@@ -175,6 +184,27 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     BypassRequest,
     BypassResponse,
     FeedbackRequest,
-    FeedbackResponse
+    FeedbackResponse,
+    SessionStartRequest,
+    SessionStartResponse,
+    HookIdentity,
+    HookMemory,
+    UserPromptRequest,
+    UserPromptResponse,
+    SessionEndRequest,
+    SessionEndResponse,
+    HookRememberRequest,
+    HookRememberResponse,
+    HookRecallRequest,
+    HookRecallResponse,
+    HookRecallItem,
+    PreCompactionRequest,
+    PreCompactionResponse,
+    CompactionCompleteRequest,
+    CompactionCompleteResponse,
+    HarnessList,
+    HarnessInfo,
+    CheckpointList,
+    CheckpointItem
 )))]
 pub struct Schemas;

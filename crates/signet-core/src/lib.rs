@@ -6,6 +6,7 @@
 //! - [`config`]: `agent.yaml`, environment and workspace resolution, hot reload.
 //! - [`events`]: the live event bus behind `/sse`; [`analytics`]: the in-memory collector.
 //! - [`sessions`]: the in-memory session tracker (runtime-path claims, bypass, harnesses).
+//! - [`hooks`]: the harness lifecycle hooks (session start, prompts, compaction, session end).
 //!
 //! Threading: services are async and cheap to clone; every store call runs on tokio's
 //! blocking pool ([`blocking::run`]). Background work runs as workers on a shared
@@ -22,6 +23,7 @@ pub mod diagnostics;
 pub mod embedding;
 mod error;
 pub mod events;
+pub mod hooks;
 pub mod maintenance;
 pub mod memory;
 pub mod repair;

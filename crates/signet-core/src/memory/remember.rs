@@ -30,6 +30,9 @@ pub struct RememberInput {
     pub created_at: Option<String>,
     /// The actor when no header or token names one (`changed_by`).
     pub changed_by: Option<String>,
+    /// Stored as one memory however long (session summaries), never chunked. Not a body
+    /// field: set by in-process callers.
+    pub whole: bool,
     /// The body's unknown fields, answered as `warnings`.
     pub warnings: Vec<String>,
 }
@@ -79,6 +82,7 @@ impl TryFrom<&Value> for RememberInput {
                 ),
             },
             changed_by: input::opt_trimmed(obj, "changed_by")?,
+            whole: false,
             warnings: input::unknown_fields(obj, Self::FIELDS),
         })
     }
@@ -164,7 +168,7 @@ impl Memories {
         let opts = WriteOptions {
             enqueue_extraction: policy.extraction.enqueues(),
         };
-        if req.content.chars().count() > policy.max_content_chars {
+        if !req.whole && req.content.chars().count() > policy.max_content_chars {
             return self
                 .remember_chunked(&parsed.content, shared, &policy, opts, actor)
                 .await;
