@@ -69,6 +69,28 @@ fn schemas(method: &str, path: &str) -> (Option<&'static str>, Option<&'static s
         ("GET", "/api/sessions") => (None, Some("SessionList")),
         ("GET", "/api/sessions/{key}") => (None, Some("SessionInfo")),
         ("POST", "/api/sessions/{key}/bypass") => (Some("BypassRequest"), Some("BypassResponse")),
+        ("POST", "/api/hooks/session-start") => {
+            (Some("SessionStartRequest"), Some("SessionStartResponse"))
+        }
+        ("POST", "/api/hooks/user-prompt-submit") => {
+            (Some("UserPromptRequest"), Some("UserPromptResponse"))
+        }
+        ("POST", "/api/hooks/session-end") => {
+            (Some("SessionEndRequest"), Some("SessionEndResponse"))
+        }
+        ("POST", "/api/hooks/remember") => {
+            (Some("HookRememberRequest"), Some("HookRememberResponse"))
+        }
+        ("POST", "/api/hooks/recall") => (Some("HookRecallRequest"), Some("HookRecallResponse")),
+        ("POST", "/api/hooks/pre-compaction") => {
+            (Some("PreCompactionRequest"), Some("PreCompactionResponse"))
+        }
+        ("POST", "/api/hooks/compaction-complete") => (
+            Some("CompactionCompleteRequest"),
+            Some("CompactionCompleteResponse"),
+        ),
+        ("GET", "/api/harnesses") => (None, Some("HarnessList")),
+        ("GET", "/api/checkpoints" | "/api/checkpoints/{key}") => (None, Some("CheckpointList")),
         _ => (None, None),
     }
 }

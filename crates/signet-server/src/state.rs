@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use signet_core::auth::AuthGate;
 use signet_core::config::Settings;
+use signet_core::hooks::Hooks;
 use signet_core::maintenance::Maintenance;
 use signet_core::memory::Memories;
 use signet_core::sessions::Sessions;
@@ -62,6 +63,8 @@ struct Inner {
     observe: Observe,
     /// Session claims, bypass flags and harness sightings (in memory; a restart forgets them).
     sessions: Sessions,
+    /// The harness hooks (over `memories` and `sessions`).
+    hooks: Hooks,
 }
 
 impl AppState {
@@ -77,6 +80,15 @@ impl AppState {
             auth,
             observe,
         } = services;
+        let sessions = Sessions::new();
+        // The date header names the machine's zone (`TZ`, else the system's), else UTC.
+        let zone = signet_core::hooks::inject::zone_name(std::env::var("TZ").ok().as_deref());
+        let hooks = Hooks::new(
+            memories.clone(),
+            sessions.clone(),
+            info.workspace.clone(),
+            zone,
+        );
         let inner = Inner {
             memories,
             maintenance,
@@ -85,7 +97,8 @@ impl AppState {
             db_ok: AtomicBool::new(true),
             auth,
             observe,
-            sessions: Sessions::new(),
+            sessions,
+            hooks,
         };
         Self {
             inner: Arc::new(inner),
@@ -130,6 +143,11 @@ impl AppState {
     /// The session tracker.
     pub fn sessions(&self) -> &Sessions {
         &self.inner.sessions
+    }
+
+    /// The harness hooks.
+    pub fn hooks(&self) -> &Hooks {
+        &self.inner.hooks
     }
 
     /// Records a database health probe.

@@ -334,6 +334,7 @@ impl Hooks {
             return Ok(answer(None, Some(true)));
         }
         let harness = req.call.harness.clone();
+        let actor = super::hook_actor(actor, &harness);
         let input = RememberInput {
             content: req.summary,
             who: Some(scope.agent.clone().unwrap_or_else(|| "system".into())),

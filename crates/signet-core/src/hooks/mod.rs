@@ -18,6 +18,7 @@
 //! in memory, bounded, forgotten at session end or restart (as upstream).
 
 mod checkpoints;
+mod harnesses;
 pub mod inject;
 pub mod input;
 mod lifecycle;
@@ -171,6 +172,19 @@ impl Hooks {
             tracing::warn!(target: "hooks", error = %e, "access not recorded");
         }
     }
+}
+
+/// The actor of a hook's write: the caller's, named after the harness when no header or
+/// token names one.
+fn hook_actor(
+    mut actor: signet_model::memories::Actor,
+    harness: &str,
+) -> signet_model::memories::Actor {
+    if actor.changed_by.is_empty() {
+        actor.changed_by = harness.to_owned();
+        actor.actor_type.get_or_insert_with(|| "harness".to_owned());
+    }
+    actor
 }
 
 /// One `session_memories` row of `session_key` for `memory_id`.

@@ -201,6 +201,7 @@ impl Hooks {
             source_id: req.idempotency_key,
             ..RememberInput::default()
         };
+        let actor = super::hook_actor(actor, &req.call.harness);
         let stored = self.memories.remember(input, actor, scope).await?;
         let deduped = matches!(&stored, RememberResponse::Stored(m) if m.deduped);
         Ok(remember_answer(first_id(&stored), deduped, None))

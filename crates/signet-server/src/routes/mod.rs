@@ -5,6 +5,7 @@ mod analytics;
 mod auth;
 mod diagnostics;
 mod embeddings;
+mod hooks;
 mod logs;
 mod memory;
 mod metrics;
@@ -184,6 +185,65 @@ pub fn table() -> Vec<RouteSpec> {
             "/api/sessions/{key}/bypass",
             Remember,
             sessions::bypass,
+            no_memories
+        ),
+        // The harness hooks: reads need recall, writes (memories, summary jobs) remember.
+        route!(
+            POST,
+            "/api/hooks/session-start",
+            Recall,
+            hooks::session_start,
+            scoped
+        ),
+        route!(
+            POST,
+            "/api/hooks/user-prompt-submit",
+            Recall,
+            hooks::user_prompt_submit,
+            scoped
+        ),
+        route!(
+            POST,
+            "/api/hooks/session-end",
+            Remember,
+            hooks::session_end,
+            scoped
+        ),
+        route!(
+            POST,
+            "/api/hooks/remember",
+            Remember,
+            hooks::remember,
+            scoped
+        ),
+        route!(POST, "/api/hooks/recall", Recall, hooks::recall, scoped),
+        route!(
+            POST,
+            "/api/hooks/pre-compaction",
+            Recall,
+            hooks::pre_compaction,
+            scoped
+        ),
+        route!(
+            POST,
+            "/api/hooks/compaction-complete",
+            Remember,
+            hooks::compaction_complete,
+            scoped
+        ),
+        route!(GET, "/api/harnesses", Recall, hooks::harnesses, no_memories),
+        route!(
+            GET,
+            "/api/checkpoints",
+            Recall,
+            hooks::checkpoints,
+            no_memories
+        ),
+        route!(
+            GET,
+            "/api/checkpoints/{key}",
+            Recall,
+            hooks::session_checkpoints,
             no_memories
         ),
         // Every tool authorizes its own permission (see `mcp::tools`).

@@ -32,6 +32,9 @@ const UNTYPED: &[(&str, &str, &str)] = &[
 /// The session the seeded daemon's tracker holds a claim on.
 const SESSION: &str = "roundtrip-session";
 
+/// The session the hook plans use (never bypassed).
+const HOOKS: &str = "roundtrip-hooks";
+
 /// The repairs this daemon does not implement (501): untyped for now; once typed, [`plan`]
 /// expects their 501.
 const NOT_IMPLEMENTED: &[(&str, &str)] = &[
@@ -193,6 +196,35 @@ fn plan(method: &str, path: &str, s: &Seeded) -> Option<Vec<Request>> {
             &format!("/api/sessions/{SESSION}/bypass"),
             json!({"enabled": true}),
         ),
+        ("POST", "/api/hooks/session-start") => {
+            let body = json!({"harness": "roundtrip", "sessionKey": HOOKS, "project": "/p"});
+            // The second is the repeated session start's stub.
+            [post(path, body.clone()), post(path, body)].concat()
+        }
+        ("POST", "/api/hooks/user-prompt-submit") => [
+            post(
+                path,
+                json!({"harness": "roundtrip", "sessionKey": HOOKS, "userMessage": "rotate the keys"}),
+            ),
+            post(path, json!({"harness": "roundtrip", "userPrompt": "zzqx"})),
+        ]
+        .concat(),
+        ("POST", "/api/hooks/session-end") => post(path, json!({"harness": "roundtrip"})),
+        ("POST", "/api/hooks/remember") => post(
+            path,
+            json!({"harness": "roundtrip", "content": "a memory the remember hook writes"}),
+        ),
+        ("POST", "/api/hooks/recall") => {
+            post(path, json!({"harness": "roundtrip", "query": "rotate keys"}))
+        }
+        ("POST", "/api/hooks/pre-compaction") => post(path, json!({"harness": "roundtrip"})),
+        ("POST", "/api/hooks/compaction-complete") => post(
+            path,
+            json!({"harness": "roundtrip", "summary": "the roundtrip session's summary"}),
+        ),
+        ("GET", "/api/harnesses") => get(path),
+        ("GET", "/api/checkpoints") => get("/api/checkpoints?project=/p"),
+        ("GET", "/api/checkpoints/{key}") => get(&format!("/api/checkpoints/{HOOKS}")),
         _ => return None,
     })
 }
@@ -269,6 +301,15 @@ fn reencode(name: &str, raw: &str) -> Option<Result<(String, Value), String>> {
         "SessionList" => again::<api::SessionList>(raw),
         "SessionInfo" => again::<api::SessionInfo>(raw),
         "BypassResponse" => again::<api::BypassResponse>(raw),
+        "SessionStartResponse" => again::<api::SessionStartResponse>(raw),
+        "UserPromptResponse" => again::<api::UserPromptResponse>(raw),
+        "SessionEndResponse" => again::<api::SessionEndResponse>(raw),
+        "HookRememberResponse" => again::<api::HookRememberResponse>(raw),
+        "HookRecallResponse" => again::<api::HookRecallResponse>(raw),
+        "PreCompactionResponse" => again::<api::PreCompactionResponse>(raw),
+        "CompactionCompleteResponse" => again::<api::CompactionCompleteResponse>(raw),
+        "HarnessList" => again::<api::HarnessList>(raw),
+        "CheckpointList" => again::<api::CheckpointList>(raw),
         _ => return None,
     })
 }
