@@ -13,6 +13,7 @@ mod events;
 mod fixture;
 mod fuzz;
 mod guide;
+mod hooks;
 mod logs;
 mod mcp;
 mod memory;
