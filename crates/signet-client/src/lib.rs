@@ -17,6 +17,7 @@ mod error;
 pub mod types;
 
 use std::fmt;
+use std::path::Path;
 use std::time::Duration;
 
 pub use error::ClientError;
@@ -79,7 +80,8 @@ impl Client {
     }
 
     /// A client configured from `SIGNET_URL`, else `SIGNET_HOST` / `SIGNET_PORT`, with the token
-    /// from `SIGNET_TOKEN`.
+    /// from `SIGNET_TOKEN`, else from the file `SIGNET_TOKEN_FILE` names (see
+    /// [`read_token_file`]).
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -101,7 +103,13 @@ impl Client {
                 base_url(get("SIGNET_HOST").as_deref().unwrap_or(DEFAULT_HOST), port)
             }
         };
-        Ok(Self::new(base)?.with_token(get("SIGNET_TOKEN")))
+        let token = match get("SIGNET_TOKEN") {
+            Some(token) => Some(token),
+            None => get("SIGNET_TOKEN_FILE")
+                .map(|path| read_token_file(Path::new(&path)))
+                .transpose()?,
+        };
+        Ok(Self::new(base)?.with_token(token))
     }
 
     /// Sets (or clears) the bearer token; an empty token counts as none.
@@ -214,6 +222,46 @@ struct RawResponse {
 
 fn decode<T: DeserializeOwned>(url: String, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|source| ClientError::Decode { url, source })
+}
+
+/// The bearer token stored in `path` (surrounding whitespace trimmed), for configurations that
+/// name a token file instead of holding the token (`SIGNET_TOKEN_FILE`, what `signet connect`
+/// writes in team mode). On Unix the file must belong to the current user and be readable by
+/// no one else (mode 0600 or stricter): anything else is refused, naming the fix.
+pub fn read_token_file(path: &Path) -> Result<String> {
+    let refuse = |message: String| ClientError::Config { message };
+    let shown = path.display();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| refuse(format!("cannot read the token file {shown}: {e}")))?;
+    if !meta.is_file() {
+        return Err(refuse(format!(
+            "the token file {shown} is not a regular file"
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let uid = rustix::process::getuid().as_raw();
+        if meta.uid() != uid {
+            return Err(refuse(format!(
+                "the token file {shown} belongs to uid {}, not to you (uid {uid})",
+                meta.uid()
+            )));
+        }
+        let mode = meta.mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(refuse(format!(
+                "the token file {shown} is readable by others (mode {mode:03o}): run `chmod 600 {shown}`"
+            )));
+        }
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| refuse(format!("cannot read the token file {shown}: {e}")))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(refuse(format!("the token file {shown} is empty")));
+    }
+    Ok(token.to_owned())
 }
 
 /// `http://host:port` for a host as configured: wildcard binds (`0.0.0.0`, `::`) and an empty

@@ -210,3 +210,32 @@ fn a_url_that_is_not_http_names_the_value_and_the_expected_shape() {
         assert!(msg.contains("expected http://HOST:PORT"), "{msg}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn token_files_must_be_private_and_non_empty() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("signet-token-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("agent");
+    std::fs::write(&path, " tok-123\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = crate::read_token_file(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("readable by others") && err.contains("chmod 600"),
+        "{err}"
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(crate::read_token_file(&path).unwrap(), "tok-123");
+    let lookup = |k: &str| (k == "SIGNET_TOKEN_FILE").then(|| path.display().to_string());
+    let c = Client::from_lookup(lookup).unwrap();
+    assert_eq!(c.token.as_deref(), Some("tok-123"));
+    std::fs::write(&path, "\n").unwrap();
+    let err = crate::read_token_file(&path).unwrap_err().to_string();
+    assert!(err.contains("is empty"), "{err}");
+    let err = crate::read_token_file(&dir.join("missing"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot read the token file"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -39,6 +39,10 @@ pub struct Global {
         value_name = "TOKEN"
     )]
     pub token: Option<String>,
+    /// A file holding the bearer token, for when --token is not given (must be yours and mode
+    /// 0600; what `signet connect` points harnesses at in team mode).
+    #[arg(long, global = true, env = "SIGNET_TOKEN_FILE", value_name = "PATH")]
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 impl Global {
@@ -57,6 +61,22 @@ impl Global {
             _ => bail!(
                 "invalid port {raw:?} (from --port or SIGNET_PORT): expected an integer from 1 to 65535"
             ),
+        }
+    }
+
+    /// The bearer token: `--token` / `SIGNET_TOKEN` (blank counts as unset), else the contents
+    /// of `--token-file` / `SIGNET_TOKEN_FILE`, refused unless private to this user.
+    pub fn bearer(&self) -> Result<Option<String>> {
+        if let Some(t) = self.token.as_deref().filter(|t| !t.trim().is_empty()) {
+            return Ok(Some(t.to_owned()));
+        }
+        match self
+            .token_file
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            Some(path) => Ok(Some(signet_client::read_token_file(path)?)),
+            None => Ok(None),
         }
     }
 
@@ -95,6 +115,15 @@ pub enum Command {
     /// (SIGNET_DAEMON_URL, else the daemon's address; SIGNET_TOKEN as the bearer), starting a
     /// daemon in this process when none answers.
     Mcp,
+    /// What a harness's lifecycle hook runs: reads the hook's JSON on stdin, calls the daemon's
+    /// /api/hooks/<event>, prints the context to inject; never fails the session (daemon down:
+    /// nothing on stdout, one line on stderr, exit 0).
+    Hook(crate::hook::HookArgs),
+    /// Write the hook and MCP configuration a harness reads (claude-code, codex, opencode),
+    /// keeping the user's other settings; idempotent.
+    Connect(crate::connect::ConnectArgs),
+    /// Remove exactly what `signet connect` added to a harness's configuration.
+    Disconnect(crate::connect::ConnectArgs),
 }
 
 /// Runs the parsed command.
@@ -112,6 +141,9 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Reembed(args) => crate::reembed::run(&g, args).await,
         Command::Doctor(args) => crate::doctor::run(&g, args).await,
         Command::Mcp => crate::mcp::run(&g).await,
+        Command::Hook(args) => crate::hook::run(&g, args).await,
+        Command::Connect(args) => crate::connect::connect(&g, args),
+        Command::Disconnect(args) => crate::connect::disconnect(&g, args),
     }
 }
 

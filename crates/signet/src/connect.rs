@@ -1,13 +1,23 @@
-//! Building the HTTP client for client commands from the global flags.
+//! Connecting to the daemon: the HTTP client for client commands, built from the global flags
+//! (here), and connecting harnesses to it, `signet connect|disconnect` (the submodules: where
+//! each harness reads its hooks and MCP servers, and editing those files in place).
+
+mod edit;
+mod harness;
+mod json;
+mod run;
+mod shell;
+
+pub use run::{ConnectArgs, connect, disconnect};
 
 use anyhow::Result;
 use signet_client::{Client, DEFAULT_HOST, DEFAULT_PORT, base_url};
 
 use crate::cli::Global;
 
-/// A client for [`url`], carrying `--token`.
+/// A client for [`url`], carrying `--token` (or the token in `--token-file`).
 pub fn client(g: &Global) -> Result<Client> {
-    Ok(Client::new(url(g)?)?.with_token(g.token.clone()))
+    Ok(Client::new(url(g)?)?.with_token(g.bearer()?))
 }
 
 /// The daemon's base URL: `--url`, else `--host`/`--port` (each falling back to its default),

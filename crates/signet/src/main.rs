@@ -15,6 +15,7 @@ mod connect;
 mod daemon;
 mod doctor;
 mod exit;
+mod hook;
 mod mcp;
 mod models;
 mod output;

@@ -6,7 +6,7 @@
 //!
 //! The daemon is `SIGNET_DAEMON_URL`, else the address the client commands use (`--url`,
 //! `--host`/`--port`, the workspace's running daemon, the default); `SIGNET_TOKEN` (or
-//! `--token`) is sent as the bearer; `SIGNET_HARNESS`, `SIGNET_WORKSPACE` and `SIGNET_CHANNEL`
+//! `--token`, else the file `SIGNET_TOKEN_FILE` names) is sent as the bearer; `SIGNET_HARNESS`, `SIGNET_WORKSPACE` and `SIGNET_CHANNEL`
 //! as upstream's context headers. When no daemon answers, one is started in this process on
 //! `127.0.0.1` (an ephemeral port) over the same workspace, and stopped when stdin closes.
 //!
@@ -45,7 +45,7 @@ pub async fn run(g: &Global) -> Result<()> {
         .timeout(CALL_TIMEOUT)
         .build()
         .context("building the HTTP client")?;
-    let bridge = Bridge::new(http, g.token.clone(), &env)?;
+    let bridge = Bridge::new(http, g.bearer()?, &env)?;
     if bridge.answers(&url).await {
         tracing::info!(target: "mcp", %url, "bridging stdio to the running daemon");
         return bridge.serve(&format!("{url}/mcp")).await;
