@@ -221,6 +221,18 @@ fn hooks_and_git() {
 }
 
 #[test]
+fn the_recovery_budget_is_read_and_the_rest_of_continuity_still_checked() {
+    let yaml = "memory:\n  pipelineV2:\n    continuity:\n      recoveryBudgetChars: 500\n      promptInterval: 5\n";
+    let loaded = load_text(yaml).unwrap();
+    assert_eq!(loaded.settings.pipeline.recovery_budget_chars, 500);
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(Settings::default().pipeline.recovery_budget_chars, 2_000);
+    let (key, _) =
+        invalid_key("memory:\n  pipelineV2:\n    continuity:\n      recoveryBudgetChars: 50\n");
+    assert_eq!(key, "memory.pipelineV2.continuity.recoveryBudgetChars");
+}
+
+#[test]
 fn unknown_keys_warn_with_full_path() {
     let loaded = load_text(
         "mystery: 1\nidentity: {name: x}\nmemory:\n  vectors: x\n  pipelineV2:\n    grpah:\n      enabled: true\n\

@@ -23,10 +23,6 @@ pub const PROMPT_MAX_ITEMS: usize = 5;
 /// A prompt's recall injects nothing unless its best score reaches this.
 pub const SCORE_GATE: f64 = 0.4;
 
-/// Characters of the checkpoint session start appends (upstream's
-/// `continuity.recoveryBudgetChars` default).
-pub const RECOVERY_BUDGET: usize = 2_000;
-
 /// A workspace file read into the injection, with its cap in characters.
 #[derive(Debug, Clone, Copy)]
 pub struct WorkspaceFile {
@@ -195,6 +191,8 @@ pub struct SessionStartText<'a> {
     pub memories: &'a [String],
     /// The checkpoint digest to recover from, if any.
     pub recovery: Option<&'a str>,
+    /// Characters of it kept (`memory.pipelineV2.continuity.recoveryBudgetChars`).
+    pub recovery_budget: usize,
     /// `hooks.sessionStart.includeIdentity`.
     pub include_identity: bool,
     /// `hooks.sessionStart.maxInjectChars`.
@@ -238,7 +236,7 @@ pub fn session_start(t: &SessionStartText<'_>) -> String {
     let recovery = t.recovery.map(|r| {
         format!(
             "\n\n## Session Recovery Context\n{}",
-            truncate(r, RECOVERY_BUDGET)
+            truncate(r, t.recovery_budget)
         )
     });
     let room = t
@@ -390,6 +388,7 @@ mod tests {
         let small = SessionStartText {
             max_chars: 100,
             recovery: Some("last digest"),
+            recovery_budget: 2_000,
             ..t
         };
         let text = session_start(&small);

@@ -156,6 +156,7 @@ impl Hooks {
             memory_md: files.memory.as_deref(),
             memories: &lines,
             recovery: recovery.as_deref(),
+            recovery_budget: cfg.pipeline.recovery_budget_chars,
             include_identity: hooks.include_identity,
             max_chars: hooks.max_inject_chars,
         });

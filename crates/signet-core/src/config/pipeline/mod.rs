@@ -57,6 +57,9 @@ pub struct PipelineSettings {
     pub autonomous_enabled: bool,
     /// `autonomous.frozen` (flat `autonomousFrozen`, default false): repairs are refused.
     pub autonomous_frozen: bool,
+    /// `continuity.recoveryBudgetChars` (default 2000, [200,10000]): characters of the
+    /// checkpoint session start recovers.
+    pub recovery_budget_chars: usize,
 }
 
 impl Default for PipelineSettings {
@@ -75,6 +78,7 @@ impl Default for PipelineSettings {
             repair: RepairSettings::default(),
             autonomous_enabled: true,
             autonomous_frozen: false,
+            recovery_budget_chars: 2_000,
         }
     }
 }
@@ -115,6 +119,11 @@ impl PipelineSettings {
                 "autonomousFrozen",
                 d.autonomous_frozen,
             )?,
+            // Read without claiming the section: `unread` validates its other keys.
+            recovery_budget_chars: p
+                .child("continuity")?
+                .int("recoveryBudgetChars", 200..=10_000)?
+                .unwrap_or(d.recovery_budget_chars),
         };
         unread::check_pipeline(p, warnings)?;
         Ok(parsed)
