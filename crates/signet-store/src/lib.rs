@@ -19,9 +19,11 @@
 
 #![forbid(unsafe_code)]
 
+mod documents;
 mod error;
 pub mod keyword;
 mod pool;
+mod row;
 pub mod schema;
 
 pub use error::{Result, StoreError};
@@ -33,5 +35,5 @@ mod store;
 pub mod time;
 
 pub use maintenance::MaintenanceStore;
-pub use signet_model::{Backend, JsonRow, Lifecycle, MemoryStore};
+pub use signet_model::{Backend, DocumentStore, JobQueue, JsonRow, Lifecycle, MemoryStore};
 pub use store::Store;

@@ -2,7 +2,7 @@
 //! one snapshot taken in one read transaction.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the snapshot is taken relative to.
 #[derive(Debug, Clone)]
@@ -18,7 +18,7 @@ pub struct SnapshotParams {
 }
 
 /// The `memory_jobs` queue.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct QueueCounts {
     pub pending: i64,
     pub oldest_pending_at: Option<String>,

@@ -1,7 +1,7 @@
 //! What repairs exchange with a store: the audit row every repair writes, the full-text index
 //! counts, and the exact-duplicate clusters and merges.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Who ran a repair and why, as recorded in `memory_history`.
 #[derive(Debug, Clone, Default)]
@@ -30,8 +30,8 @@ pub struct FtsCounts {
     pub orphans: i64,
 }
 
-/// The fields the keeper formula reads.
-#[derive(Debug, Clone, Default)]
+/// The fields the keeper formula reads (a backend may decode it by field name).
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct DedupRow {
     pub id: String,
     pub importance: f64,

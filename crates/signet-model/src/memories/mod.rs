@@ -5,7 +5,7 @@ mod embeddings;
 mod ops;
 mod search;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use embeddings::{EmbeddingJob, EmbeddingRow, EmbeddingStats, StoredVector};
 pub use ops::{MemoryScope, MutationSignals, OpsCounts};
@@ -61,7 +61,7 @@ pub enum RememberOutcome {
 }
 
 /// The existing memory a remember collapsed into.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DedupHit {
     pub id: String,
     #[serde(rename = "type")]
@@ -216,7 +216,7 @@ impl MutationOutcome {
 }
 
 /// Fields recall returns for each hit.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RecallRow {
     pub id: String,
     pub content: String,

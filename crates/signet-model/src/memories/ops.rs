@@ -2,7 +2,7 @@
 //! by status, recent deletes/recovers from the history, and the scope (type, project, who,
 //! scope_user) of one memory for live events.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Memory rows by state, and `memory_jobs` rows by status.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -22,7 +22,7 @@ pub struct MutationSignals {
 }
 
 /// What a live event says about a memory (never its content).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct MemoryScope {
     pub memory_type: String,
     pub project: Option<String>,

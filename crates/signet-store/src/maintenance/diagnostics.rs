@@ -11,6 +11,7 @@ use super::{
     table_exists,
 };
 use crate::error::{Result, StoreError};
+use crate::row;
 use crate::time::format_iso;
 
 /// Takes the snapshot on `c` (inside one read transaction, so the counts agree).
@@ -65,28 +66,22 @@ fn queue(c: &Connection, p: &SnapshotParams) -> Result<QueueCounts> {
     let lease_cut = ago(p, Duration::milliseconds(p.lease_timeout_ms as i64));
     let mut q = c
         .prepare_cached(
-            "SELECT COALESCE(SUM(status = 'pending'), 0), \
-               MIN(CASE WHEN status = 'pending' THEN created_at END), \
-               COALESCE(SUM(status = 'leased'), 0), COALESCE(SUM(status = 'dead'), 0), \
-               COALESCE(SUM(status = 'completed' AND julianday(updated_at) >= julianday(?1)), 0), \
-               COALESCE(SUM(status = 'dead' AND julianday(updated_at) >= julianday(?1)), 0), \
-               COALESCE(SUM(status = 'leased' AND julianday(created_at) < julianday(?2)), 0), \
+            "SELECT COALESCE(SUM(status = 'pending'), 0) AS pending, \
+               MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest_pending_at, \
+               COALESCE(SUM(status = 'leased'), 0) AS leased, \
+               COALESCE(SUM(status = 'dead'), 0) AS dead, \
+               COALESCE(SUM(status = 'completed' AND julianday(updated_at) >= julianday(?1)), 0) \
+                 AS completed_last_hour, \
+               COALESCE(SUM(status = 'dead' AND julianday(updated_at) >= julianday(?1)), 0) \
+                 AS dead_last_hour, \
+               COALESCE(SUM(status = 'leased' AND julianday(created_at) < julianday(?2)), 0) \
+                 AS lease_anomalies, \
                COALESCE(SUM(status = 'leased' AND (leased_at IS NULL OR julianday(leased_at) < julianday(?3))), 0) \
+                 AS stale_leases, \
+               0 AS dead_summary_jobs \
              FROM memory_jobs",
         )?
-        .query_row(params![hour, ten_min, lease_cut], |r| {
-            Ok(QueueCounts {
-                pending: r.get(0)?,
-                oldest_pending_at: r.get(1)?,
-                leased: r.get(2)?,
-                dead: r.get(3)?,
-                completed_last_hour: r.get(4)?,
-                dead_last_hour: r.get(5)?,
-                lease_anomalies: r.get(6)?,
-                stale_leases: r.get(7)?,
-                dead_summary_jobs: 0,
-            })
-        })?;
+        .query_row(params![hour, ten_min, lease_cut], row::decode::<QueueCounts>)?;
     if table_exists(c, "summary_jobs")? {
         q.dead_summary_jobs = count(
             c,

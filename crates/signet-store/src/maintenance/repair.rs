@@ -7,6 +7,7 @@ use serde_json::json;
 use super::diagnostics::{DUP_FILTER, DUP_KEY};
 use super::{DedupCluster, DedupMerge, DedupRow, FtsCounts, RepairAudit, table_exists};
 use crate::error::Result;
+use crate::row;
 
 pub fn requeue_dead(tx: &Connection, limit: usize, now: &str) -> Result<(usize, usize)> {
     let memory = tx
@@ -57,21 +58,14 @@ pub fn fts_counts(c: &Connection) -> Result<FtsCounts> {
     })
 }
 
-const ROW_COLS: &str = "id, COALESCE(importance, 0.5), COALESCE(access_count, 0), \
-    COALESCE(update_count, 0), COALESCE(updated_at, created_at, ''), COALESCE(pinned, 0), \
-    COALESCE(manual_override, 0), tags";
+/// The columns of a [`DedupRow`], named after its fields.
+const ROW_COLS: &str = "id, COALESCE(importance, 0.5) AS importance, \
+    COALESCE(access_count, 0) AS access_count, COALESCE(update_count, 0) AS update_count, \
+    COALESCE(updated_at, created_at, '') AS updated_at, COALESCE(pinned, 0) AS pinned, \
+    COALESCE(manual_override, 0) AS manual_override, tags";
 
 fn dedup_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DedupRow> {
-    Ok(DedupRow {
-        id: r.get(0)?,
-        importance: r.get(1)?,
-        access_count: r.get(2)?,
-        update_count: r.get(3)?,
-        updated_at: r.get(4)?,
-        pinned: r.get::<_, i64>(5)? != 0,
-        manual_override: r.get::<_, i64>(6)? != 0,
-        tags: r.get(7)?,
-    })
+    row::decode(r)
 }
 
 pub fn dedup_clusters(c: &Connection, limit: usize) -> Result<Vec<DedupCluster>> {

@@ -9,8 +9,10 @@ use serde_json::json;
 use super::write::{History, live_by_hash};
 use super::{Change, MemoryPatch, Mutation, MutationOutcome, RECOVER_WINDOW_MS};
 use crate::error::Result;
+use crate::row;
 
 /// The columns a mutation needs to decide its outcome.
+#[derive(serde::Deserialize)]
 struct Current {
     content: String,
     memory_type: String,
@@ -41,22 +43,11 @@ pub fn mutate(tx: &Connection, m: &Mutation) -> Result<MutationOutcome> {
 fn load_current(tx: &Connection, id: &str) -> Result<Option<Current>> {
     Ok(tx
         .prepare_cached(
-            "SELECT content, type, tags, importance, pinned, COALESCE(version, 1), \
-             COALESCE(is_deleted, 0), deleted_at, content_hash FROM memories WHERE id = ?1",
+            "SELECT content, type AS memory_type, tags, importance, COALESCE(pinned, 0) AS pinned, \
+             COALESCE(version, 1) AS version, COALESCE(is_deleted, 0) AS is_deleted, deleted_at, \
+             content_hash FROM memories WHERE id = ?1",
         )?
-        .query_row([id], |r| {
-            Ok(Current {
-                content: r.get(0)?,
-                memory_type: r.get(1)?,
-                tags: r.get(2)?,
-                importance: r.get(3)?,
-                pinned: r.get::<_, Option<i64>>(4)?.unwrap_or(0) != 0,
-                version: r.get(5)?,
-                is_deleted: r.get::<_, i64>(6)? != 0,
-                deleted_at: r.get(7)?,
-                content_hash: r.get(8)?,
-            })
-        })
+        .query_row([id], row::decode::<Current>)
         .optional()?)
 }
 

@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::{MemoryScope, MutationSignals, OpsCounts};
 use crate::Result;
+use crate::row;
 
 pub(crate) fn ops_counts(c: &Connection) -> Result<OpsCounts> {
     let (live, deleted) = c
@@ -41,16 +42,8 @@ pub(crate) fn mutation_signals(c: &Connection, since: &str) -> Result<MutationSi
 
 pub(crate) fn memory_scope(c: &Connection, id: &str) -> Result<Option<MemoryScope>> {
     Ok(c.prepare_cached(
-        "SELECT type, project, who, scope_user, version FROM memories WHERE id = ?1",
+        "SELECT type AS memory_type, project, who, scope_user, version FROM memories WHERE id = ?1",
     )?
-    .query_row([id], |r| {
-        Ok(MemoryScope {
-            memory_type: r.get(0)?,
-            project: r.get(1)?,
-            who: r.get(2)?,
-            scope_user: r.get(3)?,
-            version: r.get(4)?,
-        })
-    })
+    .query_row([id], row::decode::<MemoryScope>)
     .optional()?)
 }

@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{HistoryEvent, ListedMemoryItem, MemoryListStats, RecallRow, ScopeFilter};
 use crate::error::Result;
+use crate::row;
 
 /// The columns `GET /api/memory/:id` returns, in upstream's order. `scope_user` (our migration
 /// 1001) is deliberately not among them: upstream's response has no such field, and the parity
@@ -161,29 +162,15 @@ pub fn stats(conn: &Connection, scope: &ScopeFilter) -> Result<MemoryListStats> 
 /// Rows for recall results, in the order of `ids`; deleted rows are left out.
 pub fn recall_rows(conn: &Connection, ids: &[String]) -> Result<Vec<RecallRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, content, type, tags, pinned, importance, who, project, created_at, \
-         access_count, last_accessed FROM memories WHERE id = ?1 AND is_deleted = 0",
+        "SELECT id, content, type AS memory_type, tags, COALESCE(pinned, 0) AS pinned, \
+         COALESCE(importance, 0.5) AS importance, who, project, created_at, \
+         COALESCE(access_count, 0) AS access_count, last_accessed \
+         FROM memories WHERE id = ?1 AND is_deleted = 0",
     )?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let row = stmt
-            .query_row([id], |r| {
-                Ok(RecallRow {
-                    id: r.get(0)?,
-                    content: r.get(1)?,
-                    memory_type: r.get(2)?,
-                    tags: r.get(3)?,
-                    pinned: r.get::<_, Option<i64>>(4)?.unwrap_or(0) != 0,
-                    importance: r.get::<_, Option<f64>>(5)?.unwrap_or(0.5),
-                    who: r.get(6)?,
-                    project: r.get(7)?,
-                    created_at: r.get(8)?,
-                    access_count: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
-                    last_accessed: r.get(10)?,
-                })
-            })
-            .optional()?;
-        out.extend(row);
+        let found = stmt.query_row([id], row::decode::<RecallRow>).optional()?;
+        out.extend(found);
     }
     Ok(out)
 }

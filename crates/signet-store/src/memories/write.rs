@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{Actor, ChunkGroup, DedupHit, NewMemory, RememberOutcome, WriteOptions};
 use crate::error::Result;
+use crate::row;
 
 /// Dedups by (source_type, source_id) then by content hash among live rows; inserts otherwise.
 pub fn remember(
@@ -23,10 +24,9 @@ pub fn remember(
 }
 
 fn find_duplicate(tx: &Connection, m: &NewMemory) -> Result<Option<DedupHit>> {
-    const COLS: &str = "id, type, tags, pinned, importance, content";
     if let Some(source_id) = &m.source_id {
         let sql = format!(
-            "SELECT {COLS} FROM memories WHERE source_type = ?1 AND source_id = ?2 AND is_deleted = 0 LIMIT 1"
+            "SELECT {DEDUP_HIT_COLS} FROM memories WHERE source_type = ?1 AND source_id = ?2 AND is_deleted = 0 LIMIT 1"
         );
         let hit = tx
             .prepare_cached(&sql)?
@@ -41,23 +41,19 @@ fn find_duplicate(tx: &Connection, m: &NewMemory) -> Result<Option<DedupHit>> {
 
 pub(super) fn live_by_hash(tx: &Connection, hash: &str) -> Result<Option<DedupHit>> {
     Ok(tx
-        .prepare_cached(
-            "SELECT id, type, tags, pinned, importance, content FROM memories \
-             WHERE content_hash = ?1 AND is_deleted = 0 LIMIT 1",
-        )?
+        .prepare_cached(&format!(
+            "SELECT {DEDUP_HIT_COLS} FROM memories WHERE content_hash = ?1 AND is_deleted = 0 LIMIT 1"
+        ))?
         .query_row([hash], dedup_hit)
         .optional()?)
 }
 
+/// The columns of a [`DedupHit`], named after its fields (`type` is its serde name).
+const DEDUP_HIT_COLS: &str = "id, type, tags, COALESCE(pinned, 0) AS pinned, \
+    COALESCE(importance, 0.5) AS importance, content";
+
 fn dedup_hit(r: &rusqlite::Row<'_>) -> rusqlite::Result<DedupHit> {
-    Ok(DedupHit {
-        id: r.get(0)?,
-        memory_type: r.get(1)?,
-        tags: r.get(2)?,
-        pinned: r.get::<_, Option<i64>>(3)?.unwrap_or(0) != 0,
-        importance: r.get::<_, Option<f64>>(4)?.unwrap_or(0.5),
-        content: r.get(5)?,
-    })
+    row::decode(r)
 }
 
 fn insert(tx: &Connection, m: &NewMemory, opts: WriteOptions, actor: &Actor) -> Result<()> {
