@@ -18,13 +18,26 @@ pub const MAX_TRANSCRIPT_CHARS: usize = 100_000;
 /// Shorter transcripts are not worth summarising.
 pub const MIN_TRANSCRIPT_CHARS: usize = 500;
 
-/// Reads the transcript at `path`: it must be a regular file the daemon can read (a
-/// directory, a device or a missing file is refused with 400, naming `transcriptPath`).
+/// The file names a transcript may have: what harnesses write (`.jsonl`, `.json`) and plain
+/// text. Anything else (`id_rsa`, `.env`, `credentials`, a database) is refused, so a token
+/// holder cannot have the daemon read arbitrary files of its user into a summary job.
+const TRANSCRIPT_EXTENSIONS: [&str; 5] = ["jsonl", "json", "txt", "md", "log"];
+
+/// Reads the transcript at `path`: it must be a regular file the daemon can read, named
+/// `*.jsonl`, `*.json`, `*.txt`, `*.md` or `*.log` (anything else is refused with 400,
+/// naming `transcriptPath`); at most [`MAX_READ_BYTES`] are read.
 pub fn read(path: &Path) -> Result<String> {
     let refuse = |why: &str| CoreError::Invalid(format!("transcriptPath {why}"));
+    let named = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| TRANSCRIPT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
     let meta = std::fs::metadata(path).map_err(|_| refuse("does not exist or is not readable"))?;
     if !meta.is_file() {
         return Err(refuse("is not a regular file"));
+    }
+    if !named {
+        return Err(refuse("must name a .jsonl, .json, .txt, .md or .log file"));
     }
     let file = std::fs::File::open(path).map_err(|_| refuse("is not readable"))?;
     let mut bytes = Vec::new();
@@ -191,5 +204,12 @@ mod tests {
         let file = dir.path().join("t.txt");
         std::fs::write(&file, "hello").unwrap();
         assert_eq!(read(&file).unwrap(), "hello");
+        let key = dir.path().join("id_rsa");
+        std::fs::write(&key, "-----BEGIN KEY-----").unwrap();
+        let refused = read(&key).unwrap_err().to_string();
+        assert_eq!(
+            refused,
+            "transcriptPath must name a .jsonl, .json, .txt, .md or .log file"
+        );
     }
 }
