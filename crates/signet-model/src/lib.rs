@@ -12,8 +12,10 @@
 //!   in its own syntax (FTS5 in signet-store, `tsquery` in a PostgreSQL backend);
 //! - [`StoreError`], the one error every backend reports, and [`time`], the timestamp format
 //!   stored and compared as text (ISO-8601 UTC with milliseconds);
-//! - the three interfaces: [`MemoryStore`] (memories, search, vectors), [`MaintenanceStore`]
-//!   (diagnostics, repairs, retention) and [`Lifecycle`] (the migration done at open, the
+//! - [`documents`]: documents, their chunks, and the durable job queue ([`JobQueue`]);
+//! - the interfaces: [`MemoryStore`] (memories, search, vectors), [`MaintenanceStore`]
+//!   (diagnostics, repairs, retention), [`DocumentStore`] (documents and their ingest jobs)
+//!   and [`Lifecycle`] (the migration done at open, the
 //!   integrity check, housekeeping, the shutdown flush), together [`Backend`]. Their doc comments are the contract; the
 //!   `conformance` suite checks it as behaviour.
 //!
@@ -40,6 +42,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod documents;
 mod error;
 pub mod keyword;
 mod lifecycle;
@@ -52,6 +55,7 @@ pub mod time;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use documents::{DocumentStore, JobQueue};
 pub use error::{Result, StoreError};
 pub use keyword::{Connective, KeywordQuery};
 pub use lifecycle::{IntegrityReport, Lifecycle, MigrationReport};

@@ -7,6 +7,7 @@
 //! that says "live"; timestamps are the [`crate::time`] strings the caller passes (the store
 //! never reads the clock for what it records); ids and content hashes are opaque strings.
 
+use crate::documents::DocumentStore;
 use crate::error::Result;
 use crate::keyword::KeywordQuery;
 use crate::lifecycle::Lifecycle;
@@ -185,8 +186,9 @@ pub trait MemoryStore: Send + Sync + 'static {
     fn checkpoints(&self, q: &CheckpointQuery) -> Result<Vec<Checkpoint>>;
 }
 
-/// A complete storage backend: the memory and maintenance data traits and the lifecycle. The
-/// daemon holds its store as `Arc<dyn Backend>` and hands out the narrower traits.
-pub trait Backend: MemoryStore + MaintenanceStore + Lifecycle {}
+/// A complete storage backend: the memory, maintenance and document data traits and the
+/// lifecycle. The daemon holds its store as `Arc<dyn Backend>` and hands out the narrower
+/// traits.
+pub trait Backend: MemoryStore + MaintenanceStore + DocumentStore + Lifecycle {}
 
-impl<T: MemoryStore + MaintenanceStore + Lifecycle> Backend for T {}
+impl<T: MemoryStore + MaintenanceStore + DocumentStore + Lifecycle> Backend for T {}

@@ -19,6 +19,7 @@
 
 #![forbid(unsafe_code)]
 
+mod documents;
 mod error;
 pub mod keyword;
 mod pool;
@@ -34,5 +35,5 @@ mod store;
 pub mod time;
 
 pub use maintenance::MaintenanceStore;
-pub use signet_model::{Backend, JsonRow, Lifecycle, MemoryStore};
+pub use signet_model::{Backend, DocumentStore, JobQueue, JsonRow, Lifecycle, MemoryStore};
 pub use store::Store;

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use signet_model::{IntegrityReport, JsonRow, Lifecycle, MemoryStore, MigrationReport};
 
+use crate::documents;
 use crate::error::Result;
 use crate::keyword::KeywordQuery;
 use crate::memories::{self, embeddings, mutate, read, search, write};
@@ -17,7 +18,12 @@ use crate::memories::{
 use crate::memories::{EmbeddingJob, EmbeddingStats, StoredVector};
 use crate::pool::Pool;
 use crate::schema;
+use signet_model::documents::{
+    CreatedDocument, DeletedDocument, Document, DocumentChunk, DocumentQuery, FailedJob,
+    IngestWrite, Ingested, LeasePolicy, LeasedJob, NewDocument,
+};
 use signet_model::sessions::{Checkpoint, CheckpointQuery, SessionMemory, SummaryJob};
+use signet_model::{DocumentStore, JobQueue};
 
 /// The SQLite store: one file, one writer, a few readers.
 pub struct Store {
@@ -233,5 +239,80 @@ impl Lifecycle for Store {
     }
     fn checkpoint(&self) -> Result<()> {
         self.pool.checkpoint()
+    }
+}
+
+impl JobQueue for Store {
+    fn lease_job(&self, kind: &str, now: &str, policy: &LeasePolicy) -> Result<Option<LeasedJob>> {
+        let (kind, now, policy) = (kind.to_owned(), now.to_owned(), *policy);
+        self.pool
+            .write(move |tx| documents::jobs::lease(tx, &kind, &now, &policy))
+    }
+    fn complete_job(&self, id: &str, result: Option<&str>, now: &str) -> Result<bool> {
+        let (id, result, now) = (id.to_owned(), result.map(str::to_owned), now.to_owned());
+        self.pool
+            .write(move |tx| documents::jobs::complete(tx, &id, result.as_deref(), &now))
+    }
+    fn fail_job(&self, id: &str, error: &str, now: &str) -> Result<FailedJob> {
+        let (id, error, now) = (id.to_owned(), error.to_owned(), now.to_owned());
+        self.pool
+            .write(move |tx| documents::jobs::fail(tx, &id, &error, &now))
+    }
+    fn recover_leases(&self, kind: &str, leased_before: &str, now: &str) -> Result<usize> {
+        let (kind, before, now) = (kind.to_owned(), leased_before.to_owned(), now.to_owned());
+        self.pool
+            .write(move |tx| documents::jobs::recover(tx, &kind, &before, &now))
+    }
+}
+
+impl DocumentStore for Store {
+    fn create_document(&self, d: &NewDocument) -> Result<CreatedDocument> {
+        let d = d.clone();
+        self.pool.write(move |tx| documents::create(tx, &d))
+    }
+    fn document(&self, id: &str) -> Result<Option<Document>> {
+        self.pool.read(|c| documents::get(c, id))
+    }
+    fn documents(&self, q: &DocumentQuery) -> Result<(Vec<Document>, i64)> {
+        self.pool.read(|c| documents::list(c, q))
+    }
+    fn document_chunks(&self, id: &str) -> Result<Option<Vec<DocumentChunk>>> {
+        self.pool.read(|c| documents::chunks(c, id))
+    }
+    fn delete_document(
+        &self,
+        id: &str,
+        reason: &str,
+        actor: &Actor,
+        now: &str,
+    ) -> Result<Option<DeletedDocument>> {
+        let (id, reason, actor, now) = (
+            id.to_owned(),
+            reason.to_owned(),
+            actor.clone(),
+            now.to_owned(),
+        );
+        self.pool
+            .write(move |tx| documents::delete(tx, &id, &reason, &actor, &now))
+    }
+    fn write_ingest(&self, w: &IngestWrite) -> Result<Ingested> {
+        let w = w.clone();
+        self.pool.write(move |tx| documents::ingest(tx, &w))
+    }
+    fn fail_ingest(
+        &self,
+        document_id: &str,
+        job_id: &str,
+        error: &str,
+        now: &str,
+    ) -> Result<FailedJob> {
+        let (doc, job, error, now) = (
+            document_id.to_owned(),
+            job_id.to_owned(),
+            error.to_owned(),
+            now.to_owned(),
+        );
+        self.pool
+            .write(move |tx| documents::fail(tx, &doc, &job, &error, &now))
     }
 }

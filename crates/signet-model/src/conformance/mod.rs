@@ -15,6 +15,7 @@
 //! [`conformance_tests!`](crate::conformance_tests) (a unit test fails until it is listed).
 
 mod candidates;
+mod documents;
 mod embeddings;
 mod feedback;
 mod lifecycle;
@@ -27,6 +28,7 @@ mod sessions;
 mod support;
 
 pub use candidates::*;
+pub use documents::*;
 pub use embeddings::*;
 pub use feedback::*;
 pub use lifecycle::*;
@@ -37,7 +39,7 @@ pub use remember::*;
 pub use search::*;
 pub use sessions::*;
 
-use crate::{Lifecycle, MaintenanceStore, MemoryStore};
+use crate::{DocumentStore, Lifecycle, MaintenanceStore, MemoryStore};
 
 /// A fresh, empty database under test, seen through both store traits. It owns whatever the
 /// backend needs to live for one check (a temporary directory, a scratch schema) and cleans
@@ -49,6 +51,8 @@ pub trait Harness: Fixtures {
     fn maintenance(&self) -> &dyn MaintenanceStore;
     /// The same database's [`Lifecycle`].
     fn lifecycle(&self) -> &dyn Lifecycle;
+    /// The same database as a [`DocumentStore`].
+    fn documents(&self) -> &dyn DocumentStore;
 }
 
 /// Set-up the store traits have no method for (the pipeline's job lifecycle is not part of
@@ -68,8 +72,8 @@ pub trait Fixtures {
     fn give_checkpoint(&self, c: &crate::sessions::Checkpoint);
 }
 
-/// A check of any of the four signatures (memory store; plus maintenance store; plus
-/// fixtures; or memory store and lifecycle), applied to one harness. `Views` only tells the signatures apart.
+/// A check of any of the five signatures (memory store; plus maintenance store; plus
+/// fixtures; memory store and lifecycle; or memory store and document store), applied to one harness. `Views` only tells the signatures apart.
 #[doc(hidden)]
 pub trait Check<Views> {
     fn check(self, harness: &dyn Harness);
@@ -83,6 +87,8 @@ pub struct MaintenanceView;
 pub struct FixturesView;
 #[doc(hidden)]
 pub struct LifecycleView;
+#[doc(hidden)]
+pub struct DocumentView;
 
 impl<F: FnOnce(&dyn MemoryStore)> Check<MemoryView> for F {
     fn check(self, harness: &dyn Harness) {
@@ -105,6 +111,12 @@ impl<F: FnOnce(&dyn MemoryStore, &dyn MaintenanceStore, &dyn Fixtures)> Check<Fi
 impl<F: FnOnce(&dyn MemoryStore, &dyn Lifecycle)> Check<LifecycleView> for F {
     fn check(self, harness: &dyn Harness) {
         self(harness.memory(), harness.lifecycle())
+    }
+}
+
+impl<F: FnOnce(&dyn MemoryStore, &dyn DocumentStore)> Check<DocumentView> for F {
+    fn check(self, harness: &dyn Harness) {
+        self(harness.memory(), harness.documents())
     }
 }
 
@@ -180,6 +192,12 @@ macro_rules! conformance_tests {
             session_memories_are_recorded_once_per_session_and_memory,
             a_queued_summary_is_a_pending_job,
             checkpoints_by_session_or_project_are_newest_first,
+            documents_are_created_with_a_job_and_deduplicated,
+            documents_are_listed_newest_first_by_status,
+            the_ingest_write_is_whole_and_happens_once,
+            leases_expire_failures_back_off_and_leases_recover,
+            a_dead_ingest_job_fails_its_document,
+            deleting_a_document_soft_deletes_its_chunks,
         );
     };
     (@checks $fresh:expr; $($check:ident,)*) => {$(
@@ -193,8 +211,9 @@ macro_rules! conformance_tests {
 #[cfg(test)]
 mod tests {
     /// The sources of the check modules, whose every `pub fn` is a check.
-    const MODULES: [&str; 10] = [
+    const MODULES: [&str; 11] = [
         include_str!("candidates.rs"),
+        include_str!("documents.rs"),
         include_str!("embeddings.rs"),
         include_str!("feedback.rs"),
         include_str!("lifecycle.rs"),

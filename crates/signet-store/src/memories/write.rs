@@ -39,7 +39,7 @@ fn find_duplicate(tx: &Connection, m: &NewMemory) -> Result<Option<DedupHit>> {
     live_by_hash(tx, &m.content_hash)
 }
 
-pub(super) fn live_by_hash(tx: &Connection, hash: &str) -> Result<Option<DedupHit>> {
+pub(crate) fn live_by_hash(tx: &Connection, hash: &str) -> Result<Option<DedupHit>> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {DEDUP_HIT_COLS} FROM memories WHERE content_hash = ?1 AND is_deleted = 0 LIMIT 1"
@@ -56,7 +56,12 @@ fn dedup_hit(r: &rusqlite::Row<'_>) -> rusqlite::Result<DedupHit> {
     row::decode(r)
 }
 
-fn insert(tx: &Connection, m: &NewMemory, opts: WriteOptions, actor: &Actor) -> Result<()> {
+pub(crate) fn insert(
+    tx: &Connection,
+    m: &NewMemory,
+    opts: WriteOptions,
+    actor: &Actor,
+) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO memories (id, content, normalized_content, content_hash, who, why, project, \
          importance, type, tags, pinned, is_deleted, extraction_status, embedding_model, \
@@ -170,7 +175,7 @@ impl<'a> History<'a> {
             metadata: None,
         }
     }
-    pub(super) fn old_content(mut self, c: &'a str) -> Self {
+    pub(crate) fn old_content(mut self, c: &'a str) -> Self {
         self.old_content = Some(c);
         self
     }
@@ -178,7 +183,7 @@ impl<'a> History<'a> {
         self.new_content = Some(c);
         self
     }
-    pub(super) fn reason(mut self, r: &'a str) -> Self {
+    pub(crate) fn reason(mut self, r: &'a str) -> Self {
         self.reason = Some(r);
         self
     }

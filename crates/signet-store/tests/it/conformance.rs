@@ -3,7 +3,7 @@
 
 use signet_model::conformance::{Fixtures, Harness};
 use signet_model::sessions::{Checkpoint, SummaryJob};
-use signet_store::{Lifecycle, MaintenanceStore, MemoryStore, Store};
+use signet_store::{DocumentStore, Lifecycle, MaintenanceStore, MemoryStore, Store};
 use tempfile::TempDir;
 
 /// A fresh store over a temporary file; the directory goes when the test ends.
@@ -26,6 +26,9 @@ impl Harness for TempStore {
         &self.store
     }
     fn lifecycle(&self) -> &dyn Lifecycle {
+        &self.store
+    }
+    fn documents(&self) -> &dyn DocumentStore {
         &self.store
     }
 }
