@@ -2,10 +2,12 @@
 //! JSON-error middleware say what an answer means as a [`Kind`] (from a [`CoreError`], an
 //! [`AuthFailure`] or [`Denied`], a mutation's [`OutcomeKind`], or their own verdict: rate
 //! limited, not implemented, unhealthy) and [`Kind::status`] is the only table from kinds to
-//! status codes. Also the JSON body
-//! extractor that turns malformed or oversized bodies into the same `{"error": ...}` shape.
+//! status codes. Also the JSON body extractor that turns malformed or oversized bodies into
+//! the same `{"error": ...}` shape, and the two that hand a handler the core's validated input:
+//! [`Input`] from the body, [`Params`] from the query string.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -270,6 +272,27 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let JsonBody(body) = JsonBody::from_request(req, state).await?;
         Ok(Self(T::try_from(&body)?))
+    }
+}
+
+/// A query string `Q` read into the core's validated parameters `P`: a query axum cannot
+/// read is its own rejection (made JSON by the error middleware), a value the core refuses is
+/// its 400 naming the key.
+pub struct Params<Q, P>(pub P, pub std::marker::PhantomData<fn() -> Q>);
+
+impl<S: Send + Sync, Q, P> FromRequestParts<S> for Params<Q, P>
+where
+    Q: serde::de::DeserializeOwned,
+    P: for<'a> TryFrom<&'a Q, Error = CoreError>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(q) = Query::<Q>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let p = P::try_from(&q).map_err(|e| ApiError::from(e).into_response())?;
+        Ok(Self(p, std::marker::PhantomData))
     }
 }
 

@@ -1,11 +1,11 @@
 //! `/api/analytics/*`: the in-memory collector (usage, errors, latency) and memory safety.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use signet_api::{ErrorsQuery, ErrorsReport, Extra, LatencyReport, MemorySafety, UsageReport};
 use signet_core::analytics::{ErrorQuery, Stage};
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, Params};
 use crate::state::AppState;
 
 /// `GET /api/analytics/usage`.
@@ -21,9 +21,8 @@ pub async fn latency(State(s): State<AppState>) -> Json<LatencyReport> {
 /// `GET /api/analytics/errors?stage=&since=&limit=` → `{errors, summary}`.
 pub async fn errors(
     State(s): State<AppState>,
-    Query(q): Query<ErrorsQuery>,
+    Params(q, _): Params<ErrorsQuery, ErrorQuery>,
 ) -> ApiResult<Json<ErrorsReport>> {
-    let q = ErrorQuery::try_from(&q)?;
     Ok(Json(s.memories().analytics().errors(&q)))
 }
 

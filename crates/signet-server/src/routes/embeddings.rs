@@ -2,7 +2,7 @@
 //! projection, and the embedding repairs.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use signet_api::{
     EmbeddingGaps, EmbeddingHealth, EmbeddingList, EmbeddingStatus, EmbeddingsQuery, Projection,
     ProjectionQuery, SimilarQuery, SimilarResponse,
@@ -10,7 +10,7 @@ use signet_api::{
 use signet_core::memory::{EmbeddingPage, ProjectionParams, SimilarParams};
 use signet_core::repair::ReembedOptions;
 
-use crate::error::{ApiResult, Input};
+use crate::error::{ApiResult, Input, Params};
 use crate::routes::repair::{RepairCaller, RepairReply, repair_response};
 use crate::state::AppState;
 
@@ -18,18 +18,16 @@ use crate::state::AppState;
 pub async fn similar(
     State(s): State<AppState>,
     caller: crate::permission::Authed,
-    Query(q): Query<SimilarQuery>,
+    Params(p, _): Params<SimilarQuery, SimilarParams>,
 ) -> ApiResult<Json<SimilarResponse>> {
-    let p = SimilarParams::try_from(&q)?;
     Ok(Json(s.memories().similar(p, &caller.scope()).await?))
 }
 
 /// `GET /api/embeddings`.
 pub async fn list(
     State(s): State<AppState>,
-    Query(q): Query<EmbeddingsQuery>,
+    Params(page, _): Params<EmbeddingsQuery, EmbeddingPage>,
 ) -> ApiResult<Json<EmbeddingList>> {
-    let page = EmbeddingPage::try_from(&q)?;
     Ok(Json(s.memories().embeddings(page).await?))
 }
 
@@ -46,9 +44,8 @@ pub async fn health(State(s): State<AppState>) -> ApiResult<Json<EmbeddingHealth
 /// `GET /api/embeddings/projection?dimensions=2`.
 pub async fn projection(
     State(s): State<AppState>,
-    Query(q): Query<ProjectionQuery>,
+    Params(p, _): Params<ProjectionQuery, ProjectionParams>,
 ) -> ApiResult<Json<Projection>> {
-    let p = ProjectionParams::try_from(&q)?;
     Ok(Json(s.memories().projection(p).await?))
 }
 

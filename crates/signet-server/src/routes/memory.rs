@@ -16,7 +16,7 @@ use signet_core::memory::{
 use signet_model::memories::{Mutation, MutationOutcome};
 
 use crate::actor::CallerActor;
-use crate::error::{ApiError, ApiResult, Input, JsonBody, Kind, Reply};
+use crate::error::{ApiError, ApiResult, Input, JsonBody, Kind, Params, Reply};
 use crate::permission::{Authed, Operation};
 use crate::state::AppState;
 
@@ -42,9 +42,8 @@ pub async fn remember(
 pub async fn list(
     State(s): State<AppState>,
     caller: Authed,
-    Query(q): Query<ListQuery>,
+    Params(params, _): Params<ListQuery, ListParams>,
 ) -> ApiResult<Json<MemoryList>> {
-    let params = ListParams::try_from(&q)?;
     Ok(Json(s.memories().list(params, &caller.scope()).await?))
 }
 
@@ -62,9 +61,8 @@ pub async fn history(
     State(s): State<AppState>,
     caller: Authed,
     Path(id): Path<String>,
-    Query(q): Query<HistoryQuery>,
+    Params(params, _): Params<HistoryQuery, HistoryParams>,
 ) -> ApiResult<Json<HistoryResponse>> {
-    let params = HistoryParams::try_from(&q)?;
     let found = s
         .memories()
         .history(id.clone(), params, &caller.scope())
@@ -170,9 +168,8 @@ pub async fn recall(
 pub async fn search(
     State(s): State<AppState>,
     caller: Authed,
-    Query(q): Query<SearchQuery>,
+    Params(req, _): Params<SearchQuery, RecallInput>,
 ) -> ApiResult<Json<RecallResponse>> {
-    let req = RecallInput::try_from(&q)?;
     Ok(Json(s.memories().recall(req, &caller.scope()).await?))
 }
 
@@ -180,9 +177,8 @@ pub async fn search(
 pub async fn legacy_search(
     State(s): State<AppState>,
     caller: Authed,
-    Query(q): Query<LegacySearchQuery>,
+    Params(req, _): Params<LegacySearchQuery, LegacySearch>,
 ) -> ApiResult<Json<LegacySearchResponse>> {
-    let req = LegacySearch::try_from(&q)?;
     Ok(Json(
         s.memories().legacy_search(req, &caller.scope()).await?,
     ))
