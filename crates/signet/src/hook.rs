@@ -19,7 +19,7 @@
 //! `SIGNET_NO_HOOKS=1` (set on the harness CLIs the daemon itself spawns) skips the hook
 //! silently, as upstream's CLI does.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
@@ -154,8 +154,12 @@ fn client(g: &Global) -> Result<Client> {
     Ok(Client::new(url)?.with_token(g.bearer()?))
 }
 
-/// The hook's JSON object from stdin; anything else (nothing, not JSON, not an object) is `{}`.
+/// The hook's JSON object from stdin; anything else (a terminal, nothing, not JSON, not an
+/// object) is `{}`.
 fn read_input() -> Result<Map<String, Value>> {
+    if std::io::stdin().is_terminal() {
+        return Ok(Map::new());
+    }
     let mut text = String::new();
     std::io::stdin()
         .take(MAX_INPUT)

@@ -184,9 +184,12 @@ fn add_hooks(
 ) -> Result<()> {
     let hooks = object_at(root, "hooks")?;
     for spec in specs {
-        let group = Json::from_value(serde_json::json!({"hooks": [{
-            "type": "command", "command": hook_command(spec.event), "timeout": spec.timeout,
-        }]}));
+        let handler = Json::obj([
+            ("type", Json::str("command")),
+            ("command", Json::str(hook_command(spec.event))),
+            ("timeout", Json::Number(spec.timeout.into())),
+        ]);
+        let group = Json::obj([("hooks", Json::Array(vec![handler]))]);
         let Json::Array(groups) = hooks
             .entry(spec.harness_event.to_owned())
             .or_insert_with(|| Json::Array(Vec::new()))
@@ -433,7 +436,7 @@ mod tests {
         let text = r#"{"mcpServers": {"a": {"command": "x"}, "signet": {"command": "/old/signet"}, "z": {}}}"#;
         let part = Part::JsonMcp {
             container: "mcpServers",
-            entry: Json::from_value(serde_json::json!({"command": "/new/signet", "args": ["mcp"]})),
+            entry: Json::obj([("command", Json::str("/new/signet"))]),
         };
         let mut doc = Doc::parse(Format::Json, text).unwrap();
         doc.add(&part, &cmd).unwrap();

@@ -6,7 +6,6 @@
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use serde_json::json;
 
 use super::edit::{FileEdit, Format, HookSpec, Part};
 use super::json::Json;
@@ -140,10 +139,15 @@ impl Setup {
             HookSpec::new("SessionEnd", HookEvent::SessionEnd, 30),
         ];
         let entry = match self.transport {
-            Transport::Stdio => Json::from_value(json!({
-                "type": "stdio", "command": self.exe, "args": ["mcp"],
-            })),
-            Transport::Http => Json::from_value(json!({"type": "http", "url": self.mcp_url})),
+            Transport::Stdio => Json::obj([
+                ("type", Json::str("stdio")),
+                ("command", Json::str(&self.exe)),
+                ("args", Json::Array(vec![Json::str("mcp")])),
+            ]),
+            Transport::Http => Json::obj([
+                ("type", Json::str("http")),
+                ("url", Json::str(&self.mcp_url)),
+            ]),
         };
         vec![
             FileEdit::new(settings, Format::Json, vec![Part::Hooks(hooks)]),
@@ -216,12 +220,19 @@ impl Setup {
             Scope::Project => self.project.join("opencode.json"),
         };
         let entry = match self.transport {
-            Transport::Stdio => Json::from_value(json!({
-                "type": "local", "command": [self.exe, "mcp"], "enabled": true,
-            })),
-            Transport::Http => Json::from_value(json!({
-                "type": "remote", "url": self.mcp_url, "enabled": true,
-            })),
+            Transport::Stdio => Json::obj([
+                ("type", Json::str("local")),
+                (
+                    "command",
+                    Json::Array(vec![Json::str(&self.exe), Json::str("mcp")]),
+                ),
+                ("enabled", Json::Bool(true)),
+            ]),
+            Transport::Http => Json::obj([
+                ("type", Json::str("remote")),
+                ("url", Json::str(&self.mcp_url)),
+                ("enabled", Json::Bool(true)),
+            ]),
         };
         vec![FileEdit::new(
             path,

@@ -29,22 +29,9 @@ impl Json {
         Self::String(s.into())
     }
 
-    /// From any serde_json value (for literals written with `json!`).
-    pub fn from_value(v: serde_json::Value) -> Self {
-        match v {
-            serde_json::Value::Null => Self::Null(()),
-            serde_json::Value::Bool(b) => Self::Bool(b),
-            serde_json::Value::Number(n) => Self::Number(n),
-            serde_json::Value::String(s) => Self::String(s),
-            serde_json::Value::Array(a) => {
-                Self::Array(a.into_iter().map(Self::from_value).collect())
-            }
-            serde_json::Value::Object(o) => Self::Object(
-                o.into_iter()
-                    .map(|(k, v)| (k, Self::from_value(v)))
-                    .collect(),
-            ),
-        }
+    /// An object with these keys, in this order.
+    pub fn obj<const N: usize>(pairs: [(&str, Json); N]) -> Self {
+        Self::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }
 
     pub fn as_object(&self) -> Option<&IndexMap<String, Json>> {

@@ -56,7 +56,7 @@ struct Outcome {
 
 /// Runs `signet connect`.
 pub fn connect(g: &Global, args: ConnectArgs) -> Result<()> {
-    let (setup, team) = setup(g, &args)?;
+    let (setup, team) = setup(g, &args, true)?;
     let mut outcomes = Vec::new();
     for edit in setup.files() {
         outcomes.push(
@@ -69,7 +69,7 @@ pub fn connect(g: &Global, args: ConnectArgs) -> Result<()> {
 
 /// Runs `signet disconnect`.
 pub fn disconnect(g: &Global, args: ConnectArgs) -> Result<()> {
-    let (setup, _) = setup(g, &args)?;
+    let (setup, _) = setup(g, &args, false)?;
     let mut outcomes = Vec::new();
     for edit in setup.files() {
         outcomes.push(
@@ -80,14 +80,20 @@ pub fn disconnect(g: &Global, args: ConnectArgs) -> Result<()> {
     report(g, &args, &outcomes, None, false)
 }
 
-/// The setup for `args`, and the token file's path in team mode.
-fn setup(g: &Global, args: &ConnectArgs) -> Result<(Setup, Option<PathBuf>)> {
+/// The setup for `args`, and the token file's path in team mode. Only `connect` reads the
+/// workspace's configuration (for the auth mode): `disconnect` works whatever state it is in.
+fn setup(g: &Global, args: &ConnectArgs, connecting: bool) -> Result<(Setup, Option<PathBuf>)> {
     let env = EnvVars::from_process();
     let home = home(&env)?;
     let workspace =
         std::path::absolute(resolve_workspace(&env).context("resolving the workspace")?)?;
-    let loaded = Settings::load(&workspace, &env).context("loading the configuration")?;
-    let team = matches!(loaded.settings.auth.mode, AuthMode::Team | AuthMode::Hybrid);
+    let mode = if connecting {
+        let loaded = Settings::load(&workspace, &env).context("loading the configuration")?;
+        loaded.settings.auth.mode
+    } else {
+        AuthMode::Local
+    };
+    let team = matches!(mode, AuthMode::Team | AuthMode::Hybrid);
     let exe = std::env::current_exe().context("locating this binary")?;
     let exe = exe.canonicalize().unwrap_or(exe).display().to_string();
     let harness = args.harness;
@@ -128,7 +134,7 @@ fn setup(g: &Global, args: &ConnectArgs) -> Result<(Setup, Option<PathBuf>)> {
         bail!(
             "auth.mode is {} in {}: use --transport stdio, so the token stays in a file of its \
              own instead of the harness's configuration",
-            loaded.settings.auth.mode.as_str(),
+            mode.as_str(),
             workspace.display()
         );
     }

@@ -6,6 +6,7 @@
 
 mod address;
 mod config;
+mod connect;
 mod doctor;
 mod failures;
 mod lifecycle;
