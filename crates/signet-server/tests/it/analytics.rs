@@ -43,11 +43,8 @@ async fn latency_histograms_count_each_operation_group() {
     let id = s.remember("latency of a remember").await;
     s.recall(json!({"query": "latency"})).await;
     s.recall(json!({"query": "remember"})).await;
-    s.patch(
-        &format!("/api/memory/{id}"),
-        json!({"pinned": true, "reason": "r"}),
-    )
-    .await;
+    s.patch_memory(&id, json!({"pinned": true, "reason": "r"}))
+        .await;
     let (st, l) = s.get("/api/analytics/latency").await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(l["remember"]["count"], 1);

@@ -77,8 +77,8 @@ async fn unknown_fields_come_back_as_warnings() {
     let (_, v) = s.recall(json!({"query": "staging", "limt": 1})).await;
     assert_eq!(v["warnings"], json!(["unknown field \"limt\" ignored"]));
     let (st, v) = s
-        .patch(
-            &format!("/api/memory/{id}"),
+        .patch_memory(
+            &id,
             json!({"importance": 0.9, "reason": "x", "ifVersion": 1}),
         )
         .await;
@@ -161,10 +161,7 @@ async fn store_conflicts_are_409s() {
     )
     .unwrap();
     let (st, v) = s
-        .patch(
-            &format!("/api/memory/{id}"),
-            json!({"importance": 0.2, "reason": "x"}),
-        )
+        .patch_memory(&id, json!({"importance": 0.2, "reason": "x"}))
         .await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
     assert!(v["error"].as_str().unwrap().contains("conflict"), "{v}");

@@ -163,6 +163,11 @@ impl TestServer {
         self.call(Method::PATCH, path, Some(body)).await
     }
 
+    /// `PATCH /api/memory/{id}` with `body`.
+    pub async fn patch_memory(&self, id: &str, body: Value) -> (StatusCode, Value) {
+        self.patch(&format!("/api/memory/{id}"), body).await
+    }
+
     /// `DELETE path` without a body.
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.call(Method::DELETE, path, None).await

@@ -35,10 +35,7 @@ async fn sse_announces_created_updated_deleted_and_recovered_memories() {
     );
 
     let (st, _) = s
-        .patch(
-            &format!("/api/memory/{id}"),
-            json!({"importance": 0.9, "reason": "more important"}),
-        )
+        .patch_memory(&id, json!({"importance": 0.9, "reason": "more important"}))
         .await;
     assert_eq!(st, StatusCode::OK);
     let updated = stream

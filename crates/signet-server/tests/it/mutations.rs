@@ -70,10 +70,7 @@ async fn patch_refuses_duplicates_deleted_and_bad_input() {
     let a = s.remember("alpha memory").await;
     let b = s.remember("beta memory").await;
     let (st, v) = s
-        .patch(
-            &format!("/api/memory/{b}"),
-            json!({"content": "Alpha memory.", "reason": "x"}),
-        )
+        .patch_memory(&b, json!({"content": "Alpha memory.", "reason": "x"}))
         .await;
     assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(v["status"], "duplicate_content_hash");
@@ -103,25 +100,19 @@ async fn patch_refuses_duplicates_deleted_and_bad_input() {
         ),
     ];
     for (body, msg) in bad {
-        let (st, v) = s.patch(&format!("/api/memory/{a}"), body.clone()).await;
+        let (st, v) = s.patch_memory(&a, body.clone()).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(v["error"], msg, "{body}");
     }
     let (st, v) = s
-        .patch(
-            "/api/memory/missing",
-            json!({"importance": 0.5, "reason": "x"}),
-        )
+        .patch_memory("missing", json!({"importance": 0.5, "reason": "x"}))
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert_eq!(v["status"], "not_found");
 
     s.delete(&format!("/api/memory/{a}?reason=gone")).await;
     let (st, v) = s
-        .patch(
-            &format!("/api/memory/{a}"),
-            json!({"importance": 0.5, "reason": "x"}),
-        )
+        .patch_memory(&a, json!({"importance": 0.5, "reason": "x"}))
         .await;
     assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(v["error"], "Cannot modify deleted memory");

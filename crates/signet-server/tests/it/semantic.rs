@@ -102,7 +102,7 @@ async fn content_edits_are_re_embedded() {
     let id = s.remember("the cat sleeps on the sofa").await;
     assert!(embedded(&s, 1).await);
     let body = json!({"content": "quarterly revenue grew strongly", "reason": "fix"});
-    s.patch(&format!("/api/memory/{id}"), body).await;
+    s.patch_memory(&id, body).await;
     let found = eventually(|| async {
         let v = s
             .recall(json!({"query": "how did revenue develop"}))
