@@ -160,23 +160,8 @@ impl Hooks {
             include_identity: hooks.include_identity,
             max_chars: hooks.max_inject_chars,
         });
-        self.touch(
-            pool[..chosen].iter().map(|c| c.row.id.clone()).collect(),
-            now,
-        )
-        .await;
-        if let Some(key) = &req.call.session_key {
-            let at = signet_model::time::format_iso(now);
-            let rows = pool
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let scores = (Some(c.score), c.score);
-                    given(key, &c.row.id, "effective", scores, i, i < chosen, &at)
-                })
-                .collect();
-            self.record_given(rows).await;
-        }
+        self.record_start(req.call.session_key.as_deref(), &pool, chosen, now)
+            .await;
         Ok(SessionStartResponse {
             identity: Some(HookIdentity { name, description }),
             memories: pool[..chosen].iter().map(hook_memory).collect(),
@@ -184,6 +169,32 @@ impl Hooks {
             inject: text,
             ..start_stub(None)
         })
+    }
+
+    /// Counts an access of what session start injected (the first `chosen` of the pool) and,
+    /// with a session key, records the whole pool in `session_memories`.
+    async fn record_start(
+        &self,
+        key: Option<&str>,
+        pool: &[Candidate],
+        chosen: usize,
+        now: DateTime<Utc>,
+    ) {
+        let injected = pool[..chosen].iter().map(|c| c.row.id.clone()).collect();
+        self.touch(injected, now).await;
+        let Some(key) = key else {
+            return;
+        };
+        let at = signet_model::time::format_iso(now);
+        let rows = pool
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let scores = (Some(c.score), c.score);
+                given(key, &c.row.id, "effective", scores, i, i < chosen, &at)
+            })
+            .collect();
+        self.record_given(rows).await;
     }
 
     async fn read_files(&self, include_identity: bool) -> Result<Files> {

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use signet_api::{
-    HookRecallItem, HookRecallResponse, HookRememberResponse, RecallMethod, RecallResult,
-    RememberResponse, UserPromptResponse,
+    HookRecallItem, HookRecallResponse, HookRememberResponse, RecallMethod, RecallResponse,
+    RecallResult, RememberResponse, UserPromptResponse,
 };
 use signet_model::memories::{Actor, RecallFilters};
 
@@ -89,69 +89,29 @@ impl Hooks {
         }
         let date = self.date(now);
         let header = inject::date_header(&date);
-        let key = req.call.session_key.clone();
-        let turn = key.as_deref().map(|k| {
-            self.with_memo(k, now, |m| {
-                m.turn += 1;
-                m.injected.retain(|(t, _)| m.turn - t < REPEAT_WINDOW_TURNS);
-                m.turn
-            })
-        });
+        let key = req.call.session_key.as_deref();
+        let turn = key.map(|k| self.next_turn(k, now));
         let q = query::shape(&req.prompt, req.last_assistant.as_deref());
-        if q.terms.is_empty() && q.vector_text.is_empty() {
+        let Some(found) = self.prompt_recall(&q, scope).await? else {
             return Ok(prompt_answer(header, None));
-        }
-        let recall = RecallInput {
-            query: if q.vector_text.is_empty() {
-                q.terms.join(" ")
-            } else {
-                q.vector_text.clone()
-            },
-            keyword_query: (!q.terms.is_empty()).then(|| q.terms.join(" OR ")),
-            limit: PROMPT_RECALL_LIMIT,
-            filters: RecallFilters {
-                importance_min: Some(PROMPT_IMPORTANCE_MIN),
-                ..RecallFilters::default()
-            },
-            mode: RecallMode::Hybrid,
-            warnings: Vec::new(),
         };
-        let found = self.memories.recall(recall, scope).await?;
-        let results = found.results;
-        if results.first().is_none_or(|r| r.score < inject::SCORE_GATE) {
-            return Ok(prompt_answer(header, None));
-        }
-        let recent: Vec<String> = key
-            .as_deref()
-            .map(|k| {
-                self.with_memo(k, now, |m| {
-                    m.injected.iter().map(|(_, id)| id.clone()).collect()
-                })
-            })
+        let recent = key
+            .map(|k| self.recently_injected(k, now))
             .unwrap_or_default();
-        let fresh: Vec<&RecallResult> =
-            results.iter().filter(|r| !recent.contains(&r.id)).collect();
+        let fresh: Vec<&RecallResult> = found
+            .results
+            .iter()
+            .filter(|r| !recent.contains(&r.id))
+            .collect();
         let chosen = inject::within_budget(
             fresh.iter().map(|r| r.content.as_str()),
             inject::PROMPT_BUDGET,
             inject::PROMPT_MAX_ITEMS,
         );
         let picked = &fresh[..chosen];
-        if let (Some(k), Some(turn)) = (key.as_deref(), turn) {
-            self.with_memo(k, now, |m| {
-                m.injected
-                    .extend(picked.iter().map(|r| (turn, r.id.clone())));
-            });
-            let at = signet_model::time::format_iso(now);
-            let rows = results
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    let injected = picked.iter().any(|p| p.id == r.id);
-                    given(k, &r.id, &r.source, (None, r.score), i, injected, &at)
-                })
-                .collect();
-            self.record_given(rows).await;
+        if let (Some(k), Some(turn)) = (key, turn) {
+            self.record_prompt(k, turn, &found.results, picked, now)
+                .await;
         }
         if picked.is_empty() {
             return Ok(prompt_answer(header, None));
@@ -170,6 +130,81 @@ impl Hooks {
             engine: Some(engine.to_owned()),
             ..prompt_answer(text, None)
         })
+    }
+
+    /// Counts a prompt of the session and forgets injections older than the repeat window;
+    /// the prompt's turn.
+    fn next_turn(&self, key: &str, now: DateTime<Utc>) -> u64 {
+        self.with_memo(key, now, |m| {
+            m.turn += 1;
+            m.injected.retain(|(t, _)| m.turn - t < REPEAT_WINDOW_TURNS);
+            m.turn
+        })
+    }
+
+    /// The ids the session's recent prompts injected.
+    fn recently_injected(&self, key: &str, now: DateTime<Utc>) -> Vec<String> {
+        self.with_memo(key, now, |m| {
+            m.injected.iter().map(|(_, id)| id.clone()).collect()
+        })
+    }
+
+    /// The ranked recall of a shaped prompt (at least importance 0.3), or `None` when the
+    /// prompt has nothing to search for or the best result misses the score gate.
+    async fn prompt_recall(
+        &self,
+        q: &query::PromptQuery,
+        scope: &Scope,
+    ) -> Result<Option<RecallResponse>> {
+        if q.terms.is_empty() && q.vector_text.is_empty() {
+            return Ok(None);
+        }
+        let recall = RecallInput {
+            query: if q.vector_text.is_empty() {
+                q.terms.join(" ")
+            } else {
+                q.vector_text.clone()
+            },
+            keyword_query: (!q.terms.is_empty()).then(|| q.terms.join(" OR ")),
+            limit: PROMPT_RECALL_LIMIT,
+            filters: RecallFilters {
+                importance_min: Some(PROMPT_IMPORTANCE_MIN),
+                ..RecallFilters::default()
+            },
+            mode: RecallMode::Hybrid,
+            warnings: Vec::new(),
+        };
+        let found = self.memories.recall(recall, scope).await?;
+        let gated = found
+            .results
+            .first()
+            .is_none_or(|r| r.score < inject::SCORE_GATE);
+        Ok((!gated).then_some(found))
+    }
+
+    /// Remembers what this turn injected and records every result in `session_memories`.
+    async fn record_prompt(
+        &self,
+        key: &str,
+        turn: u64,
+        results: &[RecallResult],
+        picked: &[&RecallResult],
+        now: DateTime<Utc>,
+    ) {
+        self.with_memo(key, now, |m| {
+            m.injected
+                .extend(picked.iter().map(|r| (turn, r.id.clone())));
+        });
+        let at = signet_model::time::format_iso(now);
+        let rows = results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let injected = picked.iter().any(|p| p.id == r.id);
+                given(key, &r.id, &r.source, (None, r.score), i, injected, &at)
+            })
+            .collect();
+        self.record_given(rows).await;
     }
 
     /// `POST /api/hooks/remember`: a remember like `POST /api/memory/remember` (prefixes,
