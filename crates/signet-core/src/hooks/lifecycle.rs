@@ -97,6 +97,7 @@ impl Hooks {
             return Ok(start_stub(None));
         }
         self.sessions.seen(&req.call.harness, now);
+        self.sweep_claims(now);
         if let (Some(key), Some(path)) = (&req.call.session_key, req.call.runtime_path) {
             self.sessions
                 .claim(key, path, now)

@@ -73,7 +73,12 @@ pub struct Hooks {
     /// The IANA zone the date header names (`None`: UTC).
     zone: Option<String>,
     memos: Arc<Mutex<HashMap<String, SessionMemo>>>,
+    /// When expired claims were last swept (session start sweeps every [`SWEEP_EVERY`]).
+    swept: Arc<Mutex<Option<DateTime<Utc>>>>,
 }
+
+/// How often session start drops expired claims (upstream's stale-claim cleanup interval).
+const SWEEP_EVERY: chrono::Duration = chrono::Duration::minutes(15);
 
 impl Hooks {
     /// Hooks over `memories`, claiming sessions in `sessions`, reading identity files from
@@ -90,6 +95,21 @@ impl Hooks {
             workspace,
             zone,
             memos: Arc::default(),
+            swept: Arc::default(),
+        }
+    }
+
+    /// Drops expired claims when the last sweep is [`SWEEP_EVERY`] old (so claims that were
+    /// never released do not pile up).
+    fn sweep_claims(&self, now: DateTime<Utc>) {
+        let mut last = self.swept.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_none_or(|t| now - t >= SWEEP_EVERY) {
+            *last = Some(now);
+            drop(last);
+            let gone = self.sessions.sweep(now);
+            if gone > 0 {
+                tracing::debug!(target: "hooks", gone, "expired session claims dropped");
+            }
         }
     }
 
