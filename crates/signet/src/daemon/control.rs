@@ -12,7 +12,7 @@ use serde_json::json;
 use signet_client::{Client, Health};
 use signet_core::config::Settings;
 
-use super::pidfile::PidFile;
+use super::pidfile::{NamesPid, PidFile};
 use super::state::StateFile;
 use super::{Context, process};
 use crate::exit::Exit;

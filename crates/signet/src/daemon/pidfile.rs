@@ -33,44 +33,60 @@ impl PidFile {
 
     /// Records `pid` (write to a temp file, then rename) and returns a guard that removes the
     /// file when dropped, if it still names `pid`.
-    pub fn write(&self, pid: u32) -> Result<PidGuard> {
+    pub fn write(&self, pid: u32) -> Result<Guard<Self>> {
         write_atomic(&self.path, format!("{pid}\n").as_bytes())?;
-        Ok(PidGuard {
-            file: self.clone(),
-            pid,
-        })
+        Ok(Guard::new(self.clone(), pid))
     }
 
+    /// Removes the file; a missing file is fine.
+    pub fn remove(&self) -> Result<()> {
+        remove_file(&self.path)
+    }
+}
+
+impl NamesPid for PidFile {
     /// Removes the file if it names `pid` (another daemon's file is left alone).
-    pub fn remove_if(&self, pid: u32) -> Result<()> {
+    fn remove_if(&self, pid: u32) -> Result<()> {
         if self.read()? == Some(pid) {
             self.remove()?;
         }
         Ok(())
     }
-
-    /// Removes the file; a missing file is fine.
-    pub fn remove(&self) -> Result<()> {
-        match std::fs::remove_file(&self.path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(e).with_context(|| format!("removing {}", self.path.display()))
-            }
-            _ => Ok(()),
-        }
-    }
 }
 
-/// Removes the pid file on drop (normal exit or error).
-pub struct PidGuard {
-    file: PidFile,
+/// A file of `.daemon/` that names the process which wrote it.
+pub trait NamesPid {
+    /// Removes the file if it names `pid` (another daemon's file is left alone).
+    fn remove_if(&self, pid: u32) -> Result<()>;
+}
+
+/// Removes the file this process wrote on drop (normal exit or error), if it still names it.
+pub struct Guard<F: NamesPid> {
+    file: F,
     pid: u32,
 }
 
-impl Drop for PidGuard {
+impl<F: NamesPid> Guard<F> {
+    pub(super) fn new(file: F, pid: u32) -> Self {
+        Self { file, pid }
+    }
+}
+
+impl<F: NamesPid> Drop for Guard<F> {
     fn drop(&mut self) {
         if let Err(e) = self.file.remove_if(self.pid) {
             tracing::warn!(target: "daemon", "{e:#}");
         }
+    }
+}
+
+/// Removes `path`; a missing file is fine.
+pub(super) fn remove_file(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", path.display()))
+        }
+        _ => Ok(()),
     }
 }
 

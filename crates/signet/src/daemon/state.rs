@@ -7,12 +7,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use signet_client::base_url;
 use signet_core::config::Network;
 
-use super::pidfile::write_atomic;
+use super::pidfile::{Guard, NamesPid, remove_file, write_atomic};
 use super::process;
 
 /// What `daemon.json` records.
@@ -80,39 +80,19 @@ impl StateFile {
 
     /// Writes `state` and returns a guard that removes the file when dropped, if it still
     /// names `state.pid`.
-    pub fn write(&self, state: &DaemonState) -> Result<StateGuard> {
+    pub fn write(&self, state: &DaemonState) -> Result<Guard<Self>> {
         write_atomic(&self.path, serde_json::to_string_pretty(state)?.as_bytes())?;
-        Ok(StateGuard {
-            file: self.clone(),
-            pid: state.pid,
-        })
+        Ok(Guard::new(self.clone(), state.pid))
     }
+}
 
+impl NamesPid for StateFile {
     /// Removes the file if it names `pid` (another daemon's record is left alone).
-    pub fn remove_if(&self, pid: u32) -> Result<()> {
+    fn remove_if(&self, pid: u32) -> Result<()> {
         if self.read().is_some_and(|s| s.pid == pid) {
-            match std::fs::remove_file(&self.path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(e).with_context(|| format!("removing {}", self.path.display()));
-                }
-                _ => {}
-            }
+            remove_file(&self.path)?;
         }
         Ok(())
-    }
-}
-
-/// Removes the state file on drop (normal exit or error).
-pub struct StateGuard {
-    file: StateFile,
-    pid: u32,
-}
-
-impl Drop for StateGuard {
-    fn drop(&mut self) {
-        if let Err(e) = self.file.remove_if(self.pid) {
-            tracing::warn!(target: "daemon", "{e:#}");
-        }
     }
 }
 
