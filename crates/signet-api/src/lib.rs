@@ -48,11 +48,10 @@ pub use embeddings::{
 };
 pub use hooks::{
     CheckpointItem, CheckpointList, CheckpointParams, CompactionCompleteRequest,
-    CompactionCompleteResponse, HarnessInfo, HarnessList, HookIdentity, HookMemory,
-    HookRecallItem, HookRecallRequest, HookRecallResponse, HookRememberRequest,
-    HookRememberResponse, PreCompactionRequest, PreCompactionResponse, SessionEndRequest,
-    SessionEndResponse, SessionStartRequest, SessionStartResponse, UserPromptRequest,
-    UserPromptResponse,
+    CompactionCompleteResponse, HarnessInfo, HarnessList, HookIdentity, HookMemory, HookRecallItem,
+    HookRecallRequest, HookRecallResponse, HookRememberRequest, HookRememberResponse,
+    PreCompactionRequest, PreCompactionResponse, SessionEndRequest, SessionEndResponse,
+    SessionStartRequest, SessionStartResponse, UserPromptRequest, UserPromptResponse,
 };
 pub use listing::{
     HistoryEvent, HistoryResponse, LegacySearchResponse, ListedMemoryItem, MemoryDetail,
