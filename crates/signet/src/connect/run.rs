@@ -326,7 +326,7 @@ fn report(
 fn notes(harness: Harness) -> &'static [&'static str] {
     match harness {
         Harness::ClaudeCode => &[
-            "restart Claude Code; `/hooks` and `/mcp` list what was added (a project's .mcp.json asks for approval first)",
+            "quit Claude Code before connecting (it rewrites ~/.claude.json while it runs), then start it; `/hooks` and `/mcp` list what was added (a project's .mcp.json asks for approval first)",
         ],
         Harness::Codex => &[
             "Codex runs hooks.json while its hooks feature is on (the default in current releases; older ones need `[features] codex_hooks = true` in config.toml)",
