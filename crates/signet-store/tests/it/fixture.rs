@@ -17,8 +17,8 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::{
-    assert_same_schema, backups_in, expected, fixture_dir, migrate_once, our_schema, own_checksum,
-    plain, schema_of, sha256_file, sha256_hex, version_rows,
+    assert_same_schema, backups_in, expected, first_column, fixture_dir, migrate_once, our_schema,
+    own_checksum, plain, scalar, schema_of, sha256_file, sha256_hex, version_rows,
 };
 
 /// The fixture's documented sha256 (README and `expected.fixture.sha256`).
@@ -333,24 +333,6 @@ fn full_text_index_still_answers() {
         fts_rowids(&conn, "東京オフィスの会議室は3階にあります"),
         vec![tokyo_rowid]
     );
-}
-
-/// The one value `sql` selects with `params` bound.
-fn scalar<T: rusqlite::types::FromSql>(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> T {
-    conn.query_row(sql, params, |r| r.get(0)).unwrap()
-}
-
-/// The first column of every row `sql` selects with `param` bound to `?1`.
-fn first_column<T: rusqlite::types::FromSql>(conn: &Connection, sql: &str, param: &str) -> Vec<T> {
-    let mut stmt = conn.prepare(sql).unwrap();
-    stmt.query_map([param], |r| r.get(0))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap()
 }
 
 fn fts_rowids(conn: &Connection, query: &str) -> Vec<i64> {

@@ -199,3 +199,25 @@ pub fn sha256_file(path: &Path) -> String {
 pub fn plain(path: &Path) -> Connection {
     Connection::open(path).unwrap()
 }
+
+/// The one value `sql` selects with `params` bound.
+pub fn scalar<T: rusqlite::types::FromSql>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> T {
+    conn.query_row(sql, params, |r| r.get(0)).unwrap()
+}
+
+/// The first column of every row `sql` selects with `param` bound to `?1`.
+pub fn first_column<T: rusqlite::types::FromSql>(
+    conn: &Connection,
+    sql: &str,
+    param: &str,
+) -> Vec<T> {
+    let mut stmt = conn.prepare(sql).unwrap();
+    stmt.query_map([param], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}

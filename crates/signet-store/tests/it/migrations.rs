@@ -12,7 +12,7 @@ use tempfile::TempDir;
 
 use crate::{
     assert_same_schema, backups_in, expected, fixture_dir, migrate_once, open_store, our_schema,
-    own_checksum, plain, schema_of, upstream_sql, version_rows,
+    own_checksum, plain, scalar, schema_of, upstream_sql, version_rows,
 };
 
 fn temp_db() -> (TempDir, PathBuf) {
@@ -29,7 +29,7 @@ fn fresh_db() -> (TempDir, PathBuf) {
 }
 
 fn count(conn: &Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    scalar(conn, sql, [])
 }
 
 fn upstream_checksums() -> Vec<(i64, String)> {
@@ -406,12 +406,11 @@ fn upstream_v2_database_converges_to_the_identical_schema() {
     assert_same_schema(&schema, &our_schema(false));
 
     let hash = |id: &str| -> Option<String> {
-        conn.query_row(
+        scalar(
+            &conn,
             "SELECT content_hash FROM memories WHERE id = ?1",
             [id],
-            |r| r.get(0),
         )
-        .unwrap()
     };
     assert_eq!(
         hash("older-live"),
@@ -437,13 +436,11 @@ fn upstream_v2_database_converges_to_the_identical_schema() {
         (Some("other".to_owned()), None),
         "v30 rebuild keeps the rows"
     );
-    let canonical: String = conn
-        .query_row(
-            "SELECT canonical_name FROM entities WHERE id = 'e1'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let canonical: String = scalar(
+        &conn,
+        "SELECT canonical_name FROM entities WHERE id = 'e1'",
+        [],
+    );
     assert_eq!(canonical, "alice smith", "v27 backfill");
     conn.execute(
         "INSERT INTO memories_fts(memories_fts) VALUES('integrity-check')",
