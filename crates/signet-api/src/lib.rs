@@ -19,6 +19,7 @@ pub mod analytics;
 pub mod auth;
 pub mod batch;
 pub mod diagnostics;
+pub mod documents;
 pub mod embeddings;
 pub mod hooks;
 pub mod listing;
@@ -41,6 +42,10 @@ pub use batch::{
     ForgetExecuted, ForgetPreview, UnidentifiedPatch,
 };
 pub use diagnostics::{DiagnosticsDomain, DiagnosticsReport};
+pub use documents::{
+    DocumentChunkItem, DocumentChunks, DocumentCreated, DocumentDeleteQuery, DocumentDeleted,
+    DocumentList, DocumentListQuery, DocumentRequest, DocumentRow,
+};
 pub use embeddings::{
     CheckStatus, EmbeddingConfig, EmbeddingCoverage, EmbeddingHealth, EmbeddingItem, EmbeddingList,
     EmbeddingStatus, EmbeddingsQuery, HealthCheck, MutationSignals, Projection, ProjectionNode,
@@ -204,6 +209,13 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     HarnessList,
     HarnessInfo,
     CheckpointList,
-    CheckpointItem
+    CheckpointItem,
+    DocumentRequest,
+    DocumentCreated,
+    DocumentRow,
+    DocumentList,
+    DocumentChunkItem,
+    DocumentChunks,
+    DocumentDeleted
 )))]
 pub struct Schemas;

@@ -7,6 +7,8 @@
 //! - [`events`]: the live event bus behind `/sse`; [`analytics`]: the in-memory collector.
 //! - [`sessions`]: the in-memory session tracker (runtime-path claims, bypass, harnesses).
 //! - [`hooks`]: the harness lifecycle hooks (session start, prompts, compaction, session end).
+//! - [`documents`]: documents (text, URLs, workspace files) ingested as chunk memories by a
+//!   worker over a durable queue, with the SSRF and workspace guards.
 //!
 //! Threading: services are async and cheap to clone; every store call runs on tokio's
 //! blocking pool ([`blocking::run`]). Background work runs as workers on a shared
@@ -20,6 +22,7 @@ pub mod auth;
 pub mod blocking;
 pub mod config;
 pub mod diagnostics;
+pub mod documents;
 pub mod embedding;
 mod error;
 pub mod events;

@@ -155,7 +155,7 @@ pub fn chunk_sentences(text: &str, target: usize) -> Vec<String> {
 
 /// Splits a sentence too long for one chunk into pieces of at most `target` characters at
 /// word boundaries; only a single word longer than `target` is cut inside.
-fn split_words(sentence: &str, target: usize) -> Vec<String> {
+pub(crate) fn split_words(sentence: &str, target: usize) -> Vec<String> {
     let mut pieces = Vec::new();
     let mut current = String::new();
     let mut len = 0;
@@ -188,7 +188,7 @@ fn split_words(sentence: &str, target: usize) -> Vec<String> {
 }
 
 /// Splits after `.`, `!` or `?` followed by whitespace (the whitespace is dropped).
-fn split_sentences(text: &str) -> Vec<&str> {
+pub(crate) fn split_sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut chars = text.char_indices().peekable();

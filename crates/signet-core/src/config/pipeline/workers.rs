@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::int_alias;
+use super::{bool_alias, int_alias};
 use crate::config::ConfigError;
 use crate::config::section::Section;
 
@@ -101,6 +101,10 @@ pub struct DocumentSettings {
     pub chunk_overlap: usize,
     /// Largest accepted document (`maxContentBytes` / `documentMaxContentBytes`), [1 KiB,100 MiB].
     pub max_content_bytes: u64,
+    /// Let `url` documents reach loopback, private, link-local and other non-public
+    /// addresses (`allowPrivateUrls` / `documentAllowPrivateUrls`, default false: the SSRF
+    /// guard refuses them). Ours; upstream has no guard.
+    pub allow_private_urls: bool,
 }
 
 impl Default for DocumentSettings {
@@ -110,6 +114,7 @@ impl Default for DocumentSettings {
             chunk_size: 2_000,
             chunk_overlap: 200,
             max_content_bytes: 10_485_760,
+            allow_private_urls: false,
         }
     }
 }
@@ -149,6 +154,13 @@ impl DocumentSettings {
                 "documentMaxContentBytes",
                 1_024..=104_857_600,
                 d.max_content_bytes,
+            )?,
+            allow_private_urls: bool_alias(
+                n,
+                "allowPrivateUrls",
+                flat,
+                "documentAllowPrivateUrls",
+                d.allow_private_urls,
             )?,
         })
     }
