@@ -215,8 +215,12 @@ fn disconnect_file(edit: &FileEdit, dry_run: bool) -> Result<Outcome> {
         _ => ("updated", Some(doc.render()?)),
     };
     if dry_run {
-        let shown = content.or_else(|| Some(String::new()));
-        return Ok(outcome(path, action, shown));
+        let action = match action {
+            "restored from backup" => "would restore from backup",
+            "deleted" => "would delete",
+            _ => "would update",
+        };
+        return Ok(outcome(path, action, content));
     }
     match &content {
         Some(text) => write(&edit.path, text, None)?,

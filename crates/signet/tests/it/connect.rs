@@ -240,6 +240,10 @@ fn codex_gets_hooks_json_and_a_toml_table_that_keeps_comments() {
     );
     assert_eq!(read(&config), text);
 
+    let dry = run_in(&env, &["disconnect", "codex", "--dry-run"], "");
+    dry.stdout_has("would restore from backup");
+    assert_eq!(read(&config), text, "--dry-run writes nothing");
+    assert!(hooks.exists());
     run_in(&env, &["disconnect", "codex"], "").ok();
     assert_eq!(read(&config), CODEX_TOML, "byte-identical");
     assert!(!hooks.exists(), "hooks.json held only signet's hooks");
@@ -266,6 +270,21 @@ fn opencode_gets_a_local_mcp_server_and_jsonc_is_refused() {
     assert!(!refused.status.success());
     assert!(refused.stderr.contains("comments"), "{}", refused.stderr);
     assert!(read(&path).contains("// mine"), "left as it was");
+}
+
+#[test]
+fn the_http_transport_points_at_the_daemons_mcp_url() {
+    let env = TestEnv::new();
+    run_in(&env, &["connect", "codex", "--transport", "http"], "").ok();
+    let text = read(&env.home.path().join(".codex/config.toml"));
+    let url = format!("url = \"http://127.0.0.1:{}/mcp?harness=codex\"", env.port);
+    assert!(text.contains(&url), "{text}");
+    assert!(!text.contains("command"), "{text}");
+    run_in(&env, &["connect", "claude-code", "--transport", "http"], "").ok();
+    let c = json_file(&env.home.path().join(".claude.json"));
+    assert_eq!(c["mcpServers"]["signet"]["type"], "http");
+    run_in(&env, &["disconnect", "codex"], "").ok();
+    assert!(!env.home.path().join(".codex/config.toml").exists());
 }
 
 #[test]
