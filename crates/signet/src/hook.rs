@@ -16,8 +16,8 @@
 //! A hook must never break the user's session: when the daemon is down, slow (a 5 s budget;
 //! 15 s for session end, which reads the transcript), refuses the call or answers something
 //! unexpected, the command prints nothing on stdout, one line on stderr, and exits 0.
-//! `SIGNET_NO_HOOKS=1` (set on the harness CLIs the daemon itself spawns) skips the hook
-//! silently, as upstream's CLI does.
+//! `SIGNET_NO_HOOKS=1` (set on the harness CLIs the daemon itself spawns) or `SIGNET_BYPASS=1`
+//! skips the hook silently, as upstream's CLI does.
 
 use std::io::{IsTerminal, Read, Write};
 use std::time::Duration;
@@ -108,7 +108,8 @@ impl HookEvent {
 
 /// Runs the hook; never fails the harness (errors become one stderr line, exit 0).
 pub async fn run(g: &Global, args: HookArgs) -> Result<()> {
-    if std::env::var("SIGNET_NO_HOOKS").is_ok_and(|v| v.trim() == "1") {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| v.trim() == "1");
+    if set("SIGNET_NO_HOOKS") || set("SIGNET_BYPASS") {
         return Ok(());
     }
     let event = args.event;

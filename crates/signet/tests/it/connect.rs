@@ -398,6 +398,13 @@ fn a_hook_with_no_daemon_prints_nothing_and_exits_zero() {
     assert!(out.stderr.contains("skipped"), "{}", out.stderr);
     let garbage = run_in(&env, &["hook", "session-end", "-H", "codex"], "not json");
     assert!(garbage.status.success() && garbage.stdout.is_empty());
+    let mut cmd = env.command(&["hook", "session-start", "-H", "codex"]);
+    cmd.env("SIGNET_NO_HOOKS", "1");
+    let off = finish(cmd, SESSION_START);
+    assert!(
+        off.status.success() && off.stdout.is_empty() && off.stderr.is_empty(),
+        "{off:?}"
+    );
 }
 
 #[test]
