@@ -100,6 +100,9 @@ struct State {
 /// bounded without a sweeper; [`Sessions::sweep`] does the same on demand).
 const SWEEP_ABOVE: usize = 1024;
 
+/// Most claims held: past it, a new claim evicts the least recently refreshed live one.
+const MAX_CLAIMS: usize = 10_000;
+
 /// Most harness names remembered (names come from requests; the map must stay bounded).
 const MAX_HARNESSES: usize = 256;
 
@@ -134,6 +137,18 @@ impl Sessions {
             _ => {
                 if state.claims.len() >= SWEEP_ABOVE {
                     state.claims.retain(|_, c| c.live(now));
+                }
+                if state.claims.len() >= MAX_CLAIMS {
+                    // Full of live claims (a caller inventing session keys): the least
+                    // recently refreshed one goes, so memory stays bounded.
+                    let oldest = state
+                        .claims
+                        .iter()
+                        .min_by_key(|(_, c)| c.claimed_at)
+                        .map(|(k, _)| k.clone());
+                    if let Some(k) = oldest {
+                        state.claims.remove(&k);
+                    }
                 }
                 let claim = Claim {
                     path,
@@ -367,5 +382,22 @@ mod tests {
         assert_eq!(RuntimePath::parse("plugin"), Some(Plugin));
         assert_eq!(RuntimePath::parse(" legacy "), Some(Legacy));
         assert_eq!(RuntimePath::parse("mcp"), None);
+    }
+
+    #[test]
+    fn live_claims_are_bounded_by_evicting_the_oldest() {
+        let s = Sessions::new();
+        let t0 = Utc::now();
+        for i in 0..MAX_CLAIMS + 5 {
+            let at = t0 + Duration::milliseconds(i as i64);
+            s.claim(&format!("k{i}"), RuntimePath::Plugin, at).unwrap();
+        }
+        let state = s.lock();
+        assert_eq!(state.claims.len(), MAX_CLAIMS);
+        assert!(
+            !state.claims.contains_key("k0"),
+            "the oldest claim was evicted"
+        );
+        assert!(state.claims.contains_key(&format!("k{}", MAX_CLAIMS + 4)));
     }
 }
