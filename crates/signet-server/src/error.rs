@@ -21,6 +21,8 @@ use signet_model::memories::OutcomeKind;
 pub enum Kind {
     /// The request did what it asked, or found nothing to do (200).
     Done,
+    /// The request created something new (201).
+    Created,
     /// Malformed or out-of-range input (400).
     Invalid,
     /// No valid credentials (401, with `WWW-Authenticate: Bearer`).
@@ -48,6 +50,7 @@ impl Kind {
     pub fn status(self) -> StatusCode {
         match self {
             Kind::Done => StatusCode::OK,
+            Kind::Created => StatusCode::CREATED,
             Kind::Invalid => StatusCode::BAD_REQUEST,
             Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
             Kind::Forbidden => StatusCode::FORBIDDEN,
@@ -303,8 +306,9 @@ pub type ApiResult<T = axum::Json<Value>> = Result<T, ApiError>;
 mod tests {
     use super::*;
 
-    const KINDS: [(Kind, u16); 11] = [
+    const KINDS: [(Kind, u16); 12] = [
         (Kind::Done, 200),
+        (Kind::Created, 201),
         (Kind::Invalid, 400),
         (Kind::Unauthenticated, 401),
         (Kind::Forbidden, 403),

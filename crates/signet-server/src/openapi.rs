@@ -91,6 +91,11 @@ fn schemas(method: &str, path: &str) -> (Option<&'static str>, Option<&'static s
         ),
         ("GET", "/api/harnesses") => (None, Some("HarnessList")),
         ("GET", "/api/checkpoints" | "/api/checkpoints/{key}") => (None, Some("CheckpointList")),
+        ("POST", "/api/documents") => (Some("DocumentRequest"), Some("DocumentCreated")),
+        ("GET", "/api/documents") => (None, Some("DocumentList")),
+        ("GET", "/api/documents/{id}") => (None, Some("DocumentRow")),
+        ("GET", "/api/documents/{id}/chunks") => (None, Some("DocumentChunks")),
+        ("DELETE", "/api/documents/{id}") => (None, Some("DocumentDeleted")),
         _ => (None, None),
     }
 }
@@ -120,8 +125,16 @@ fn query_params(method: &str, path: &str) -> Vec<Parameter> {
         ("GET", "/memory/similar") => signet_api::SimilarQuery::into_params(q),
         ("GET", "/api/embeddings") => signet_api::EmbeddingsQuery::into_params(q),
         ("GET", "/api/embeddings/projection") => signet_api::ProjectionQuery::into_params(q),
+        ("GET", "/api/documents") => signet_api::DocumentListQuery::into_params(q),
+        ("DELETE", "/api/documents/{id}") => signet_api::DocumentDeleteQuery::into_params(q),
         _ => Vec::new(),
     }
+}
+
+/// Routes that answer 201 when they create something (with the same schema as their 200,
+/// which then means the thing already existed).
+fn creates(method: &str, path: &str) -> bool {
+    matches!((method, path), ("POST", "/api/documents"))
 }
 
 fn method(name: &str) -> Option<HttpMethod> {
@@ -150,10 +163,17 @@ fn operation(spec: &RouteSpec) -> utoipa::openapi::path::Operation {
         None => ResponseBuilder::new().description("Success (JSON; not yet typed in signet-api)"),
     };
     let error = ResponseBuilder::new().description("`{\"error\": ...}`");
+    let mut responses = ResponsesBuilder::new();
+    if let (true, Some(s)) = (creates(spec.method_name, spec.path), response) {
+        let created = ResponseBuilder::new()
+            .description("Created")
+            .content("application/json", json_body(s));
+        responses = responses.response("201", created.build());
+    }
     let mut op = OperationBuilder::new()
         .summary(Some(format!("permission: {}", spec.permission.as_str())))
         .responses(
-            ResponsesBuilder::new()
+            responses
                 .response("200", ok.build())
                 .response("4XX", error.build())
                 .build(),

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use signet_core::auth::AuthGate;
 use signet_core::config::Settings;
+use signet_core::documents::Documents;
 use signet_core::hooks::Hooks;
 use signet_core::maintenance::Maintenance;
 use signet_core::memory::Memories;
@@ -41,6 +42,8 @@ pub struct Services {
     pub memories: Memories,
     /// Diagnostics, repairs, retention.
     pub maintenance: Maintenance,
+    /// Documents and their ingestion.
+    pub documents: Documents,
     /// Who may call what (fixed at start).
     pub auth: AuthGate,
     /// Log hub and the live-stream shutdown signal.
@@ -56,6 +59,7 @@ pub struct AppState {
 struct Inner {
     memories: Memories,
     maintenance: Maintenance,
+    documents: Documents,
     info: DaemonInfo,
     settings: watch::Receiver<Arc<Settings>>,
     db_ok: AtomicBool,
@@ -77,6 +81,7 @@ impl AppState {
         let Services {
             memories,
             maintenance,
+            documents,
             auth,
             observe,
         } = services;
@@ -92,6 +97,7 @@ impl AppState {
         let inner = Inner {
             memories,
             maintenance,
+            documents,
             info,
             settings,
             db_ok: AtomicBool::new(true),
@@ -113,6 +119,11 @@ impl AppState {
     /// Diagnostics, repairs and retention.
     pub fn maintenance(&self) -> &Maintenance {
         &self.inner.maintenance
+    }
+
+    /// Documents and their ingestion.
+    pub fn documents(&self) -> &Documents {
+        &self.inner.documents
     }
 
     /// Facts about this process.

@@ -1,7 +1,8 @@
 //! The steps of [`Daemon::start`](super::Daemon::start), in the order it takes them: the
 //! workspace's directories, the store, the live settings (with the policy forwarder and the
 //! config watcher), the facts `/health` reports, the memory service (with the access-count
-//! writer, the semantic side and the embedding worker), and the auth gate.
+//! writer, the semantic side and the embedding worker), the document service (with its
+//! worker, after recovering the leases a previous process left), and the auth gate.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,10 +11,11 @@ use std::time::{Duration, Instant};
 use signet_core::analytics::Analytics;
 use signet_core::auth::AuthGate;
 use signet_core::config::{self, AuthSettings, Settings};
+use signet_core::documents::{DocumentWorker, Documents};
 use signet_core::events::EventBus;
 use signet_core::memory::{Memories, MemoryPolicy};
 use signet_core::semantic::{EmbeddingWorker, Resolved, Semantic, provider};
-use signet_model::{Backend, MemoryStore, MigrationReport};
+use signet_model::{Backend, DocumentStore, MemoryStore, MigrationReport};
 use signet_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -132,6 +134,31 @@ pub(super) async fn memories(
     }
     Ok(Memories::new(store, live.policy.clone(), access, semantic)
         .with_telemetry(EventBus::default(), Analytics::default()))
+}
+
+/// The document service and its worker. Every ingest lease still held belongs to a process
+/// that is gone (one daemon owns the database), so they are recovered before the worker
+/// starts; a failure to recover is logged, and the worker's own stale-lease recovery takes
+/// over once the lease times out.
+pub(super) async fn documents(
+    cfg: &DaemonConfig,
+    live: &LiveSettings,
+    store: Arc<dyn DocumentStore>,
+    memories: &Memories,
+    workers: &Workers,
+) -> Documents {
+    let docs = Documents::new(
+        store,
+        memories.semantic().clone(),
+        live.settings.clone(),
+        cfg.workspace.clone(),
+    );
+    if let Err(e) = docs.recover_leases().await {
+        tracing::warn!(target: "documents", error = %e, "could not recover document leases");
+    }
+    let worker = DocumentWorker::new(docs.clone());
+    workers.spawn(|cancel| worker.run(cancel));
+    docs
 }
 
 /// Chooses the embedding provider; a native model is loaded later by the worker.

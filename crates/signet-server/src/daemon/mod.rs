@@ -117,9 +117,11 @@ impl Daemon {
         let maintenance = Maintenance::new(store.clone(), memories.clone(), live.settings.clone());
         let retention = RetentionWorker::new(maintenance.retention().clone());
         workers.spawn(|cancel| retention.run(cancel));
+        let documents = assemble::documents(&cfg, &live, store.clone(), &memories, &workers).await;
         let services = Services {
             memories,
             maintenance,
+            documents,
             auth: assemble::auth_gate(&cfg.workspace, &live.initial.auth)?,
             observe: Observe {
                 logs: cfg.log_hub.clone().unwrap_or_default(),

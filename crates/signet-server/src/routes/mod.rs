@@ -4,6 +4,7 @@
 mod analytics;
 mod auth;
 mod diagnostics;
+mod documents;
 mod embeddings;
 mod hooks;
 mod logs;
@@ -245,6 +246,23 @@ pub fn table() -> Vec<RouteSpec> {
             Recall,
             hooks::session_checkpoints,
             no_memories
+        ),
+        // Documents have no project: scoped tokens are refused.
+        route!(POST, "/api/documents", Documents, documents::create),
+        route!(GET, "/api/documents", Documents, documents::list),
+        route!(GET, "/api/documents/{id}", Documents, documents::get),
+        route!(
+            GET,
+            "/api/documents/{id}/chunks",
+            Documents,
+            documents::chunks
+        ),
+        route!(
+            DELETE,
+            "/api/documents/{id}",
+            Documents,
+            documents::delete,
+            limit = Forget
         ),
         // Every tool authorizes its own permission (see `mcp::tools`).
         route!(POST, "/mcp", Authenticated, crate::mcp::handle, scoped),

@@ -60,6 +60,9 @@ struct Seeded {
     doomed: String,
     /// A token for the bearer `whoami`.
     token: String,
+    /// An ingested document the reads use and the DELETE deletes (seeded by the route
+    /// test only, so the other tests' memory counts stay as they are).
+    document: String,
 }
 
 /// One planned request.
@@ -225,6 +228,27 @@ fn plan(method: &str, path: &str, s: &Seeded) -> Option<Vec<Request>> {
         ("GET", "/api/harnesses") => get(path),
         ("GET", "/api/checkpoints") => get("/api/checkpoints?project=/p"),
         ("GET", "/api/checkpoints/{key}") => get(&format!("/api/checkpoints/{HOOKS}")),
+        ("POST", "/api/documents") => {
+            let body = json!({"text": "a roundtrip document.\n\nIts second paragraph."});
+            let created = Request {
+                status: StatusCode::CREATED,
+                ..ok(M::POST, path, Some(body.clone()))
+            };
+            // The second names the first (deduplicated, 200).
+            [vec![created], post(path, body)].concat()
+        }
+        ("GET", "/api/documents") => {
+            [get(path), get("/api/documents?status=done&limit=1&offset=0")].concat()
+        }
+        ("GET", "/api/documents/{id}") => get(&format!("/api/documents/{}", s.document)),
+        ("GET", "/api/documents/{id}/chunks") => {
+            get(&format!("/api/documents/{}/chunks", s.document))
+        }
+        ("DELETE", "/api/documents/{id}") => vec![ok(
+            M::DELETE,
+            format!("/api/documents/{}?reason=roundtrip", s.document),
+            None,
+        )],
         _ => return None,
     })
 }
@@ -310,6 +334,11 @@ fn reencode(name: &str, raw: &str) -> Option<Result<(String, Value), String>> {
         "CompactionCompleteResponse" => again::<api::CompactionCompleteResponse>(raw),
         "HarnessList" => again::<api::HarnessList>(raw),
         "CheckpointList" => again::<api::CheckpointList>(raw),
+        "DocumentCreated" => again::<api::DocumentCreated>(raw),
+        "DocumentList" => again::<api::DocumentList>(raw),
+        "DocumentRow" => again::<api::DocumentRow>(raw),
+        "DocumentChunks" => again::<api::DocumentChunks>(raw),
+        "DocumentDeleted" => again::<api::DocumentDeleted>(raw),
         _ => return None,
     })
 }
@@ -418,8 +447,24 @@ async fn seeded() -> (TestServer, Seeded) {
             live,
             doomed,
             token,
+            document: String::new(),
         },
     )
+}
+
+/// Posts a text document and ingests it; returns its id.
+async fn seed_document(s: &TestServer) -> String {
+    let body = json!({"text": "the seeded document about rotating keys.", "title": "seeded"});
+    let (st, v) = s.post("/api/documents", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let worker = signet_core::documents::DocumentWorker::new(s.state.documents().clone());
+    let done = crate::common::eventually(|| async {
+        worker.tick().await;
+        s.get(&format!("/api/documents/{id}")).await.1["status"] == "done"
+    });
+    assert!(done.await, "the seeded document is ingested");
+    id
 }
 
 /// Sends a planned request; its status and body text.
@@ -457,7 +502,8 @@ fn check(doc: &Value, schema: &str, raw: &str) -> Result<(), String> {
 
 #[tokio::test]
 async fn every_route_answers_in_its_wire_type() {
-    let (s, seeded) = seeded().await;
+    let (s, mut seeded) = seeded().await;
+    seeded.document = seed_document(&s).await;
     let doc = serde_json::to_value(signet_server::openapi::document()).unwrap();
     let http = reqwest::Client::new();
     let mut problems = Vec::new();
