@@ -8,6 +8,7 @@ mod auth;
 mod careless;
 mod common;
 mod diagnostics;
+mod documents;
 mod errors;
 mod events;
 mod fixture;
