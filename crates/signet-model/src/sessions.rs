@@ -49,21 +49,9 @@ pub enum CheckpointQuery {
     Project { project: String, limit: usize },
 }
 
-/// One continuity checkpoint (`session_checkpoints`), columns as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Checkpoint {
-    pub id: String,
-    pub session_key: String,
-    pub harness: String,
-    pub project: Option<String>,
-    pub project_normalized: Option<String>,
-    /// `periodic`, `pre_compaction` or `session_end`.
-    pub trigger: String,
-    /// The checkpoint's text (what a recovery injects).
-    pub digest: String,
-    pub prompt_count: i64,
-    /// JSON arrays as stored.
-    pub memory_queries: Option<String>,
-    pub recent_remembers: Option<String>,
-    pub created_at: String,
-}
+/// One continuity checkpoint (`session_checkpoints`), columns as stored: the wire type's
+/// fields are the table's columns (`trigger` is `periodic`, `pre_compaction` or
+/// `session_end`; `digest` is what a recovery injects; `memory_queries` and
+/// `recent_remembers` are JSON arrays as stored). The store answers it unredacted; the hooks
+/// service redacts it before it leaves the daemon.
+pub use signet_api::CheckpointItem as Checkpoint;

@@ -3,7 +3,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use signet_api::{CheckpointItem, CheckpointList, CheckpointParams};
+use signet_api::{CheckpointList, CheckpointParams};
 use signet_model::sessions::{Checkpoint, CheckpointQuery};
 
 use super::Hooks;
@@ -40,21 +40,12 @@ pub fn redact(text: &str) -> String {
     KNOWN.replace_all(&t, "[REDACTED]").into_owned()
 }
 
-fn item(c: Checkpoint) -> CheckpointItem {
-    let opt = |s: Option<String>| s.map(|s| redact(&s));
-    CheckpointItem {
-        id: c.id,
-        session_key: c.session_key,
-        harness: c.harness,
-        project: c.project,
-        project_normalized: c.project_normalized,
-        trigger: c.trigger,
-        digest: redact(&c.digest),
-        prompt_count: c.prompt_count,
-        memory_queries: opt(c.memory_queries),
-        recent_remembers: opt(c.recent_remembers),
-        created_at: c.created_at,
-    }
+/// The checkpoint with its digest and JSON columns redacted.
+fn redacted(mut c: Checkpoint) -> Checkpoint {
+    c.digest = redact(&c.digest);
+    c.memory_queries = c.memory_queries.map(|s| redact(&s));
+    c.recent_remembers = c.recent_remembers.map(|s| redact(&s));
+    c
 }
 
 /// Which checkpoints a request asks for.
@@ -92,7 +83,7 @@ impl Hooks {
     pub async fn checkpoints(&self, req: CheckpointRequest) -> Result<CheckpointList> {
         let store = self.memories.store().clone();
         let found = crate::blocking::run(move || Ok(store.checkpoints(&req.0)?)).await?;
-        let checkpoints: Vec<CheckpointItem> = found.into_iter().map(item).collect();
+        let checkpoints: Vec<Checkpoint> = found.into_iter().map(redacted).collect();
         Ok(CheckpointList {
             count: checkpoints.len(),
             checkpoints,
