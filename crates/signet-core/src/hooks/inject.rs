@@ -30,26 +30,17 @@ pub struct WorkspaceFile {
     pub cap: usize,
 }
 
-pub const AGENTS_MD: WorkspaceFile = WorkspaceFile {
-    name: "AGENTS.md",
-    cap: 12_000,
-};
-pub const MEMORY_MD: WorkspaceFile = WorkspaceFile {
-    name: "MEMORY.md",
-    cap: 10_000,
-};
-pub const SOUL_MD: WorkspaceFile = WorkspaceFile {
-    name: "SOUL.md",
-    cap: 4_000,
-};
-pub const IDENTITY_MD: WorkspaceFile = WorkspaceFile {
-    name: "IDENTITY.md",
-    cap: 2_000,
-};
-pub const USER_MD: WorkspaceFile = WorkspaceFile {
-    name: "USER.md",
-    cap: 6_000,
-};
+impl WorkspaceFile {
+    const fn new(name: &'static str, cap: usize) -> Self {
+        Self { name, cap }
+    }
+}
+
+pub const AGENTS_MD: WorkspaceFile = WorkspaceFile::new("AGENTS.md", 12_000);
+pub const MEMORY_MD: WorkspaceFile = WorkspaceFile::new("MEMORY.md", 10_000);
+pub const SOUL_MD: WorkspaceFile = WorkspaceFile::new("SOUL.md", 4_000);
+pub const IDENTITY_MD: WorkspaceFile = WorkspaceFile::new("IDENTITY.md", 2_000);
+pub const USER_MD: WorkspaceFile = WorkspaceFile::new("USER.md", 6_000);
 
 /// Bytes read of any workspace file at most (its cap in characters applies after).
 const MAX_FILE_BYTES: u64 = 1024 * 1024;

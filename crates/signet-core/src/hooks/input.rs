@@ -53,10 +53,13 @@ fn required(obj: &Obj, key: &str, missing: &str) -> Result<String> {
         .ok_or_else(|| CoreError::Invalid(missing.to_owned()))
 }
 
-/// The body as an object (400 `missing` otherwise, as upstream's destructuring would).
-fn object<'a>(body: &'a Value, missing: &str) -> Result<&'a Obj> {
-    body.as_object()
-        .ok_or_else(|| CoreError::Invalid(missing.to_owned()))
+/// The body as an object and its [`HookCall`]: 400 `missing` when the body is not an object
+/// (as upstream's destructuring would) or has no harness.
+fn open<'a>(body: &'a Value, missing: &str) -> Result<(&'a Obj, HookCall)> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| CoreError::Invalid(missing.to_owned()))?;
+    Ok((obj, HookCall::read(obj, missing)?))
 }
 
 /// `POST /api/hooks/session-start`.
@@ -74,9 +77,9 @@ impl TryFrom<&Value> for SessionStartInput {
 
     fn try_from(body: &Value) -> Result<Self> {
         const MISSING: &str = "harness is required";
-        let obj = object(body, MISSING)?;
+        let (obj, call) = open(body, MISSING)?;
         Ok(Self {
-            call: HookCall::read(obj, MISSING)?,
+            call,
             project: input::opt_trimmed(obj, "project")?,
             agent_id: input::opt_trimmed(obj, "agentId")?,
             session_token: input::opt_bool(obj.get("sessionToken"), "sessionToken")?
@@ -100,8 +103,7 @@ impl TryFrom<&Value> for UserPromptInput {
 
     fn try_from(body: &Value) -> Result<Self> {
         const MISSING: &str = "harness and userMessage or userPrompt are required";
-        let obj = object(body, MISSING)?;
-        let call = HookCall::read(obj, MISSING)?;
+        let (obj, call) = open(body, MISSING)?;
         let text = |k| input::opt_trimmed(obj, k).ok().flatten();
         let prompt = text("userMessage")
             .or_else(|| text("userPrompt"))
@@ -129,8 +131,7 @@ impl TryFrom<&Value> for SessionEndInput {
 
     fn try_from(body: &Value) -> Result<Self> {
         const MISSING: &str = "harness is required";
-        let obj = object(body, MISSING)?;
-        let mut call = HookCall::read(obj, MISSING)?;
+        let (obj, mut call) = open(body, MISSING)?;
         if call.session_key.is_none() {
             call.session_key = input::opt_trimmed(obj, "sessionId")?;
         }
@@ -158,9 +159,9 @@ impl TryFrom<&Value> for HookRememberInput {
 
     fn try_from(body: &Value) -> Result<Self> {
         const MISSING: &str = "harness and content are required";
-        let obj = object(body, MISSING)?;
+        let (obj, call) = open(body, MISSING)?;
         Ok(Self {
-            call: HookCall::read(obj, MISSING)?,
+            call,
             content: required(obj, "content", MISSING)?,
             who: input::opt_trimmed(obj, "who")?,
             project: input::opt_trimmed(obj, "project")?,
@@ -183,9 +184,9 @@ impl TryFrom<&Value> for HookRecallInput {
 
     fn try_from(body: &Value) -> Result<Self> {
         const MISSING: &str = "harness and query are required";
-        let obj = object(body, MISSING)?;
+        let (obj, call) = open(body, MISSING)?;
         Ok(Self {
-            call: HookCall::read(obj, MISSING)?,
+            call,
             query: required(obj, "query", MISSING)?,
             project: input::opt_trimmed(obj, "project")?,
             limit: input::limit(obj.get("limit"), "limit", 10, 100)?,
@@ -203,11 +204,8 @@ impl TryFrom<&Value> for PreCompactionInput {
     type Error = CoreError;
 
     fn try_from(body: &Value) -> Result<Self> {
-        const MISSING: &str = "harness is required";
-        let obj = object(body, MISSING)?;
-        Ok(Self {
-            call: HookCall::read(obj, MISSING)?,
-        })
+        let (_, call) = open(body, "harness is required")?;
+        Ok(Self { call })
     }
 }
 
@@ -223,9 +221,9 @@ impl TryFrom<&Value> for CompactionCompleteInput {
 
     fn try_from(body: &Value) -> Result<Self> {
         const MISSING: &str = "harness and summary are required";
-        let obj = object(body, MISSING)?;
+        let (obj, call) = open(body, MISSING)?;
         Ok(Self {
-            call: HookCall::read(obj, MISSING)?,
+            call,
             summary: required(obj, "summary", MISSING)?,
         })
     }

@@ -70,24 +70,31 @@ pub fn normalize(raw: &str, harness: &str) -> String {
 
 /// Codex's events: user messages and completed agent messages.
 fn codex(raw: &str) -> String {
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::trim).map(str::to_owned);
+    // `holder` (the event's `payload` or `item`) of type `kind`: its first text of `keys`,
+    // said by `who`.
+    let said = |holder: Option<&Value>, kind: &str, keys: [&str; 2], who: &str| {
+        let h = holder?;
+        (h.get("type")?.as_str()? == kind)
+            .then(|| h.get(keys[0]).or(h.get(keys[1])))
+            .flatten()
+            .and_then(Value::as_str)
+            .map(|t| format!("{who}: {}", t.trim()))
+    };
     raw.lines()
         .filter_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
         .filter_map(|e| match e.get("type").and_then(Value::as_str) {
-            Some("event_msg") => {
-                let p = e.get("payload")?;
-                (p.get("type")?.as_str()? == "user_message")
-                    .then(|| text(p.get("message").or(p.get("text"))))
-                    .flatten()
-                    .map(|t| format!("User: {t}"))
-            }
-            Some("item.completed") => {
-                let item = e.get("item")?;
-                (item.get("type")?.as_str()? == "agent_message")
-                    .then(|| text(item.get("text").or(item.get("message"))))
-                    .flatten()
-                    .map(|t| format!("Assistant: {t}"))
-            }
+            Some("event_msg") => said(
+                e.get("payload"),
+                "user_message",
+                ["message", "text"],
+                "User",
+            ),
+            Some("item.completed") => said(
+                e.get("item"),
+                "agent_message",
+                ["text", "message"],
+                "Assistant",
+            ),
             _ => None,
         })
         .filter(|l| !l.ends_with(": "))
