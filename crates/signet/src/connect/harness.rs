@@ -12,6 +12,17 @@ use super::json::Json;
 use super::shell::quote;
 use crate::hook::HookEvent;
 
+/// The hooks Claude Code and Codex both run, with their shared event names and timeouts
+/// (seconds); `session_end` is the harness's name for the event that ends a session.
+fn hook_specs(session_end: &'static str) -> Vec<HookSpec> {
+    vec![
+        HookSpec::new("SessionStart", HookEvent::SessionStart, 10),
+        HookSpec::new("UserPromptSubmit", HookEvent::UserPromptSubmit, 10),
+        HookSpec::new("PreCompact", HookEvent::PreCompaction, 10),
+        HookSpec::new(session_end, HookEvent::SessionEnd, 30),
+    ]
+}
+
 /// The harnesses `signet connect` configures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Harness {
@@ -132,12 +143,7 @@ impl Setup {
                 self.project.join(".mcp.json"),
             ),
         };
-        let hooks = vec![
-            HookSpec::new("SessionStart", HookEvent::SessionStart, 10),
-            HookSpec::new("UserPromptSubmit", HookEvent::UserPromptSubmit, 10),
-            HookSpec::new("PreCompact", HookEvent::PreCompaction, 10),
-            HookSpec::new("SessionEnd", HookEvent::SessionEnd, 30),
-        ];
+        let hooks = hook_specs("SessionEnd");
         let entry = match self.transport {
             Transport::Stdio => Json::obj([
                 ("type", Json::str("stdio")),
@@ -176,12 +182,7 @@ impl Setup {
             Scope::User => self.codex_home.clone(),
             Scope::Project => self.project.join(".codex"),
         };
-        let hooks = vec![
-            HookSpec::new("SessionStart", HookEvent::SessionStart, 10),
-            HookSpec::new("UserPromptSubmit", HookEvent::UserPromptSubmit, 10),
-            HookSpec::new("PreCompact", HookEvent::PreCompaction, 10),
-            HookSpec::new("Stop", HookEvent::SessionEnd, 30),
-        ];
+        let hooks = hook_specs("Stop");
         let mcp = match self.transport {
             Transport::Stdio => Part::TomlMcp {
                 command: Some(self.exe.clone()),
