@@ -11,13 +11,14 @@ use rmcp::handler::server::common::{Extension, schema_for_type};
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use rmcp::{tool, tool_handler, tool_router};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use signet_api::GuardQuery;
-use signet_core::auth::{Caller, Operation, Permission};
+use signet_core::auth::{Caller, Operation, Permission, Scope};
 use signet_core::memory::{
     FeedbackInput, GuardInput, ListParams, PatchInput, RecallInput, RememberInput, outcome_response,
 };
-use signet_model::memories::{Actor, MutationOutcome};
+use signet_model::memories::{Actor, Mutation, MutationOutcome};
 
 use super::args::{
     self, BypassArgs, FeedbackArgs, ForgetArgs, GetArgs, ListArgs, ModifyArgs, SearchArgs,
@@ -106,6 +107,33 @@ impl Signet {
         }
         Ok(Call { caller, actor })
     }
+
+    /// A tool's arguments decoded as `A` (refused before anything else), then its call
+    /// authorized as [`Signet::authorize`] does.
+    async fn prepare<A: DeserializeOwned>(
+        &self,
+        parts: &mut Parts,
+        args: JsonObject,
+        tool: &str,
+        guard: Guard,
+    ) -> Result<(A, Call), ApiError> {
+        let a = args::parse(args)?;
+        Ok((a, self.authorize(parts, tool, guard).await?))
+    }
+
+    /// A mutation tool's answer: the mutation run in its scope (the `MutationResponse` of its
+    /// memory), or the error that came first.
+    async fn mutation(&self, tool: &str, m: Result<(Mutation, Scope), ApiError>) -> CallToolResult {
+        let run = async {
+            let (m, scope) = m?;
+            let id = m.id.clone();
+            Ok((id, self.state.memories().mutate(m, &scope).await?))
+        };
+        match run.await {
+            Ok((id, outcome)) => mutation_answer(tool, &id, &outcome),
+            Err(e) => failure(tool, &e),
+        }
+    }
 }
 
 /// The answer as one pretty-printed JSON text item.
@@ -179,9 +207,8 @@ impl Signet {
     ) -> CallToolResult {
         const TOOL: &str = "memory_search";
         let r = async {
-            let a: SearchArgs = args::parse(args)?;
-            let call = self
-                .authorize(&mut parts, TOOL, guard(Permission::Recall, None))
+            let (a, call): (SearchArgs, _) = self
+                .prepare(&mut parts, args, TOOL, guard(Permission::Recall, None))
                 .await?;
             if a.min_score.is_some_and(|m| !m.is_finite()) {
                 return Err(ApiError::bad_request("min_score must be a number"));
@@ -214,9 +241,8 @@ impl Signet {
     ) -> CallToolResult {
         const TOOL: &str = "memory_store";
         let r = async {
-            let a: StoreArgs = args::parse(args)?;
-            let call = self
-                .authorize(&mut parts, TOOL, guard(Permission::Remember, None))
+            let (a, call): (StoreArgs, _) = self
+                .prepare(&mut parts, args, TOOL, guard(Permission::Remember, None))
                 .await?;
             let req = RememberInput::try_from(&body(&[
                 ("content", json!(a.content)),
@@ -246,9 +272,8 @@ impl Signet {
     ) -> CallToolResult {
         const TOOL: &str = "memory_get";
         let r = async {
-            let a: GetArgs = args::parse(args)?;
-            let call = self
-                .authorize(&mut parts, TOOL, guard(Permission::Recall, None))
+            let (a, call): (GetArgs, _) = self
+                .prepare(&mut parts, args, TOOL, guard(Permission::Recall, None))
                 .await?;
             let scope = call.caller.scope();
             Ok(self.state.memories().get(a.id, &scope).await?)
@@ -269,9 +294,8 @@ impl Signet {
     ) -> CallToolResult {
         const TOOL: &str = "memory_list";
         let r = async {
-            let a: ListArgs = args::parse(args)?;
-            let call = self
-                .authorize(&mut parts, TOOL, guard(Permission::Recall, None))
+            let (a, call): (ListArgs, _) = self
+                .prepare(&mut parts, args, TOOL, guard(Permission::Recall, None))
                 .await?;
             let query = signet_api::ListQuery {
                 limit: a.limit.map(|l| l.to_string()),
@@ -301,9 +325,8 @@ impl Signet {
     ) -> CallToolResult {
         const TOOL: &str = "memory_modify";
         let g = guard(Permission::Modify, Some(Operation::Modify));
-        let r = async {
-            let a: ModifyArgs = args::parse(args)?;
-            let call = self.authorize(&mut parts, TOOL, g).await?;
+        let m = async {
+            let (a, call): (ModifyArgs, _) = self.prepare(&mut parts, args, TOOL, g).await?;
             let req = PatchInput::try_from(&body(&[
                 ("content", opt(a.content)),
                 ("type", opt(a.memory_type)),
@@ -311,14 +334,9 @@ impl Signet {
                 ("tags", opt(a.tags)),
                 ("reason", json!(a.reason)),
             ]))?;
-            let m = req.into_mutation(a.id.clone(), call.actor);
-            let scope = call.caller.scope();
-            Ok((a.id, self.state.memories().mutate(m, &scope).await?))
+            Ok((req.into_mutation(a.id, call.actor), call.caller.scope()))
         };
-        match r.await {
-            Ok((id, outcome)) => mutation_answer(TOOL, &id, &outcome),
-            Err(e) => failure(TOOL, &e),
-        }
+        self.mutation(TOOL, m.await).await
     }
 
     #[tool(
@@ -334,9 +352,8 @@ impl Signet {
     ) -> CallToolResult {
         const TOOL: &str = "memory_forget";
         let g = guard(Permission::Forget, Some(Operation::Forget));
-        let r = async {
-            let a: ForgetArgs = args::parse(args)?;
-            let call = self.authorize(&mut parts, TOOL, g).await?;
+        let m = async {
+            let (a, call): (ForgetArgs, _) = self.prepare(&mut parts, args, TOOL, g).await?;
             let req = GuardInput::try_from((
                 &body(&[("reason", json!(a.reason)), ("force", opt(a.force))]),
                 &GuardQuery::default(),
@@ -345,14 +362,9 @@ impl Signet {
                 let g = guard(Permission::Forget, Some(Operation::ForceDelete));
                 permission::admit(self.state.auth(), &call.caller, g, "mcp memory_forget")?;
             }
-            let m = req.into_forget(a.id.clone(), call.actor);
-            let scope = call.caller.scope();
-            Ok((a.id, self.state.memories().mutate(m, &scope).await?))
+            Ok((req.into_forget(a.id, call.actor), call.caller.scope()))
         };
-        match r.await {
-            Ok((id, outcome)) => mutation_answer(TOOL, &id, &outcome),
-            Err(e) => failure(TOOL, &e),
-        }
+        self.mutation(TOOL, m.await).await
     }
 
     #[tool(
@@ -368,9 +380,8 @@ impl Signet {
     ) -> CallToolResult {
         const TOOL: &str = "memory_feedback";
         let r = async {
-            let a: FeedbackArgs = args::parse(args)?;
-            let call = self
-                .authorize(&mut parts, TOOL, guard(Permission::Remember, None))
+            let (a, call): (FeedbackArgs, _) = self
+                .prepare(&mut parts, args, TOOL, guard(Permission::Remember, None))
                 .await?;
             let req = FeedbackInput::try_from(&json!({
                 "sessionKey": a.session_key,
@@ -395,8 +406,8 @@ impl Signet {
     ) -> CallToolResult {
         const TOOL: &str = "session_bypass";
         let r = async {
-            let a: BypassArgs = args::parse(args)?;
-            self.authorize(&mut parts, TOOL, guard(Permission::Remember, None))
+            let (a, _): (BypassArgs, _) = self
+                .prepare(&mut parts, args, TOOL, guard(Permission::Remember, None))
                 .await?;
             crate::routes::sessions::set_bypass(&self.state, &a.session_key, a.enabled)
         };
