@@ -257,13 +257,7 @@ pub fn table() -> Vec<RouteSpec> {
             Documents,
             documents::chunks
         ),
-        route!(
-            DELETE,
-            "/api/documents/{id}",
-            Documents,
-            documents::delete,
-            limit = Forget
-        ),
+        route!(DELETE, "/api/documents/{id}", Documents, documents::delete),
         // Every tool authorizes its own permission (see `mcp::tools`).
         route!(POST, "/mcp", Authenticated, crate::mcp::handle, scoped),
         route!(GET, "/memory/similar", Recall, embeddings::similar, scoped),
