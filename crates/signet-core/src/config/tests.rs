@@ -158,6 +158,25 @@ fn pipeline_flat_aliases() {
 }
 
 #[test]
+fn documents_keys_have_ranges_and_the_private_url_opt_in() {
+    let d = Settings::default().pipeline.documents;
+    assert_eq!(
+        (d.chunk_size, d.chunk_overlap, d.allow_private_urls),
+        (2_000, 200, false)
+    );
+    let nested = "memory:\n  pipelineV2:\n    documents:\n      allowPrivateUrls: true\n      workerIntervalMs: 1000\n";
+    let d = settings(nested).pipeline.documents;
+    assert_eq!((d.allow_private_urls, d.worker_interval_ms), (true, 1_000));
+    let flat = "memory:\n  pipelineV2:\n    documentAllowPrivateUrls: true\n";
+    assert!(settings(flat).pipeline.documents.allow_private_urls);
+    let (key, _) = invalid_key("memory:\n  pipelineV2:\n    documents:\n      chunkSize: 100\n");
+    assert_eq!(key, "memory.pipelineV2.documents.chunkSize");
+    let (key, _) =
+        invalid_key("memory:\n  pipelineV2:\n    documents:\n      allowPrivateUrls: maybe\n");
+    assert_eq!(key, "memory.pipelineV2.documents.allowPrivateUrls");
+}
+
+#[test]
 fn nested_key_beats_flat_alias() {
     let s =
         settings("memory:\n  pipelineV2:\n    workerPollMs: 300\n    worker:\n      pollMs: 400\n");
