@@ -149,6 +149,18 @@ impl Hooks {
         inject::date_line(now, self.zone.as_deref())
     }
 
+    /// The gate of the mid-session hooks (user prompt, remember, recall): `Some(bypassed)`
+    /// when the hook answers its stub instead of running, `bypassed` being the stub's field
+    /// (`None` for an internal call, `x-signet-no-hooks`; `Some(true)` for a bypassed
+    /// session). Another path's live claim refuses (409) before the bypass is looked at.
+    fn stub_instead(&self, call: &HookCall, now: DateTime<Utc>) -> Result<Option<Option<bool>>> {
+        if call.skip {
+            return Ok(Some(None));
+        }
+        self.check_claim(call, now)?;
+        Ok(self.bypassed(call, now).then_some(Some(true)))
+    }
+
     /// The claim rule of mid-session hooks: another path's live claim refuses (409).
     fn check_claim(&self, call: &HookCall, now: DateTime<Utc>) -> Result<()> {
         match (&call.session_key, call.runtime_path) {

@@ -79,13 +79,11 @@ impl Hooks {
         scope: &Scope,
         now: DateTime<Utc>,
     ) -> Result<UserPromptResponse> {
-        if req.call.skip {
-            return Ok(prompt_answer(String::new(), None));
+        if !req.call.skip {
+            self.sessions.seen(&req.call.harness, now);
         }
-        self.sessions.seen(&req.call.harness, now);
-        self.check_claim(&req.call, now)?;
-        if self.bypassed(&req.call, now) {
-            return Ok(prompt_answer(String::new(), Some(true)));
+        if let Some(bypassed) = self.stub_instead(&req.call, now)? {
+            return Ok(prompt_answer(String::new(), bypassed));
         }
         let date = self.date(now);
         let header = inject::date_header(&date);
@@ -217,12 +215,8 @@ impl Hooks {
         scope: &Scope,
         now: DateTime<Utc>,
     ) -> Result<HookRememberResponse> {
-        if req.call.skip {
-            return Ok(remember_answer(None, false, None));
-        }
-        self.check_claim(&req.call, now)?;
-        if self.bypassed(&req.call, now) {
-            return Ok(remember_answer(None, false, Some(true)));
+        if let Some(bypassed) = self.stub_instead(&req.call, now)? {
+            return Ok(remember_answer(None, false, bypassed));
         }
         let who = req
             .who
@@ -249,12 +243,8 @@ impl Hooks {
         scope: &Scope,
         now: DateTime<Utc>,
     ) -> Result<HookRecallResponse> {
-        if req.call.skip {
-            return Ok(recall_answer(Vec::new(), None));
-        }
-        self.check_claim(&req.call, now)?;
-        if self.bypassed(&req.call, now) {
-            return Ok(recall_answer(Vec::new(), Some(true)));
+        if let Some(bypassed) = self.stub_instead(&req.call, now)? {
+            return Ok(recall_answer(Vec::new(), bypassed));
         }
         let recall = RecallInput {
             query: req.query,
