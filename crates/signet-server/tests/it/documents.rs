@@ -379,3 +379,60 @@ async fn an_ingest_interrupted_by_a_restart_is_done_once() {
         .count();
     assert_eq!(from_doc, pieces.len(), "no duplicate chunks");
 }
+
+#[tokio::test]
+async fn team_mode_guards_documents_by_role_and_refuses_scoped_tokens() {
+    use signet_core::auth::{Role, Scope};
+
+    use crate::auth::{TEAM, as_bearer, project, token};
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    let agent = token(&s, Role::Agent, "claude-code", Scope::default());
+    let readonly = token(&s, Role::Readonly, "dash", Scope::default());
+    let scoped = token(&s, Role::Agent, "claude-code:acme", project("acme"));
+    let body = json!({"text": "a team document"});
+    let (st, _) = s.post("/api/documents", body.clone()).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, v) = as_bearer(
+        &s,
+        Method::POST,
+        "/api/documents",
+        Some(body.clone()),
+        &readonly,
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("documents"), "{v}");
+    let (st, v) = as_bearer(&s, Method::GET, "/api/documents", None, &scoped).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let (st, v) = as_bearer(&s, Method::POST, "/api/documents", Some(body), &agent).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    settle_as(&s, &id, &agent).await;
+    let path = format!("/api/documents/{id}?reason=done");
+    let (st, _) = as_bearer(&s, Method::DELETE, &path, None, &scoped).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = as_bearer(&s, Method::DELETE, &path, None, &agent).await;
+    assert_eq!(
+        (st, v["memoriesRemoved"].as_u64()),
+        (StatusCode::OK, Some(1))
+    );
+    let left = s.state.documents().store().document_chunks(&id).unwrap();
+    assert_eq!(left.map(|c| c.len()), Some(0));
+}
+
+/// [`settle`] for a daemon that needs a token.
+async fn settle_as(s: &TestServer, id: &str, tok: &str) {
+    let worker = DocumentWorker::new(s.state.documents().clone());
+    let path = format!("/api/documents/{id}");
+    let done = eventually(|| async {
+        worker.tick().await;
+        as_bearer_status(s, &path, tok).await == "done"
+    })
+    .await;
+    assert!(done, "document {id} was not processed");
+}
+
+async fn as_bearer_status(s: &TestServer, path: &str, tok: &str) -> String {
+    let (_, v) = crate::auth::as_bearer(s, Method::GET, path, None, tok).await;
+    v["status"].as_str().unwrap_or_default().to_owned()
+}
