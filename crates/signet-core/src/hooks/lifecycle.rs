@@ -10,11 +10,11 @@ use signet_model::sessions::{CheckpointQuery, SummaryJob};
 
 use super::inject::{self, SessionStartText};
 use super::input::{
-    CompactionCompleteInput, PreCompactionInput, SessionEndInput, SessionStartInput,
+    CompactionCompleteInput, HookCall, PreCompactionInput, SessionEndInput, SessionStartInput,
 };
 use super::{Hooks, given, transcript};
 use crate::auth::Scope;
-use crate::config::Settings;
+use crate::config::{SessionStartHook, Settings};
 use crate::error::{CoreError, Result};
 use crate::memory::{RememberInput, scope_filter};
 
@@ -93,52 +93,15 @@ impl Hooks {
         cfg: &Settings,
         now: DateTime<Utc>,
     ) -> Result<SessionStartResponse> {
-        if req.call.skip {
-            return Ok(start_stub(None));
+        if let Some(stub) = self.start_without_workspace(&req.call, now)? {
+            return Ok(stub);
         }
-        self.sessions.seen(&req.call.harness, now);
-        self.sweep_claims(now);
-        if let (Some(key), Some(path)) = (&req.call.session_key, req.call.runtime_path) {
-            self.sessions
-                .claim(key, path, now)
-                .map_err(|c| CoreError::Conflict(c.to_string()))?;
-        }
-        if self.bypassed(&req.call, now) {
-            return Ok(start_stub(Some(true)));
-        }
-        if let Some(key) = &req.call.session_key
-            && self.with_memo(key, now, |m| std::mem::replace(&mut m.started, true))
-        {
-            return Ok(SessionStartResponse {
-                identity: Some(HookIdentity {
-                    name: "Agent".into(),
-                    description: None,
-                }),
-                inject: inject::repeated_session_start(&self.date(now)),
-                ..start_stub(None)
-            });
-        }
-        self.full_session_start(req, scope, cfg, now).await
-    }
-
-    async fn full_session_start(
-        &self,
-        req: SessionStartInput,
-        scope: &Scope,
-        cfg: &Settings,
-        now: DateTime<Utc>,
-    ) -> Result<SessionStartResponse> {
         let hooks = &cfg.hooks.session_start;
         let files = self.read_files(hooks.include_identity).await?;
         let (name, description) = inject::identity(&cfg.agent, files.identity.as_deref());
-        let mut pool = self.candidates(hooks.recall_limit * 3, scope, now).await?;
-        pool.retain(|c| c.row.pinned || c.score > 0.2);
-        let project = req.project.as_deref();
-        pool.sort_by(|a, b| {
-            let here = |c: &Candidate| project.is_some() && c.row.project.as_deref() == project;
-            here(b).cmp(&here(a)).then(b.score.total_cmp(&a.score))
-        });
-        pool.truncate(hooks.candidate_pool_limit);
+        let pool = self
+            .start_pool(hooks, req.project.as_deref(), scope, now)
+            .await?;
         let contents = pool.iter().map(|c| c.row.content.as_str());
         let chosen = inject::within_budget(contents, inject::SESSION_START_BUDGET, usize::MAX);
         let lines: Vec<String> = pool[..chosen]
@@ -170,6 +133,62 @@ impl Hooks {
             inject: text,
             ..start_stub(None)
         })
+    }
+
+    /// Session start's answer when it reads no workspace: the empty stub of an internal call
+    /// or a bypassed session, the short one of a repeated start. The session is claimed for
+    /// its runtime path first (another path's live claim refuses, 409).
+    fn start_without_workspace(
+        &self,
+        call: &HookCall,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionStartResponse>> {
+        if call.skip {
+            return Ok(Some(start_stub(None)));
+        }
+        self.sessions.seen(&call.harness, now);
+        self.sweep_claims(now);
+        if let (Some(key), Some(path)) = (&call.session_key, call.runtime_path) {
+            self.sessions
+                .claim(key, path, now)
+                .map_err(|c| CoreError::Conflict(c.to_string()))?;
+        }
+        if self.bypassed(call, now) {
+            return Ok(Some(start_stub(Some(true))));
+        }
+        if let Some(key) = &call.session_key
+            && self.with_memo(key, now, |m| std::mem::replace(&mut m.started, true))
+        {
+            return Ok(Some(SessionStartResponse {
+                identity: Some(HookIdentity {
+                    name: "Agent".into(),
+                    description: None,
+                }),
+                inject: inject::repeated_session_start(&self.date(now)),
+                ..start_stub(None)
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Session start's candidates: pinned memories and those scoring above 0.2 among the
+    /// newest `recallLimit × 3`, the project's first, then best first, at most
+    /// `candidatePoolLimit`.
+    async fn start_pool(
+        &self,
+        hooks: &SessionStartHook,
+        project: Option<&str>,
+        scope: &Scope,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Candidate>> {
+        let mut pool = self.candidates(hooks.recall_limit * 3, scope, now).await?;
+        pool.retain(|c| c.row.pinned || c.score > 0.2);
+        pool.sort_by(|a, b| {
+            let here = |c: &Candidate| project.is_some() && c.row.project.as_deref() == project;
+            here(b).cmp(&here(a)).then(b.score.total_cmp(&a.score))
+        });
+        pool.truncate(hooks.candidate_pool_limit);
+        Ok(pool)
     }
 
     /// Counts an access of what session start injected (the first `chosen` of the pool) and,
