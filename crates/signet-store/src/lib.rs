@@ -8,9 +8,10 @@
 //! There is one writer connection (serialised by a mutex) and a small pool of read-only
 //! connections, so reads never wait on writes (WAL).
 //!
-//! The interfaces the rest of the daemon uses, [`MemoryStore`] and [`MaintenanceStore`], and
-//! the domain types they speak live in `signet-model`, which a second backend (PostgreSQL)
-//! implements without depending on this crate; [`Store`] is their SQLite implementation, and
+//! The interfaces the rest of the daemon uses, [`MemoryStore`], [`MaintenanceStore`] and
+//! [`DocumentStore`] (documents and the job queue), and the domain types they speak live in
+//! `signet-model`, which a second backend (PostgreSQL) implements without depending on this
+//! crate; [`Store`] is their SQLite implementation, and
 //! `tests/it/conformance.rs` runs signet-model's conformance suite against it. Every moved item
 //! is re-exported here at its old path (`signet_store::memories::NewMemory`,
 //! `signet_store::maintenance::RepairAudit`, `signet_store::time`, ...). What only SQLite needs

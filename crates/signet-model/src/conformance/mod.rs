@@ -1,5 +1,6 @@
-//! The conformance suite: the contract of [`MemoryStore`] and [`MaintenanceStore`] as
-//! behaviour, one `pub fn` per rule, for every backend to pass (feature `conformance`).
+//! The conformance suite: the contract of [`MemoryStore`], [`MaintenanceStore`] and
+//! [`DocumentStore`] (with its [`JobQueue`](crate::JobQueue)) as behaviour, one `pub fn` per
+//! rule, for every backend to pass (feature `conformance`).
 //!
 //! Each check takes a fresh, empty store (`&dyn MemoryStore`, plus `&dyn MaintenanceStore` on
 //! the same database where it needs one, plus [`Fixtures`] for the one set-up the traits cannot
