@@ -86,7 +86,13 @@ pub(crate) fn insert(
         m.source_id,
         m.scope_user,
     ])?;
-    let meta = json!({"source": "remember", "sourceType": m.source_type});
+    // Which write path made it: a document's ingest, or a remember (API, hooks, MCP).
+    let source = if m.source_type.as_str() == "document" {
+        "document"
+    } else {
+        "remember"
+    };
+    let meta = json!({"source": source, "sourceType": m.source_type});
     let event = History::new(&m.id, "created", actor, &m.created_at)
         .new_content(&m.content)
         .metadata(meta);
