@@ -180,8 +180,12 @@ pub trait MemoryStore: Send + Sync + 'static {
     /// rating kept). Returns how many rows were written. Not a mutation of the memory.
     fn record_session_memories(&self, rows: &[SessionMemory]) -> Result<usize>;
     /// Queues a transcript for the summary pipeline: a `summary_jobs` row with status
-    /// `pending`, no attempts and no result. An id already queued is a `Conflict`.
-    fn enqueue_summary(&self, job: &SummaryJob) -> Result<()>;
+    /// `pending`, no attempts and no result. An id already queued is a `Conflict`. While the
+    /// same session key already has a pending job, that job takes the new transcript (and
+    /// harness and project) instead — a harness that reports the end of every turn (Codex's
+    /// `Stop`) queues its session once, with its latest transcript. Returns the id of the job
+    /// holding the transcript.
+    fn enqueue_summary(&self, job: &SummaryJob) -> Result<String>;
     /// Continuity checkpoints, newest `created_at` first, at most the query's limit.
     fn checkpoints(&self, q: &CheckpointQuery) -> Result<Vec<Checkpoint>>;
 }

@@ -204,7 +204,7 @@ impl MemoryStore for Store {
             .write(move |tx| memories::sessions::record(tx, &rows))
     }
 
-    fn enqueue_summary(&self, job: &SummaryJob) -> Result<()> {
+    fn enqueue_summary(&self, job: &SummaryJob) -> Result<String> {
         let job = job.clone();
         self.pool
             .write(move |tx| memories::sessions::enqueue(tx, &job))

@@ -438,9 +438,8 @@ impl Hooks {
             transcript: transcript::cap(text),
             created_at: signet_model::time::format_iso(now),
         };
-        let id = job.id.clone();
         let store = self.memories.store().clone();
-        crate::blocking::run(move || Ok(store.enqueue_summary(&job)?)).await?;
+        let id = crate::blocking::run(move || Ok(store.enqueue_summary(&job)?)).await?;
         tracing::info!(target: "hooks", job = %id, "transcript queued for summary");
         Ok(end_answer(Some(id), None))
     }

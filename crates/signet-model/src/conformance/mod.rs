@@ -192,6 +192,7 @@ macro_rules! conformance_tests {
             feedback_is_a_running_mean_on_the_sessions_rows,
             session_memories_are_recorded_once_per_session_and_memory,
             a_queued_summary_is_a_pending_job,
+            a_pending_summary_takes_the_sessions_later_transcript,
             checkpoints_by_session_or_project_are_newest_first,
             documents_are_created_with_a_job_and_deduplicated,
             documents_are_listed_newest_first_by_status,

@@ -70,6 +70,53 @@ pub fn a_queued_summary_is_a_pending_job(
     assert_eq!(fixtures.summary_job("job-2"), None);
 }
 
+/// While a session's summary job is pending, a later transcript of that session replaces its
+/// transcript instead of queueing a second job; a job without a session key always queues.
+pub fn a_pending_summary_takes_the_sessions_later_transcript(
+    store: &dyn MemoryStore,
+    _: &dyn MaintenanceStore,
+    fixtures: &dyn Fixtures,
+) {
+    let first = SummaryJob {
+        id: "turn-1".to_owned(),
+        session_key: Some("codex-s".to_owned()),
+        harness: "codex".to_owned(),
+        project: Some("/home/dev/acme".to_owned()),
+        transcript: "User: one".to_owned(),
+        created_at: T0.to_owned(),
+    };
+    assert_eq!(store.enqueue_summary(&first).expect("first"), "turn-1");
+    let later = SummaryJob {
+        id: "turn-2".to_owned(),
+        transcript: "User: one\nUser: two".to_owned(),
+        ..first.clone()
+    };
+    assert_eq!(store.enqueue_summary(&later).expect("later"), "turn-1");
+    let expected = SummaryJob {
+        id: "turn-1".to_owned(),
+        ..later
+    };
+    assert_eq!(
+        fixtures.summary_job("turn-1"),
+        Some((expected, "pending".to_owned()))
+    );
+    assert_eq!(fixtures.summary_job("turn-2"), None, "no second job");
+    let loose = SummaryJob {
+        id: "loose-1".to_owned(),
+        session_key: None,
+        ..first
+    };
+    let loose_again = SummaryJob {
+        id: "loose-2".to_owned(),
+        ..loose.clone()
+    };
+    assert_eq!(store.enqueue_summary(&loose).expect("loose"), "loose-1");
+    assert_eq!(
+        store.enqueue_summary(&loose_again).expect("again"),
+        "loose-2"
+    );
+}
+
 fn checkpoint(id: &str, session_key: &str, project: Option<&str>, ms: i64) -> Checkpoint {
     Checkpoint {
         id: id.to_owned(),

@@ -1,10 +1,10 @@
 //! What the harness hooks keep about sessions: `session_memories` rows, `summary_jobs` and
 //! (read-only) `session_checkpoints`.
 
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use signet_model::sessions::{Checkpoint, CheckpointQuery, SessionMemory, SummaryJob};
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 
 /// Inserts each row unless its `(session_key, memory_id)` pair is recorded; how many went in.
 pub fn record(tx: &Connection, rows: &[SessionMemory]) -> Result<usize> {
@@ -32,7 +32,35 @@ pub fn record(tx: &Connection, rows: &[SessionMemory]) -> Result<usize> {
 }
 
 /// Queues one transcript (`pending`, no attempts).
-pub fn enqueue(tx: &Connection, job: &SummaryJob) -> Result<()> {
+pub fn enqueue(tx: &Connection, job: &SummaryJob) -> Result<String> {
+    let taken: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM summary_jobs WHERE id = ?1)",
+        [&job.id],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Err(StoreError::Conflict(format!(
+            "summary job {} is already queued",
+            job.id
+        )));
+    }
+    if let Some(key) = &job.session_key {
+        let pending: Option<String> = tx
+            .query_row(
+                "SELECT id FROM summary_jobs WHERE session_key = ?1 AND status = 'pending' \
+                 ORDER BY created_at DESC LIMIT 1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = pending {
+            tx.execute(
+                "UPDATE summary_jobs SET transcript = ?2, harness = ?3, project = ?4 WHERE id = ?1",
+                params![id, job.transcript, job.harness, job.project],
+            )?;
+            return Ok(id);
+        }
+    }
     tx.execute(
         "INSERT INTO summary_jobs (id, session_key, harness, project, transcript, status, \
            attempts, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6)",
@@ -45,7 +73,7 @@ pub fn enqueue(tx: &Connection, job: &SummaryJob) -> Result<()> {
             job.created_at,
         ],
     )?;
-    Ok(())
+    Ok(job.id.clone())
 }
 
 const CHECKPOINT_COLUMNS: &str = "id, session_key, harness, project, project_normalized, \
