@@ -9,6 +9,8 @@
 //! - [`hooks`]: the harness lifecycle hooks (session start, prompts, compaction, session end).
 //! - [`documents`]: documents (text, URLs, workspace files) ingested as chunk memories by a
 //!   worker over a durable queue, with the SSRF and workspace guards.
+//! - [`llm`]: the LLM providers of the memory pipeline behind one trait, with retries and a
+//!   circuit breaker.
 //!
 //! Threading: services are async and cheap to clone; every store call runs on tokio's
 //! blocking pool ([`blocking::run`]). Background work runs as workers on a shared
@@ -27,6 +29,7 @@ pub mod embedding;
 mod error;
 pub mod events;
 pub mod hooks;
+pub mod llm;
 pub mod maintenance;
 pub mod memory;
 pub mod repair;
