@@ -518,3 +518,31 @@ fn keys_resolve_from_config_references_or_the_environment() {
     assert_eq!(resolve(Some("")).as_deref(), Some("from-default"));
     assert_eq!(resolve(None).as_deref(), Some("from-default"));
 }
+
+#[tokio::test]
+async fn a_server_that_dies_mid_request_is_a_retryable_network_error() {
+    use tokio::io::AsyncReadExt;
+    // Reads each request, then closes the connection without answering.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            drop(socket);
+        }
+    });
+    let p = Resilient::new(
+        Ollama::new(&format!("http://{addr}"), "m"),
+        fast_retry(2),
+        Breaker::default(),
+    );
+    let err = p.complete(&LlmRequest::new("x")).await.unwrap_err();
+    assert!(matches!(err, LlmError::Connect { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
+}
