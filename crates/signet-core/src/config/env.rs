@@ -41,6 +41,11 @@ impl EnvVars {
         self.get(name).map(str::trim).filter(|v| !v.is_empty())
     }
 
+    /// Every variable, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Sets `name` to `value` (builder style, for tests and for the binary's overrides).
     pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.vars.insert(name.into(), value.into());

@@ -6,6 +6,7 @@
 //! Keys are [`Secret`]s and never appear in `Debug` output.
 
 pub mod anthropic;
+pub mod cli;
 mod http;
 pub mod ollama;
 pub mod openai;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use anthropic::{ANTHROPIC_VERSION, Anthropic, resolve_anthropic_model};
+pub use cli::{ClaudeCode, Codex};
 pub use ollama::Ollama;
 pub use openai::OpenAi;
 pub use resilient::{Breaker, Clock, Resilient, RetryPolicy, SystemClock};
@@ -114,6 +116,9 @@ pub enum LlmError {
     /// The provider answered 2xx with a body that is not its API's shape.
     #[error("{provider} sent a malformed response: {message}")]
     Malformed { provider: String, message: String },
+    /// A CLI provider could not be started, exited non-zero, or printed nothing usable.
+    #[error("{provider} failed: {message}")]
+    Process { provider: String, message: String },
     /// The provider is `none`: the pipeline makes no LLM calls.
     #[error("no LLM provider is configured (provider: none)")]
     Disabled,
@@ -132,7 +137,10 @@ impl LlmError {
         match self {
             Self::Timeout { .. } | Self::Connect { .. } => true,
             Self::Status { status, .. } => is_retryable_status(*status),
-            Self::Malformed { .. } | Self::Disabled | Self::CircuitOpen { .. } => false,
+            Self::Malformed { .. }
+            | Self::Process { .. }
+            | Self::Disabled
+            | Self::CircuitOpen { .. } => false,
         }
     }
 }
