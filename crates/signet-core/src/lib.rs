@@ -11,6 +11,8 @@
 //!   worker over a durable queue, with the SSRF and workspace guards.
 //! - [`llm`]: the LLM providers of the memory pipeline behind one trait, with retries and a
 //!   circuit breaker.
+//! - [`pipeline`]: the memory pipeline's pure steps (extraction and decision prompts, schemas
+//!   and tolerant parsers).
 //!
 //! Threading: services are async and cheap to clone; every store call runs on tokio's
 //! blocking pool ([`blocking::run`]). Background work runs as workers on a shared
@@ -32,6 +34,7 @@ pub mod hooks;
 pub mod llm;
 pub mod maintenance;
 pub mod memory;
+pub mod pipeline;
 pub mod repair;
 pub mod retention;
 pub mod semantic;

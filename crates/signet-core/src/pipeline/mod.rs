@@ -1,0 +1,15 @@
+//! The memory pipeline's pure steps: the extraction and decision prompts, their JSON schemas,
+//! and tolerant parsers of the model's answers (upstream-facts §8.3). No I/O here: the worker,
+//! the job queue and the store writes call these.
+//!
+//! - [`extraction`]: facts and entities from a memory's text, with upstream's limits and the
+//!   escalation check.
+//! - [`decision`]: `add | update | delete | none` for one fact against its candidate memories,
+//!   and the syntactic contradiction check.
+
+pub mod decision;
+pub mod extraction;
+mod json;
+
+pub use decision::{Action, Candidate, Decision, DecisionParse};
+pub use extraction::{Entity, Extraction, ExtractionLimits, Fact};
