@@ -10,6 +10,7 @@ pub mod cli;
 mod http;
 pub mod ollama;
 pub mod openai;
+pub mod opencode;
 mod resilient;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ pub use anthropic::{ANTHROPIC_VERSION, Anthropic, resolve_anthropic_model};
 pub use cli::{ClaudeCode, Codex};
 pub use ollama::Ollama;
 pub use openai::OpenAi;
+pub use opencode::Opencode;
 pub use resilient::{Breaker, Clock, Resilient, RetryPolicy, SystemClock};
 
 use crate::config::{EnvVars, Secret};

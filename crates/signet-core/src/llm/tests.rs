@@ -546,3 +546,102 @@ async fn a_server_that_dies_mid_request_is_a_retryable_network_error() {
     assert!(err.is_retryable());
     assert_eq!(accepted.load(Ordering::SeqCst), 3);
 }
+
+fn opencode_message(text: &str) -> Reply {
+    reply(
+        200,
+        json!({
+            "info": {"role": "assistant", "tokens": {"input": 30, "output": 9, "reasoning": 0}},
+            "parts": [{"type": "step-start"}, {"type": "text", "text": text}],
+        }),
+    )
+}
+
+#[tokio::test]
+async fn opencode_caches_its_session_and_sends_the_split_model() {
+    let mock = Mock::start(vec![
+        reply(200, json!({"id": "ses_1"})),
+        opencode_message("first"),
+        opencode_message("second"),
+    ])
+    .await;
+    let p = Opencode::new(&mock.base, "anthropic/claude-haiku-4-5-20251001");
+    let r = p.complete(&LlmRequest::new("hello")).await.unwrap();
+    assert_eq!(r.text, "first");
+    assert_eq!(r.usage.input_tokens, 30);
+    assert_eq!(r.usage.output_tokens, 9);
+    let sent = mock.last();
+    assert_eq!(sent.path, "/session/ses_1/message");
+    assert_eq!(
+        sent.body["parts"],
+        json!([{"type": "text", "text": "hello"}])
+    );
+    assert_eq!(
+        sent.body["model"],
+        json!({"providerID": "anthropic", "modelID": "claude-haiku-4-5-20251001"})
+    );
+    let r = p.complete(&LlmRequest::new("again")).await.unwrap();
+    assert_eq!(r.text, "second");
+    let paths: Vec<String> = mock
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.path.clone())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/session",
+            "/session/ses_1/message",
+            "/session/ses_1/message"
+        ]
+    );
+    assert_eq!(
+        mock.seen.lock().unwrap()[0].body["title"],
+        "signet-extraction"
+    );
+}
+
+#[tokio::test]
+async fn opencode_opens_a_new_session_when_the_old_one_is_gone() {
+    let mock = Mock::start(vec![
+        reply(200, json!({"id": "ses_1"})),
+        reply(404, json!({"error": "session not found"})),
+        reply(200, json!({"id": "ses_2"})),
+        opencode_message("fresh"),
+    ])
+    .await;
+    let p = Opencode::new(&mock.base, "anthropic/claude-haiku-4-5-20251001");
+    let r = p.complete(&LlmRequest::new("hello")).await.unwrap();
+    assert_eq!(r.text, "fresh");
+    let paths: Vec<String> = mock
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.path.clone())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/session",
+            "/session/ses_1/message",
+            "/session",
+            "/session/ses_2/message"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn opencode_without_assistant_text_is_malformed() {
+    let mock = Mock::start(vec![
+        reply(200, json!({"id": "ses_1"})),
+        reply(200, json!({"info": {}, "parts": [{"type": "step-start"}]})),
+    ])
+    .await;
+    let p = Opencode::new(&mock.base, "anthropic/claude-haiku-4-5-20251001");
+    let e = p.complete(&LlmRequest::new("hello")).await.unwrap_err();
+    assert!(matches!(e, LlmError::Malformed { .. }), "{e:?}");
+    assert!(!e.is_retryable());
+}
