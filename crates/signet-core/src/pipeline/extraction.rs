@@ -3,11 +3,14 @@
 //! escalation check.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::json::recover;
+use crate::config::{ExtractionSettings, ExtractionStrength};
+use crate::llm::LlmRequest;
 
 /// Upstream's `MEMORY_TYPES`: the valid fact types; anything else becomes `fact`.
 pub const MEMORY_TYPES: [&str; 9] = [
@@ -380,6 +383,44 @@ pub fn parse(raw: &str, limits: &ExtractionLimits) -> Extraction {
     out
 }
 
+/// Strength settings (§8.3 step 2): max tokens 1024 / 2048 / 4096 for low / medium / high,
+/// and the timeout `timeout_ms` × 1 / 1.5 / 2.5, capped at `max(lease_timeout_ms / 2, 30000)`
+/// ms so a call never outlives its job's lease.
+pub fn strength_budget(
+    strength: ExtractionStrength,
+    timeout_ms: u64,
+    lease_timeout_ms: u64,
+) -> (u32, Duration) {
+    let (tokens, factor) = match strength {
+        ExtractionStrength::Low => (1024, 1.0),
+        ExtractionStrength::Medium => (2048, 1.5),
+        ExtractionStrength::High => (4096, 2.5),
+    };
+    let cap = (lease_timeout_ms / 2).max(30_000);
+    let ms = ((timeout_ms as f64 * factor) as u64).min(cap);
+    (tokens, Duration::from_millis(ms))
+}
+
+impl ExtractionLimits {
+    /// Upstream's limits with the confidence threshold of `extraction.minConfidence`.
+    pub fn with_min_confidence(min_confidence: f64) -> Self {
+        Self {
+            min_confidence: min_confidence.clamp(0.0, 1.0),
+            ..Self::default()
+        }
+    }
+}
+
+/// The extraction request for a prompt: the schema, and the strength's token and time budget.
+pub fn request(prompt: String, settings: &ExtractionSettings, lease_timeout_ms: u64) -> LlmRequest {
+    let (tokens, timeout) =
+        strength_budget(settings.strength, settings.timeout_ms, lease_timeout_ms);
+    LlmRequest::new(prompt)
+        .with_schema(schema())
+        .with_max_tokens(tokens)
+        .with_timeout(timeout)
+}
+
 /// `escalation.maxNewEntitiesPerChunk` default.
 pub const MAX_NEW_ENTITIES_PER_CHUNK: usize = 10;
 /// `escalation.maxNewAttributesPerEntity` default.
@@ -612,6 +653,37 @@ mod tests {
                 "1 fact(s) over the limit of 2 dropped",
                 "1 entit(ies) over the limit of 1 dropped",
             ]
+        );
+    }
+
+    #[test]
+    fn strength_budget_and_request() {
+        use ExtractionStrength::*;
+        assert_eq!(
+            strength_budget(Low, 90_000, 300_000),
+            (1024, Duration::from_secs(90))
+        );
+        assert_eq!(
+            strength_budget(Medium, 90_000, 300_000),
+            (2048, Duration::from_secs(135))
+        );
+        // 225 s capped at half the lease (150 s).
+        assert_eq!(
+            strength_budget(High, 90_000, 300_000),
+            (4096, Duration::from_secs(150))
+        );
+        // The cap is never below 30 s.
+        assert_eq!(
+            strength_budget(Low, 90_000, 10_000).1,
+            Duration::from_secs(30)
+        );
+        let r = request("p".into(), &ExtractionSettings::default(), 300_000);
+        assert_eq!(r.max_tokens, Some(1024));
+        assert_eq!(r.timeout, Duration::from_secs(90));
+        assert_eq!(r.schema, Some(schema()));
+        assert_eq!(
+            ExtractionLimits::with_min_confidence(0.7).min_confidence,
+            0.7
         );
     }
 
