@@ -24,6 +24,7 @@ mod env;
 mod exposure;
 mod manifest;
 mod pipeline;
+mod privacy;
 mod search;
 mod section;
 mod watch;
@@ -45,9 +46,10 @@ pub use manifest::{
 };
 pub use pipeline::{
     DocumentSettings, EmbeddingTrackerSettings, ExtractionProvider, ExtractionSettings,
-    ExtractionStrength, GraphSettings, GuardrailSettings, PipelineSettings, RepairSettings,
-    RerankerSettings, WorkerSettings,
+    ExtractionStrength, GraphSettings, GuardrailSettings, PipelineSettings, Privacy,
+    RepairSettings, RerankerSettings, WorkerSettings,
 };
+pub use privacy::is_loopback_url;
 pub use search::{FusionKind, SearchSettings};
 pub use watch::{error_chain, reload, restart_required, spawn_watcher};
 pub use workspace::resolve_workspace;
@@ -223,6 +225,7 @@ impl Settings {
         refuse_misplaced_auth(&root)?;
         root.finish(w);
         exposure::check(&settings)?;
+        privacy::check(&settings)?;
         Ok((settings, warnings))
     }
 }

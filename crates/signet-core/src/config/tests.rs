@@ -534,3 +534,100 @@ fn invalid_values_name_the_line() {
     assert!(err.contains("\"gpt\""), "{err}");
     assert!(err.contains("agent.yaml, line 6"), "{err}");
 }
+
+/// Issue 12: `openai` is an extraction provider, with an endpoint and a key reference.
+#[test]
+fn openai_extraction_takes_an_endpoint_and_a_key_reference() {
+    let s = settings(
+        "memory:\n  pipelineV2:\n    extraction:\n      provider: openai\n      model: qwen2.5\n      \
+         endpoint: http://127.0.0.1:8000/v1\n      apiKey: $secret:VLLM_KEY\n",
+    );
+    let x = &s.pipeline.extraction;
+    assert_eq!(x.provider, ExtractionProvider::Openai);
+    assert_eq!(x.provider.as_str(), "openai");
+    assert_eq!(x.endpoint.as_deref(), Some("http://127.0.0.1:8000/v1"));
+    assert_eq!(
+        x.api_key.as_ref().map(Secret::expose),
+        Some("$secret:VLLM_KEY")
+    );
+    assert!(!format!("{s:?}").contains("VLLM_KEY"));
+}
+
+/// Issue 12: `privacy: local-only` refuses, at load, every provider that is not on this host.
+#[test]
+fn local_only_refuses_remote_extraction_and_embedding_providers() {
+    let local = |rest: &str| format!("memory:\n  pipelineV2:\n    privacy: local-only\n{rest}");
+    // Accepted: local ollama (default endpoint or a loopback one), a loopback openai server,
+    // opencode with an ollama model, none, and the native embedder.
+    let s = settings(&local("    extraction:\n      provider: ollama\n"));
+    assert_eq!(s.pipeline.privacy, Privacy::LocalOnly);
+    settings(&local(
+        "    extraction:\n      provider: ollama\n      endpoint: http://localhost:11434\n",
+    ));
+    settings(&local(
+        "    extraction:\n      provider: openai\n      model: m\n      endpoint: http://[::1]:8000/v1\n",
+    ));
+    settings(&local(
+        "    extraction:\n      provider: opencode\n      model: ollama/qwen3:4b\n",
+    ));
+    settings(&local(
+        "    extraction:\n      provider: none\nembedding:\n  provider: ollama\n  base_url: http://127.0.0.1:11434\n",
+    ));
+
+    // Refused: the cloud providers (including the claude-code default), remote endpoints,
+    // openai without an endpoint, opencode forwarding to a cloud model.
+    for provider in ["claude-code", "codex", "anthropic"] {
+        let (key, message) = invalid_key(&local(&format!(
+            "    extraction:\n      provider: {provider}\n"
+        )));
+        assert_eq!(key, "memory.pipelineV2.extraction.provider");
+        assert!(message.contains("local-only"), "{message}");
+    }
+    let (key, _) = invalid_key(&local(""));
+    assert_eq!(key, "memory.pipelineV2.extraction.provider");
+    let (key, message) = invalid_key(&local(
+        "    extraction:\n      provider: ollama\n      endpoint: http://10.0.0.5:11434\n",
+    ));
+    assert_eq!(key, "memory.pipelineV2.extraction.endpoint");
+    assert!(message.contains("10.0.0.5"), "{message}");
+    let (key, _) = invalid_key(&local(
+        "    extraction:\n      provider: openai\n      model: m\n",
+    ));
+    assert_eq!(key, "memory.pipelineV2.extraction.endpoint");
+    let (key, _) = invalid_key(&local("    extraction:\n      provider: opencode\n"));
+    assert_eq!(key, "memory.pipelineV2.extraction.model");
+    let (key, _) = invalid_key(&local(
+        "    extraction:\n      provider: none\nembedding:\n  provider: openai\n",
+    ));
+    assert_eq!(key, "embedding.base_url");
+    let (key, _) = invalid_key(&local(
+        "    extraction:\n      provider: none\nembedding:\n  provider: ollama\n  base_url: http://gpu-box:11434\n",
+    ));
+    assert_eq!(key, "embedding.base_url");
+
+    // Without the key, the same remote settings load.
+    settings(
+        "memory:\n  pipelineV2:\n    extraction:\n      provider: anthropic\nembedding:\n  provider: openai\n",
+    );
+}
+
+#[test]
+fn loopback_urls() {
+    for url in [
+        "http://127.0.0.1:1",
+        "https://localhost/v1",
+        "http://[::1]:4096",
+        "http://127.3.0.1",
+    ] {
+        assert!(is_loopback_url(url), "{url}");
+    }
+    for url in [
+        "http://10.0.0.1",
+        "https://api.openai.com/v1",
+        "http://localhost.evil.com",
+        "",
+        "not a url",
+    ] {
+        assert!(!is_loopback_url(url), "{url}");
+    }
+}

@@ -6,6 +6,7 @@
 //! Keys are [`Secret`]s and never appear in `Debug` output.
 
 pub mod anthropic;
+mod build;
 pub mod cli;
 mod http;
 pub mod ollama;
@@ -22,10 +23,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use anthropic::{ANTHROPIC_VERSION, Anthropic, resolve_anthropic_model};
+pub use build::{CODEX_DEFAULT_MODEL, OLLAMA_DEFAULT_MODEL, provider_from, request_timeout};
 pub use cli::{ClaudeCode, Codex};
 pub use ollama::Ollama;
 pub use openai::OpenAi;
-pub use opencode::Opencode;
+pub use opencode::{Opencode, split_model};
 pub use resilient::{Breaker, Clock, Resilient, RetryPolicy, SystemClock};
 
 use crate::config::{EnvVars, Secret};

@@ -5,8 +5,8 @@
 use serde::Serialize;
 
 use super::{first_non_empty, float_alias, int_alias};
-use crate::config::ConfigError;
 use crate::config::section::Section;
+use crate::config::{ConfigError, Secret};
 
 /// Which LLM backend extracts facts from memories.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -16,12 +16,15 @@ pub enum ExtractionProvider {
     Ollama,
     /// The `claude` CLI (upstream default).
     ClaudeCode,
-    /// The `opencode` CLI.
+    /// The `opencode` HTTP server (`opencode serve`).
     Opencode,
     /// The `codex` CLI.
     Codex,
     /// The Anthropic HTTP API.
     Anthropic,
+    /// Any OpenAI-compatible `/chat/completions` endpoint (not upstream's; a local vLLM,
+    /// llama.cpp or LM Studio server as much as OpenAI itself).
+    Openai,
     /// No extraction: the pipeline stays idle (the guide's recommended VPS setting).
     None,
 }
@@ -36,12 +39,13 @@ impl ExtractionProvider {
     }
 }
 
-const EXTRACTION_PROVIDERS: [(&str, ExtractionProvider); 6] = [
+const EXTRACTION_PROVIDERS: [(&str, ExtractionProvider); 7] = [
     ("ollama", ExtractionProvider::Ollama),
     ("claude-code", ExtractionProvider::ClaudeCode),
     ("opencode", ExtractionProvider::Opencode),
     ("codex", ExtractionProvider::Codex),
     ("anthropic", ExtractionProvider::Anthropic),
+    ("openai", ExtractionProvider::Openai),
     ("none", ExtractionProvider::None),
 ];
 
@@ -75,6 +79,10 @@ pub struct ExtractionSettings {
     pub strength: ExtractionStrength,
     /// Endpoint override (`endpoint` or `base_url` / `extractionEndpoint` or `extractionBaseUrl`).
     pub endpoint: Option<String>,
+    /// API key for `anthropic` / `openai` (`apiKey` or `api_key`): a literal, or `$NAME` /
+    /// `$secret:NAME` read from the environment; when unset, `ANTHROPIC_API_KEY` /
+    /// `OPENAI_API_KEY`.
+    pub api_key: Option<Secret>,
     /// Per-call timeout in ms (`timeout` / `extractionTimeout`), [5000,300000].
     pub timeout_ms: u64,
     /// Facts below this confidence are not written (`minConfidence` /
@@ -89,6 +97,7 @@ impl Default for ExtractionSettings {
             model: "haiku".to_owned(),
             strength: ExtractionStrength::Low,
             endpoint: None,
+            api_key: None,
             timeout_ms: 90_000,
             min_confidence: 0.7,
         }
@@ -110,11 +119,13 @@ impl ExtractionSettings {
             (p, "extractionEndpoint"),
             (p, "extractionBaseUrl"),
         ])?;
+        let api_key = first_non_empty(&[(&e, "apiKey"), (&e, "api_key")])?.map(Secret::new);
         let parsed = Self {
             provider,
             model: model.unwrap_or(d.model),
             strength: strength.unwrap_or(d.strength),
             endpoint,
+            api_key,
             timeout_ms: int_alias(
                 &e,
                 "timeout",

@@ -26,6 +26,21 @@ pub use limits::{GuardrailSettings, RepairSettings};
 pub use recall::{GraphSettings, RerankerSettings};
 pub use workers::{DocumentSettings, EmbeddingTrackerSettings, WorkerSettings};
 
+/// Where LLM and embedding calls may go (`memory.pipelineV2.privacy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Privacy {
+    /// Any configured provider (default).
+    #[default]
+    Any,
+    /// Only providers on this host: config load refuses an extraction or embedding provider
+    /// whose endpoint is not loopback, and the cloud ones (`claude-code`, `codex`,
+    /// `anthropic`, `opencode` with a non-`ollama` model).
+    LocalOnly,
+}
+
+const PRIVACY: [(&str, Privacy); 2] = [("any", Privacy::Any), ("local-only", Privacy::LocalOnly)];
+
 /// Pipeline settings (`memory.pipelineV2`); when the block is absent everything is default.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -36,6 +51,8 @@ pub struct PipelineSettings {
     pub shadow_mode: bool,
     /// Refuse every pipeline-driven write (`mutationsFrozen`).
     pub mutations_frozen: bool,
+    /// `privacy` (`any` | `local-only`, default any): whether providers must be on this host.
+    pub privacy: Privacy,
     /// Extraction LLM.
     pub extraction: ExtractionSettings,
     /// Job queue worker.
@@ -68,6 +85,7 @@ impl Default for PipelineSettings {
             enabled: true,
             shadow_mode: false,
             mutations_frozen: false,
+            privacy: Privacy::Any,
             extraction: ExtractionSettings::default(),
             worker: WorkerSettings::default(),
             graph: GraphSettings::default(),
@@ -91,6 +109,7 @@ impl PipelineSettings {
             enabled: p.bool("enabled")?.unwrap_or(d.enabled),
             shadow_mode: p.bool("shadowMode")?.unwrap_or(d.shadow_mode),
             mutations_frozen: p.bool("mutationsFrozen")?.unwrap_or(d.mutations_frozen),
+            privacy: p.choice("privacy", &PRIVACY)?.unwrap_or(d.privacy),
             extraction: ExtractionSettings::parse(p, warnings)?,
             worker: nested(p, "worker", warnings, WorkerSettings::parse)?,
             graph: nested(p, "graph", warnings, GraphSettings::parse)?,
