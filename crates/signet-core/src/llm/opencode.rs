@@ -1,10 +1,11 @@
 //! The opencode HTTP server: `POST /session {title}` → `id` (cached), then
 //! `POST /session/<id>/message {parts:[{type:"text",text}], model:{providerID, modelID}}`.
 //! A 404 or 410 on the message means the session is gone: a new one is made and the message
-//! sent once more.
+//! sent once more. A reply without assistant text is followed by reading
+//! `GET /session/<id>/message` every 250 ms for up to min(timeout, 20 s).
 
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -16,6 +17,10 @@ pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:4096";
 
 /// Upstream's default model.
 pub const DEFAULT_MODEL: &str = "anthropic/claude-haiku-4-5-20251001";
+
+/// How often, and for how long at most, the session is read when the reply has no answer.
+const POLL_EVERY: Duration = Duration::from_millis(250);
+const MAX_POLL: Duration = Duration::from_secs(20);
 
 /// The title of the sessions it opens.
 const SESSION_TITLE: &str = "signet-extraction";
@@ -79,14 +84,46 @@ impl Opencode {
     }
 
     async fn message(&self, session: &str, req: &LlmRequest) -> Result<LlmResponse, LlmError> {
+        let started = Instant::now();
         let body = json!({
             "parts": [{"type": "text", "text": req.prompt}],
             "model": {"providerID": self.provider_id, "modelID": self.model_id},
         });
         let url = format!("{}/session/{session}/message", self.base);
-        let (v, duration) =
-            send_json("opencode", self.http.post(url).json(&body), req.timeout).await?;
-        parse(&v, duration)
+        let (v, _) = send_json("opencode", self.http.post(&url).json(&body), req.timeout).await?;
+        if !v["parts"].is_array() {
+            return Err(malformed("opencode", "no parts in the message reply"));
+        }
+        if let Some((text, usage)) = assistant_text(&v) {
+            return Ok(LlmResponse {
+                text,
+                usage,
+                duration: started.elapsed(),
+            });
+        }
+        // The reply came back before the answer: read the session until it appears.
+        let window = req.timeout.min(MAX_POLL);
+        loop {
+            if started.elapsed() + POLL_EVERY > window {
+                return Err(malformed("opencode", "no assistant text in the reply"));
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+            let (list, _) = send_json("opencode", self.http.get(&url), req.timeout).await?;
+            let answer = list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .rev()
+                .filter(|m| m["info"]["role"] == "assistant")
+                .find_map(assistant_text);
+            if let Some((text, usage)) = answer {
+                return Ok(LlmResponse {
+                    text,
+                    usage,
+                    duration: started.elapsed(),
+                });
+            }
+        }
     }
 
     async fn call(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError> {
@@ -102,28 +139,25 @@ impl Opencode {
     }
 }
 
-/// The reply's text parts joined with `\n`; usage from `info.tokens`.
-fn parse(v: &Value, duration: Duration) -> Result<LlmResponse, LlmError> {
-    let parts = v["parts"]
-        .as_array()
-        .ok_or_else(|| malformed("opencode", "no parts in the message reply"))?;
-    let texts: Vec<&str> = parts
+/// A message's text parts joined with `\n` and its usage (`info.tokens`); `None` without text.
+fn assistant_text(v: &Value) -> Option<(String, Usage)> {
+    let texts: Vec<&str> = v["parts"]
+        .as_array()?
         .iter()
         .filter(|p| p["type"] == "text")
         .filter_map(|p| p["text"].as_str())
         .collect();
     if texts.is_empty() {
-        return Err(malformed("opencode", "no assistant text in the reply"));
+        return None;
     }
     let t = &v["info"]["tokens"];
-    Ok(LlmResponse {
-        text: texts.join("\n"),
-        usage: Usage {
+    Some((
+        texts.join("\n"),
+        Usage {
             input_tokens: tokens(&t["input"]),
             output_tokens: tokens(&t["output"]),
         },
-        duration,
-    })
+    ))
 }
 
 impl LlmProvider for Opencode {

@@ -634,14 +634,43 @@ async fn opencode_opens_a_new_session_when_the_old_one_is_gone() {
 }
 
 #[tokio::test]
+async fn opencode_reads_the_session_when_the_reply_has_no_answer_yet() {
+    let mock = Mock::start(vec![
+        reply(200, json!({"id": "ses_1"})),
+        reply(200, json!({"info": {"role": "assistant"}, "parts": []})),
+        reply(
+            200,
+            json!([{"info": {"role": "user"}, "parts": [{"type": "text", "text": "hello"}]}]),
+        ),
+        reply(
+            200,
+            json!([
+                {"info": {"role": "user"}, "parts": [{"type": "text", "text": "hello"}]},
+                {"info": {"role": "assistant", "tokens": {"input": 4, "output": 2}},
+                 "parts": [{"type": "text", "text": "late answer"}]},
+            ]),
+        ),
+    ])
+    .await;
+    let p = Opencode::new(&mock.base, "anthropic/claude-haiku-4-5-20251001");
+    let r = p.complete(&LlmRequest::new("hello")).await.unwrap();
+    assert_eq!(r.text, "late answer");
+    assert_eq!(r.usage.output_tokens, 2);
+    assert_eq!(mock.hits(), 4);
+    assert_eq!(mock.last().path, "/session/ses_1/message");
+}
+
+#[tokio::test]
 async fn opencode_without_assistant_text_is_malformed() {
     let mock = Mock::start(vec![
         reply(200, json!({"id": "ses_1"})),
         reply(200, json!({"info": {}, "parts": [{"type": "step-start"}]})),
+        reply(200, json!([])),
     ])
     .await;
     let p = Opencode::new(&mock.base, "anthropic/claude-haiku-4-5-20251001");
-    let e = p.complete(&LlmRequest::new("hello")).await.unwrap_err();
+    let req = LlmRequest::new("hello").with_timeout(Duration::from_millis(800));
+    let e = p.complete(&req).await.unwrap_err();
     assert!(matches!(e, LlmError::Malformed { .. }), "{e:?}");
     assert!(!e.is_retryable());
 }
