@@ -1,9 +1,11 @@
 //! The Anthropic Messages API: `POST <base>/v1/messages` with `x-api-key` and
 //! `anthropic-version`. No schema is sent (as upstream); callers parse the text tolerantly.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 
 use super::http::{client, malformed, send_json, tokens};
 use super::{BoxFuture, LlmError, LlmProvider, LlmRequest, LlmResponse, Usage};
@@ -35,6 +37,8 @@ pub struct Anthropic {
     model: String,
     /// Redacted in `Debug`.
     key: Secret,
+    /// Shared with the CLI providers (upstream's one LLM concurrency cap), when set.
+    permits: Option<Arc<Semaphore>>,
     http: reqwest::Client,
 }
 
@@ -45,11 +49,23 @@ impl Anthropic {
             base: base_url.trim_end_matches('/').to_owned(),
             model: resolve_anthropic_model(model).to_owned(),
             key,
+            permits: None,
             http: client(),
         }
     }
 
+    /// Holds a permit of `permits` for each call (upstream: the CLIs' semaphore,
+    /// `SIGNET_MAX_LLM_CONCURRENCY`).
+    pub fn with_semaphore(mut self, permits: Arc<Semaphore>) -> Self {
+        self.permits = Some(permits);
+        self
+    }
+
     async fn messages(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError> {
+        let _permit = match &self.permits {
+            Some(p) => Some(p.acquire().await.map_err(|e| malformed("anthropic", e))?),
+            None => None,
+        };
         let body = json!({
             "model": self.model,
             "max_tokens": req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),

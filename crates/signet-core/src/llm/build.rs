@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::cli::shared_semaphore;
 use super::{
     Anthropic, Breaker, ClaudeCode, Codex, LlmProvider, NoProvider, Ollama, OpenAi, Opencode,
     Resilient, RetryPolicy, anthropic, ollama, opencode, resolve_key,
@@ -84,11 +85,10 @@ pub fn provider_from(
                     )
                 },
             )?;
-            resilient(Anthropic::new(
-                &endpoint(anthropic::DEFAULT_BASE_URL),
-                &settings.model,
-                key,
-            ))
+            resilient(
+                Anthropic::new(&endpoint(anthropic::DEFAULT_BASE_URL), &settings.model, key)
+                    .with_semaphore(shared_semaphore(env)),
+            )
         }
         ExtractionProvider::Opencode => resilient(Opencode::new(
             &endpoint(opencode::DEFAULT_BASE_URL),

@@ -674,3 +674,29 @@ async fn opencode_without_assistant_text_is_malformed() {
     assert!(matches!(e, LlmError::Malformed { .. }), "{e:?}");
     assert!(!e.is_retryable());
 }
+
+#[tokio::test]
+async fn anthropic_calls_hold_a_permit_of_the_shared_semaphore() {
+    let mut ok = reply(
+        200,
+        json!({"content": [{"type": "text", "text": "ok"}], "usage": {}}),
+    );
+    ok.delay = Duration::from_millis(150);
+    let mock = Mock::start(vec![ok]).await;
+    let permits = Arc::new(tokio::sync::Semaphore::new(1));
+    let p = Arc::new(
+        Anthropic::new(&mock.base, "haiku", Secret::new("k")).with_semaphore(permits.clone()),
+    );
+    let started = Instant::now();
+    let calls: Vec<_> = (0..2)
+        .map(|_| {
+            let p = p.clone();
+            tokio::spawn(async move { p.complete(&LlmRequest::new("hi")).await })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap().unwrap().text, "ok");
+    }
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(permits.available_permits(), 1);
+}
