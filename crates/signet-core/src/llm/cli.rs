@@ -27,6 +27,9 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
 /// Time between SIGTERM and SIGKILL of a timed-out child.
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
 
+/// Timeout of the `--version` availability check.
+pub const VERSION_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Stderr quoted in errors is cut to this many characters.
 const STDERR_EXCERPT: usize = 300;
 
@@ -131,6 +134,13 @@ impl Runner {
         }
         Ok((out, duration))
     }
+
+    /// `<program> --version` exits 0 and prints something (upstream's start-up check).
+    async fn available(&self, provider: &str) -> bool {
+        self.run(provider, vec![OsString::from("--version")], VERSION_TIMEOUT)
+            .await
+            .is_ok()
+    }
 }
 
 async fn read_all(pipe: Option<impl AsyncRead + Unpin>) -> String {
@@ -190,6 +200,11 @@ impl ClaudeCode {
     pub fn with_semaphore(mut self, permits: Arc<Semaphore>) -> Self {
         self.runner.permits = permits;
         self
+    }
+
+    /// Whether the CLI runs: `--version` exits 0 within [`VERSION_TIMEOUT`].
+    pub async fn available(&self) -> bool {
+        self.runner.available("claude-code").await
     }
 
     async fn call(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError> {
@@ -273,6 +288,11 @@ impl Codex {
     pub fn with_semaphore(mut self, permits: Arc<Semaphore>) -> Self {
         self.runner.permits = permits;
         self
+    }
+
+    /// Whether the CLI runs: `--version` exits 0 within [`VERSION_TIMEOUT`].
+    pub async fn available(&self) -> bool {
+        self.runner.available("codex").await
     }
 
     async fn call(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError> {
@@ -556,6 +576,22 @@ mod tests {
             .max()
             .unwrap();
         assert!(peak <= 2, "peak {peak}");
+    }
+
+    #[tokio::test]
+    async fn availability_is_a_version_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = EnvVars::default();
+        let ok = stub(
+            dir.path(),
+            "claude",
+            "[ \"$1\" = --version ] && echo '2.0.1 (Claude Code)'",
+        );
+        assert!(ClaudeCode::new(ok, "haiku", &env).available().await);
+        let broken = stub(dir.path(), "codex", "exit 2");
+        assert!(!Codex::new(broken, "m", dir.path(), &env).available().await);
+        let missing = dir.path().join("absent");
+        assert!(!ClaudeCode::new(missing, "haiku", &env).available().await);
     }
 
     #[test]
