@@ -239,9 +239,14 @@ impl DocumentWorker {
         })
     }
 
-    /// Ticks until `cancel` fires: at once while there is work, else every
-    /// `documents.workerIntervalMs` or when a document is queued.
+    /// Frees the leases a dead process left, then ticks until `cancel` fires: at once while
+    /// there is work, else every `documents.workerIntervalMs` or when a document is queued.
     pub async fn run(self, cancel: CancellationToken) {
+        // Every lease held now belongs to a process that died (this worker is the only one
+        // leasing document jobs): free them before the first tick, off the start-up path.
+        if let Err(e) = self.docs.recover_leases().await {
+            tracing::warn!(target: "documents", error = %e, "could not recover document leases");
+        }
         loop {
             if cancel.is_cancelled() {
                 return;

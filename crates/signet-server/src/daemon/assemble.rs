@@ -153,9 +153,6 @@ pub(super) async fn documents(
         live.settings.clone(),
         cfg.workspace.clone(),
     );
-    if let Err(e) = docs.recover_leases().await {
-        tracing::warn!(target: "documents", error = %e, "could not recover document leases");
-    }
     let worker = DocumentWorker::new(docs.clone());
     workers.spawn(|cancel| worker.run(cancel));
     docs
