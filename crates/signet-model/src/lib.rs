@@ -13,6 +13,9 @@
 //! - [`StoreError`], the one error every backend reports, and [`time`], the timestamp format
 //!   stored and compared as text (ISO-8601 UTC with milliseconds);
 //! - [`documents`]: documents, their chunks, and the durable job queue ([`JobQueue`]);
+//! - [`pipeline`]: what the extraction and summary workers read and write (each job's result
+//!   and completion in one transaction), the knowledge graph and the LLM call ledger
+//!   ([`PipelineStore`]);
 //! - the interfaces: [`MemoryStore`] (memories, search, vectors), [`MaintenanceStore`]
 //!   (diagnostics, repairs, retention), [`DocumentStore`] (documents and their ingest jobs)
 //!   and [`Lifecycle`] (the migration done at open, the
@@ -48,6 +51,7 @@ pub mod keyword;
 mod lifecycle;
 pub mod maintenance;
 pub mod memories;
+pub mod pipeline;
 pub mod sessions;
 mod store;
 pub mod time;
@@ -60,4 +64,5 @@ pub use error::{Result, StoreError};
 pub use keyword::{Connective, KeywordQuery};
 pub use lifecycle::{IntegrityReport, Lifecycle, MigrationReport};
 pub use maintenance::MaintenanceStore;
+pub use pipeline::PipelineStore;
 pub use store::{Backend, JsonRow, MemoryStore};

@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::keyword::KeywordQuery;
 use crate::lifecycle::Lifecycle;
 use crate::maintenance::MaintenanceStore;
+use crate::pipeline::PipelineStore;
 use crate::memories::{
     Actor, CandidateQuery, ChunkGroup, EmbeddingJob, EmbeddingRow, EmbeddingStats, ForgetCandidate,
     HistoryEvent, KeywordHit, LegacyQuery, ListedMemoryItem, MemoryListStats, MemoryScope,
@@ -190,9 +191,9 @@ pub trait MemoryStore: Send + Sync + 'static {
     fn checkpoints(&self, q: &CheckpointQuery) -> Result<Vec<Checkpoint>>;
 }
 
-/// A complete storage backend: the memory, maintenance and document data traits and the
-/// lifecycle. The daemon holds its store as `Arc<dyn Backend>` and hands out the narrower
+/// A complete storage backend: the memory, maintenance, document and pipeline data traits and
+/// the lifecycle. The daemon holds its store as `Arc<dyn Backend>` and hands out the narrower
 /// traits.
-pub trait Backend: MemoryStore + MaintenanceStore + DocumentStore + Lifecycle {}
+pub trait Backend: MemoryStore + MaintenanceStore + DocumentStore + PipelineStore + Lifecycle {}
 
-impl<T: MemoryStore + MaintenanceStore + DocumentStore + Lifecycle> Backend for T {}
+impl<T: MemoryStore + MaintenanceStore + DocumentStore + PipelineStore + Lifecycle> Backend for T {}
