@@ -25,6 +25,7 @@ pub mod hooks;
 pub mod listing;
 pub mod memory;
 pub mod mutation;
+pub mod pipeline;
 pub mod query;
 pub mod repair;
 pub mod sessions;
@@ -67,6 +68,10 @@ pub use memory::{
     RememberResponse, StoredMemory,
 };
 pub use mutation::{MutationResponse, MutationStatus};
+pub use pipeline::{
+    BudgetState, GraphState, JobStatus, LedgerState, LlmTotals, PipelineControl, PipelineStatus,
+    ProviderState, QueueState, WorkerState,
+};
 pub use query::{
     FilterQuery, GuardQuery, HistoryQuery, LegacySearchQuery, ListQuery, QueryMap, SearchQuery,
 };

@@ -246,17 +246,8 @@ pub struct LlmCall {
     pub created_at: String,
 }
 
-/// Sums over ledger rows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LlmTotals {
-    pub calls: i64,
-    /// Calls whose outcome is not `ok`.
-    pub errors: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub duration_ms: i64,
-}
+/// Sums over ledger rows (the wire type: calls, errors — outcome not `ok` —, tokens, duration).
+pub use signet_api::LlmTotals;
 
 /// Ledger sums of one provider and model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
