@@ -6,11 +6,12 @@
 //!
 //! The schema is upstream Signet's v30 schema (TypeScript daemon 0.58.1), byte for byte in
 //! `sqlite_master`, plus what our own migrations add (1001: the nullable column
-//! `memories.scope_user` and its partial index). That keeps the file interchangeable in both
-//! directions: a database written by upstream 0.58.1 opens here after a backup and exactly one
-//! migration (1001), with every upstream row untouched, and a database created here is one
-//! upstream opens as already migrated (it ignores the extra column and version). Versions 1..=30 therefore carry upstream's
-//! names and checksums. Each is written as an idempotent convergence step rather than a
+//! `memories.scope_user` and its partial index; 1002: the LLM call ledger `llm_calls` and its
+//! index). That keeps the file interchangeable in both directions: a database written by
+//! upstream 0.58.1 opens here after a backup and exactly our own migrations (1001, 1002), with
+//! every upstream row untouched, and a database created here is one upstream opens as already
+//! migrated (it ignores the extra column, table and versions). Versions 1..=30 therefore carry
+//! upstream's names and checksums. Each is written as an idempotent convergence step rather than a
 //! replay of upstream's history: tables are created with their *final* v30 text, columns that
 //! upstream added later are added with `ALTER TABLE … ADD COLUMN` when missing (SQLite then
 //! rewrites the stored text exactly as it did for upstream), and the few data fix-ups (v3, v8,
@@ -22,8 +23,8 @@
 //! (a migration runs when its version is not recorded). One SQL file each, applied as is. To
 //! add one, write `migrations/NNNN_<name>.sql` and add the line
 //! `own(NNNN, "<name>", &[sql!("NNNN_<name>")]),` at the end of the `MIGRATIONS` table,
-//! declaring the columns it adds in `artifact_columns` (as 1001 does) so that a recorded version
-//! whose column is missing runs again. Released files are never edited.
+//! declaring the columns it adds in `artifact_columns` (as 1001 does) and the tables it creates in
+//! `tables` (as 1002 does) so that a recorded version whose artifact is missing runs again. Released files are never edited.
 //!
 //! Every version runs in its own `BEGIN IMMEDIATE` transaction together with its
 //! `schema_migrations` and audit rows, so a failure leaves no trace of that version.
@@ -214,6 +215,7 @@ const MIGRATIONS: &[Migration] = &[
     // This project's own migrations continue here, one line each:
     Migration { artifact_columns: &[("memories", "scope_user")],
         ..own(1001, "memory-scope-user", &[sql!("1001_memory-scope-user")]) },
+    Migration { tables: &["llm_calls"], ..own(1002, "llm-calls", &[sql!("1002_llm-calls")]) },
 ];
 
 #[rustfmt::skip]
@@ -728,6 +730,9 @@ mod tests {
         let v31 = MIGRATIONS[30];
         assert_eq!((v31.version, v31.name), (1001, "memory-scope-user"));
         assert_eq!(v31.artifact_columns, &[("memories", "scope_user")]);
+        let v1002 = MIGRATIONS[31];
+        assert_eq!((v1002.version, v1002.name), (1002, "llm-calls"));
+        assert_eq!(v1002.tables, &["llm_calls"]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The losslessness proof: a workspace database written by upstream Signet 0.58.1 opens through
-//! the normal store start-up with exactly one migration, our own 1001 (the nullable column
-//! `memories.scope_user` and its partial index), after a backup byte-identical to the original
+//! the normal store start-up with exactly our own migrations, 1001 (the nullable column
+//! `memories.scope_user` and its partial index) and 1002 (the empty `llm_calls` ledger), after a
+//! backup byte-identical to the original
 //! file; no repair runs, and every upstream schema object, row, storage class, vector and
 //! full-text entry reads back as upstream left it. A second open applies and writes nothing.
 //!
@@ -17,8 +18,9 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::{
-    assert_same_schema, backups_in, expected, first_column, fixture_dir, migrate_once, our_schema,
-    own_checksum, plain, scalar, schema_of, sha256_file, sha256_hex, version_rows,
+    LATEST, OURS, assert_same_schema, backups_in, expected, first_column, fixture_dir,
+    migrate_once, our_schema, own_checksums, plain, scalar, schema_of, sha256_file, sha256_hex,
+    version_rows,
 };
 
 /// The fixture's documented sha256 (README and `expected.fixture.sha256`).
@@ -45,12 +47,13 @@ fn open_fixture_copy() -> Opened {
     let db = dir.path().join("memories.db");
     std::fs::copy(&source, &db).unwrap();
     let report = migrate_once(&db);
-    assert_eq!((report.from_version, report.to_version), (30, 1001));
-    assert_eq!(report.applied, vec![1001], "exactly our own migration runs");
+    assert_eq!((report.from_version, report.to_version), (30, LATEST));
+    let ours: Vec<i64> = OURS.iter().map(|&(v, _)| v).collect();
+    assert_eq!(report.applied, ours, "exactly our own migrations run");
     assert_no_repair(&report);
     let backup = report
         .backup
-        .expect("a backup is taken before migration 1001");
+        .expect("a backup is taken before our migrations");
     Opened { dir, db, backup }
 }
 
@@ -76,10 +79,10 @@ fn opening_backs_up_first_then_applies_only_31_and_reopening_writes_nothing() {
         "the backup is the untouched upstream file"
     );
     let migrated = checkpointed_sha256(&opened.db);
-    assert_ne!(migrated, FIXTURE_SHA256, "migration 1001 changed the file");
+    assert_ne!(migrated, FIXTURE_SHA256, "our migrations changed the file");
 
     let second = migrate_once(&opened.db);
-    assert_eq!((second.from_version, second.to_version), (1001, 1001));
+    assert_eq!((second.from_version, second.to_version), (LATEST, LATEST));
     assert!(second.applied.is_empty(), "applied {:?}", second.applied);
     assert!(second.backup.is_none(), "backup {:?}", second.backup);
     assert_no_repair(&second);
@@ -115,14 +118,17 @@ fn version_rows_are_untouched() {
             )
         })
         .collect();
-    let (ours, upstream) = versions.split_last().expect("version rows");
+    let (upstream, ours) = versions.split_at(versions.len() - OURS.len());
     assert_eq!(upstream, want, "upstream's version rows are untouched");
-    assert_eq!((ours.0, &ours.2), (1001, &own_checksum()));
-    let (audit_ours, audit) = audit.split_last().expect("audit rows");
-    assert_eq!(
-        (audit_ours.1, &audit_ours.2, audit_ours.4.as_ref()),
-        (1001, &ours.1, Some(&own_checksum()))
-    );
+    let recorded: Vec<(i64, String)> = ours.iter().map(|(v, _, c)| (*v, c.clone())).collect();
+    assert_eq!(recorded, own_checksums());
+    let (audit, audit_ours) = audit.split_at(audit.len() - OURS.len());
+    for (row, version) in audit_ours.iter().zip(ours) {
+        assert_eq!(
+            (row.1, &row.2, row.4.as_ref()),
+            (version.0, &version.1, Some(&version.2))
+        );
+    }
     let want_audit: Vec<_> = rows(&exp["schema_migrations_audit"])
         .map(|r| {
             let duration = r["duration_ms"].as_i64();
@@ -239,8 +245,12 @@ fn table_counts_match() {
         if table == "vec_embeddings" {
             continue; // the vec0 table itself needs the extension; its shadow tables are plain
         }
-        // Migration 1001 records itself: one version row and one audit row more than upstream.
-        let own = i64::from(table.starts_with("schema_migrations"));
+        // Each of our migrations records itself: one version row and one audit row more
+        // than upstream. The LLM ledger (1002) starts empty.
+        let own = match table.starts_with("schema_migrations") {
+            true => OURS.len() as i64,
+            false => 0,
+        };
         let n: i64 = scalar(&conn, &format!("SELECT COUNT(*) FROM \"{table}\""), []);
         assert_eq!(n, count.as_i64().unwrap() + own, "row count of {table}");
     }

@@ -85,8 +85,8 @@ pub fn expected_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
 }
 
 /// The schema this build ends at: upstream's v30 [`expected_schema`] plus exactly what our
-/// own migration 1001 adds, the column `memories.scope_user` (SQLite appends it to the stored
-/// `CREATE TABLE` text) and its partial index.
+/// own migrations add: 1001 the column `memories.scope_user` (SQLite appends it to the stored
+/// `CREATE TABLE` text) and its partial index, 1002 the table `llm_calls` and its index.
 pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
     let mut schema = expected_schema(with_vec);
     let memories = schema.get_mut("memories").expect("memories in the fixture");
@@ -95,23 +95,62 @@ pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
         .rfind(')')
         .expect("CREATE TABLE text ends with ')'");
     memories.2.insert_str(end, ", scope_user TEXT");
-    let index = (
-        "index".to_owned(),
-        "memories".to_owned(),
-        "CREATE INDEX idx_memories_scope_user ON memories(scope_user) WHERE scope_user IS NOT NULL"
-            .to_owned(),
-    );
-    assert!(
-        schema
-            .insert("idx_memories_scope_user".to_owned(), index)
-            .is_none()
-    );
+    let entry =
+        |kind: &str, table: &str, sql: &str| (kind.to_owned(), table.to_owned(), sql.to_owned());
+    let ours = [
+        (
+            "idx_memories_scope_user",
+            entry(
+                "index",
+                "memories",
+                "CREATE INDEX idx_memories_scope_user ON memories(scope_user) WHERE scope_user IS NOT NULL",
+            ),
+        ),
+        ("llm_calls", entry("table", "llm_calls", LLM_CALLS_SQL)),
+        (
+            "idx_llm_calls_created_at",
+            entry(
+                "index",
+                "llm_calls",
+                "CREATE INDEX idx_llm_calls_created_at ON llm_calls(created_at)",
+            ),
+        ),
+    ];
+    for (name, e) in ours {
+        assert!(
+            schema.insert(name.to_owned(), e).is_none(),
+            "{name} is ours"
+        );
+    }
     schema
 }
 
-/// The `schema_migrations` checksum of our migration 1001.
-pub fn own_checksum() -> String {
-    signet_store::schema::checksum(1001, "memory-scope-user")
+/// The stored text of migration 1002's table (SQLite drops the `IF NOT EXISTS`).
+const LLM_CALLS_SQL: &str = "CREATE TABLE llm_calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    duration_ms INTEGER NOT NULL DEFAULT 0,
+    outcome TEXT NOT NULL,
+    error TEXT,
+    job_id TEXT
+)";
+
+/// This project's own migrations, in order: `(version, name)`.
+pub const OURS: [(i64, &str); 2] = [(1001, "memory-scope-user"), (1002, "llm-calls")];
+
+/// The newest version: our last migration.
+pub const LATEST: i64 = OURS[OURS.len() - 1].0;
+
+/// `(version, checksum)` of each of our own migrations, in order.
+pub fn own_checksums() -> Vec<(i64, String)> {
+    OURS.iter()
+        .map(|&(v, name)| (v, signet_store::schema::checksum(v, name)))
+        .collect()
 }
 
 /// Upstream's exact `sql` for one object of the fixture.

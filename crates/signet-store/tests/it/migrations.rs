@@ -11,8 +11,8 @@ use signet_store::schema::{LATEST_VERSION, checksum};
 use tempfile::TempDir;
 
 use crate::{
-    assert_same_schema, backups_in, expected, fixture_dir, migrate_once, open_store, our_schema,
-    own_checksum, plain, scalar, schema_of, upstream_sql, version_rows,
+    LATEST, OURS, assert_same_schema, backups_in, expected, fixture_dir, migrate_once, open_store,
+    our_schema, own_checksums, plain, scalar, schema_of, upstream_sql, version_rows,
 };
 
 fn temp_db() -> (TempDir, PathBuf) {
@@ -53,31 +53,31 @@ fn insert_memory(conn: &Connection, id: &str, content: &str) {
     .unwrap();
 }
 
-/// Upstream's checksums of 1..=30 followed by ours of 1001.
+/// Upstream's checksums of 1..=30 followed by ours (1001, 1002).
 fn all_checksums() -> Vec<(i64, String)> {
     let mut sums = upstream_checksums();
-    sums.push((1001, own_checksum()));
+    sums.extend(own_checksums());
     sums
 }
 
 #[test]
-fn fresh_and_upstream_databases_both_end_at_version_1001() {
-    assert_eq!(LATEST_VERSION, 1001);
+fn fresh_and_upstream_databases_both_end_at_our_latest_version() {
+    assert_eq!(LATEST_VERSION, LATEST);
     let (_dir, db) = temp_db();
-    assert_eq!(migrate_once(&db).to_version, 1001);
+    assert_eq!(migrate_once(&db).to_version, LATEST);
     let (_dir, copy) = temp_db();
     std::fs::copy(fixture_dir().join("memories.db"), &copy).unwrap();
     let report = migrate_once(&copy);
-    assert_eq!((report.from_version, report.to_version), (30, 1001));
+    assert_eq!((report.from_version, report.to_version), (30, LATEST));
     let max = count(&plain(&copy), "SELECT MAX(version) FROM schema_migrations");
-    assert_eq!(max, 1001);
+    assert_eq!(max, LATEST);
 }
 
 #[test]
 fn fresh_database_gets_upstreams_v30_schema_plus_ours() {
     let (dir, db) = temp_db();
     let report = migrate_once(&db);
-    assert_eq!((report.from_version, report.to_version), (0, 1001));
+    assert_eq!((report.from_version, report.to_version), (0, LATEST));
     assert_eq!(report.applied, with_ours(1..=30));
     assert!(
         report.backup.is_none() && backups_in(dir.path()).is_empty(),
@@ -132,7 +132,7 @@ fn reopening_a_current_database_applies_nothing() {
         report.applied.is_empty() && report.backup.is_none(),
         "{report:?}"
     );
-    assert_eq!((report.from_version, report.to_version), (1001, 1001));
+    assert_eq!((report.from_version, report.to_version), (LATEST, LATEST));
     assert_eq!(version_rows(&plain(&db)), before);
     assert!(backups_in(dir.path()).is_empty());
 }
@@ -149,13 +149,14 @@ fn older_database_converges_and_is_backed_up_first() {
              ALTER TABLE memories DROP COLUMN scope_user;
              DROP TABLE predictor_training_pairs;
              DROP TABLE memories_cold;
-             DROP INDEX idx_memories_idempotency_key;",
+             DROP INDEX idx_memories_idempotency_key;
+             DROP TABLE llm_calls;",
         )
         .unwrap();
     }
     let report = migrate_once(&db);
     assert_eq!(report.applied, with_ours(21..=30));
-    assert_eq!((report.from_version, report.to_version), (20, 1001));
+    assert_eq!((report.from_version, report.to_version), (20, LATEST));
     let backup = report.backup.expect("a backup before migrating");
     let name = backup.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with("memories.db.bak-v20-"), "{name}");
@@ -180,7 +181,7 @@ fn older_database_converges_and_is_backed_up_first() {
     );
     assert_eq!(
         count(&conn, "SELECT COUNT(*) FROM schema_migrations_audit"),
-        42
+        44
     );
 }
 
@@ -196,7 +197,7 @@ fn phantom_migration_reruns() {
     assert!(!report.bogus_version_repaired);
     let backup = report.backup.expect("backup");
     assert!(
-        backup.to_string_lossy().contains(".bak-v1001-"),
+        backup.to_string_lossy().contains(".bak-v1002-"),
         "{}",
         backup.display()
     );
@@ -204,10 +205,10 @@ fn phantom_migration_reruns() {
     let conn = plain(&db);
     assert_same_schema(&schema_of(&conn), &our_schema(false));
     let (versions, audit) = version_rows(&conn);
-    assert_eq!(versions.len(), 31);
+    assert_eq!(versions.len(), 32);
     assert_eq!(
-        (audit.len(), audit[31].1),
-        (32, 26),
+        (audit.len(), audit[32].1),
+        (33, 26),
         "the audit keeps history and gains a row"
     );
 }
@@ -224,6 +225,16 @@ fn a_recorded_v1001_whose_column_is_missing_reruns() {
     let report = migrate_once(&db);
     assert_eq!(report.phantom_versions, vec![1001]);
     assert_eq!(report.applied, vec![1001]);
+    assert_same_schema(&schema_of(&plain(&db)), &our_schema(false));
+}
+
+#[test]
+fn a_recorded_v1002_whose_table_is_missing_reruns_and_keeps_nothing_else() {
+    let (_dir, db) = fresh_db();
+    plain(&db).execute_batch("DROP TABLE llm_calls;").unwrap();
+    let report = migrate_once(&db);
+    assert_eq!(report.phantom_versions, vec![1002]);
+    assert_eq!(report.applied, vec![1002]);
     assert_same_schema(&schema_of(&plain(&db)), &our_schema(false));
 }
 
@@ -468,7 +479,7 @@ fn bogus_version_is_repaired_by_rerunning_everything() {
     );
     let conn = plain(&db);
     assert_same_schema(&schema_of(&conn), &our_schema(false));
-    assert_eq!(count(&conn, "SELECT COUNT(*) FROM schema_migrations"), 31);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM schema_migrations"), 32);
 }
 
 #[test]
@@ -521,7 +532,7 @@ fn failing_migration_rolls_back_only_that_version() {
     );
     assert_eq!(
         count(&conn, "SELECT COUNT(*) FROM schema_migrations_audit"),
-        31
+        32
     );
 }
 
@@ -604,7 +615,7 @@ fn versions_newer_than_this_build_are_tolerated() {
         .unwrap();
     let report = migrate_once(&db);
     assert!(report.applied.is_empty());
-    assert_eq!((report.from_version, report.to_version), (1001, 1001));
+    assert_eq!((report.from_version, report.to_version), (LATEST, LATEST));
 }
 
 #[test]
@@ -636,5 +647,5 @@ fn checksum_is_upstreams_java_string_hash() {
 
 /// Upstream's versions in `upstream`, then ours.
 fn with_ours(upstream: std::ops::RangeInclusive<i64>) -> Vec<i64> {
-    upstream.chain([1001]).collect()
+    upstream.chain(OURS.map(|(v, _)| v)).collect()
 }
