@@ -19,7 +19,7 @@ use crate::memories::{Actor, NewMemory};
 pub const EXTRACT: &str = "extract";
 
 /// The memory an extract job reads.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExtractSource {
     pub memory_id: String,
     pub content: String,
@@ -173,7 +173,7 @@ pub struct JobCount {
 }
 
 /// A transcript the summary worker now holds (`summary_jobs` row, status `processing`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeasedSummary {
     pub id: String,
     pub session_key: Option<String>,

@@ -8,8 +8,9 @@
 //! There is one writer connection (serialised by a mutex) and a small pool of read-only
 //! connections, so reads never wait on writes (WAL).
 //!
-//! The interfaces the rest of the daemon uses, [`MemoryStore`], [`MaintenanceStore`] and
-//! [`DocumentStore`] (documents and the job queue), and the domain types they speak live in
+//! The interfaces the rest of the daemon uses, [`MemoryStore`], [`MaintenanceStore`],
+//! [`DocumentStore`] (documents and the job queue) and [`PipelineStore`] (the extraction and
+//! summary writes, the graph, the LLM ledger), and the domain types they speak live in
 //! `signet-model`, which a second backend (PostgreSQL) implements without depending on this
 //! crate; [`Store`] is their SQLite implementation, and
 //! `tests/it/conformance.rs` runs signet-model's conformance suite against it. Every moved item
@@ -32,9 +33,12 @@ pub use keyword::{Connective, KeywordQuery};
 pub use pool::Pool;
 pub mod maintenance;
 pub mod memories;
+mod pipeline;
 mod store;
 pub mod time;
 
 pub use maintenance::MaintenanceStore;
-pub use signet_model::{Backend, DocumentStore, JobQueue, JsonRow, Lifecycle, MemoryStore};
+pub use signet_model::{
+    Backend, DocumentStore, JobQueue, JsonRow, Lifecycle, MemoryStore, PipelineStore,
+};
 pub use store::Store;

@@ -10,7 +10,7 @@
 
 mod diagnostics;
 mod repair;
-mod retention;
+pub(crate) mod retention;
 
 pub use diagnostics::snapshot_read_only;
 pub use signet_model::maintenance::{

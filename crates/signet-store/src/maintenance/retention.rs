@@ -61,7 +61,7 @@ pub fn purge_tombstones(
         [],
     )?;
     if table_exists(tx, "memories_cold")? {
-        archive(tx, now)?;
+        archive(tx, Archived::Batch, "retention_decay", now)?;
     }
     tx.execute(
         "DELETE FROM memories WHERE id IN (SELECT id FROM temp.retention_batch)",
@@ -115,10 +115,28 @@ fn mentions(tx: &Connection) -> Result<(usize, usize)> {
     Ok((removed, entities))
 }
 
-/// Copies the batch to `memories_cold` (reason `retention_decay`) with the whole row as JSON.
-fn archive(tx: &Connection, now: &str) -> Result<()> {
+/// Which rows [`archive`] copies.
+pub(crate) enum Archived<'a> {
+    /// The retention sweep's batch (`temp.retention_batch`), each under a random archive id.
+    Batch,
+    /// One memory, under the given archive id.
+    One {
+        memory_id: &'a str,
+        archive_id: &'a str,
+    },
+}
+
+/// Copies rows of `memories` to `memories_cold` with `reason` (`retention_decay`,
+/// `superseded`, `pipeline_delete`): the columns both tables have, plus the whole row as JSON.
+/// Returns how many rows were copied.
+pub(crate) fn archive(
+    tx: &Connection,
+    which: Archived<'_>,
+    reason: &str,
+    now: &str,
+) -> Result<usize> {
     let cols: Vec<String> = tx
-        .prepare("SELECT name FROM pragma_table_info('memories')")?
+        .prepare_cached("SELECT name FROM pragma_table_info('memories')")?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let quoted = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
@@ -132,12 +150,24 @@ fn archive(tx: &Connection, now: &str) -> Result<()> {
         .copied()
         .filter(|c| cols.iter().any(|have| have == c))
         .collect();
+    let (archive_id, filter, id, memory_id) = match which {
+        Archived::Batch => (
+            "lower(hex(randomblob(16)))",
+            "m.id IN (SELECT id FROM temp.retention_batch)",
+            None,
+            None,
+        ),
+        Archived::One {
+            memory_id,
+            archive_id,
+        } => ("?3", "m.id = ?4", Some(archive_id), Some(memory_id)),
+    };
     let sql = format!(
         "INSERT INTO memories_cold (archive_id, memory_id, original_created_at, archived_at, archived_reason, \
            original_row_json, {targets}) \
-         SELECT lower(hex(randomblob(16))), m.id, COALESCE(m.created_at, ?1), ?1, 'retention_decay', \
+         SELECT {archive_id}, m.id, COALESCE(m.created_at, ?1), ?1, ?2, \
            json_object({row_json}), {sources} \
-         FROM memories m WHERE m.id IN (SELECT id FROM temp.retention_batch)",
+         FROM memories m WHERE {filter}",
         targets = copied.join(", "),
         sources = copied
             .iter()
@@ -145,8 +175,11 @@ fn archive(tx: &Connection, now: &str) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", "),
     );
-    tx.execute(&sql, [now])?;
-    Ok(())
+    let mut stmt = tx.prepare(&sql)?;
+    Ok(match (id, memory_id) {
+        (Some(id), Some(memory_id)) => stmt.execute(params![now, reason, id, memory_id])?,
+        _ => stmt.execute(params![now, reason])?,
+    })
 }
 
 pub fn prune(tx: &Connection, step: PruneStep, cutoff: &str, limit: usize) -> Result<usize> {

@@ -62,6 +62,24 @@ pub(crate) fn insert(
     opts: WriteOptions,
     actor: &Actor,
 ) -> Result<()> {
+    insert_with(tx, m, opts, actor, None)
+}
+
+/// Why a memory was written, for its `created` history row: the reason and the metadata that
+/// replaces the default `{source, sourceType}` (the pipeline records its decision there).
+pub(crate) struct Provenance<'a> {
+    pub reason: &'a str,
+    pub metadata: serde_json::Value,
+}
+
+/// [`insert`], with the `created` row's reason and metadata given by the caller.
+pub(crate) fn insert_with(
+    tx: &Connection,
+    m: &NewMemory,
+    opts: WriteOptions,
+    actor: &Actor,
+    why: Option<Provenance<'_>>,
+) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO memories (id, content, normalized_content, content_hash, who, why, project, \
          importance, type, tags, pinned, is_deleted, extraction_status, embedding_model, \
@@ -92,10 +110,11 @@ pub(crate) fn insert(
     } else {
         "remember"
     };
-    let meta = json!({"source": source, "sourceType": m.source_type});
-    let event = History::new(&m.id, "created", actor, &m.created_at)
-        .new_content(&m.content)
-        .metadata(meta);
+    let mut event = History::new(&m.id, "created", actor, &m.created_at).new_content(&m.content);
+    event = match why {
+        Some(p) => event.reason(p.reason).metadata(p.metadata),
+        None => event.metadata(json!({"source": source, "sourceType": m.source_type})),
+    };
     event.insert(tx)?;
     if opts.enqueue_extraction {
         enqueue_extraction(tx, &m.id, &m.created_at)?;
@@ -185,7 +204,7 @@ impl<'a> History<'a> {
         self.old_content = Some(c);
         self
     }
-    pub(super) fn new_content(mut self, c: &'a str) -> Self {
+    pub(crate) fn new_content(mut self, c: &'a str) -> Self {
         self.new_content = Some(c);
         self
     }
@@ -193,7 +212,7 @@ impl<'a> History<'a> {
         self.reason = Some(r);
         self
     }
-    pub(super) fn metadata(mut self, m: serde_json::Value) -> Self {
+    pub(crate) fn metadata(mut self, m: serde_json::Value) -> Self {
         self.metadata = Some(m);
         self
     }
