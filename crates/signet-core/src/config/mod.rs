@@ -45,7 +45,7 @@ pub use manifest::{
     UpdateSettings,
 };
 pub use pipeline::{
-    DocumentSettings, EmbeddingTrackerSettings, ExtractionProvider, ExtractionSettings,
+    BudgetSettings, DocumentSettings, EmbeddingTrackerSettings, ExtractionProvider, ExtractionSettings,
     ExtractionStrength, GraphSettings, GuardrailSettings, PipelineSettings, Privacy,
     RepairSettings, RerankerSettings, WorkerSettings,
 };

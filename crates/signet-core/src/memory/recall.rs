@@ -221,6 +221,36 @@ impl Memories {
         })
     }
 
+    /// The memories most like `text` for the pipeline's decisions: both legs of recall,
+    /// fused with the recall policy, without `exclude`, at or above `search.min_score`, best
+    /// first, at most `k`. Not a recall: no access is recorded.
+    pub(crate) async fn candidates(
+        &self,
+        text: &str,
+        exclude: &str,
+        filters: RecallFilters,
+        k: usize,
+    ) -> Result<Vec<(RecallRow, f64)>> {
+        let policy = self.policy();
+        let wide = k.saturating_mul(2).max(10);
+        let (keyword, query_vec) = tokio::join!(
+            self.keyword_leg(Some(text.to_owned()), filters.clone(), wide),
+            self.semantic.query_vector(text),
+        );
+        let keyword = keyword?;
+        let vector = match query_vec {
+            Some(q) => self.vector_leg(q, filters, wide).await?,
+            None => Vec::new(),
+        };
+        let mut scored = self
+            .score(merge_legs(&keyword, &vector), policy.fusion)
+            .await?;
+        scored.retain(|s| s.row.id != exclude && s.score >= policy.min_score);
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
+        scored.truncate(k);
+        Ok(scored.into_iter().map(|s| (s.row, s.score)).collect())
+    }
+
     /// BM25 hits, normalised so the best is 1: all words first; when that finds fewer than
     /// `fill_below` (a quarter of `k`, at least one), documents matching any (non-stopword)
     /// word fill up the list, ranked below. Scoring every document that holds any common word

@@ -8,8 +8,14 @@
 //!   and the syntactic contradiction check.
 
 pub mod decision;
+pub mod extract;
 pub mod extraction;
 mod json;
+pub mod ledger;
+mod service;
 
 pub use decision::{Action, Candidate, Decision, DecisionParse};
 pub use extraction::{Entity, Extraction, ExtractionLimits, Fact};
+pub use extract::ExtractWorker;
+pub use ledger::{Metered, Now, system_now};
+pub use service::{Mode, Pipeline, PipelineParts};

@@ -155,3 +155,29 @@ impl RepairSettings {
         })
     }
 }
+
+/// The pipeline's cost ceiling (`budget.*`, ours): LLM use allowed in rolling windows, summed
+/// from the call ledger. When a limit is reached the workers lease nothing until the window
+/// moves on. Unset limits do not limit.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetSettings {
+    /// Input + output tokens in any 24 hours (`maxTokensPerDay`), [1, 10^12].
+    pub max_tokens_per_day: Option<u64>,
+    /// Calls in any hour (`maxCallsPerHour`), [1, 10^7].
+    pub max_calls_per_hour: Option<u64>,
+}
+
+impl BudgetSettings {
+    pub(crate) fn parse(n: &Section<'_>, _flat: &Section<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_tokens_per_day: n.int("maxTokensPerDay", 1..=1_000_000_000_000)?,
+            max_calls_per_hour: n.int("maxCallsPerHour", 1..=10_000_000)?,
+        })
+    }
+
+    /// Whether any limit is set.
+    pub fn is_limited(&self) -> bool {
+        self.max_tokens_per_day.is_some() || self.max_calls_per_hour.is_some()
+    }
+}

@@ -22,7 +22,7 @@ mod unread;
 mod workers;
 
 pub use extraction::{ExtractionProvider, ExtractionSettings, ExtractionStrength};
-pub use limits::{GuardrailSettings, RepairSettings};
+pub use limits::{BudgetSettings, GuardrailSettings, RepairSettings};
 pub use recall::{GraphSettings, RerankerSettings};
 pub use workers::{DocumentSettings, EmbeddingTrackerSettings, WorkerSettings};
 
@@ -77,6 +77,16 @@ pub struct PipelineSettings {
     /// `continuity.recoveryBudgetChars` (default 2000, [200,10000]): characters of the
     /// checkpoint session start recovers.
     pub recovery_budget_chars: usize,
+    /// `autonomous.allowUpdateDelete` (flat `allowUpdateDelete`, default true): the pipeline
+    /// may apply update and delete decisions (else they are recorded, blocked).
+    pub allow_update_delete: bool,
+    /// `semanticContradictionEnabled` (default true): an update whose target shares words with
+    /// the fact is checked by the LLM for a contradiction, which blocks it.
+    pub semantic_contradiction: bool,
+    /// `semanticContradictionTimeoutMs` (default 45000, [5000,300000]).
+    pub semantic_contradiction_timeout_ms: u64,
+    /// The LLM cost ceiling (`budget`).
+    pub budget: BudgetSettings,
 }
 
 impl Default for PipelineSettings {
@@ -97,6 +107,10 @@ impl Default for PipelineSettings {
             autonomous_enabled: true,
             autonomous_frozen: false,
             recovery_budget_chars: 2_000,
+            allow_update_delete: true,
+            semantic_contradiction: true,
+            semantic_contradiction_timeout_ms: 45_000,
+            budget: BudgetSettings::default(),
         }
     }
 }
@@ -143,6 +157,21 @@ impl PipelineSettings {
                 .child("continuity")?
                 .int("recoveryBudgetChars", 200..=10_000)?
                 .unwrap_or(d.recovery_budget_chars),
+            // Read without claiming the section: `unread` validates its other keys.
+            allow_update_delete: bool_alias(
+                &p.child("autonomous")?,
+                "allowUpdateDelete",
+                p,
+                "allowUpdateDelete",
+                d.allow_update_delete,
+            )?,
+            semantic_contradiction: p
+                .bool("semanticContradictionEnabled")?
+                .unwrap_or(d.semantic_contradiction),
+            semantic_contradiction_timeout_ms: p
+                .int("semanticContradictionTimeoutMs", 5_000..=300_000)?
+                .unwrap_or(d.semantic_contradiction_timeout_ms),
+            budget: nested(p, "budget", warnings, BudgetSettings::parse)?,
         };
         unread::check_pipeline(p, warnings)?;
         Ok(parsed)
