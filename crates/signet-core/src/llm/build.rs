@@ -112,6 +112,43 @@ pub fn provider_from(
     Ok(provider)
 }
 
+/// The pipeline's provider and, when it cannot be used, why: a config the provider cannot
+/// run with (a missing key), or a CLI that does not answer `--version` (upstream's start-up
+/// check). An unusable provider is [`NoProvider`]: the daemon runs, the pipeline stays idle and
+/// its status says why.
+pub async fn pipeline_provider(
+    settings: &ExtractionSettings,
+    env: &EnvVars,
+) -> (Arc<dyn LlmProvider>, Option<String>) {
+    let unusable = |reason: String| -> (Arc<dyn LlmProvider>, Option<String>) {
+        (Arc::new(NoProvider), Some(reason))
+    };
+    let provider = match provider_from(settings, env) {
+        Ok(p) => p,
+        Err(e) => return unusable(format!("extraction provider unusable: {e}")),
+    };
+    let cli_ok = match settings.provider {
+        ExtractionProvider::ClaudeCode => ClaudeCode::new("claude", &settings.model, env).available().await,
+        ExtractionProvider::Codex => {
+            let home = env
+                .non_empty("HOME")
+                .map_or_else(|| PathBuf::from("/"), PathBuf::from);
+            Codex::new("codex", model_or(settings, CODEX_DEFAULT_MODEL), &home, env)
+                .available()
+                .await
+        }
+        _ => true,
+    };
+    if !cli_ok {
+        let program = if settings.provider == ExtractionProvider::Codex { "codex" } else { "claude" };
+        return unusable(format!(
+            "extraction provider {} unusable: `{program} --version` did not succeed (is it installed and on PATH?); set memory.pipelineV2.extraction.provider (ollama, openai, anthropic, none, ...)",
+            settings.provider.as_str()
+        ));
+    }
+    (provider, None)
+}
+
 fn resilient(p: impl LlmProvider + 'static) -> Arc<dyn LlmProvider> {
     Arc::new(Resilient::new(
         p,

@@ -23,7 +23,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use anthropic::{ANTHROPIC_VERSION, Anthropic, resolve_anthropic_model};
-pub use build::{CODEX_DEFAULT_MODEL, OLLAMA_DEFAULT_MODEL, provider_from, request_timeout};
+pub use build::{
+    CODEX_DEFAULT_MODEL, OLLAMA_DEFAULT_MODEL, pipeline_provider, provider_from, request_timeout,
+};
 pub use cli::{ClaudeCode, Codex};
 pub use ollama::Ollama;
 pub use openai::OpenAi;

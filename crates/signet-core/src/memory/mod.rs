@@ -28,7 +28,7 @@ pub use batch::{
 };
 pub use feedback::FeedbackInput;
 pub use mutate::{GuardInput, PatchInput, outcome_response, resolve_actor};
-pub use policy::{Extraction, MemoryPolicy, NO_EXTRACTION_WORKER, Rehearsal};
+pub use policy::{Extraction, MemoryPolicy, Rehearsal};
 pub use read::{HistoryParams, LegacySearch, LegacySearchParams, ListParams};
 pub use recall::{Fusion, MAX_RECALL_LIMIT, RecallInput, RecallMode};
 pub use remember::RememberInput;

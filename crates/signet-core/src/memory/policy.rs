@@ -42,20 +42,17 @@ pub enum Extraction {
     Off(String),
 }
 
-/// Why extraction is off although the pipeline is enabled with a provider: this daemon does
-/// not run an extraction worker yet.
-pub const NO_EXTRACTION_WORKER: &str = "this daemon has no extraction worker yet: memories are \
-    stored, embedded and searchable, and no extraction jobs are queued";
-
 impl Extraction {
-    /// What `memory.pipelineV2` asks for, given what this daemon can do.
+    /// What `memory.pipelineV2` asks for: jobs are queued while the pipeline is enabled with a
+    /// provider (a provider that turns out unusable leaves them pending, and the pipeline
+    /// status says why).
     pub fn from_settings(p: &crate::config::PipelineSettings) -> Self {
         if !p.enabled {
             Self::Off("memory.pipelineV2.enabled is false".into())
         } else if p.extraction.provider == crate::config::ExtractionProvider::None {
             Self::Off("memory.pipelineV2.extraction.provider is none".into())
         } else {
-            Self::Off(NO_EXTRACTION_WORKER.into())
+            Self::Enqueue
         }
     }
 
@@ -77,7 +74,7 @@ impl Default for MemoryPolicy {
     fn default() -> Self {
         Self {
             pipeline_enabled: true,
-            extraction: Extraction::Off(NO_EXTRACTION_WORKER.into()),
+            extraction: Extraction::Enqueue,
             mutations_frozen: false,
             max_content_chars: 500,
             chunk_target_chars: 300,

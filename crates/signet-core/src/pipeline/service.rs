@@ -27,8 +27,10 @@ pub struct PipelineParts {
     pub store: Arc<dyn PipelineStore>,
     /// The memory service: candidate search, embedding of new facts, live events.
     pub memories: Memories,
-    /// The extraction provider (built once, at start-up).
+    /// The extraction provider (built once, at start-up: `llm::pipeline_provider`).
     pub provider: Arc<dyn LlmProvider>,
+    /// Why that provider cannot be used, if it cannot (the pipeline then stays idle).
+    pub unavailable: Option<String>,
     /// The live settings: the safety switches and the budget apply at the next job.
     pub settings: watch::Receiver<Arc<Settings>>,
     pub analytics: Analytics,
@@ -82,6 +84,7 @@ struct Inner {
     settings: watch::Receiver<Arc<Settings>>,
     analytics: Analytics,
     workspace: PathBuf,
+    unavailable: Option<String>,
     paused: AtomicBool,
     extraction_running: AtomicBool,
     summary_running: AtomicBool,
@@ -104,6 +107,7 @@ impl Pipeline {
                 settings: p.settings,
                 analytics: p.analytics,
                 workspace: p.workspace,
+                unavailable: p.unavailable,
                 paused: AtomicBool::new(false),
                 extraction_running: AtomicBool::new(false),
                 summary_running: AtomicBool::new(false),
@@ -211,7 +215,13 @@ impl Pipeline {
         if !p.enabled {
             return Some("memory.pipelineV2.enabled is false".into());
         }
-        if p.extraction.provider == ExtractionProvider::None || self.llm().name() == "none" {
+        if p.extraction.provider == ExtractionProvider::None {
+            return Some("memory.pipelineV2.extraction.provider is none".into());
+        }
+        if let Some(reason) = &self.inner.unavailable {
+            return Some(reason.clone());
+        }
+        if self.llm().name() == "none" {
             return Some("memory.pipelineV2.extraction.provider is none".into());
         }
         if self.is_paused() {
