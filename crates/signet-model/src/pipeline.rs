@@ -270,9 +270,10 @@ pub trait PipelineStore: crate::documents::JobQueue {
     /// Records a failed attempt of an extract job (as [`crate::JobQueue::fail_job`]); when the
     /// job is dead its memory becomes `extraction_status = 'failed'`.
     fn fail_extraction(&self, job_id: &str, error: &str, now: &str) -> Result<FailedJob>;
-    /// Gives a leased job back without counting the attempt: when the job is `leased` with
-    /// `attempts = attempt`, it becomes `pending` with `attempts = attempt - 1` (and
-    /// `updated_at = now`); returns whether it did. The workers call it when they stop a job
+    /// Gives a job back without counting the attempt: when `id` is a `memory_jobs` row
+    /// `leased` with `attempts = attempt`, or a `summary_jobs` row `processing` with
+    /// `attempts = attempt`, it becomes `pending` with `attempts = attempt - 1` (and, for
+    /// memory jobs, `updated_at = now`); returns whether it did. The workers call it when they stop a job
     /// through no fault of the job (the budget ran out mid-job, the daemon is pausing).
     fn release_job(&self, id: &str, attempt: i64, now: &str) -> Result<bool>;
     /// One `memory_jobs` row, any type and status.

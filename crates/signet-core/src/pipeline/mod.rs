@@ -13,9 +13,11 @@ pub mod extraction;
 mod json;
 pub mod ledger;
 mod service;
+pub mod summary;
 
 pub use decision::{Action, Candidate, Decision, DecisionParse};
 pub use extraction::{Entity, Extraction, ExtractionLimits, Fact};
 pub use extract::ExtractWorker;
 pub use ledger::{Metered, Now, system_now};
 pub use service::{Mode, Pipeline, PipelineParts};
+pub use summary::SummaryWorker;
