@@ -30,6 +30,9 @@ pub struct ExtractSource {
 }
 
 /// One planned effect of an extract job, decided by the worker.
+// `Add` carries a whole memory; a job plans a few dozen writes at most, so boxing it would
+// buy nothing but noise at every construction site.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum PlannedWrite {
     /// Record only: a history row on the *source* memory, event `none`, with this reason and

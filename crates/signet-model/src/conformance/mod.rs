@@ -1,6 +1,6 @@
-//! The conformance suite: the contract of [`MemoryStore`], [`MaintenanceStore`] and
-//! [`DocumentStore`] (with its [`JobQueue`](crate::JobQueue)) as behaviour, one `pub fn` per
-//! rule, for every backend to pass (feature `conformance`).
+//! The conformance suite: the contract of [`MemoryStore`], [`MaintenanceStore`],
+//! [`DocumentStore`] (with its [`JobQueue`](crate::JobQueue)) and [`PipelineStore`] as
+//! behaviour, one `pub fn` per rule, for every backend to pass (feature `conformance`).
 //!
 //! Each check takes a fresh, empty store (`&dyn MemoryStore`, plus `&dyn MaintenanceStore` on
 //! the same database where it needs one, plus [`Fixtures`] for the one set-up the traits cannot
@@ -22,6 +22,7 @@ mod feedback;
 mod lifecycle;
 mod maintenance;
 mod mutate;
+mod pipeline;
 mod read;
 mod remember;
 mod search;
@@ -35,12 +36,13 @@ pub use feedback::*;
 pub use lifecycle::*;
 pub use maintenance::*;
 pub use mutate::*;
+pub use pipeline::*;
 pub use read::*;
 pub use remember::*;
 pub use search::*;
 pub use sessions::*;
 
-use crate::{DocumentStore, Lifecycle, MaintenanceStore, MemoryStore};
+use crate::{DocumentStore, Lifecycle, MaintenanceStore, MemoryStore, PipelineStore};
 
 /// A fresh, empty database under test, seen through both store traits. It owns whatever the
 /// backend needs to live for one check (a temporary directory, a scratch schema) and cleans
@@ -54,6 +56,8 @@ pub trait Harness: Fixtures {
     fn lifecycle(&self) -> &dyn Lifecycle;
     /// The same database as a [`DocumentStore`].
     fn documents(&self) -> &dyn DocumentStore;
+    /// The same database as a [`PipelineStore`].
+    fn pipeline(&self) -> &dyn PipelineStore;
 }
 
 /// Set-up the store traits have no method for (the pipeline's job lifecycle is not part of
@@ -71,6 +75,13 @@ pub trait Fixtures {
     fn summary_job(&self, id: &str) -> Option<(crate::sessions::SummaryJob, String)>;
     /// Writes a continuity checkpoint, as the continuity tracker will.
     fn give_checkpoint(&self, c: &crate::sessions::Checkpoint);
+    /// The `archived_reason` of each `memories_cold` row of `memory_id`, oldest first.
+    fn cold_reasons(&self, memory_id: &str) -> Vec<String>;
+    /// The `mentions` and `entity_type` of the entity whose canonical name is `canonical`.
+    fn entity(&self, canonical: &str) -> Option<(i64, String)>;
+    /// The depth-0 `session_summaries` row of `session_key`: its id, content and token count,
+    /// and the memory ids linked to it (sorted).
+    fn session_summary(&self, session_key: &str) -> Option<(String, String, i64, Vec<String>)>;
 }
 
 /// A check of any of the five signatures (memory store; plus maintenance store; plus
@@ -90,6 +101,8 @@ pub struct FixturesView;
 pub struct LifecycleView;
 #[doc(hidden)]
 pub struct DocumentView;
+#[doc(hidden)]
+pub struct PipelineView;
 
 impl<F: FnOnce(&dyn MemoryStore)> Check<MemoryView> for F {
     fn check(self, harness: &dyn Harness) {
@@ -118,6 +131,12 @@ impl<F: FnOnce(&dyn MemoryStore, &dyn Lifecycle)> Check<LifecycleView> for F {
 impl<F: FnOnce(&dyn MemoryStore, &dyn DocumentStore)> Check<DocumentView> for F {
     fn check(self, harness: &dyn Harness) {
         self(harness.memory(), harness.documents())
+    }
+}
+
+impl<F: FnOnce(&dyn MemoryStore, &dyn PipelineStore, &dyn Fixtures)> Check<PipelineView> for F {
+    fn check(self, harness: &dyn Harness) {
+        self(harness.memory(), harness.pipeline(), harness)
     }
 }
 
@@ -200,6 +219,19 @@ macro_rules! conformance_tests {
             leases_expire_failures_back_off_and_leases_recover,
             a_dead_ingest_job_fails_its_document,
             deleting_a_document_soft_deletes_its_chunks,
+            an_extraction_write_is_applied_once,
+            a_re_leased_job_refuses_the_old_attempts_write,
+            a_released_job_keeps_its_attempt,
+            an_add_dedups_on_a_live_content_hash,
+            an_update_goes_through_the_guard_and_archives_the_old_row,
+            a_delete_of_a_pinned_target_is_refused_and_changes_nothing,
+            audit_rows_land_on_the_source_memory,
+            a_shadow_write_changes_no_memory,
+            a_dead_extraction_job_fails_its_memory,
+            summary_jobs_are_leased_applied_once_failed_and_recovered,
+            the_graph_counts_mentions_and_links_live_memories,
+            the_ledger_sums_calls_since_a_time,
+            job_counts_cover_both_queues,
         );
     };
     (@checks $fresh:expr; $($check:ident,)*) => {$(
@@ -213,7 +245,7 @@ macro_rules! conformance_tests {
 #[cfg(test)]
 mod tests {
     /// The sources of the check modules, whose every `pub fn` is a check.
-    const MODULES: [&str; 11] = [
+    const MODULES: [&str; 12] = [
         include_str!("candidates.rs"),
         include_str!("documents.rs"),
         include_str!("embeddings.rs"),
@@ -221,6 +253,7 @@ mod tests {
         include_str!("lifecycle.rs"),
         include_str!("maintenance.rs"),
         include_str!("mutate.rs"),
+        include_str!("pipeline.rs"),
         include_str!("read.rs"),
         include_str!("remember.rs"),
         include_str!("search.rs"),

@@ -260,15 +260,25 @@ pub fn fail(tx: &Connection, job_id: &str, error: &str, now: &str) -> Result<Fai
     Ok(outcome)
 }
 
-/// Gives a job leased by `attempt` back as pending, without counting the attempt.
+/// Gives a job held by `attempt` back as pending, without counting the attempt: a leased
+/// `memory_jobs` row, or else a processing `summary_jobs` row (which has no `updated_at`).
 pub fn release(tx: &Connection, id: &str, attempt: i64, now: &str) -> Result<bool> {
-    let n = tx
+    let memory_job = tx
         .prepare_cached(
             "UPDATE memory_jobs SET status = 'pending', attempts = ?2 - 1, updated_at = ?3 \
              WHERE id = ?1 AND status = 'leased' AND COALESCE(attempts, 0) = ?2",
         )?
         .execute(params![id, attempt, now])?;
-    Ok(n > 0)
+    if memory_job > 0 {
+        return Ok(true);
+    }
+    let summary_job = tx
+        .prepare_cached(
+            "UPDATE summary_jobs SET status = 'pending', attempts = ?2 - 1 \
+             WHERE id = ?1 AND status = 'processing' AND COALESCE(attempts, 0) = ?2",
+        )?
+        .execute(params![id, attempt])?;
+    Ok(summary_job > 0)
 }
 
 /// One `memory_jobs` row.

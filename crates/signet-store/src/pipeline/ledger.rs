@@ -7,11 +7,11 @@ use signet_model::pipeline::{LlmCall, LlmTotals, ProviderTotals};
 use crate::error::Result;
 use crate::row;
 
-/// The sums of [`LlmTotals`], named after its fields.
+/// The sums of [`LlmTotals`], named after its (serde, camelCase) fields.
 const SUMS: &str = "COUNT(*) AS calls, COALESCE(SUM(outcome <> 'ok'), 0) AS errors, \
-    COALESCE(SUM(input_tokens), 0) AS input_tokens, \
-    COALESCE(SUM(output_tokens), 0) AS output_tokens, \
-    COALESCE(SUM(duration_ms), 0) AS duration_ms";
+    COALESCE(SUM(input_tokens), 0) AS inputTokens, \
+    COALESCE(SUM(output_tokens), 0) AS outputTokens, \
+    COALESCE(SUM(duration_ms), 0) AS durationMs";
 
 /// Calls at or after `?1` (every call when it is NULL). Times are the callers' fixed-width
 /// ISO-8601 strings, so they compare as text (and use the `created_at` index).

@@ -3,7 +3,7 @@
 
 use signet_model::conformance::{Fixtures, Harness};
 use signet_model::sessions::{Checkpoint, SummaryJob};
-use signet_store::{DocumentStore, Lifecycle, MaintenanceStore, MemoryStore, Store};
+use signet_store::{DocumentStore, Lifecycle, MaintenanceStore, MemoryStore, PipelineStore, Store};
 use tempfile::TempDir;
 
 /// A fresh store over a temporary file; the directory goes when the test ends.
@@ -29,6 +29,9 @@ impl Harness for TempStore {
         &self.store
     }
     fn documents(&self) -> &dyn DocumentStore {
+        &self.store
+    }
+    fn pipeline(&self) -> &dyn PipelineStore {
         &self.store
     }
 }
@@ -112,6 +115,37 @@ impl Fixtures for TempStore {
             .unwrap()
     }
 
+    fn cold_reasons(&self, memory_id: &str) -> Vec<String> {
+        self.column(
+            "SELECT archived_reason FROM memories_cold WHERE memory_id = ?1 \
+             ORDER BY archived_at, rowid",
+            memory_id,
+        )
+    }
+
+    fn entity(&self, canonical: &str) -> Option<(i64, String)> {
+        self.row(
+            "SELECT COALESCE(mentions, 0), entity_type FROM entities WHERE canonical_name = ?1",
+            &[&canonical],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
+    fn session_summary(&self, session_key: &str) -> Option<(String, String, i64, Vec<String>)> {
+        let (id, content, tokens): (String, String, i64) = self.row(
+            "SELECT id, content, token_count FROM session_summaries \
+             WHERE session_key = ?1 AND depth = 0 AND kind = 'session'",
+            &[&session_key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let linked = self.column(
+            "SELECT memory_id FROM session_summary_memories WHERE summary_id = ?1 \
+             ORDER BY memory_id",
+            &id,
+        );
+        Some((id, content, tokens, linked))
+    }
+
     fn give_checkpoint(&self, cp: &Checkpoint) {
         let cp = cp.clone();
         self.store
@@ -139,6 +173,37 @@ impl Fixtures for TempStore {
                 Ok(())
             })
             .unwrap();
+    }
+}
+
+impl TempStore {
+    /// Reads one row with `sql` (`None`: no row).
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+        f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Option<T> {
+        self.store
+            .pool()
+            .read(|c| match c.query_row(sql, params, f) {
+                Ok(v) => Ok(Some(v)),
+                Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+                Err(e) => Err(e.into()),
+            })
+            .unwrap()
+    }
+
+    /// The first column of every row of `sql`.
+    fn column(&self, sql: &str, param: &str) -> Vec<String> {
+        self.store
+            .pool()
+            .read(|c| {
+                let mut stmt = c.prepare(sql)?;
+                let rows = stmt.query_map([param], |r| r.get(0))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .unwrap()
     }
 }
 
