@@ -3,6 +3,7 @@
 //! - `conformance`: signet-model's conformance suite (the store contract) against [`Store`].
 //! - `fixture`: a database written by upstream Signet 0.58.1 opens losslessly.
 //! - `migrations`: fresh, current, older, broken and failing databases.
+//! - `pipeline`: what a pipeline write leaves in SQLite (the cold archive; the ledger kept).
 //!
 //! [`Store`]: signet_store::Store
 
@@ -12,6 +13,7 @@
 mod conformance;
 mod fixture;
 mod migrations;
+mod pipeline;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
