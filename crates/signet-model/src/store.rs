@@ -12,13 +12,13 @@ use crate::error::Result;
 use crate::keyword::KeywordQuery;
 use crate::lifecycle::Lifecycle;
 use crate::maintenance::MaintenanceStore;
-use crate::pipeline::PipelineStore;
 use crate::memories::{
     Actor, CandidateQuery, ChunkGroup, EmbeddingJob, EmbeddingRow, EmbeddingStats, ForgetCandidate,
     HistoryEvent, KeywordHit, LegacyQuery, ListedMemoryItem, MemoryListStats, MemoryScope,
     Mutation, MutationOutcome, MutationSignals, NewMemory, OpsCounts, RecallFilters, RecallRow,
     RememberOutcome, ScopeFilter, StoredVector, WriteOptions,
 };
+use crate::pipeline::PipelineStore;
 use crate::sessions::{Checkpoint, CheckpointQuery, SessionMemory, SummaryJob};
 
 /// A JSON object of raw column values.
@@ -194,6 +194,9 @@ pub trait MemoryStore: Send + Sync + 'static {
 /// A complete storage backend: the memory, maintenance, document and pipeline data traits and
 /// the lifecycle. The daemon holds its store as `Arc<dyn Backend>` and hands out the narrower
 /// traits.
-pub trait Backend: MemoryStore + MaintenanceStore + DocumentStore + PipelineStore + Lifecycle {}
+pub trait Backend:
+    MemoryStore + MaintenanceStore + DocumentStore + PipelineStore + Lifecycle
+{
+}
 
 impl<T: MemoryStore + MaintenanceStore + DocumentStore + PipelineStore + Lifecycle> Backend for T {}

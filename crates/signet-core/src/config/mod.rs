@@ -45,9 +45,9 @@ pub use manifest::{
     UpdateSettings,
 };
 pub use pipeline::{
-    BudgetSettings, DocumentSettings, EmbeddingTrackerSettings, ExtractionProvider, ExtractionSettings,
-    ExtractionStrength, GraphSettings, GuardrailSettings, PipelineSettings, Privacy,
-    RepairSettings, RerankerSettings, WorkerSettings,
+    BudgetSettings, DocumentSettings, EmbeddingTrackerSettings, ExtractionProvider,
+    ExtractionSettings, ExtractionStrength, GraphSettings, GuardrailSettings, PipelineSettings,
+    Privacy, RepairSettings, RerankerSettings, WorkerSettings,
 };
 pub use privacy::is_loopback_url;
 pub use search::{FusionKind, SearchSettings};

@@ -128,7 +128,11 @@ pub async fn pipeline_provider(
         Err(e) => return unusable(format!("extraction provider unusable: {e}")),
     };
     let cli_ok = match settings.provider {
-        ExtractionProvider::ClaudeCode => ClaudeCode::new("claude", &settings.model, env).available().await,
+        ExtractionProvider::ClaudeCode => {
+            ClaudeCode::new("claude", &settings.model, env)
+                .available()
+                .await
+        }
         ExtractionProvider::Codex => {
             let home = env
                 .non_empty("HOME")
@@ -140,7 +144,11 @@ pub async fn pipeline_provider(
         _ => true,
     };
     if !cli_ok {
-        let program = if settings.provider == ExtractionProvider::Codex { "codex" } else { "claude" };
+        let program = if settings.provider == ExtractionProvider::Codex {
+            "codex"
+        } else {
+            "claude"
+        };
         return unusable(format!(
             "extraction provider {} unusable: `{program} --version` did not succeed (is it installed and on PATH?); set memory.pipelineV2.extraction.provider (ollama, openai, anthropic, none, ...)",
             settings.provider.as_str()

@@ -28,7 +28,7 @@ pub use batch::{
 };
 pub use feedback::FeedbackInput;
 pub use mutate::{GuardInput, PatchInput, outcome_response, resolve_actor};
-pub use policy::{Extraction, MemoryPolicy, Rehearsal};
+pub use policy::{Extraction, GraphBoost, MemoryPolicy, Rehearsal};
 pub use read::{HistoryParams, LegacySearch, LegacySearchParams, ListParams};
 pub use recall::{Fusion, MAX_RECALL_LIMIT, RecallInput, RecallMode};
 pub use remember::RememberInput;
@@ -52,6 +52,8 @@ pub struct Memories {
     events: EventBus,
     /// Analytics errors (conflicts); private until `with_telemetry`.
     analytics: Analytics,
+    /// The knowledge graph recall boosts from (`with_graph`; none: no boost).
+    graph: Option<Arc<dyn signet_model::PipelineStore>>,
 }
 
 impl Memories {
@@ -69,7 +71,14 @@ impl Memories {
             semantic,
             events: EventBus::default(),
             analytics: Analytics::default(),
+            graph: None,
         }
+    }
+
+    /// Boosts recall with the knowledge graph of `graph` (when `graph.enabled`).
+    pub fn with_graph(mut self, graph: Arc<dyn signet_model::PipelineStore>) -> Self {
+        self.graph = Some(graph);
+        self
     }
 
     /// The semantic side (provider, vector index).

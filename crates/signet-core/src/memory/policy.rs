@@ -23,6 +23,17 @@ pub struct MemoryPolicy {
     pub rehearsal: Option<Rehearsal>,
     /// How keyword and vector scores combine (`search.alpha`, `search.fusion`).
     pub fusion: super::recall::Fusion,
+    /// `pipelineV2.graph`: the boost of memories linked to the query's entities, when
+    /// enabled with a weight above 0.
+    pub graph_boost: Option<GraphBoost>,
+}
+
+/// The graph boost: a scored memory linked to an entity the query names gets
+/// `score = (1 - weight) * score + weight`, looked up within `timeout`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GraphBoost {
+    pub weight: f64,
+    pub timeout: std::time::Duration,
 }
 
 /// The rehearsal boost: memories recalled often and recently score a little higher.
@@ -86,6 +97,10 @@ impl Default for MemoryPolicy {
                 half_life_days: 30.0,
             }),
             fusion: super::recall::Fusion::Blend { alpha: 0.7 },
+            graph_boost: Some(GraphBoost {
+                weight: 0.15,
+                timeout: std::time::Duration::from_millis(500),
+            }),
         }
     }
 }
@@ -110,6 +125,10 @@ impl From<&crate::config::Settings> for MemoryPolicy {
             fusion: super::recall::Fusion::Blend {
                 alpha: search.alpha,
             },
+            graph_boost: (p.graph.enabled && p.graph.boost_weight > 0.0).then_some(GraphBoost {
+                weight: p.graph.boost_weight,
+                timeout: std::time::Duration::from_millis(p.graph.boost_timeout_ms),
+            }),
         }
     }
 }

@@ -209,6 +209,7 @@ impl Memories {
         let mut scored = self.score(legs, policy.fusion).await?;
         scored.retain(|s| s.score >= policy.min_score);
         rehearse(&mut scored, &policy);
+        self.graph_boost(&req.query, &mut scored, &policy).await;
         scored.truncate(req.limit);
         self.access
             .record(scored.iter().map(|s| s.row.id.clone()).collect());
@@ -219,6 +220,35 @@ impl Memories {
             warnings: req.warnings,
             extra: Default::default(),
         })
+    }
+
+    /// Upstream's graph boost (§4 step 6): scored memories linked to an entity the query
+    /// names (or to its one-hop neighbours) move towards 1 by the boost weight; no memory is
+    /// added. Bounded by the boost timeout: a slow graph leaves the scores as they were.
+    async fn graph_boost(&self, query: &str, scored: &mut [Scored], policy: &MemoryPolicy) {
+        let (Some(graph), Some(boost)) = (self.graph.clone(), policy.graph_boost) else {
+            return;
+        };
+        let tokens = graph_tokens(query);
+        if tokens.is_empty() || scored.is_empty() {
+            return;
+        }
+        let lookup = crate::blocking::run(move || Ok(graph.graph_memories(&tokens, 200)?));
+        let linked: HashSet<String> = match tokio::time::timeout(boost.timeout, lookup).await {
+            Ok(Ok(ids)) => ids.into_iter().collect(),
+            Ok(Err(e)) => {
+                tracing::debug!(target: "memory", error = %e, "graph boost skipped");
+                return;
+            }
+            Err(_) => return,
+        };
+        if linked.is_empty() {
+            return;
+        }
+        for s in scored.iter_mut().filter(|s| linked.contains(&s.row.id)) {
+            s.score = (1.0 - boost.weight) * s.score + boost.weight;
+        }
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
     }
 
     /// The memories most like `text` for the pipeline's decisions: both legs of recall,
@@ -414,6 +444,29 @@ fn rrf((kw, vec): (usize, usize), k: f64) -> f64 {
 }
 
 /// Applies the rehearsal boost and sorts best first.
+/// The query's graph tokens (upstream's): lowercase, anything but `[a-z0-9\s]` a space,
+/// tokens of 2+ characters.
+fn graph_tokens(query: &str) -> Vec<String> {
+    let cleaned: String = query
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for t in cleaned.split_whitespace().filter(|t| t.len() >= 2) {
+        if !out.iter().any(|o| o == t) {
+            out.push(t.to_owned());
+        }
+    }
+    out
+}
+
 fn rehearse(scored: &mut [Scored], policy: &MemoryPolicy) {
     if let Some(r) = policy.rehearsal.filter(|r| r.weight > 0.0) {
         let now = Utc::now();

@@ -268,10 +268,16 @@ impl ExtractWorker {
             return Ok(x);
         }
         let strict = self
-            .extraction_call(job, extraction::build_strict_prompt(&input, limits), p, lease)
+            .extraction_call(
+                job,
+                extraction::build_strict_prompt(&input, limits),
+                p,
+                lease,
+            )
             .await?;
         let mut x2 = extraction::parse(&strict, limits);
-        x2.warnings.push("escalated to the strict extraction prompt".into());
+        x2.warnings
+            .push("escalated to the strict extraction prompt".into());
         if !extraction::escalation_passes(&x2, max_e, max_a) {
             x2.entities.truncate(extraction::LEVEL2_MAX_ENTITIES);
             x2.warnings
@@ -628,11 +634,16 @@ impl<'a> Planner<'a> {
             Action::None => self.audit(&d.reason, meta, json!({})),
             Action::Add | Action::Update { .. } if fact.confidence < min => {
                 self.bump("skippedLowConfidence");
-                self.audit(&d.reason, meta, json!({"skippedReason": "low_fact_confidence"}));
+                self.audit(
+                    &d.reason,
+                    meta,
+                    json!({"skippedReason": "low_fact_confidence"}),
+                );
             }
             Action::Update { .. } if blocked => {
                 self.bump("reviewNeeded");
-                let extra = json!({"blockedReason": "semantic_contradiction", "reviewNeeded": true});
+                let extra =
+                    json!({"blockedReason": "semantic_contradiction", "reviewNeeded": true});
                 self.audit(&d.reason, meta, extra);
             }
             Action::Add => match self.new_memory(fact) {
@@ -645,7 +656,11 @@ impl<'a> Planner<'a> {
                         metadata: meta,
                     });
                 }
-                None => self.audit(&d.reason, meta, json!({"skippedReason": "empty_fact_content"})),
+                None => self.audit(
+                    &d.reason,
+                    meta,
+                    json!({"skippedReason": "empty_fact_content"}),
+                ),
             },
             Action::Update { target, content } => {
                 let text = if content.trim().is_empty() {
@@ -665,7 +680,11 @@ impl<'a> Planner<'a> {
                             metadata: meta,
                         });
                     }
-                    None => self.audit(&d.reason, meta, json!({"skippedReason": "empty_fact_content"})),
+                    None => self.audit(
+                        &d.reason,
+                        meta,
+                        json!({"skippedReason": "empty_fact_content"}),
+                    ),
                 }
             }
             Action::Delete { target } => {

@@ -81,11 +81,7 @@ fn outcome(e: &LlmError) -> &'static str {
 }
 
 impl Metered {
-    pub fn new(
-        provider: Arc<dyn LlmProvider>,
-        store: Arc<dyn PipelineStore>,
-        now: Now,
-    ) -> Self {
+    pub fn new(provider: Arc<dyn LlmProvider>, store: Arc<dyn PipelineStore>, now: Now) -> Self {
         Self {
             provider,
             store,
@@ -214,7 +210,10 @@ impl Metered {
                 .map_or(elapsed, |r| r.duration)
                 .as_millis()
                 .min(i64::MAX as u128) as i64,
-            outcome: res.as_ref().map_or_else(|e| outcome(e), |_| "ok").to_owned(),
+            outcome: res
+                .as_ref()
+                .map_or_else(|e| outcome(e), |_| "ok")
+                .to_owned(),
             error: res.as_ref().err().map(ToString::to_string),
             job_id: job_id.map(str::to_owned),
             created_at: now,

@@ -16,8 +16,10 @@ mod service;
 pub mod summary;
 
 pub use decision::{Action, Candidate, Decision, DecisionParse};
-pub use extraction::{Entity, Extraction, ExtractionLimits, Fact};
 pub use extract::ExtractWorker;
+pub use extraction::{Entity, Extraction, ExtractionLimits, Fact};
 pub use ledger::{Metered, Now, system_now};
 pub use service::{Mode, Pipeline, PipelineParts};
 pub use summary::SummaryWorker;
+#[cfg(test)]
+mod tests;

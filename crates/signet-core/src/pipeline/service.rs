@@ -149,7 +149,9 @@ impl Pipeline {
     /// Whether the workers have anything to do: the pipeline is enabled with a provider.
     pub fn is_active(&self) -> bool {
         let p = &self.inner.settings.borrow().pipeline;
-        p.enabled && p.extraction.provider != ExtractionProvider::None && self.llm().name() != "none"
+        p.enabled
+            && p.extraction.provider != ExtractionProvider::None
+            && self.llm().name() != "none"
     }
 
     /// Whether an operator paused the pipeline.
@@ -192,7 +194,9 @@ impl Pipeline {
         if *cur != verdict {
             match &verdict {
                 Some(reason) => tracing::warn!(target: "pipeline", "{reason}"),
-                None => tracing::info!(target: "pipeline", "LLM budget available again; the pipeline resumes"),
+                None => {
+                    tracing::info!(target: "pipeline", "LLM budget available again; the pipeline resumes")
+                }
             }
             *cur = verdict;
         }
@@ -320,10 +324,7 @@ impl Pipeline {
                 .or_default() += c.count;
         }
         let idle = self.idle_reason();
-        let latency = self
-            .analytics()
-            .latency_report()
-            .jobs;
+        let latency = self.analytics().latency_report().jobs;
         let error_summary = self
             .analytics()
             .errors(&Default::default())

@@ -193,10 +193,22 @@ pub fn near_duplicate(fact: &str, existing: &str) -> bool {
 pub enum Tick {
     Idle(Option<String>),
     /// The session was summarised: the memories written.
-    Summarised { job_id: String, memories: Vec<String> },
-    Released { job_id: String, reason: String },
-    Failed { job_id: String, error: String, dead: bool },
-    Stale { job_id: String },
+    Summarised {
+        job_id: String,
+        memories: Vec<String>,
+    },
+    Released {
+        job_id: String,
+        reason: String,
+    },
+    Failed {
+        job_id: String,
+        error: String,
+        dead: bool,
+    },
+    Stale {
+        job_id: String,
+    },
 }
 
 /// The background summariser. One per daemon.
@@ -396,7 +408,12 @@ impl SummaryWorker {
             return;
         }
         let date = job.created_at.get(..10).unwrap_or("undated");
-        let short: String = job.id.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+        let short: String = job
+            .id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(8)
+            .collect();
         let dir = self.pipeline.workspace().join("memory");
         let path = dir.join(format!("{date}-session-{short}.md"));
         let res = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, summary));
