@@ -631,3 +631,29 @@ fn loopback_urls() {
         assert!(!is_loopback_url(url), "{url}");
     }
 }
+
+#[test]
+fn the_pipeline_budget_and_safety_switches_parse_with_their_aliases() {
+    let loaded = load_text(
+        "memory:\n  pipelineV2:\n    allowUpdateDelete: false\n    semanticContradictionEnabled: false\n    budget:\n      maxTokensPerDay: 1000\n      maxCallsPerHour: 10\n",
+    )
+    .unwrap();
+    let p = &loaded.settings.pipeline;
+    assert!(!p.allow_update_delete && !p.semantic_contradiction);
+    assert_eq!(p.budget.max_tokens_per_day, Some(1000));
+    assert_eq!(p.budget.max_calls_per_hour, Some(10));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let nested =
+        load_text("memory:\n  pipelineV2:\n    autonomous:\n      allowUpdateDelete: false\n")
+            .unwrap();
+    assert!(!nested.settings.pipeline.allow_update_delete);
+    let d = Settings::default().pipeline;
+    assert!(d.allow_update_delete && d.budget == Default::default());
+    let typo = load_text("memory:\n  pipelineV2:\n    budget:\n      maxCallsPerHr: 10\n").unwrap();
+    assert!(
+        typo.warnings.iter().any(|w| w.contains("maxCallsPerHr")),
+        "{:?}",
+        typo.warnings
+    );
+    assert!(load_text("memory:\n  pipelineV2:\n    budget:\n      maxCallsPerHour: 0\n").is_err());
+}

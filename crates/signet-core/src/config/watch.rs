@@ -151,8 +151,20 @@ pub fn reload(
     Ok(changed)
 }
 
+/// What building the extraction provider reads.
+fn extraction_provider(
+    e: &super::ExtractionSettings,
+) -> (super::ExtractionProvider, &str, Option<&str>, Option<&str>) {
+    (
+        e.provider,
+        &e.model,
+        e.endpoint.as_deref(),
+        e.api_key.as_ref().map(super::Secret::expose),
+    )
+}
+
 /// Keys that differ between `old` and `new` and are only applied at startup
-/// (the listener and the auth layer are built once).
+/// (the listener, the auth layer and the providers are built once).
 pub fn restart_required(old: &Settings, new: &Settings) -> Vec<&'static str> {
     let (o, n) = (&old.network, &new.network);
     let (oa, na) = (&old.auth, &new.auth);
@@ -177,6 +189,12 @@ pub fn restart_required(old: &Settings, new: &Settings) -> Vec<&'static str> {
         (
             "memory.pipelineV2.embeddingTracker",
             old.pipeline.embedding_tracker != new.pipeline.embedding_tracker,
+        ),
+        // The extraction provider is built once too; its other keys apply at the next job.
+        (
+            "memory.pipelineV2.extraction (provider, model, endpoint, apiKey)",
+            extraction_provider(&old.pipeline.extraction)
+                != extraction_provider(&new.pipeline.extraction),
         ),
     ]
     .into_iter()
