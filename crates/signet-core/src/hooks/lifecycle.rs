@@ -421,6 +421,11 @@ impl Hooks {
         else {
             return Ok(end_answer(None, None));
         };
+        // The pipeline off (`enabled: false`, `provider: none`) queues nothing.
+        if let Some(reason) = self.memories.policy().extraction.off_reason() {
+            tracing::debug!(target: "hooks", reason, "session transcript not queued");
+            return Ok(end_answer(None, None));
+        }
         let harness = req.call.harness.clone();
         let text = crate::blocking::run(move || {
             let raw = transcript::read(std::path::Path::new(&path))?;
