@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{PoisonError, RwLock};
 use std::time::Instant;
 
 use signet_core::auth::AuthGate;
@@ -11,6 +12,7 @@ use signet_core::documents::Documents;
 use signet_core::hooks::Hooks;
 use signet_core::maintenance::Maintenance;
 use signet_core::memory::Memories;
+use signet_core::pipeline::Pipeline;
 use signet_core::sessions::Sessions;
 use signet_model::MigrationReport;
 use tokio::sync::watch;
@@ -44,10 +46,46 @@ pub struct Services {
     pub maintenance: Maintenance,
     /// Documents and their ingestion.
     pub documents: Documents,
+    /// The memory pipeline (extraction, its ledger, pause and resume).
+    pub pipeline: PipelineSlot,
     /// Who may call what (fixed at start).
     pub auth: AuthGate,
     /// Log hub and the live-stream shutdown signal.
     pub observe: Observe,
+}
+
+/// The pipeline the routes see. Checking a CLI provider (`claude --version`) can take seconds,
+/// so start-up does not wait for it: until the check is done the slot holds a provisional
+/// pipeline whose status says it is checking, and the extraction worker's task swaps the real
+/// one in. Cheap to clone; clones share the slot.
+#[derive(Clone)]
+pub struct PipelineSlot {
+    current: Arc<RwLock<Pipeline>>,
+}
+
+impl PipelineSlot {
+    pub fn new(pipeline: Pipeline) -> Self {
+        Self {
+            current: Arc::new(RwLock::new(pipeline)),
+        }
+    }
+
+    /// The pipeline in place now.
+    pub fn get(&self) -> Pipeline {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts `next` in place; an operator's pause of the one it replaces carries over.
+    pub fn replace(&self, next: Pipeline) {
+        let mut cur = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        if cur.is_paused() {
+            next.pause();
+        }
+        *cur = next;
+    }
 }
 
 /// Everything a handler can reach. Cheap to clone.
@@ -60,6 +98,7 @@ struct Inner {
     memories: Memories,
     maintenance: Maintenance,
     documents: Documents,
+    pipeline: PipelineSlot,
     info: DaemonInfo,
     settings: watch::Receiver<Arc<Settings>>,
     db_ok: AtomicBool,
@@ -82,6 +121,7 @@ impl AppState {
             memories,
             maintenance,
             documents,
+            pipeline,
             auth,
             observe,
         } = services;
@@ -98,6 +138,7 @@ impl AppState {
             memories,
             maintenance,
             documents,
+            pipeline,
             info,
             settings,
             db_ok: AtomicBool::new(true),
@@ -124,6 +165,11 @@ impl AppState {
     /// Documents and their ingestion.
     pub fn documents(&self) -> &Documents {
         &self.inner.documents
+    }
+
+    /// The memory pipeline (status, jobs, pause and resume, the LLM ledger).
+    pub fn pipeline(&self) -> Pipeline {
+        self.inner.pipeline.get()
     }
 
     /// Facts about this process.

@@ -2,7 +2,9 @@
 //! workspace's directories, the store, the live settings (with the policy forwarder and the
 //! config watcher), the facts `/health` reports, the memory service (with the access-count
 //! writer, the semantic side and the embedding worker), the document service (with its
-//! worker, after recovering the leases a previous process left), and the auth gate.
+//! worker, after recovering the leases a previous process left), the memory pipeline (with
+//! its extraction worker, after recovering the summary jobs a previous process left), and the
+//! auth gate.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,19 +12,21 @@ use std::time::{Duration, Instant};
 
 use signet_core::analytics::Analytics;
 use signet_core::auth::AuthGate;
-use signet_core::config::{self, AuthSettings, Settings};
+use signet_core::config::{self, AuthSettings, ExtractionProvider, Settings};
 use signet_core::documents::{DocumentWorker, Documents};
 use signet_core::events::EventBus;
+use signet_core::llm::{LlmProvider, NoProvider, pipeline_provider};
 use signet_core::memory::{Memories, MemoryPolicy};
+use signet_core::pipeline::{ExtractWorker, Pipeline, PipelineParts, system_now};
 use signet_core::semantic::{EmbeddingWorker, Resolved, Semantic, provider};
-use signet_model::{Backend, DocumentStore, MemoryStore, MigrationReport};
+use signet_model::{Backend, DocumentStore, MemoryStore, MigrationReport, PipelineStore};
 use signet_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::workers::PolicyForwarder;
 use super::{DaemonConfig, DaemonError, READERS, Workers};
-use crate::state::DaemonInfo;
+use crate::state::{DaemonInfo, PipelineSlot};
 
 /// Creates the workspace's directories; returns the database path.
 pub(super) fn prepare_workspace(workspace: &Path) -> Result<PathBuf, DaemonError> {
@@ -156,6 +160,94 @@ pub(super) async fn documents(
     let worker = DocumentWorker::new(docs.clone());
     workers.spawn(|cancel| worker.run(cancel));
     docs
+}
+
+/// The memory pipeline and its extraction worker (whose first tick recovers the extract
+/// leases a previous process left). The provider is the one the
+/// settings name at start-up; a CLI provider's `--version` check (up to 10 s) runs in the
+/// worker's task, so start-up does not wait for it — meanwhile the status says so.
+pub(super) async fn pipeline(
+    cfg: &DaemonConfig,
+    live: &LiveSettings,
+    store: Arc<dyn PipelineStore>,
+    memories: &Memories,
+    workers: &Workers,
+) -> PipelineSlot {
+    // The summary worker (`signet_core::pipeline::summary`) starts here (its orphaned jobs
+    // were recovered by `recover_summaries` before any worker started).
+    let extraction = live.initial.pipeline.extraction.clone();
+    let (env, settings, workspace) = (
+        cfg.env.clone(),
+        live.settings.clone(),
+        cfg.workspace.clone(),
+    );
+    let (memories, analytics) = (memories.clone(), memories.analytics().clone());
+    let configured = extraction.provider.as_str();
+    let parts = move |provider: Arc<dyn LlmProvider>, unavailable: Option<String>| PipelineParts {
+        store: store.clone(),
+        memories: memories.clone(),
+        provider,
+        unavailable,
+        settings: settings.clone(),
+        analytics: analytics.clone(),
+        workspace: workspace.clone(),
+        now: system_now(),
+    };
+    let checks_cli = matches!(
+        extraction.provider,
+        ExtractionProvider::ClaudeCode | ExtractionProvider::Codex
+    );
+    if !checks_cli {
+        let (provider, unavailable) = pipeline_provider(&extraction, &env).await;
+        let pipeline = started(parts(provider, unavailable), configured);
+        let worker = ExtractWorker::new(pipeline.clone());
+        workers.spawn(|cancel| worker.run(cancel));
+        return PipelineSlot::new(pipeline);
+    }
+    let checking = format!("checking the extraction provider {configured} (`--version`)");
+    let slot = PipelineSlot::new(Pipeline::new(parts(Arc::new(NoProvider), Some(checking))));
+    let handle = slot.clone();
+    workers.spawn(move |cancel| async move {
+        let (provider, unavailable) = tokio::select! {
+            _ = cancel.cancelled() => return,
+            p = pipeline_provider(&extraction, &env) => p,
+        };
+        let pipeline = started(parts(provider, unavailable), configured);
+        handle.replace(pipeline.clone());
+        ExtractWorker::new(pipeline).run(cancel).await;
+    });
+    slot
+}
+
+/// The pipeline over `parts`, announced in one log line: mode, provider, model, and why it
+/// is idle if it is.
+fn started(parts: PipelineParts, configured: &str) -> Pipeline {
+    let model = parts.provider.model().to_owned();
+    let pipeline = Pipeline::new(parts);
+    let mode = pipeline.mode().as_str();
+    match pipeline.idle_reason() {
+        None => tracing::info!(target: "pipeline", mode, provider = configured, %model,
+            "memory pipeline running: mode {mode}, provider {configured}, model {model}"),
+        Some(why) => tracing::info!(target: "pipeline", mode, provider = configured, %model,
+            "memory pipeline idle: mode {mode}, provider {configured}: {why}"),
+    }
+    pipeline
+}
+
+/// Every `processing` summary job back to `pending`: one daemon owns the database, so each
+/// was orphaned by a crash. Called before any worker starts; a failure is logged (those jobs
+/// then wait until the next start).
+pub(super) async fn recover_summaries(store: Arc<dyn PipelineStore>) {
+    match tokio::task::spawn_blocking(move || store.recover_summaries()).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => {
+            tracing::info!(target: "pipeline", recovered = n, "summary jobs left processing by a previous process are pending again");
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(target: "pipeline", error = %e, "recovering summary jobs failed");
+        }
+        Err(e) => tracing::warn!(target: "pipeline", error = %e, "recovering summary jobs failed"),
+    }
 }
 
 /// Chooses the embedding provider; a native model is loaded later by the worker.

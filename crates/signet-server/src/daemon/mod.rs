@@ -3,7 +3,7 @@
 //! start daemons through here, so tests exercise the real wiring.
 //!
 //! `mod.rs` holds [`Daemon`] (start, serve, stop) and its configuration; `assemble` the steps
-//! of a start (workspace, store, live settings, services, auth); [`workers`] the daemon's own
+//! of a start (workspace, store, live settings, services, pipeline, auth); [`workers`] the daemon's own
 //! workers (health probe, WAL checkpointer, policy forwarder).
 //!
 //! Shutdown order: stop accepting connections and let in-flight requests finish, cancel the
@@ -110,6 +110,7 @@ impl Daemon {
     pub async fn start(cfg: DaemonConfig, listener: &TcpListener) -> Result<Self, DaemonError> {
         let db_path = assemble::prepare_workspace(&cfg.workspace)?;
         let (store, migration) = assemble::open_store(db_path.clone()).await?;
+        assemble::recover_summaries(store.clone()).await;
         let workers = Workers::default();
         let live = assemble::LiveSettings::start(&cfg, &workers)?;
         let info = assemble::daemon_info(&cfg, &live.initial, db_path, migration, listener)?;
@@ -118,10 +119,12 @@ impl Daemon {
         let retention = RetentionWorker::new(maintenance.retention().clone());
         workers.spawn(|cancel| retention.run(cancel));
         let documents = assemble::documents(&cfg, &live, store.clone(), &memories, &workers).await;
+        let pipeline = assemble::pipeline(&cfg, &live, store.clone(), &memories, &workers).await;
         let services = Services {
             memories,
             maintenance,
             documents,
+            pipeline,
             auth: assemble::auth_gate(&cfg.workspace, &live.initial.auth)?,
             observe: Observe {
                 logs: cfg.log_hub.clone().unwrap_or_default(),
