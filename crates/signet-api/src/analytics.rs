@@ -18,9 +18,9 @@ pub struct UsageReport {
     pub connectors: Extra,
     /// Per `"<METHOD> <route pattern>"` (`"<METHOD> (unmatched)"` for unknown paths).
     pub endpoints: BTreeMap<String, EndpointUsage>,
-    /// Upstream's per-provider counters; not collected here (always empty).
-    #[schema(value_type = Object)]
-    pub providers: Extra,
+    /// LLM calls per `"<provider>/<model>"` since the ledger began (the pipeline's
+    /// `llm_calls`, which survives restarts; upstream's collector left this empty).
+    pub providers: BTreeMap<String, crate::LlmTotals>,
     pub totals: UsageTotals,
     #[serde(flatten)]
     #[schema(ignore)]

@@ -221,6 +221,16 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     DocumentList,
     DocumentChunkItem,
     DocumentChunks,
-    DocumentDeleted
+    DocumentDeleted,
+    PipelineStatus,
+    WorkerState,
+    QueueState,
+    ProviderState,
+    LlmTotals,
+    LedgerState,
+    BudgetState,
+    GraphState,
+    PipelineControl,
+    JobStatus
 )))]
 pub struct Schemas;

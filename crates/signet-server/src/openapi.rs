@@ -96,6 +96,9 @@ fn schemas(method: &str, path: &str) -> (Option<&'static str>, Option<&'static s
         ("GET", "/api/documents/{id}") => (None, Some("DocumentRow")),
         ("GET", "/api/documents/{id}/chunks") => (None, Some("DocumentChunks")),
         ("DELETE", "/api/documents/{id}") => (None, Some("DocumentDeleted")),
+        ("GET", "/api/pipeline/status") => (None, Some("PipelineStatus")),
+        ("POST", "/api/pipeline/pause" | "/api/pipeline/resume") => (None, Some("PipelineControl")),
+        ("GET", "/api/memory/jobs/{id}") => (None, Some("JobStatus")),
         _ => (None, None),
     }
 }

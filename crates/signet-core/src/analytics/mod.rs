@@ -185,7 +185,8 @@ impl Analytics {
             .unwrap_or_default()
     }
 
-    /// `GET /api/analytics/usage`.
+    /// `GET /api/analytics/usage`, with empty `providers` (the LLM ledger's totals, which the
+    /// route takes from `Pipeline::usage`).
     pub fn usage(&self) -> UsageReport {
         let count = |group| self.snapshot(group).count;
         let memory_operations = MemoryOperations {
@@ -208,7 +209,7 @@ impl Analytics {
                 .iter()
                 .map(|(k, e)| (k.clone(), e.into()))
                 .collect(),
-            providers: Extra::new(),
+            providers: BTreeMap::new(),
             totals: UsageTotals {
                 errors,
                 memory_operations,

@@ -8,9 +8,12 @@ use signet_core::analytics::{ErrorQuery, Stage};
 use crate::error::{ApiResult, Params};
 use crate::state::AppState;
 
-/// `GET /api/analytics/usage`.
-pub async fn usage(State(s): State<AppState>) -> Json<UsageReport> {
-    Json(s.memories().analytics().usage())
+/// `GET /api/analytics/usage`: the collector's counters since start, and the LLM ledger's
+/// all-time totals per provider and model.
+pub async fn usage(State(s): State<AppState>) -> ApiResult<Json<UsageReport>> {
+    let mut report = s.memories().analytics().usage();
+    report.providers = s.pipeline().usage().await?;
+    Ok(Json(report))
 }
 
 /// `GET /api/analytics/latency`: p50/p95/p99/count/mean (ms) per operation group.

@@ -7,6 +7,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use signet_api::{LlmTotals, PipelineStatus};
+
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -108,12 +110,89 @@ fn http_series(e: &mut Exposition, s: &AppState) {
     }
 }
 
+/// The LLM ledger per provider and model, the pipeline's switches, and both job queues.
+fn pipeline_series(e: &mut Exposition, status: &PipelineStatus, paused: bool) {
+    let per_model: Vec<(&str, &str, &LlmTotals)> = status
+        .ledger
+        .by_provider
+        .iter()
+        .map(|(key, t)| {
+            let (provider, model) = key.split_once('/').unwrap_or((key.as_str(), ""));
+            (provider, model, t)
+        })
+        .collect();
+    let counters: [(&str, &str, fn(&LlmTotals) -> i64); 2] = [
+        (
+            "signet_llm_calls_total",
+            "LLM calls recorded in the ledger (all time).",
+            |t| t.calls,
+        ),
+        (
+            "signet_llm_errors_total",
+            "LLM calls that failed (all time).",
+            |t| t.errors,
+        ),
+    ];
+    for (name, help, value) in counters {
+        e.family(name, "counter", help);
+        for (provider, model, t) in &per_model {
+            let labels = [("provider", *provider), ("model", *model)];
+            e.sample(name, &labels, value(t) as f64);
+        }
+    }
+    let name = "signet_llm_tokens_total";
+    e.family(name, "counter", "LLM tokens by direction (all time).");
+    for (provider, model, t) in &per_model {
+        for (direction, n) in [("input", t.input_tokens), ("output", t.output_tokens)] {
+            let labels = [
+                ("provider", *provider),
+                ("model", *model),
+                ("direction", direction),
+            ];
+            e.sample(name, &labels, n as f64);
+        }
+    }
+    let flags = [
+        (
+            "signet_pipeline_paused",
+            "1 while an operator has paused the pipeline.",
+            paused,
+        ),
+        (
+            "signet_pipeline_budget_exhausted",
+            "1 while an LLM budget limit is reached (jobs wait as pending).",
+            status.budget.exhausted,
+        ),
+    ];
+    for (name, help, on) in flags {
+        e.family(name, "gauge", help);
+        e.sample(name, &[], if on { 1.0 } else { 0.0 });
+    }
+    let name = "signet_pipeline_jobs";
+    e.family(name, "gauge", "Jobs by queue (memory, summary) and status.");
+    for (queue, q) in &status.queues {
+        let standard = [
+            ("pending", q.pending),
+            ("leased", q.leased),
+            ("completed", q.completed),
+            ("failed", q.failed),
+            ("dead", q.dead),
+        ];
+        for (st, n) in standard {
+            e.sample(name, &[("queue", queue), ("status", st)], n as f64);
+        }
+    }
+}
+
 /// `GET /metrics`.
 pub async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
     let counts = s.memories().ops_counts().await?;
     let coverage = s.memories().embedding_coverage().await?;
+    let pipeline = s.pipeline();
+    let status = pipeline.status().await?;
     let mut e = Exposition::default();
     http_series(&mut e, &s);
+    pipeline_series(&mut e, &status, pipeline.is_paused());
     e.family("signet_memories", "gauge", "Memories by state.");
     e.sample("signet_memories", &[("state", "live")], counts.live as f64);
     e.sample(

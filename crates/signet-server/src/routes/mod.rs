@@ -10,6 +10,7 @@ mod hooks;
 mod logs;
 mod memory;
 mod metrics;
+mod pipeline;
 pub(crate) mod repair;
 pub(crate) mod sessions;
 mod system;
@@ -135,6 +136,10 @@ pub fn table() -> Vec<RouteSpec> {
             scoped,
             limit = Modify
         ),
+        // The static segment wins over `{id}`, so this never shadows a memory's history
+        // (a memory id is never `jobs`). A job's result quotes its memory's facts, whatever
+        // the project: scoped tokens are refused.
+        route!(GET, "/api/memory/jobs/{id}", Authenticated, pipeline::job),
         route!(GET, "/api/memory/{id}", Recall, memory::get, scoped),
         route!(
             PATCH,
@@ -398,6 +403,29 @@ pub fn table() -> Vec<RouteSpec> {
         route!(GET, "/api/logs", Diagnostics, logs::list),
         route!(GET, "/api/logs/stream", Diagnostics, logs::stream),
         route!(GET, "/sse", Recall, logs::events, scoped),
+        // Upstream guards `/api/pipeline/*` with authentication only; pausing is ours to
+        // guard (it stops every write the pipeline makes).
+        route!(
+            GET,
+            "/api/pipeline/status",
+            Authenticated,
+            pipeline::status,
+            no_memories
+        ),
+        route!(
+            POST,
+            "/api/pipeline/pause",
+            Admin,
+            pipeline::pause,
+            limit = Admin
+        ),
+        route!(
+            POST,
+            "/api/pipeline/resume",
+            Admin,
+            pipeline::resume,
+            limit = Admin
+        ),
         route!(GET, "/metrics", Diagnostics, metrics::metrics),
         route!(GET, "/api/analytics/usage", Analytics, analytics::usage),
         route!(GET, "/api/analytics/errors", Analytics, analytics::errors),
