@@ -70,17 +70,21 @@ fn actions(r: &Report, name: &str) -> Vec<String> {
     }
 }
 
+/// `processing` is true when remember queues extraction jobs, which the extraction worker
+/// drains; it is false only when the pipeline is disabled or its provider is `none`. A
+/// pipeline that queues but does not drain (paused, out of budget, a provider that is
+/// unusable or failing) says why in `GET /api/pipeline/status`.
 fn queue(r: &Report) -> Vec<String> {
     let q = &r.queue;
     let dead = q.dead_rate > 0.01 || q.dead > 0;
     pick(&[
         (
             dead && q.processing,
-            "dead pipeline jobs: POST /api/repair/requeue-dead puts them back in the queue (fix the extraction provider first, or they die again)",
+            "dead pipeline jobs: POST /api/repair/requeue-dead puts them back in the queue (fix the extraction provider first, GET /api/pipeline/status shows its last error, or they die again)",
         ),
         (
             dead && !q.processing,
-            "dead pipeline jobs (from an earlier pipeline run): nothing processes extraction jobs here, so requeueing them would not help; the retention sweep prunes dead jobs 30 days after they died",
+            "dead pipeline jobs (from an earlier pipeline run): nothing processes extraction jobs here while the pipeline is idle (the queue's idleReason says why), so requeueing them would not help; the retention sweep prunes dead jobs 30 days after they died",
         ),
         (
             q.lease_anomalies > 0 || q.stale_leases > 0,
@@ -88,7 +92,7 @@ fn queue(r: &Report) -> Vec<String> {
         ),
         (
             q.processing && (q.depth > 50 || q.oldest_age_sec > 300),
-            "the extraction queue is backing up: check the pipeline's LLM provider (memory.pipelineV2.extraction) and the daemon log",
+            "the extraction queue is backing up: GET /api/pipeline/status says whether the pipeline is paused, out of budget, or its LLM provider (memory.pipelineV2.extraction) is unusable or failing; see also the daemon log",
         ),
     ])
 }

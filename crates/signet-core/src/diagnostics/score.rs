@@ -25,8 +25,11 @@ fn ratio(a: i64, b: i64) -> f64 {
     if b <= 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
-/// Ours: when nothing processes extraction jobs (pipeline disabled, provider `none`, or no
-/// worker), pending jobs wait by design, so depth and age are reported but not penalised.
+/// Ours: when nothing processes extraction jobs (the pipeline disabled or its provider
+/// `none`: remember queues none then), pending jobs (from an earlier configuration) wait by
+/// design, so depth and age are reported but not penalised. A pipeline that queues jobs has
+/// an extraction worker behind it; if that worker cannot drain them (paused, out of budget,
+/// an unusable provider) the queue is backing up, which is what this domain reports.
 pub fn queue(q: &QueueCounts, extraction: &Extraction, now: DateTime<Utc>) -> QueueDomain {
     let oldest = age_ms(q.oldest_pending_at.as_deref(), now).unwrap_or(0) / 1000;
     let dead_rate = ratio(q.dead_last_hour, q.completed_last_hour + q.dead_last_hour);

@@ -137,6 +137,11 @@ fn a_failed_integrity_check_is_unhealthy_and_advised() {
     let names: Vec<&str> = a.iter().map(|a| a.domain.as_str()).collect();
     assert_eq!(names, ["queue", "storage"]);
     assert!(a[0].actions[0].contains("requeue-dead"));
+    assert!(
+        a[0].actions[0].contains("/api/pipeline/status"),
+        "{:?}",
+        a[0]
+    );
     assert!(a[1].actions[0].contains("quick_check"));
     // With nothing processing jobs, the advice does not send the user to requeue them.
     let idle = ReportInputs {
@@ -206,5 +211,11 @@ fn a_queue_nobody_drains_is_not_backing_up() {
     let rep = report(&s, &with(measured(0, 0)), now);
     let r = json(&rep);
     assert_eq!(r["queue"]["status"], "degraded");
-    assert!(advice(&rep)[0].actions[0].contains("backing up"));
+    let backing_up = &advice(&rep)[0].actions[0];
+    assert!(backing_up.contains("backing up"), "{backing_up}");
+    // The pipeline's status says which of pause, budget or provider holds the queue.
+    assert!(
+        backing_up.contains("GET /api/pipeline/status"),
+        "{backing_up}"
+    );
 }
