@@ -1,5 +1,6 @@
 //! The typed calls: one method per route whose answer signet-api types, grouped as the
-//! daemon's routes are (system, auth, memories, embeddings, diagnostics, analytics, repairs).
+//! daemon's routes are (system, auth, memories, embeddings, diagnostics, analytics, the
+//! pipeline, repairs).
 //! Request bodies that signet-api does not type yet (a patch, the batch bodies) are JSON
 //! objects.
 
@@ -222,6 +223,33 @@ impl Client {
     pub async fn logs(&self, limit: Option<usize>) -> Result<LogList> {
         let pairs = [("limit", limit.map(|n| n.to_string()))];
         self.get(&with_query("/api/logs", &pairs)).await
+    }
+}
+
+/// The memory pipeline: its status, an operator's pause and resume, one job.
+impl Client {
+    /// `GET /api/pipeline/status`: mode, workers, queues, provider, LLM ledger, budget.
+    pub async fn pipeline_status(&self) -> Result<PipelineStatus> {
+        self.get("/api/pipeline/status").await
+    }
+
+    /// `POST /api/pipeline/pause` (admin): the workers lease nothing until resumed.
+    pub async fn pause_pipeline(&self) -> Result<PipelineControl> {
+        self.send(Method::POST, "/api/pipeline/pause", None::<&Value>)
+            .await
+    }
+
+    /// `POST /api/pipeline/resume` (admin).
+    pub async fn resume_pipeline(&self) -> Result<PipelineControl> {
+        self.send(Method::POST, "/api/pipeline/resume", None::<&Value>)
+            .await
+    }
+
+    /// `GET /api/memory/jobs/:id`: one job of the memory queue (a missing one is a 404
+    /// `Api` error, "Job not found").
+    pub async fn job(&self, id: &str) -> Result<JobStatus> {
+        self.get(&memory_path("jobs", &format!("/{}", encode_segment(id))))
+            .await
     }
 }
 

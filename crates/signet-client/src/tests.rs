@@ -170,6 +170,34 @@ async fn modify_adds_the_reason_and_ids_are_encoded() {
     assert!(req.contains(r#""reason":"typo""#), "{req}");
 }
 
+#[tokio::test]
+async fn pipeline_calls_reach_their_routes_and_a_missing_job_is_a_404() {
+    let (base, req) = canned("200 OK", r#"{"paused":true,"mode":"controlled-write"}"#).await;
+    let control = Client::new(base).unwrap().pause_pipeline().await.unwrap();
+    assert_eq!(
+        (control.paused, control.mode.as_str()),
+        (true, "controlled-write")
+    );
+    assert!(req.await.unwrap().starts_with("POST /api/pipeline/pause "));
+    let (base, req) = canned("200 OK", r#"{"paused":false,"mode":"shadow"}"#).await;
+    let control = Client::new(base).unwrap().resume_pipeline().await.unwrap();
+    assert!(!control.paused);
+    assert!(req.await.unwrap().starts_with("POST /api/pipeline/resume "));
+    let (base, req) = canned("404 Not Found", r#"{"error":"Job not found"}"#).await;
+    let err = Client::new(base).unwrap().job("j 1").await.unwrap_err();
+    match err {
+        ClientError::Api { status, message } => {
+            assert_eq!((status, message.as_str()), (404, "Job not found"))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        req.await
+            .unwrap()
+            .starts_with("GET /api/memory/jobs/j%201 ")
+    );
+}
+
 #[test]
 fn a_url_without_a_scheme_means_http() {
     for (given, base) in [

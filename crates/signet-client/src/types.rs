@@ -6,8 +6,9 @@ pub use signet_api::{
     ChunkedMemory, ConfigFile, ConfigFiles, ConfigWrite, DedupStats, DeduplicateRequest,
     DiagnosticsDomain, DiagnosticsReport, EmbeddingGaps, EmbeddingHealth, EmbeddingStatus,
     ErrorRecord, ErrorStage, ErrorsReport, Features, Health, HistoryEvent, HistoryResponse,
-    Identity, LatencyReport, LogList, LogRecord, MemoryDetail, MemoryList, MemorySafety,
-    MintedToken, MutationResponse, MutationStatus, RecallMethod, RecallRequest, RecallResponse,
-    RecallResult, ReembedRequest, RememberRequest, RememberResponse, RepairResponse, Status,
-    StoredMemory, TokenClaims, TokenRequest, TokenScope, UsageReport, Whoami, Written,
+    Identity, JobStatus, LatencyReport, LogList, LogRecord, MemoryDetail, MemoryList, MemorySafety,
+    MintedToken, MutationResponse, MutationStatus, PipelineControl, PipelineStatus, RecallMethod,
+    RecallRequest, RecallResponse, RecallResult, ReembedRequest, RememberRequest, RememberResponse,
+    RepairResponse, Status, StoredMemory, TokenClaims, TokenRequest, TokenScope, UsageReport,
+    Whoami, Written,
 };

@@ -67,7 +67,8 @@ async fn sse_announces_created_updated_deleted_and_recovered_memories() {
 
 #[tokio::test]
 async fn no_extraction_job_is_queued_when_nothing_would_process_it() {
-    let s = TestServer::start_with_yaml(Some("pipelineV2:\n  enabled: true\n")).await;
+    let yaml = "memory:\n  pipelineV2:\n    enabled: true\n    extraction:\n      provider: none\n";
+    let s = TestServer::start_with_yaml(Some(yaml)).await;
     let mut stream = s.sse("/sse").await;
     stream.next().await.unwrap();
     let id = s.remember("the pipeline would extract this").await;
@@ -78,11 +79,9 @@ async fn no_extraction_job_is_queued_when_nothing_would_process_it() {
     let (_, status) = s.get("/api/status").await;
     let extraction = &status["pipelineV2"]["extraction"];
     assert_eq!(extraction["enqueuing"], false, "{status}");
-    assert!(
-        extraction["reason"]
-            .as_str()
-            .unwrap()
-            .contains("no extraction worker")
+    assert_eq!(
+        extraction["reason"],
+        "memory.pipelineV2.extraction.provider is none"
     );
     let (_, queue) = s.get("/api/diagnostics/queue").await;
     assert_eq!(queue["depth"], 0, "{queue}");

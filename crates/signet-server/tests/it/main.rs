@@ -20,6 +20,7 @@ mod mcp;
 mod memory;
 mod metrics;
 mod mutations;
+mod pipeline;
 mod proxy;
 mod recall;
 mod repair;

@@ -34,8 +34,9 @@ async fn remember_parses_prefixes_infers_type_and_is_readable() {
     assert_eq!(m["who"], "daemon");
     assert_eq!(m["source_type"], "manual");
     assert_eq!(m["version"], 1);
-    // No extraction worker runs yet, so nothing is queued for one (issue 9, item 12).
-    assert_eq!(m["extraction_status"], "none");
+    // The pipeline is on with its default provider (claude-code): an extract job is queued,
+    // and the pipeline's status says whether anything can process it.
+    assert_eq!(m["extraction_status"], "pending");
     assert_eq!(m["session_id"], serde_json::Value::Null);
 }
 

@@ -81,8 +81,18 @@ async fn metrics_expose_requests_latency_memories_jobs_and_process() {
     assert!(get(r#"signet_http_request_duration_seconds{group="recall",quantile="0.99"}"#) > 0.0);
     assert_eq!(get(r#"signet_memories{state="live"}"#), 1.0);
     assert_eq!(get(r#"signet_memories{state="deleted"}"#), 1.0);
-    // The pipeline is on by default, but no extraction worker runs yet: nothing is queued.
-    assert_eq!(get(r#"signet_jobs{status="pending"}"#), 0.0);
+    // The pipeline is on by default (claude-code): each remember queued an extract job, which
+    // waits while the provider is unusable (or is being worked on).
+    let pending = get(r#"signet_jobs{status="pending"}"#) + get(r#"signet_jobs{status="leased"}"#);
+    let queued = get(r#"signet_pipeline_jobs{queue="memory",status="pending"}"#)
+        + get(r#"signet_pipeline_jobs{queue="memory",status="leased"}"#);
+    assert!(pending <= 2.0 && queued == pending, "{text}");
+    assert_eq!(
+        get(r#"signet_pipeline_jobs{queue="summary",status="pending"}"#),
+        0.0
+    );
+    assert_eq!(get("signet_pipeline_paused"), 0.0);
+    assert_eq!(get("signet_pipeline_budget_exhausted"), 0.0);
     assert!(get("signet_embedding_coverage_ratio") <= 1.0);
     assert_eq!(get("signet_embedding_provider_errors_total"), 0.0);
     assert!(get("signet_uptime_seconds") >= 0.0);
@@ -91,6 +101,12 @@ async fn metrics_expose_requests_latency_memories_jobs_and_process() {
         "signet_http_requests_total",
         "signet_memories",
         "signet_jobs",
+        "signet_llm_calls_total",
+        "signet_llm_errors_total",
+        "signet_llm_tokens_total",
+        "signet_pipeline_paused",
+        "signet_pipeline_budget_exhausted",
+        "signet_pipeline_jobs",
     ] {
         assert!(text.contains(&format!("# TYPE {family} ")), "{family}");
     }

@@ -60,6 +60,9 @@ struct Seeded {
     doomed: String,
     /// A token for the bearer `whoami`.
     token: String,
+    /// The extract job queued for `live` (the default provider, claude-code, queues jobs
+    /// whether or not its CLI is installed).
+    job: String,
     /// An ingested document the reads use and the DELETE deletes (seeded by the route
     /// test only, so the other tests' memory counts stay as they are).
     document: String,
@@ -249,6 +252,9 @@ fn plan(method: &str, path: &str, s: &Seeded) -> Option<Vec<Request>> {
             format!("/api/documents/{}?reason=roundtrip", s.document),
             None,
         )],
+        ("GET", "/api/pipeline/status") => get(path),
+        ("POST", "/api/pipeline/pause" | "/api/pipeline/resume") => post(path, json!({})),
+        ("GET", "/api/memory/jobs/{id}") => get(&format!("/api/memory/jobs/{}", s.job)),
         _ => return None,
     })
 }
@@ -338,6 +344,9 @@ fn reencode(name: &str, raw: &str) -> Option<Result<(String, Value), String>> {
         "DocumentList" => again::<api::DocumentList>(raw),
         "DocumentRow" => again::<api::DocumentRow>(raw),
         "DocumentChunks" => again::<api::DocumentChunks>(raw),
+        "PipelineStatus" => again::<api::PipelineStatus>(raw),
+        "PipelineControl" => again::<api::PipelineControl>(raw),
+        "JobStatus" => again::<api::JobStatus>(raw),
         "DocumentDeleted" => again::<api::DocumentDeleted>(raw),
         _ => return None,
     })
@@ -441,12 +450,20 @@ async fn seeded() -> (TestServer, Seeded) {
     let (st, v) = s.post("/api/auth/token", json!({"role": "readonly"})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let token = v["token"].as_str().unwrap().to_owned();
+    let job: String = crate::diagnostics::db(&s)
+        .query_row(
+            "SELECT id FROM memory_jobs WHERE job_type = 'extract' AND memory_id = ?1",
+            [&live],
+            |r| r.get(0),
+        )
+        .unwrap();
     (
         s,
         Seeded {
             live,
             doomed,
             token,
+            job,
             document: String::new(),
         },
     )
@@ -642,4 +659,12 @@ async fn the_client_decodes_every_typed_route() {
         .await
         .unwrap();
     assert!(fts.success, "{fts:?}");
+
+    let pipeline = c.pipeline_status().await.unwrap();
+    assert_eq!(pipeline.mode, "controlled-write");
+    assert_eq!(pipeline.queues["memory"].pending, 3, "{pipeline:?}");
+    let job = c.job(&seeded.job).await.unwrap();
+    assert_eq!(job.memory_id.as_deref(), Some(seeded.live.as_str()));
+    assert!(c.pause_pipeline().await.unwrap().paused);
+    assert!(!c.resume_pipeline().await.unwrap().paused);
 }
