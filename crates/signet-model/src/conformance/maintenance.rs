@@ -45,7 +45,7 @@ fn with_job(store: &dyn MemoryStore, m: &NewMemory) {
 
 /// An audit row for `action` at `now`, and the closure that hands it to a repair while
 /// keeping what the repair reported.
-fn audit<T: Clone + Send + 'static>(
+pub(super) fn audit<T: Clone + Send + 'static>(
     action: &str,
     now: &str,
 ) -> (AuditOf<T>, Arc<Mutex<Option<T>>>) {
@@ -66,7 +66,7 @@ fn audit<T: Clone + Send + 'static>(
     (build, seen)
 }
 
-fn taken<T: Clone>(seen: &Arc<Mutex<Option<T>>>) -> Option<T> {
+pub(super) fn taken<T: Clone>(seen: &Arc<Mutex<Option<T>>>) -> Option<T> {
     seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 

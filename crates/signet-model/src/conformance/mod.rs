@@ -19,6 +19,7 @@ mod candidates;
 mod documents;
 mod embeddings;
 mod feedback;
+mod graph_repairs;
 mod lifecycle;
 mod maintenance;
 mod mutate;
@@ -33,6 +34,7 @@ pub use candidates::*;
 pub use documents::*;
 pub use embeddings::*;
 pub use feedback::*;
+pub use graph_repairs::*;
 pub use lifecycle::*;
 pub use maintenance::*;
 pub use mutate::*;
@@ -82,10 +84,29 @@ pub trait Fixtures {
     /// The depth-0 `session_summaries` row of `session_key`: its id, content and token count,
     /// and the memory ids linked to it (sorted).
     fn session_summary(&self, session_key: &str) -> Option<(String, String, i64, Vec<String>)>;
+    /// Pins the entity whose canonical name is `canonical`, as the knowledge API will.
+    fn pin_entity(&self, canonical: &str);
+    /// Gives the entity `canonical` an `entity_aspects` row and, with `attribute`, an
+    /// `entity_attributes` row under it, as structural classification will.
+    fn give_aspect(&self, canonical: &str, attribute: bool);
+    /// Writes a stub `entity_attributes` row (no aspect) on the memory `memory_id`, as
+    /// upstream's structural backfill does.
+    fn give_stub_attribute(&self, memory_id: &str);
+    /// Writes a `memories_cold` row of `memory_id` archived at `archived_at` for `reason`.
+    fn give_cold(
+        &self,
+        memory_id: &str,
+        reason: Option<&str>,
+        archived_at: &str,
+        content: &str,
+        row_json: Option<&str>,
+    );
 }
 
-/// A check of any of the five signatures (memory store; plus maintenance store; plus
-/// fixtures; memory store and lifecycle; or memory store and document store), applied to one harness. `Views` only tells the signatures apart.
+/// A check of any of the signatures (memory store; plus maintenance store; plus
+/// fixtures; memory store and lifecycle; memory store and document store; memory store,
+/// pipeline store and fixtures; or the whole harness), applied to one harness. `Views` only
+/// tells the signatures apart.
 #[doc(hidden)]
 pub trait Check<Views> {
     fn check(self, harness: &dyn Harness);
@@ -103,6 +124,8 @@ pub struct LifecycleView;
 pub struct DocumentView;
 #[doc(hidden)]
 pub struct PipelineView;
+#[doc(hidden)]
+pub struct HarnessView;
 
 impl<F: FnOnce(&dyn MemoryStore)> Check<MemoryView> for F {
     fn check(self, harness: &dyn Harness) {
@@ -137,6 +160,12 @@ impl<F: FnOnce(&dyn MemoryStore, &dyn DocumentStore)> Check<DocumentView> for F 
 impl<F: FnOnce(&dyn MemoryStore, &dyn PipelineStore, &dyn Fixtures)> Check<PipelineView> for F {
     fn check(self, harness: &dyn Harness) {
         self(harness.memory(), harness.pipeline(), harness)
+    }
+}
+
+impl<F: FnOnce(&dyn Harness)> Check<HarnessView> for F {
+    fn check(self, harness: &dyn Harness) {
+        self(harness)
     }
 }
 
@@ -232,6 +261,10 @@ macro_rules! conformance_tests {
             the_graph_counts_mentions_and_links_live_memories,
             the_ledger_sums_calls_since_a_time,
             job_counts_cover_both_queues,
+            cold_counts_sum_the_archive_by_reason,
+            chunk_groups_are_pruned_in_batches_with_their_mentions,
+            singleton_prune_keeps_pinned_structured_and_busier_entities,
+            skipped_summaries_are_requeued_and_summarised_ones_kept,
         );
     };
     (@checks $fresh:expr; $($check:ident,)*) => {$(
@@ -245,11 +278,12 @@ macro_rules! conformance_tests {
 #[cfg(test)]
 mod tests {
     /// The sources of the check modules, whose every `pub fn` is a check.
-    const MODULES: [&str; 12] = [
+    const MODULES: [&str; 13] = [
         include_str!("candidates.rs"),
         include_str!("documents.rs"),
         include_str!("embeddings.rs"),
         include_str!("feedback.rs"),
+        include_str!("graph_repairs.rs"),
         include_str!("lifecycle.rs"),
         include_str!("maintenance.rs"),
         include_str!("mutate.rs"),

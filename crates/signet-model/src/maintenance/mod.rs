@@ -3,6 +3,7 @@
 //! use. The scoring of these counts lives in signet-core; a store only counts and changes rows.
 
 mod counts;
+mod graph;
 mod repair;
 mod retention;
 
@@ -10,6 +11,7 @@ pub use counts::{
     ConnectorCounts, DiagnosticsSnapshot, DuplicateCounts, IndexCounts, MutationCounts,
     QueueCounts, RetentionCounts, SWEEP_ACTIONS, SnapshotParams, StorageCounts,
 };
+pub use graph::{ColdCounts, EntityPrune, PrunedEntities};
 pub use repair::{DedupCluster, DedupMerge, DedupRow, FtsCounts, RepairAudit};
 pub use retention::{PruneStep, PurgedTombstones};
 
@@ -65,4 +67,27 @@ pub trait MaintenanceStore: Send + Sync + 'static {
     /// Deletes up to `limit` rows of one prunable table older than `cutoff` (a missing table
     /// prunes nothing). One transaction.
     fn prune(&self, step: PruneStep, cutoff: &str, limit: usize) -> Result<usize>;
+    /// The cold archive's counts ([`ColdCounts`]); `None` when the backend has no archive
+    /// table. A read.
+    fn cold_counts(&self) -> Result<Option<ColdCounts>>;
+    /// How many entities `which` selects, all of them (a prune takes a batch of these).
+    fn prunable_entities(&self, which: EntityPrune) -> Result<usize>;
+    /// Deletes up to `limit` of the entities `which` selects (oldest first) with everything
+    /// that names them: their mentions, the relations at either end, their dependencies,
+    /// aspects and those aspects' attributes. Memories are untouched. The audit row is written
+    /// in the same transaction.
+    fn prune_entities(
+        &self,
+        which: EntityPrune,
+        limit: usize,
+        audit: AuditOf<PrunedEntities>,
+    ) -> Result<PrunedEntities>;
+    /// How many `completed` summary jobs have a session key with no depth-0 session summary
+    /// (the summary worker skipped the session). Jobs without a session key are not counted:
+    /// no summary can ever match them, so requeuing them would repeat forever.
+    fn skipped_summaries(&self) -> Result<usize>;
+    /// Moves up to `limit` of those jobs (oldest first) back to `pending` with `attempts = 0`
+    /// and `result`, `completed_at` and `error` cleared; returns how many. The audit row is
+    /// written in the same transaction.
+    fn requeue_skipped_summaries(&self, limit: usize, audit: AuditOf<usize>) -> Result<usize>;
 }

@@ -9,15 +9,16 @@
 //! `signet doctor` (works with the daemon down; never migrates or writes).
 
 mod diagnostics;
+mod graph;
 mod repair;
 pub(crate) mod retention;
 
 pub use diagnostics::snapshot_read_only;
 pub use signet_model::maintenance::{
-    AuditOf, ConnectorCounts, DedupCluster, DedupMerge, DedupRow, DiagnosticsSnapshot,
-    DuplicateCounts, FtsCounts, IndexCounts, MaintenanceStore, MutationCounts, PruneStep,
-    PurgedTombstones, QueueCounts, RepairAudit, RetentionCounts, SWEEP_ACTIONS, SnapshotParams,
-    StorageCounts,
+    AuditOf, ColdCounts, ConnectorCounts, DedupCluster, DedupMerge, DedupRow, DiagnosticsSnapshot,
+    DuplicateCounts, EntityPrune, FtsCounts, IndexCounts, MaintenanceStore, MutationCounts,
+    PruneStep, PrunedEntities, PurgedTombstones, QueueCounts, RepairAudit, RetentionCounts,
+    SWEEP_ACTIONS, SnapshotParams, StorageCounts,
 };
 
 use crate::Store;
@@ -91,6 +92,34 @@ impl MaintenanceStore for Store {
         let cutoff = cutoff.to_owned();
         self.pool()
             .write(move |tx| retention::prune(tx, step, &cutoff, limit))
+    }
+    fn cold_counts(&self) -> Result<Option<ColdCounts>> {
+        self.pool().read(graph::cold_counts)
+    }
+    fn prunable_entities(&self, which: EntityPrune) -> Result<usize> {
+        self.pool().read(|c| graph::prunable(c, which))
+    }
+    fn prune_entities(
+        &self,
+        which: EntityPrune,
+        limit: usize,
+        audit: AuditOf<PrunedEntities>,
+    ) -> Result<PrunedEntities> {
+        self.pool().write(move |tx| {
+            let done = graph::prune(tx, which, limit)?;
+            repair::record(tx, &audit(&done))?;
+            Ok(done)
+        })
+    }
+    fn skipped_summaries(&self) -> Result<usize> {
+        self.pool().read(graph::skipped_summaries)
+    }
+    fn requeue_skipped_summaries(&self, limit: usize, audit: AuditOf<usize>) -> Result<usize> {
+        self.pool().write(move |tx| {
+            let done = graph::requeue_skipped(tx, limit)?;
+            repair::record(tx, &audit(&done))?;
+            Ok(done)
+        })
     }
 }
 

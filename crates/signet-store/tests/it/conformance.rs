@@ -146,6 +146,59 @@ impl Fixtures for TempStore {
         Some((id, content, tokens, linked))
     }
 
+    fn pin_entity(&self, canonical: &str) {
+        self.exec(
+            "UPDATE entities SET pinned = 1, pinned_at = updated_at WHERE canonical_name = ?1",
+            vec![Some(canonical.to_owned())],
+        );
+    }
+
+    fn give_aspect(&self, canonical: &str, attribute: bool) {
+        self.exec(
+            "INSERT INTO entity_aspects (id, entity_id, name, canonical_name) \
+             SELECT 'aspect:' || id, id, 'Role', 'role' FROM entities WHERE canonical_name = ?1",
+            vec![Some(canonical.to_owned())],
+        );
+        if attribute {
+            self.exec(
+                "INSERT INTO entity_attributes (id, aspect_id, kind, content, normalized_content) \
+                 SELECT 'attribute:' || id, 'aspect:' || id, 'attribute', 'maintainer', \
+                   'maintainer' FROM entities WHERE canonical_name = ?1",
+                vec![Some(canonical.to_owned())],
+            );
+        }
+    }
+
+    fn give_stub_attribute(&self, memory_id: &str) {
+        self.exec(
+            "INSERT INTO entity_attributes (id, aspect_id, memory_id, kind, content, \
+               normalized_content) VALUES ('stub:' || ?1, NULL, ?1, 'attribute', 'stub', 'stub')",
+            vec![Some(memory_id.to_owned())],
+        );
+    }
+
+    fn give_cold(
+        &self,
+        memory_id: &str,
+        reason: Option<&str>,
+        archived_at: &str,
+        content: &str,
+        row_json: Option<&str>,
+    ) {
+        self.exec(
+            "INSERT INTO memories_cold (archive_id, memory_id, content, original_created_at, \
+               archived_at, archived_reason, original_row_json) \
+             VALUES ('cold:' || ?1, ?1, ?2, ?3, ?3, ?4, ?5)",
+            vec![
+                Some(memory_id.to_owned()),
+                Some(content.to_owned()),
+                Some(archived_at.to_owned()),
+                reason.map(str::to_owned),
+                row_json.map(str::to_owned),
+            ],
+        );
+    }
+
     fn give_checkpoint(&self, cp: &Checkpoint) {
         let cp = cp.clone();
         self.store
@@ -177,6 +230,17 @@ impl Fixtures for TempStore {
 }
 
 impl TempStore {
+    /// Runs one write statement with `params`.
+    fn exec(&self, sql: &'static str, params: Vec<Option<String>>) {
+        self.store
+            .pool()
+            .write(move |tx| {
+                tx.execute(sql, rusqlite::params_from_iter(params))?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
     /// Reads one row with `sql` (`None`: no row).
     fn row<T>(
         &self,
