@@ -8,11 +8,16 @@
 //!   mix (40% remember, 40% recall, 10% modify, 10% forget); throughput, latency percentiles per
 //!   operation, errors, and RSS over time with a plateau verdict.
 //! - `signet bench recall --locomo FILE [--models DIR|WHEEL]`: the LoCoMo retrieval benchmark.
+//! - `signet bench pipeline --count 500`: a real daemon with the memory pipeline on against a
+//!   mock Ollama (`mock_llm`, answering at once): extraction jobs per second until the queue
+//!   drains, and remember latency with the pipeline paused vs while it runs.
 
 mod corpus;
 mod daemon;
 mod load;
 mod locomo;
+mod mock_llm;
+mod pipeline;
 mod soak;
 mod stats;
 
@@ -35,6 +40,9 @@ pub enum BenchCommand {
     Soak(soak::SoakArgs),
     /// The LoCoMo retrieval benchmark (recall@k, MRR per category; keyword, vector, hybrid).
     Recall(locomo::RecallArgs),
+    /// The memory pipeline against a mock LLM: extraction jobs per second, and remember
+    /// latency with the pipeline paused vs running.
+    Pipeline(pipeline::PipelineArgs),
 }
 
 /// Runs a benchmark.
@@ -43,5 +51,6 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Load(a) => load::run(a).await,
         BenchCommand::Recall(a) => locomo::run(a).await,
         BenchCommand::Soak(a) => soak::run(a).await,
+        BenchCommand::Pipeline(a) => pipeline::run(a).await,
     }
 }
