@@ -110,6 +110,9 @@ fn http_series(e: &mut Exposition, s: &AppState) {
     }
 }
 
+/// One of the ledger's sums.
+type LedgerField = fn(&LlmTotals) -> i64;
+
 /// The LLM ledger per provider and model, the pipeline's switches, and both job queues.
 fn pipeline_series(e: &mut Exposition, status: &PipelineStatus, paused: bool) {
     let per_model: Vec<(&str, &str, &LlmTotals)> = status
@@ -121,23 +124,25 @@ fn pipeline_series(e: &mut Exposition, status: &PipelineStatus, paused: bool) {
             (provider, model, t)
         })
         .collect();
-    let counters: [(&str, &str, fn(&LlmTotals) -> i64); 2] = [
+    let calls: LedgerField = |t| t.calls;
+    let errors: LedgerField = |t| t.errors;
+    let counters = [
         (
             "signet_llm_calls_total",
             "LLM calls recorded in the ledger (all time).",
-            |t| t.calls,
+            calls,
         ),
         (
             "signet_llm_errors_total",
             "LLM calls that failed (all time).",
-            |t| t.errors,
+            errors,
         ),
     ];
-    for (name, help, value) in counters {
+    for (name, help, field) in counters {
         e.family(name, "counter", help);
         for (provider, model, t) in &per_model {
             let labels = [("provider", *provider), ("model", *model)];
-            e.sample(name, &labels, value(t) as f64);
+            e.sample(name, &labels, field(t) as f64);
         }
     }
     let name = "signet_llm_tokens_total";
