@@ -76,8 +76,9 @@ pub use query::{
     FilterQuery, GuardQuery, HistoryQuery, LegacySearchQuery, ListQuery, QueryMap, SearchQuery,
 };
 pub use repair::{
-    CheckFtsRequest, DedupStats, DeduplicateRequest, EmbeddingGaps, ReembedRequest, RepairResponse,
-    SweepRemoved,
+    BackfillSkippedRequest, CheckFtsRequest, ColdStats, DedupStats, DeduplicateRequest,
+    EmbeddingGaps, PruneChunkGroupsRequest, PruneSingletonsRequest, ReembedRequest,
+    RepairResponse, SweepRemoved,
 };
 pub use sessions::{
     BypassRequest, BypassResponse, FeedbackRequest, FeedbackResponse, SessionInfo, SessionList,
@@ -164,6 +165,10 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     CheckFtsRequest,
     ReembedRequest,
     DeduplicateRequest,
+    ColdStats,
+    PruneChunkGroupsRequest,
+    PruneSingletonsRequest,
+    BackfillSkippedRequest,
     RememberRequest,
     RememberResponse,
     StoredMemory,

@@ -1,8 +1,10 @@
 //! The repairs (`/api/repair/*`): the one answer shape every action sends, the read-only
-//! counts (`dedup-stats`, `embedding-gaps`) and the request bodies.
+//! counts (`dedup-stats`, `embedding-gaps`, `cold-stats`) and the request bodies.
 //!
 //! Fields are declared in the order the daemon has always sent them (alphabetical), so a
 //! struct encodes to the same bytes as before it was typed.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +24,7 @@ pub struct RepairResponse {
     /// `deduplicateMemories`: clusters merged (or found, in a dry run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clusters: Option<usize>,
-    /// `deduplicateMemories`: set on a dry run.
+    /// Set on a dry run (`deduplicateMemories`, the entity prunes, `backfillSkippedSessions`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
     /// The 501 placeholders: the same text as `message`.
@@ -114,6 +116,72 @@ pub struct EmbeddingGaps {
     #[serde(flatten)]
     #[schema(ignore)]
     pub extra: Extra,
+}
+
+/// Answer of `GET /api/repair/cold-stats`: the cold archive (`memories_cold`), where retention
+/// and the pipeline's updates and deletes keep a copy of every memory they remove or replace.
+/// Upstream's fields (`{count, oldest, newest, totalBytes, byReason}`), sent in alphabetical
+/// order like every answer of the daemon.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ColdStats {
+    /// Rows per `archived_reason` (`retention_decay`, `superseded`, `pipeline_delete`, ...;
+    /// `unknown` when unset).
+    pub by_reason: BTreeMap<String, i64>,
+    /// Archived rows.
+    pub count: i64,
+    /// Set only when the database has no archive table yet (the counts are then 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The last `archived_at`.
+    pub newest: Option<String>,
+    /// The first `archived_at` (null when the archive is empty).
+    pub oldest: Option<String>,
+    /// UTF-8 bytes of every row's `content` plus its `original_row_json` (the whole archived
+    /// row, which repeats the content), as upstream counts them.
+    pub total_bytes: i64,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub extra: Extra,
+}
+
+/// Body of `POST /api/repair/prune-chunk-groups` (optional).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PruneChunkGroupsRequest {
+    /// Chunk-group entities deleted at most (default 500, up to 10000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    /// Only count what would be deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// Body of `POST /api/repair/prune-singleton-entities` (optional).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PruneSingletonsRequest {
+    /// Entities deleted at most (default 200, up to 10000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    /// Only count what would be deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    /// Entities with at most this many mentions are singletons (default 1, 0 or more).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_mentions: Option<i64>,
+}
+
+/// Body of `POST /api/repair/backfill-skipped` (optional).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BackfillSkippedRequest {
+    /// Summary jobs requeued at most (default 50, up to 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// Only count what would be requeued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 /// Body of `POST /api/repair/check-fts` (optional). The daemon also accepts `1`/`0` and

@@ -41,6 +41,16 @@ fn schemas(method: &str, path: &str) -> (Option<&'static str>, Option<&'static s
         ("POST", "/api/repair/check-fts") => (Some("CheckFtsRequest"), Some("RepairResponse")),
         ("POST", "/api/repair/re-embed") => (Some("ReembedRequest"), Some("RepairResponse")),
         ("POST", "/api/repair/deduplicate") => (Some("DeduplicateRequest"), Some("RepairResponse")),
+        ("GET", "/api/repair/cold-stats") => (None, Some("ColdStats")),
+        ("POST", "/api/repair/prune-chunk-groups") => {
+            (Some("PruneChunkGroupsRequest"), Some("RepairResponse"))
+        }
+        ("POST", "/api/repair/prune-singleton-entities") => {
+            (Some("PruneSingletonsRequest"), Some("RepairResponse"))
+        }
+        ("POST", "/api/repair/backfill-skipped") => {
+            (Some("BackfillSkippedRequest"), Some("RepairResponse"))
+        }
         (
             "POST",
             "/api/repair/requeue-dead"

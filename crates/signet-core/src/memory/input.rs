@@ -172,6 +172,18 @@ pub fn limit(v: Option<&Value>, key: &str, default: usize, max: usize) -> Result
     }
 }
 
+/// A non-negative integer `key` (numbers or numeric strings, fractions truncated): `default`
+/// when absent or null, clamped to `max`.
+pub fn count(v: Option<&Value>, key: &str, default: i64, max: i64) -> Result<i64> {
+    let Some(n) = number(v) else {
+        return Ok(default);
+    };
+    match n {
+        Some(f) if f.is_finite() && f >= 0.0 => Ok((f as i64).min(max)),
+        _ => invalid(format!("{key} must be a non-negative integer")),
+    }
+}
+
 /// A required string `key`, trimmed: absent, `null` or blank is "`key` is required".
 pub fn required_text(obj: &serde_json::Map<String, Value>, key: &str) -> Result<String> {
     match obj.get(key) {

@@ -4,9 +4,10 @@
 //!
 //! Policy: operators and the daemon are never limited; agents (`x-signet-actor-type: agent`)
 //! pass the [`limiter::Limiter`] (cooldown and hourly budget per action, from
-//! `memory.pipelineV2.repair.*`).
+//! `memory.pipelineV2.repair.*`, or upstream's constants for the graph and summary repairs).
 
 mod dedup;
+mod graph;
 pub mod limiter;
 
 use std::time::{Duration, Instant};
@@ -20,6 +21,7 @@ use crate::maintenance::Maintenance;
 use crate::memory::input;
 
 pub use dedup::{DedupOptions, DedupParams, keeper_score};
+pub use graph::{ChunkGroupPrune, MAX_BACKFILL, MAX_PRUNE_BATCH, SingletonPrune, SkippedBackfill};
 
 /// Most dead jobs one requeue moves.
 pub const REQUEUE_LIMIT: usize = 50;
@@ -128,13 +130,20 @@ fn opt_flag(body: &Value, key: &str) -> Result<bool> {
     }
 }
 
-/// Which limits an action uses.
+/// Which limits an action uses. The graph and summary repairs have no settings upstream:
+/// their cooldowns and budgets are upstream's constants.
 #[derive(Clone, Copy)]
 enum Limits {
     Requeue,
     Reembed,
     Fts,
     Dedup,
+    /// 60 s / 5 per hour.
+    ChunkGroups,
+    /// 60 s / 10 per hour.
+    Singletons,
+    /// 60 s / 20 per hour.
+    Backfill,
 }
 
 impl Maintenance {
@@ -167,6 +176,9 @@ impl Maintenance {
             Limits::Reembed => (r.reembed_cooldown_ms, r.reembed_hourly_budget),
             Limits::Fts => (r.reembed_cooldown_ms, 5),
             Limits::Dedup => (r.dedup_cooldown_ms, r.dedup_hourly_budget),
+            Limits::ChunkGroups => (60_000, 5),
+            Limits::Singletons => (60_000, 10),
+            Limits::Backfill => (60_000, 20),
         };
         let admitted = self
             .inner

@@ -348,7 +348,7 @@ pub fn table() -> Vec<RouteSpec> {
             POST,
             "/api/repair/backfill-skipped",
             Admin,
-            repair::not_implemented,
+            repair::backfill_skipped,
             limit = Admin
         ),
         route!(
@@ -362,14 +362,14 @@ pub fn table() -> Vec<RouteSpec> {
             POST,
             "/api/repair/prune-chunk-groups",
             Admin,
-            repair::not_implemented,
+            repair::prune_chunk_groups,
             limit = Admin
         ),
         route!(
             POST,
             "/api/repair/prune-singleton-entities",
             Admin,
-            repair::not_implemented,
+            repair::prune_singletons,
             limit = Admin
         ),
         route!(
@@ -379,12 +379,7 @@ pub fn table() -> Vec<RouteSpec> {
             repair::not_implemented,
             limit = Admin
         ),
-        route!(
-            GET,
-            "/api/repair/cold-stats",
-            Admin,
-            repair::not_implemented
-        ),
+        route!(GET, "/api/repair/cold-stats", Admin, repair::cold_stats),
         route!(GET, "/api/repair/embedding-gaps", Admin, embeddings::gaps),
         route!(
             POST,

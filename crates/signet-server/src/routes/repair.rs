@@ -6,8 +6,11 @@
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use signet_api::{DedupStats, RepairResponse};
-use signet_core::repair::{DedupParams, FtsCheck, RepairContext, RepairResult};
+use signet_api::{ColdStats, DedupStats, RepairResponse};
+use signet_core::repair::{
+    ChunkGroupPrune, DedupParams, FtsCheck, RepairContext, RepairResult, SingletonPrune,
+    SkippedBackfill,
+};
 
 use crate::actor::{actor_name, header};
 use crate::error::{ApiResult, Input, Kind, Reply};
@@ -101,19 +104,49 @@ pub async fn deduplicate(
     repair_response(s.maintenance().deduplicate(&c, req).await, false)
 }
 
-/// Upstream repairs of subsystems this daemon does not have (the sqlite-vec table, the entity
-/// graph, session summaries): 501 with the reason, never a pretend success.
+/// `GET /api/repair/cold-stats`: the cold archive's counts (a read).
+pub async fn cold_stats(State(s): State<AppState>) -> ApiResult<Json<ColdStats>> {
+    Ok(Json(s.maintenance().cold_stats().await?))
+}
+
+/// `POST /api/repair/prune-chunk-groups` (`{batchSize, dryRun}`).
+pub async fn prune_chunk_groups(
+    State(s): State<AppState>,
+    RepairCaller(c): RepairCaller,
+    Input(req): Input<ChunkGroupPrune>,
+) -> ApiResult<RepairReply> {
+    repair_response(s.maintenance().prune_chunk_groups(&c, req).await, false)
+}
+
+/// `POST /api/repair/prune-singleton-entities` (`{batchSize, dryRun, maxMentions}`).
+pub async fn prune_singletons(
+    State(s): State<AppState>,
+    RepairCaller(c): RepairCaller,
+    Input(req): Input<SingletonPrune>,
+) -> ApiResult<RepairReply> {
+    repair_response(s.maintenance().prune_singletons(&c, req).await, false)
+}
+
+/// `POST /api/repair/backfill-skipped` (`{limit, dryRun}`).
+pub async fn backfill_skipped(
+    State(s): State<AppState>,
+    RepairCaller(c): RepairCaller,
+    Input(req): Input<SkippedBackfill>,
+) -> ApiResult<RepairReply> {
+    repair_response(s.maintenance().backfill_skipped(&c, req).await, false)
+}
+
+/// Upstream repairs this daemon does not have: the sqlite-vec table (there is none), entity
+/// reclassification by the LLM and the structural backfill (no structural classifier runs
+/// here): 501 with the reason, never a pretend success.
 pub async fn not_implemented(uri: axum::http::Uri) -> RepairReply {
     let action = uri.path().rsplit('/').next().unwrap_or_default().to_owned();
     let message = match action.as_str() {
         "resync-vec" => {
             "not applicable: vectors live in an in-memory index built from the embeddings table; there is no sqlite-vec table to resync"
         }
-        "cold-stats" => {
-            "not implemented yet: cold-storage statistics arrive with the retention dashboard"
-        }
         _ => {
-            "not implemented: this repair belongs to the extraction pipeline (entities, summaries), which this daemon does not run yet"
+            "not implemented: this repair needs the structural classification of entities (aspects, attributes), which this daemon does not run yet"
         }
     };
     let body = RepairResponse {

@@ -13,6 +13,7 @@ mod errors;
 mod events;
 mod fixture;
 mod fuzz;
+mod graph_repair;
 mod guide;
 mod hooks;
 mod logs;

@@ -39,12 +39,8 @@ const HOOKS: &str = "roundtrip-hooks";
 /// expects their 501.
 const NOT_IMPLEMENTED: &[(&str, &str)] = &[
     ("POST", "/api/repair/resync-vec"),
-    ("POST", "/api/repair/backfill-skipped"),
     ("POST", "/api/repair/reclassify-entities"),
-    ("POST", "/api/repair/prune-chunk-groups"),
-    ("POST", "/api/repair/prune-singleton-entities"),
     ("POST", "/api/repair/structural-backfill"),
-    ("GET", "/api/repair/cold-stats"),
 ];
 
 /// A hybrid-mode daemon (local requests need no token, and the daemon has a secret to mint
@@ -113,7 +109,7 @@ fn plan(method: &str, path: &str, s: &Seeded) -> Option<Vec<Request>> {
         ("GET", "/api/embeddings/projection" | "/api/repair/dedup-stats") => get(path),
         ("GET", "/api/repair/embedding-gaps" | "/api/analytics/logs") => get(path),
         ("GET", "/api/analytics/usage" | "/api/analytics/latency") => get(path),
-        ("GET", "/api/analytics/memory-safety") => get(path),
+        ("GET", "/api/analytics/memory-safety" | "/api/repair/cold-stats") => get(path),
         ("GET", "/api/analytics/errors") => get("/api/analytics/errors?stage=mutation&limit=5"),
         ("GET", "/api/auth/whoami") => {
             let bearer = Some(s.token.clone());
@@ -191,6 +187,12 @@ fn plan(method: &str, path: &str, s: &Seeded) -> Option<Vec<Request>> {
         ("POST", "/api/repair/re-embed") => post(path, json!({"dryRun": true})),
         ("POST", "/api/repair/deduplicate") => post(path, json!({"dryRun": true})),
         ("POST", "/api/repair/check-fts") => post(path, json!({"repair": false})),
+        (
+            "POST",
+            "/api/repair/prune-chunk-groups"
+            | "/api/repair/prune-singleton-entities"
+            | "/api/repair/backfill-skipped",
+        ) => [post(path, json!({"dryRun": true})), post(path, json!({}))].concat(),
         ("POST", p) if p.starts_with("/api/repair/") => post(path, json!({})),
         ("POST", "/api/memory/feedback") => post(
             path,
@@ -318,6 +320,7 @@ fn reencode(name: &str, raw: &str) -> Option<Result<(String, Value), String>> {
         "EmbeddingHealth" => again::<api::EmbeddingHealth>(raw),
         "Projection" => again::<api::Projection>(raw),
         "DedupStats" => again::<api::DedupStats>(raw),
+        "ColdStats" => again::<api::ColdStats>(raw),
         "EmbeddingGaps" => again::<api::EmbeddingGaps>(raw),
         "RepairResponse" => again::<api::RepairResponse>(raw),
         "DiagnosticsReport" => again::<api::DiagnosticsReport>(raw),

@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use signet_api::{
-    DedupStats, EmbeddingGaps, EmbeddingHealth, EmbeddingList, EmbeddingStatus, Projection,
-    RepairResponse, SimilarResponse,
+    ColdStats, DedupStats, EmbeddingGaps, EmbeddingHealth, EmbeddingList, EmbeddingStatus,
+    Projection, RepairResponse, SimilarResponse,
 };
 
 use crate::common::{TestServer, eventually};
@@ -255,10 +255,46 @@ async fn repair_answers_are_their_wire_types_byte_for_byte() {
         ("/api/repair/clean-orphans", None, 200, "clean-orphans"),
         ("/api/repair/resync-vec", None, 501, "resync-vec"),
         (
-            "/api/repair/prune-chunk-groups",
+            "/api/repair/reclassify-entities",
             None,
             501,
-            "prune-chunk-groups",
+            "reclassify-entities",
+        ),
+        (
+            "/api/repair/structural-backfill",
+            None,
+            501,
+            "structural-backfill",
+        ),
+        (
+            "/api/repair/prune-chunk-groups",
+            Some(json!({"dryRun": true})),
+            200,
+            "pruneChunkGroupEntities",
+        ),
+        (
+            "/api/repair/prune-chunk-groups",
+            None,
+            200,
+            "pruneChunkGroupEntities",
+        ),
+        (
+            "/api/repair/prune-singleton-entities",
+            Some(json!({"maxMentions": 0, "batchSize": "10"})),
+            200,
+            "pruneSingletonExtractedEntities",
+        ),
+        (
+            "/api/repair/backfill-skipped",
+            Some(json!({"limit": 5, "dryRun": "true"})),
+            200,
+            "backfillSkippedSessions",
+        ),
+        (
+            "/api/repair/backfill-skipped",
+            None,
+            200,
+            "backfillSkippedSessions",
         ),
     ];
     for (path, body, code, action) in post {
@@ -275,8 +311,12 @@ async fn repair_answers_are_their_wire_types_byte_for_byte() {
         assert_eq!(r.error.is_some(), code == 501, "{path}");
     }
     let (st, raw) = fetch(&s, Method::GET, "/api/repair/cold-stats", None).await;
-    assert_eq!(st.as_u16(), 501);
-    exact(&raw, repair_extra);
+    assert_eq!(st.as_u16(), 200);
+    let cold: ColdStats = exact(&raw, |c: &ColdStats| c.extra.len());
+    assert_eq!(
+        cold.count as usize,
+        cold.by_reason.values().sum::<i64>() as usize
+    );
 
     let (_, raw) = fetch(&s, Method::POST, "/api/repair/retention-sweep", None).await;
     let sweep: RepairResponse = exact(&raw, repair_extra);
