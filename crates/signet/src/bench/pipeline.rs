@@ -58,6 +58,8 @@ pub async fn run(args: PipelineArgs) -> Result<()> {
     let total = 2 * n as i64;
     let (busy, drained) = tokio::join!(
         async {
+            // Time the second half once the worker has picked up its first job.
+            working(&http, &d.base).await?;
             let lat = remember(&http, &d.base, &mut rng, n..2 * n).await?;
             let left = extract_jobs(&status(&http, &d.base).await?);
             Ok::<_, anyhow::Error>((lat, began.elapsed(), left.pending + left.leased))
@@ -145,6 +147,21 @@ async fn drain(
             bail!("the queue did not drain in {timeout:?}: {jobs:?}");
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the extraction worker has leased or finished a job.
+async fn working(http: &reqwest::Client, base: &str) -> Result<()> {
+    let began = Instant::now();
+    loop {
+        let jobs = extract_jobs(&status(http, base).await?);
+        if jobs.leased + jobs.completed > 0 {
+            return Ok(());
+        }
+        if began.elapsed() > Duration::from_secs(60) {
+            bail!("the worker leased no job in 60 s: {jobs:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
