@@ -95,6 +95,9 @@ fn seed_summaries(c: &rusqlite::Connection) {
     .unwrap();
 }
 
+/// A summary job's id, status, attempts, result and completion time.
+type JobRow = (String, String, i64, Option<String>, Option<String>);
+
 fn ids(c: &rusqlite::Connection, sql: &str) -> Vec<String> {
     let mut stmt = c.prepare(sql).unwrap();
     let rows = stmt.query_map([], |r| r.get(0)).unwrap();
@@ -224,7 +227,7 @@ async fn skipped_summary_jobs_are_requeued() {
     assert_eq!(v["message"], "requeued 1 skipped summary job to pending");
     let v = repair(&s, "backfill-skipped", json!({})).await;
     assert_eq!(v["affected"], 1);
-    let rows: Vec<(String, String, i64, Option<String>, Option<String>)> = c
+    let rows: Vec<JobRow> = c
         .prepare("SELECT id, status, attempts, result, completed_at FROM summary_jobs ORDER BY id")
         .unwrap()
         .query_map([], |r| {
