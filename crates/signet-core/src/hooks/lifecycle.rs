@@ -421,11 +421,6 @@ impl Hooks {
         else {
             return Ok(end_answer(None, None));
         };
-        // The pipeline off (`enabled: false`, `provider: none`) queues nothing.
-        if let Some(reason) = self.memories.policy().extraction.off_reason() {
-            tracing::debug!(target: "hooks", reason, "session transcript not queued");
-            return Ok(end_answer(None, None));
-        }
         let harness = req.call.harness.clone();
         let text = crate::blocking::run(move || {
             let raw = transcript::read(std::path::Path::new(&path))?;
@@ -433,6 +428,12 @@ impl Hooks {
         })
         .await?;
         if text.chars().count() < transcript::MIN_TRANSCRIPT_CHARS {
+            return Ok(end_answer(None, None));
+        }
+        // The pipeline off (`enabled: false`, `provider: none`, an unusable provider) queues
+        // nothing; the path was still checked.
+        if let Some(reason) = self.memories.policy().extraction.off_reason() {
+            tracing::debug!(target: "hooks", reason, "session transcript not queued");
             return Ok(end_answer(None, None));
         }
         let job = SummaryJob {

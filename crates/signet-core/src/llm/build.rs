@@ -112,6 +112,57 @@ pub fn provider_from(
     Ok(provider)
 }
 
+/// The CLI a provider runs (`claude`, `codex`), if it is one.
+fn cli_program(p: ExtractionProvider) -> Option<&'static str> {
+    match p {
+        ExtractionProvider::ClaudeCode => Some("claude"),
+        ExtractionProvider::Codex => Some("codex"),
+        _ => None,
+    }
+}
+
+/// Whether `program` is an executable file in one of `PATH`'s directories.
+fn on_path(program: &str, env: &EnvVars) -> bool {
+    let Some(path) = env.get("PATH") else {
+        return false;
+    };
+    std::env::split_paths(path).any(|dir| {
+        let f = dir.join(program);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            f.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        }
+        #[cfg(not(unix))]
+        {
+            f.is_file()
+        }
+    })
+}
+
+/// Why the extraction provider cannot be used, as far as is known without running anything:
+/// a config it cannot run with (a missing key), or a CLI that is not on `PATH`. Cheap and
+/// synchronous, so start-up knows at once; [`pipeline_provider`] then also runs the CLI's
+/// `--version`.
+pub fn quick_unusable(settings: &ExtractionSettings, env: &EnvVars) -> Option<String> {
+    if settings.provider == ExtractionProvider::None {
+        return None;
+    }
+    if let Err(e) = provider_from(settings, env) {
+        return Some(format!("extraction provider unusable: {e}"));
+    }
+    let program = cli_program(settings.provider)?;
+    (!on_path(program, env)).then(|| cli_missing(settings.provider, program, "is not on PATH"))
+}
+
+fn cli_missing(p: ExtractionProvider, program: &str, what: &str) -> String {
+    format!(
+        "extraction provider {} unusable: `{program}` {what}; install it, or set memory.pipelineV2.extraction.provider (ollama, openai, anthropic, none, ...)",
+        p.as_str()
+    )
+}
+
 /// The pipeline's provider and, when it cannot be used, why: a config the provider cannot
 /// run with (a missing key), or a CLI that does not answer `--version` (upstream's start-up
 /// check). An unusable provider is [`NoProvider`]: the daemon runs, the pipeline stays idle and
@@ -123,6 +174,9 @@ pub async fn pipeline_provider(
     let unusable = |reason: String| -> (Arc<dyn LlmProvider>, Option<String>) {
         (Arc::new(NoProvider), Some(reason))
     };
+    if let Some(reason) = quick_unusable(settings, env) {
+        return unusable(reason);
+    }
     let provider = match provider_from(settings, env) {
         Ok(p) => p,
         Err(e) => return unusable(format!("extraction provider unusable: {e}")),
@@ -143,15 +197,11 @@ pub async fn pipeline_provider(
         }
         _ => true,
     };
-    if !cli_ok {
-        let program = if settings.provider == ExtractionProvider::Codex {
-            "codex"
-        } else {
-            "claude"
-        };
-        return unusable(format!(
-            "extraction provider {} unusable: `{program} --version` did not succeed (is it installed and on PATH?); set memory.pipelineV2.extraction.provider (ollama, openai, anthropic, none, ...)",
-            settings.provider.as_str()
+    if let (false, Some(program)) = (cli_ok, cli_program(settings.provider)) {
+        return unusable(cli_missing(
+            settings.provider,
+            program,
+            "--version did not succeed",
         ));
     }
     (provider, None)

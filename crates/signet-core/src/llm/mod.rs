@@ -24,7 +24,8 @@ use serde_json::Value;
 
 pub use anthropic::{ANTHROPIC_VERSION, Anthropic, resolve_anthropic_model};
 pub use build::{
-    CODEX_DEFAULT_MODEL, OLLAMA_DEFAULT_MODEL, pipeline_provider, provider_from, request_timeout,
+    CODEX_DEFAULT_MODEL, OLLAMA_DEFAULT_MODEL, pipeline_provider, provider_from, quick_unusable,
+    request_timeout,
 };
 pub use cli::{ClaudeCode, Codex};
 pub use ollama::Ollama;

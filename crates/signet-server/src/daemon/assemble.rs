@@ -17,7 +17,7 @@ use signet_core::documents::{DocumentWorker, Documents};
 use signet_core::events::EventBus;
 use signet_core::llm::{LlmProvider, NoProvider, pipeline_provider};
 use signet_core::memory::{Memories, MemoryPolicy};
-use signet_core::pipeline::{ExtractWorker, Pipeline, PipelineParts, system_now};
+use signet_core::pipeline::{ExtractWorker, Pipeline, PipelineParts, SummaryWorker, system_now};
 use signet_core::semantic::{EmbeddingWorker, Resolved, Semantic, provider};
 use signet_model::{Backend, DocumentStore, MemoryStore, MigrationReport, PipelineStore};
 use signet_store::Store;
@@ -63,6 +63,8 @@ pub(super) struct LiveSettings {
     pub(super) settings: watch::Receiver<Arc<Settings>>,
     /// Republished by the policy forwarder when a change alters it.
     pub(super) policy: watch::Receiver<Arc<MemoryPolicy>>,
+    /// Why the pipeline's provider is unusable, once known: remember then queues nothing.
+    pub(super) extraction_off: watch::Sender<Option<String>>,
 }
 
 impl LiveSettings {
@@ -70,8 +72,13 @@ impl LiveSettings {
     pub(super) fn start(cfg: &DaemonConfig, workers: &Workers) -> Result<Self, DaemonError> {
         let initial = Arc::new(cfg.loaded.settings.clone());
         let (settings_tx, settings) = watch::channel(initial.clone());
-        let (policy_tx, policy) = watch::channel(Arc::new(MemoryPolicy::from(initial.as_ref())));
-        let forwarder = PolicyForwarder::new(settings.clone(), policy_tx);
+        // A provider known unusable without running anything (a CLI not on PATH, a missing
+        // key) queues no extraction from the first request on.
+        let off = signet_core::llm::quick_unusable(&initial.pipeline.extraction, &cfg.env);
+        let first = PolicyForwarder::derive(initial.as_ref(), off.as_deref());
+        let (policy_tx, policy) = watch::channel(Arc::new(first));
+        let (extraction_off, off_rx) = watch::channel(off);
+        let forwarder = PolicyForwarder::new(settings.clone(), off_rx, policy_tx);
         workers.spawn(|cancel| forwarder.run(cancel));
         if cfg.watch_config {
             config::spawn_watcher(
@@ -86,6 +93,7 @@ impl LiveSettings {
             initial,
             settings,
             policy,
+            extraction_off,
         })
     }
 }
@@ -126,6 +134,7 @@ pub(super) async fn memories(
     cfg: &DaemonConfig,
     live: &LiveSettings,
     store: Arc<dyn MemoryStore>,
+    graph: Arc<dyn PipelineStore>,
     workers: &Workers,
 ) -> Result<Memories, DaemonError> {
     let (access, access_worker) = signet_core::access::channel(store.clone());
@@ -137,7 +146,8 @@ pub(super) async fn memories(
         workers.spawn(|cancel| worker.run(cancel));
     }
     Ok(Memories::new(store, live.policy.clone(), access, semantic)
-        .with_telemetry(EventBus::default(), Analytics::default()))
+        .with_telemetry(EventBus::default(), Analytics::default())
+        .with_graph(graph))
 }
 
 /// The document service and its worker. Every ingest lease still held belongs to a process
@@ -162,8 +172,8 @@ pub(super) async fn documents(
     docs
 }
 
-/// The memory pipeline and its extraction worker (whose first tick recovers the extract
-/// leases a previous process left). The provider is the one the
+/// The memory pipeline and its extraction and summary workers (the extraction worker's first
+/// tick recovers the extract leases a previous process left). The provider is the one the
 /// settings name at start-up; a CLI provider's `--version` check (up to 10 s) runs in the
 /// worker's task, so start-up does not wait for it — meanwhile the status says so.
 pub(super) async fn pipeline(
@@ -173,8 +183,7 @@ pub(super) async fn pipeline(
     memories: &Memories,
     workers: &Workers,
 ) -> PipelineSlot {
-    // The summary worker (`signet_core::pipeline::summary`) starts here (its orphaned jobs
-    // were recovered by `recover_summaries` before any worker started).
+    let off = live.extraction_off.clone();
     let extraction = live.initial.pipeline.extraction.clone();
     let (env, settings, workspace) = (
         cfg.env.clone(),
@@ -199,9 +208,14 @@ pub(super) async fn pipeline(
     );
     if !checks_cli {
         let (provider, unavailable) = pipeline_provider(&extraction, &env).await;
+        off.send_replace(unavailable.clone());
         let pipeline = started(parts(provider, unavailable), configured);
-        let worker = ExtractWorker::new(pipeline.clone());
-        workers.spawn(|cancel| worker.run(cancel));
+        let (extract, summary) = (
+            ExtractWorker::new(pipeline.clone()),
+            SummaryWorker::new(pipeline.clone()),
+        );
+        workers.spawn(|cancel| extract.run(cancel));
+        workers.spawn(|cancel| summary.run(cancel));
         return PipelineSlot::new(pipeline);
     }
     let checking = format!("checking the extraction provider {configured} (`--version`)");
@@ -212,9 +226,15 @@ pub(super) async fn pipeline(
             _ = cancel.cancelled() => return,
             p = pipeline_provider(&extraction, &env) => p,
         };
+        off.send_replace(unavailable.clone());
         let pipeline = started(parts(provider, unavailable), configured);
         handle.replace(pipeline.clone());
-        ExtractWorker::new(pipeline).run(cancel).await;
+        // Both workers in this task (the summary jobs a previous process left were recovered
+        // by `recover_summaries` before any worker started).
+        tokio::join!(
+            ExtractWorker::new(pipeline.clone()).run(cancel.clone()),
+            SummaryWorker::new(pipeline).run(cancel),
+        );
     });
     slot
 }

@@ -114,7 +114,8 @@ impl Daemon {
         let workers = Workers::default();
         let live = assemble::LiveSettings::start(&cfg, &workers)?;
         let info = assemble::daemon_info(&cfg, &live.initial, db_path, migration, listener)?;
-        let memories = assemble::memories(&cfg, &live, store.clone(), &workers).await?;
+        let memories =
+            assemble::memories(&cfg, &live, store.clone(), store.clone(), &workers).await?;
         let maintenance = Maintenance::new(store.clone(), memories.clone(), live.settings.clone());
         let retention = RetentionWorker::new(maintenance.retention().clone());
         workers.spawn(|cancel| retention.run(cancel));

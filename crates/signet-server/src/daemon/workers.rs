@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use signet_core::config::Settings;
 use signet_core::events::{Event, HealthEvent};
-use signet_core::memory::MemoryPolicy;
+use signet_core::memory::{Extraction, MemoryPolicy};
 use signet_model::Lifecycle;
 use tokio::sync::watch;
 use tokio::time::{Interval, MissedTickBehavior};
@@ -116,24 +116,41 @@ impl WalCheckpointer {
 }
 
 /// Publishes the memory policy whenever the settings change (the config watcher publishes
-/// settings; the memory services read the policy).
+/// settings; the memory services read the policy), or when the pipeline finds its provider
+/// unusable (then remember queues no extraction work, and says why).
 pub struct PolicyForwarder {
     settings: watch::Receiver<Arc<Settings>>,
+    extraction_off: watch::Receiver<Option<String>>,
     policy: watch::Sender<Arc<MemoryPolicy>>,
 }
 
 impl PolicyForwarder {
     pub fn new(
         settings: watch::Receiver<Arc<Settings>>,
+        extraction_off: watch::Receiver<Option<String>>,
         policy: watch::Sender<Arc<MemoryPolicy>>,
     ) -> Self {
-        Self { settings, policy }
+        Self {
+            settings,
+            extraction_off,
+            policy,
+        }
+    }
+
+    /// The policy of `settings`, with extraction off when the provider is unusable.
+    pub fn derive(settings: &Settings, extraction_off: Option<&str>) -> MemoryPolicy {
+        let mut p = MemoryPolicy::from(settings);
+        if let (Some(reason), true) = (extraction_off, p.extraction.enqueues()) {
+            p.extraction = Extraction::Off(reason.to_owned());
+        }
+        p
     }
 
     /// Derives the policy from the settings in force and publishes it if it differs from the
     /// current one. Returns whether a new policy was published.
     pub fn tick(&mut self) -> bool {
-        let next = MemoryPolicy::from(self.settings.borrow_and_update().as_ref());
+        let off = self.extraction_off.borrow_and_update().clone();
+        let next = Self::derive(self.settings.borrow_and_update().as_ref(), off.as_deref());
         self.policy.send_if_modified(|cur| {
             let differs = **cur != next;
             if differs {
@@ -143,12 +160,18 @@ impl PolicyForwarder {
         })
     }
 
-    /// Forwards every settings change until `cancel` fires or the settings sender is gone.
+    /// Forwards every change until `cancel` fires or the settings sender is gone.
     pub async fn run(mut self, cancel: CancellationToken) {
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 changed = self.settings.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    self.tick();
+                }
+                changed = self.extraction_off.changed() => {
                     if changed.is_err() {
                         return;
                     }

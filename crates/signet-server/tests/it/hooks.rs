@@ -325,7 +325,11 @@ fn identity_files(s: &TestServer) {
     .unwrap();
 }
 
-const AGENT_YAML: &str = "agent:\n  name: Nova\n  description: a careful deploy helper\n";
+/// The agent, and a pipeline that queues work (an ollama provider) in shadow mode, where the
+/// summary worker leaves queued transcripts alone for the test to inspect.
+const AGENT_YAML: &str = "agent:\n  name: Nova\n  description: a careful deploy helper\n\
+    memory:\n  pipelineV2:\n    shadowMode: true\n    extraction:\n      provider: ollama\n      \
+    endpoint: http://127.0.0.1:9\n";
 
 /// What the script stored, read back from the database.
 fn check_store(s: &TestServer, key: &str, o: &Outcome, who: &str, proj: Option<&str>) {

@@ -34,9 +34,9 @@ async fn remember_parses_prefixes_infers_type_and_is_readable() {
     assert_eq!(m["who"], "daemon");
     assert_eq!(m["source_type"], "manual");
     assert_eq!(m["version"], 1);
-    // The pipeline is on with its default provider (claude-code): an extract job is queued,
-    // and the pipeline's status says whether anything can process it.
-    assert_eq!(m["extraction_status"], "pending");
+    // The pipeline is on with its default provider (claude-code), whose CLI is not on this
+    // daemon's (empty) PATH: the pipeline is idle, so nothing is queued.
+    assert_eq!(m["extraction_status"], "none");
     assert_eq!(m["session_id"], serde_json::Value::Null);
 }
 

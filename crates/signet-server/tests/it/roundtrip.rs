@@ -46,7 +46,8 @@ const NOT_IMPLEMENTED: &[(&str, &str)] = &[
 /// A hybrid-mode daemon (local requests need no token, and the daemon has a secret to mint
 /// with) whose rate limits leave room for one request per route.
 const YAML: &str = "auth:\n  mode: hybrid\n  rateLimits:\n    admin:\n      max: 1000\n    \
-                    batchForget:\n      max: 1000\n";
+                    batchForget:\n      max: 1000\nmemory:\n  pipelineV2:\n    extraction:\n      \
+                    provider: ollama\n      endpoint: http://127.0.0.1:9\n";
 
 /// What the plan needs to know about the seeded daemon.
 struct Seeded {
@@ -56,8 +57,8 @@ struct Seeded {
     doomed: String,
     /// A token for the bearer `whoami`.
     token: String,
-    /// The extract job queued for `live` (the default provider, claude-code, queues jobs
-    /// whether or not its CLI is installed).
+    /// The extract job queued for `live` (an ollama provider where nothing listens: jobs are
+    /// queued, and fail and retry).
     job: String,
     /// An ingested document the reads use and the DELETE deletes (seeded by the route
     /// test only, so the other tests' memory counts stay as they are).

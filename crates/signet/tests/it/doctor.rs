@@ -1,6 +1,6 @@
 //! `signet doctor`: diagnostics on the database file, no daemon, read-only.
 
-use crate::support::TestEnv;
+use crate::support::{TestEnv, poll};
 
 fn db_path(env: &TestEnv) -> std::path::PathBuf {
     env.workspace.join("memory/memories.db")
@@ -72,19 +72,24 @@ fn doctor_scores_the_database_and_says_what_to_do() {
     assert_eq!(history(&store), before, "doctor writes nothing");
 }
 
-/// Issue 9, item 12, now that an extraction worker runs: a fresh default workspace queues an
-/// extract job per memory (the default provider is claude-code). Where `claude` is missing
-/// the pipeline stays idle and the jobs wait; past 50 doctor says the queue is backing up and
-/// points to the pipeline's status (which names the missing CLI); the rest stays healthy.
+/// Issue 9, item 12: a fresh default workspace after ordinary use stays healthy, and doctor
+/// says so. The default provider is claude-code; without the `claude` CLI the pipeline is
+/// idle, so remember queues no extraction job (a queue nothing drains would only grow).
 #[test]
-fn ordinary_use_of_a_fresh_default_workspace_without_claude_points_to_the_pipeline() {
+fn ordinary_use_of_a_fresh_default_workspace_keeps_doctor_healthy() {
     let on_path = std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("claude").is_file()));
-    if on_path {
-        return; // the worker would call the real CLI for each memory
-    }
+    assert!(
+        !on_path,
+        "this test checks a machine without the `claude` CLI; one is on PATH"
+    );
     let mut env = TestEnv::new();
     env.start_daemon();
+    // The provider check (`claude --version`) runs beside start-up; wait for its verdict.
+    poll("the pipeline to find claude missing", || {
+        let status = env.run(&["status", "--json"]).json();
+        (status["pipelineV2"]["extraction"]["enqueuing"] == false).then_some(())
+    });
     for i in 0..60 {
         env.run(&[
             "remember",
@@ -93,32 +98,19 @@ fn ordinary_use_of_a_fresh_default_workspace_without_claude_points_to_the_pipeli
         .ok();
     }
     env.run(&["recall", "build system"]).ok();
-    let status = env.run(&["status", "--json"]).json();
-    assert_eq!(
-        status["pipelineV2"]["extraction"]["enqueuing"], true,
-        "{status}"
-    );
     env.run(&["daemon", "stop"]).ok();
     let out = env.run(&["doctor", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(v["report"]["queue"]["depth"], 60, "{}", out.stdout);
-    let queue = v["advice"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["domain"] == "queue")
-        .unwrap_or_else(|| panic!("no queue advice: {}", out.stdout));
-    assert!(
-        queue["actions"][0]
-            .as_str()
-            .unwrap()
-            .contains("GET /api/pipeline/status"),
-        "{queue}"
-    );
+    assert_eq!(v["report"]["queue"]["depth"], 0, "{}", out.stdout);
     for a in v["advice"].as_array().unwrap() {
-        assert_eq!(a["domain"], "queue", "{a}");
+        assert_ne!(a["domain"], "queue", "{a}");
     }
-    assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
+    assert!(
+        v["report"]["memory"]["status"] == "healthy",
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", out.stdout);
 }
 
 #[test]

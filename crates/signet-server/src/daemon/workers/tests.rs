@@ -81,7 +81,8 @@ fn policy_forwarder_publishes_only_a_changed_policy() {
     let settings = Settings::default();
     let (settings_tx, settings_rx) = watch::channel(Arc::new(settings.clone()));
     let (policy_tx, mut policy_rx) = watch::channel(Arc::new(MemoryPolicy::from(&settings)));
-    let mut forwarder = PolicyForwarder::new(settings_rx, policy_tx);
+    let (_off_tx, off_rx) = watch::channel(None);
+    let mut forwarder = PolicyForwarder::new(settings_rx, off_rx, policy_tx);
     assert!(!forwarder.tick(), "the policy in force is not republished");
 
     let mut next = settings;
