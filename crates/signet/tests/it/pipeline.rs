@@ -48,6 +48,13 @@ impl Rig {
         http_json(self.env.port, "POST", path, &[], &body.to_string())
     }
 
+    /// Asserts that recalling `query` finds a memory whose `field` is `value`.
+    fn recall_finds(&self, query: &str, field: &str, value: &str) {
+        let found = self.post("/api/memory/recall", json!({"query": query, "limit": 10}));
+        let results = found["results"].as_array().unwrap();
+        assert!(results.iter().any(|m| m[field] == value), "{found}");
+    }
+
     fn status(&self) -> Value {
         self.get("/api/pipeline/status")
     }
@@ -174,20 +181,9 @@ fn a_remembered_conversation_becomes_jobs_facts_decisions_and_recallable_memorie
         "later facts had candidates"
     );
 
-    let found = rig.post(
-        "/api/memory/recall",
-        json!({"query": "squash merges", "limit": 10}),
-    );
     let want =
         format!("{FACT_PREFIX}The team prefers squash merges for the billing service repository");
-    assert!(
-        found["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["content"] == want.as_str()),
-        "{found}"
-    );
+    rig.recall_finds("squash merges", "content", &want);
 
     assert_eq!(status["mode"], "controlled-write", "{status}");
     assert_eq!(status["paused"], false, "{status}");
@@ -338,18 +334,7 @@ fn a_pipeline_delete_is_undone_by_recover() {
             .any(|h| h["event"] == "recovered"),
         "{history}"
     );
-    let found = rig.post(
-        "/api/memory/recall",
-        json!({"query": "staging server Hetzner", "limit": 10}),
-    );
-    assert!(
-        found["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["id"] == target.as_str()),
-        "{found}"
-    );
+    rig.recall_finds("staging server Hetzner", "id", &target);
 }
 
 #[test]
