@@ -1,6 +1,7 @@
 //! The memory pipeline end to end: the real daemon, its extraction worker and a mock Ollama
 //! (`mock_llm`). Remembered memories become jobs, facts, decisions and new memories; shadow
-//! mode, the budget, undoing a pipeline delete, an idle pipeline, and `kill -9` mid-job.
+//! mode, the budget, undoing a pipeline delete, an idle pipeline, `kill -9` mid-job, and a
+//! finished session's summary.
 //! Counts the API does not show are read from the workspace's database, opened read-only.
 
 use std::time::{Duration, Instant};
@@ -492,4 +493,35 @@ fn http_text(port: u16, path: &str) -> String {
     text.split_once("\r\n\r\n")
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default()
+}
+
+#[test]
+fn a_finished_session_is_summarised_into_a_session_summary() {
+    let rig = Rig::start(MockOptions::default(), "", "");
+    let transcript = rig.env.home.path().join("session.txt");
+    let lines: Vec<String> = (0..20)
+        .map(|i| format!("User: step {i} of moving the billing deploys to 4am\nAssistant: done, step {i} is in place"))
+        .collect();
+    std::fs::write(&transcript, lines.join("\n")).unwrap();
+    let body = json!({
+        "harness": "claude-code",
+        "transcriptPath": transcript.to_str().unwrap(),
+        "sessionKey": "sess-e2e",
+    });
+    let queued = rig.post("/api/hooks/session-end", body);
+    assert_eq!(queued["queued"], true, "{queued}");
+    poll("the summary job to complete", || {
+        let s = rig.status();
+        (s["queues"]["summary"]["completed"] == 1).then_some(())
+    });
+    assert!(rig.mock.count(Kind::Summary) >= 1);
+    let c = rig.db();
+    assert_eq!(
+        count(
+            &c,
+            "SELECT COUNT(*) FROM memories WHERE type = 'session_summary' AND COALESCE(is_deleted, 0) = 0",
+            [],
+        ),
+        1
+    );
 }
