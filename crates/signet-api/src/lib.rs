@@ -77,8 +77,8 @@ pub use query::{
 };
 pub use repair::{
     BackfillSkippedRequest, CheckFtsRequest, ColdStats, DedupStats, DeduplicateRequest,
-    EmbeddingGaps, PruneChunkGroupsRequest, PruneSingletonsRequest, ReembedRequest,
-    RepairResponse, SweepRemoved,
+    EmbeddingGaps, PruneChunkGroupsRequest, PruneSingletonsRequest, ReembedRequest, RepairResponse,
+    SweepRemoved,
 };
 pub use sessions::{
     BypassRequest, BypassResponse, FeedbackRequest, FeedbackResponse, SessionInfo, SessionList,

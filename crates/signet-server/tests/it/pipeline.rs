@@ -187,4 +187,3 @@ async fn a_provider_cli_that_is_missing_leaves_the_pipeline_idle_saying_so() {
     assert!(idle, "the status names the missing CLI");
     s.shutdown().await;
 }
-
