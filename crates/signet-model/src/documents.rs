@@ -67,7 +67,7 @@ pub enum FailedJob {
 pub trait JobQueue: Send + Sync + 'static {
     /// Leases the oldest (`created_at`) job of `kind` that is `pending` with attempts left and
     /// past its backoff (`failed_at` + min(base × 2^(attempts − 1), max), none before the
-    /// first failure), or `leased` longer than `policy.lease_ms` ago. The job becomes `leased`
+    /// first failure), or `leased` longer than `policy.lease_ms` ago with attempts left. The job becomes `leased`
     /// at `now` with one more attempt. `None` when no job qualifies.
     fn lease_job(&self, kind: &str, now: &str, policy: &LeasePolicy) -> Result<Option<LeasedJob>>;
     /// Marks a job `completed` at `now` with `result` (JSON text). Returns whether a job was
@@ -77,7 +77,11 @@ pub trait JobQueue: Send + Sync + 'static {
     /// `max_attempts`, else `pending` again.
     fn fail_job(&self, id: &str, error: &str, now: &str) -> Result<FailedJob>;
     /// Jobs of `kind` leased before `leased_before` become `pending` again (attempts unchanged:
-    /// the interrupted attempt counts). Returns how many.
+    /// the interrupted attempt counts), or `dead` (`error`, `failed_at`) when that attempt was
+    /// their last — then, as after a failed last attempt, an `extract` job's memory gets
+    /// `extraction_status = 'failed'` and a `document_ingest` job's document (unless done or
+    /// deleted) becomes `failed`. A job leased with no attempts left is never leased again.
+    /// Returns how many jobs changed.
     fn recover_leases(&self, kind: &str, leased_before: &str, now: &str) -> Result<usize>;
 }
 

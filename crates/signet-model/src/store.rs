@@ -31,7 +31,8 @@ pub trait MemoryStore: Send + Sync + 'static {
     /// `content_hash`. Such a memory is returned as `Deduped` and nothing is written; deleted
     /// memories never dedup. An insert starts at version 1 with no vector, records a `created`
     /// history row (`actor`, at `m.created_at`, `new_content` = the content) and, with
-    /// `opts.enqueue_extraction`, one pending `extract` job.
+    /// `opts.enqueue_extraction`, one pending `extract` job with `opts.extraction_attempts`
+    /// attempts (`max_attempts`).
     fn remember(&self, m: &NewMemory, opts: WriteOptions, actor: &Actor)
     -> Result<RememberOutcome>;
     /// Inserts the chunks of one long remember, named by `g.group_id`, each as `remember`

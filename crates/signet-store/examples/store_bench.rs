@@ -75,6 +75,7 @@ fn main() {
                 &m,
                 WriteOptions {
                     enqueue_extraction: true,
+                    ..WriteOptions::default()
                 },
                 &actor,
             )

@@ -7,6 +7,8 @@ pub struct MemoryPolicy {
     pub pipeline_enabled: bool,
     /// Whether new memories get an `extract` job and `pending` status, and why not.
     pub extraction: Extraction,
+    /// Attempts an `extract` job gets (`worker.maxRetries`, default 3).
+    pub extraction_attempts: u32,
     /// `memory.pipelineV2.mutationsFrozen`: the kill switch for every mutation.
     pub mutations_frozen: bool,
     /// `guardrails.maxContentChars`: longer remembers are chunked.
@@ -86,6 +88,7 @@ impl Default for MemoryPolicy {
         Self {
             pipeline_enabled: true,
             extraction: Extraction::Enqueue,
+            extraction_attempts: 3,
             mutations_frozen: false,
             max_content_chars: 500,
             chunk_target_chars: 300,
@@ -112,6 +115,7 @@ impl From<&crate::config::Settings> for MemoryPolicy {
         Self {
             pipeline_enabled: p.enabled,
             extraction: Extraction::from_settings(p),
+            extraction_attempts: p.worker.max_retries,
             mutations_frozen: p.mutations_frozen,
             max_content_chars: p.guardrails.max_content_chars,
             chunk_target_chars: p.guardrails.chunk_target_chars,

@@ -167,6 +167,7 @@ impl Memories {
         let shared = Shared::new(&req, &parsed, &policy, scope, owner);
         let opts = WriteOptions {
             enqueue_extraction: policy.extraction.enqueues(),
+            extraction_attempts: policy.extraction_attempts,
         };
         if !req.whole && req.content.chars().count() > policy.max_content_chars {
             return self

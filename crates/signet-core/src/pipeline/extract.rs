@@ -110,23 +110,31 @@ impl ExtractWorker {
             return Ok(Tick::Idle(Some(reason)));
         }
         let policy = Self::policy(&p);
-        let reap = {
+        // The first reap frees every lease (this worker is the only one leasing extract
+        // jobs, so a lease held before it started belongs to a process that died); later
+        // ones free leases older than the lease timeout, every REAP_EVERY.
+        let (reap, first) = {
             let mut last = self
                 .last_reap
                 .lock()
                 .unwrap_or_else(|poison| poison.into_inner());
+            let first = last.is_none();
             let due = last.is_none_or(|t| t.elapsed() >= REAP_EVERY);
             if due {
                 *last = Some(Instant::now());
             }
-            due
+            (due, first)
         };
         let store = self.pipeline.store().clone();
         let now_dt = self.pipeline.llm().now();
         let job = crate::blocking::run(move || {
             let now = signet_model::time::format_iso(now_dt);
             if reap {
-                let stale = now_dt - chrono::Duration::milliseconds(policy.lease_ms);
+                let stale = if first {
+                    now_dt + chrono::Duration::milliseconds(1)
+                } else {
+                    now_dt - chrono::Duration::milliseconds(policy.lease_ms)
+                };
                 let stale = signet_model::time::format_iso(stale);
                 let n = store.recover_leases(EXTRACT, &stale, &now)?;
                 if n > 0 {

@@ -455,15 +455,15 @@ async fn a_paused_or_disabled_pipeline_leases_nothing_and_a_deleted_source_is_sk
 async fn a_job_applied_by_a_stale_attempt_changes_nothing() {
     let r = rig(|_| Ok(extraction_answer(&[(FACT_CI, 0.9)])));
     r.remember(SOURCE).await;
-    // Lease the job as a crashed worker would have, then let the lease go stale.
-    let now = signet_model::time::now_iso();
+    // Lease the job as a crashed worker would have.
+    let now = signet_model::time::format_iso(*r.clock.lock().unwrap());
     let crashed = r
         .store
         .lease_job(signet_model::pipeline::EXTRACT, &now, &Default::default())
         .unwrap()
         .unwrap();
-    r.advance(Duration::minutes(10));
-    // The live worker recovers the stale lease and applies the job as attempt 2.
+    // A new worker's first tick frees every lease at once (no wait for the lease timeout:
+    // only a dead process can hold one) and applies the job as attempt 2.
     let Tick::Applied { .. } = r.worker().tick().await else {
         panic!()
     };
@@ -524,6 +524,22 @@ async fn the_summary_worker_writes_a_session_summary_facts_and_a_note() {
         .collect();
     assert_eq!(notes.len(), 1);
     assert!(matches!(w.tick().await, summary::Tick::Idle(None)));
+}
+
+#[tokio::test]
+async fn worker_max_retries_is_the_jobs_max_attempts() {
+    let mut settings = Settings::default();
+    settings.pipeline.worker.max_retries = 1;
+    let r = rig_with(settings, |_| {
+        Err(LlmError::Status {
+            provider: "ollama".into(),
+            status: 500,
+            body: "boom".into(),
+        })
+    });
+    r.remember(SOURCE).await;
+    let tick = r.worker().tick().await;
+    assert!(matches!(tick, Tick::Failed { dead: true, .. }), "{tick:?}");
 }
 
 #[test]

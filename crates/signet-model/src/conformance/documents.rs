@@ -206,7 +206,8 @@ pub fn the_ingest_write_is_whole_and_happens_once(
 }
 
 /// A lease holds a job until it is older than the lease timeout; a failed attempt waits its
-/// backoff; stale leases are recovered as pending jobs with their attempts.
+/// backoff; stale leases are recovered as pending jobs with their attempts, and a lease
+/// interrupted on the last attempt as a dead job (its document failed).
 pub fn leases_expire_failures_back_off_and_leases_recover(
     _: &dyn MemoryStore,
     docs: &dyn DocumentStore,
@@ -240,11 +241,12 @@ pub fn leases_expire_failures_back_off_and_leases_recover(
         lease(docs, failed_at + wait + 2).is_none(),
         "no attempts are left"
     );
+    let doc = docs.document("d").expect("document").expect("exists");
+    assert_eq!(doc.status, "failed", "the last attempt was interrupted");
     assert!(
-        docs.complete_job(&third.id, None, &before)
-            .expect("complete")
+        !docs.complete_job(&third.id, None, &before).expect("complete"),
+        "a dead job is not completed"
     );
-    assert!(!docs.complete_job(&third.id, None, &before).expect("again"));
 }
 
 /// The last failed attempt kills the job and fails the document with the error; a failed

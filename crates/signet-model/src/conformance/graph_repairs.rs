@@ -37,6 +37,7 @@ fn triple(source: &str, relationship: &str, target: &str) -> GraphTriple {
 fn extract(h: &dyn Harness, id: &str, triples: &[GraphTriple], ms: i64) {
     let opts = WriteOptions {
         enqueue_extraction: true,
+        ..WriteOptions::default()
     };
     let content = format!("the memory {id} names some entities");
     h.memory()

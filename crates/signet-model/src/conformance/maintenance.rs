@@ -39,6 +39,7 @@ fn snapshot_at(
 fn with_job(store: &dyn MemoryStore, m: &NewMemory) {
     let opts = WriteOptions {
         enqueue_extraction: true,
+        ..WriteOptions::default()
     };
     store.remember(m, opts, &operator()).expect("remember");
 }

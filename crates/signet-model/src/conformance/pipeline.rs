@@ -42,6 +42,7 @@ fn leased_source(memories: &dyn MemoryStore, p: &dyn PipelineStore, id: &str, ms
     let content = format!("the source memory {id} the extraction reads");
     let opts = WriteOptions {
         enqueue_extraction: true,
+        ..WriteOptions::default()
     };
     let out = memories.remember(&memory(id, &content), opts, &operator());
     assert_eq!(out.expect("remember"), RememberOutcome::Inserted);
@@ -867,6 +868,7 @@ pub fn job_counts_cover_both_queues(
     assert_eq!(done, Applied::Written(Vec::new()));
     let opts = WriteOptions {
         enqueue_extraction: true,
+        ..WriteOptions::default()
     };
     let b = memory("b", "another memory to extract");
     memories.remember(&b, opts, &operator()).expect("remember");
@@ -885,4 +887,39 @@ pub fn job_counts_cover_both_queues(
         count("summary", "summary", "pending", 1),
     ];
     assert_eq!(pipeline.job_counts().expect("job_counts"), want);
+}
+
+/// A job queued with `extraction_attempts` gets that many; a lease interrupted on the last
+/// attempt is not leased again (even once stale) and recovery makes it `dead`, its memory's
+/// extraction `failed` — never a pending job nothing will run.
+pub fn a_lease_interrupted_on_the_last_attempt_dies_on_recovery(
+    memories: &dyn MemoryStore,
+    pipeline: &dyn PipelineStore,
+    _fixtures: &dyn Fixtures,
+) {
+    let opts = WriteOptions {
+        enqueue_extraction: true,
+        extraction_attempts: 1,
+    };
+    let content = "the source memory whose worker keeps dying";
+    let out = memories.remember(&memory("last", content), opts, &operator());
+    assert_eq!(out.expect("remember"), RememberOutcome::Inserted);
+    let job = lease(pipeline, MINUTE).expect("leased");
+    let row = pipeline.job(&job.0).expect("job").expect("exists");
+    assert_eq!(
+        (row.attempts, row.max_attempts),
+        (1, 1),
+        "maxRetries is the row's"
+    );
+    // Stale by far: still not leased again, the attempt was its last.
+    assert_eq!(lease(pipeline, 60 * MINUTE), None, "no attempt is left");
+    let n = pipeline
+        .recover_leases(EXTRACT, &at(60 * MINUTE), &at(60 * MINUTE))
+        .expect("recover_leases");
+    assert_eq!(n, 1);
+    let row = pipeline.job(&job.0).expect("job").expect("exists");
+    assert_eq!(row.status, "dead", "{row:?}");
+    assert!(row.error.is_some() && row.failed_at.is_some(), "{row:?}");
+    let detail = memories.live_detail("last").expect("detail").expect("live");
+    assert_eq!(detail["extraction_status"], "failed");
 }

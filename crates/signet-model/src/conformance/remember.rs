@@ -126,6 +126,7 @@ pub fn remember_enqueues_extraction_only_when_asked(store: &dyn MemoryStore) {
 
     let opts = WriteOptions {
         enqueue_extraction: true,
+        ..WriteOptions::default()
     };
     let queued = memory("queued", "extract facts from this one");
     let out = store
@@ -161,6 +162,7 @@ pub fn remember_chunks_inserts_a_group_and_skips_live_content(store: &dyn Memory
     assert_eq!(normalize(chunks[0].1), normalize(chunks[3].1));
     let opts = WriteOptions {
         enqueue_extraction: true,
+        ..WriteOptions::default()
     };
     let inserted = store.remember_chunks(&group, opts, &operator(), T0);
     assert_eq!(inserted.expect("remember_chunks"), ids(&["c1", "c3"]));

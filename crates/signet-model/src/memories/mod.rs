@@ -73,10 +73,22 @@ pub struct DedupHit {
 }
 
 /// Options of a write that the pipeline configuration decides.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct WriteOptions {
     /// Enqueue an `extract` job in `memory_jobs` in the same transaction.
     pub enqueue_extraction: bool,
+    /// The job's `max_attempts` (`memory.pipelineV2.worker.maxRetries`, default 3).
+    pub extraction_attempts: u32,
+}
+
+impl Default for WriteOptions {
+    /// No extraction job; 3 attempts when one is queued.
+    fn default() -> Self {
+        Self {
+            enqueue_extraction: false,
+            extraction_attempts: 3,
+        }
+    }
 }
 
 /// A group of chunks cut from one long remember.

@@ -26,7 +26,8 @@ pub fn lease(
          WHERE job_type = ?1 AND ( \
            (status = 'pending' AND COALESCE(attempts, 0) < COALESCE(max_attempts, 3) \
              AND (failed_at IS NULL OR {failed} >= MIN(?4 * (1 << MAX(COALESCE(attempts, 0) - 1, 0)), ?5))) \
-           OR (status = 'leased' AND (leased_at IS NULL OR {leased} >= ?3))) \
+           OR (status = 'leased' AND COALESCE(attempts, 0) < COALESCE(max_attempts, 3) \
+             AND (leased_at IS NULL OR {leased} >= ?3))) \
          ORDER BY created_at ASC, rowid ASC LIMIT 1",
         failed = age_ms("failed_at"),
         leased = age_ms("leased_at"),
@@ -91,13 +92,35 @@ pub fn fail(tx: &Connection, id: &str, error: &str, now: &str) -> Result<FailedJ
     Ok(outcome)
 }
 
-/// Stale leases of `kind` back to pending; how many.
+/// Stale leases of `kind` back to pending, or to dead when the interrupted attempt was the
+/// job's last (its memory's extraction or its document then fails, as after a failed last
+/// attempt); how many.
 pub fn recover(tx: &Connection, kind: &str, leased_before: &str, now: &str) -> Result<usize> {
-    Ok(tx
-        .prepare_cached(
-            "UPDATE memory_jobs SET status = 'pending', updated_at = ?3 \
-             WHERE job_type = ?1 AND status = 'leased' \
-               AND (leased_at IS NULL OR leased_at < ?2)",
-        )?
-        .execute(params![kind, leased_before, now])?)
+    const STALE: &str =
+        "job_type = ?1 AND status = 'leased' AND (leased_at IS NULL OR leased_at < ?2)";
+    const LAST: &str = "COALESCE(attempts, 0) >= COALESCE(max_attempts, 3)";
+    const ERROR: &str = "interrupted on its last attempt (the lease expired)";
+    tx.prepare_cached(&format!(
+        "UPDATE memories SET extraction_status = 'failed' WHERE id IN ( \
+           SELECT memory_id FROM memory_jobs WHERE {STALE} AND {LAST} AND job_type = 'extract')"
+    ))?
+    .execute(params![kind, leased_before])?;
+    tx.prepare_cached(&format!(
+        "UPDATE documents SET status = 'failed', error = ?3, updated_at = ?4 WHERE id IN ( \
+           SELECT document_id FROM memory_jobs WHERE {STALE} AND {LAST} \
+             AND job_type = 'document_ingest') AND status NOT IN ('done', 'deleted')"
+    ))?
+    .execute(params![kind, leased_before, ERROR, now])?;
+    let dead = tx
+        .prepare_cached(&format!(
+            "UPDATE memory_jobs SET status = 'dead', error = ?3, failed_at = ?4, updated_at = ?4 \
+             WHERE {STALE} AND {LAST}"
+        ))?
+        .execute(params![kind, leased_before, ERROR, now])?;
+    let pending = tx
+        .prepare_cached(&format!(
+            "UPDATE memory_jobs SET status = 'pending', updated_at = ?3 WHERE {STALE}"
+        ))?
+        .execute(params![kind, leased_before, now])?;
+    Ok(dead + pending)
 }

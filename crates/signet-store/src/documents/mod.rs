@@ -174,6 +174,7 @@ pub fn ingest(tx: &Connection, w: &IngestWrite) -> Result<Ingested> {
         }
         let opts = WriteOptions {
             enqueue_extraction: false,
+            ..WriteOptions::default()
         };
         write::insert(tx, chunk, opts, &w.actor)?;
         tx.prepare_cached(

@@ -117,7 +117,7 @@ pub(crate) fn insert_with(
     };
     event.insert(tx)?;
     if opts.enqueue_extraction {
-        enqueue_extraction(tx, &m.id, &m.created_at)?;
+        enqueue_extraction(tx, &m.id, &m.created_at, opts.extraction_attempts)?;
     }
     Ok(())
 }
@@ -153,14 +153,19 @@ pub fn remember_chunks(
     Ok(ids)
 }
 
-fn enqueue_extraction(tx: &Connection, memory_id: &str, now: &str) -> Result<()> {
+fn enqueue_extraction(tx: &Connection, memory_id: &str, now: &str, attempts: u32) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO memory_jobs (id, memory_id, job_type, status, attempts, max_attempts, created_at, updated_at) \
-         SELECT ?1, ?2, 'extract', 'pending', 0, 3, ?3, ?3 WHERE NOT EXISTS ( \
+         SELECT ?1, ?2, 'extract', 'pending', 0, ?4, ?3, ?3 WHERE NOT EXISTS ( \
            SELECT 1 FROM memory_jobs WHERE memory_id = ?2 AND job_type = 'extract' \
            AND status IN ('pending', 'leased'))",
     )?
-    .execute(params![uuid::Uuid::new_v4().to_string(), memory_id, now])?;
+    .execute(params![
+        uuid::Uuid::new_v4().to_string(),
+        memory_id,
+        now,
+        attempts.max(1)
+    ])?;
     Ok(())
 }
 

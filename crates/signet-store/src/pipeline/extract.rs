@@ -78,6 +78,7 @@ fn one(tx: &Connection, w: &ExtractWrite, planned: &PlannedWrite) -> Result<Writ
                 None => {
                     let opts = WriteOptions {
                         enqueue_extraction: false,
+                        ..WriteOptions::default()
                     };
                     let why = Provenance {
                         reason,

@@ -55,6 +55,7 @@ pub fn apply(tx: &Connection, w: &SummaryWrite) -> Result<Summarised> {
     }
     let opts = WriteOptions {
         enqueue_extraction: false,
+        ..WriteOptions::default()
     };
     let mut inserted = Vec::with_capacity(w.memories.len());
     for m in &w.memories {

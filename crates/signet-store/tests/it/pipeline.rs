@@ -55,6 +55,7 @@ fn a_pipeline_update_archives_the_whole_old_row_under_a_fresh_uuid() {
         .unwrap();
     let extract = WriteOptions {
         enqueue_extraction: true,
+        ..WriteOptions::default()
     };
     store
         .remember(&memory("src", "the source"), extract, &pipeline_actor())
