@@ -83,6 +83,13 @@ pub trait JobQueue: Send + Sync + 'static {
     /// deleted) becomes `failed`. A job leased with no attempts left is never leased again.
     /// Returns how many jobs changed.
     fn recover_leases(&self, kind: &str, leased_before: &str, now: &str) -> Result<usize>;
+    /// Every `leased` job of `kind` becomes `pending` with its interrupted attempt given back
+    /// (`attempts - 1`, at least 0; `updated_at = now`). For a worker's start-up, when every
+    /// lease belongs to a process that died — a `kill -9` is not the job's failure, so
+    /// crashes never use up a job's attempts. The attempt number is then leased again, which
+    /// is safe only because its holder is gone: never call it while a worker may hold a lease.
+    /// Returns how many.
+    fn release_orphans(&self, kind: &str, now: &str) -> Result<usize>;
 }
 
 /// What a new document is (the `documents` row as `POST /api/documents` creates it).

@@ -287,8 +287,10 @@ pub trait PipelineStore: crate::documents::JobQueue {
     /// Leases the oldest (`created_at`) `pending` summary job with attempts left: it becomes
     /// `processing` with one more attempt.
     fn lease_summary(&self, now: &str) -> Result<Option<LeasedSummary>>;
-    /// Every `processing` summary job becomes `pending` again (the table has no lease time:
-    /// the daemon, the only worker of its database, calls this at start-up). Returns how many.
+    /// Every `processing` summary job becomes `pending` again with its interrupted attempt
+    /// given back (`attempts - 1`, at least 0: a crash is not the job's failure). The table
+    /// has no lease time: the daemon, the only worker of its database, calls this at
+    /// start-up. Returns how many.
     fn recover_summaries(&self) -> Result<usize>;
     /// Applies `w` all or nothing when the job is `processing` with `attempts = w.attempt`:
     /// the memories, the session row, the job `completed` (`completed_at`, `result`).

@@ -263,6 +263,11 @@ impl JobQueue for Store {
         self.pool
             .write(move |tx| documents::jobs::recover(tx, &kind, &before, &now))
     }
+    fn release_orphans(&self, kind: &str, now: &str) -> Result<usize> {
+        let (kind, now) = (kind.to_owned(), now.to_owned());
+        self.pool
+            .write(move |tx| documents::jobs::release_orphans(tx, &kind, &now))
+    }
 }
 
 impl DocumentStore for Store {

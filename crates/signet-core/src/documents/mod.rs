@@ -228,8 +228,7 @@ impl Documents {
     pub async fn recover_leases(&self) -> Result<usize> {
         let store = self.inner.store.clone();
         let now = signet_model::time::now_iso();
-        let n =
-            blocking::run(move || Ok(store.recover_leases(DOCUMENT_INGEST, &now, &now)?)).await?;
+        let n = blocking::run(move || Ok(store.release_orphans(DOCUMENT_INGEST, &now)?)).await?;
         if n > 0 {
             tracing::info!(target: "documents", recovered = n, "recovered interrupted document jobs");
         }

@@ -110,9 +110,10 @@ impl ExtractWorker {
             return Ok(Tick::Idle(Some(reason)));
         }
         let policy = Self::policy(&p);
-        // The first reap frees every lease (this worker is the only one leasing extract
-        // jobs, so a lease held before it started belongs to a process that died); later
-        // ones free leases older than the lease timeout, every REAP_EVERY.
+        // The first tick frees every lease with its attempt given back (this worker is the
+        // only one leasing extract jobs, so a lease held before it started belongs to a
+        // process that died); later reaps free leases older than the lease timeout (a hung
+        // attempt, which counts), every REAP_EVERY.
         let (reap, first) = {
             let mut last = self
                 .last_reap
@@ -129,12 +130,14 @@ impl ExtractWorker {
         let now_dt = self.pipeline.llm().now();
         let job = crate::blocking::run(move || {
             let now = signet_model::time::format_iso(now_dt);
-            if reap {
-                let stale = if first {
-                    now_dt + chrono::Duration::milliseconds(1)
-                } else {
-                    now_dt - chrono::Duration::milliseconds(policy.lease_ms)
-                };
+            if first {
+                // Only a dead process can hold a lease now: give the attempts back.
+                let n = store.release_orphans(EXTRACT, &now)?;
+                if n > 0 {
+                    tracing::info!(target: "pipeline", released = n, "extraction jobs a previous process left leased are pending again");
+                }
+            } else if reap {
+                let stale = now_dt - chrono::Duration::milliseconds(policy.lease_ms);
                 let stale = signet_model::time::format_iso(stale);
                 let n = store.recover_leases(EXTRACT, &stale, &now)?;
                 if n > 0 {

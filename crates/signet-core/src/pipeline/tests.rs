@@ -463,12 +463,13 @@ async fn a_job_applied_by_a_stale_attempt_changes_nothing() {
         .unwrap()
         .unwrap();
     // A new worker's first tick frees every lease at once (no wait for the lease timeout:
-    // only a dead process can hold one) and applies the job as attempt 2.
+    // only a dead process can hold one), gives the interrupted attempt back, and applies
+    // the job.
     let Tick::Applied { .. } = r.worker().tick().await else {
         panic!()
     };
     let job = r.pipeline.job(&crashed.id).await.unwrap().unwrap();
-    assert_eq!((job.status.as_str(), job.attempts), ("completed", 2));
+    assert_eq!((job.status.as_str(), job.attempts), ("completed", 1));
     let facts = r.count("SELECT COUNT(*) FROM memories WHERE source_type = 'pipeline-v2'");
     assert_eq!(facts, 1, "applied once");
 }

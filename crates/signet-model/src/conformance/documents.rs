@@ -244,7 +244,9 @@ pub fn leases_expire_failures_back_off_and_leases_recover(
     let doc = docs.document("d").expect("document").expect("exists");
     assert_eq!(doc.status, "failed", "the last attempt was interrupted");
     assert!(
-        !docs.complete_job(&third.id, None, &before).expect("complete"),
+        !docs
+            .complete_job(&third.id, None, &before)
+            .expect("complete"),
         "a dead job is not completed"
     );
 }

@@ -252,6 +252,7 @@ macro_rules! conformance_tests {
             a_re_leased_job_refuses_the_old_attempts_write,
             a_released_job_keeps_its_attempt,
             a_lease_interrupted_on_the_last_attempt_dies_on_recovery,
+            orphaned_leases_are_released_with_their_attempt,
             an_add_dedups_on_a_live_content_hash,
             an_update_goes_through_the_guard_and_archives_the_old_row,
             a_delete_of_a_pinned_target_is_refused_and_changes_nothing,

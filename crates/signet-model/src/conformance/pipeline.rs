@@ -635,6 +635,21 @@ pub fn summary_jobs_are_leased_applied_once_failed_and_recovered(
     assert_eq!(status(fixtures, "s2"), "pending");
     assert_eq!(
         lease_summary(pipeline, 5 * MINUTE),
+        Some(("s2".to_owned(), 1)),
+        "the interrupted attempt was given back"
+    );
+    assert_eq!(pipeline.recover_summaries().expect("recover_summaries"), 1);
+    assert_eq!(
+        lease_summary(pipeline, 5 * MINUTE),
+        Some(("s2".to_owned(), 1))
+    );
+    assert!(
+        pipeline
+            .fail_summary("s2", "first", &at(5 * MINUTE))
+            .is_ok()
+    );
+    assert_eq!(
+        lease_summary(pipeline, 5 * MINUTE),
         Some(("s2".to_owned(), 2))
     );
     let fail = |ms| {
@@ -922,4 +937,29 @@ pub fn a_lease_interrupted_on_the_last_attempt_dies_on_recovery(
     assert!(row.error.is_some() && row.failed_at.is_some(), "{row:?}");
     let detail = memories.live_detail("last").expect("detail").expect("live");
     assert_eq!(detail["extraction_status"], "failed");
+}
+
+/// A worker's start-up frees every lease of its kind with the interrupted attempt given back:
+/// a job killed with its process any number of times is never dead for it.
+pub fn orphaned_leases_are_released_with_their_attempt(
+    memories: &dyn MemoryStore,
+    pipeline: &dyn PipelineStore,
+    _fixtures: &dyn Fixtures,
+) {
+    let job = leased_source(memories, pipeline, "orphan", MINUTE);
+    for i in 0..5 {
+        let n = pipeline
+            .release_orphans(EXTRACT, &at(2 * MINUTE + i))
+            .expect("release_orphans");
+        assert_eq!(n, 1, "the one lease is freed");
+        let again = lease(pipeline, 2 * MINUTE + i + 1).expect("leased again at once");
+        assert_eq!(again, (job.0.clone(), 1), "the attempt was given back");
+    }
+    assert_eq!(
+        pipeline
+            .release_orphans("document_ingest", &at(3 * MINUTE))
+            .expect("other kind"),
+        0,
+        "other kinds are left alone"
+    );
 }

@@ -124,3 +124,14 @@ pub fn recover(tx: &Connection, kind: &str, leased_before: &str, now: &str) -> R
         .execute(params![kind, leased_before, now])?;
     Ok(dead + pending)
 }
+
+/// Every lease of `kind` back to pending with its attempt given back; how many.
+pub fn release_orphans(tx: &Connection, kind: &str, now: &str) -> Result<usize> {
+    Ok(tx
+        .prepare_cached(
+            "UPDATE memory_jobs SET status = 'pending', updated_at = ?2, \
+               attempts = MAX(COALESCE(attempts, 0) - 1, 0) \
+             WHERE job_type = ?1 AND status = 'leased'",
+        )?
+        .execute(params![kind, now])?)
+}

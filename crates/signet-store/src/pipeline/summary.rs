@@ -38,7 +38,10 @@ pub fn lease(tx: &Connection, _now: &str) -> Result<Option<LeasedSummary>> {
 /// Every `processing` job back to `pending`; how many.
 pub fn recover(tx: &Connection) -> Result<usize> {
     Ok(tx
-        .prepare_cached("UPDATE summary_jobs SET status = 'pending' WHERE status = 'processing'")?
+        .prepare_cached(
+            "UPDATE summary_jobs SET status = 'pending', \
+               attempts = MAX(COALESCE(attempts, 0) - 1, 0) WHERE status = 'processing'",
+        )?
         .execute([])?)
 }
 

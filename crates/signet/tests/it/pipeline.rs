@@ -386,11 +386,9 @@ fn kill_9_mid_job_loses_nothing_and_applies_every_job_once() {
         delay: Duration::from_millis(300),
         ..MockOptions::default()
     };
-    // The five kills come within a few seconds, so each orphans a different job; the last
-    // daemon takes the orphaned leases over once they are 10 s old (the minimum lease
-    // timeout).
-    let worker = "      leaseTimeoutMs: 10000\n";
-    let mut rig = Rig::start(options, "", worker);
+    // Each restart frees the lease the killed daemon held at once, giving the interrupted
+    // attempt back: the same job may be killed every round and still completes.
+    let mut rig = Rig::start(options, "", "");
     let texts: Vec<String> = (0..10)
         .map(|i| {
             format!(
@@ -438,12 +436,12 @@ fn kill_9_mid_job_loses_nothing_and_applies_every_job_once() {
         vec![("completed".to_owned(), 10)],
         "none lost, none dead"
     );
-    let retried = count(
-        &c,
-        "SELECT COUNT(*) FROM memory_jobs WHERE job_type = 'extract' AND attempts > 1",
-        [],
+    // Every kill interrupted a job mid-call, and an interrupted job starts again with its
+    // extraction: the model was asked for more extractions than there are jobs.
+    assert!(
+        rig.mock.count(Kind::Extraction) > ids.len(),
+        "a kill interrupted at least one job"
     );
-    assert!(retried >= 1, "a kill interrupted at least one job");
     for (id, text) in ids.iter().zip(&texts) {
         assert_eq!(facts_of(&c, id), expected_facts(text), "facts of {id} once");
         let job = rig.get(&format!("/api/memory/jobs/{}", job_of(&c, id)));
