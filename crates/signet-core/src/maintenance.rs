@@ -41,7 +41,13 @@ pub(crate) struct Inner {
     /// The last integrity check's answer and when it ran.
     integrity: Mutex<Option<(Instant, String)>>,
     pub(crate) retention: Arc<Retention>,
+    /// Why the pipeline's workers lease nothing now (paused, budget, provider unusable), once
+    /// the daemon attached its pipeline.
+    pipeline_idle: std::sync::OnceLock<IdleProbe>,
 }
+
+/// Asks the pipeline why it is idle (`None`: it runs).
+pub type IdleProbe = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
 impl Maintenance {
     /// A service over `store`, using `memories` for the vector side.
@@ -60,8 +66,15 @@ impl Maintenance {
                 cache: Mutex::new(None),
                 integrity: Mutex::new(None),
                 retention,
+                pipeline_idle: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Lets diagnostics say why the pipeline is idle (its queue then waits, unpenalised).
+    /// The first probe attached stays.
+    pub fn attach_pipeline(&self, idle: IdleProbe) {
+        let _ = self.inner.pipeline_idle.set(idle);
     }
 
     /// The retention sweep (shared with the retention worker).
@@ -104,9 +117,18 @@ impl Maintenance {
             }
             (None, known) => snap.storage.integrity = known,
         }
+        // The live policy (it knows an unusable provider), and the pipeline's own idle reason
+        // (an operator's pause, the budget).
+        let mut extraction = self.inner.memories.policy().extraction.clone();
+        if let (true, Some(reason)) = (
+            extraction.enqueues(),
+            self.inner.pipeline_idle.get().and_then(|idle| idle()),
+        ) {
+            extraction = Extraction::Off(reason);
+        }
         let inputs = ReportInputs {
             provider: provider_view(self.inner.memories.semantic()),
-            extraction: Extraction::from_settings(&settings.pipeline),
+            extraction,
         };
         let report = diagnostics::report(&snap, &inputs, params.now);
         *self.inner.cache.lock().unwrap_or_else(|p| p.into_inner()) =

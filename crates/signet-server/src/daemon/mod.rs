@@ -121,6 +121,8 @@ impl Daemon {
         workers.spawn(|cancel| retention.run(cancel));
         let documents = assemble::documents(&cfg, &live, store.clone(), &memories, &workers).await;
         let pipeline = assemble::pipeline(&cfg, &live, store.clone(), &memories, &workers).await;
+        let slot = pipeline.clone();
+        maintenance.attach_pipeline(Arc::new(move || slot.get().idle_reason()));
         let services = Services {
             memories,
             maintenance,

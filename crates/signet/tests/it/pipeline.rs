@@ -277,6 +277,11 @@ fn the_budget_stops_calls_and_leaves_jobs_pending() {
         (1, 0),
         "{later}"
     );
+    // Diagnostics say why the queue waits, and do not count the wait against it.
+    let diag = http_json(rig.env.port, "GET", "/api/diagnostics/queue", &[], "");
+    let idle = diag["idleReason"].as_str().unwrap_or_default();
+    assert!(idle.contains("budget"), "{diag}");
+    assert_eq!(diag["processing"], false, "{diag}");
 }
 
 #[test]
