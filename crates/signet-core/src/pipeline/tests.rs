@@ -567,3 +567,42 @@ fn near_duplicates_and_pieces() {
     );
     assert!(summary::parse("no json here").is_none());
 }
+
+#[tokio::test]
+async fn recall_boosts_memories_linked_to_an_entity_the_query_names() {
+    // The same two memories, extracted the same way, with the graph boost on and off.
+    let scores = |graph: bool| async move {
+        let mut settings = Settings::default();
+        settings.pipeline.graph.enabled = graph;
+        let r = rig_with(settings, |_| Ok(extraction_answer(&[])));
+        let linked = r.remember(SOURCE).await;
+        assert!(matches!(r.worker().tick().await, Tick::Applied { .. }));
+        let other = r
+            .remember("The deploy pipeline schedule is written down in the team wiki.")
+            .await;
+        let found = r
+            .memories
+            .recall(
+                crate::memory::RecallInput {
+                    query: "deploy pipeline platform".into(),
+                    limit: 5,
+                    ..Default::default()
+                },
+                &Default::default(),
+            )
+            .await
+            .unwrap();
+        let score = |id: &str| found.results.iter().find(|m| m.id == id).map(|m| m.score);
+        (score(&linked).unwrap(), score(&other).unwrap())
+    };
+    let (on_linked, on_other) = scores(true).await;
+    let (off_linked, off_other) = scores(false).await;
+    assert!(
+        on_linked > off_linked,
+        "boosted: {on_linked} vs {off_linked}"
+    );
+    assert_eq!(
+        on_other, off_other,
+        "a memory outside the graph keeps its score"
+    );
+}
