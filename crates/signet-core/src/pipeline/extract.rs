@@ -103,10 +103,7 @@ impl ExtractWorker {
 
     async fn try_tick(&self) -> Result<Tick> {
         let p = self.pipeline.settings();
-        if let Some(reason) = self.pipeline.idle_reason_before_budget(&p) {
-            return Ok(Tick::Idle(Some(reason)));
-        }
-        if let Some(reason) = self.pipeline.check_budget(&p).await {
+        if let Some(reason) = self.pipeline.blocked(&p).await {
             return Ok(Tick::Idle(Some(reason)));
         }
         let policy = Self::policy(&p);

@@ -234,6 +234,14 @@ impl Pipeline {
         None
     }
 
+    /// Why a worker may lease nothing now: an idle reason, else the budget (checked now).
+    pub(crate) async fn blocked(&self, p: &PipelineSettings) -> Option<String> {
+        match self.idle_reason_before_budget(p) {
+            Some(reason) => Some(reason),
+            None => self.check_budget(p).await,
+        }
+    }
+
     /// Checks the budget against the ledger now and records the verdict: why no call may be
     /// made, if none may. A ledger that cannot be read stops the workers too (fail closed).
     pub(crate) async fn check_budget(&self, p: &PipelineSettings) -> Option<String> {

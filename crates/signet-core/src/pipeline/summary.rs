@@ -233,16 +233,14 @@ impl SummaryWorker {
 
     async fn try_tick(&self) -> Result<Tick> {
         let p = self.pipeline.settings();
-        if let Some(reason) = self.pipeline.idle_reason_before_budget(&p) {
-            return Ok(Tick::Idle(Some(reason)));
-        }
-        if Mode::of(&p) != Mode::ControlledWrite {
+        let mode = Mode::of(&p);
+        if mode == Mode::Shadow || mode == Mode::Frozen {
             return Ok(Tick::Idle(Some(format!(
                 "session summaries wait while the pipeline is in {} mode",
-                Mode::of(&p).as_str()
+                mode.as_str()
             ))));
         }
-        if let Some(reason) = self.pipeline.check_budget(&p).await {
+        if let Some(reason) = self.pipeline.blocked(&p).await {
             return Ok(Tick::Idle(Some(reason)));
         }
         let store = self.pipeline.store().clone();
