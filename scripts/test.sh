@@ -21,6 +21,10 @@ command -v jq >/dev/null 2>&1 || need+=(jq)
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# Headless Chromium for the dashboard's browser tests (crates/signet-server/tests/it/dashboard.rs),
+# with a font for the screenshots.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
