@@ -11,6 +11,21 @@ const MAX_EVENTS = 500; // entries kept in the event list
 const MAX_PAUSED = 1000; // entries held while paused (the oldest are dropped beyond)
 const BACKLOG = 200; // entries read from GET /api/logs before the stream starts
 const LEVELS = ["debug", "info", "warn", "error"];
+const BADGE = { warn: "badge-warn", error: "badge-danger", debug: "", info: "badge-accent" };
+
+/** A scrolling list box (styled from JS: the stylesheet has no rule for it). */
+function scrollBox(list) {
+  Object.assign(list.style, { listStyle: "none", margin: "0", padding: "0", fontSize: ".85rem" });
+  const box = h("div", { class: "live-scroll" }, list);
+  Object.assign(box.style, { maxHeight: "60vh", overflow: "auto", borderTop: "1px solid var(--border)", marginTop: ".5rem" });
+  return box;
+}
+
+/** The look of one entry of a list (cursor, spacing), from JS for the same reason. */
+function entryStyle(li) {
+  Object.assign(li.style, { cursor: "pointer", padding: ".2rem .3rem", borderBottom: "1px solid var(--border)", overflowWrap: "anywhere" });
+  return li;
+}
 
 /** Identifies a log entry across the backlog and the stream. */
 function logKey(d) {
@@ -47,9 +62,13 @@ export async function render(main, ctx) {
   const jsonSlot = h("div", { class: "live-json", "aria-live": "polite" });
   let selectedLi = null;
   function showJson(li, value, title) {
-    if (selectedLi) selectedLi.removeAttribute("aria-current");
+    if (selectedLi) {
+      selectedLi.removeAttribute("aria-current");
+      selectedLi.style.background = "";
+    }
     selectedLi = li;
     li.setAttribute("aria-current", "true");
+    li.style.background = "var(--accent-soft)";
     replace(
       jsonSlot,
       h(
@@ -67,7 +86,10 @@ export async function render(main, ctx) {
               dataset: { action: "close-json" },
               onclick: () => {
                 clear(jsonSlot);
-                if (selectedLi) selectedLi.removeAttribute("aria-current");
+                if (selectedLi) {
+                  selectedLi.removeAttribute("aria-current");
+                  selectedLi.style.background = "";
+                }
                 selectedLi = null;
               },
             },
@@ -188,13 +210,14 @@ export async function render(main, ctx) {
       { class: ["log-entry", `level-${level}`], dataset: { level, category: entry.category || "" } },
       h("time", { class: "log-time", datetime: entry.timestamp || "" }, entry.timestamp ? fmtTime(entry.timestamp) : ""),
       " ",
-      h("span", { class: ["log-level", `badge`, `badge-${level}`] }, level),
+      h("span", { class: ["log-level", "badge", BADGE[level]] }, level),
       " ",
       h("span", { class: "log-category" }, entry.category || ""),
       " ",
       h("span", { class: "log-message" }, entry.message || ""),
       entry.requestId ? h("span", { class: "log-request muted" }, ` ${entry.requestId}`) : null,
     );
+    entryStyle(li);
     clickable(li, entry, `Log entry · ${level} · ${entry.category || ""}`);
     return li;
   }
@@ -342,11 +365,11 @@ export async function render(main, ctx) {
     for (const el of [levelSel, catInput, searchInput]) el.addEventListener("input", applyFilters);
     countNote = h("span", { class: "muted", dataset: { logCount: "" } }, "");
     logList = h("ol", { class: "log-list", dataset: { log: "" }, "aria-label": "Log entries, newest last" });
-    logBox = h("div", { class: "live-scroll" }, logList);
+    logBox = scrollBox(logList);
     logSection.append(
       h(
         "div",
-        { class: "toolbar live-filters", role: "group", "aria-label": "Log filters" },
+        { class: "row live-filters", role: "group", "aria-label": "Log filters" },
         h("div", { class: "field" }, h("label", { for: "live-level" }, "Level"), levelSel),
         h("div", { class: "field" }, h("label", { for: "live-category" }, "Category"), catInput, catList),
         h("div", { class: "field" }, h("label", { for: "live-search" }, "Search"), searchInput),
@@ -405,7 +428,7 @@ export async function render(main, ctx) {
       { class: ["event-entry", `event-${name.replace(/[^a-z0-9]+/gi, "-")}`], dataset: { event: name } },
       h("time", { class: "log-time", datetime: (d && d.timestamp) || "" }, d && d.timestamp ? fmtTime(d.timestamp) : ""),
       " ",
-      h("span", { class: "event-name badge" }, name),
+      h("span", { class: ["event-name", "badge", name === "memory.deleted" ? "badge-warn" : name === "health" ? "" : "badge-accent"] }, name),
       " ",
       h("span", { class: "event-summary" }, eventSummary(name, d)),
       memId && name !== "memory.deleted"
@@ -414,6 +437,7 @@ export async function render(main, ctx) {
           ? [" ", h("a", { href: `#/memories/${encodeURIComponent(memId)}`, class: "event-link" }, "open (deleted)")]
           : null,
     );
+    entryStyle(li);
     clickable(li, { event: name, data: d }, `Event · ${name}`);
     stickToBottom(evBox, () => {
       evList.append(li);
@@ -440,11 +464,11 @@ export async function render(main, ctx) {
     evSection.append(h("p", { class: "muted", dataset: { denied: "" } }, "The event feed needs the recall permission."));
   } else {
     evList = h("ol", { class: "event-list", dataset: { events: "" }, "aria-label": "Memory events, newest last" });
-    evBox = h("div", { class: "live-scroll" }, evList);
+    evBox = scrollBox(evList);
     evSection.append(h("div", { class: "actions" }, reconnectEvents), emptyEvents, evBox);
   }
 
-  main.append(h("div", { class: "live-grid" }, logSection, evSection), jsonSlot);
+  main.append(h("div", { class: "live-grid layout-2" }, logSection, evSection), jsonSlot);
 
   // ---- start -----------------------------------------------------------------------------
   // Ready once both streams said "connected" (so an entry logged after that is seen), or after

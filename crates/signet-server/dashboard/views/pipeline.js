@@ -217,7 +217,6 @@ export async function render(main, ctx) {
       }
       showResult(title, r, { dry, ok: r && r.success !== false, apply });
     } catch (e) {
-      if (e && e.status === 401) throw e;
       const body = e && e.body && typeof e.body === "object" ? e.body : { error: e.message };
       const why =
         e.status === 429
@@ -235,11 +234,14 @@ export async function render(main, ctx) {
         h("details", null, h("summary", null, "Full answer"), h("pre", { class: "json" }, JSON.stringify(body, null, 2))),
       );
     }
-    if (!left) {
-      loadStatus();
-      loadDead();
-      loadStats();
-    }
+    if (!left) refreshAll();
+  }
+
+  /** Reloads what a repair or a control may have changed (failures show in their cards). */
+  function refreshAll() {
+    loadStatus()
+      .then(() => Promise.all([loadDead(), loadStats()]))
+      .catch(() => {});
   }
 
   // ---- status and queues -------------------------------------------------------------------
@@ -342,10 +344,9 @@ export async function render(main, ctx) {
       const r = await ctx.api(`/api/pipeline/${what}`, { method: "POST", quiet: true });
       showResult(what === "pause" ? "Pipeline paused" : "Pipeline resumed", r);
     } catch (e) {
-      if (e && e.status === 401) throw e;
       replace(resultBox, h("p", { class: "error-text" }, `${what} failed: ${e.message}`));
     }
-    loadStatus();
+    loadStatus().catch(() => {});
   }
 
   function drawQueues(s) {
@@ -614,7 +615,7 @@ export async function render(main, ctx) {
           { class: ["repair", spec.unavailable ? "repair-unavailable" : ""], dataset: { repairAction: spec.action } },
           h("h3", null, spec.title, " ", h("code", { class: "muted" }, `POST /api/repair/${spec.action}`)),
           h("p", { class: "muted" }, spec.text, spec.dry ? " A dry run first says what it would change; applying is the second step." : ""),
-          optionFields.length ? h("div", { class: "toolbar" }, optionFields) : null,
+          optionFields.length ? h("div", { class: "row" }, optionFields) : null,
           h("div", { class: "actions" }, btn),
         ),
       );
