@@ -374,6 +374,10 @@ async function renderList(main, ctx) {
   }
 }
 
+function settle(promise) {
+  return promise.then((value) => ({ status: "fulfilled", value }), (reason) => ({ status: "rejected", reason }));
+}
+
 function cssId(id) {
   return String(id).replace(/[^A-Za-z0-9_-]/g, "_");
 }
@@ -445,10 +449,14 @@ async function renderDetail(main, ctx, id) {
 
   async function load({ note } = {}) {
     const enc = encodeURIComponent(id);
-    const [memR, histR] = await Promise.allSettled([
-      api(`/api/memory/${enc}`, { quiet: true }),
-      api(`/api/memory/${enc}/history`, { quiet: true }),
-    ]);
+    // The history first: a deleted memory keeps it, and its last event says whether the
+    // memory is live (so a deleted one is not fetched only to answer 404).
+    const histR = await settle(api(`/api/memory/${enc}/history`, { quiet: true }));
+    const events = histR.status === "fulfilled" ? histR.value.history || [] : [];
+    const lastEvent = events.length ? events[events.length - 1].event : null;
+    const memR = lastEvent === "deleted" || lastEvent === "purged"
+      ? { status: "rejected", reason: { status: 404, message: "deleted" } }
+      : await settle(api(`/api/memory/${enc}`, { quiet: true }));
     clear(section);
     const mem = memR.status === "fulfilled" ? memR.value : null;
     const hist = histR.status === "fulfilled" ? histR.value.history || [] : null;
@@ -510,7 +518,7 @@ async function renderDetail(main, ctx, id) {
       });
       actions.append(h("label", { for: reason.id, class: "visually-hidden" }, "Reason for recovering"), reason, btn);
     }
-    if (!deleted) actions.append(h("button", { type: "button", dataset: { action: "similar" }, onclick: () => similar(similarBox) }, "Find similar"));
+    if (!deleted) actions.append(h("button", { type: "button", dataset: { action: "similar" }, onclick: () => similar(similarBox, mem) }, "Find similar"));
   }
 
   function props(mem, id, deleted) {
@@ -661,7 +669,12 @@ async function renderDetail(main, ctx, id) {
     void msgBox;
   }
 
-  async function similar(box) {
+  async function similar(box, mem) {
+    if (mem && !mem.embedding_model) {
+      replace(box, h("section", { class: "card", dataset: { similar: "" } }, h("h2", null, "Similar memories"),
+        h("p", { class: "muted" }, "This memory has no vector yet, so it has no neighbours (is an embedding provider configured? See the overview's Embeddings card).")));
+      return;
+    }
     replace(box, h("p", { class: "muted" }, "Looking for neighbours…"));
     try {
       const res = await api(`/memory/similar?id=${encodeURIComponent(id)}&k=10`, { quiet: true });

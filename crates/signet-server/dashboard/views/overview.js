@@ -26,7 +26,7 @@ function bar(percent, kind) {
 function stat(name, label, value, sub) {
   return h(
     "div",
-    { class: "stat" },
+    { class: "stat", title: sub || null },
     h("div", { class: "stat-label", id: `stat-${name}-label` }, label),
     h("div", { class: "stat-value", dataset: { stat: name }, "aria-labelledby": `stat-${name}-label` }, value),
     sub ? h("div", { class: "stat-sub" }, sub) : null,
@@ -125,7 +125,7 @@ export async function render(main, ctx) {
     const p = pct(current, live);
     replace(
       b,
-      h("p", null, h("strong", { dataset: { stat: "embedding-coverage" } }, p === null ? "—" : `${p.toFixed(1)}%`), " of live memories have a current vector"),
+      h("p", null, h("strong", { dataset: { stat: "embedding-coverage" } }, p === null ? "—" : `${p.toFixed(1)}%`), ` of live memories have a current vector (${fmtNum(current)} of ${fmtNum(live)})`),
       bar(p, p !== null && p < 90 ? "warn" : null),
       kv([
         ["Provider", `${e.provider || "none"}${e.model ? " · " + e.model : ""}`],
