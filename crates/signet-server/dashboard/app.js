@@ -62,8 +62,8 @@ export function showError(message, kind = "error") {
   slot.append(
     h(
       "div",
-      { class: ["banner", `banner-${kind}`], role: "alert", dataset: { error: "" } },
-      h("span", { class: "banner-text" }, message),
+      { class: ["banner", `banner-${kind}`], role: "alert" },
+      h("span", { class: "banner-text", dataset: { error: "" } }, message),
       h("button", { type: "button", class: "banner-close", "aria-label": "Dismiss message", onclick: hideError }, "×"),
     ),
   );
@@ -88,6 +88,8 @@ onApiError((err) => {
 // ---- sign-in ------------------------------------------------------------------------------
 
 function showSignin(err) {
+  // A token the daemon refuses (expired, malformed, revoked secret) is of no further use.
+  if (getToken()) clearToken();
   showError(bannerMessage(err));
   if (signinShown) return;
   signinShown = true;
@@ -148,6 +150,7 @@ function hideSignin() {
 async function drawWhoami() {
   const box = document.getElementById("whoami");
   clear(box);
+  if (!getToken() && (await authMode()) === "team") return null;
   let who;
   try {
     who = await whoami();
@@ -178,6 +181,17 @@ async function drawWhoami() {
     );
   }
   return who;
+}
+
+let modePromise = null;
+/** The daemon's auth mode (`GET /api/auth/status`, open in every mode), once per page load. */
+function authMode() {
+  if (!modePromise) {
+    modePromise = api("/api/auth/status", { quiet: true })
+      .then((s) => s.mode)
+      .catch(() => null);
+  }
+  return modePromise;
 }
 
 // ---- router -------------------------------------------------------------------------------
@@ -229,6 +243,15 @@ async function route({ focus = false } = {}) {
     main.dataset.ready = "true";
     return;
   }
+
+  // In team mode without a token every call answers 401: ask for one straight away.
+  if (!getToken() && (await authMode()) === "team") {
+    if (my !== seq) return;
+    main.removeAttribute("aria-busy");
+    showSignin(new ApiError(401, "this daemon runs in team mode", null));
+    return;
+  }
+  if (my !== seq) return;
 
   let who;
   try {
