@@ -194,7 +194,13 @@ export async function render(main, ctx) {
     resultBox.focus({ preventScroll: false });
   }
 
-  async function runRepair(spec, { dry, body, label }) {
+  // The result appears where the action was started: below that repair (or the dead jobs).
+  function placeResult(anchor) {
+    if (anchor && resultBox.previousElementSibling !== anchor) anchor.after(resultBox);
+  }
+
+  async function runRepair(spec, { dry, body, label, anchor }) {
+    placeResult(anchor);
     const path = `/api/repair/${spec.action}`;
     const title = `${spec.title}${dry ? " — dry run" : ""}`;
     replace(resultBox, h("p", { class: "muted" }, `${label || spec.title}…`));
@@ -209,7 +215,7 @@ export async function render(main, ctx) {
             type: "button",
             class: "danger",
             dataset: { action: "confirm-repair", repairConfirm: spec.action },
-            onclick: () => runRepair(spec, { dry: false, body: runBody, label: spec.runLabel }),
+            onclick: () => runRepair(spec, { dry: false, body: runBody, label: spec.runLabel, anchor }),
           },
           spec.runLabel || `Apply: ${spec.title.toLowerCase()}`,
         );
@@ -466,7 +472,7 @@ export async function render(main, ctx) {
                   type: "button",
                   dataset: { action: "requeue" },
                   title: "Requeues every dead job (the API has no per-job requeue)",
-                  onclick: () => runRepair(REPAIRS[0], { dry: false, label: "Requeueing every dead job" }),
+                  onclick: () => runRepair(REPAIRS[0], { dry: false, label: "Requeueing every dead job", anchor: list }),
                 },
                 memoryDead > 1 ? `Requeue (all ${memoryDead} dead jobs)` : "Requeue",
               )
@@ -487,12 +493,13 @@ export async function render(main, ctx) {
             { class: "actions" },
             h(
               "button",
-              { type: "button", dataset: { action: "requeue-all" }, onclick: () => runRepair(REPAIRS[0], { dry: false }) },
+              { type: "button", dataset: { action: "requeue-all" }, onclick: (ev) => runRepair(REPAIRS[0], { dry: false, anchor: ev.currentTarget.parentElement }) },
               `Requeue all ${fmtNum(total)} dead jobs`,
             ),
           )
         : null;
-    replace(deadCard, ...head, ...notes, list, bulk);
+    const keepResult = admin && deadCard.contains(resultBox) ? resultBox : null;
+    replace(deadCard, ...head, ...notes, list, keepResult, bulk);
   }
 
   // ---- recent errors -----------------------------------------------------------------------
@@ -570,7 +577,7 @@ export async function render(main, ctx) {
   }
 
   if (admin) {
-    const repairList = h("ul", { class: "repair-list" });
+    const repairList = h("ul", { class: "results repair-list" });
     for (const spec of REPAIRS) {
       const inputs = [];
       const optionFields = (spec.options || []).map((opt) => {
@@ -605,7 +612,7 @@ export async function render(main, ctx) {
           type: "button",
           dataset: { repair: spec.action },
           class: spec.dry ? "" : spec.unavailable ? "" : "danger",
-          onclick: () => runRepair(spec, { dry: spec.dry, body: body() }),
+          onclick: (ev) => runRepair(spec, { dry: spec.dry, body: body(), anchor: ev.currentTarget.parentElement }),
         },
         spec.dry ? spec.dryLabel || "Dry run" : spec.unavailable ? "Try" : "Run",
       );
