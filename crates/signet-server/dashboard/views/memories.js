@@ -503,7 +503,7 @@ async function renderDetail(main, ctx, id) {
     if (!deleted && perms.modify) actions.append(h("button", { type: "button", dataset: { action: "edit" }, onclick: () => editForm(mem, formBox, msgBox) }, "Edit"));
     if (!deleted && perms.forget) actions.append(h("button", { type: "button", class: "danger", dataset: { action: "forget" }, onclick: () => forgetForm(mem, formBox, msgBox) }, "Forget…"));
     if (deleted && perms.recover) {
-      const reason = h("input", { type: "text", name: "recover-reason", id: "recover-reason", value: "Recovered from the dashboard", "aria-label": "Reason for recovering" });
+      const reason = h("input", { type: "text", name: "recover-reason", id: "recover-reason", value: "Recovered from the dashboard" });
       const btn = h("button", { type: "button", class: "primary", dataset: { action: "recover" } }, "Recover");
       btn.addEventListener("click", async () => {
         const r = reason.value.trim() || "Recovered from the dashboard";
@@ -516,7 +516,8 @@ async function renderDetail(main, ctx, id) {
           message(msgBox, errText(e), "error");
         }
       });
-      actions.append(h("label", { for: reason.id, class: "visually-hidden" }, "Reason for recovering"), reason, btn);
+      reason.classList.add("wide-input");
+      actions.append(h("label", { for: reason.id }, "Reason"), reason, btn);
     }
     if (!deleted) actions.append(h("button", { type: "button", dataset: { action: "similar" }, onclick: () => similar(similarBox, mem) }, "Find similar"));
   }
@@ -648,6 +649,11 @@ async function renderDetail(main, ctx, id) {
       if (!r) {
         message(err, "A reason is required.", "error");
         reason.focus();
+        return;
+      }
+      if (force && !force.checked) {
+        message(err, "This memory is pinned: tick the box to forget it anyway.", "error");
+        force.focus();
         return;
       }
       confirm.disabled = true;
