@@ -575,6 +575,8 @@ async function renderDetail(main, ctx, id) {
   function editForm(mem, box, msgBox) {
     const content = h("textarea", { name: "content", id: "edit-content", rows: "6" });
     content.value = mem.content;
+    const mtype = h("select", { name: "type", id: "edit-type" }, [...new Set([mem.type, ...TYPES])].filter(Boolean).map((t) => h("option", { value: t }, t)));
+    mtype.value = mem.type;
     const tags = h("input", { type: "text", name: "tags", id: "edit-tags", value: tagList(mem.tags).join(",") });
     const importance = h("input", { type: "number", name: "importance", id: "edit-importance", min: "0", max: "1", step: "0.05", value: mem.importance ?? "" });
     const pinned = h("input", { type: "checkbox", name: "pinned", id: "edit-pinned", checked: !!mem.pinned });
@@ -587,6 +589,7 @@ async function renderDetail(main, ctx, id) {
       h("h2", null, "Edit"),
       h("div", { class: "field" }, h("label", { for: content.id }, "Content"), content),
       h("div", { class: "row" },
+        h("div", { class: "field" }, h("label", { for: mtype.id }, "Type"), mtype),
         h("div", { class: "field" }, h("label", { for: tags.id }, "Tags"), tags),
         h("div", { class: "field" }, h("label", { for: importance.id }, "Importance"), importance),
         h("div", { class: "field field-check" }, pinned, h("label", { for: pinned.id }, "Pinned")),
@@ -604,6 +607,7 @@ async function renderDetail(main, ctx, id) {
       }
       const body = { reason: r, if_version: mem.version };
       if (content.value !== mem.content) body.content = content.value;
+      if (mtype.value && mtype.value !== mem.type) body.type = mtype.value;
       const newTags = tags.value.split(",").map((t) => t.trim()).filter(Boolean).join(",");
       if (newTags !== tagList(mem.tags).join(",")) body.tags = newTags;
       if (importance.value !== "" && Number(importance.value) !== Number(mem.importance)) body.importance = Number(importance.value);
