@@ -87,6 +87,22 @@ export async function render(main, ctx) {
   main.append(h("h1", null, "Embedding map"));
 
   // ---- data --------------------------------------------------------------------------------
+  // The projection and the embeddings listing cannot filter by scope: the daemon refuses
+  // scoped tokens there (admins bypass scope), so a scoped caller is told without a call.
+  const who = ctx.whoami;
+  const scope = who && who.claims && who.claims.scope;
+  const scoped = scope && Object.keys(scope).some((k) => scope[k]) && who.claims.role !== "admin" && !who.local;
+  if (scoped) {
+    main.append(
+      h(
+        "section",
+        { class: "card" },
+        h("p", { class: "muted", dataset: { denied: "" } }, "The map shows every memory's vector, so it needs a token without a scope (your token is limited to some memories)."),
+      ),
+    );
+    main.dataset.ready = "true";
+    return;
+  }
   let proj;
   try {
     proj = await ctx.api(`/api/embeddings/projection?limit=${LIMIT}`, { quiet: true });
