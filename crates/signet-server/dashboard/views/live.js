@@ -51,9 +51,17 @@ function eventSummary(name, d) {
   return parts.join(" · ");
 }
 
+/** Whether the caller's token is limited to some memories (routes that cannot filter by scope
+ * refuse it; admins bypass scope). */
+function isScoped(who) {
+  const c = who && !who.local && who.claims;
+  return !!(c && c.role !== "admin" && c.scope && Object.keys(c.scope).some((k) => c.scope[k]));
+}
+
 export async function render(main, ctx) {
   const who = ctx.whoami;
-  const canLogs = ctx.can(who, "diagnostics");
+  const scoped = isScoped(who);
+  const canLogs = ctx.can(who, "diagnostics") && !scoped;
   const canEvents = ctx.can(who, "recall");
   const streams = [];
   let closed = false;
@@ -340,7 +348,9 @@ export async function render(main, ctx) {
   if (!canLogs) {
     logStatus.textContent = "";
     logSection.append(
-      h("p", { class: "muted", dataset: { denied: "" } }, "The log stream needs the diagnostics permission (admin or operator)."),
+      h("p", { class: "muted", dataset: { denied: "" } }, scoped
+        ? "The log stream needs a token without a scope (log entries are not filtered by memory)."
+        : "The log stream needs the diagnostics permission (admin or operator)."),
     );
   } else {
     pauseBtn = h(

@@ -144,11 +144,20 @@ function describeRepair(r, { dry }) {
   return lines;
 }
 
+/** Whether the caller's token is limited to some memories (routes that cannot filter by scope
+ * refuse it; admins bypass scope). */
+function isScoped(who) {
+  const c = who && !who.local && who.claims;
+  return !!(c && c.role !== "admin" && c.scope && Object.keys(c.scope).some((k) => c.scope[k]));
+}
+
 export async function render(main, ctx) {
   const who = ctx.whoami;
   const admin = ctx.can(who, "admin");
-  const canAnalytics = ctx.can(who, "analytics");
-  const canDiagnostics = ctx.can(who, "diagnostics");
+  // Logs, errors and single jobs are daemon-wide: the daemon refuses scoped tokens there.
+  const scoped = isScoped(who);
+  const canAnalytics = ctx.can(who, "analytics") && !scoped;
+  const canDiagnostics = ctx.can(who, "diagnostics") && !scoped;
   let left = false;
   let refreshTimer = 0;
 
@@ -482,7 +491,7 @@ export async function render(main, ctx) {
     }
     const notes = [];
     if (total !== null) notes.push(h("p", null, `${fmtNum(total)} dead job${total === 1 ? "" : "s"} in the queues.`));
-    if (!canDiagnostics) notes.push(h("p", { class: "muted" }, "Listing them needs the diagnostics permission (their ids come from the log)."));
+    if (!canDiagnostics) notes.push(h("p", { class: "muted" }, scoped ? "Listing them needs a token without a scope (their ids come from the log)." : "Listing them needs the diagnostics permission (their ids come from the log)."));
     else if (total && jobs.length < total)
       notes.push(h("p", { class: "muted" }, `${jobs.length} of them are listed: the ids come from the recent log, which keeps the last 2000 entries.`));
     if (jobs.length === 0 && !total) notes.push(h("p", { class: "muted", dataset: { empty: "dead" } }, "No dead jobs."));
@@ -505,7 +514,7 @@ export async function render(main, ctx) {
   // ---- recent errors -----------------------------------------------------------------------
   async function loadErrors() {
     if (!canAnalytics) {
-      replace(errorsCard, h("h2", { id: "pl-errors" }, "Recent errors"), h("p", { class: "muted", dataset: { denied: "" } }, "Needs the analytics permission."));
+      replace(errorsCard, h("h2", { id: "pl-errors" }, "Recent errors"), h("p", { class: "muted", dataset: { denied: "" } }, scoped ? "Needs a token without a scope." : "Needs the analytics permission."));
       return;
     }
     let r;
