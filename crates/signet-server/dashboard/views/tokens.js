@@ -40,7 +40,7 @@ export async function render(main, ctx) {
       h(
         "p",
         { class: "muted", dataset: { localNote: "" } },
-        "This daemon runs in local mode: every caller on this machine is trusted and needs no token. Tokens are for team and hybrid mode (set auth.mode in agent.yaml and restart); a token minted now works once the daemon runs in one of them.",
+        "This daemon runs in local mode: every caller on this machine is trusted and needs no token. Tokens are for team and hybrid mode (set auth.mode in agent.yaml and restart). Minting needs the workspace secret (.daemon/auth-secret), which local mode may not have created yet; `signet token create` on the host works without the API.",
       ),
     );
   } else if (mode === "hybrid") {
