@@ -14,7 +14,7 @@ const REPAIRS = [
   {
     action: "requeue-dead",
     title: "Requeue dead jobs",
-    text: "Moves every dead memory job back to pending so the workers try it again (attempts reset).",
+    text: "Moves every dead job of both queues back to pending so the workers try it again (attempts reset).",
     dry: false,
   },
   {
@@ -424,13 +424,12 @@ export async function render(main, ctx) {
   // with GET /api/memory/jobs/{id} to show its error and confirm it is still dead.
   async function loadDead() {
     const total = lastStatus ? Object.values(lastStatus.queues || {}).reduce((n, q) => n + (q.dead || 0), 0) : null;
-    const memoryDead = lastStatus && lastStatus.queues && lastStatus.queues.memory ? lastStatus.queues.memory.dead : null;
     const head = [h("h2", { id: "pl-dead" }, "Dead jobs")];
     head.push(
       h(
         "p",
         { class: "muted" },
-        "There is no per-job requeue in the API: requeue sends POST /api/repair/requeue-dead, which moves every dead memory job back to pending.",
+        "There is no per-job requeue in the API: requeue sends POST /api/repair/requeue-dead, which moves every dead job (memory and summary queues) back to pending.",
       ),
     );
     const list = h("ol", { class: "dead-list", dataset: { dead: "" } });
@@ -443,6 +442,8 @@ export async function render(main, ctx) {
           const d = e.data || {};
           const dead = d.dead === true || d.dead === "true";
           const id = d.job || d.jobId;
+          // Summary jobs live in another table, which GET /api/memory/jobs/{id} does not read.
+          if (e.category === "summary-worker") continue;
           if (dead && id && !seen.has(String(id))) {
             seen.add(String(id));
             ids.push(String(id));
@@ -483,7 +484,7 @@ export async function render(main, ctx) {
                   title: "Requeues every dead job (the API has no per-job requeue)",
                   onclick: () => runRepair(REPAIRS[0], { dry: false, label: "Requeueing every dead job", anchor: list }),
                 },
-                memoryDead > 1 ? `Requeue (all ${memoryDead} dead jobs)` : "Requeue",
+                total > 1 ? `Requeue (all ${total} dead jobs)` : "Requeue",
               )
             : null,
         ),
@@ -496,14 +497,14 @@ export async function render(main, ctx) {
       notes.push(h("p", { class: "muted" }, `${jobs.length} of them are listed: the ids come from the recent log, which keeps the last 2000 entries.`));
     if (jobs.length === 0 && !total) notes.push(h("p", { class: "muted", dataset: { empty: "dead" } }, "No dead jobs."));
     const bulk =
-      admin && total
+      admin && total && (total > 1 || jobs.length === 0)
         ? h(
             "div",
             { class: "actions" },
             h(
               "button",
               { type: "button", dataset: { action: "requeue-all" }, onclick: (ev) => runRepair(REPAIRS[0], { dry: false, anchor: ev.currentTarget.parentElement }) },
-              `Requeue all ${fmtNum(total)} dead jobs`,
+              total > 1 ? `Requeue all ${fmtNum(total)} dead jobs` : "Requeue the dead job",
             ),
           )
         : null;
