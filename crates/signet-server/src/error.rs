@@ -23,6 +23,8 @@ pub enum Kind {
     Done,
     /// The request created something new (201).
     Created,
+    /// The client's cached copy is current (304, no body): the dashboard's files.
+    NotModified,
     /// Malformed or out-of-range input (400).
     Invalid,
     /// No valid credentials (401, with `WWW-Authenticate: Bearer`).
@@ -51,6 +53,7 @@ impl Kind {
         match self {
             Kind::Done => StatusCode::OK,
             Kind::Created => StatusCode::CREATED,
+            Kind::NotModified => StatusCode::NOT_MODIFIED,
             Kind::Invalid => StatusCode::BAD_REQUEST,
             Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
             Kind::Forbidden => StatusCode::FORBIDDEN,
@@ -306,9 +309,10 @@ pub type ApiResult<T = axum::Json<Value>> = Result<T, ApiError>;
 mod tests {
     use super::*;
 
-    const KINDS: [(Kind, u16); 12] = [
+    const KINDS: [(Kind, u16); 13] = [
         (Kind::Done, 200),
         (Kind::Created, 201),
+        (Kind::NotModified, 304),
         (Kind::Invalid, 400),
         (Kind::Unauthenticated, 401),
         (Kind::Forbidden, 403),

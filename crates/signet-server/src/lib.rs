@@ -14,6 +14,7 @@
 
 pub mod actor;
 pub mod daemon;
+pub mod dashboard;
 pub mod error;
 mod json_errors;
 pub mod logs;

@@ -80,6 +80,10 @@ macro_rules! route {
 pub fn table() -> Vec<RouteSpec> {
     vec![
         route!(GET, "/health", Open, system::health),
+        // The dashboard's page and files hold no data (everything it shows comes through the
+        // API's guards); the OpenAPI document leaves them out.
+        route!(GET, "/", Open, crate::dashboard::page),
+        route!(GET, "/assets/{*path}", Open, crate::dashboard::asset),
         route!(GET, "/api/auth/status", Open, auth::status),
         route!(
             GET,

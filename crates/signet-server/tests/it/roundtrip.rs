@@ -27,6 +27,12 @@ const UNTYPED: &[(&str, &str, &str)] = &[
     ("GET", "/sse", "an SSE stream of live events"),
     ("GET", "/metrics", "Prometheus text format"),
     ("POST", "/mcp", "JSON-RPC (MCP), tests/it/mcp.rs"),
+    (
+        "GET",
+        "/",
+        "the dashboard's page (HTML), tests/it/dashboard_http.rs",
+    ),
+    ("GET", "/assets/{*path}", "the dashboard's files (JS, CSS)"),
 ];
 
 /// The session the seeded daemon's tracker holds a claim on.

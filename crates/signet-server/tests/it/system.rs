@@ -99,7 +99,7 @@ async fn config_files_are_listed_and_written_inside_the_workspace_only() {
 }
 
 #[test]
-fn every_route_declares_a_permission_and_only_health_and_auth_status_are_open() {
+fn every_route_declares_a_permission_and_only_health_auth_status_and_the_dashboard_are_open() {
     use signet_server::permission::{Operation, Permission, Scoping};
     let table = signet_server::routes::table();
     assert!(table.len() >= 20);
@@ -108,7 +108,10 @@ fn every_route_declares_a_permission_and_only_health_and_auth_status_are_open() 
         .filter(|r| r.permission == Permission::Open)
         .map(|r| r.path)
         .collect();
-    assert_eq!(open, ["/health", "/api/auth/status"]);
+    assert_eq!(
+        open,
+        ["/health", "/", "/assets/{*path}", "/api/auth/status"]
+    );
     for r in &table {
         // Every route that reads or changes memories filters by scope or refuses scoped tokens.
         if r.path.contains("memor") {
