@@ -220,7 +220,7 @@ export async function render(main, ctx) {
       " ",
       h("span", { class: ["log-level", "badge", BADGE[level]] }, level),
       " ",
-      h("span", { class: "log-category" }, entry.category || ""),
+      h("span", { class: "log-category muted" }, entry.category ? `${entry.category}:` : ""),
       " ",
       h("span", { class: "log-message" }, entry.message || ""),
       entry.requestId ? h("span", { class: "log-request muted" }, ` ${entry.requestId}`) : null,
