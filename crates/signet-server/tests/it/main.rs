@@ -7,6 +7,7 @@ mod analytics;
 mod auth;
 mod careless;
 mod common;
+mod dashboard;
 mod dashboard_http;
 mod diagnostics;
 mod documents;
