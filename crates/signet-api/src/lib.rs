@@ -64,8 +64,8 @@ pub use listing::{
     MemoryList, MemoryListStats, RawRow,
 };
 pub use memory::{
-    ChunkedMemory, RecallMethod, RecallRequest, RecallResponse, RecallResult, RememberRequest,
-    RememberResponse, StoredMemory,
+    ChunkedMemory, RecallExplain, RecallMethod, RecallRequest, RecallResponse, RecallResult,
+    RememberRequest, RememberResponse, StoredMemory,
 };
 pub use mutation::{MutationResponse, MutationStatus};
 pub use pipeline::{
@@ -176,6 +176,7 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     RecallRequest,
     RecallResponse,
     RecallResult,
+    RecallExplain,
     RecallMethod,
     MutationResponse,
     MutationStatus,

@@ -115,6 +115,28 @@ pub struct RecallRequest {
     /// Upper bound on `created_at`; a date alone includes that whole day.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
+    /// `true`: each result carries `explain`, the parts of its score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<bool>,
+}
+
+/// Why a result scored what it did (recall with `explain: true`), in the order the parts are
+/// applied: `final = fused * rehearsal + graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RecallExplain {
+    /// The keyword leg's normalised BM25 score, in [0, 1] (0: the keyword leg did not find it).
+    pub keyword: f64,
+    /// The vector leg's cosine similarity, in [0, 1] (0: the vector leg did not find it).
+    pub vector: f64,
+    /// The two legs fused (`search.fusion`), before any boost, in [0, 1].
+    pub fused: f64,
+    /// The rehearsal factor the fused score was multiplied by (1: no boost).
+    pub rehearsal: f64,
+    /// What the graph boost added after rehearsal (0: none).
+    pub graph: f64,
+    /// The final score, unrounded (`score` is this rounded to two places).
+    #[serde(rename = "final")]
+    pub final_: f64,
 }
 
 /// Which legs of recall produced the results.
@@ -167,6 +189,9 @@ pub struct RecallResult {
     pub who: Option<String>,
     pub project: Option<String>,
     pub created_at: String,
+    /// The parts of `score`, when the request asked for `explain`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<RecallExplain>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub extra: Extra,

@@ -55,6 +55,7 @@ pub async fn run(g: &Global, args: RecallArgs) -> Result<()> {
         importance_min: None,
         since: args.since,
         until: args.until,
+        explain: None,
     };
     let res = crate::connect::client(g)?.recall(&req).await?;
     if g.json {

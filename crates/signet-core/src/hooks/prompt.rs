@@ -170,6 +170,7 @@ impl Hooks {
                 ..RecallFilters::default()
             },
             mode: RecallMode::Hybrid,
+            explain: false,
             warnings: Vec::new(),
         };
         let found = self.memories.recall(recall, scope).await?;

@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use serde_json::{Map, Value};
-use signet_api::{FilterQuery, RecallMethod, RecallResponse, RecallResult, SearchQuery};
+use signet_api::{
+    FilterQuery, RecallExplain, RecallMethod, RecallResponse, RecallResult, SearchQuery,
+};
 use signet_model::memories::{KeywordHit, RecallFilters, RecallRow};
 
 use super::{Memories, MemoryPolicy, input};
@@ -25,6 +27,8 @@ pub struct RecallInput {
     pub filters: RecallFilters,
     /// Which legs run: `hybrid` (default), `keyword` or `vector` (an extension of ours).
     pub mode: RecallMode,
+    /// Whether each result carries the parts of its score (`explain`, an extension of ours).
+    pub explain: bool,
     /// The body's unknown fields, answered as `warnings`.
     pub warnings: Vec<String>,
 }
@@ -67,6 +71,7 @@ impl RecallInput {
         "since",
         "until",
         "project",
+        "explain",
     ];
 }
 
@@ -83,6 +88,7 @@ impl TryFrom<&Value> for RecallInput {
             limit: input::limit(obj.get("limit"), "limit", 10, MAX_RECALL_LIMIT)?,
             filters: filters_from(obj)?,
             mode: mode_from(obj)?,
+            explain: input::opt_bool(obj.get("explain"), "explain")?.unwrap_or(false),
             warnings: input::unknown_fields(obj, Self::FIELDS),
         })
     }
@@ -109,6 +115,7 @@ impl TryFrom<&SearchQuery> for RecallInput {
             limit: input::limit(obj.get("limit"), "limit", 10, MAX_RECALL_LIMIT)?,
             filters: filters_from(&obj)?,
             mode: mode_from(&obj)?,
+            explain: false,
             warnings: Vec::new(),
         })
     }
@@ -149,11 +156,35 @@ pub(crate) fn filters_from(obj: &Map<String, Value>) -> Result<RecallFilters> {
     })
 }
 
-/// One scored candidate.
+/// One scored candidate: its score and the parts it was made of, in the order applied.
 struct Scored {
     row: RecallRow,
+    /// The current score: `fused`, times `rehearsal`, plus `graph`.
     score: f64,
     source: &'static str,
+    /// The keyword leg's normalised score (0 when absent).
+    keyword: f64,
+    /// The vector leg's cosine (0 when absent).
+    vector: f64,
+    /// The legs fused, before any boost.
+    fused: f64,
+    /// The rehearsal factor applied (1 when none).
+    rehearsal: f64,
+    /// What the graph boost added (0 when none).
+    graph: f64,
+}
+
+impl Scored {
+    fn explain(&self) -> RecallExplain {
+        RecallExplain {
+            keyword: self.keyword,
+            vector: self.vector,
+            fused: self.fused,
+            rehearsal: self.rehearsal,
+            graph: self.graph,
+            final_: self.score,
+        }
+    }
 }
 
 /// How the two legs' scores are combined.
@@ -214,7 +245,10 @@ impl Memories {
         self.access
             .record(scored.iter().map(|s| s.row.id.clone()).collect());
         Ok(RecallResponse {
-            results: scored.iter().map(|s| result(s, &policy)).collect(),
+            results: scored
+                .iter()
+                .map(|s| result(s, &policy, req.explain))
+                .collect(),
             query: req.query,
             method,
             warnings: req.warnings,
@@ -246,7 +280,9 @@ impl Memories {
             return;
         }
         for s in scored.iter_mut().filter(|s| linked.contains(&s.row.id)) {
-            s.score = (1.0 - boost.weight) * s.score + boost.weight;
+            let boosted = (1.0 - boost.weight) * s.score + boost.weight;
+            s.graph = boosted - s.score;
+            s.score = boosted;
         }
         scored.sort_by(|a, b| b.score.total_cmp(&a.score));
     }
@@ -357,7 +393,16 @@ impl Memories {
                     Fusion::Blend { .. } => kw.max(vec),
                     Fusion::Rrf { k } => rrf(ranks.get(&row.id).copied().unwrap_or_default(), k),
                 };
-                Some(Scored { row, score, source })
+                Some(Scored {
+                    row,
+                    score,
+                    source,
+                    keyword: kw,
+                    vector: vec,
+                    fused: score,
+                    rehearsal: 1.0,
+                    graph: 0.0,
+                })
             })
             .collect())
     }
@@ -482,13 +527,14 @@ fn rehearse(scored: &mut [Scored], policy: &MemoryPolicy) {
             let boost = r.weight
                 * ((s.row.access_count + 1) as f64).ln()
                 * 0.5f64.powf(days / r.half_life_days);
-            s.score *= 1.0 + boost;
+            s.rehearsal = 1.0 + boost;
+            s.score *= s.rehearsal;
         }
     }
     scored.sort_by(|a, b| b.score.total_cmp(&a.score));
 }
 
-fn result(s: &Scored, policy: &MemoryPolicy) -> RecallResult {
+fn result(s: &Scored, policy: &MemoryPolicy, explain: bool) -> RecallResult {
     let (content, truncated) = text::truncate_chars(&s.row.content, policy.recall_truncate_chars);
     RecallResult {
         id: s.row.id.clone(),
@@ -504,6 +550,7 @@ fn result(s: &Scored, policy: &MemoryPolicy) -> RecallResult {
         who: s.row.who.clone(),
         project: s.row.project.clone(),
         created_at: s.row.created_at.clone(),
+        explain: explain.then(|| s.explain()),
         extra: Default::default(),
     }
 }

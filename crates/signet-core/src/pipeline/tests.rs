@@ -586,12 +586,22 @@ async fn recall_boosts_memories_linked_to_an_entity_the_query_names() {
                 crate::memory::RecallInput {
                     query: "deploy pipeline platform".into(),
                     limit: 5,
+                    explain: true,
                     ..Default::default()
                 },
                 &Default::default(),
             )
             .await
             .unwrap();
+        // The explanation names the boost where it was applied, and the parts add up.
+        for m in &found.results {
+            let e = m.explain.unwrap();
+            assert_eq!(e.graph > 0.0, graph && m.id == linked, "{e:?}");
+            assert!(
+                (e.fused * e.rehearsal + e.graph - e.final_).abs() < 1e-9,
+                "{e:?}"
+            );
+        }
         let score = |id: &str| found.results.iter().find(|m| m.id == id).map(|m| m.score);
         (score(&linked).unwrap(), score(&other).unwrap())
     };

@@ -13,6 +13,7 @@ mod diagnostics;
 mod documents;
 mod errors;
 mod events;
+mod explain;
 mod fixture;
 mod fuzz;
 mod graph_repair;

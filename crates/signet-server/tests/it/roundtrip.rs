@@ -145,6 +145,7 @@ fn plan(method: &str, path: &str, s: &Seeded) -> Option<Vec<Request>> {
                 path,
                 json!({"query": "rotate", "mode": "keyword", "limit": 2}),
             ),
+            post(path, json!({"query": "rotate keys", "explain": true})),
         ]
         .concat(),
         ("GET", "/api/memory/search") => get("/api/memory/search?q=rotate"),

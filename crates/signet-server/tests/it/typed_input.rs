@@ -77,6 +77,8 @@ async fn a_wrong_type_in_any_body_field_is_a_400_naming_it() {
         ("limit", b.clone()),
         ("pinned", b.clone()),
         ("importance_min", b.clone()),
+        ("explain", b.clone()),
+        ("explain", json!([true])),
     ]);
     let base = json!({"query": "typed"});
     refuses_each(&s, Method::POST, "/api/memory/recall", base, &recall).await;
