@@ -25,6 +25,7 @@ use chromiumoxide::handler::viewport::Viewport;
 use chromiumoxide::page::ScreenshotParams;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
+use signet_server::logs::{LogEntry, LogLevel};
 
 use crate::common::TestServer;
 
@@ -307,19 +308,6 @@ impl Tab {
         .await;
     }
 
-    /// Goes to `#/hash` and waits for `view` to be ready again.
-    pub async fn route(&self, hash: &str, view: &str) {
-        let hash = hash.trim_start_matches('#');
-        self.eval(&format!(
-            "(() => {{ const h = {}; if (location.hash === h) return true; \
-             const m = document.querySelector('main'); if (m) delete m.dataset.ready; \
-             location.hash = h; return true; }})()",
-            js_str(&format!("#{hash}"))
-        ))
-        .await;
-        self.wait_ready(view).await;
-    }
-
     /// How many elements match `sel`.
     pub async fn count(&self, sel: &str) -> usize {
         let v = self
@@ -395,6 +383,20 @@ impl Tab {
             }
             self.page.execute(b.build().unwrap()).await.unwrap();
         }
+    }
+
+    /// A real mouse click in the middle of the first element matching `sel` (waits for it).
+    pub async fn mouse_click_sel(&self, sel: &str) {
+        self.wait_sel(sel).await;
+        let at = self
+            .eval(&format!(
+                "(() => {{ const el = document.querySelector({}); el.scrollIntoView({{ block: 'center' }}); \
+                 const r = el.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }})()",
+                js_str(sel)
+            ))
+            .await;
+        let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+        self.mouse_click(x, y).await;
     }
 
     /// Saves a 1280×900 screenshot of the viewport to `docs/screenshots/<name>.png`.
@@ -558,6 +560,20 @@ async fn seed(s: &TestServer) -> Vec<String> {
     ids
 }
 
+/// A log entry stamped now, as the daemon's tracing layer writes them to its hub.
+fn log_entry(level: LogLevel, category: &str, message: &str) -> LogEntry {
+    LogEntry {
+        timestamp: chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string(),
+        level,
+        category: category.into(),
+        message: message.into(),
+        data: None,
+        request_id: None,
+    }
+}
+
 /// Every view, with the `data-view` the shell sets for it.
 const VIEWS: [&str; 7] = [
     "overview", "memories", "map", "live", "pipeline", "settings", "tokens",
@@ -567,12 +583,29 @@ const VIEWS: [&str; 7] = [
 async fn every_view_loads_without_console_errors_and_is_photographed() {
     let s = TestServer::start().await;
     seed(&s).await;
+    // A few of the daemon's log lines for the live view's picture.
+    for (level, category, message) in [
+        (LogLevel::Info, "daemon", "listening on 127.0.0.1:3850"),
+        (LogLevel::Info, "memory", "remembered 12 memories"),
+        (
+            LogLevel::Warn,
+            "pipeline",
+            "extraction paused: no provider configured",
+        ),
+        (LogLevel::Info, "api", "POST /api/memory/recall 200"),
+    ] {
+        s.logs.push(log_entry(level, category, message));
+    }
     let chrome = Chrome::launch().await;
     let tab = chrome.open(&s.base, "#/overview", None).await;
     tab.wait_ready("overview").await;
     for view in VIEWS {
-        tab.route(&format!("#/{view}"), view).await;
-        tab.wait_sel(&format!("a[data-nav=\"{view}\"]")).await;
+        // As a person would: a real click on the navigation link.
+        tab.mouse_click_sel(&format!("a[data-nav=\"{view}\"]"))
+            .await;
+        tab.wait_ready(view).await;
+        let hash = tab.eval("location.hash").await;
+        assert_eq!(hash, json!(format!("#/{view}")));
         tab.screenshot(view).await;
         tab.assert_clean(&format!("#/{view}"));
     }
@@ -750,16 +783,11 @@ async fn a_log_line_and_a_memory_event_arrive_on_the_live_view() {
     tab.wait_sel("ol[data-log]").await;
     tab.wait_sel("ol[data-events]").await;
     // The daemon's log hub is what its tracing layer writes to.
-    s.logs.push(signet_server::logs::LogEntry {
-        timestamp: chrono::Utc::now()
-            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            .to_string(),
-        level: signet_server::logs::LogLevel::Info,
-        category: "config".into(),
-        message: "dashboard browser test: a line on the live stream".into(),
-        data: None,
-        request_id: None,
-    });
+    s.logs.push(log_entry(
+        LogLevel::Info,
+        "config",
+        "dashboard browser test: a line on the live stream",
+    ));
     tab.wait_for(
         "[...document.querySelectorAll('ol[data-log] > li')].some(li => li.textContent.includes('a line on the live stream'))",
         "the log line on the live view",
