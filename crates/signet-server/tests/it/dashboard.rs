@@ -860,7 +860,6 @@ async fn settings_are_saved_and_an_invalid_one_is_refused_with_nothing_written()
 }
 
 #[tokio::test]
-#[ignore = "/api/memory/recall returns no per-result explanation yet (the view shows a dash for keyword, vector and fused)"]
 async fn each_result_explains_its_keyword_vector_and_fused_scores() {
     let s = TestServer::start().await;
     seed(&s).await;
@@ -884,6 +883,26 @@ async fn each_result_explains_its_keyword_vector_and_fused_scores() {
     }
     // Both legs found this one (its words and its vector match the query).
     assert!(parts[0] > 0.0 && parts[1] > 0.0, "{parts:?}");
+    // The numbers are the daemon's (the legs and their fusion do not move with access counts).
+    let (_, v) = s
+        .recall(json!({ "query": "rotate signing keys", "explain": true }))
+        .await;
+    let hit = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == json!(keys))
+        .unwrap_or_else(|| panic!("{v}"));
+    for (i, part) in ["keyword", "vector", "fused"].into_iter().enumerate() {
+        let api = hit["explain"][part]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{hit}"));
+        assert!(
+            (api - parts[i]).abs() < 0.001,
+            "{part}: page {}, API {api}",
+            parts[i]
+        );
+    }
     tab.assert_clean("explain");
     drop(tab);
     chrome.close().await;
