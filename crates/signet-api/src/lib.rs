@@ -69,11 +69,12 @@ pub use memory::{
 };
 pub use mutation::{MutationResponse, MutationStatus};
 pub use pipeline::{
-    BudgetState, GraphState, JobStatus, LedgerState, LlmTotals, PipelineControl, PipelineStatus,
-    ProviderState, QueueState, WorkerState,
+    BudgetState, GraphState, JobList, JobStatus, LedgerState, LlmTotals, PipelineControl,
+    PipelineStatus, ProviderState, QueueState, WorkerState,
 };
 pub use query::{
-    FilterQuery, GuardQuery, HistoryQuery, LegacySearchQuery, ListQuery, QueryMap, SearchQuery,
+    FilterQuery, GuardQuery, HistoryQuery, JobListQuery, LegacySearchQuery, ListQuery, QueryMap,
+    SearchQuery,
 };
 pub use repair::{
     BackfillSkippedRequest, CheckFtsRequest, ColdStats, DedupStats, DeduplicateRequest,
@@ -237,6 +238,7 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     BudgetState,
     GraphState,
     PipelineControl,
-    JobStatus
+    JobStatus,
+    JobList
 )))]
 pub struct Schemas;

@@ -136,6 +136,15 @@ pub struct PipelineControl {
     pub mode: String,
 }
 
+/// Answer of `GET /api/pipeline/jobs` (ours): a page of `memory_jobs`, newest first by
+/// `updated_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JobList {
+    pub jobs: Vec<JobStatus>,
+    /// Jobs matching the filters, whatever the page.
+    pub total: i64,
+}
+
 /// Answer of `GET /api/memory/jobs/:id`: upstream's fields (with its aliases
 /// `attempt_count` = `attempts` and `last_error` = `error`), plus the job's `result`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

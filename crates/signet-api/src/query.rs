@@ -194,6 +194,34 @@ impl From<QueryMap> for GuardQuery {
     }
 }
 
+/// Query of `GET /api/pipeline/jobs`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(from = "QueryMap")]
+#[into_params(parameter_in = Query)]
+pub struct JobListQuery {
+    /// Only jobs of this status: `pending`, `leased`, `completed` or `dead`.
+    pub status: Option<String>,
+    /// Only jobs of this `job_type`: `extract`, `document_ingest`, `structural_classify` or
+    /// `structural_dependency`.
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    /// Most jobs to return: 1 to 500 (clamped), default 50.
+    pub limit: Option<String>,
+    /// Jobs to skip, newest first: a non-negative integer, default 0.
+    pub offset: Option<String>,
+}
+
+impl From<QueryMap> for JobListQuery {
+    fn from(mut m: QueryMap) -> Self {
+        Self {
+            status: m.remove("status"),
+            type_: m.remove("type"),
+            limit: m.remove("limit"),
+            offset: m.remove("offset"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

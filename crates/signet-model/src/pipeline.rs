@@ -164,6 +164,27 @@ pub struct JobRecord {
     pub updated_at: String,
 }
 
+/// Which `memory_jobs` rows [`PipelineStore::jobs`] lists: the filters that are `Some`, and a
+/// page of the matches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobQuery {
+    /// Only jobs of this status (`pending`, `leased`, `completed`, `dead`).
+    pub status: Option<String>,
+    /// Only jobs of this `job_type`.
+    pub job_type: Option<String>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+/// A page of [`PipelineStore::jobs`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobPage {
+    /// Newest first (`updated_at`, then `id`, both descending).
+    pub jobs: Vec<JobRecord>,
+    /// How many rows match the filters, whatever the page.
+    pub total: i64,
+}
+
 /// Jobs of one queue by kind and status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobCount {
@@ -281,6 +302,10 @@ pub trait PipelineStore: crate::documents::JobQueue {
     fn release_job(&self, id: &str, attempt: i64, now: &str) -> Result<bool>;
     /// One `memory_jobs` row, any type and status.
     fn job(&self, id: &str) -> Result<Option<JobRecord>>;
+    /// The `memory_jobs` rows matching `q`'s filters (any type and status when `None`),
+    /// newest first by `updated_at` (ties: `id` descending), `q.limit` of them from
+    /// `q.offset`, with the number of all matches.
+    fn jobs(&self, q: &JobQuery) -> Result<JobPage>;
     /// Counts of both queues by job type and status, sorted by queue, type, status.
     fn job_counts(&self) -> Result<Vec<JobCount>>;
 

@@ -110,6 +110,7 @@ fn schemas(method: &str, path: &str) -> (Option<&'static str>, Option<&'static s
         ("GET", "/api/pipeline/status") => (None, Some("PipelineStatus")),
         ("POST", "/api/pipeline/pause" | "/api/pipeline/resume") => (None, Some("PipelineControl")),
         ("GET", "/api/memory/jobs/{id}") => (None, Some("JobStatus")),
+        ("GET", "/api/pipeline/jobs") => (None, Some("JobList")),
         _ => (None, None),
     }
 }
@@ -141,6 +142,7 @@ fn query_params(method: &str, path: &str) -> Vec<Parameter> {
         ("GET", "/api/embeddings/projection") => signet_api::ProjectionQuery::into_params(q),
         ("GET", "/api/documents") => signet_api::DocumentListQuery::into_params(q),
         ("DELETE", "/api/documents/{id}") => signet_api::DocumentDeleteQuery::into_params(q),
+        ("GET", "/api/pipeline/jobs") => signet_api::JobListQuery::into_params(q),
         _ => Vec::new(),
     }
 }

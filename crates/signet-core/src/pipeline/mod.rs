@@ -19,7 +19,7 @@ pub use decision::{Action, Candidate, Decision, DecisionParse};
 pub use extract::ExtractWorker;
 pub use extraction::{Entity, Extraction, ExtractionLimits, Fact};
 pub use ledger::{Metered, Now, system_now};
-pub use service::{Mode, Pipeline, PipelineParts};
+pub use service::{JobListParams, Mode, Pipeline, PipelineParts};
 pub use summary::SummaryWorker;
 #[cfg(test)]
 mod tests;

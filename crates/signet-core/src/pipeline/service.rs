@@ -8,19 +8,59 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use signet_api::{
-    BudgetState, GraphState, JobStatus, LedgerState, LlmTotals, PipelineControl, PipelineStatus,
-    ProviderState, QueueState, WorkerState,
+    BudgetState, GraphState, JobList, JobListQuery, JobStatus, LedgerState, LlmTotals,
+    PipelineControl, PipelineStatus, ProviderState, QueueState, WorkerState,
 };
 use signet_model::PipelineStore;
-use signet_model::pipeline::JobRecord;
+use signet_model::pipeline::{JobQuery, JobRecord};
 use tokio::sync::watch;
 
 use super::ledger::{Metered, Now};
 use crate::analytics::Analytics;
 use crate::config::{ExtractionProvider, PipelineSettings, Settings};
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::llm::LlmProvider;
 use crate::memory::Memories;
+
+/// The statuses a `memory_jobs` row takes.
+const JOB_STATUSES: [&str; 4] = ["pending", "leased", "completed", "dead"];
+/// The `memory_jobs.job_type`s upstream writes (the structural ones are upstream's workers).
+const JOB_TYPES: [&str; 4] = [
+    "extract",
+    "document_ingest",
+    "structural_classify",
+    "structural_dependency",
+];
+
+/// The validated query of `GET /api/pipeline/jobs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobListParams(pub JobQuery);
+
+impl TryFrom<&JobListQuery> for JobListParams {
+    type Error = CoreError;
+
+    fn try_from(q: &JobListQuery) -> Result<Self> {
+        use crate::memory::input::{query_limit, query_offset};
+        Ok(Self(JobQuery {
+            status: one_of(q.status.as_deref(), "status", &JOB_STATUSES)?,
+            job_type: one_of(q.type_.as_deref(), "type", &JOB_TYPES)?,
+            limit: query_limit(q.limit.as_deref(), "limit", 50, 500)?,
+            offset: query_offset(q.offset.as_deref())?,
+        }))
+    }
+}
+
+/// `v` trimmed when it is one of `allowed`; absent or blank: `None`.
+fn one_of(v: Option<&str>, key: &str, allowed: &[&str]) -> Result<Option<String>> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) if allowed.contains(&s) => Ok(Some(s.to_owned())),
+        Some(_) => Err(CoreError::Invalid(format!(
+            "{key} must be one of {}",
+            allowed.join(", ")
+        ))),
+    }
+}
 
 /// What a pipeline is built from.
 pub struct PipelineParts {
@@ -258,6 +298,16 @@ impl Pipeline {
         let (store, id) = (self.store().clone(), id.to_owned());
         let row = crate::blocking::run(move || Ok(store.job(&id)?)).await?;
         Ok(row.map(job_status))
+    }
+
+    /// `GET /api/pipeline/jobs`: a page of `memory_jobs`, newest first.
+    pub async fn jobs(&self, p: JobListParams) -> Result<JobList> {
+        let store = self.store().clone();
+        let page = crate::blocking::run(move || Ok(store.jobs(&p.0)?)).await?;
+        Ok(JobList {
+            jobs: page.jobs.into_iter().map(job_status).collect(),
+            total: page.total,
+        })
     }
 
     /// The ledger's sums: last hour, last day, all time, per provider.

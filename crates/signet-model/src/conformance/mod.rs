@@ -263,6 +263,7 @@ macro_rules! conformance_tests {
             the_graph_counts_mentions_and_links_live_memories,
             the_ledger_sums_calls_since_a_time,
             job_counts_cover_both_queues,
+            jobs_are_listed_newest_first_by_status_and_type,
             cold_counts_sum_the_archive_by_reason,
             chunk_groups_are_pruned_in_batches_with_their_mentions,
             singleton_prune_keeps_pinned_structured_and_busier_entities,

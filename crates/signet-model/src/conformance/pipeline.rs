@@ -13,9 +13,9 @@ use crate::MemoryStore;
 use crate::documents::{FailedJob, LeasePolicy};
 use crate::memories::{Actor, HistoryEvent, NewMemory, RememberOutcome, WriteOptions};
 use crate::pipeline::{
-    Applied, EXTRACT, ExtractWrite, GraphCounts, GraphTriple, JobCount, LlmCall, LlmTotals,
-    PipelineStore, PlannedWrite, ProviderTotals, SessionSummaryRow, Summarised, SummaryWrite,
-    WriteOutcome,
+    Applied, EXTRACT, ExtractWrite, GraphCounts, GraphTriple, JobCount, JobQuery, LlmCall,
+    LlmTotals, PipelineStore, PlannedWrite, ProviderTotals, SessionSummaryRow, Summarised,
+    SummaryWrite, WriteOutcome,
 };
 use crate::sessions::SummaryJob;
 
@@ -902,6 +902,67 @@ pub fn job_counts_cover_both_queues(
         count("summary", "summary", "pending", 1),
     ];
     assert_eq!(pipeline.job_counts().expect("job_counts"), want);
+}
+
+/// `memory_jobs` are listed newest first by `updated_at`, filtered by status and type, a page
+/// at a time, with the number of all matches; each row as [`PipelineStore::job`] reads it.
+pub fn jobs_are_listed_newest_first_by_status_and_type(
+    memories: &dyn MemoryStore,
+    pipeline: &dyn PipelineStore,
+    _: &dyn Fixtures,
+) {
+    let opts = WriteOptions {
+        enqueue_extraction: true,
+        extraction_attempts: 1,
+    };
+    for id in ["a", "b", "c"] {
+        let content = format!("the memory {id} whose job is listed");
+        let out = memories.remember(&memory(id, &content), opts, &operator());
+        assert_eq!(out.expect("remember"), RememberOutcome::Inserted);
+    }
+    let done = lease(pipeline, MINUTE).expect("leased").0;
+    assert!(
+        pipeline
+            .complete_job(&done, None, &at(2 * MINUTE))
+            .expect("complete_job")
+    );
+    let dead = lease(pipeline, 3 * MINUTE).expect("leased").0;
+    let failed = pipeline.fail_job(&dead, "boom", &at(4 * MINUTE));
+    assert_eq!(
+        failed.expect("fail_job"),
+        FailedJob::Dead,
+        "its one attempt is used"
+    );
+    let list = |status: Option<&str>, job_type: Option<&str>, limit, offset| {
+        let q = JobQuery {
+            status: status.map(str::to_owned),
+            job_type: job_type.map(str::to_owned),
+            limit,
+            offset,
+        };
+        let page = pipeline.jobs(&q).expect("jobs");
+        let ids: Vec<String> = page.jobs.iter().map(|j| j.id.clone()).collect();
+        (ids, page.total, page.jobs)
+    };
+    let (ids, total, rows) = list(None, None, 10, 0);
+    assert_eq!((ids.len(), total), (3, 3));
+    assert_eq!(&ids[..2], [dead.clone(), done.clone()], "newest first");
+    for row in &rows {
+        let one = pipeline.job(&row.id).expect("job").expect("exists");
+        assert_eq!(&one, row);
+    }
+    assert_eq!(rows[2].status, "pending");
+    let pending = ids[2].clone();
+    assert_eq!(list(Some("dead"), None, 10, 0).0, [dead]);
+    let (ids, total, _) = list(Some("pending"), Some(EXTRACT), 10, 0);
+    assert_eq!((ids, total), (vec![pending], 1));
+    assert_eq!(list(None, Some("document_ingest"), 10, 0).1, 0);
+    let (ids, total, _) = list(None, None, 1, 1);
+    assert_eq!(
+        (ids, total),
+        (vec![done], 3),
+        "a page, and every match counted"
+    );
 }
 
 /// A job queued with `extraction_attempts` gets that many; a lease interrupted on the last

@@ -6,7 +6,7 @@
 import { h, replace, fmtNum, fmtTime, errorNote } from "/assets/ui.js";
 
 const QUEUE_COLUMNS = ["pending", "leased", "completed", "failed", "dead"];
-const DEAD_SHOWN = 50; // dead jobs looked up at most
+const DEAD_SHOWN = 50; // dead jobs listed at most
 
 // Every repair route (crates/signet-server/src/routes/mod.rs), with its body
 // (crates/signet-api/src/repair.rs). `dry`: the repair has a dry run, which runs first.
@@ -154,10 +154,9 @@ function isScoped(who) {
 export async function render(main, ctx) {
   const who = ctx.whoami;
   const admin = ctx.can(who, "admin");
-  // Logs, errors and single jobs are daemon-wide: the daemon refuses scoped tokens there.
+  // Logs, errors and jobs are daemon-wide: the daemon refuses scoped tokens there.
   const scoped = isScoped(who);
   const canAnalytics = ctx.can(who, "analytics") && !scoped;
-  const canDiagnostics = ctx.can(who, "diagnostics") && !scoped;
   let left = false;
   let refreshTimer = 0;
 
@@ -419,9 +418,8 @@ export async function render(main, ctx) {
   }
 
   // ---- dead jobs ---------------------------------------------------------------------------
-  // The daemon has no listing of dead jobs: a worker logs every failed attempt (`dead: true` on
-  // the last one, with the job's id), so the ids come from the log ring and each job is read
-  // with GET /api/memory/jobs/{id} to show its error and confirm it is still dead.
+  // GET /api/pipeline/jobs?status=dead lists the memory queue's dead jobs, newest first, with
+  // their error (summary jobs live in another table; the queue counts include them).
   async function loadDead() {
     const total = lastStatus ? Object.values(lastStatus.queues || {}).reduce((n, q) => n + (q.dead || 0), 0) : null;
     const head = [h("h2", { id: "pl-dead" }, "Dead jobs")];
@@ -433,36 +431,19 @@ export async function render(main, ctx) {
       ),
     );
     const list = h("ol", { class: "dead-list", dataset: { dead: "" } });
-    let ids = [];
-    if (canDiagnostics) {
+    let jobs = [];
+    let listed = null; // dead memory jobs in all, as the listing counts them
+    let listError = null;
+    if (!scoped) {
       try {
-        const r = await ctx.api("/api/logs?level=warn&limit=2000", { quiet: true });
-        const seen = new Set();
-        for (const e of ((r && r.logs) || []).slice().reverse()) {
-          const d = e.data || {};
-          const dead = d.dead === true || d.dead === "true";
-          const id = d.job || d.jobId;
-          // Summary jobs live in another table, which GET /api/memory/jobs/{id} does not read.
-          if (e.category === "summary-worker") continue;
-          if (dead && id && !seen.has(String(id))) {
-            seen.add(String(id));
-            ids.push(String(id));
-          }
-        }
+        const r = await ctx.api(`/api/pipeline/jobs?status=dead&limit=${DEAD_SHOWN}`, { quiet: true });
+        jobs = (r && r.jobs) || [];
+        listed = r && typeof r.total === "number" ? r.total : jobs.length;
       } catch (e) {
         if (e && e.status === 401) throw e;
+        listError = e;
       }
     }
-    ids = ids.slice(0, DEAD_SHOWN);
-    const jobs = (
-      await Promise.all(
-        ids.map((id) =>
-          ctx
-            .api(`/api/memory/jobs/${encodeURIComponent(id)}`, { quiet: true })
-            .catch((e) => (e && e.status === 404 ? null : { id, status: "dead", error: null, unknown: true })),
-        ),
-      )
-    ).filter((j) => j && j.status === "dead");
     if (left) return;
     for (const j of jobs) {
       const err = j.last_error || j.error;
@@ -492,9 +473,10 @@ export async function render(main, ctx) {
     }
     const notes = [];
     if (total !== null) notes.push(h("p", null, `${fmtNum(total)} dead job${total === 1 ? "" : "s"} in the queues.`));
-    if (!canDiagnostics) notes.push(h("p", { class: "muted" }, scoped ? "Listing them needs a token without a scope (their ids come from the log)." : "Listing them needs the diagnostics permission (their ids come from the log)."));
-    else if (total && jobs.length < total)
-      notes.push(h("p", { class: "muted" }, `${jobs.length} of them are listed: the ids come from the recent log, which keeps the last 2000 entries.`));
+    if (scoped) notes.push(h("p", { class: "muted" }, "Listing them needs a token without a scope."));
+    else if (listError) notes.push(errorNote(listError));
+    else if (listed !== null && jobs.length < listed)
+      notes.push(h("p", { class: "muted" }, `The newest ${fmtNum(jobs.length)} of ${fmtNum(listed)} dead memory jobs are listed.`));
     if (jobs.length === 0 && !total) notes.push(h("p", { class: "muted", dataset: { empty: "dead" } }, "No dead jobs."));
     const bulk =
       admin && total && (total > 1 || jobs.length === 0)

@@ -144,6 +144,8 @@ pub fn table() -> Vec<RouteSpec> {
         // (a memory id is never `jobs`). A job's result quotes its memory's facts, whatever
         // the project: scoped tokens are refused.
         route!(GET, "/api/memory/jobs/{id}", Authenticated, pipeline::job),
+        // Ours, for the dashboard; guarded as one job is (scoped tokens refused).
+        route!(GET, "/api/pipeline/jobs", Authenticated, pipeline::jobs),
         route!(GET, "/api/memory/{id}", Recall, memory::get, scoped),
         route!(
             PATCH,

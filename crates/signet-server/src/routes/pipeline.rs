@@ -3,9 +3,10 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use signet_api::{JobStatus, PipelineControl, PipelineStatus};
+use signet_api::{JobList, JobListQuery, JobStatus, PipelineControl, PipelineStatus};
+use signet_core::pipeline::JobListParams;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Params};
 use crate::state::AppState;
 
 /// `GET /api/pipeline/status`: mode, workers, queues, provider health, ledger, budget.
@@ -22,6 +23,14 @@ pub async fn pause(State(s): State<AppState>) -> Json<PipelineControl> {
 /// `POST /api/pipeline/resume`.
 pub async fn resume(State(s): State<AppState>) -> Json<PipelineControl> {
     Json(s.pipeline().resume())
+}
+
+/// `GET /api/pipeline/jobs?status&type&limit&offset`: `memory_jobs`, newest first (ours).
+pub async fn jobs(
+    State(s): State<AppState>,
+    Params(p, _): Params<JobListQuery, JobListParams>,
+) -> ApiResult<Json<JobList>> {
+    Ok(Json(s.pipeline().jobs(p).await?))
 }
 
 /// `GET /api/memory/jobs/{id}`: one `memory_jobs` row, any type; 404 `{"error":"Job not

@@ -1,11 +1,12 @@
 //! `/api/pipeline/*` and `/api/memory/jobs/{id}`: the pipeline's status on a real daemon,
-//! an operator's pause and resume, one job, and the ledger in analytics and `/metrics`.
+//! an operator's pause and resume, one job and the listing, and the ledger in analytics and
+//! `/metrics`.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use signet_core::auth::{Role, Scope};
 
-use crate::auth::{TEAM, as_bearer, get_as, token};
+use crate::auth::{TEAM, as_bearer, get_as, project, token};
 use crate::common::{TestServer, eventually};
 use crate::diagnostics::db;
 
@@ -185,5 +186,62 @@ async fn a_provider_cli_that_is_missing_leaves_the_pipeline_idle_saying_so() {
     })
     .await;
     assert!(idle, "the status names the missing CLI");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn jobs_are_listed_newest_first_by_status_and_type_for_unscoped_callers() {
+    let s = TestServer::start_with_yaml(Some(TEAM)).await;
+    db(&s)
+        .execute_batch(
+            "INSERT INTO memory_jobs (id, job_type, status, attempts, error, failed_at, \
+               created_at, updated_at) VALUES \
+             ('old-dead', 'extract', 'dead', 3, 'boom', '2026-01-01T00:00:00.000Z', \
+               '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'), \
+             ('new-dead', 'document_ingest', 'dead', 3, 'gone', '2026-01-03T00:00:00.000Z', \
+               '2026-01-01T00:00:00.000Z', '2026-01-03T00:00:00.000Z'), \
+             ('done', 'extract', 'completed', 1, NULL, NULL, \
+               '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z');",
+        )
+        .unwrap();
+    let reader = token(&s, Role::Readonly, "dash", Scope::default());
+    let ids = |v: &Value| -> Vec<String> {
+        let jobs = v["jobs"].as_array().unwrap();
+        jobs.iter()
+            .map(|j| j["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (st, v) = get_as(&s, "/api/pipeline/jobs", &reader).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(ids(&v), ["new-dead", "done", "old-dead"], "{v}");
+    assert_eq!(v["total"], 3);
+    let (_, v) = get_as(&s, "/api/pipeline/jobs?status=dead", &reader).await;
+    assert_eq!(
+        (ids(&v), &v["total"]),
+        (vec!["new-dead".into(), "old-dead".into()], &json!(2))
+    );
+    assert_eq!(v["jobs"][0]["last_error"], "gone");
+    let (_, v) = get_as(&s, "/api/pipeline/jobs?status=dead&type=extract", &reader).await;
+    assert_eq!(ids(&v), ["old-dead"]);
+    let (_, v) = get_as(&s, "/api/pipeline/jobs?limit=1&offset=1", &reader).await;
+    assert_eq!((ids(&v), &v["total"]), (vec!["done".into()], &json!(3)));
+
+    for (query, key) in [
+        ("status=failed", "status"),
+        ("type=bogus", "type"),
+        ("limit=0", "limit"),
+        ("offset=-1", "offset"),
+    ] {
+        let (st, v) = get_as(&s, &format!("/api/pipeline/jobs?{query}"), &reader).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{query}: {v}");
+        let message = v["error"].as_str().unwrap();
+        assert!(message.starts_with(key), "{query}: {message}");
+    }
+    // As one job: authentication, and no project-scoped token (results quote any project).
+    let (st, _) = s.get("/api/pipeline/jobs").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let scoped = token(&s, Role::Readonly, "dash", project("/p"));
+    let (st, v) = get_as(&s, "/api/pipeline/jobs", &scoped).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
     s.shutdown().await;
 }

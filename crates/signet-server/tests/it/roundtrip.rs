@@ -265,6 +265,11 @@ fn plan(method: &str, path: &str, s: &Seeded) -> Option<Vec<Request>> {
         ("GET", "/api/pipeline/status") => get(path),
         ("POST", "/api/pipeline/pause" | "/api/pipeline/resume") => post(path, json!({})),
         ("GET", "/api/memory/jobs/{id}") => get(&format!("/api/memory/jobs/{}", s.job)),
+        ("GET", "/api/pipeline/jobs") => [
+            get(path),
+            get("/api/pipeline/jobs?status=pending&type=extract&limit=1&offset=0"),
+        ]
+        .concat(),
         _ => return None,
     })
 }
@@ -358,6 +363,7 @@ fn reencode(name: &str, raw: &str) -> Option<Result<(String, Value), String>> {
         "PipelineStatus" => again::<api::PipelineStatus>(raw),
         "PipelineControl" => again::<api::PipelineControl>(raw),
         "JobStatus" => again::<api::JobStatus>(raw),
+        "JobList" => again::<api::JobList>(raw),
         "DocumentDeleted" => again::<api::DocumentDeleted>(raw),
         _ => return None,
     })

@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 use signet_model::documents::FailedJob;
 use signet_model::memories::{Change, MemoryPatch, Mutation, MutationOutcome, WriteOptions};
 use signet_model::pipeline::{
-    Applied, EXTRACT, ExtractSource, ExtractWrite, JobCount, JobRecord, PlannedWrite, WriteOutcome,
+    Applied, EXTRACT, ExtractSource, ExtractWrite, JobCount, JobPage, JobQuery, JobRecord,
+    PlannedWrite, WriteOutcome,
 };
 
 use super::graph;
@@ -291,6 +292,28 @@ pub fn job(c: &Connection, id: &str) -> Result<Option<JobRecord>> {
     )?
     .query_row([id], row::decode)
     .optional()?)
+}
+
+/// The `memory_jobs` rows of `q`, newest first, and how many match.
+pub fn list_jobs(c: &Connection, q: &JobQuery) -> Result<JobPage> {
+    const FILTER: &str = "FROM memory_jobs WHERE (?1 IS NULL OR status = ?1) \
+                          AND (?2 IS NULL OR job_type = ?2)";
+    let filters = (q.status.as_deref(), q.job_type.as_deref());
+    let total = c
+        .prepare_cached(&format!("SELECT COUNT(*) {FILTER}"))?
+        .query_row(filters, |r| r.get(0))?;
+    let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
+    let jobs = c
+        .prepare_cached(&format!(
+            "SELECT id, memory_id, document_id, job_type, status, \
+                 COALESCE(attempts, 0) AS attempts, COALESCE(max_attempts, 3) AS max_attempts, \
+                 error, result, leased_at, completed_at, failed_at, created_at, updated_at \
+             {FILTER} ORDER BY updated_at DESC, id DESC LIMIT ?3 OFFSET ?4"
+        ))?
+        .query_map((filters.0, filters.1, limit, offset), row::decode)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(JobPage { jobs, total })
 }
 
 /// Both queues by job type and status.

@@ -14,8 +14,8 @@ mod summary;
 
 use signet_model::documents::FailedJob;
 use signet_model::pipeline::{
-    Applied, ExtractSource, ExtractWrite, GraphCounts, JobCount, JobRecord, LeasedSummary, LlmCall,
-    LlmTotals, PipelineStore, ProviderTotals, Summarised, SummaryWrite,
+    Applied, ExtractSource, ExtractWrite, GraphCounts, JobCount, JobPage, JobQuery, JobRecord,
+    LeasedSummary, LlmCall, LlmTotals, PipelineStore, ProviderTotals, Summarised, SummaryWrite,
 };
 
 use crate::Store;
@@ -41,6 +41,9 @@ impl PipelineStore for Store {
     }
     fn job(&self, id: &str) -> Result<Option<JobRecord>> {
         self.pool().read(|c| extract::job(c, id))
+    }
+    fn jobs(&self, q: &JobQuery) -> Result<JobPage> {
+        self.pool().read(|c| extract::list_jobs(c, q))
     }
     fn job_counts(&self) -> Result<Vec<JobCount>> {
         self.pool().read(extract::job_counts)
