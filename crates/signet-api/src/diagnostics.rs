@@ -263,8 +263,8 @@ pub struct PredictorDomain {
 }
 
 /// Answer of `GET /api/diagnostics`: the whole report, in upstream's order, with our
-/// top-level `score` / `status` (the composite's, which the guide's monitoring commands read)
-/// and our `memory` domain. `update` (no auto-updater here) is omitted.
+/// top-level `score` / `status` (the composite's, which the guide's monitoring commands read),
+/// our `memory` domain and our `advice`. `update` (no auto-updater here) is omitted.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DiagnosticsReport {
     /// When the report was made (ISO-8601 UTC; reports are cached for 2 s).
@@ -282,9 +282,22 @@ pub struct DiagnosticsReport {
     pub duplicate: DuplicateDomain,
     pub connector: ConnectorDomain,
     pub predictor: PredictorDomain,
+    /// Ours: what to do about each `degraded` or `unhealthy` domain, in report order (the
+    /// texts `signet doctor` prints; empty when every domain is healthy).
+    #[serde(default)]
+    pub advice: Vec<DomainAdvice>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub extra: Extra,
+}
+
+/// What to do about one domain that needs attention.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DomainAdvice {
+    /// The domain's name (`queue`, `memory`, `storage`, ...).
+    pub domain: String,
+    /// One sentence each, naming the route or command that helps.
+    pub actions: Vec<String>,
 }
 
 impl DiagnosticsReport {

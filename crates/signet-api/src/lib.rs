@@ -145,6 +145,7 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     diagnostics::DuplicateDomain,
     diagnostics::ConnectorDomain,
     diagnostics::PredictorDomain,
+    diagnostics::DomainAdvice,
     SimilarResponse,
     SimilarMemory,
     EmbeddingList,

@@ -1,9 +1,10 @@
-//! What to do about each degraded or unhealthy domain (printed by `signet doctor`). Reads
-//! the typed report, so a renamed metric is a compile error, not a silent zero.
+//! What to do about each degraded or unhealthy domain (printed by `signet doctor`, and the
+//! report's `advice` in `GET /api/diagnostics`: one source of the texts). Reads the typed
+//! report, so a renamed metric is a compile error, not a silent zero.
 
 use serde::Serialize;
 
-use super::{ProviderDomain, Report};
+use super::{DomainAdvice, ProviderDomain, Report};
 
 /// The advice for one domain that is not healthy.
 #[derive(Debug, Clone, Serialize)]
@@ -12,6 +13,15 @@ pub struct Advice {
     pub status: String,
     pub score: f64,
     pub actions: Vec<String>,
+}
+
+impl From<Advice> for DomainAdvice {
+    fn from(a: Advice) -> Self {
+        Self {
+            domain: a.domain,
+            actions: a.actions,
+        }
+    }
 }
 
 /// Advice for every scored domain that is `degraded` or `unhealthy`, in report order.

@@ -22,7 +22,7 @@ pub use advice::{Advice, advice};
 pub use report::{predictor_disabled, scored, status_of};
 pub use score::OVERDUE_GRACE_MS;
 pub use signet_api::diagnostics::{
-    ConnectorDomain, DiagnosticsDomain as Domain, DiagnosticsReport as Report,
+    ConnectorDomain, DiagnosticsDomain as Domain, DiagnosticsReport as Report, DomainAdvice,
     DomainHealth as Health, DomainStatus as Status, DuplicateDomain, IndexDomain, MemoryDomain,
     MutationDomain, PredictorDomain, ProviderDomain, ProviderOutcomes, QueueDomain, StorageDomain,
 };
@@ -87,7 +87,8 @@ pub struct ReportInputs {
 }
 
 /// The whole report: `score` (the composite's, at the top level as the guide's monitoring
-/// commands read it), `composite`, then one typed value per domain.
+/// commands read it), `composite`, one typed value per domain, then the [`advice`] for the
+/// domains that need attention.
 pub fn report(snap: &DiagnosticsSnapshot, inputs: &ReportInputs, now: DateTime<Utc>) -> Report {
     let embeddings_expected = !matches!(inputs.provider, ProviderView::NotConfigured { .. });
     let mut r = Report {
@@ -104,10 +105,13 @@ pub fn report(snap: &DiagnosticsSnapshot, inputs: &ReportInputs, now: DateTime<U
         duplicate: score::duplicate(&snap.duplicate),
         connector: score::connector(&snap.connector, now),
         predictor: predictor_disabled(),
+        advice: Vec::new(),
         extra: signet_api::Extra::new(),
     };
     r.composite = scored(composite(&r));
     (r.score, r.status) = (r.composite.score, r.composite.status);
+    // The same texts `signet doctor` prints, read off the scored report.
+    r.advice = advice(&r).into_iter().map(Into::into).collect();
     r
 }
 

@@ -136,6 +136,17 @@ fn a_failed_integrity_check_is_unhealthy_and_advised() {
     let a = advice(&rep);
     let names: Vec<&str> = a.iter().map(|a| a.domain.as_str()).collect();
     assert_eq!(names, ["queue", "storage"]);
+    // The report carries the same advice (one source of the texts).
+    let carried: Vec<(&str, &[String])> = rep
+        .advice
+        .iter()
+        .map(|a| (a.domain.as_str(), a.actions.as_slice()))
+        .collect();
+    let doctor: Vec<(&str, &[String])> = a
+        .iter()
+        .map(|a| (a.domain.as_str(), a.actions.as_slice()))
+        .collect();
+    assert_eq!(carried, doctor);
     assert!(a[0].actions[0].contains("requeue-dead"));
     assert!(
         a[0].actions[0].contains("/api/pipeline/status"),

@@ -1,5 +1,6 @@
 // Overview: version, uptime, memory counts, embedding coverage, pipeline mode and queue, the
-// diagnostics score with its domains, request rate and latency sparklines, LLM usage vs budget.
+// diagnostics score with its domains and the daemon's advice for each (the report's `advice`,
+// the texts `signet doctor` prints), request rate and latency sparklines, LLM usage vs budget.
 // A call the caller may not make shows "Not permitted" in its card; the view never breaks.
 
 import { h, replace, clear, fmtNum, fmtDuration, fmtTime, errorNote, sparkline } from "/assets/ui.js";
@@ -226,12 +227,13 @@ export async function render(main, ctx) {
     const advice = Array.isArray(d.advice) ? d.advice : [];
     const adviceFor = (name) => {
       const a = advice.find((x) => x.domain === name);
-      return a && Array.isArray(a.actions) ? a.actions : [];
+      return a && Array.isArray(a.actions) ? [...a.actions] : [];
     };
     const rows = DOMAINS.filter((n) => d[n]).map((name) => {
       const dom = d[name];
       const actions = adviceFor(name);
       const attention = dom.status === "degraded" || dom.status === "unhealthy";
+      // The daemon advises every domain that needs attention; an older one may not.
       if (attention && actions.length === 0) actions.push(`Inspect GET /api/diagnostics/${name}`);
       if (name === "queue" && dom.idleReason) actions.unshift(`Idle: ${dom.idleReason}`);
       return h(

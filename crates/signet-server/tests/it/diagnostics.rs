@@ -34,6 +34,7 @@ async fn a_fresh_daemon_is_healthy_and_serves_each_domain() {
     assert_eq!(r["storage"]["integrity"], "ok");
     assert!(r["storage"]["dbSizeBytes"].as_i64().unwrap() > 0);
     assert_eq!(r["predictor"]["status"], "disabled");
+    assert_eq!(r["advice"], json!([]), "a healthy report advises nothing");
     assert!(
         r.get("update").is_none(),
         "no auto-updater, no update domain"
@@ -127,6 +128,18 @@ async fn tombstones_and_recoveries_are_scored() {
     assert_eq!(st["expiredTombstones"], 5);
     assert_eq!(st["score"], 0.7);
     assert_eq!(st["status"], "degraded");
+    // The report advises the degraded domain with `signet doctor`'s texts.
+    let (_, r) = s.get("/api/diagnostics").await;
+    let advice = r["advice"].as_array().unwrap();
+    let storage = advice.iter().find(|a| a["domain"] == "storage");
+    let actions = &storage.expect("storage advice")["actions"];
+    assert!(
+        actions[0]
+            .as_str()
+            .unwrap()
+            .contains("POST /api/repair/retention-sweep"),
+        "{r}"
+    );
     let c = db(&s);
     for i in 0..6 {
         c.execute(
