@@ -297,10 +297,24 @@ pub struct Projection {
     pub extra: Extra,
 }
 
-/// One memory's point in the projection.
+/// One memory's point in the projection, with the memory's fields the map colours, sizes and
+/// labels points by (names as upstream's embedding rows; as of `cachedAt`). Keys in
+/// alphabetical order, like the other answers of this file.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProjectionNode {
+    /// The content's first 200 characters.
+    #[serde(default)]
+    pub content: String,
     pub id: String,
+    #[serde(default)]
+    pub importance: f64,
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    /// The memory's author, `"unknown"` when it has none.
+    #[serde(default)]
+    pub who: String,
     pub x: f64,
     pub y: f64,
     #[serde(flatten)]

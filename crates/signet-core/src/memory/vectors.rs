@@ -292,7 +292,8 @@ impl Memories {
         ))
     }
 
-    /// `GET /api/embeddings/projection`: a 2-D PCA layout of the indexed vectors, cached
+    /// `GET /api/embeddings/projection`: a 2-D PCA layout of the indexed vectors, each point
+    /// with its memory's who, type, importance, project and content (cut), cached
     /// until the set of vectors changes.
     pub async fn projection(&self, p: ProjectionParams) -> Result<Projection> {
         let limit = p.limit;
@@ -304,20 +305,25 @@ impl Memories {
             let generation = sem.generation();
             let rows = store.load_vectors(&sem.model(), sem.dimensions())?;
             let rows: Vec<_> = rows.into_iter().take(limit).collect();
-            let vecs: Vec<Vec<f32>> = rows
-                .iter()
-                .filter_map(|r| crate::vector::from_le_bytes(&r.blob))
+            // Each point's memory (a memory deleted since its vector was read is left out).
+            let ids: Vec<String> = rows.iter().map(|r| r.memory_id.clone()).collect();
+            let mut memories: HashMap<String, RecallRow> = store
+                .recall_rows(&ids)?
+                .into_iter()
+                .map(|m| (m.id.clone(), m))
                 .collect();
+            let (vecs, memories): (Vec<Vec<f32>>, Vec<RecallRow>) = rows
+                .iter()
+                .filter_map(|r| {
+                    let v = crate::vector::from_le_bytes(&r.blob)?;
+                    Some((v, memories.remove(&r.memory_id)?))
+                })
+                .unzip();
             let points = crate::semantic::projection::pca2(&vecs);
-            let nodes: Vec<ProjectionNode> = rows
+            let nodes: Vec<ProjectionNode> = memories
                 .into_iter()
                 .zip(points)
-                .map(|(r, (x, y))| ProjectionNode {
-                    id: r.memory_id,
-                    x: f64::from(x),
-                    y: f64::from(y),
-                    extra: Default::default(),
-                })
+                .map(|(m, (x, y))| projection_node(m, x, y))
                 .collect();
             let v = Projection {
                 cached_at: signet_model::time::now_iso(),
@@ -416,6 +422,24 @@ fn check(
     };
     (weight, score, check)
 }
+
+/// A point with its memory's fields (content cut to [`NODE_CONTENT_CHARS`] characters).
+fn projection_node(m: RecallRow, x: f32, y: f32) -> ProjectionNode {
+    ProjectionNode {
+        x: f64::from(x),
+        y: f64::from(y),
+        who: m.who.unwrap_or_else(|| "unknown".to_owned()),
+        type_: m.memory_type,
+        importance: m.importance,
+        project: m.project,
+        content: m.content.chars().take(NODE_CONTENT_CHARS).collect(),
+        id: m.id,
+        extra: Default::default(),
+    }
+}
+
+/// How much of a memory's content a projection node carries.
+const NODE_CONTENT_CHARS: usize = 200;
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 // The embedding map: the 2-D projection of the vectors (`GET /api/embeddings/projection`,
-// at most 10000 points) drawn on one canvas, coloured by who / type / project, sized by
+// at most 10000 points, each with its memory's who, type, importance, project and the start of
+// its content) drawn on one canvas, coloured by project (or who, or type), sized by
 // importance. Hover shows a memory's content (one positioned element), a click selects the
 // nearest point (a uniform grid keeps hit tests fast at 10k points) and shows it with its
 // neighbours (`GET /memory/similar`) and a link to its detail. Drag pans, the wheel zooms.
@@ -7,7 +8,6 @@
 import { h, clear, replace, fmtNum } from "/assets/ui.js";
 
 const LIMIT = 10000; // the projection's maximum
-const PAGE = 5000; // GET /api/embeddings' largest page
 const HOVER_PX = 10; // hover radius in CSS pixels
 const PALETTE = [
   "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
@@ -87,7 +87,7 @@ export async function render(main, ctx) {
   main.append(h("h1", null, "Embedding map"));
 
   // ---- data --------------------------------------------------------------------------------
-  // The projection and the embeddings listing cannot filter by scope: the daemon refuses
+  // The projection cannot filter by scope: the daemon refuses
   // scoped tokens there (admins bypass scope), so a scoped caller is told without a call.
   const who = ctx.whoami;
   const scope = who && who.claims && who.claims.scope;
@@ -149,27 +149,8 @@ export async function render(main, ctx) {
     return;
   }
 
-  // The projection carries ids and positions only: who, type, importance and content come
-  // from the embeddings listing (two pages at most for 10k points).
-  const meta = new Map();
-  for (const n of nodes) {
-    if (n.who !== undefined || n.type !== undefined || n.content !== undefined) meta.set(n.id, n);
-  }
-  if (meta.size < nodes.length) {
-    try {
-      for (let offset = 0; offset < LIMIT * 2; offset += PAGE) {
-        const page = await ctx.api(`/api/embeddings?limit=${PAGE}&offset=${offset}`, { quiet: true });
-        for (const it of (page && page.embeddings) || []) {
-          const id = it.memoryId || it.memory_id;
-          if (id && !meta.has(id)) meta.set(id, it);
-        }
-        if (!page || !page.hasMore || meta.size >= nodes.length || left) break;
-      }
-    } catch (e) {
-      if (e && e.status === 401) throw e;
-      /* points stay uncoloured: drawn anyway */
-    }
-  }
+  // Each node carries its memory's fields (who, type, importance, project, content).
+  const meta = new Map(nodes.map((node) => [node.id, node]));
   if (left) return;
 
   const n = nodes.length;
@@ -199,9 +180,9 @@ export async function render(main, ctx) {
   const colorSel = h(
     "select",
     { name: "color", id: "map-color" },
+    h("option", { value: "project" }, "project"),
     h("option", { value: "who" }, "who"),
     h("option", { value: "type" }, "type"),
-    h("option", { value: "project" }, "project"),
   );
   const zoomIn = h("button", { type: "button", dataset: { action: "zoom-in" }, "aria-label": "Zoom in" }, "+");
   const zoomOut = h("button", { type: "button", dataset: { action: "zoom-out" }, "aria-label": "Zoom out" }, "−");
@@ -283,9 +264,6 @@ export async function render(main, ctx) {
       legend.append(legendItem(c, k, count));
     }
     if (otherCount) legend.append(legendItem(OTHER, "other", otherCount));
-    if (by === "project" && ranked.length === 1 && ranked[0][0] === "(no project)" && ![...meta.values()].some((m) => m && "project" in m)) {
-      legend.append(h("li", { class: "muted" }, "The projection and embeddings listings do not carry projects: select a point to see its project."));
-    }
     draw();
   }
   function legendItem(color, label, count) {

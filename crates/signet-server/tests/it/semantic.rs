@@ -247,3 +247,43 @@ async fn a_dead_provider_never_fails_a_write_and_recovers_later() {
     assert_eq!(v["results"][0]["id"], id.as_str());
     assert!(fake.calls.load(Ordering::SeqCst) >= 2);
 }
+
+#[tokio::test]
+async fn projection_nodes_carry_their_memorys_fields() {
+    let s = TestServer::start().await;
+    let long = format!("the deploy checklist {}", "step ".repeat(80));
+    let body = json!({"content": long, "who": "claude", "project": "/p", "type": "decision",
+                      "importance": 0.9});
+    let (st, v) = s.remember_json(body).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let plain = s.remember("a memory with no project").await;
+    assert!(embedded(&s, 2).await);
+    let (_, p) = s.get("/api/embeddings/projection").await;
+    let node = |id: &str| {
+        let nodes = p["nodes"].as_array().unwrap();
+        nodes.iter().find(|n| n["id"] == id).unwrap().clone()
+    };
+    let n = node(&id);
+    assert_eq!(
+        (&n["who"], &n["type"], &n["importance"], &n["project"]),
+        (
+            &json!("claude"),
+            &json!("decision"),
+            &json!(0.9),
+            &json!("/p")
+        ),
+        "{n}"
+    );
+    let content = n["content"].as_str().unwrap();
+    assert_eq!(content.chars().count(), 200, "cut to 200 characters");
+    assert!(long.starts_with(content));
+    assert!(n["x"].is_number() && n["y"].is_number());
+    let n = node(&plain);
+    assert_eq!(
+        (&n["project"], &n["content"]),
+        (&Value::Null, &json!("a memory with no project")),
+        "{n}"
+    );
+    s.shutdown().await;
+}
