@@ -21,6 +21,8 @@ command -v jq >/dev/null 2>&1 || need+=(jq)
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# `systemd-analyze verify` checks the unit `signet daemon install` writes (crates/signet/tests/it/install.rs).
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # Headless Chromium for the dashboard's browser tests (crates/signet-server/tests/it/dashboard.rs),
 # with a font for the screenshots.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -26,26 +26,35 @@ pub struct DoctorArgs {}
 
 /// Runs the diagnosis and exits with its status code.
 pub async fn run(g: &Global, _args: DoctorArgs) -> Result<()> {
+    // A service whose binary moved is worth saying even when the database cannot be read.
+    let service = crate::daemon::install::stale_service(&EnvVars::from_process());
     let code = match diagnose().await {
         Ok((db, report)) => {
             let advice = diagnostics::advice(&report);
             let healthy = report.composite.status == diagnostics::Status::Healthy;
-            let code = u8::from(!healthy || !advice.is_empty());
+            let code = u8::from(!healthy || !advice.is_empty() || service.is_some());
             if g.json {
                 crate::output::print_json(&json!({"database": db, "report": report,
-                    "advice": advice, "exitCode": code}))?;
+                    "advice": advice, "service": service, "exitCode": code}))?;
             } else {
                 // The terminal view is rendered from the report's JSON, as the API shows it.
                 let value = serde_json::to_value(&report)?;
                 crate::output::print_line(render(&db, &value, &advice))?;
+                if let Some(s) = &service {
+                    crate::output::print_line(format!("service: {s}"))?;
+                }
             }
             code
         }
         Err(e) => {
             if g.json {
-                crate::output::print_json(&json!({"error": format!("{e:#}"), "exitCode": 2}))?;
+                crate::output::print_json(&json!({"error": format!("{e:#}"),
+                    "service": service, "exitCode": 2}))?;
             } else {
                 eprintln!("error: {e:#}");
+                if let Some(s) = &service {
+                    eprintln!("service: {s}");
+                }
             }
             2
         }

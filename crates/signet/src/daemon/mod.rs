@@ -1,4 +1,4 @@
-//! `signet daemon run|start|stop|restart|status`.
+//! `signet daemon run|start|stop|restart|status|install|uninstall`.
 //!
 //! `run` serves in the foreground ([`run`]); the others manage a background daemon through the
 //! workspace's pid file (`$WS/.daemon/pid`) and `GET /health` ([`control`]). Signals are sent by
@@ -11,6 +11,7 @@
 //! then binds the same address again.
 
 mod control;
+pub(crate) mod install;
 mod logging;
 mod pidfile;
 mod process;
@@ -51,6 +52,11 @@ running; 2 it is running but unhealthy\n(/health answers 503) or not answering (
 alive but /health fails)."
     )]
     Status,
+    /// Install and start a per-user service (systemd user unit or launchd agent) running
+    /// this binary for the workspace.
+    Install(install::InstallArgs),
+    /// Stop and remove the service that `daemon install` wrote.
+    Uninstall,
 }
 
 #[derive(Debug, Args)]
@@ -144,5 +150,7 @@ pub async fn dispatch(g: &Global, args: DaemonArgs) -> Result<()> {
         DaemonAction::Stop => control::stop(&Context::new(g, None)?).await,
         DaemonAction::Restart(b) => control::restart(&Context::new(g, b.bind.as_deref())?).await,
         DaemonAction::Status => control::status(&Context::new(g, None)?).await,
+        DaemonAction::Install(a) => install::install(&Context::new(g, None)?, &a),
+        DaemonAction::Uninstall => install::uninstall(&Context::new(g, None)?),
     }
 }

@@ -9,6 +9,7 @@ mod config;
 mod connect;
 mod doctor;
 mod failures;
+mod install;
 mod lifecycle;
 mod mcp;
 mod mock_llm;

@@ -161,6 +161,16 @@ impl TestEnv {
         self.output(self.command(args), args)
     }
 
+    /// [`TestEnv::run`] with `dir` first on PATH (stub system commands).
+    pub fn run_with_path_first(&self, dir: &Path, args: &[&str]) -> Out {
+        let mut path = std::ffi::OsString::from(dir);
+        path.push(":");
+        path.push(std::env::var_os("PATH").unwrap_or_default());
+        let mut cmd = self.command(args);
+        cmd.env("PATH", path);
+        self.output(cmd, args)
+    }
+
     /// [`TestEnv::run`] as in a new shell that never set `SIGNET_HOST` or `SIGNET_PORT`.
     pub fn run_without_address(&self, args: &[&str]) -> Out {
         let mut cmd = self.command(args);
