@@ -21,6 +21,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod backup;
 mod documents;
 mod error;
 pub mod keyword;

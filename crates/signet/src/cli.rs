@@ -124,6 +124,11 @@ pub enum Command {
     Connect(crate::connect::ConnectArgs),
     /// Remove exactly what `signet connect` added to a harness's configuration.
     Disconnect(crate::connect::ConnectArgs),
+    /// Snapshot the database (consistent while the daemon runs), the configuration, identity
+    /// files and auth secret into a timestamped folder.
+    Backup(crate::backup::BackupArgs),
+    /// Restore a backup folder (refuses while the daemon runs; keeps what it replaces).
+    Restore(crate::backup::RestoreArgs),
 }
 
 /// Runs the parsed command.
@@ -144,6 +149,8 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Hook(args) => crate::hook::run(&g, args).await,
         Command::Connect(args) => crate::connect::connect(&g, args),
         Command::Disconnect(args) => crate::connect::disconnect(&g, args),
+        Command::Backup(args) => crate::backup::backup(&g, args).await,
+        Command::Restore(args) => crate::backup::restore(&g, args).await,
     }
 }
 

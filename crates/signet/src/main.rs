@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod backup;
 mod bench;
 mod cli;
 mod connect;

@@ -141,6 +141,18 @@ pub fn recorded_url() -> Option<String> {
     StateFile::in_workspace(&workspace).live().map(|s| s.url)
 }
 
+/// The pid of the workspace's running daemon: its pid file or its `daemon.json` names a live
+/// process. What commands that must not run beside a daemon (`signet restore`) check.
+pub fn running_pid(workspace: &std::path::Path) -> Option<u32> {
+    let recorded = pidfile::PidFile::in_workspace(workspace)
+        .read()
+        .ok()
+        .flatten();
+    recorded
+        .filter(|pid| process::is_alive(*pid))
+        .or_else(|| StateFile::in_workspace(workspace).live().map(|s| s.pid))
+}
+
 pub async fn dispatch(g: &Global, args: DaemonArgs) -> Result<()> {
     match args.action {
         DaemonAction::Run(a) => {
