@@ -18,6 +18,9 @@
 //! `signet_store::maintenance::RepairAudit`, `signet_store::time`, ...). What only SQLite needs
 //! stays here: the FTS5 rendering of a keyword query ([`keyword::fts5`]), the SQL of every
 //! filter, the pool and the schema.
+//!
+//! [`backup`] takes a consistent copy of the live database file and checks copies (what
+//! `signet backup` and `signet restore` call); it needs no [`Store`].
 
 #![forbid(unsafe_code)]
 

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod address;
+mod backup;
 mod config;
 mod connect;
 mod doctor;
