@@ -14,6 +14,8 @@ fi
 need=()
 command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
+# `docker-compose config` validates deploy/docker/compose.yaml (crates/signet/tests/it/deploy.rs).
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 # The guide's own shell lines run as written (crates/signet-server/tests/it/guide.rs).
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v jq >/dev/null 2>&1 || need+=(jq)

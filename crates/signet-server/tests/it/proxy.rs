@@ -1,8 +1,8 @@
-//! Hybrid mode behind real reverse proxies (nginx and Caddy, as configured in
-//! docs/SECURITY.md): a request through the proxy comes from 127.0.0.1 but carries the public
-//! Host, so it needs a token. `scripts/test.sh` installs both proxies; without them these tests
-//! say so and skip, except under `SIGNET_REQUIRE_ALL` (set by the test script), where a
-//! missing proxy fails them.
+//! Hybrid mode behind real reverse proxies (nginx as docs/SELF-HOSTING.md configures it, and
+//! Caddy running the shipped `deploy/docker/Caddyfile`): a request through the proxy comes from
+//! 127.0.0.1 but carries the public Host, so it needs a token. `scripts/test.sh` installs both
+//! proxies; without them these tests say so and skip, except under `SIGNET_REQUIRE_ALL` (set by
+//! the test script), where a missing proxy fails them.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -58,18 +58,17 @@ async fn ready(port: u16) {
     assert!(up, "proxy did not listen on {port}");
 }
 
-/// nginx as docs/SECURITY.md configures it (`documented`), or a bare `proxy_pass` with no
+/// The headers docs/SELF-HOSTING.md (and docs/SECURITY.md) set in nginx's `location` block.
+const NGINX_HEADERS: &str = "proxy_set_header Host $host;
+         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+         proxy_set_header X-Forwarded-Proto $scheme;";
+
+/// nginx as docs/SELF-HOSTING.md configures it (`documented`), or a bare `proxy_pass` with no
 /// headers set (the pitfall the guide warns about).
 async fn nginx(dir: &Path, upstream: &str, documented: bool) -> Proxy {
     let port = free_port();
     let d = dir.display();
-    let headers = if documented {
-        "proxy_set_header Host $host;
-         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-         proxy_set_header X-Forwarded-Proto $scheme;"
-    } else {
-        ""
-    };
+    let headers = if documented { NGINX_HEADERS } else { "" };
     let conf = format!(
         "daemon off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;
          events {{}}
@@ -94,15 +93,54 @@ async fn nginx(dir: &Path, upstream: &str, documented: bool) -> Proxy {
     spawn(cmd, "nginx", port).await
 }
 
+fn repo_file(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+/// docs/SELF-HOSTING.md shows what these tests run: nginx's `location` lines and the shipped
+/// Caddyfile verbatim.
+#[test]
+fn the_operators_guide_shows_the_tested_proxy_configs() {
+    let doc = repo_file("docs/SELF-HOSTING.md");
+    let doc_lines: Vec<&str> = doc.lines().map(str::trim).collect();
+    let location = ["proxy_pass http://127.0.0.1:3850;"]
+        .into_iter()
+        .chain(NGINX_HEADERS.lines().map(str::trim))
+        .chain(["proxy_buffering off;"])
+        .collect::<Vec<_>>();
+    assert!(
+        doc_lines
+            .windows(location.len())
+            .any(|w| w == location.as_slice()),
+        "docs/SELF-HOSTING.md lacks nginx's tested location block:\n{}",
+        location.join("\n")
+    );
+    let caddyfile = repo_file("deploy/docker/Caddyfile");
+    let config: String = caddyfile
+        .lines()
+        .skip_while(|l| l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        doc.contains(&format!("```caddyfile\n{}```", config)),
+        "docs/SELF-HOSTING.md does not show deploy/docker/Caddyfile as shipped:\n{config}"
+    );
+}
+
+/// Caddy with the shipped `deploy/docker/Caddyfile`, its placeholders pointing it at
+/// `upstream` on a free port, with the admin endpoint off.
 async fn caddy(dir: &Path, upstream: &str) -> Proxy {
     let port = free_port();
-    let conf = format!(
-        "{{\n  admin off\n  auto_https off\n}}\n:{port} {{\n  reverse_proxy {upstream} {{\n    flush_interval -1\n  }}\n}}\n"
-    );
-    std::fs::write(dir.join("Caddyfile"), conf).unwrap();
+    let caddyfile = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/docker/Caddyfile");
     let mut cmd = Command::new("caddy");
     cmd.args(["run", "--adapter", "caddyfile", "--config"])
-        .arg(dir.join("Caddyfile"))
+        .arg(caddyfile)
+        .env("SIGNET_DOMAIN", format!(":{port}"))
+        .env("SIGNET_UPSTREAM", upstream)
+        .env("CADDY_ADMIN", "off")
         .env("HOME", dir)
         .env("XDG_DATA_HOME", dir.join("data"))
         .env("XDG_CONFIG_HOME", dir.join("config"));

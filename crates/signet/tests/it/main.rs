@@ -8,6 +8,7 @@ mod address;
 mod backup;
 mod config;
 mod connect;
+mod deploy;
 mod doctor;
 mod failures;
 mod install;
