@@ -41,8 +41,6 @@ pub struct Health {
     pub last_success_at: Option<String>,
     /// The last call was refused by the open circuit.
     pub circuit_open: bool,
-    /// Calls made since start (successful or not).
-    pub calls: u64,
     /// Whether the last call succeeded (`None`: no call yet).
     pub last_ok: Option<bool>,
 }
@@ -182,14 +180,10 @@ impl Metered {
             h.circuit_open = circuit;
             match &res {
                 Ok(_) => {
-                    h.calls += 1;
                     h.last_ok = Some(true);
                     h.last_success_at = Some(now.clone());
                 }
                 Err(e) => {
-                    if !circuit {
-                        h.calls += 1;
-                    }
                     h.last_ok = Some(false);
                     h.last_error = Some(e.to_string());
                 }

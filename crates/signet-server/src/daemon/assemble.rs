@@ -248,7 +248,8 @@ fn started(parts: PipelineParts, configured: &str) -> Pipeline {
     match pipeline.idle_reason() {
         None => tracing::info!(target: "pipeline", mode, provider = configured, %model,
             "memory pipeline running: mode {mode}, provider {configured}, model {model}"),
-        Some(why) => tracing::info!(target: "pipeline", mode, provider = configured, %model,
+        // An unusable provider has no model: the reason says what is wrong.
+        Some(why) => tracing::info!(target: "pipeline", mode, provider = configured,
             "memory pipeline idle: mode {mode}, provider {configured}: {why}"),
     }
     pipeline
