@@ -19,6 +19,7 @@
 //! Nothing here reads global state: the environment arrives as an [`EnvVars`] snapshot.
 
 mod auth;
+mod backup;
 mod embedding;
 mod env;
 mod exposure;
@@ -38,6 +39,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub use auth::{AuthMode, AuthSettings, RateLimit, RateLimits};
+pub use backup::{BackupSchedule, BackupSettings};
 pub use embedding::{EmbeddingProvider, EmbeddingSettings, Secret};
 pub use env::{DEFAULT_HOST, DEFAULT_PORT, EnvVars, Network};
 pub use manifest::{
@@ -127,6 +129,8 @@ pub struct Settings {
     pub git: GitSettings,
     /// Self-update checks (`updates` or `update`).
     pub updates: UpdateSettings,
+    /// Scheduled backups (`backup`), applied live.
+    pub backup: BackupSettings,
     /// `configVersion`, upstream's migration marker; informational only.
     pub config_version: Option<u64>,
 }
@@ -217,6 +221,7 @@ impl Settings {
             hooks: section(&root, "hooks", w, HooksSettings::parse)?,
             git: section(&root, "git", w, |s, _| GitSettings::parse(s))?,
             updates: parse_updates(&root, w)?,
+            backup: section(&root, "backup", w, |s, _| BackupSettings::parse(s))?,
             config_version: root.int("configVersion", 0..=u64::from(u32::MAX))?,
         };
         memory.accept(UNREAD_MEMORY);

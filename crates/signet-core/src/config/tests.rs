@@ -657,3 +657,55 @@ fn the_pipeline_budget_and_safety_switches_parse_with_their_aliases() {
     );
     assert!(load_text("memory:\n  pipelineV2:\n    budget:\n      maxCallsPerHour: 0\n").is_err());
 }
+
+#[test]
+fn backup_section_defaults_to_off_and_parses_schedule_dir_keep() {
+    let none = settings("search:\n  top_k: 5\n").backup;
+    assert_eq!(none, BackupSettings::default());
+    assert_eq!(none.schedule, BackupSchedule::Off);
+    assert_eq!((none.dir.as_deref(), none.keep), (None, 7));
+    let ws = std::path::Path::new("/ws");
+    assert_eq!(none.dir_in(ws), ws.join(".daemon/backups"));
+
+    let b = settings("backup:\n  schedule: 6h\n  dir: /srv/backups\n  keep: 2\n").backup;
+    assert_eq!(
+        b.schedule,
+        BackupSchedule::Every(std::time::Duration::from_secs(6 * 3600))
+    );
+    assert_eq!(b.dir_in(ws), std::path::Path::new("/srv/backups"));
+    assert_eq!(b.keep, 2);
+    let relative = settings("backup:\n  schedule: daily\n  dir: snaps\n").backup;
+    assert_eq!(relative.dir_in(ws), ws.join("snaps"));
+    assert_eq!(relative.schedule.as_text(), "1d");
+}
+
+#[test]
+fn invalid_backup_values_name_their_key() {
+    for (text, key, says) in [
+        (
+            "backup:\n  schedule: sometimes\n",
+            "backup.schedule",
+            "hourly, daily",
+        ),
+        ("backup:\n  schedule: 6\n", "backup.schedule", "30m, 6h"),
+        (
+            "backup:\n  schedule: 1m\n",
+            "backup.schedule",
+            "shortest schedule is 5m",
+        ),
+        ("backup:\n  keep: 0\n", "backup.keep", ""),
+        ("backup:\n  keep: many\n", "backup.keep", ""),
+        ("backup:\n  dir: ''\n", "backup.dir", "must not be empty"),
+        ("backup: daily\n", "backup", "mapping"),
+    ] {
+        let (k, message) = invalid_key(text);
+        assert_eq!(k, key, "{text}");
+        assert!(message.contains(says), "{text}: {message}");
+    }
+    let loaded = load_text("backup:\n  schedule: off\n  kep: 3\n").unwrap();
+    assert!(
+        loaded.warnings.iter().any(|w| w.contains("backup.kep")),
+        "{:?}",
+        loaded.warnings
+    );
+}
