@@ -21,6 +21,7 @@ pub mod batch;
 pub mod diagnostics;
 pub mod documents;
 pub mod embeddings;
+pub mod export;
 pub mod hooks;
 pub mod listing;
 pub mod memory;
@@ -52,6 +53,7 @@ pub use embeddings::{
     EmbeddingStatus, EmbeddingsQuery, HealthCheck, MutationSignals, Projection, ProjectionNode,
     ProjectionQuery, ReembedProgress, SimilarMemory, SimilarQuery, SimilarResponse,
 };
+pub use export::{ExportRequest, ImportMemoryCounts, ImportReport, ImportVectorCounts};
 pub use hooks::{
     CheckpointItem, CheckpointList, CheckpointParams, CompactionCompleteRequest,
     CompactionCompleteResponse, HarnessInfo, HarnessList, HookIdentity, HookMemory, HookRecallItem,
@@ -145,6 +147,7 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     diagnostics::DuplicateDomain,
     diagnostics::ConnectorDomain,
     diagnostics::PredictorDomain,
+    diagnostics::BackupDomain,
     diagnostics::DomainAdvice,
     SimilarResponse,
     SimilarMemory,

@@ -1,6 +1,7 @@
 //! signet-core: the daemon's domain services, with no HTTP, CLI or SQL in them.
 //!
 //! - [`memory`]: remember, read, mutate and recall memories over a `signet_model::MemoryStore`.
+//! - [`export`]: export and import of memories as versioned JSON Lines.
 //! - [`text`]: the pure text rules (normalisation, hashing, prefixes, chunking, FTS queries).
 //! - [`access`]: the background worker that records recall access counts.
 //! - [`config`]: `agent.yaml`, environment and workspace resolution, hot reload.
@@ -11,6 +12,7 @@
 //!   worker over a durable queue, with the SSRF and workspace guards.
 //! - [`llm`]: the LLM providers of the memory pipeline behind one trait, with retries and a
 //!   circuit breaker.
+//! - [`backup`]: what diagnostics knows of scheduled backups (the worker's shared state).
 //! - [`pipeline`]: the memory pipeline's pure steps (extraction and decision prompts, schemas
 //!   and tolerant parsers).
 //!
@@ -23,6 +25,7 @@
 pub mod access;
 pub mod analytics;
 pub mod auth;
+pub mod backup;
 pub mod blocking;
 pub mod config;
 pub mod diagnostics;
@@ -30,6 +33,7 @@ pub mod documents;
 pub mod embedding;
 mod error;
 pub mod events;
+pub mod export;
 pub mod hooks;
 pub mod llm;
 pub mod maintenance;

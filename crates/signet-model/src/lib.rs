@@ -47,6 +47,7 @@
 
 pub mod documents;
 mod error;
+pub mod export;
 pub mod keyword;
 mod lifecycle;
 pub mod maintenance;
@@ -61,6 +62,7 @@ pub mod conformance;
 
 pub use documents::{DocumentStore, JobQueue};
 pub use error::{Result, StoreError};
+pub use export::ExportStore;
 pub use keyword::{Connective, KeywordQuery};
 pub use lifecycle::{IntegrityReport, Lifecycle, MigrationReport};
 pub use maintenance::MaintenanceStore;

@@ -9,6 +9,7 @@
 
 use crate::documents::DocumentStore;
 use crate::error::Result;
+use crate::export::ExportStore;
 use crate::keyword::KeywordQuery;
 use crate::lifecycle::Lifecycle;
 use crate::maintenance::MaintenanceStore;
@@ -196,8 +197,11 @@ pub trait MemoryStore: Send + Sync + 'static {
 /// the lifecycle. The daemon holds its store as `Arc<dyn Backend>` and hands out the narrower
 /// traits.
 pub trait Backend:
-    MemoryStore + MaintenanceStore + DocumentStore + PipelineStore + Lifecycle
+    MemoryStore + MaintenanceStore + DocumentStore + PipelineStore + ExportStore + Lifecycle
 {
 }
 
-impl<T: MemoryStore + MaintenanceStore + DocumentStore + PipelineStore + Lifecycle> Backend for T {}
+impl<T: MemoryStore + MaintenanceStore + DocumentStore + PipelineStore + ExportStore + Lifecycle>
+    Backend for T
+{
+}

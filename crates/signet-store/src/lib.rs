@@ -27,6 +27,7 @@
 pub mod backup;
 mod documents;
 mod error;
+mod export;
 pub mod keyword;
 mod pool;
 mod row;
