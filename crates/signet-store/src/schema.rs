@@ -7,8 +7,8 @@
 //! The schema is upstream Signet's v30 schema (TypeScript daemon 0.58.1), byte for byte in
 //! `sqlite_master`, plus what our own migrations add (1001: the nullable column
 //! `memories.scope_user` and its partial index; 1002: the LLM call ledger `llm_calls` and its
-//! index). That keeps the file interchangeable in both directions: a database written by
-//! upstream 0.58.1 opens here after a backup and exactly our own migrations (1001, 1002), with
+//! index; 1003: `memories_au` fires only when `content` changes). That keeps the file interchangeable in both directions: a database written by
+//! upstream 0.58.1 opens here after a backup and exactly our own migrations (1001-1003), with
 //! every upstream row untouched, and a database created here is one upstream opens as already
 //! migrated (it ignores the extra column, table and versions). Versions 1..=30 therefore carry
 //! upstream's names and checksums. Each is written as an idempotent convergence step rather than a
@@ -216,6 +216,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { artifact_columns: &[("memories", "scope_user")],
         ..own(1001, "memory-scope-user", &[sql!("1001_memory-scope-user")]) },
     Migration { tables: &["llm_calls"], ..own(1002, "llm-calls", &[sql!("1002_llm-calls")]) },
+    own(1003, "fts-update-of-content", &[FTS_UPDATE_OF_CONTENT]),
 ];
 
 #[rustfmt::skip]
@@ -306,6 +307,9 @@ pub fn checksum(version: i64, name: &str) -> String {
         format!("{h:x}")
     }
 }
+
+/// Our `memories_au` (1003): the FTS entry is rewritten only when `content` changes.
+const FTS_UPDATE_OF_CONTENT: &str = sql!("1003_fts-update-of-content");
 
 /// Brings the database at `db_path` (open as `conn`, the writer) to the latest schema.
 ///
@@ -538,6 +542,9 @@ fn ensure_fts(conn: &mut Connection) -> Result<bool> {
     tracing::warn!("memories_fts or one of its triggers is missing: recreating and rebuilding it");
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(MEMORIES_FTS)?;
+    if recorded_versions(&tx)?.contains_key(&1003) {
+        tx.execute_batch(FTS_UPDATE_OF_CONTENT)?;
+    }
     tx.execute_batch("INSERT INTO memories_fts(memories_fts) VALUES('rebuild');")?;
     tx.commit()?;
     Ok(true)

@@ -20,7 +20,10 @@ async fn health_and_status_describe_the_daemon() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["status"], "running");
     assert_eq!(v["memories"]["total"], 1);
-    assert_eq!(v["schema"]["to_version"], 1002);
+    assert_eq!(
+        v["schema"]["to_version"],
+        signet_store::schema::LATEST_VERSION
+    );
     assert_eq!(v["memoryDb"], true);
     assert_eq!(v["auth"]["mode"], "local");
     assert_eq!(v["embedding"]["provider"], "test-hash");

@@ -88,7 +88,8 @@ pub fn expected_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
 
 /// The schema this build ends at: upstream's v30 [`expected_schema`] plus exactly what our
 /// own migrations add: 1001 the column `memories.scope_user` (SQLite appends it to the stored
-/// `CREATE TABLE` text) and its partial index, 1002 the table `llm_calls` and its index.
+/// `CREATE TABLE` text) and its partial index, 1002 the table `llm_calls` and its index, 1003
+/// the trigger `memories_au` recreated to fire only when `content` changes.
 pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
     let mut schema = expected_schema(with_vec);
     let memories = schema.get_mut("memories").expect("memories in the fixture");
@@ -124,7 +125,19 @@ pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
             "{name} is ours"
         );
     }
+    let au = schema
+        .get_mut("memories_au")
+        .expect("memories_au in the fixture");
+    au.2 = fts_update_of_content_sql();
     schema
+}
+
+/// The stored text of migration 1003's trigger: its `CREATE TRIGGER … END`.
+fn fts_update_of_content_sql() -> String {
+    let file = include_str!("../../migrations/1003_fts-update-of-content.sql");
+    let start = file.find("CREATE TRIGGER").expect("1003 creates a trigger");
+    let end = file.rfind("END").expect("the trigger ends") + "END".len();
+    file[start..end].to_owned()
 }
 
 /// The stored text of migration 1002's table (SQLite drops the `IF NOT EXISTS`).
@@ -143,7 +156,11 @@ const LLM_CALLS_SQL: &str = "CREATE TABLE llm_calls (
 )";
 
 /// This project's own migrations, in order: `(version, name)`.
-pub const OURS: [(i64, &str); 2] = [(1001, "memory-scope-user"), (1002, "llm-calls")];
+pub const OURS: [(i64, &str); 3] = [
+    (1001, "memory-scope-user"),
+    (1002, "llm-calls"),
+    (1003, "fts-update-of-content"),
+];
 
 /// The newest version: our last migration.
 pub const LATEST: i64 = OURS[OURS.len() - 1].0;
