@@ -262,6 +262,41 @@ pub struct PredictorDomain {
     pub extra: Extra,
 }
 
+/// Scheduled backups (ours): the schedule, the backup folder and the age of its last good
+/// backup (a folder with a `manifest.json`). `disabled` with no schedule (the counts are still
+/// shown), `degraded` when the last good backup is older than twice the interval or the last
+/// run failed. Not part of the composite; advice names what to fix.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupDomain {
+    /// `backup.schedule`: `off`, or the interval in its largest unit (`1h`, `6h`, `1d`).
+    pub schedule: String,
+    pub interval_seconds: Option<u64>,
+    /// The backup folder (`backup.dir`, default `$WORKSPACE/.daemon/backups`).
+    pub dir: String,
+    /// Folders kept (`backup.keep`).
+    pub keep: u32,
+    /// Backup folders in `dir`, finished or not.
+    pub count: usize,
+    /// When the last good backup was taken (ISO-8601 UTC).
+    pub last_backup_at: Option<String>,
+    /// Its folder.
+    pub last_backup: Option<String>,
+    /// Seconds since `lastBackupAt`.
+    pub age_seconds: Option<i64>,
+    /// When the daemon last tried a scheduled backup.
+    pub last_attempt_at: Option<String>,
+    /// Why the last attempt failed (cleared by a success).
+    pub last_error: Option<String>,
+    pub note: Option<String>,
+    pub status: DomainStatus,
+    /// 1 when healthy, 0.5 when degraded; `null` when disabled.
+    pub score: Option<f64>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub extra: Extra,
+}
+
 /// Answer of `GET /api/diagnostics`: the whole report, in upstream's order, with our
 /// top-level `score` / `status` (the composite's, which the guide's monitoring commands read),
 /// our `memory` domain and our `advice`. `update` (no auto-updater here) is omitted.
@@ -282,6 +317,8 @@ pub struct DiagnosticsReport {
     pub duplicate: DuplicateDomain,
     pub connector: ConnectorDomain,
     pub predictor: PredictorDomain,
+    /// Ours: scheduled backups (not in the composite).
+    pub backup: BackupDomain,
     /// Ours: what to do about each `degraded` or `unhealthy` domain, in report order (the
     /// texts `signet doctor` prints; empty when every domain is healthy).
     #[serde(default)]
@@ -303,7 +340,7 @@ pub struct DomainAdvice {
 impl DiagnosticsReport {
     /// Each scored domain's name, status and score (`None` when it was not scored), in
     /// report order (composite excluded).
-    pub fn domains(&self) -> [(&'static str, DomainStatus, Option<f64>); 9] {
+    pub fn domains(&self) -> [(&'static str, DomainStatus, Option<f64>); 10] {
         let h = |h: &DomainHealth| (h.status, Some(h.score));
         let entry = |name, (status, score)| (name, status, score);
         [
@@ -316,6 +353,7 @@ impl DiagnosticsReport {
             entry("duplicate", h(&self.duplicate.health)),
             entry("connector", h(&self.connector.health)),
             entry("predictor", (self.predictor.status, None)),
+            entry("backup", (self.backup.status, self.backup.score)),
         ]
     }
 
@@ -333,6 +371,7 @@ impl DiagnosticsReport {
             "duplicate" => DiagnosticsDomain::Duplicate(self.duplicate.clone()),
             "connector" => DiagnosticsDomain::Connector(self.connector.clone()),
             "predictor" => DiagnosticsDomain::Predictor(self.predictor.clone()),
+            "backup" => DiagnosticsDomain::Backup(self.backup.clone()),
             _ => return None,
         })
     }
@@ -353,6 +392,7 @@ pub enum DiagnosticsDomain {
     Duplicate(DuplicateDomain),
     Connector(ConnectorDomain),
     Predictor(PredictorDomain),
+    Backup(BackupDomain),
     Composite(DomainHealth),
 }
 

@@ -148,6 +148,7 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     diagnostics::ConnectorDomain,
     diagnostics::PredictorDomain,
     diagnostics::BackupDomain,
+    diagnostics::BackupDomain,
     diagnostics::DomainAdvice,
     SimilarResponse,
     SimilarMemory,

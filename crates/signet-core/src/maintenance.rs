@@ -10,6 +10,7 @@ use signet_model::MaintenanceStore;
 use signet_model::maintenance::{DiagnosticsSnapshot, SnapshotParams};
 use tokio::sync::watch;
 
+use crate::backup::{BackupMonitor, BackupState};
 use crate::config::Settings;
 use crate::diagnostics::{self, ProviderView, Report, ReportInputs};
 use crate::error::{CoreError, Result};
@@ -44,6 +45,8 @@ pub(crate) struct Inner {
     /// Why the pipeline's workers lease nothing now (paused, budget, provider unusable), once
     /// the daemon attached its pipeline.
     pipeline_idle: std::sync::OnceLock<IdleProbe>,
+    /// The backup worker's state, once the daemon attached it.
+    backup: std::sync::OnceLock<BackupMonitor>,
 }
 
 /// Asks the pipeline why it is idle (`None`: it runs).
@@ -67,6 +70,7 @@ impl Maintenance {
                 integrity: Mutex::new(None),
                 retention,
                 pipeline_idle: std::sync::OnceLock::new(),
+                backup: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -75,6 +79,16 @@ impl Maintenance {
     /// The first probe attached stays.
     pub fn attach_pipeline(&self, idle: IdleProbe) {
         let _ = self.inner.pipeline_idle.set(idle);
+    }
+
+    /// Lets diagnostics show the backup worker's state (the first monitor attached stays).
+    pub fn attach_backup(&self, monitor: BackupMonitor) {
+        let _ = self.inner.backup.set(monitor);
+    }
+
+    /// The backup worker's state, once attached.
+    pub fn backup(&self) -> Option<&BackupMonitor> {
+        self.inner.backup.get()
     }
 
     /// The retention sweep (shared with the retention worker).
@@ -126,9 +140,11 @@ impl Maintenance {
         ) {
             extraction = Extraction::Off(reason);
         }
+        let backups = self.backup().map(BackupMonitor::get).unwrap_or_default();
         let inputs = ReportInputs {
             provider: provider_view(self.inner.memories.semantic()),
             extraction,
+            backup: crate::backup::domain(&settings.backup, &backups, params.now),
         };
         let report = diagnostics::report(&snap, &inputs, params.now);
         *self.inner.cache.lock().unwrap_or_else(|p| p.into_inner()) =
@@ -188,13 +204,14 @@ pub(crate) fn snapshot_params(
 }
 
 /// Diagnostics of a database the daemon does not hold (`signet doctor`), scored under
-/// `settings`: `snapshot` takes the counts with the given parameters — for SQLite,
+/// `settings` (and `backups`, what the backup folder holds): `snapshot` takes the counts with the given parameters — for SQLite,
 /// `signet_store::maintenance::snapshot_read_only` on the file opened read-only, so nothing
 /// is written or migrated. A missing database (`StoreError::Io`) is `NotFound`. Blocking.
 pub fn offline_report(
     snapshot: impl FnOnce(&SnapshotParams) -> signet_model::Result<DiagnosticsSnapshot>,
     provider: ProviderView,
     settings: &Settings,
+    backups: &BackupState,
 ) -> Result<Report> {
     let now = chrono::Utc::now();
     let params = snapshot_params(settings, now, true);
@@ -205,6 +222,7 @@ pub fn offline_report(
     let inputs = ReportInputs {
         provider,
         extraction: Extraction::from_settings(&settings.pipeline),
+        backup: crate::backup::domain(&settings.backup, backups, now),
     };
     Ok(diagnostics::report(&snap, &inputs, now))
 }

@@ -1,39 +1,35 @@
 //! `signet backup [--to DIR] [--keep N]` and `signet restore FROM`.
 //!
-//! A backup is one folder, `backup-<UTC timestamp>`, that mirrors the workspace's layout:
-//! `memory/memories.db` (a consistent snapshot taken while the daemon runs and writes, see
-//! [`signet_store::backup`]), the configuration (`agent.yaml`, `AGENT.yaml`, `config.yaml`),
-//! the identity files (`*.md` at the workspace's root) and the auth secret
-//! (`.daemon/auth-secret`, kept mode 0600; the folder is 0700). Restoring refuses while the
+//! A backup is one folder, `backup-<UTC timestamp>`, made by
+//! [`signet_store::backup::workspace::create`] (the same code the daemon's scheduled backup
+//! worker runs): `memory/memories.db` (a consistent snapshot taken while the daemon runs and
+//! writes), the configuration, the identity files, the auth secret (kept mode 0600; the
+//! folder is 0700) and `manifest.json`. On a large database a progress bar is drawn on stderr
+//! when it is a terminal. Restoring refuses while the
 //! workspace's daemon runs, keeps what it replaces next to it as `<file>.before-restore-<ts>`,
 //! and checks the restored database.
 
 use std::fs;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use serde_json::json;
-use signet_core::config::{EnvVars, resolve_workspace};
-use signet_store::backup::{self, Counts};
+use signet_core::config::{EnvVars, Settings, resolve_workspace};
+use signet_store::backup::workspace::{self as folder, DB};
+use signet_store::backup::{self, Counts, Progress};
 
 use crate::cli::Global;
 use crate::output::{outln, print_json};
 
-/// The prefix of every backup folder; `--keep` prunes only folders named so.
-const PREFIX: &str = "backup-";
-/// The database, relative to the workspace.
-const DB: &str = "memory/memories.db";
-/// The auth secret, relative to the workspace (see `signet_core::auth::secret`).
-const SECRET: &str = ".daemon/auth-secret";
-/// Configuration files copied when present.
-const CONFIGS: [&str; 3] = ["agent.yaml", "AGENT.yaml", "config.yaml"];
-/// Databases above this size get a progress line on stderr.
+/// Databases above this size get a progress line on stderr (when stderr is a terminal).
 const LARGE: u64 = 64 << 20;
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// Where the backup folders go (default: $WORKSPACE/.daemon/backups).
+    /// Where the backup folders go (default: `backup.dir` of agent.yaml, else
+    /// $WORKSPACE/.daemon/backups).
     #[arg(long, value_name = "DIR")]
     pub to: Option<PathBuf>,
     /// Keep only the newest N backup folders in DIR (this one included), removing older ones.
@@ -53,52 +49,18 @@ fn workspace() -> Result<PathBuf> {
     std::path::absolute(&ws).with_context(|| format!("resolving the workspace {}", ws.display()))
 }
 
-/// The workspace's files besides the database that a backup holds, relative to it.
-fn side_files(root: &Path) -> Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = CONFIGS.iter().map(PathBuf::from).collect();
-    if root.is_dir() {
-        for entry in fs::read_dir(root).with_context(|| format!("listing {}", root.display()))? {
-            let name = PathBuf::from(entry?.file_name());
-            if name.extension().is_some_and(|e| e == "md") {
-                files.push(name);
-            }
-        }
-    }
-    files.push(PathBuf::from(SECRET));
-    files.sort();
-    files.dedup();
-    files.retain(|f| root.join(f).is_file());
-    Ok(files)
-}
-
-/// Copies `from` to `to` (creating its folder), keeping the mode; the secret ends up 0600.
-fn copy_file(from: &Path, to: &Path) -> Result<u64> {
-    if let Some(dir) = to.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let n = fs::copy(from, to)
-        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
-    if to.ends_with(SECRET) {
-        private(to, 0o600)?;
-    }
-    Ok(n)
-}
-
-#[cfg(unix)]
-fn private(path: &Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
-        .with_context(|| format!("setting the mode of {}", path.display()))
-}
-
-#[cfg(not(unix))]
-fn private(_path: &Path, _mode: u32) -> Result<()> {
-    Ok(())
-}
-
 pub async fn backup(g: &Global, args: BackupArgs) -> Result<()> {
     let json = g.json;
     tokio::task::spawn_blocking(move || backup_blocking(json, args)).await?
+}
+
+/// The folder backups go to without `--to`: `backup.dir` when agent.yaml sets one (a config
+/// that does not load is ignored here: the backup matters more), else the default.
+fn default_dir(ws: &Path) -> PathBuf {
+    let configured = Settings::load(ws, &EnvVars::from_process())
+        .ok()
+        .and_then(|l| l.settings.backup.dir);
+    signet_core::config::BackupSettings::resolve_dir(configured.as_deref(), ws)
 }
 
 fn backup_blocking(json: bool, args: BackupArgs) -> Result<()> {
@@ -107,59 +69,84 @@ fn backup_blocking(json: bool, args: BackupArgs) -> Result<()> {
     if !db.is_file() {
         bail!("no database at {} (nothing to back up)", db.display());
     }
-    let to = args
-        .to
-        .unwrap_or_else(|| ws.join(".daemon").join("backups"));
-    fs::create_dir_all(&to).with_context(|| format!("creating {}", to.display()))?;
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ");
-    let folder = to.join(format!("{PREFIX}{stamp}"));
-    fs::create_dir(&folder).with_context(|| format!("creating {}", folder.display()))?;
-    private(&folder, 0o700)?;
-    fs::create_dir_all(folder.join("memory"))?;
-
+    let to = args.to.unwrap_or_else(|| default_dir(&ws));
     let size = fs::metadata(&db)?.len();
-    if size > LARGE && !json {
-        eprintln!("snapshotting {} ({} MB) ...", db.display(), size >> 20);
-    }
-    let snap = backup::snapshot(&db, &folder.join(DB))
-        .with_context(|| format!("snapshotting {}", db.display()))?;
-
-    let mut files = Vec::new();
-    for rel in side_files(&ws)? {
-        let (src, dst) = (ws.join(&rel), folder.join(&rel));
-        let n = copy_file(&src, &dst)?;
-        let copied = fs::metadata(&dst)?.len();
-        if copied != n || copied != fs::metadata(&src)?.len() {
-            bail!("{} was copied incompletely", dst.display());
-        }
-        files.push(rel.display().to_string());
-    }
-
-    let pruned = match args.keep {
-        Some(keep) => prune(&to, keep as usize)?,
-        None => Vec::new(),
-    };
+    let mut bar = ProgressLine::new(!json && size > LARGE && std::io::stderr().is_terminal());
+    let made = folder::create(&ws, &to, args.keep.map(|k| k as usize), &mut |p| {
+        bar.show(p)
+    })
+    .with_context(|| format!("backing up {} to {}", ws.display(), to.display()));
+    bar.finish();
+    let made = made?;
+    let (m, folder) = (&made.manifest, &made.folder);
     if json {
         print_json(&json!({
             "backup": folder,
-            "database": {"bytes": snap.bytes, "memories": snap.counts.memories,
-                         "history": snap.counts.history, "integrity": "ok"},
-            "files": files,
-            "pruned": pruned,
+            "database": {"bytes": m.database.bytes, "memories": m.database.memories,
+                         "history": m.database.history, "integrity": m.database.integrity},
+            "files": m.files,
+            "pruned": made.pruned,
+            "manifest": folder.join(folder::MANIFEST),
         }))
     } else {
         outln!("backed up {} to {}", ws.display(), folder.display())?;
         outln!(
             "  {DB}: {} bytes, {} memories, {} history rows, integrity ok",
-            snap.bytes,
-            snap.counts.memories,
-            snap.counts.history
+            m.database.bytes,
+            m.database.memories,
+            m.database.history
         )?;
-        outln!("  files: {}", list(&files))?;
-        if !pruned.is_empty() {
-            outln!("  pruned {} older backups: {}", pruned.len(), list(&pruned))?;
+        outln!("  files: {}", list(&m.files))?;
+        if !made.pruned.is_empty() {
+            outln!(
+                "  pruned {} older backups: {}",
+                made.pruned.len(),
+                list(&made.pruned)
+            )?;
         }
         Ok(())
+    }
+}
+
+/// A one-line progress bar on stderr, redrawn in place (`\r`) as the snapshot advances.
+struct ProgressLine {
+    on: bool,
+    /// The last percentage drawn (redraws only when it changes).
+    drawn: Option<u64>,
+}
+
+impl ProgressLine {
+    fn new(on: bool) -> Self {
+        Self { on, drawn: None }
+    }
+
+    fn show(&mut self, p: Progress) {
+        if !self.on || p.total == 0 {
+            return;
+        }
+        let pct = p.copied * 100 / p.total;
+        if self.drawn == Some(pct) {
+            return;
+        }
+        self.drawn = Some(pct);
+        let filled = (pct / 5) as usize;
+        let mb = |pages: u64| (pages * p.page_size) >> 20;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\rsnapshot [{}{}] {pct:>3}%  {} / {} MB",
+            "#".repeat(filled),
+            "-".repeat(20 - filled),
+            mb(p.copied),
+            mb(p.total)
+        );
+        let _ = err.flush();
+    }
+
+    fn finish(&mut self) {
+        if self.on && self.drawn.is_some() {
+            eprintln!();
+        }
     }
 }
 
@@ -169,25 +156,6 @@ fn list(names: &[String]) -> String {
     } else {
         names.join(", ")
     }
-}
-
-/// Removes all but the newest `keep` backup folders in `dir` (their names sort by time).
-fn prune(dir: &Path, keep: usize) -> Result<Vec<String>> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .with_context(|| format!("listing {}", dir.display()))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.starts_with(PREFIX))
-        .collect();
-    names.sort();
-    let old = names.len().saturating_sub(keep);
-    names.truncate(old);
-    for name in &names {
-        let path = dir.join(name);
-        fs::remove_dir_all(&path).with_context(|| format!("removing {}", path.display()))?;
-    }
-    Ok(names)
 }
 
 pub async fn restore(g: &Global, args: RestoreArgs) -> Result<()> {
@@ -228,7 +196,7 @@ fn restore_blocking(json: bool, args: RestoreArgs) -> Result<()> {
         }
     }
     let tmp = PathBuf::from(format!("{}.restoring", db.display()));
-    copy_file(&source_db, &tmp)?;
+    folder::copy_file(&source_db, &tmp)?;
     fs::rename(&tmp, &db).with_context(|| format!("replacing {}", db.display()))?;
     let restored =
         backup::verify(&db).with_context(|| format!("checking the restored {}", db.display()))?;
@@ -237,14 +205,14 @@ fn restore_blocking(json: bool, args: RestoreArgs) -> Result<()> {
     }
 
     let mut files = Vec::new();
-    for rel in side_files(from)? {
+    for rel in folder::side_files(from)? {
         let target = ws.join(&rel);
         if target.is_file() {
             let to = PathBuf::from(format!("{}{suffix}", target.display()));
-            copy_file(&target, &to)?;
+            folder::copy_file(&target, &to)?;
             kept.push(to.display().to_string());
         }
-        copy_file(&from.join(&rel), &target)?;
+        folder::copy_file(&from.join(&rel), &target)?;
         files.push(rel.display().to_string());
     }
     print_restore(json, &ws, from, restored, &files, &kept)

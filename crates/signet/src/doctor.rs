@@ -85,11 +85,21 @@ async fn diagnose() -> Result<(PathBuf, diagnostics::Report)> {
         },
     };
     let path = db.clone();
+    let backup_dir = settings.backup.dir_in(&workspace);
     let report = tokio::task::spawn_blocking(move || {
+        // What the backup folder holds (the daemon's worker alone knows its last error).
+        let found = signet_store::backup::workspace::summary(&backup_dir).unwrap_or_default();
+        let backups = signet_core::backup::BackupState {
+            dir: backup_dir,
+            count: found.count,
+            last_good: found.last_good,
+            ..Default::default()
+        };
         signet_core::maintenance::offline_report(
             |p| signet_store::maintenance::snapshot_read_only(&path, p),
             view,
             &settings,
+            &backups,
         )
     })
     .await?
@@ -120,6 +130,12 @@ fn render(db: &std::path::Path, r: &Value, advice: &[diagnostics::Advice]) -> St
         );
         if let Some(note) = v["note"].as_str().or(v["reason"].as_str()) {
             line.push_str(&format!(" ({note})"));
+        }
+        if let Some(at) = v["lastBackupAt"].as_str() {
+            line.push_str(&format!(
+                " last good backup {at} in {}",
+                v["dir"].as_str().unwrap_or("?")
+            ));
         }
         out.push(line);
     }

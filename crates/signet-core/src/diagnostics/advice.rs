@@ -72,6 +72,7 @@ fn actions(r: &Report, name: &str) -> Vec<String> {
             true,
             "duplicate memories: POST /api/repair/deduplicate (try {\"dryRun\": true} first)",
         )]),
+        "backup" => crate::backup::advice(&r.backup),
         "connector" => pick(&[(
             true,
             "connectors report errors: check their last_error and re-sync them",

@@ -22,15 +22,16 @@ pub use advice::{Advice, advice};
 pub use report::{predictor_disabled, scored, status_of};
 pub use score::OVERDUE_GRACE_MS;
 pub use signet_api::diagnostics::{
-    ConnectorDomain, DiagnosticsDomain as Domain, DiagnosticsReport as Report, DomainAdvice,
-    DomainHealth as Health, DomainStatus as Status, DuplicateDomain, IndexDomain, MemoryDomain,
-    MutationDomain, PredictorDomain, ProviderDomain, ProviderOutcomes, QueueDomain, StorageDomain,
+    BackupDomain, ConnectorDomain, DiagnosticsDomain as Domain, DiagnosticsReport as Report,
+    DomainAdvice, DomainHealth as Health, DomainStatus as Status, DuplicateDomain, IndexDomain,
+    MemoryDomain, MutationDomain, PredictorDomain, ProviderDomain, ProviderOutcomes, QueueDomain,
+    StorageDomain,
 };
 
 use crate::memory::Extraction;
 
 /// Domains `GET /api/diagnostics/:domain` serves, in report order.
-pub const DOMAINS: [&str; 10] = [
+pub const DOMAINS: [&str; 11] = [
     "composite",
     "queue",
     "memory",
@@ -41,6 +42,7 @@ pub const DOMAINS: [&str; 10] = [
     "duplicate",
     "connector",
     "predictor",
+    "backup",
 ];
 
 /// Upstream's base weights (without `update`, whose 0.11 is renormalised away), plus our
@@ -84,6 +86,8 @@ pub struct ReportInputs {
     pub provider: ProviderView,
     /// Whether extraction jobs are processed (a queue nobody drains is not "backing up").
     pub extraction: Extraction,
+    /// The scheduled backups' domain (`crate::backup::domain`), scored by the caller.
+    pub backup: BackupDomain,
 }
 
 /// The whole report: `score` (the composite's, at the top level as the guide's monitoring
@@ -105,6 +109,7 @@ pub fn report(snap: &DiagnosticsSnapshot, inputs: &ReportInputs, now: DateTime<U
         duplicate: score::duplicate(&snap.duplicate),
         connector: score::connector(&snap.connector, now),
         predictor: predictor_disabled(),
+        backup: inputs.backup.clone(),
         advice: Vec::new(),
         extra: signet_api::Extra::new(),
     };

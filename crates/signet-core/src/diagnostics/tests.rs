@@ -22,11 +22,17 @@ fn measured(successes: usize, failures: usize) -> ProviderView {
     }
 }
 
+/// The backup domain without a schedule.
+fn no_backups() -> signet_api::diagnostics::BackupDomain {
+    crate::backup::domain(&Default::default(), &Default::default(), Utc::now())
+}
+
 /// Inputs with extraction jobs being processed (so queue depth and age count).
 fn with(provider: ProviderView) -> ReportInputs {
     ReportInputs {
         provider,
         extraction: Extraction::Enqueue,
+        backup: no_backups(),
     }
 }
 
@@ -158,6 +164,7 @@ fn a_failed_integrity_check_is_unhealthy_and_advised() {
     let idle = ReportInputs {
         provider: ProviderView::Offline { configured: None },
         extraction: Extraction::Off("memory.pipelineV2.enabled is false".into()),
+        backup: no_backups(),
     };
     let a = advice(&report(&s, &idle, Utc::now()));
     assert!(
@@ -211,6 +218,7 @@ fn a_queue_nobody_drains_is_not_backing_up() {
     let idle = ReportInputs {
         provider: measured(0, 0),
         extraction: Extraction::Off("memory.pipelineV2.extraction.provider is none".into()),
+        backup: no_backups(),
     };
     let rep = report(&s, &idle, now);
     let r = json(&rep);

@@ -4,7 +4,7 @@
 //!
 //! `mod.rs` holds [`Daemon`] (start, serve, stop) and its configuration; `assemble` the steps
 //! of a start (workspace, store, live settings, services, pipeline, auth); [`workers`] the daemon's own
-//! workers (health probe, WAL checkpointer, policy forwarder).
+//! workers (health probe, WAL checkpointer, policy forwarder, scheduled backups).
 //!
 //! Shutdown order: stop accepting connections and let in-flight requests finish, cancel the
 //! workers and wait for them (bounded), flush access counts, checkpoint the WAL.
@@ -117,6 +117,10 @@ impl Daemon {
         let memories =
             assemble::memories(&cfg, &live, store.clone(), store.clone(), &workers).await?;
         let maintenance = Maintenance::new(store.clone(), memories.clone(), live.settings.clone());
+        let backups =
+            workers::backup::BackupWorker::new(cfg.workspace.clone(), live.settings.clone());
+        maintenance.attach_backup(backups.monitor());
+        workers.spawn(|cancel| backups.run(cancel));
         let retention = RetentionWorker::new(maintenance.retention().clone());
         workers.spawn(|cancel| retention.run(cancel));
         let documents = assemble::documents(&cfg, &live, store.clone(), &memories, &workers).await;

@@ -1,5 +1,6 @@
 //! The daemon's own workers (the services' workers live in `signet_core`): the database health
-//! probe, the background WAL checkpointer and the policy forwarder. Each does one unit of work
+//! probe, the background WAL checkpointer, the policy forwarder and ([`backup`]) the
+//! scheduled backups. Each does one unit of work
 //! per `tick()`, which tests call directly, and loops in `run(cancel)` until cancelled; the
 //! daemon spawns `run` on its `TaskTracker`.
 
@@ -15,6 +16,8 @@ use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
+
+pub mod backup;
 
 /// How often the health worker probes the database.
 pub const HEALTH_PROBE_EVERY: Duration = Duration::from_secs(5);

@@ -252,6 +252,18 @@ pub async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
         &[],
         s.info().started.elapsed().as_secs_f64(),
     );
+    if let Some((at, _)) = s.maintenance().backup().and_then(|m| m.get().last_good) {
+        e.family(
+            "signet_backup_last_success_timestamp_seconds",
+            "gauge",
+            "When the last good backup in backup.dir was taken (Unix seconds).",
+        );
+        e.sample(
+            "signet_backup_last_success_timestamp_seconds",
+            &[],
+            at.timestamp() as f64,
+        );
+    }
     if let Some(rss) = resident_bytes() {
         e.family(
             "process_resident_memory_bytes",

@@ -263,6 +263,28 @@ pub fn last_good(dir: &Path) -> Result<Option<Entry>> {
     Ok(list(dir)?.into_iter().rev().find(|e| e.manifest.is_some()))
 }
 
+/// What a backup directory holds, in short.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Backup folders, finished or not.
+    pub count: usize,
+    /// The newest finished backup: when it was taken (its manifest's `createdAt`), its folder.
+    pub last_good: Option<(chrono::DateTime<chrono::Utc>, PathBuf)>,
+}
+
+/// The [`Summary`] of `dir` (a missing `dir` holds nothing).
+pub fn summary(dir: &Path) -> Result<Summary> {
+    let entries = list(dir)?;
+    let last_good = entries.iter().rev().find_map(|e| {
+        let at = chrono::DateTime::parse_from_rfc3339(&e.manifest.as_ref()?.created_at).ok()?;
+        Some((at.with_timezone(&chrono::Utc), e.path.clone()))
+    });
+    Ok(Summary {
+        count: entries.len(),
+        last_good,
+    })
+}
+
 /// An I/O error that names what was being done to which path (its kind kept).
 fn io_at(e: std::io::Error, what: &str, path: &Path) -> StoreError {
     StoreError::Io(std::io::Error::new(
@@ -310,6 +332,9 @@ mod tests {
         assert_eq!(good.path, made.folder);
         assert_eq!(good.manifest.as_ref(), Some(&made.manifest));
         assert_eq!(list(&backups).unwrap().len(), 2);
+        let sum = summary(&backups).unwrap();
+        assert_eq!(sum.count, 2);
+        assert_eq!(sum.last_good.map(|(_, p)| p), Some(made.folder.clone()));
         assert!(list(&dir.path().join("nowhere")).unwrap().is_empty());
     }
 

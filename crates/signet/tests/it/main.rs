@@ -6,6 +6,7 @@
 
 mod address;
 mod backup;
+mod backup_schedule;
 mod config;
 mod connect;
 mod deploy;
