@@ -100,6 +100,10 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
 #[derive(utoipa::OpenApi)]
 #[openapi(components(schemas(
     Health,
+    ExportRequest,
+    ImportReport,
+    ImportMemoryCounts,
+    ImportVectorCounts,
     Status,
     AuthSection,
     ConfigSection,
@@ -147,7 +151,6 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     diagnostics::DuplicateDomain,
     diagnostics::ConnectorDomain,
     diagnostics::PredictorDomain,
-    diagnostics::BackupDomain,
     diagnostics::BackupDomain,
     diagnostics::DomainAdvice,
     SimilarResponse,

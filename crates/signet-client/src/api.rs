@@ -272,6 +272,90 @@ impl Client {
     }
 }
 
+/// How long an export or import may take as a whole (they stream; the default request timeout
+/// would cut a large one).
+pub const TRANSFER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
+/// Export and import (admin).
+impl Client {
+    /// `POST /api/export`: the export's JSON Lines as they stream ([`ExportStream::chunk`]).
+    pub async fn export(&self, req: &ExportRequest) -> Result<ExportStream> {
+        let url = format!("{}/api/export", self.base);
+        let mut r = self.http.post(&url).timeout(TRANSFER_TIMEOUT).json(req);
+        if let Some(token) = &self.token {
+            r = r.bearer_auth(token);
+        }
+        let res = r.send().await.map_err(|e| self.transport(&url, e))?;
+        let res = self.streaming(&url, res).await?;
+        Ok(ExportStream {
+            res,
+            client: self.clone(),
+            url,
+        })
+    }
+
+    /// `POST /api/import[?dryRun=true]` with an export's bytes as the body.
+    pub async fn import(&self, file: Vec<u8>, dry_run: bool) -> Result<ImportReport> {
+        let path = if dry_run {
+            "/api/import?dryRun=true"
+        } else {
+            "/api/import"
+        };
+        let url = format!("{}{path}", self.base);
+        let mut r = self
+            .http
+            .post(&url)
+            .timeout(TRANSFER_TIMEOUT)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
+            .body(file);
+        if let Some(token) = &self.token {
+            r = r.bearer_auth(token);
+        }
+        let res = r.send().await.map_err(|e| self.transport(&url, e))?;
+        let res = self.streaming(&url, res).await?;
+        let body = res.bytes().await.map_err(|e| self.transport(&url, e))?;
+        crate::decode(url, &body)
+    }
+
+    /// `res` when it is a success, else the error its status and body mean.
+    async fn streaming(&self, url: &str, res: reqwest::Response) -> Result<reqwest::Response> {
+        if res.status().is_success() {
+            return Ok(res);
+        }
+        let status = res.status().as_u16();
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        let body = res.bytes().await.map_err(|e| self.transport(url, e))?;
+        Err(crate::ClientError::from_status(
+            status,
+            &body,
+            self.token.is_some(),
+            retry_after,
+        ))
+    }
+}
+
+/// An export being received.
+pub struct ExportStream {
+    res: reqwest::Response,
+    client: Client,
+    url: String,
+}
+
+impl ExportStream {
+    /// The next bytes of the export; `None` at its end. A stream the daemon cut short ends
+    /// early: the importer notices the missing end record.
+    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>> {
+        match self.res.chunk().await {
+            Ok(c) => Ok(c.map(|b| b.to_vec())),
+            Err(e) => Err(self.client.transport(&self.url, e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
+pub use api::{ExportStream, TRANSFER_TIMEOUT};
 pub use error::ClientError;
 pub use reqwest::Method;
 use serde::Serialize;

@@ -43,6 +43,9 @@ fn schemas(method: &str, path: &str) -> (Option<&'static str>, Option<&'static s
         ("POST", "/api/repair/re-embed") => (Some("ReembedRequest"), Some("RepairResponse")),
         ("POST", "/api/repair/deduplicate") => (Some("DeduplicateRequest"), Some("RepairResponse")),
         ("GET", "/api/repair/cold-stats") => (None, Some("ColdStats")),
+        // The export answers JSON Lines (`application/x-ndjson`), the import reads them.
+        ("POST", "/api/export") => (Some("ExportRequest"), None),
+        ("POST", "/api/import") => (None, Some("ImportReport")),
         ("POST", "/api/repair/prune-chunk-groups") => {
             (Some("PruneChunkGroupsRequest"), Some("RepairResponse"))
         }

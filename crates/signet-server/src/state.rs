@@ -9,6 +9,7 @@ use std::time::Instant;
 use signet_core::auth::AuthGate;
 use signet_core::config::Settings;
 use signet_core::documents::Documents;
+use signet_core::export::Transfer;
 use signet_core::hooks::Hooks;
 use signet_core::maintenance::Maintenance;
 use signet_core::memory::Memories;
@@ -48,6 +49,8 @@ pub struct Services {
     pub documents: Documents,
     /// The memory pipeline (extraction, its ledger, pause and resume).
     pub pipeline: PipelineSlot,
+    /// Export and import (`/api/export`, `/api/import`).
+    pub transfer: Transfer,
     /// Who may call what (fixed at start).
     pub auth: AuthGate,
     /// Log hub and the live-stream shutdown signal.
@@ -99,6 +102,7 @@ struct Inner {
     maintenance: Maintenance,
     documents: Documents,
     pipeline: PipelineSlot,
+    transfer: Transfer,
     info: DaemonInfo,
     settings: watch::Receiver<Arc<Settings>>,
     db_ok: AtomicBool,
@@ -122,6 +126,7 @@ impl AppState {
             maintenance,
             documents,
             pipeline,
+            transfer,
             auth,
             observe,
         } = services;
@@ -139,6 +144,7 @@ impl AppState {
             maintenance,
             documents,
             pipeline,
+            transfer,
             info,
             settings,
             db_ok: AtomicBool::new(true),
@@ -155,6 +161,11 @@ impl AppState {
     /// The memory service.
     pub fn memories(&self) -> &Memories {
         &self.inner.memories
+    }
+
+    /// Export and import.
+    pub fn transfer(&self) -> &Transfer {
+        &self.inner.transfer
     }
 
     /// Diagnostics, repairs and retention.

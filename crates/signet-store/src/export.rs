@@ -107,7 +107,7 @@ fn vector_of(c: &Connection, id: &str) -> Result<Option<StoredEmbedding>> {
         "SELECT m.embedding_model, e.dimensions, e.content_hash, e.vector FROM memories m \
          JOIN embeddings e ON e.source_type = 'memory' AND e.source_id = m.id \
            AND e.content_hash = m.content_hash \
-         WHERE m.id = ?1 AND m.embedding_model IS NOT NULL",
+         WHERE m.id = ?1 AND m.embedding_model IS NOT NULL AND COALESCE(m.is_deleted, 0) = 0",
     )?
     .query_row([id], |r| {
         Ok(StoredEmbedding {

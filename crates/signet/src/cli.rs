@@ -129,6 +129,10 @@ pub enum Command {
     Backup(crate::backup::BackupArgs),
     /// Restore a backup folder (refuses while the daemon runs; keeps what it replaces).
     Restore(crate::backup::RestoreArgs),
+    /// Export memories (with history, optionally vectors) as versioned JSON Lines.
+    Export(crate::export::ExportArgs),
+    /// Import an export: dedups, resumable, reports what it did.
+    Import(crate::export::ImportArgs),
 }
 
 /// Runs the parsed command.
@@ -151,6 +155,8 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Disconnect(args) => crate::connect::disconnect(&g, args),
         Command::Backup(args) => crate::backup::backup(&g, args).await,
         Command::Restore(args) => crate::backup::restore(&g, args).await,
+        Command::Export(args) => crate::export::export(&g, args).await,
+        Command::Import(args) => crate::export::import(&g, args).await,
     }
 }
 

@@ -16,6 +16,7 @@ mod connect;
 mod daemon;
 mod doctor;
 mod exit;
+mod export;
 mod hook;
 mod mcp;
 mod models;

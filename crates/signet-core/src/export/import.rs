@@ -165,6 +165,16 @@ impl ImportSession {
             CoreError::Invalid(m) | CoreError::InvalidWith(m, _) => m,
             other => return other,
         };
+        let m = &self.report.memories;
+        let verb = if self.dry_run {
+            "would be kept"
+        } else {
+            "kept"
+        };
+        let message = format!(
+            "{message} [{verb}: {} memories imported, {} duplicates, {} history rows]",
+            m.imported, m.duplicates, self.report.history
+        );
         let report = serde_json::to_value(&self.report).unwrap_or_default();
         CoreError::InvalidWith(message, json!({ "report": report }))
     }

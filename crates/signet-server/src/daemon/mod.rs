@@ -127,7 +127,9 @@ impl Daemon {
         let pipeline = assemble::pipeline(&cfg, &live, store.clone(), &memories, &workers).await;
         let slot = pipeline.clone();
         maintenance.attach_pipeline(Arc::new(move || slot.get().idle_reason()));
+        let transfer = signet_core::export::Transfer::live(store.clone(), memories.clone());
         let services = Services {
+            transfer,
             memories,
             maintenance,
             documents,

@@ -6,6 +6,7 @@ mod auth;
 mod diagnostics;
 mod documents;
 mod embeddings;
+mod export;
 mod hooks;
 mod logs;
 mod memory;
@@ -386,6 +387,8 @@ pub fn table() -> Vec<RouteSpec> {
             limit = Admin
         ),
         route!(GET, "/api/repair/cold-stats", Admin, repair::cold_stats),
+        route!(POST, "/api/export", Admin, export::export, limit = Admin),
+        route!(POST, "/api/import", Admin, export::import),
         route!(GET, "/api/repair/embedding-gaps", Admin, embeddings::gaps),
         route!(
             POST,

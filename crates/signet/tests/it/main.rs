@@ -11,6 +11,7 @@ mod config;
 mod connect;
 mod deploy;
 mod doctor;
+mod export;
 mod failures;
 mod install;
 mod lifecycle;
