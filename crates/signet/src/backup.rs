@@ -5,9 +5,9 @@
 //! worker runs): `memory/memories.db` (a consistent snapshot taken while the daemon runs and
 //! writes), the configuration, the identity files, the auth secret (kept mode 0600; the
 //! folder is 0700) and `manifest.json`. On a large database a progress bar is drawn on stderr
-//! when it is a terminal. Restoring refuses while the
-//! workspace's daemon runs, keeps what it replaces next to it as `<file>.before-restore-<ts>`,
-//! and checks the restored database.
+//! when it is a terminal. Restoring refuses while the workspace's daemon runs, checks the
+//! backup (against its `manifest.json` too, when it has one), keeps what it replaces next to it
+//! as `<file>.before-restore-<ts>`, and checks the restored database.
 
 use std::fs;
 use std::io::{IsTerminal as _, Write as _};
@@ -178,6 +178,16 @@ fn restore_blocking(json: bool, args: RestoreArgs) -> Result<()> {
     }
     let expected = backup::verify(&source_db)
         .with_context(|| format!("checking the backup {}", source_db.display()))?;
+    if let Some(m) = folder::manifest(from)
+        && (m.database.memories, m.database.history) != (expected.memories, expected.history)
+    {
+        bail!(
+            "{} holds {expected:?}, but its manifest.json says {} memories and {} history rows",
+            source_db.display(),
+            m.database.memories,
+            m.database.history
+        );
+    }
 
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ");
     let suffix = format!(".before-restore-{stamp}");

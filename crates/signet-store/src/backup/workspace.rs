@@ -244,9 +244,7 @@ pub fn list(dir: &Path) -> Result<Vec<Entry>> {
         .filter(|n| n.starts_with(PREFIX))
         .map(|name| {
             let path = dir.join(&name);
-            let manifest = fs::read(path.join(MANIFEST))
-                .ok()
-                .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+            let manifest = manifest(&path);
             Entry {
                 name,
                 path,
@@ -256,6 +254,12 @@ pub fn list(dir: &Path) -> Result<Vec<Entry>> {
         .collect();
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(entries)
+}
+
+/// The manifest of the backup `folder`; `None` when it has none or it does not parse.
+pub fn manifest(folder: &Path) -> Option<Manifest> {
+    let bytes = fs::read(folder.join(MANIFEST)).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// The newest finished backup in `dir` (the newest folder with a manifest).

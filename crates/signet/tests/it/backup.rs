@@ -208,3 +208,35 @@ fn keep_prunes_older_backups_and_to_chooses_the_folder() {
     let zero = env.run(&["backup", "--keep", "0"]);
     assert!(!zero.status.success());
 }
+
+#[test]
+fn a_backup_has_a_manifest_and_restore_refuses_one_that_disagrees_with_it() {
+    let env = TestEnv::new();
+    let db = env.workspace.join("memory/memories.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    drop(signet_store::Store::open(&db, 1).unwrap());
+    let out = env.run(&["backup", "--json"]).json();
+    let folder = PathBuf::from(out["backup"].as_str().unwrap());
+    let path = folder.join("manifest.json");
+    assert_eq!(out["manifest"], path.display().to_string());
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(
+        manifest["database"]["memories"],
+        out["database"]["memories"]
+    );
+    assert_eq!(manifest["database"]["integrity"], "ok");
+    assert!(manifest["createdAt"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(manifest["signetVersion"], env!("CARGO_PKG_VERSION"));
+
+    manifest["database"]["memories"] = json!(12345);
+    std::fs::write(&path, manifest.to_string()).unwrap();
+    let refused = env.run(&["restore", folder.to_str().unwrap()]);
+    assert!(!refused.status.success(), "{refused:?}");
+    assert!(
+        refused.stderr.contains("manifest.json says 12345 memories"),
+        "{}",
+        refused.stderr
+    );
+    assert!(db.is_file(), "the refused restore moved the database");
+}

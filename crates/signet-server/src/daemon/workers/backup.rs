@@ -164,3 +164,56 @@ impl BackupWorker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signet_core::config::BackupSchedule;
+
+    fn worker(schedule: BackupSchedule) -> (BackupWorker, BackupSettings) {
+        let mut settings = Settings::default();
+        settings.backup.schedule = schedule;
+        let backup = settings.backup.clone();
+        let (_tx, rx) = watch::channel(Arc::new(settings));
+        let mut w = BackupWorker::new(PathBuf::from("/ws"), rx);
+        w.started = Instant::now()
+            .checked_sub(STARTUP_DELAY)
+            .unwrap_or_else(Instant::now);
+        (w, backup)
+    }
+
+    #[test]
+    fn due_now_when_overdue_later_after_a_success_and_never_in_a_loop_after_failures() {
+        let hour = Duration::from_secs(3600);
+        let now = Utc::now();
+        let (off, settings) = worker(BackupSchedule::Off);
+        assert_eq!(off.due_in(&settings, now), None);
+
+        let (w, settings) = worker(BackupSchedule::Every(hour));
+        assert_eq!(w.due_in(&settings, now), Some(Duration::ZERO), "none yet");
+        let ten_minutes_ago = now - chrono::Duration::minutes(10);
+        w.monitor.update(|s| {
+            s.last_good = Some((ten_minutes_ago, PathBuf::from("/b/x")));
+            s.last_attempt_at = Some(ten_minutes_ago);
+        });
+        let due = w.due_in(&settings, now).unwrap();
+        assert_eq!(due.as_secs().div_ceil(60), 50, "{due:?}");
+
+        // A failure now, with an old good backup: retried after RETRY_AFTER, not at once.
+        w.monitor.update(|s| {
+            s.last_good = Some((now - chrono::Duration::days(3), PathBuf::from("/b/x")));
+            s.last_attempt_at = Some(now);
+            s.last_error = Some("disk full".into());
+        });
+        let due = w.due_in(&settings, now).unwrap();
+        assert_eq!(due.as_secs().div_ceil(60), 15, "{due:?}");
+    }
+
+    #[test]
+    fn start_up_is_given_a_moment() {
+        let (mut w, settings) = worker(BackupSchedule::Every(Duration::from_secs(3600)));
+        w.started = Instant::now();
+        let due = w.due_in(&settings, Utc::now()).unwrap();
+        assert!(due > Duration::ZERO && due <= STARTUP_DELAY, "{due:?}");
+    }
+}
