@@ -240,3 +240,53 @@ fn a_backup_has_a_manifest_and_restore_refuses_one_that_disagrees_with_it() {
     );
     assert!(db.is_file(), "the refused restore moved the database");
 }
+
+/// A database past the progress threshold (64 MiB): 70 history rows of 1 MiB each.
+fn large_workspace(env: &TestEnv) {
+    let db = env.workspace.join("memory/memories.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    drop(signet_store::Store::open(&db, 1).unwrap());
+    let c = Connection::open(&db).unwrap();
+    c.execute_batch("PRAGMA foreign_keys = OFF; BEGIN").unwrap();
+    let blob = "y".repeat(1 << 20);
+    for i in 0..70 {
+        c.execute(
+            "INSERT INTO memory_history (id, memory_id, event, old_content, changed_by, created_at)
+             VALUES (?1, 'm', 'created', ?2, 'test', '2026-01-01T00:00:00Z')",
+            rusqlite::params![format!("big-{i}"), blob],
+        )
+        .unwrap();
+    }
+    c.execute_batch("COMMIT; PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    assert!(std::fs::metadata(&db).unwrap().len() > 64 << 20);
+}
+
+#[test]
+fn a_large_backup_draws_a_progress_bar_on_a_terminal_only() {
+    let env = TestEnv::new();
+    large_workspace(&env);
+    // `script` runs the command on a pseudo-terminal and writes what it showed to stdout.
+    let shown = std::process::Command::new("timeout")
+        .args(["60", "script", "-qefc"])
+        .arg(format!("{} backup", crate::support::BIN))
+        .arg("/dev/null")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.home.path())
+        .env("SIGNET_PATH", &env.workspace)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.status.success(), "{text}");
+    assert!(
+        text.contains("snapshot [") && text.contains("100%"),
+        "{text}"
+    );
+    assert!(text.contains("backed up"), "{text}");
+    // Not a terminal: no bar.
+    let piped = env.run(&["backup"]);
+    piped.ok();
+    assert!(!piped.stderr.contains("snapshot ["), "{}", piped.stderr);
+}
