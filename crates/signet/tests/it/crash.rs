@@ -2,9 +2,10 @@
 //! and delete as fast as the daemon answers, the daemon is killed with SIGKILL at a seeded
 //! moment, and every write it acknowledged must be on disk as acknowledged — content equal,
 //! deletes deleted, no duplicates, `integrity_check` ok, the FTS index consistent with its
-//! content table — and served again after the restart. Then backups taken back to back while
-//! writers hammer the daemon: each opens, passes the checks and holds every write acknowledged
-//! before its `signet backup` started.
+//! content table — and served again after the restart, where retrying a remember that got no
+//! answer stores it once at most. Then backups taken back to back while writers hammer the
+//! daemon: each opens, passes the checks and holds every write acknowledged before its
+//! `signet backup` started.
 //!
 //! `SIGNET_CRASH_ROUNDS` (default 20) and `SIGNET_CRASH_SEED` (default fixed) tune the first
 //! test; a failure names the seed and round so it can be replayed.
@@ -113,6 +114,9 @@ struct Known {
 struct Ledger {
     memories: BTreeMap<String, Known>,
     doubtful_remembers: Vec<String>,
+    /// Those contents once settled against the disk (with the id they were stored under, if
+    /// they were), for the client's retry after the restart.
+    retries: Vec<(String, Option<String>)>,
 }
 
 /// Shared between the writers of a round and the thread that kills the daemon.
@@ -352,6 +356,7 @@ fn verify_on_disk(env: &TestEnv, ledgers: &mut [Ledger], why: &str) {
                 .collect::<Result<_, _>>()
                 .unwrap();
             assert!(ids.len() <= 1, "{why}: {content:?} stored twice: {ids:?}");
+            ledger.retries.push((content.clone(), ids.first().cloned()));
             if let Some(id) = ids.into_iter().next() {
                 let acked = State {
                     content,
@@ -391,7 +396,8 @@ fn verify_on_disk(env: &TestEnv, ledgers: &mut [Ledger], why: &str) {
 
 /// After the restart the daemon serves what was acknowledged: a few of this round's
 /// memories by id and by a keyword recall of their unique marker; deleted ones are gone.
-fn verify_served(env: &TestEnv, ledgers: &[Ledger], round: u64, rng: &mut Rng, why: &str) {
+fn verify_served(env: &TestEnv, ledgers: &mut [Ledger], round: u64, rng: &mut Rng, why: &str) {
+    retry_in_doubt(env, ledgers, round, why);
     let recent: Vec<(&String, &Known)> = ledgers
         .iter()
         .flat_map(|l| l.memories.iter())
@@ -417,6 +423,39 @@ fn verify_served(env: &TestEnv, ledgers: &[Ledger], round: u64, rng: &mut Rng, w
             ids.contains(&id.as_str()),
             "{why}: recall of {known:?}: {v}"
         );
+    }
+}
+
+/// A client retries the remembers it got no answer to: one the killed daemon had stored
+/// answers `deduped` with the stored id, one it had not is stored now — never twice.
+fn retry_in_doubt(env: &TestEnv, ledgers: &mut [Ledger], round: u64, why: &str) {
+    for ledger in ledgers.iter_mut() {
+        for (content, stored) in std::mem::take(&mut ledger.retries) {
+            let body = json!({ "content": content }).to_string();
+            let (status, v) = call(env.port, "POST", "/api/memory/remember", &body).unwrap();
+            assert_eq!(status, 200, "{why}: retry of {content:?}: {v}");
+            let id = v["id"].as_str().unwrap().to_owned();
+            assert_eq!(
+                v["deduped"],
+                stored.is_some(),
+                "{why}: retry of {content:?}: {v}"
+            );
+            match stored {
+                Some(stored) => assert_eq!(id, stored, "{why}: retry of {content:?}"),
+                None => {
+                    let acked = State {
+                        content,
+                        deleted: false,
+                    };
+                    let known = Known {
+                        acked,
+                        doubt: None,
+                        round,
+                    };
+                    ledger.memories.insert(id, known);
+                }
+            }
+        }
     }
 }
 
@@ -485,7 +524,7 @@ fn sigkill_under_sustained_writes_loses_no_acknowledged_write() {
             .sum::<usize>();
         verify_on_disk(&env, &mut ledgers, &why);
         pid = env.start_daemon();
-        verify_served(&env, &ledgers, number, &mut rng, &why);
+        verify_served(&env, &mut ledgers, number, &mut rng, &why);
     }
     let deleted = ledgers
         .iter()
