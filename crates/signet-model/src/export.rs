@@ -83,8 +83,9 @@ pub struct ImportedItem {
 pub trait ExportStore: Send + Sync + 'static {
     /// Up to `limit` memories after the cursor `after` (`0`: from the start) in a stable
     /// order (insertion order), deleted ones only with `include_deleted`, each with its
-    /// history rows and (with `with_vectors`, live memories only) its current vector: one stored for its current
-    /// content hash by the model its row names. Each page is one read transaction.
+    /// history rows and (with `with_vectors`, live memories only) its current vector: one
+    /// stored for its current content hash by the model its row names. Each page is one read
+    /// transaction.
     fn export_page(
         &self,
         after: i64,

@@ -179,6 +179,9 @@ fn operation(spec: &RouteSpec) -> utoipa::openapi::path::Operation {
         Some(s) => ResponseBuilder::new()
             .description("Success")
             .content("application/json", json_body(s)),
+        None if (spec.method_name, spec.path) == ("POST", "/api/export") => ResponseBuilder::new()
+            .description("Success: the export as JSON Lines (`application/x-ndjson`)")
+            .content("application/x-ndjson", ContentBuilder::new().build()),
         None => ResponseBuilder::new().description("Success (JSON; not yet typed in signet-api)"),
     };
     let error = ResponseBuilder::new().description("`{\"error\": ...}`");

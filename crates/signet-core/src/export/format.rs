@@ -141,7 +141,16 @@ impl Record {
 
     /// Parses one line after the header; the error says what is wrong with it.
     pub fn parse(line: &str) -> std::result::Result<Self, String> {
-        let v: Value = serde_json::from_str(line).map_err(|e| format!("not valid JSON ({e})"))?;
+        let v: Value = serde_json::from_str(line).map_err(|e| {
+            // serde's own position says "line 1" (of the one line); the column is what helps.
+            let what = e.to_string();
+            let what = what
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            format!("not valid JSON ({what} at column {})", e.column())
+        })?;
         let Value::Object(mut o) = v else {
             return Err("not a JSON object".into());
         };

@@ -33,6 +33,11 @@ const UNTYPED: &[(&str, &str, &str)] = &[
         "the dashboard's page (HTML), tests/it/dashboard_http.rs",
     ),
     ("GET", "/assets/{*path}", "the dashboard's files (JS, CSS)"),
+    (
+        "POST",
+        "/api/export",
+        "JSON Lines (application/x-ndjson), crates/signet/tests/it/export.rs",
+    ),
 ];
 
 /// The session the seeded daemon's tracker holds a claim on.
@@ -262,6 +267,16 @@ fn plan(method: &str, path: &str, s: &Seeded) -> Option<Vec<Request>> {
             format!("/api/documents/{}?reason=roundtrip", s.document),
             None,
         )],
+        // A JSON string body is sent as it is: an empty export, header and end record.
+        ("POST", "/api/import") => post(
+            path,
+            Value::String(
+                "{\"format\":\"signet-export\",\"version\":1,\"createdAt\":\"2026-01-01T00:00:00.000Z\",\
+                 \"source\":{},\"embedding\":null,\"options\":{}}\n\
+                 {\"kind\":\"end\",\"counts\":{\"memories\":0,\"history\":0,\"vectors\":0}}\n"
+                    .into(),
+            ),
+        ),
         ("GET", "/api/pipeline/status") => get(path),
         ("POST", "/api/pipeline/pause" | "/api/pipeline/resume") => post(path, json!({})),
         ("GET", "/api/memory/jobs/{id}") => get(&format!("/api/memory/jobs/{}", s.job)),
@@ -363,6 +378,7 @@ fn reencode(name: &str, raw: &str) -> Option<Result<(String, Value), String>> {
         "PipelineStatus" => again::<api::PipelineStatus>(raw),
         "PipelineControl" => again::<api::PipelineControl>(raw),
         "JobStatus" => again::<api::JobStatus>(raw),
+        "ImportReport" => again::<api::ImportReport>(raw),
         "JobList" => again::<api::JobList>(raw),
         "DocumentDeleted" => again::<api::DocumentDeleted>(raw),
         _ => return None,
@@ -507,8 +523,10 @@ async fn send(http: &reqwest::Client, base: &str, r: &Request) -> (StatusCode, S
     if let Some(t) = &r.bearer {
         req = req.bearer_auth(t);
     }
-    if let Some(b) = &r.body {
-        req = req.json(b);
+    match &r.body {
+        Some(Value::String(text)) => req = req.body(text.clone()),
+        Some(b) => req = req.json(b),
+        None => {}
     }
     let res = req.send().await.unwrap();
     (res.status(), res.text().await.unwrap())
