@@ -425,6 +425,13 @@ mod tests {
         let d: DiagnosticsDomain = serde_json::from_value(mutation.clone()).unwrap();
         assert!(matches!(d, DiagnosticsDomain::Mutation(_)));
         assert_eq!(serde_json::to_value(&d).unwrap(), mutation);
+        let backup = json!({"schedule": "1h", "intervalSeconds": 3600, "dir": "/b", "keep": 7,
+            "count": 1, "lastBackupAt": "2026-01-01T00:00:00.000Z", "lastBackup": "/b/x",
+            "ageSeconds": 5, "lastAttemptAt": null, "lastError": null, "note": null,
+            "status": "healthy", "score": 1.0});
+        let d: DiagnosticsDomain = serde_json::from_value(backup.clone()).unwrap();
+        assert!(matches!(d, DiagnosticsDomain::Backup(_)));
+        assert_eq!(serde_json::to_value(&d).unwrap(), backup);
         let composite: DiagnosticsDomain =
             serde_json::from_value(json!({"score": 1.0, "status": "healthy"})).unwrap();
         assert!(matches!(composite, DiagnosticsDomain::Composite(_)));
