@@ -28,6 +28,7 @@ pub mod backup;
 mod documents;
 mod error;
 mod export;
+mod fulltext;
 pub mod keyword;
 mod pool;
 mod row;

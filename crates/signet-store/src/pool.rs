@@ -5,7 +5,8 @@
 //! anyway, and holding our own lock avoids `SQLITE_BUSY` churn between our own threads.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -25,6 +26,16 @@ pub struct Pool {
     checkpointer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     reader_ready: Condvar,
+    /// Rowids of `memories` the writer's open transaction touched (its update hook).
+    touched: Arc<Mutex<Vec<i64>>>,
+    /// Told of committed changes to `memories`, and of writes by other processes.
+    watcher: OnceLock<Arc<crate::fulltext::FullText>>,
+    /// The writer's last `PRAGMA data_version` (-1: not read yet): it changes only when
+    /// another connection, i.e. another process, commits.
+    data_version: AtomicI64,
+    /// Our own checkpointer truncated the WAL, which changes the writer's `data_version`
+    /// too: the next reading is a new baseline, not a sign of another process.
+    rebaseline: std::sync::atomic::AtomicBool,
 }
 
 impl Pool {
@@ -38,6 +49,15 @@ impl Pool {
         let mut writer = Connection::open(path)?;
         configure_writer(&writer)?;
         prepare_writer(&mut writer)?;
+        let touched: Arc<Mutex<Vec<i64>>> = Arc::default();
+        let sink = touched.clone();
+        writer.update_hook(Some(
+            move |_: rusqlite::hooks::Action, db: &str, table: &str, rowid: i64| {
+                if table == "memories" && db == "main" {
+                    sink.lock().unwrap_or_else(|p| p.into_inner()).push(rowid);
+                }
+            },
+        ))?;
         let checkpointer = Connection::open(path)?;
         checkpointer.busy_timeout(BUSY_TIMEOUT)?;
         let mut pool = Vec::with_capacity(readers);
@@ -51,7 +71,48 @@ impl Pool {
             checkpointer: Mutex::new(checkpointer),
             readers: Mutex::new(pool),
             reader_ready: Condvar::new(),
+            touched,
+            watcher: OnceLock::new(),
+            data_version: AtomicI64::new(-1),
+            rebaseline: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Sends committed changes to `memories` (and writes by other processes) to `watcher`.
+    pub(crate) fn watch(&self, watcher: Arc<crate::fulltext::FullText>) {
+        let _ = self.watcher.set(watcher);
+    }
+
+    /// After the writer's transaction ended (committed or not): hands the touched rowids to
+    /// the watcher. Over-reporting a rolled-back row is harmless (it is re-read as it is).
+    fn flush_touched(&self) {
+        let rowids = std::mem::take(&mut *self.touched.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(w) = self.watcher.get() {
+            w.changed(rowids);
+        }
+    }
+
+    /// Reads the writer's `data_version`; tells the watcher when another process committed
+    /// since the last reading.
+    fn check_external(&self, conn: &Connection) {
+        let Some(w) = self.watcher.get() else { return };
+        let Ok(v) = conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)) else {
+            return;
+        };
+        let last = self.data_version.swap(v, Ordering::Relaxed);
+        if self.rebaseline.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        if last != -1 && last != v {
+            w.invalidate();
+        }
+    }
+
+    /// [`Self::check_external`] when the writer is idle (a search must not wait for writes).
+    pub(crate) fn check_external_if_idle(&self) {
+        if let Ok(conn) = self.writer.try_lock() {
+            self.check_external(&conn);
+        }
     }
 
     /// The database file this pool serves.
@@ -107,7 +168,8 @@ impl Pool {
             }
             let jobs = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
             if !jobs.is_empty() {
-                run_group(&mut conn, jobs);
+                self.check_external(&conn);
+                run_group(&mut conn, jobs, || self.flush_touched());
             }
         }
     }
@@ -115,7 +177,10 @@ impl Pool {
     /// Runs `f` on the writer connection without opening a transaction (PRAGMAs, checkpoints).
     pub fn with_writer<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut conn)
+        self.check_external(&conn);
+        let out = f(&mut conn);
+        self.flush_touched();
+        out
     }
 
     /// Runs `f` on a pooled read-only connection.
@@ -157,7 +222,11 @@ impl Pool {
             "PRAGMA wal_checkpoint(PASSIVE)"
         };
         let conn = self.checkpointer.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(conn.query_row(sql, [], |r| r.get(1))?)
+        let frames = conn.query_row(sql, [], |r| r.get(1))?;
+        if big {
+            self.rebaseline.store(true, Ordering::Relaxed);
+        }
+        Ok(frames)
     }
 
     /// Checkpoints the WAL into the main file and truncates it (used at shutdown).
@@ -199,13 +268,15 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) 
     }
 }
 
-/// Runs `jobs` in one transaction and completes each with the commit's outcome.
-fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
+/// Runs `jobs` in one transaction and completes each with the commit's outcome; `ended` runs
+/// once the transaction has ended, before any job is answered.
+fn run_group(conn: &mut Connection, jobs: Vec<Job>, ended: impl FnOnce()) {
     let begun = conn
         .execute_batch("BEGIN IMMEDIATE")
         .map_err(StoreError::from);
     if let Err(e) = begun {
         let done: Vec<Completion> = jobs.into_iter().map(|j| j(Err(&e))).collect();
+        ended();
         done.into_iter().for_each(|d| d(Some(&e)));
         return;
     }
@@ -214,6 +285,7 @@ fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
     if commit.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
+    ended();
     let err = commit.err();
     done.into_iter().for_each(|d| d(err.as_ref()));
 }

@@ -29,6 +29,8 @@ use signet_model::{DocumentStore, JobQueue};
 pub struct Store {
     pool: Pool,
     migration: MigrationReport,
+    /// The in-memory keyword index in front of FTS5 (see [`crate::fulltext`]).
+    pub(crate) fulltext: std::sync::Arc<crate::fulltext::FullText>,
 }
 
 impl Store {
@@ -42,15 +44,24 @@ impl Store {
             report = schema::migrate(c, path)?;
             Ok(())
         })?;
+        let fulltext = crate::fulltext::FullText::start(path);
+        pool.watch(fulltext.clone());
         Ok(Self {
             pool,
             migration: report,
+            fulltext,
         })
     }
 
     /// The underlying connections, for repositories outside the memory domain.
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// The in-memory keyword index: `(documents, bytes)` once built, `None` while it builds
+    /// (FTS5 answers meanwhile) or when it is off.
+    pub fn keyword_index(&self) -> Option<(u64, usize)> {
+        self.fulltext.status()
     }
 }
 
@@ -109,8 +120,12 @@ impl MemoryStore for Store {
         filters: &RecallFilters,
         limit: usize,
     ) -> Result<Vec<KeywordHit>> {
+        self.pool.check_external_if_idle();
         self.pool
-            .read(|c| search::keyword_search(c, query, filters, limit))
+            .read(|c| match self.fulltext.search(c, query, filters, limit)? {
+                Some(hits) => Ok(hits),
+                None => search::keyword_search(c, query, filters, limit),
+            })
     }
     fn recall_rows(&self, ids: &[String]) -> Result<Vec<RecallRow>> {
         self.pool.read(|c| read::recall_rows(c, ids))

@@ -13,7 +13,7 @@ use crate::keyword::{KeywordQuery, fts5};
 
 /// Appends `AND ...` clauses on `m` (the `memories` alias) for every set filter, binding the
 /// values into `params`: the SQL of the rules [`RecallFilters`] documents.
-fn push_filters(filters: &RecallFilters, sql: &mut String, params: &mut Vec<Value>) {
+pub(crate) fn push_filters(filters: &RecallFilters, sql: &mut String, params: &mut Vec<Value>) {
     let mut add = |clause: &str, v: Value| {
         params.push(v);
         sql.push_str(&clause.replace('?', &format!("?{}", params.len())));

@@ -1,0 +1,386 @@
+//! The in-memory inverted index: postings per term (document numbers ascending, with term
+//! frequencies), document lengths, and FTS5's BM25 computed the way FTS5 computes it.
+//!
+//! Every row of `memories` is a document, soft-deleted ones included, because `memories_fts`
+//! indexes them too and its statistics (row count, average length, documents per term) count
+//! them: scores here equal `bm25(memories_fts)` to the last bit. Deleted documents are only
+//! left out of results. A changed row is removed (its number retired) and added again under a
+//! new number, so postings stay sorted by appending; retired numbers are compacted away once
+//! they are a quarter of all.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+
+use super::tokenize::Tokens;
+
+const K1: f64 = 1.2;
+const B: f64 = 0.75;
+
+#[derive(Debug, Default)]
+struct Postings {
+    docs: Vec<u32>,
+    tfs: Vec<u32>,
+    /// Documents holding the term that are not retired (FTS5's `nHit`).
+    live: u64,
+}
+
+#[derive(Debug)]
+struct Doc {
+    rowid: i64,
+    len: u32,
+    /// A hash of the content, to tell a content change from any other update of the row.
+    hash: u64,
+    deleted: bool,
+    retired: bool,
+    /// The document's distinct terms (to retire it without its old text).
+    terms: Box<[u32]>,
+}
+
+/// How a query's terms combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    All,
+    Any,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    docs: Vec<Doc>,
+    by_rowid: HashMap<i64, u32>,
+    term_ids: HashMap<Box<str>, u32>,
+    postings: Vec<Postings>,
+    /// Documents not retired (FTS5's row count).
+    rows: u64,
+    /// Tokens of documents not retired (FTS5's total column size).
+    tokens: u64,
+    retired: usize,
+}
+
+/// One scored hit: `bm25` is FTS5's (negative; lower is better).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Hit {
+    pub rowid: i64,
+    pub bm25: f64,
+}
+
+/// Best first: the lowest bm25, ties by the lower rowid.
+fn better(a: &Hit, b: &Hit) -> Ordering {
+    a.bm25.total_cmp(&b.bm25).then(a.rowid.cmp(&b.rowid))
+}
+
+/// A heap entry ordered so that the heap's top is the worst kept hit.
+struct Worst(Hit);
+impl PartialEq for Worst {
+    fn eq(&self, o: &Self) -> bool {
+        better(&self.0, &o.0) == Ordering::Equal
+    }
+}
+impl Eq for Worst {}
+impl PartialOrd for Worst {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Worst {
+    fn cmp(&self, o: &Self) -> Ordering {
+        better(&self.0, &o.0)
+    }
+}
+
+impl Index {
+    /// Documents (soft-deleted ones included), for status.
+    pub(crate) fn len(&self) -> u64 {
+        self.rows
+    }
+
+    /// Approximate heap bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        let postings: usize = self
+            .postings
+            .iter()
+            .map(|p| p.docs.capacity() * 8 + std::mem::size_of::<Postings>())
+            .sum();
+        let docs: usize = self
+            .docs
+            .iter()
+            .map(|d| std::mem::size_of::<Doc>() + d.terms.len() * 4)
+            .sum();
+        let terms: usize = self.term_ids.keys().map(|k| k.len() + 32).sum();
+        postings + docs + terms + self.by_rowid.capacity() * 16
+    }
+
+    /// Whether `rowid`'s indexed content has this hash.
+    pub(crate) fn same_content(&self, rowid: i64, hash: u64) -> bool {
+        self.by_rowid
+            .get(&rowid)
+            .is_some_and(|&d| self.docs[d as usize].hash == hash)
+    }
+
+    /// Marks `rowid` deleted or live without touching its postings (a soft delete or a
+    /// restore leaves the text, and FTS5's statistics, as they were).
+    pub(crate) fn set_deleted(&mut self, rowid: i64, deleted: bool) {
+        if let Some(&d) = self.by_rowid.get(&rowid) {
+            self.docs[d as usize].deleted = deleted;
+        }
+    }
+
+    /// Adds (or replaces) the document of `rowid`.
+    pub(crate) fn upsert(&mut self, rowid: i64, hash: u64, deleted: bool, tokens: Tokens) {
+        self.remove(rowid);
+        let no = self.docs.len() as u32;
+        let mut terms = Vec::with_capacity(tokens.terms.len());
+        for (term, tf) in tokens.terms {
+            let next = self.postings.len() as u32;
+            let id = *self.term_ids.entry(term.into_boxed_str()).or_insert(next);
+            if id == next {
+                self.postings.push(Postings::default());
+            }
+            let p = &mut self.postings[id as usize];
+            p.docs.push(no);
+            p.tfs.push(tf);
+            p.live += 1;
+            terms.push(id);
+        }
+        self.docs.push(Doc {
+            rowid,
+            len: tokens.len,
+            hash,
+            deleted,
+            retired: false,
+            terms: terms.into_boxed_slice(),
+        });
+        self.by_rowid.insert(rowid, no);
+        self.rows += 1;
+        self.tokens += u64::from(tokens.len);
+    }
+
+    /// Removes the document of `rowid` (a hard delete, or before re-adding changed text).
+    pub(crate) fn remove(&mut self, rowid: i64) {
+        let Some(no) = self.by_rowid.remove(&rowid) else {
+            return;
+        };
+        let doc = &mut self.docs[no as usize];
+        doc.retired = true;
+        for &t in doc.terms.iter() {
+            self.postings[t as usize].live -= 1;
+        }
+        self.rows -= 1;
+        self.tokens -= u64::from(doc.len);
+        self.retired += 1;
+        if self.retired > 1024 && self.retired * 4 > self.docs.len() {
+            self.compact();
+        }
+    }
+
+    /// Drops retired documents and renumbers the rest (order kept, so postings stay sorted).
+    fn compact(&mut self) {
+        let mut renumber = vec![u32::MAX; self.docs.len()];
+        let mut docs = Vec::with_capacity(self.docs.len() - self.retired);
+        for (old, d) in std::mem::take(&mut self.docs).into_iter().enumerate() {
+            if !d.retired {
+                renumber[old] = docs.len() as u32;
+                docs.push(d);
+            }
+        }
+        for p in &mut self.postings {
+            let mut w = 0;
+            for r in 0..p.docs.len() {
+                let n = renumber[p.docs[r] as usize];
+                if n != u32::MAX {
+                    p.docs[w] = n;
+                    p.tfs[w] = p.tfs[r];
+                    w += 1;
+                }
+            }
+            p.docs.truncate(w);
+            p.tfs.truncate(w);
+            p.docs.shrink_to_fit();
+            p.tfs.shrink_to_fit();
+        }
+        for (no, d) in docs.iter().enumerate() {
+            self.by_rowid.insert(d.rowid, no as u32);
+        }
+        self.docs = docs;
+        self.retired = 0;
+    }
+
+    /// FTS5's IDF of a term held by `hits` documents.
+    fn idf(&self, hits: u64) -> f64 {
+        let n = self.rows as i64;
+        let h = hits as i64;
+        let idf = (((n - h) as f64 + 0.5) / (h as f64 + 0.5)).ln();
+        if idf <= 0.0 { 1e-6 } else { idf }
+    }
+
+    /// The best `limit` live documents for `terms` (each one FTS5 phrase of one token), by
+    /// FTS5's BM25, best first (ties by rowid), and how many live documents matched.
+    pub(crate) fn search(&self, terms: &[String], mode: Mode, limit: usize) -> (Vec<Hit>, usize) {
+        if terms.is_empty() || limit == 0 || self.rows == 0 {
+            return (Vec::new(), 0);
+        }
+        let lists: Vec<Option<&Postings>> = terms
+            .iter()
+            .map(|t| {
+                self.term_ids
+                    .get(t.as_str())
+                    .map(|&id| &self.postings[id as usize])
+            })
+            .collect();
+        if mode == Mode::All && lists.iter().any(Option::is_none) {
+            return (Vec::new(), 0);
+        }
+        let idf: Vec<f64> = lists
+            .iter()
+            .map(|l| self.idf(l.map_or(0, |p| p.live)))
+            .collect();
+        let avgdl = self.tokens as f64 / self.rows as f64;
+        let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(limit + 1);
+        let mut matched = 0usize;
+        let mut freq = vec![0f64; terms.len()];
+        let mut score_doc = |no: u32, freq: &[f64], heap: &mut BinaryHeap<Worst>| {
+            let doc = &self.docs[no as usize];
+            if doc.retired || doc.deleted {
+                return;
+            }
+            matched += 1;
+            let d = f64::from(doc.len);
+            let mut score = 0.0;
+            for (i, f) in freq.iter().enumerate() {
+                score += idf[i] * ((f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * d / avgdl)));
+            }
+            let hit = Hit {
+                rowid: doc.rowid,
+                bm25: -score,
+            };
+            if heap.len() == limit
+                && heap
+                    .peek()
+                    .is_some_and(|w| better(&hit, &w.0) != Ordering::Less)
+            {
+                return;
+            }
+            heap.push(Worst(hit));
+            if heap.len() > limit {
+                heap.pop();
+            }
+        };
+        let mut cursors: Vec<usize> = vec![0; terms.len()];
+        match mode {
+            Mode::All => {
+                let lists: Vec<&Postings> = lists.into_iter().flatten().collect();
+                let lead = (0..lists.len())
+                    .min_by_key(|&i| lists[i].docs.len())
+                    .unwrap_or(0);
+                'docs: for (at, &no) in lists[lead].docs.iter().enumerate() {
+                    for (i, l) in lists.iter().enumerate() {
+                        if i == lead {
+                            freq[i] = f64::from(l.tfs[at]);
+                            continue;
+                        }
+                        let c = &mut cursors[i];
+                        *c += gallop(&l.docs[*c..], no);
+                        if *c >= l.docs.len() {
+                            break 'docs;
+                        }
+                        if l.docs[*c] != no {
+                            continue 'docs;
+                        }
+                        freq[i] = f64::from(l.tfs[*c]);
+                    }
+                    score_doc(no, &freq, &mut heap);
+                }
+            }
+            Mode::Any => loop {
+                let next = lists
+                    .iter()
+                    .zip(&cursors)
+                    .filter_map(|(l, &c)| l.and_then(|p| p.docs.get(c).copied()))
+                    .min();
+                let Some(no) = next else { break };
+                for (i, l) in lists.iter().enumerate() {
+                    freq[i] = 0.0;
+                    if let Some(p) = l
+                        && p.docs.get(cursors[i]) == Some(&no)
+                    {
+                        freq[i] = f64::from(p.tfs[cursors[i]]);
+                        cursors[i] += 1;
+                    }
+                }
+                score_doc(no, &freq, &mut heap);
+            },
+        }
+        let mut hits: Vec<Hit> = heap.into_iter().map(|w| w.0).collect();
+        hits.sort_by(better);
+        (hits, matched)
+    }
+}
+
+/// The offset of the first element of `docs` that is `>= target` (galloping, then binary).
+fn gallop(docs: &[u32], target: u32) -> usize {
+    if docs.first().is_none_or(|&d| d >= target) {
+        return 0;
+    }
+    let mut hi = 1;
+    while hi < docs.len() && docs[hi] < target {
+        hi *= 2;
+    }
+    let lo = hi / 2;
+    let hi = hi.min(docs.len());
+    lo + docs[lo..hi].partition_point(|&d| d < target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(text: &str) -> Tokens {
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        let mut len = 0;
+        for t in super::super::tokenize::ascii_tokens(text) {
+            len += 1;
+            *counts.entry(t).or_default() += 1;
+        }
+        let mut terms: Vec<_> = counts.into_iter().collect();
+        terms.sort();
+        Tokens { terms, len }
+    }
+
+    #[test]
+    fn gallop_finds_the_first_not_below() {
+        let docs = [1, 3, 5, 7, 9, 11, 13];
+        for t in 0..16 {
+            let want = docs.iter().position(|&d| d >= t).unwrap_or(docs.len());
+            assert_eq!(gallop(&docs, t), want, "{t}");
+        }
+        assert_eq!(gallop(&[], 3), 0);
+    }
+
+    #[test]
+    fn retiring_and_compacting_keep_statistics_and_results() {
+        let mut ix = Index::default();
+        for i in 0..3000 {
+            ix.upsert(
+                i,
+                i as u64,
+                false,
+                toks(&format!("alpha beta{} gamma", i % 7)),
+            );
+        }
+        for i in 0..2000 {
+            ix.remove(i);
+        }
+        assert_eq!(ix.rows, 1000);
+        assert!(ix.retired < 1025, "compacted once past a quarter");
+        assert_eq!(ix.docs.len(), 1000 + ix.retired);
+        let (hits, matched) = ix.search(&["alpha".into(), "beta3".into()], Mode::All, 5);
+        assert_eq!(matched, (2000..3000).filter(|i| i % 7 == 3).count());
+        assert_eq!(hits.len(), 5);
+        assert!(
+            hits.windows(2)
+                .all(|w| better(&w[0], &w[1]) != Ordering::Greater)
+        );
+        ix.set_deleted(hits[0].rowid, true);
+        let (again, _) = ix.search(&["alpha".into(), "beta3".into()], Mode::All, 5);
+        assert!(!again.iter().any(|h| h.rowid == hits[0].rowid));
+    }
+}
