@@ -388,7 +388,7 @@ pub fn table() -> Vec<RouteSpec> {
         ),
         route!(GET, "/api/repair/cold-stats", Admin, repair::cold_stats),
         route!(POST, "/api/export", Admin, export::export, limit = Admin),
-        route!(POST, "/api/import", Admin, export::import),
+        route!(POST, "/api/import", Admin, export::import, limit = Admin),
         route!(GET, "/api/repair/embedding-gaps", Admin, embeddings::gaps),
         route!(
             POST,
