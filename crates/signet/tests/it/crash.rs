@@ -343,7 +343,7 @@ fn verify_on_disk(env: &TestEnv, ledgers: &mut [Ledger], why: &str) {
             known.doubt = None;
             if !known.acked.deleted {
                 let hits = fts_ids(&c, marker(&known.acked.content));
-                assert_eq!(hits, [id.clone()], "{why}: FTS hits for {:?}", known.acked);
+                assert_eq!(hits, [id.as_str()], "{why}: FTS hits for {:?}", known.acked);
             }
         }
         for content in std::mem::take(&mut ledger.doubtful_remembers) {

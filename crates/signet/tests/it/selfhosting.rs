@@ -265,7 +265,7 @@ fn code(script: &str) -> String {
 
 /// The first `<word>` placeholder in `script`, if any.
 fn placeholder(script: &str) -> Option<&str> {
-    let start = script.match_indices('<').find_map(|(i, _)| {
+    script.match_indices('<').find_map(|(i, _)| {
         let rest = &script[i + 1..];
         let end = rest.find('>')?;
         let inner = &rest[..end];
@@ -274,8 +274,7 @@ fn placeholder(script: &str) -> Option<&str> {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_');
         word.then_some(&script[i..i + end + 2])
-    });
-    start
+    })
 }
 
 /// The subcommand words and `--flags` of the last `signet` command word on a line
