@@ -65,7 +65,7 @@ fn export_page(
         "SELECT rowid AS \"__rowid\", * FROM memories WHERE rowid > ?1 \
          AND (?2 OR COALESCE(is_deleted, 0) = 0) ORDER BY rowid LIMIT ?3",
     )?;
-    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let mut rows = stmt.query(params![after, include_deleted, limit as i64])?;
     let mut items = Vec::new();
     let mut last = after;
@@ -93,7 +93,7 @@ fn history_of(c: &Connection, id: &str) -> Result<Vec<JsonRow>> {
     let mut stmt = c.prepare_cached(
         "SELECT * FROM memory_history WHERE memory_id = ?1 ORDER BY created_at, rowid",
     )?;
-    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let mut rows = stmt.query([id])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {

@@ -119,31 +119,20 @@ pub async fn export(g: &Global, args: ExportArgs) -> Result<()> {
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let mut bytes = 0u64;
-    let mut write = |chunk: &[u8]| -> Result<()> {
-        bytes += chunk.len() as u64;
-        out.write_all(chunk).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                Exit::STDOUT_CLOSED.into()
-            } else {
-                anyhow::Error::new(e).context("writing the export")
-            }
-        })
-    };
     match target(g, true)? {
         Target::Daemon(client) => {
             let mut stream = client.export(&req).await?;
             while let Some(chunk) = stream.chunk().await? {
-                write(&chunk)?;
+                put(&mut out, &mut bytes, &chunk)?;
             }
         }
         Target::Direct(t) => {
             let mut exporter = t.exporter(req);
             while let Some(chunk) = exporter.next_chunk().await? {
-                write(chunk.as_bytes())?;
+                put(&mut out, &mut bytes, chunk.as_bytes())?;
             }
         }
     }
-    drop(write);
     out.flush().context("writing the export")?;
     drop(out);
     if let (Some(to), Some(partial)) = (&to, &partial) {
@@ -156,6 +145,18 @@ pub async fn export(g: &Global, args: ExportArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Writes one chunk of the export; a closed stdout is [`Exit::STDOUT_CLOSED`].
+fn put(out: &mut impl Write, bytes: &mut u64, chunk: &[u8]) -> Result<()> {
+    *bytes += chunk.len() as u64;
+    out.write_all(chunk).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Exit::STDOUT_CLOSED.into()
+        } else {
+            anyhow::Error::new(e).context("writing the export")
+        }
+    })
 }
 
 pub async fn import(g: &Global, args: ImportArgs) -> Result<()> {
