@@ -132,7 +132,13 @@ fn round_trip_keeps_rows_history_tombstones_and_vectors_and_a_second_import_adds
     );
     assert_eq!(v["status"], "updated", "{v}");
     let reason = json!({"reason": "retired"}).to_string();
-    let v = http_json(a.port, "DELETE", &format!("/api/memory/{gone}"), &[], &reason);
+    let v = http_json(
+        a.port,
+        "DELETE",
+        &format!("/api/memory/{gone}"),
+        &[],
+        &reason,
+    );
     assert_eq!(v["status"], "deleted", "{v}");
     all_embedded(a.port);
 
@@ -445,4 +451,80 @@ fn export_requires_admin_and_streams_through_the_client() {
 
     let cli = env.run(&["export", "--token", &admin]).ok().stdout.clone();
     assert_eq!(cli.lines().count(), 1 + 250 * 2 + 1);
+}
+
+/// A synthetic export of `n` memories, each with one history row.
+fn synthetic(n: usize) -> String {
+    let at = "2026-01-01T00:00:00.000Z";
+    let mut out = format!(
+        "{}\n",
+        json!({"format": "signet-export", "version": 1, "createdAt": at,
+               "source": {"software": "test"}, "embedding": null, "options": {}})
+    );
+    for i in 0..n {
+        let (id, content) = (format!("mem-{i:06}"), format!("synthetic memory {i}"));
+        let row = json!({"id": id, "content": content, "normalized_content": content,
+            "content_hash": format!("hash-{i:06}"), "type": "fact", "tags": "synthetic",
+            "pinned": i % 7 == 0, "importance": 0.5, "is_deleted": 0, "created_at": at,
+            "updated_at": at, "updated_by": "test", "who": "test", "version": 1});
+        out.push_str(&json!({"kind": "memory", "row": row}).to_string());
+        out.push('\n');
+        let h = json!({"id": format!("hist-{i:06}"), "memory_id": id, "event": "created",
+            "new_content": content, "changed_by": "test", "created_at": at});
+        out.push_str(&json!({"kind": "history", "row": h}).to_string());
+        out.push('\n');
+    }
+    out.push_str(
+        &json!({"kind": "end", "counts": {"memories": n, "history": n, "vectors": 0}}).to_string(),
+    );
+    out.push('\n');
+    out
+}
+
+#[test]
+fn an_import_killed_midway_is_finished_by_a_rerun_exactly() {
+    let n = 8_000;
+    let env = TestEnv::new();
+    let path = file(&env, "big.jsonl");
+    std::fs::write(&path, synthetic(n)).unwrap();
+    let dbfile = env.workspace.join("memory/memories.db");
+    let mut child = env
+        .command(&["import", path_str(&path)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some batches are in (if it won the race and finished, the re-run below
+    // still has to find everything exactly once).
+    poll("the first batches committed", || {
+        let c = Connection::open_with_flags(&dbfile, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+        let k: i64 = c
+            .query_row("SELECT COUNT(*) FROM memories", [], |r| r.get(0))
+            .ok()?;
+        (k >= 400).then_some(())
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let partial = count(&db(&env), "SELECT COUNT(*) FROM memories");
+    assert_eq!(partial % 200, 0, "whole batches only: {partial}");
+    assert_eq!(
+        count(&db(&env), "SELECT COUNT(*) FROM memory_history"),
+        partial,
+        "each memory with its history"
+    );
+
+    let report = env.run(&["import", path_str(&path), "--json"]).json();
+    assert_eq!(report["memories"]["imported"], n as i64 - partial);
+    assert_eq!(report["memories"]["duplicates"], partial);
+    assert_eq!(report["history"], n as i64 - partial);
+    let c = db(&env);
+    assert_eq!(count(&c, "SELECT COUNT(*) FROM memories"), n as i64);
+    assert_eq!(count(&c, "SELECT COUNT(*) FROM memory_history"), n as i64);
+    assert_eq!(
+        count(
+            &c,
+            "SELECT COUNT(*) FROM memories WHERE id = 'mem-000007' AND pinned = 1"
+        ),
+        1
+    );
 }
