@@ -241,7 +241,7 @@ pub fn keyword_query(text: &str) -> Option<KeywordQuery> {
 }
 
 /// Words too common to help a keyword search (used only by the any-word query).
-const STOPWORDS: &[&str] = &[
+pub(crate) const STOPWORDS: &[&str] = &[
     "a", "about", "an", "and", "are", "as", "at", "be", "but", "by", "can", "did", "do", "does",
     "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in", "is", "it",
     "its", "me", "my", "of", "on", "or", "our", "she", "so", "that", "the", "their", "them",

@@ -81,9 +81,35 @@ impl KeywordQuery {
     }
 }
 
+/// Whether `c` belongs to a script written without spaces between words — Han, Hiragana,
+/// Katakana — or, like Hangul, with particles glued to its words: text that a word tokenizer
+/// (FTS5's `unicode61`) cannot split into searchable words. Backends match terms holding such
+/// characters as substrings (SQLite: a trigram index of the memories holding any).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF      // Hangul Jamo
+        | 0x3040..=0x30FF    // Hiragana, Katakana
+        | 0x3130..=0x318F    // Hangul compatibility Jamo
+        | 0x3400..=0x4DBF    // CJK unified ideographs extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xAC00..=0xD7AF    // Hangul syllables
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0xFF66..=0xFF9F) // half-width Katakana
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cjk_scripts_are_recognised() {
+        for c in ['東', '京', 'ひ', 'カ', '서', '울', 'ｶ'] {
+            assert!(is_cjk(c), "{c}");
+        }
+        for c in ['a', 'é', 'ß', '1', ' ', '。', 'Я'] {
+            assert!(!is_cjk(c), "{c}");
+        }
+    }
 
     #[test]
     fn terms_are_cleaned_and_empty_ones_skipped() {

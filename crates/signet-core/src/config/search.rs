@@ -25,9 +25,14 @@ pub struct SearchSettings {
     pub rehearsal_weight: f64,
     /// Half-life of the rehearsal boost in days, in [1,36500].
     pub rehearsal_half_life_days: f64,
-    /// How keyword and vector scores combine: `blend` (upstream's alpha blend) or `rrf`
-    /// (reciprocal-rank fusion, ours).
+    /// How keyword and vector scores combine: `minmax` (ours, the default: each leg min-max
+    /// normalised over its candidates, then weighted by `vector_weight`), `blend` (upstream's
+    /// alpha blend of the raw scores) or `rrf` (reciprocal-rank fusion, ours).
     pub fusion: FusionKind,
+    /// Weight of the vector leg in `minmax` fusion, in [0,1] (ours). `alpha` keeps its
+    /// upstream meaning for `blend`: upstream writes `alpha: 0.7` into new configs, a weight
+    /// tuned for raw cosines, which would over-weight the vector leg once both are calibrated.
+    pub vector_weight: f64,
 }
 
 /// `search.fusion`.
@@ -35,6 +40,7 @@ pub struct SearchSettings {
 #[serde(rename_all = "lowercase")]
 pub enum FusionKind {
     #[default]
+    Minmax,
     Blend,
     Rrf,
 }
@@ -48,7 +54,8 @@ impl Default for SearchSettings {
             rehearsal_enabled: true,
             rehearsal_weight: 0.1,
             rehearsal_half_life_days: 30.0,
-            fusion: FusionKind::Blend,
+            fusion: FusionKind::Minmax,
+            vector_weight: 0.4,
         }
     }
 }
@@ -70,9 +77,16 @@ impl SearchSettings {
             fusion: s
                 .choice(
                     "fusion",
-                    &[("blend", FusionKind::Blend), ("rrf", FusionKind::Rrf)],
+                    &[
+                        ("minmax", FusionKind::Minmax),
+                        ("blend", FusionKind::Blend),
+                        ("rrf", FusionKind::Rrf),
+                    ],
                 )?
                 .unwrap_or(d.fusion),
+            vector_weight: s
+                .float("vector_weight", 0.0..=1.0)?
+                .unwrap_or(d.vector_weight),
         })
     }
 }

@@ -7,6 +7,7 @@
 mod batch;
 mod feedback;
 pub mod input;
+mod keywords;
 mod mutate;
 mod notify;
 mod ops;

@@ -99,7 +99,7 @@ impl Default for MemoryPolicy {
                 weight: 0.1,
                 half_life_days: 30.0,
             }),
-            fusion: super::recall::Fusion::Blend { alpha: 0.7 },
+            fusion: super::recall::Fusion::MinMax { vector_weight: 0.4 },
             graph_boost: Some(GraphBoost {
                 weight: 0.15,
                 timeout: std::time::Duration::from_millis(500),
@@ -126,9 +126,7 @@ impl From<&crate::config::Settings> for MemoryPolicy {
                 weight: search.rehearsal_weight,
                 half_life_days: search.rehearsal_half_life_days,
             }),
-            fusion: super::recall::Fusion::Blend {
-                alpha: search.alpha,
-            },
+            fusion: super::recall::Fusion::from_settings(search),
             graph_boost: (p.graph.enabled && p.graph.boost_weight > 0.0).then_some(GraphBoost {
                 weight: p.graph.boost_weight,
                 timeout: std::time::Duration::from_millis(p.graph.boost_timeout_ms),

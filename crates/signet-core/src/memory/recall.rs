@@ -190,10 +190,102 @@ impl Scored {
 /// How the two legs' scores are combined.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Fusion {
+    /// Each leg min-max normalised over its own candidates (its best 1, its worst 0, a
+    /// candidate it did not return 0), then `vector_weight * vector + (1 - vector_weight) *
+    /// keyword`. The default: BM25 normalised per query and a cosine that rarely exceeds 0.6
+    /// are not on one scale, and blending them raw let the vector leg's flat scores decide
+    /// (docs/PERFORMANCE.md). When only one leg returned anything, its scores stand as they are.
+    MinMax { vector_weight: f64 },
     /// `alpha * vector + (1 - alpha) * bm25` where both legs hit (upstream's blend).
     Blend { alpha: f64 },
     /// Reciprocal-rank fusion: `sum 1 / (k + rank)`, rescaled so the best possible is 1.
     Rrf { k: f64 },
+}
+
+impl Fusion {
+    /// The fusion `search.fusion` names, with its weight.
+    pub fn from_settings(s: &crate::config::SearchSettings) -> Self {
+        match s.fusion {
+            crate::config::FusionKind::Minmax => Self::MinMax {
+                vector_weight: s.vector_weight,
+            },
+            crate::config::FusionKind::Blend => Self::Blend { alpha: s.alpha },
+            crate::config::FusionKind::Rrf => Self::Rrf { k: 60.0 },
+        }
+    }
+
+    /// Every candidate's fused score, best first (ties by id, so the order is deterministic).
+    fn fuse(self, legs: &Legs) -> Vec<(String, f64)> {
+        let mut out: Vec<(String, f64)> = match self {
+            Fusion::MinMax { vector_weight } => {
+                let (kw, vec) = (Range::of(legs, |s| s.0), Range::of(legs, |s| s.1));
+                legs.iter()
+                    .map(|(id, &(k, v))| {
+                        let score = match (kw, vec) {
+                            (Some(kr), Some(vr)) => {
+                                vector_weight * vr.norm(v) + (1.0 - vector_weight) * kr.norm(k)
+                            }
+                            _ => k.max(v),
+                        };
+                        (id.clone(), score)
+                    })
+                    .collect()
+            }
+            Fusion::Blend { alpha } => legs
+                .iter()
+                .map(|(id, &(k, v))| {
+                    let score = if k > 0.0 && v > 0.0 {
+                        alpha * v + (1.0 - alpha) * k
+                    } else {
+                        k.max(v)
+                    };
+                    (id.clone(), score)
+                })
+                .collect(),
+            Fusion::Rrf { k } => rrf_ranks(legs)
+                .into_iter()
+                .map(|(id, ranks)| (id, rrf(ranks, k)))
+                .collect(),
+        };
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+}
+
+/// The lowest and highest score one leg gave its candidates (absent = 0, not counted).
+#[derive(Debug, Clone, Copy)]
+struct Range {
+    lo: f64,
+    hi: f64,
+}
+
+impl Range {
+    /// `None` when the leg returned nothing.
+    fn of(legs: &Legs, pick: fn(&(f64, f64)) -> f64) -> Option<Self> {
+        let mut r: Option<Range> = None;
+        for s in legs.values().map(pick).filter(|s| *s > 0.0) {
+            r = Some(match r {
+                None => Range { lo: s, hi: s },
+                Some(r) => Range {
+                    lo: r.lo.min(s),
+                    hi: r.hi.max(s),
+                },
+            });
+        }
+        r
+    }
+
+    /// `s` mapped to [0, 1]: the leg's worst 0, its best 1 (1 for all when they are equal);
+    /// a candidate the leg did not return (`s = 0`) is 0.
+    fn norm(self, s: f64) -> f64 {
+        if s <= 0.0 {
+            0.0
+        } else if self.hi > self.lo {
+            (s - self.lo) / (self.hi - self.lo)
+        } else {
+            1.0
+        }
+    }
 }
 
 /// Candidate scores per id from both legs: (keyword, vector).
@@ -237,7 +329,7 @@ impl Memories {
             _ => RecallMethod::Keyword,
         };
         let legs = merge_legs(&keyword, vector.as_deref().unwrap_or(&[]));
-        let mut scored = self.score(legs, policy.fusion).await?;
+        let mut scored = self.score(legs, policy.fusion, candidates).await?;
         scored.retain(|s| s.score >= policy.min_score);
         rehearse(&mut scored, &policy);
         self.graph_boost(&req.query, &mut scored, &policy).await;
@@ -309,7 +401,7 @@ impl Memories {
             None => Vec::new(),
         };
         let mut scored = self
-            .score(merge_legs(&keyword, &vector), policy.fusion)
+            .score(merge_legs(&keyword, &vector), policy.fusion, wide)
             .await?;
         scored.retain(|s| s.row.id != exclude && s.score >= policy.min_score);
         scored.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -319,7 +411,7 @@ impl Memories {
 
     /// BM25 hits, normalised so the best is 1: all words first; when that finds fewer than
     /// `fill_below` (a quarter of `k`, at least one), documents matching any (non-stopword)
-    /// word fill up the list, ranked below. Scoring every document that holds any common word
+    /// word or one of its inflections ([`super::keywords`]) fill up the list, ranked below. Scoring every document that holds any common word
     /// is the slow part of keyword recall, so it only runs when the strict query found little.
     async fn keyword_leg(
         &self,
@@ -337,7 +429,8 @@ impl Memories {
         let store = self.store.clone();
         let (strict, loose) = crate::blocking::run(move || {
             let strict = store.keyword_search(&all, &filters, k)?;
-            let loose = match text::keyword_query_any(&text).filter(|_| strict.len() < fill_below) {
+            let any = super::keywords::any_word_query(&text);
+            let loose = match any.filter(|_| strict.len() < fill_below) {
                 Some(any) => store.keyword_search(&any, &filters, k)?,
                 None => Vec::new(),
             };
@@ -371,27 +464,24 @@ impl Memories {
         .await
     }
 
-    /// Fuses the legs and loads the rows of every candidate.
-    async fn score(&self, legs: Legs, fusion: Fusion) -> Result<Vec<Scored>> {
-        let ids: Vec<String> = legs.keys().cloned().collect();
+    /// Fuses the legs, keeps the best `keep` and loads their rows (one query for all).
+    async fn score(&self, legs: Legs, fusion: Fusion, keep: usize) -> Result<Vec<Scored>> {
+        let mut fused = fusion.fuse(&legs);
+        fused.truncate(keep);
+        let ids: Vec<String> = fused.iter().map(|(id, _)| id.clone()).collect();
         let store = self.store.clone();
         let rows = crate::blocking::run(move || Ok(store.recall_rows(&ids)?)).await?;
-        let ranks = rrf_ranks(&legs);
-        Ok(rows
+        let mut rows: HashMap<String, RecallRow> =
+            rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+        Ok(fused
             .into_iter()
-            .filter_map(|row| {
-                let (kw, vec) = *legs.get(&row.id)?;
+            .filter_map(|(id, score)| {
+                let row = rows.remove(&id)?;
+                let (kw, vec) = *legs.get(&id)?;
                 let source = match (kw > 0.0, vec > 0.0) {
                     (true, true) => "hybrid",
                     (false, true) => "vector",
                     _ => "keyword",
-                };
-                let score = match fusion {
-                    Fusion::Blend { alpha } if kw > 0.0 && vec > 0.0 => {
-                        alpha * vec + (1.0 - alpha) * kw
-                    }
-                    Fusion::Blend { .. } => kw.max(vec),
-                    Fusion::Rrf { k } => rrf(ranks.get(&row.id).copied().unwrap_or_default(), k),
                 };
                 Some(Scored {
                     row,
@@ -552,5 +642,83 @@ fn result(s: &Scored, policy: &MemoryPolicy, explain: bool) -> RecallResult {
         created_at: s.row.created_at.clone(),
         explain: explain.then(|| s.explain()),
         extra: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn legs(items: &[(&str, f64, f64)]) -> Legs {
+        items
+            .iter()
+            .map(|(id, k, v)| ((*id).to_owned(), (*k, *v)))
+            .collect()
+    }
+
+    fn order(fused: &[(String, f64)]) -> Vec<&str> {
+        fused.iter().map(|(id, _)| id.as_str()).collect()
+    }
+
+    #[test]
+    fn minmax_puts_both_legs_on_one_scale() {
+        // The vector leg's cosines are flat (0.50..0.56) and the keyword leg's spread (0.2..1):
+        // raw, the blend lets the flat cosines decide; min-max stretches each leg to [0, 1].
+        let l = legs(&[
+            ("kw-best", 1.0, 0.50),
+            ("vec-best", 0.2, 0.56),
+            ("middle", 0.6, 0.53),
+        ]);
+        let fused = Fusion::MinMax { vector_weight: 0.4 }.fuse(&l);
+        assert_eq!(order(&fused), ["kw-best", "middle", "vec-best"]);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(fused[0].1, 0.6), "{fused:?}"); // 0.4 * 0 + 0.6 * 1
+        assert!(close(fused[1].1, 0.4 * 0.5 + 0.6 * 0.5), "{fused:?}");
+        assert!(close(fused[2].1, 0.4), "{fused:?}"); // 0.4 * 1 + 0.6 * 0
+        let raw = Fusion::Blend { alpha: 0.7 }.fuse(&l);
+        assert_eq!(order(&raw)[0], "kw-best");
+        assert_eq!(order(&raw)[2], "vec-best");
+    }
+
+    #[test]
+    fn minmax_scores_a_missing_leg_as_its_worst() {
+        let l = legs(&[
+            ("both", 0.5, 0.6),
+            ("kw-only", 1.0, 0.0),
+            ("vec-only", 0.0, 0.9),
+            ("kw-low", 0.25, 0.0),
+        ]);
+        let fused = Fusion::MinMax { vector_weight: 0.5 }.fuse(&l);
+        let score: HashMap<&str, f64> = fused.iter().map(|(i, s)| (i.as_str(), *s)).collect();
+        assert!((score["kw-only"] - 0.5).abs() < 1e-9, "{fused:?}");
+        assert!((score["vec-only"] - 0.5).abs() < 1e-9, "{fused:?}");
+        assert!((score["both"] - (0.5 * (1.0 / 3.0) + 0.5 * 0.0)).abs() < 1e-9);
+        assert_eq!(score["kw-low"], 0.0);
+        // Ties break by id: the order never depends on hash iteration.
+        assert_eq!(order(&fused)[..2], ["kw-only", "vec-only"]);
+    }
+
+    #[test]
+    fn one_leg_keeps_its_own_scores() {
+        let l = legs(&[("a", 0.8, 0.0), ("b", 0.3, 0.0)]);
+        let fused = Fusion::MinMax { vector_weight: 0.4 }.fuse(&l);
+        assert_eq!(fused, [("a".to_owned(), 0.8), ("b".to_owned(), 0.3)]);
+        let single = legs(&[("a", 0.7, 0.0), ("b", 0.0, 0.4)]);
+        let fused = Fusion::MinMax { vector_weight: 0.4 }.fuse(&single);
+        // Each leg has one candidate: both normalise to 1 and weigh in by their weight.
+        assert_eq!(order(&fused), ["a", "b"]);
+        assert!((fused[0].1 - 0.6).abs() < 1e-9 && (fused[1].1 - 0.4).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rrf_and_blend_are_unchanged() {
+        let l = legs(&[("a", 1.0, 0.5), ("b", 0.5, 0.9)]);
+        let rrf = Fusion::Rrf { k: 60.0 }.fuse(&l);
+        // Each is first in one leg and second in the other: equal, ties by id.
+        assert_eq!(order(&rrf), ["a", "b"]);
+        assert!((rrf[0].1 - rrf[1].1).abs() < 1e-12);
+        let blend = Fusion::Blend { alpha: 0.7 }.fuse(&l);
+        assert!((blend[0].1 - (0.7 * 0.9 + 0.3 * 0.5)).abs() < 1e-9);
+        assert_eq!(order(&blend), ["b", "a"]);
     }
 }

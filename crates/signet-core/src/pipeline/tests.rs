@@ -584,7 +584,8 @@ async fn recall_boosts_memories_linked_to_an_entity_the_query_names() {
             .memories
             .recall(
                 crate::memory::RecallInput {
-                    query: "deploy pipeline platform".into(),
+                    // Matches `other` best by keyword, so the boost has room to lift `linked`.
+                    query: "deploy pipeline platform team wiki".into(),
                     limit: 5,
                     explain: true,
                     ..Default::default()

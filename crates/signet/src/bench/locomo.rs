@@ -2,6 +2,7 @@
 //! `shared/bench/README.md`. Each conversation is ingested raw into its own scope (project =
 //! sample id; one memory per turn, `"<speaker>: <text>"`, the session date as its time), then
 //! every category 1-4 question with valid evidence is asked in keyword, vector and hybrid mode.
+//! The rehearsal boost is off unless `--rehearsal`: questions must not rank each other.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -29,12 +30,23 @@ pub struct RecallArgs {
     /// Modes to report.
     #[arg(long, value_delimiter = ',', default_value = "keyword,vector,hybrid")]
     pub modes: Vec<String>,
-    /// `search.alpha` for hybrid blending.
+    /// `search.fusion`: minmax (the default), blend (upstream's) or rrf.
+    #[arg(long, default_value = "minmax")]
+    pub fusion: String,
+    /// `search.vector_weight`, the vector leg's weight in minmax fusion.
+    #[arg(long, default_value_t = 0.4)]
+    pub vector_weight: f64,
+    /// `search.alpha`, the vector leg's weight in blend fusion (upstream's default 0.7).
     #[arg(long, default_value_t = 0.7)]
     pub alpha: f64,
-    /// `search.fusion`: blend or rrf.
-    #[arg(long, default_value = "blend")]
-    pub fusion: String,
+    /// `search.top_k`: candidates per leg.
+    #[arg(long, default_value_t = 50)]
+    pub top_k: usize,
+    /// Keep the rehearsal boost on. Off by default: every recall raises its results' access
+    /// counts, so with it on each question's ranking depends on the questions asked before it
+    /// (and on when the access batch was flushed), which no user's single question sees.
+    #[arg(long)]
+    pub rehearsal: bool,
 }
 
 /// One question: its category and the memory ids of its evidence turns.
@@ -52,11 +64,22 @@ pub async fn run(args: RecallArgs) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let native = install_model(&args, dir.path())?;
     let yaml = format!(
-        "embedding:\n  provider: {}\nsearch:\n  top_k: 50\n  min_score: 0\n  alpha: {}\n  fusion: {}\nmemory:\n  pipelineV2:\n    enabled: false\n    guardrails:\n      maxContentChars: 100000\n",
+        "embedding:\n  provider: {}\nsearch:\n  top_k: {}\n  min_score: 0\n  alpha: {}\n  fusion: {}\n  vector_weight: {}\n  rehearsal_enabled: {}\nmemory:\n  pipelineV2:\n    enabled: false\n    guardrails:\n      maxContentChars: 100000\n",
         if native { "native" } else { "none" },
+        args.top_k,
         args.alpha,
-        args.fusion
+        args.fusion,
+        args.vector_weight,
+        args.rehearsal
     );
+    outln!(
+        "fusion {} (vector_weight {}, alpha {}), top_k {}, rehearsal {}",
+        args.fusion,
+        args.vector_weight,
+        args.alpha,
+        args.top_k,
+        if args.rehearsal { "on" } else { "off" }
+    )?;
     std::fs::write(dir.path().join("agent.yaml"), yaml)?;
     let http = reqwest::Client::new();
     let mut d = BenchDaemon::start(dir.path(), &http, None).await?;
