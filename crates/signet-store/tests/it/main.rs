@@ -1,6 +1,7 @@
 //! Integration tests for signet-store: one binary, one module per area.
 //!
 //! - `conformance`: signet-model's conformance suite (the store contract) against [`Store`].
+//! - `export`: whole rows out and back in (dedup, ids, history, vectors, dry runs).
 //! - `fixture`: a database written by upstream Signet 0.58.1 opens losslessly.
 //! - `migrations`: fresh, current, older, broken and failing databases.
 //! - `pipeline`: what a pipeline write leaves in SQLite (the cold archive; the ledger kept).
@@ -11,6 +12,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod conformance;
+mod export;
 mod fixture;
 mod migrations;
 mod pipeline;
