@@ -1,14 +1,17 @@
-//! Crash safety, proven by force. One workspace, many rounds: writer threads remember, patch
-//! and delete as fast as the daemon answers, the daemon is killed with SIGKILL at a seeded
-//! moment, and every write it acknowledged must be on disk as acknowledged — content equal,
-//! deletes deleted, no duplicates, `integrity_check` ok, the FTS index consistent with its
-//! content table — and served again after the restart, where retrying a remember that got no
-//! answer stores it once at most. Then backups taken back to back while writers hammer the
-//! daemon: each opens, passes the checks and holds every write acknowledged before its
-//! `signet backup` started.
+//! Crash safety, proven by force. One workspace, many rounds: writer threads remember (short
+//! memories and long ones the daemon stores as several chunks in one write), patch and delete
+//! as fast as the daemon answers, the daemon is killed with SIGKILL at a seeded moment, and
+//! every write it acknowledged must be on disk as acknowledged — content equal, deletes
+//! deleted, long memories whole, no duplicates, `integrity_check` ok, the FTS index
+//! consistent with its content table — and served again after the restart. A write in flight
+//! at the kill may or may not have happened, but never in part, and a client retrying a
+//! remember that got no answer stores it once at most. Then backups taken back to back while
+//! writers hammer the daemon: each opens, passes the checks and holds every write acknowledged
+//! before its `signet backup` started.
 //!
 //! `SIGNET_CRASH_ROUNDS` (default 20) and `SIGNET_CRASH_SEED` (default fixed) tune the first
-//! test; a failure names the seed and round so it can be replayed.
+//! test. The seed fixes each round's kill point (a number of acknowledged writes) and each
+//! writer's operations; thread timing still varies. A failure names the seed and round.
 
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
@@ -117,6 +120,19 @@ struct Ledger {
     /// Those contents once settled against the disk (with the id they were stored under, if
     /// they were), for the client's retry after the restart.
     retries: Vec<(String, Option<String>)>,
+    /// Acknowledged long remembers, stored as several chunk memories in one write.
+    groups: Vec<Group>,
+    /// The sentence markers of long remembers in flight at a kill: all chunks or none.
+    doubtful_groups: Vec<Vec<String>>,
+}
+
+/// A long remember the daemon split into chunks: the chunk ids, the group id (each chunk's
+/// `source_id`) and the unique marker of every sentence, each in exactly one chunk.
+#[derive(Debug)]
+struct Group {
+    id: String,
+    chunks: Vec<String>,
+    markers: Vec<String>,
 }
 
 /// Shared between the writers of a round and the thread that kills the daemon.
@@ -130,6 +146,8 @@ struct Round {
 
 enum Op {
     Remember(String),
+    /// Content longer than the chunking limit, and its sentence markers.
+    Long(String, Vec<String>),
     Patch(String, String),
     Delete(String),
 }
@@ -137,6 +155,9 @@ enum Op {
 impl Op {
     fn pick(rng: &mut Rng, ledger: &Ledger, round: u64, writer: usize, n: u64) -> Op {
         let roll = rng.below(10);
+        if roll == 5 {
+            return Op::long(round, writer, n);
+        }
         let live: Vec<&String> = if roll < 6 {
             Vec::new()
         } else {
@@ -159,10 +180,33 @@ impl Op {
         }
     }
 
-    /// Sends the operation; `Ok(Some(id))` when acknowledged, `Ok(None)` when the answer did
-    /// not arrive, `Err` for an answer that is not the expected success.
-    fn send(&self, port: u16) -> Result<Option<String>, String> {
+    /// Four sentences of about 190 characters, past the default 500-character limit, so the
+    /// daemon stores them as several chunks.
+    fn long(round: u64, writer: usize, n: u64) -> Op {
+        let markers: Vec<String> = (0..4)
+            .map(|k| format!("g{round}x{writer}x{n}s{k}"))
+            .collect();
+        let sentences: Vec<String> = markers
+            .iter()
+            .map(|m| {
+                format!(
+                    "Sentence {m} of a long note keeps going with words about the crash test \
+                     and its durable writes, by writer {writer} in round {round}, to fill the \
+                     chunk well past its target size."
+                )
+            })
+            .collect();
+        Op::Long(sentences.join(" "), markers)
+    }
+
+    /// Sends the operation; `Ok(Some(answer))` when acknowledged, `Ok(None)` when the answer
+    /// did not arrive, `Err` for an answer that is not the expected success.
+    fn send(&self, port: u16) -> Result<Option<Value>, String> {
         let (want, answer) = match self {
+            Op::Long(content, _) => {
+                let body = json!({ "content": content }).to_string();
+                ("chunked", call(port, "POST", "/api/memory/remember", &body))
+            }
             Op::Remember(content) => {
                 let body = json!({ "content": content }).to_string();
                 (
@@ -188,13 +232,16 @@ impl Op {
         let acked = status == 200
             && match want {
                 "remember" => v["id"].is_string() && v["deduped"] == false,
+                "chunked" => {
+                    let ids = v["ids"].as_array().map_or(0, Vec::len);
+                    v["chunked"] == true && ids > 1 && v["chunk_count"] == ids
+                }
                 outcome => v["status"] == outcome,
             };
         if !acked {
             return Err(format!("{want}: HTTP {status} {v}"));
         }
-        let id = v["id"].as_str().unwrap_or_default().to_owned();
-        Ok(Some(id))
+        Ok(Some(v))
     }
 }
 
@@ -206,11 +253,12 @@ fn hammer(round: &Round, writer: usize, seed: u64, ledger: &mut Ledger) -> Resul
         let op = Op::pick(&mut rng, ledger, round.number, writer, n);
         let sent = op.send(round.port);
         let killed = round.killed.load(Ordering::SeqCst);
-        let id = match sent {
-            Ok(Some(id)) => id,
+        let answer = match sent {
+            Ok(Some(answer)) => answer,
             Ok(None) | Err(_) if killed => {
                 match op {
                     Op::Remember(content) => ledger.doubtful_remembers.push(content),
+                    Op::Long(_, markers) => ledger.doubtful_groups.push(markers),
                     Op::Patch(id, content) => doubt(ledger, &id, Some(content)),
                     Op::Delete(id) => doubt(ledger, &id, None),
                 }
@@ -219,7 +267,18 @@ fn hammer(round: &Round, writer: usize, seed: u64, ledger: &mut Ledger) -> Resul
             Ok(None) => return Err("the daemon stopped answering before the kill".into()),
             Err(e) => return Err(e),
         };
+        let id = answer["id"].as_str().unwrap_or_default().to_owned();
         let state = match op {
+            Op::Long(_, markers) => {
+                let chunks = answer["ids"].as_array().unwrap().iter();
+                ledger.groups.push(Group {
+                    id: answer["group_id"].as_str().unwrap().to_owned(),
+                    chunks: chunks.map(|c| c.as_str().unwrap().to_owned()).collect(),
+                    markers,
+                });
+                round.acks.fetch_add(1, Ordering::SeqCst);
+                continue;
+            }
             Op::Remember(content) => State {
                 content,
                 deleted: false,
@@ -292,24 +351,22 @@ fn assert_intact(c: &Connection, what: &str) {
 }
 
 fn row(c: &Connection, id: &str) -> Option<State> {
-    c.query_row(
-        "SELECT content, is_deleted FROM memories WHERE id = ?1",
-        [id],
-        |r| {
+    c.prepare_cached("SELECT content, is_deleted FROM memories WHERE id = ?1")
+        .unwrap()
+        .query_row([id], |r| {
             Ok(State {
                 content: r.get(0)?,
                 deleted: r.get::<_, i64>(1)? != 0,
             })
-        },
-    )
-    .optional()
-    .unwrap()
+        })
+        .optional()
+        .unwrap()
 }
 
 /// The ids whose content keyword `marker` matches in the FTS index.
 fn fts_ids(c: &Connection, marker: &str) -> Vec<String> {
     let mut stmt = c
-        .prepare(
+        .prepare_cached(
             "SELECT m.id FROM memories_fts f JOIN memories m ON m.rowid = f.rowid \
              WHERE memories_fts MATCH ?1",
         )
@@ -374,11 +431,17 @@ fn verify_on_disk(env: &TestEnv, ledgers: &mut [Ledger], why: &str) {
             }
         }
     }
+    for ledger in ledgers.iter_mut() {
+        verify_groups(&c, ledger, why);
+    }
     let rows: i64 = c
         .query_row("SELECT COUNT(*) FROM memories", [], |r| r.get(0))
         .unwrap();
     let rows = rows as usize;
-    let known: usize = ledgers.iter().map(|l| l.memories.len()).sum();
+    let known: usize = ledgers
+        .iter()
+        .map(|l| l.memories.len() + l.groups.iter().map(|g| g.chunks.len()).sum::<usize>())
+        .sum();
     assert_eq!(
         rows, known,
         "{why}: rows on disk vs memories the writers know"
@@ -392,6 +455,60 @@ fn verify_on_disk(env: &TestEnv, ledgers: &mut [Ledger], why: &str) {
         )
         .unwrap();
     assert_eq!(duplicates, 0, "{why}: live memories sharing a content hash");
+}
+
+/// `(id, source_id)` of the memories whose content has the keyword `marker` (found through
+/// the FTS index, which [`assert_intact`] proved consistent with the table).
+fn rows_containing(c: &Connection, marker: &str) -> Vec<(String, Option<String>)> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT m.id, m.source_id FROM memories_fts f JOIN memories m ON m.rowid = f.rowid \
+             WHERE memories_fts MATCH ?1",
+        )
+        .unwrap();
+    let rows = stmt
+        .query_map([format!("\"{marker}\"")], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    rows.collect::<Result<_, _>>().unwrap()
+}
+
+/// Long remembers are all or nothing: an acknowledged one has every chunk, live, in its
+/// group, each sentence in exactly one chunk; one in flight at the kill has all its sentences
+/// or none (then adopted as acknowledged).
+fn verify_groups(c: &Connection, ledger: &mut Ledger, why: &str) {
+    for g in &ledger.groups {
+        let in_group: i64 = c
+            .query_row(
+                "SELECT COUNT(*) FROM memories WHERE source_id = ?1 AND is_deleted = 0",
+                [&g.id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(in_group as usize, g.chunks.len(), "{why}: chunks of {g:?}");
+        for m in &g.markers {
+            let hits = rows_containing(c, m);
+            let ok = hits.len() == 1 && g.chunks.contains(&hits[0].0);
+            assert!(ok, "{why}: sentence {m} of {g:?} is in {hits:?}");
+        }
+    }
+    for markers in std::mem::take(&mut ledger.doubtful_groups) {
+        let hits: Vec<_> = markers.iter().map(|m| rows_containing(c, m)).collect();
+        if hits.iter().all(Vec::is_empty) {
+            continue;
+        }
+        assert!(
+            hits.iter().all(|h| h.len() == 1),
+            "{why}: a long remember in flight at the kill was stored in part: {hits:?}"
+        );
+        let mut chunks: Vec<String> = hits.iter().map(|h| h[0].0.clone()).collect();
+        chunks.dedup();
+        let id = hits[0][0].1.clone().unwrap_or_default();
+        ledger.groups.push(Group {
+            id,
+            chunks,
+            markers,
+        });
+    }
 }
 
 /// After the restart the daemon serves what was acknowledged: a few of this round's
@@ -519,7 +636,7 @@ fn sigkill_under_sustained_writes_loses_no_acknowledged_write() {
             .iter()
             .map(|l| {
                 let changes = l.memories.values().filter(|k| k.doubt.is_some()).count();
-                changes + l.doubtful_remembers.len()
+                changes + l.doubtful_remembers.len() + l.doubtful_groups.len()
             })
             .sum::<usize>();
         verify_on_disk(&env, &mut ledgers, &why);
@@ -537,13 +654,17 @@ fn sigkill_under_sustained_writes_loses_no_acknowledged_write() {
         .filter(|k| k.acked.content.contains(" patched "))
         .count();
     let total: usize = ledgers.iter().map(|l| l.memories.len()).sum();
+    let groups: usize = ledgers.iter().map(|l| l.groups.len()).sum();
     eprintln!(
         "seed {seed:#x}: {rounds} kills, {total} memories ({patched} patched, {deleted} \
-         deleted), {in_doubt} requests in flight at a kill"
+         deleted) and {groups} chunked ones, {in_doubt} requests in flight at a kill"
     );
     // The kills landed in the middle of writes, not between them.
     assert!(in_doubt > 0, "no kill interrupted a request in flight");
-    let total: usize = ledgers.iter().map(|l| l.memories.len()).sum();
+    assert!(
+        patched > 0 && deleted > 0 && groups > 0,
+        "patches, deletes and chunked remembers were acknowledged"
+    );
     assert!(
         total >= rounds as usize * 10,
         "{total} memories in {rounds} rounds"
@@ -569,10 +690,11 @@ fn back_to_back_backups_under_a_write_hammer_hold_every_earlier_write() {
                         break;
                     }
                     let content = format!("hammered by writer {w}, marker b{w}x{n}");
-                    let id = Op::Remember(content.clone())
+                    let answer = Op::Remember(content.clone())
                         .send(port)
                         .unwrap_or_else(|e| panic!("{e}"))
                         .unwrap_or_else(|| panic!("no answer to {content:?}"));
+                    let id = answer["id"].as_str().unwrap().to_owned();
                     acked.lock().unwrap().push((id, content));
                 }
             })
