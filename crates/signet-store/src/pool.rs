@@ -28,6 +28,8 @@ pub struct Pool {
     reader_ready: Condvar,
     /// Rowids of `memories` the writer's open transaction touched (its update hook).
     touched: Arc<Mutex<Vec<i64>>>,
+    /// Set while a job that changes no text runs (see [`Pool::write_untracked`]).
+    untracked: Arc<std::sync::atomic::AtomicBool>,
     /// Told of committed changes to `memories`, and of writes by other processes.
     watcher: OnceLock<Arc<crate::fulltext::FullText>>,
     /// The writer's last `PRAGMA data_version` (-1: not read yet): it changes only when
@@ -50,10 +52,14 @@ impl Pool {
         configure_writer(&writer)?;
         prepare_writer(&mut writer)?;
         let touched: Arc<Mutex<Vec<i64>>> = Arc::default();
+        let untracked: Arc<std::sync::atomic::AtomicBool> = Arc::default();
         let sink = touched.clone();
+        let quiet = untracked.clone();
         writer.update_hook(Some(
-            move |_: rusqlite::hooks::Action, db: &str, table: &str, rowid: i64| {
-                if table == "memories" && db == "main" {
+            move |action: rusqlite::hooks::Action, db: &str, table: &str, rowid: i64| {
+                let skip = action == rusqlite::hooks::Action::SQLITE_UPDATE
+                    && quiet.load(Ordering::Relaxed);
+                if table == "memories" && db == "main" && !skip {
                     sink.lock().unwrap_or_else(|p| p.into_inner()).push(rowid);
                 }
             },
@@ -72,6 +78,7 @@ impl Pool {
             readers: Mutex::new(pool),
             reader_ready: Condvar::new(),
             touched,
+            untracked,
             watcher: OnceLock::new(),
             data_version: AtomicI64::new(-1),
             rebaseline: std::sync::atomic::AtomicBool::new(false),
@@ -172,6 +179,28 @@ impl Pool {
                 run_group(&mut conn, jobs, || self.flush_touched());
             }
         }
+    }
+
+    /// [`Pool::write`] for a job whose `UPDATE`s of `memories` change neither `content` nor
+    /// `is_deleted` (access counts): the keyword index need not re-read those rows.
+    /// Inserts and deletes are still tracked.
+    pub fn write_untracked<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        struct Quiet(Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for Quiet {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Relaxed);
+            }
+        }
+        let flag = self.untracked.clone();
+        self.write(move |conn| {
+            flag.store(true, Ordering::Relaxed);
+            let _quiet = Quiet(flag);
+            f(conn)
+        })
     }
 
     /// Runs `f` on the writer connection without opening a transaction (PRAGMAs, checkpoints).

@@ -133,7 +133,7 @@ impl MemoryStore for Store {
     fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()> {
         let (ids, now) = (ids.to_vec(), now.to_owned());
         self.pool
-            .write(move |tx| write::touch_accessed(tx, &ids, &now))
+            .write_untracked(move |tx| write::touch_accessed(tx, &ids, &now))
     }
     fn forget_candidates(&self, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>> {
         self.pool.read(|c| search::forget_candidates(c, q))

@@ -29,8 +29,8 @@ use std::hash::{Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-use rusqlite::Connection;
 use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension as _};
 
 use self::index::{Index, Mode};
 use self::tokenize::Exact;
@@ -316,6 +316,21 @@ fn rows_passing(
 ) -> Result<std::collections::HashMap<i64, String>> {
     if hits.is_empty() {
         return Ok(Default::default());
+    }
+    if filters.is_empty() {
+        // A handful of rowid lookups beat building and joining a list.
+        let mut stmt =
+            conn.prepare_cached("SELECT id FROM memories WHERE rowid = ?1 AND is_deleted = 0")?;
+        let mut out = std::collections::HashMap::with_capacity(hits.len());
+        for h in hits {
+            if let Some(id) = stmt
+                .query_row([h.rowid], |r| r.get::<_, String>(0))
+                .optional()?
+            {
+                out.insert(h.rowid, id);
+            }
+        }
+        return Ok(out);
     }
     let list = serde_json::Value::from(hits.iter().map(|h| h.rowid).collect::<Vec<_>>());
     let mut params = vec![Value::Text(list.to_string())];

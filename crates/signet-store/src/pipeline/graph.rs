@@ -127,6 +127,14 @@ pub fn memories(c: &Connection, tokens: &[String], limit: usize) -> Result<Vec<S
     if tokens.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
+    // Most workspaces have no graph (the pipeline is off): one index probe instead of
+    // planning and running the join on every recall.
+    let any: bool = c
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM memory_entity_mentions)")?
+        .query_row([], |r| r.get(0))?;
+    if !any {
+        return Ok(Vec::new());
+    }
     let tokens = serde_json::Value::from(tokens).to_string();
     let sql = "WITH matched AS ( \
            SELECT id FROM entities e \
