@@ -296,18 +296,33 @@ impl Client {
 
     /// `POST /api/import[?dryRun=true]` with an export's bytes as the body.
     pub async fn import(&self, file: Vec<u8>, dry_run: bool) -> Result<ImportReport> {
+        self.import_reader(std::io::Cursor::new(file), dry_run)
+            .await
+    }
+
+    /// [`Client::import`] with the export read from `reader` (a file, stdin) while it is sent,
+    /// so a large file never sits in memory. The reads block (a worker thread of the runtime).
+    pub async fn import_reader(
+        &self,
+        reader: impl std::io::Read + Send + Sync + 'static,
+        dry_run: bool,
+    ) -> Result<ImportReport> {
         let path = if dry_run {
             "/api/import?dryRun=true"
         } else {
             "/api/import"
         };
         let url = format!("{}{path}", self.base);
+        let body = reqwest::Body::wrap(ReaderBody {
+            reader: Box::new(reader),
+            done: false,
+        });
         let mut r = self
             .http
             .post(&url)
             .timeout(TRANSFER_TIMEOUT)
             .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
-            .body(file);
+            .body(body);
         if let Some(token) = &self.token {
             r = r.bearer_auth(token);
         }
@@ -335,6 +350,43 @@ impl Client {
             self.token.is_some(),
             retry_after,
         ))
+    }
+}
+
+/// A request body read from `reader` in 64 KiB chunks as hyper asks for them.
+struct ReaderBody {
+    reader: Box<dyn std::io::Read + Send + Sync>,
+    done: bool,
+}
+
+impl http_body::Body for ReaderBody {
+    type Data = bytes::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<std::io::Result<http_body::Frame<bytes::Bytes>>>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            return match this.reader.read(&mut buf) {
+                Ok(0) => {
+                    this.done = true;
+                    Poll::Ready(None)
+                }
+                Ok(n) => {
+                    buf.truncate(n);
+                    Poll::Ready(Some(Ok(http_body::Frame::data(bytes::Bytes::from(buf)))))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => Poll::Ready(Some(Err(e))),
+            };
+        }
     }
 }
 

@@ -167,13 +167,10 @@ pub async fn import(g: &Global, args: ImportArgs) -> Result<()> {
         args.file.display().to_string()
     };
     let report = match target(g, false)? {
-        Target::Daemon(client) => {
-            let file = read_all(&args.file, stdin)?;
-            client
-                .import(file, args.dry_run)
-                .await
-                .with_context(|| format!("importing {name}"))?
-        }
+        Target::Daemon(client) => client
+            .import_reader(reader(&args.file, stdin)?, args.dry_run)
+            .await
+            .with_context(|| format!("importing {name}"))?,
         Target::Direct(t) => import_direct(&t, &args.file, stdin, args.dry_run)
             .await
             .with_context(|| format!("importing {name}"))?,
@@ -184,24 +181,17 @@ pub async fn import(g: &Global, args: ImportArgs) -> Result<()> {
     print_report(&report)
 }
 
-fn read_all(path: &Path, stdin: bool) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
+/// The export to read: the file, or stdin for `-`.
+fn reader(path: &Path, stdin: bool) -> Result<Box<dyn std::io::Read + Send + Sync>> {
     if stdin {
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("reading stdin")?;
-    } else {
-        buf = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        return Ok(Box::new(std::io::stdin()));
     }
-    Ok(buf)
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    Ok(Box::new(file))
 }
 
 async fn import_direct(t: &Transfer, path: &Path, stdin: bool, dry: bool) -> Result<ImportReport> {
-    let mut reader: Box<dyn std::io::Read + Send> = if stdin {
-        Box::new(std::io::stdin())
-    } else {
-        Box::new(std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?)
-    };
+    let mut reader = reader(path, stdin)?;
     let mut session = t.importer(dry);
     let mut buf = vec![0u8; 1 << 16];
     loop {

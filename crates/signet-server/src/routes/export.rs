@@ -57,7 +57,12 @@ pub async fn import(
     while let Some(chunk) = stream.next().await {
         let chunk =
             chunk.map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
-        session.feed(&chunk).await?;
+        if let Err(e) = session.feed(&chunk).await {
+            // Read the rest before answering: a client still sending gets the answer, not a
+            // reset connection.
+            while let Some(Ok(_)) = stream.next().await {}
+            return Err(e.into());
+        }
     }
     Ok(Json(session.finish().await?))
 }

@@ -224,6 +224,15 @@ fn round_trip_keeps_rows_history_tombstones_and_vectors_and_a_second_import_adds
     assert_eq!(again["vectors"]["imported"], 0);
     assert_eq!(count(&cb, "SELECT COUNT(*) FROM memories"), 3);
     assert_eq!(count(&cb, "SELECT COUNT(*) FROM memory_history"), 5);
+    // `-` reads stdin, streamed to the daemon as it is read.
+    let piped = b
+        .command(&["import", "-", "--json"])
+        .stdin(File::open(&full).unwrap())
+        .output()
+        .unwrap();
+    assert!(piped.status.success(), "{piped:?}");
+    let piped: Value = serde_json::from_slice(&piped.stdout).unwrap();
+    assert_eq!(piped["memories"]["duplicates"], 3);
     let human = b.run(&["import", path_str(&full)]).ok().stdout.clone();
     assert!(
         human.contains("imported 0 memories (3 duplicates, 0 skipped)"),
