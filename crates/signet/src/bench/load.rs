@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::corpus::{self, Rng};
 use super::daemon::BenchDaemon;
-use super::stats::{Samples, rss_mib};
+use super::stats::{Samples, cpu_seconds, rss_mib};
 use crate::output::outln;
 
 #[derive(Debug, Args)]
@@ -69,35 +69,74 @@ async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<(
     tokio::time::sleep(Duration::from_millis(300)).await;
     outln!("idle RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN))?;
     let seq = args.sequential.min(n);
+    let cpu = CpuMeter::start(d.pid);
     let (rate, _) = remember_phase(http, &d.base, 0, seq, 1).await?;
-    outln!("remember, 1 client: {rate:.0}/s ({seq} memories)")?;
+    outln!(
+        "remember, 1 client: {rate:.0}/s ({seq} memories)  daemon CPU {}",
+        cpu.per_op(seq)
+    )?;
     if n > seq {
+        let cpu = CpuMeter::start(d.pid);
         let (rate, lat) = remember_phase(http, &d.base, seq, n - seq, args.clients).await?;
         outln!(
-            "remember, {} clients: {rate:.0}/s ({} memories)  latency {}",
+            "remember, {} clients: {rate:.0}/s ({} memories)  latency {}  daemon CPU {}",
             args.clients,
             n - seq,
-            lat.summary()
+            lat.summary(),
+            cpu.per_op(n - seq)
         )?;
     }
     if args.hash_embedder.is_some() {
         wait_embedded(http, &d.base, n).await?;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let cpu = CpuMeter::start(d.pid);
     let one = recall_phase(http, &d.base, args.queries, 1).await?;
-    outln!("recall, 1 client: {}", one.0.summary())?;
+    outln!(
+        "recall, 1 client: {}  daemon CPU {}",
+        one.0.summary(),
+        cpu.per_op(one.0.len())
+    )?;
+    let cpu = CpuMeter::start(d.pid);
     let many = recall_phase(http, &d.base, args.queries, args.clients).await?;
     outln!(
-        "recall, {} clients: {:.0}/s  {}",
+        "recall, {} clients: {:.0}/s  {}  daemon CPU {}",
         args.clients,
         many.1,
-        many.0.summary()
+        many.0.summary(),
+        cpu.per_op(many.0.len())
     )?;
     let health = health_under_load(http, &d.base, args).await?;
     outln!("/health during recall load: {}", health.summary())?;
     outln!("loaded RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN))?;
     d.stop();
     Ok(())
+}
+
+/// The daemon's CPU time over a phase (user + system, from `/proc`), per operation.
+struct CpuMeter {
+    pid: u32,
+    at: Option<f64>,
+}
+
+impl CpuMeter {
+    fn start(pid: u32) -> Self {
+        Self {
+            pid,
+            at: cpu_seconds(pid),
+        }
+    }
+
+    fn per_op(&self, ops: usize) -> String {
+        match (self.at, cpu_seconds(self.pid)) {
+            (Some(a), Some(b)) if ops > 0 => format!(
+                "{:.3} ms/op ({:.2} s total)",
+                (b - a) * 1000.0 / ops as f64,
+                b - a
+            ),
+            _ => "n/a".into(),
+        }
+    }
 }
 
 /// Remembers `count` memories (numbered from `start`) with `clients` clients; returns the rate.
