@@ -108,43 +108,57 @@ pub async fn export(g: &Global, args: ExportArgs) -> Result<()> {
         with_vectors: args.with_vectors,
         include_deleted: args.include_deleted,
     };
-    let to = args.to.filter(|p| p.as_os_str() != "-");
-    // A file is written beside its final name and renamed at the end: a failed export never
-    // leaves a file that looks whole (it would lack its end record anyway).
-    let partial = to.as_ref().map(|p| p.with_extension("partial"));
-    let mut out: Box<dyn Write + Send> = match &partial {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    let target = target(g, true)?;
+    let Some(to) = args.to.filter(|p| p.as_os_str() != "-") else {
+        let mut out = std::io::BufWriter::new(std::io::stdout());
+        stream(target, req, &mut out).await?;
+        return Ok(());
     };
+    // The file is written beside its final name and renamed once whole: a failed export
+    // leaves no file that looks finished.
+    let mut partial = to.clone().into_os_string();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("creating {}", partial.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let bytes = match stream(target, req, &mut out).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            drop(out);
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+    };
+    drop(out);
+    std::fs::rename(&partial, &to)
+        .with_context(|| format!("renaming {} to {}", partial.display(), to.display()))?;
+    if g.json {
+        print_json(&serde_json::json!({"file": to, "bytes": bytes}))
+    } else {
+        outln!("exported to {} ({bytes} bytes)", to.display())
+    }
+}
+
+/// Writes the whole export to `out`; returns its size.
+async fn stream(target: Target, req: ExportRequest, out: &mut impl Write) -> Result<u64> {
     let mut bytes = 0u64;
-    match target(g, true)? {
+    match target {
         Target::Daemon(client) => {
             let mut stream = client.export(&req).await?;
             while let Some(chunk) = stream.chunk().await? {
-                put(&mut out, &mut bytes, &chunk)?;
+                put(out, &mut bytes, &chunk)?;
             }
         }
         Target::Direct(t) => {
             let mut exporter = t.exporter(req);
             while let Some(chunk) = exporter.next_chunk().await? {
-                put(&mut out, &mut bytes, chunk.as_bytes())?;
+                put(out, &mut bytes, chunk.as_bytes())?;
             }
         }
     }
     out.flush().context("writing the export")?;
-    drop(out);
-    if let (Some(to), Some(partial)) = (&to, &partial) {
-        std::fs::rename(partial, to)
-            .with_context(|| format!("renaming {} to {}", partial.display(), to.display()))?;
-        if g.json {
-            print_json(&serde_json::json!({"file": to, "bytes": bytes}))?;
-        } else {
-            outln!("exported to {} ({bytes} bytes)", to.display())?;
-        }
-    }
-    Ok(())
+    Ok(bytes)
 }
 
 /// Writes one chunk of the export; a closed stdout is [`Exit::STDOUT_CLOSED`].

@@ -289,6 +289,13 @@ fn an_interrupted_import_is_finished_by_a_rerun_without_duplicates() {
     );
     assert_eq!(count(&c, "SELECT COUNT(*) FROM memory_history"), n);
     assert_eq!(rows(&db(&a), MEMORIES), rows(&c, MEMORIES));
+
+    // With its daemon down, the export reads the database itself.
+    let again = file(&b, "again.jsonl");
+    b.run(&["export", "--to", path_str(&again)]).ok();
+    let text = std::fs::read_to_string(&again).unwrap();
+    assert_eq!(text.lines().count() as i64, 1 + 2 * n + 1);
+    assert!(!file(&b, "again.jsonl.partial").exists());
 }
 
 #[test]
