@@ -10,8 +10,8 @@
 //! before its `signet backup` started.
 //!
 //! `SIGNET_CRASH_ROUNDS` (default 20) and `SIGNET_CRASH_SEED` (default fixed) tune the first
-//! test. The seed fixes each round's kill point (a number of acknowledged writes) and each
-//! writer's operations; thread timing still varies. A failure names the seed and round.
+//! test. The seed fixes each round's kill point (a number of acknowledged writes) and the
+//! writers' random choices; thread timing still varies. A failure names the seed and round.
 
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
