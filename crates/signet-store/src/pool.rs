@@ -140,23 +140,28 @@ impl Pool {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<T>>(1);
-        let job: Job = Box::new(move |conn: std::result::Result<&Connection, &StoreError>| {
-            let res = match conn {
-                Ok(conn) => in_savepoint(conn, f),
-                Err(e) => Err(StoreError::Backend(format!(
-                    "could not begin a transaction: {e}"
-                ))),
-            };
-            let done: Completion = Box::new(move |commit: Option<&StoreError>| {
-                let out = match (res, commit) {
-                    (Ok(v), None) => Ok(v),
-                    (Ok(_), Some(e)) => Err(StoreError::Backend(format!("commit failed: {e}"))),
-                    (Err(e), _) => Err(e),
+        let job: Job = Box::new(
+            move |conn: std::result::Result<&Connection, &StoreError>, alone| {
+                let res = match conn {
+                    // A lone job needs no savepoint: if it fails the whole transaction rolls back.
+                    Ok(conn) if alone => f(conn),
+                    Ok(conn) => in_savepoint(conn, f),
+                    Err(e) => Err(StoreError::Backend(format!(
+                        "could not begin a transaction: {e}"
+                    ))),
                 };
-                let _ = tx.send(out);
-            });
-            done
-        });
+                let ok = res.is_ok();
+                let done: Completion = Box::new(move |commit: Option<&StoreError>| {
+                    let out = match (res, commit) {
+                        (Ok(v), None) => Ok(v),
+                        (Ok(_), Some(e)) => Err(StoreError::Backend(format!("commit failed: {e}"))),
+                        (Err(e), _) => Err(e),
+                    };
+                    let _ = tx.send(out);
+                });
+                (done, ok)
+            },
+        );
         self.queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -267,8 +272,11 @@ impl Pool {
     }
 }
 
-/// A queued write: runs in the group's transaction and returns what to do after the commit.
-type Job = Box<dyn FnOnce(std::result::Result<&Connection, &StoreError>) -> Completion + Send>;
+/// A queued write: runs in the group's transaction (`true`: it is the group's only job) and
+/// returns what to do after the commit, and whether it succeeded.
+type Job = Box<
+    dyn FnOnce(std::result::Result<&Connection, &StoreError>, bool) -> (Completion, bool) + Send,
+>;
 /// Delivers a job's result once the commit outcome (`None` = committed) is known.
 type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 
@@ -304,12 +312,28 @@ fn run_group(conn: &mut Connection, jobs: Vec<Job>, ended: impl FnOnce()) {
         .execute_batch("BEGIN IMMEDIATE")
         .map_err(StoreError::from);
     if let Err(e) = begun {
-        let done: Vec<Completion> = jobs.into_iter().map(|j| j(Err(&e))).collect();
+        let done: Vec<Completion> = jobs.into_iter().map(|j| j(Err(&e), false).0).collect();
         ended();
         done.into_iter().for_each(|d| d(Some(&e)));
         return;
     }
-    let done: Vec<Completion> = jobs.into_iter().map(|j| j(Ok(conn))).collect();
+    let alone = jobs.len() == 1;
+    let mut failed = false;
+    let done: Vec<Completion> = jobs
+        .into_iter()
+        .map(|j| {
+            let (d, ok) = j(Ok(conn), alone);
+            failed |= !ok;
+            d
+        })
+        .collect();
+    if alone && failed {
+        // The lone job failed without a savepoint: undo it all. Its own error is its answer.
+        let _ = conn.execute_batch("ROLLBACK");
+        ended();
+        done.into_iter().for_each(|d| d(None));
+        return;
+    }
     let commit = conn.execute_batch("COMMIT").map_err(StoreError::from);
     if commit.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
