@@ -14,6 +14,7 @@ mod documents;
 mod errors;
 mod events;
 mod explain;
+mod export;
 mod fixture;
 mod fuzz;
 mod graph_repair;
