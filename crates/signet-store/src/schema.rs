@@ -7,8 +7,9 @@
 //! The schema is upstream Signet's v30 schema (TypeScript daemon 0.58.1), byte for byte in
 //! `sqlite_master`, plus what our own migrations add (1001: the nullable column
 //! `memories.scope_user` and its partial index; 1002: the LLM call ledger `llm_calls` and its
-//! index; 1003: `memories_au` fires only when `content` changes). That keeps the file interchangeable in both directions: a database written by
-//! upstream 0.58.1 opens here after a backup and exactly our own migrations (1001-1003), with
+//! index; 1003: `memories_au` fires only when `content` changes; 1004: the trigram index
+//! `memories_cjk` of Chinese, Japanese and Korean memories, its term list and triggers). That keeps the file interchangeable in both directions: a database written by
+//! upstream 0.58.1 opens here after a backup and exactly our own migrations (1001-1004), with
 //! every upstream row untouched, and a database created here is one upstream opens as already
 //! migrated (it ignores the extra column, table and versions). Versions 1..=30 therefore carry
 //! upstream's names and checksums. Each is written as an idempotent convergence step rather than a
@@ -217,6 +218,7 @@ const MIGRATIONS: &[Migration] = &[
         ..own(1001, "memory-scope-user", &[sql!("1001_memory-scope-user")]) },
     Migration { tables: &["llm_calls"], ..own(1002, "llm-calls", &[sql!("1002_llm-calls")]) },
     own(1003, "fts-update-of-content", &[FTS_UPDATE_OF_CONTENT]),
+    Migration { tables: &["memories_cjk"], ..own(1004, "cjk-trigram", &[sql!("1004_cjk-trigram")]) },
 ];
 
 #[rustfmt::skip]

@@ -18,8 +18,9 @@ use crate::text::STOPWORDS;
 /// Words shorter than this are matched as written (`kids` has too short a stem to guess at).
 const MIN_INFLECTED_LEN: usize = 4;
 
-/// An any-word query over the words of `text` (stopwords dropped, possessives stripped), each
-/// with its inflections, CJK runs as their trigram windows. `None` when no word is left.
+/// An any-word query over the words of `text` (stopwords, possessives and one-character words
+/// dropped), each with its inflections, CJK runs as their trigram windows. `None` when no word
+/// is left.
 pub(crate) fn any_word_query(text: &str) -> Option<KeywordQuery> {
     let mut seen = HashSet::new();
     let mut terms: Vec<String> = Vec::new();
@@ -39,7 +40,8 @@ pub(crate) fn any_word_query(text: &str) -> Option<KeywordQuery> {
         for (cjk, run) in script_runs(word) {
             if cjk {
                 cjk_windows(run).into_iter().for_each(&mut add);
-            } else {
+            } else if run.chars().count() > 1 {
+                // A lone letter or digit (the `3` of `3階`) would match half the store.
                 inflections(run).into_iter().for_each(&mut add);
             }
         }
@@ -206,5 +208,6 @@ mod tests {
         assert!(mixed.contains(&"我喜欢".to_owned()), "{mixed:?}");
         assert!(mixed.contains(&"python".to_owned()), "{mixed:?}");
         assert_eq!(terms("서울에서 살아요"), ["서울에", "울에서", "살아요"]);
+        assert_eq!(terms("会議室は3階"), ["会議室", "議室は", "階"]);
     }
 }

@@ -6,6 +6,7 @@
 mod analytics;
 mod auth;
 mod careless;
+mod cjk;
 mod common;
 mod dashboard;
 mod dashboard_http;

@@ -5,6 +5,7 @@
 //! with its history row, so a crash can never leave a change without its audit trail (or the
 //! reverse).
 
+pub(crate) mod cjk;
 pub(crate) mod embeddings;
 pub(crate) mod feedback;
 pub(crate) mod mutate;

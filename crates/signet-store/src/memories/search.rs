@@ -60,7 +60,8 @@ fn escape_like(s: &str) -> String {
 }
 
 /// BM25 over live memories matching `query` and the filters, best first (none for an empty
-/// query).
+/// query). A query holding Chinese, Japanese or Korean text is answered by the trigram index
+/// ([`super::cjk`]).
 ///
 /// Fast path: rank inside FTS5 and join only the best `limit * 4 + 16` matches to
 /// `memories` (deleted rows and filters applied there). When that leaves fewer than `limit`
@@ -74,6 +75,9 @@ pub fn keyword_search(
 ) -> Result<Vec<KeywordHit>> {
     if query.is_empty() {
         return Ok(Vec::new());
+    }
+    if crate::keyword::has_cjk(query) {
+        return super::cjk::keyword_search(conn, query, filters, limit);
     }
     let fts_match = &fts5(query);
     let overfetch = limit * 4 + 16;

@@ -91,7 +91,8 @@ pub fn expected_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
 /// The schema this build ends at: upstream's v30 [`expected_schema`] plus exactly what our
 /// own migrations add: 1001 the column `memories.scope_user` (SQLite appends it to the stored
 /// `CREATE TABLE` text) and its partial index, 1002 the table `llm_calls` and its index, 1003
-/// the trigger `memories_au` recreated to fire only when `content` changes.
+/// the trigger `memories_au` recreated to fire only when `content` changes, 1004 the trigram
+/// index of CJK memories.
 pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
     let mut schema = expected_schema(with_vec);
     let memories = schema.get_mut("memories").expect("memories in the fixture");
@@ -131,7 +132,31 @@ pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
         .get_mut("memories_au")
         .expect("memories_au in the fixture");
     au.2 = fts_update_of_content_sql();
+    for (name, e) in cjk_trigram_objects() {
+        assert!(schema.insert(name.clone(), e).is_none(), "{name} is ours");
+    }
     schema
+}
+
+/// What migration 1004 creates (the trigram index `memories_cjk`, its shadow tables, its term
+/// list and three triggers), as SQLite stores it: the file run on a scratch database.
+fn cjk_trigram_objects() -> Vec<(String, SchemaEntry)> {
+    let c = rusqlite::Connection::open_in_memory().unwrap();
+    c.execute_batch("CREATE TABLE memories (content TEXT NOT NULL);")
+        .unwrap();
+    c.execute_batch(include_str!("../../migrations/1004_cjk-trigram.sql"))
+        .unwrap();
+    let mut stmt = c
+        .prepare(
+            "SELECT name, type, tbl_name, sql FROM sqlite_master WHERE name LIKE 'memories_cjk%'",
+        )
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
+        .unwrap();
+    let objects: Vec<(String, SchemaEntry)> = rows.map(Result::unwrap).collect();
+    assert!(objects.len() >= 8, "{objects:?}");
+    objects
 }
 
 /// The stored text of migration 1003's trigger: its `CREATE TRIGGER … END`.
@@ -158,10 +183,11 @@ const LLM_CALLS_SQL: &str = "CREATE TABLE llm_calls (
 )";
 
 /// This project's own migrations, in order: `(version, name)`.
-pub const OURS: [(i64, &str); 3] = [
+pub const OURS: [(i64, &str); 4] = [
     (1001, "memory-scope-user"),
     (1002, "llm-calls"),
     (1003, "fts-update-of-content"),
+    (1004, "cjk-trigram"),
 ];
 
 /// The newest version: our last migration.

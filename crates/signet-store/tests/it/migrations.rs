@@ -53,7 +53,7 @@ fn insert_memory(conn: &Connection, id: &str, content: &str) {
     .unwrap();
 }
 
-/// Upstream's checksums of 1..=30 followed by ours (1001, 1002, 1003).
+/// Upstream's checksums of 1..=30 followed by ours (1001-1004).
 fn all_checksums() -> Vec<(i64, String)> {
     let mut sums = upstream_checksums();
     sums.extend(own_checksums());
@@ -181,7 +181,7 @@ fn older_database_converges_and_is_backed_up_first() {
     );
     assert_eq!(
         count(&conn, "SELECT COUNT(*) FROM schema_migrations_audit"),
-        46
+        48
     );
 }
 
@@ -197,7 +197,7 @@ fn phantom_migration_reruns() {
     assert!(!report.bogus_version_repaired);
     let backup = report.backup.expect("backup");
     assert!(
-        backup.to_string_lossy().contains(".bak-v1003-"),
+        backup.to_string_lossy().contains(".bak-v1004-"),
         "{}",
         backup.display()
     );
@@ -205,10 +205,10 @@ fn phantom_migration_reruns() {
     let conn = plain(&db);
     assert_same_schema(&schema_of(&conn), &our_schema(false));
     let (versions, audit) = version_rows(&conn);
-    assert_eq!(versions.len(), 33);
+    assert_eq!(versions.len(), 34);
     assert_eq!(
-        (audit.len(), audit[33].1),
-        (34, 26),
+        (audit.len(), audit[34].1),
+        (35, 26),
         "the audit keeps history and gains a row"
     );
 }
@@ -479,7 +479,7 @@ fn bogus_version_is_repaired_by_rerunning_everything() {
     );
     let conn = plain(&db);
     assert_same_schema(&schema_of(&conn), &our_schema(false));
-    assert_eq!(count(&conn, "SELECT COUNT(*) FROM schema_migrations"), 33);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM schema_migrations"), 34);
 }
 
 #[test]
@@ -532,7 +532,7 @@ fn failing_migration_rolls_back_only_that_version() {
     );
     assert_eq!(
         count(&conn, "SELECT COUNT(*) FROM schema_migrations_audit"),
-        33
+        34
     );
 }
 
