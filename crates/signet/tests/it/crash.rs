@@ -60,7 +60,7 @@ fn call(port: u16, method: &str, path: &str, body: &str) -> Result<(u16, Value),
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut sock =
         TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| e.to_string())?;
-    sock.set_read_timeout(Some(Duration::from_secs(15)))
+    sock.set_read_timeout(Some(crate::support::DEADLINE))
         .map_err(|e| e.to_string())?;
     let req = format!(
         "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n\
