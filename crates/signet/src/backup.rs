@@ -193,21 +193,39 @@ fn restore_blocking(json: bool, args: RestoreArgs) -> Result<()> {
     let suffix = format!(".before-restore-{stamp}");
     let mut kept = Vec::new();
 
-    // The database: move it (and any -wal/-shm, which must not meet the restored file) aside.
+    // The database. First the copy, beside the live file and synced, so that a failure
+    // here (a full disk, a kill) leaves the workspace as it was; only then the old files
+    // (and any -wal/-shm, which must not meet the restored file) move aside, and the copy
+    // takes their place with one rename.
     let db = ws.join(DB);
     fs::create_dir_all(ws.join("memory"))?;
+    let tmp = PathBuf::from(format!("{}.restoring", db.display()));
+    if tmp.is_file() {
+        fs::remove_file(&tmp).with_context(|| format!("removing a stale {}", tmp.display()))?;
+    }
+    folder::copy_file(&source_db, &tmp)?;
+    fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("syncing {}", tmp.display()))?;
     let aside = PathBuf::from(format!("{}{suffix}", db.display()));
+    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
     for tail in ["", "-wal", "-shm"] {
         let file = PathBuf::from(format!("{}{tail}", db.display()));
         if file.exists() {
             let to = PathBuf::from(format!("{}{tail}", aside.display()));
-            fs::rename(&file, &to).with_context(|| format!("moving {} aside", file.display()))?;
+            if let Err(e) = fs::rename(&file, &to) {
+                put_back(&moved);
+                let _ = fs::remove_file(&tmp);
+                return Err(e).with_context(|| format!("moving {} aside", file.display()));
+            }
             kept.push(to.display().to_string());
+            moved.push((to, file));
         }
     }
-    let tmp = PathBuf::from(format!("{}.restoring", db.display()));
-    folder::copy_file(&source_db, &tmp)?;
-    fs::rename(&tmp, &db).with_context(|| format!("replacing {}", db.display()))?;
+    if let Err(e) = fs::rename(&tmp, &db) {
+        put_back(&moved);
+        return Err(e).with_context(|| format!("replacing {}", db.display()));
+    }
     let restored =
         backup::verify(&db).with_context(|| format!("checking the restored {}", db.display()))?;
     if restored != expected {
@@ -226,6 +244,13 @@ fn restore_blocking(json: bool, args: RestoreArgs) -> Result<()> {
         files.push(rel.display().to_string());
     }
     print_restore(json, &ws, from, restored, &files, &kept)
+}
+
+/// Moves files set aside back where they were (a restore that could not finish).
+fn put_back(moved: &[(PathBuf, PathBuf)]) {
+    for (aside, original) in moved.iter().rev() {
+        let _ = fs::rename(aside, original);
+    }
 }
 
 fn print_restore(

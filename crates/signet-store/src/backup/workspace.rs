@@ -338,7 +338,7 @@ mod tests {
         assert_eq!(list(&backups).unwrap().len(), 2);
         let sum = summary(&backups).unwrap();
         assert_eq!(sum.count, 2);
-        assert_eq!(sum.last_good.map(|(_, p)| p), Some(made.folder.clone()));
+        assert_eq!(sum.last_good.map(|(_, p)| p), Some(made.folder));
         assert!(list(&dir.path().join("nowhere")).unwrap().is_empty());
     }
 

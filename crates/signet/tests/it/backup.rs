@@ -290,3 +290,38 @@ fn a_large_backup_draws_a_progress_bar_on_a_terminal_only() {
     piped.ok();
     assert!(!piped.stderr.contains("snapshot ["), "{}", piped.stderr);
 }
+
+#[test]
+fn a_restore_that_cannot_copy_leaves_the_workspace_database_in_place() {
+    let env = TestEnv::new();
+    let db = env.workspace.join("memory/memories.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    {
+        let store = signet_store::Store::open(&db, 1).unwrap();
+        store
+            .pool()
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO memories (id, content, created_at, updated_at) \
+                     VALUES ('precious', 'the precious memory', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+                    [],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+    }
+    let out = env.run(&["backup", "--json"]).json();
+    let folder = out["backup"].as_str().unwrap().to_owned();
+    // The copy cannot be written: a folder squats on its temporary name.
+    let squatter = env.workspace.join("memory/memories.db.restoring");
+    std::fs::create_dir(&squatter).unwrap();
+    let failed = env.run(&["restore", &folder]);
+    assert!(!failed.status.success());
+    assert!(
+        has_memory(&open(&db), "precious"),
+        "the database stayed where it was"
+    );
+    std::fs::remove_dir(&squatter).unwrap();
+    env.run(&["restore", &folder]).ok();
+    assert!(has_memory(&open(&db), "precious"));
+}
