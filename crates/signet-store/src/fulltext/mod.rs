@@ -40,6 +40,8 @@ use signet_model::memories::{KeywordHit, RecallFilters};
 
 /// Above this many pending changes the index is rebuilt rather than patched row by row.
 const MAX_PENDING: usize = 200_000;
+/// At this many pending changes a background thread patches the index (a bulk load).
+const APPLY_AT: usize = 4096;
 
 /// The index, its pending changes, and how to rebuild it.
 pub(crate) struct FullText {
@@ -48,6 +50,8 @@ pub(crate) struct FullText {
     state: RwLock<State>,
     pending: Mutex<Pending>,
     exact: Mutex<Option<Exact>>,
+    /// A background patch is running.
+    applying: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -79,6 +83,7 @@ impl FullText {
             state: RwLock::new(State::default()),
             pending: Mutex::new(Pending::default()),
             exact: Mutex::new(None),
+            applying: Default::default(),
         });
         if enabled {
             ft.rebuild();
@@ -91,13 +96,39 @@ impl FullText {
         if !self.enabled || rowids.is_empty() {
             return;
         }
-        let over = {
+        let (over, many) = {
             let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
             p.rowids.extend(rowids);
-            p.rowids.len() > MAX_PENDING && !p.building
+            (
+                p.rowids.len() > MAX_PENDING && !p.building,
+                p.rowids.len() >= APPLY_AT && !p.building,
+            )
         };
         if over {
             self.rebuild();
+        } else if many
+            && !self
+                .applying
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            // A bulk load: patch the index in the background, so that no search pays for it.
+            let weak = Arc::downgrade(self);
+            let spawned = std::thread::Builder::new()
+                .name("signet-keyword-apply".into())
+                .spawn(move || {
+                    let Some(this) = weak.upgrade() else { return };
+                    let res = crate::pool::open_reader(&this.path)
+                        .and_then(|conn| this.apply_pending(&conn));
+                    if let Err(e) = res {
+                        tracing::debug!(target: "store", error = %e, "keyword index: background patch failed; the next search retries");
+                    }
+                    this.applying
+                        .store(false, std::sync::atomic::Ordering::Release);
+                });
+            if spawned.is_err() {
+                self.applying
+                    .store(false, std::sync::atomic::Ordering::Release);
+            }
         }
     }
 

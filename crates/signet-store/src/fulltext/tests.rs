@@ -183,6 +183,19 @@ fn answers_equal_fts5_through_every_kind_of_change() {
     assert_eq!(queued(), before, "an access bump queues no re-read");
     check(&store, &mut rng);
 
+    // A bulk load: a background thread patches the index; answers stay exact meanwhile.
+    let bulk: Vec<String> = (0..5000).map(|_| rng.text()).collect();
+    store
+        .pool()
+        .write(move |tx| {
+            for (i, t) in bulk.iter().enumerate() {
+                insert(tx, &format!("bulk{i}"), t, "bob");
+            }
+            Ok(())
+        })
+        .unwrap();
+    check(&store, &mut rng);
+
     // A rolled-back write changes nothing.
     let rolled = store.pool().write(|tx| {
         insert(tx, "ghost", "kettle kettle kettle attic", "bob");
