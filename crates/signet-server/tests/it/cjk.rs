@@ -136,3 +136,19 @@ async fn a_project_scoped_token_recalls_only_its_projects_cjk_memories() {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(result_ids(&v), [ids[0].as_str()], "{v}");
 }
+
+#[tokio::test]
+async fn batch_forget_and_the_legacy_search_find_cjk_words_too() {
+    let s = TestServer::start_keyword_only().await;
+    let zh = remember(&s, ZH, json!({})).await;
+    let ko = remember(&s, KO, json!({})).await;
+    remember(&s, "an English note about cameras", json!({})).await;
+    let (st, p) = s.forget_json(json!({"query": "相机"})).await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    assert_eq!(p["mode"], "preview");
+    assert_eq!(p["count"], 1, "{p}");
+    assert_eq!(p["candidates"][0]["id"], zh.as_str(), "{p}");
+    let (st, v) = s.get("/memory/search?q=%EC%84%9C%EC%9A%B8").await; // 서울
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(result_ids(&v), [ko.as_str()], "{v}");
+}

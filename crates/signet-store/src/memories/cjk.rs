@@ -46,6 +46,20 @@ pub fn keyword_search(
     Ok(hits)
 }
 
+/// The full-text table that answers `query` and its `MATCH` string: the trigram index for a
+/// query with CJK terms, `memories_fts` otherwise (for batch forget and the legacy search,
+/// which rank one table's BM25 and do not merge the two).
+pub(crate) fn index_and_match(
+    conn: &Connection,
+    query: &KeywordQuery,
+) -> Result<(&'static str, String)> {
+    Ok(if crate::keyword::has_cjk(query) {
+        ("memories_cjk", trigram(query, |t| expand(conn, t))?)
+    } else {
+        ("memories_fts", crate::keyword::fts5(query))
+    })
+}
+
 /// Adds `more` to `hits` (ids already there keep their place), best `|bm25|` first.
 fn merge(hits: &mut Vec<KeywordHit>, more: Vec<KeywordHit>, limit: usize) {
     let seen: std::collections::HashSet<String> = hits.iter().map(|h| h.id.clone()).collect();

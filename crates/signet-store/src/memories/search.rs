@@ -149,14 +149,17 @@ pub fn forget_candidates(conn: &Connection, q: &CandidateQuery) -> Result<Vec<Fo
         return candidates_by_ids(conn, q);
     }
     let mut params = Vec::new();
-    let fts_match = q.keywords.as_ref().filter(|k| !k.is_empty()).map(fts5);
+    let fts_match = match q.keywords.as_ref().filter(|k| !k.is_empty()) {
+        Some(k) => Some(super::cjk::index_and_match(conn, k)?),
+        None => None,
+    };
     let mut sql = match &fts_match {
-        Some(m) => {
+        Some((fts, m)) => {
             params.push(Value::Text(m.clone()));
-            String::from(
-                "SELECT m.id, bm25(memories_fts) AS s, m.pinned, COALESCE(m.version, 1) \
-                 FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid \
-                 WHERE memories_fts MATCH ?1 AND m.is_deleted = 0",
+            format!(
+                "SELECT m.id, bm25({fts}) AS s, m.pinned, COALESCE(m.version, 1) \
+                 FROM {fts} JOIN memories m ON m.rowid = {fts}.rowid \
+                 WHERE {fts} MATCH ?1 AND m.is_deleted = 0",
             )
         }
         None => String::from(
@@ -216,13 +219,16 @@ pub fn legacy_search(conn: &Connection, q: &LegacyQuery) -> Result<Vec<serde_jso
     const COLS: &str =
         "m.id, m.content, m.created_at, m.who, m.importance, m.tags, m.type, m.pinned";
     let mut params = Vec::new();
-    let fts_match = q.keywords.as_ref().filter(|k| !k.is_empty()).map(fts5);
+    let fts_match = match q.keywords.as_ref().filter(|k| !k.is_empty()) {
+        Some(k) => Some(super::cjk::index_and_match(conn, k)?),
+        None => None,
+    };
     let mut sql = match &fts_match {
-        Some(m) => {
+        Some((fts, m)) => {
             params.push(Value::Text(m.clone()));
             format!(
-                "SELECT {COLS}, bm25(memories_fts) AS score FROM memories_fts \
-                 JOIN memories m ON m.rowid = memories_fts.rowid WHERE memories_fts MATCH ?1 AND m.is_deleted = 0"
+                "SELECT {COLS}, bm25({fts}) AS score FROM {fts} \
+                 JOIN memories m ON m.rowid = {fts}.rowid WHERE {fts} MATCH ?1 AND m.is_deleted = 0"
             )
         }
         None => format!(
