@@ -90,3 +90,44 @@ impl SearchSettings {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{EnvVars, Settings};
+    use crate::memory::Fusion;
+
+    fn load(yaml: &str) -> Result<SearchSettings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("agent.yaml"), yaml).unwrap();
+        Settings::load(dir.path(), &EnvVars::default()).map(|l| l.settings.search)
+    }
+
+    #[test]
+    fn minmax_is_the_default_and_upstreams_alpha_still_drives_blend() {
+        let d = load("search:\n  alpha: 0.7\n").unwrap();
+        assert_eq!(
+            Fusion::from_settings(&d),
+            Fusion::MinMax { vector_weight: 0.4 }
+        );
+        let blend = load("search:\n  fusion: blend\n  alpha: 0.3\n").unwrap();
+        assert_eq!(Fusion::from_settings(&blend), Fusion::Blend { alpha: 0.3 });
+        let rrf = load("search:\n  fusion: rrf\n").unwrap();
+        assert_eq!(Fusion::from_settings(&rrf), Fusion::Rrf { k: 60.0 });
+        let w = load("search:\n  vector_weight: 0.6\n").unwrap();
+        assert_eq!(
+            Fusion::from_settings(&w),
+            Fusion::MinMax { vector_weight: 0.6 }
+        );
+    }
+
+    #[test]
+    fn bad_fusion_values_name_the_key() {
+        let e = load("search:\n  fusion: magic\n").unwrap_err().to_string();
+        assert!(e.contains("search.fusion") && e.contains("minmax"), "{e}");
+        let e = load("search:\n  vector_weight: 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("search.vector_weight"), "{e}");
+    }
+}
