@@ -89,6 +89,19 @@ fn main() {
     if std::env::var("SKIP_SEARCH").is_ok() {
         return;
     }
+    let t = Instant::now();
+    while store.keyword_index().is_none() && t.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    match store.keyword_index() {
+        Some((docs, bytes)) => println!(
+            "keyword index: {docs} documents, {:.1} MiB ({:.0} bytes per document), ready after {:?}",
+            bytes as f64 / (1 << 20) as f64,
+            bytes as f64 / docs.max(1) as f64,
+            t.elapsed()
+        ),
+        None => println!("keyword index: off (SIGNET_KEYWORD_INDEX=off), FTS5 answers"),
+    }
     let f = RecallFilters::default();
     type Joined = fn([&'static str; 2]) -> KeywordQuery;
     let searches: [(&str, Joined); 2] = [("AND", KeywordQuery::all), ("OR", KeywordQuery::any)];
