@@ -213,8 +213,16 @@ impl Index {
     }
 
     /// The best `limit` live documents for `terms` (each one FTS5 phrase of one token), by
-    /// FTS5's BM25, best first (ties by rowid), and how many live documents matched.
-    pub(crate) fn search(&self, terms: &[String], mode: Mode, limit: usize) -> (Vec<Hit>, usize) {
+    /// FTS5's BM25, best first (ties by rowid), and how many live documents matched. With
+    /// `prune`, documents that cannot make the cut may be skipped unseen (any-word queries),
+    /// so the count is then only a lower bound.
+    pub(crate) fn search(
+        &self,
+        terms: &[String],
+        mode: Mode,
+        limit: usize,
+        prune: bool,
+    ) -> (Vec<Hit>, usize) {
         if terms.is_empty() || limit == 0 || self.rows == 0 {
             return (Vec::new(), 0);
         }
@@ -290,24 +298,51 @@ impl Index {
                     score_doc(no, &freq, &mut heap);
                 }
             }
-            Mode::Any => loop {
-                let next = lists
-                    .iter()
-                    .zip(&cursors)
-                    .filter_map(|(l, &c)| l.and_then(|p| p.docs.get(c).copied()))
-                    .min();
-                let Some(no) = next else { break };
-                for (i, l) in lists.iter().enumerate() {
-                    freq[i] = 0.0;
-                    if let Some(p) = l
-                        && p.docs.get(cursors[i]) == Some(&no)
-                    {
-                        freq[i] = f64::from(p.tfs[cursors[i]]);
-                        cursors[i] += 1;
-                    }
+            Mode::Any => {
+                // MaxScore: a term's score is below `idf * (k1 + 1)`. Once the heap is full,
+                // the cheapest terms whose bounds sum below the worst kept score cannot lift a
+                // document in on their own: candidates come only from the other ("essential")
+                // lists, and the cheap ones are only looked up for them.
+                let ub: Vec<f64> = idf.iter().map(|x| x * (K1 + 1.0) * (1.0 + 1e-9)).collect();
+                let mut order: Vec<usize> =
+                    (0..terms.len()).filter(|&i| lists[i].is_some()).collect();
+                order.sort_by(|&a, &b| ub[a].total_cmp(&ub[b]));
+                let mut rank = vec![usize::MAX; terms.len()];
+                for (r, &i) in order.iter().enumerate() {
+                    rank[i] = r;
                 }
-                score_doc(no, &freq, &mut heap);
-            },
+                // Terms `order[..essential]` are not essential; `cheap` is their bounds' sum.
+                let (mut essential, mut cheap) = (0, 0.0);
+                loop {
+                    if prune
+                        && heap.len() == limit
+                        && let Some(worst) = heap.peek()
+                    {
+                        let theta = -worst.0.bm25;
+                        while essential < order.len() && cheap + ub[order[essential]] < theta {
+                            cheap += ub[order[essential]];
+                            essential += 1;
+                        }
+                    }
+                    let next = order[essential..]
+                        .iter()
+                        .filter_map(|&i| lists[i].and_then(|p| p.docs.get(cursors[i]).copied()))
+                        .min();
+                    let Some(no) = next else { break };
+                    for (i, l) in lists.iter().enumerate() {
+                        freq[i] = 0.0;
+                        let Some(p) = l else { continue };
+                        if rank[i] < essential {
+                            cursors[i] += gallop(&p.docs[cursors[i]..], no);
+                        }
+                        if p.docs.get(cursors[i]) == Some(&no) {
+                            freq[i] = f64::from(p.tfs[cursors[i]]);
+                            cursors[i] += 1;
+                        }
+                    }
+                    score_doc(no, &freq, &mut heap);
+                }
+            }
         }
         let mut hits: Vec<Hit> = heap.into_iter().map(|w| w.0).collect();
         hits.sort_by(better);
@@ -372,7 +407,7 @@ mod tests {
         assert_eq!(ix.rows, 1000);
         assert!(ix.retired < 1025, "compacted once past a quarter");
         assert_eq!(ix.docs.len(), 1000 + ix.retired);
-        let (hits, matched) = ix.search(&["alpha".into(), "beta3".into()], Mode::All, 5);
+        let (hits, matched) = ix.search(&["alpha".into(), "beta3".into()], Mode::All, 5, false);
         assert_eq!(matched, (2000..3000).filter(|i| i % 7 == 3).count());
         assert_eq!(hits.len(), 5);
         assert!(
@@ -380,7 +415,38 @@ mod tests {
                 .all(|w| better(&w[0], &w[1]) != Ordering::Greater)
         );
         ix.set_deleted(hits[0].rowid, true);
-        let (again, _) = ix.search(&["alpha".into(), "beta3".into()], Mode::All, 5);
+        let (again, _) = ix.search(&["alpha".into(), "beta3".into()], Mode::All, 5, false);
         assert!(!again.iter().any(|h| h.rowid == hits[0].rowid));
+    }
+
+    #[test]
+    fn pruned_any_word_search_equals_the_full_merge() {
+        let words = ["a", "b", "c", "d", "e", "f", "g", "h", "rare", "rarer"];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let mut ix = Index::default();
+        for i in 0..5000 {
+            let n = 1 + next(12);
+            let text: Vec<&str> = (0..n)
+                .map(|_| words[next(words.len()).min(next(words.len()))])
+                .collect();
+            ix.upsert(i, i as u64, i % 17 == 0, toks(&text.join(" ")));
+        }
+        for q in 0..300 {
+            let n = 1 + q % 4;
+            let terms: Vec<String> = (0..n)
+                .map(|_| words[next(words.len())].to_owned())
+                .collect();
+            for limit in [1, 10, 50] {
+                let (full, _) = ix.search(&terms, Mode::Any, limit, false);
+                let (pruned, _) = ix.search(&terms, Mode::Any, limit, true);
+                assert_eq!(full, pruned, "{terms:?} limit {limit}");
+            }
+        }
     }
 }

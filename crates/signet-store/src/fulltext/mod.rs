@@ -220,7 +220,8 @@ impl FullText {
         } else {
             limit * 4 + 16
         };
-        let (hits, matched) = index.search(&terms, mode, want);
+        // Pruning skips matches unseen: only when no filter needs the full count.
+        let (hits, matched) = index.search(&terms, mode, want, filters.is_empty());
         drop(state);
         let ids = rows_passing(conn, &hits, filters)?;
         let out: Vec<KeywordHit> = hits
