@@ -55,6 +55,9 @@ pub struct Memories {
     analytics: Analytics,
     /// The knowledge graph recall boosts from (`with_graph`; none: no boost).
     graph: Option<Arc<dyn signet_model::PipelineStore>>,
+    /// When the graph was last counted and whether it held any mention: for a few seconds
+    /// after seeing it empty, recall skips the boost's lookup (and its thread hop).
+    graph_checked: Arc<std::sync::Mutex<Option<(std::time::Instant, bool)>>>,
 }
 
 impl Memories {
@@ -73,6 +76,7 @@ impl Memories {
             events: EventBus::default(),
             analytics: Analytics::default(),
             graph: None,
+            graph_checked: Arc::default(),
         }
     }
 

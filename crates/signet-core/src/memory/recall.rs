@@ -288,6 +288,11 @@ impl Range {
     }
 }
 
+/// How often recall counts the graph's mentions; in between, a graph seen empty is taken to
+/// stay so (the pipeline fills it in the background; a boost that starts a few seconds late
+/// costs nothing).
+const GRAPH_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Candidate scores per id from both legs: (keyword, vector).
 type Legs = HashMap<String, (f64, f64)>;
 
@@ -359,7 +364,23 @@ impl Memories {
         if tokens.is_empty() || scored.is_empty() {
             return;
         }
-        let lookup = crate::blocking::run(move || Ok(graph.graph_memories(&tokens, 200)?));
+        let checked = self.graph_checked.clone();
+        let last = *checked.lock().unwrap_or_else(|p| p.into_inner());
+        let fresh = last.filter(|(at, _)| at.elapsed() < GRAPH_CHECK_EVERY);
+        if fresh.is_some_and(|(_, any)| !any) {
+            return;
+        }
+        let lookup = crate::blocking::run(move || {
+            if fresh.is_none() {
+                let any = graph.graph_counts()?.mentions > 0;
+                *checked.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((std::time::Instant::now(), any));
+                if !any {
+                    return Ok(Vec::new());
+                }
+            }
+            Ok(graph.graph_memories(&tokens, 200)?)
+        });
         let linked: HashSet<String> = match tokio::time::timeout(boost.timeout, lookup).await {
             Ok(Ok(ids)) => ids.into_iter().collect(),
             Ok(Err(e)) => {
