@@ -399,7 +399,9 @@ impl Tab {
         self.mouse_click(x, y).await;
     }
 
-    /// Saves a 1280×900 screenshot of the viewport to `docs/screenshots/<name>.png`.
+    /// Saves a 1280×900 screenshot of the viewport: to `docs/screenshots/<name>.png` when
+    /// `SIGNET_UPDATE_SCREENSHOTS=1`, else to a scratch folder (a test run leaves the
+    /// repository's tracked pictures alone).
     pub async fn screenshot(&self, name: &str) {
         let dir = screenshots_dir();
         std::fs::create_dir_all(&dir).unwrap();
@@ -418,9 +420,13 @@ impl Tab {
     }
 }
 
-/// `docs/screenshots/` at the repository's root.
+/// `docs/screenshots/` at the repository's root when updating them, else a scratch folder.
 fn screenshots_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
+    if std::env::var("SIGNET_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
+    } else {
+        std::env::temp_dir().join("signet-dashboard-screenshots")
+    }
 }
 
 /// `s` as a JavaScript string literal.
