@@ -14,7 +14,7 @@ use rusqlite::types::Value;
 
 use super::search::push_filters;
 use super::{KeywordHit, RecallFilters};
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::keyword::{Connective, KeywordQuery, is_cjk, trigram};
 
 /// Most trigrams one short term expands to (the commonest characters start thousands).
@@ -96,23 +96,5 @@ fn ranked(
     push_filters(filters, &mut sql, &mut params);
     params.push(Value::Integer(limit as i64));
     sql.push_str(&format!(" ORDER BY s LIMIT ?{}", params.len()));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(params), |r| {
-            Ok(KeywordHit {
-                id: r.get(0)?,
-                bm25: r.get(1)?,
-            })
-        })
-        .map_err(fts_error)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(fts_error)
-}
-
-fn fts_error(e: rusqlite::Error) -> StoreError {
-    let msg = e.to_string();
-    if msg.contains("fts5") || msg.contains("MATCH") {
-        StoreError::Invalid(format!("keyword query: {msg}"))
-    } else {
-        e.into()
-    }
+    super::search::hits(conn, &sql, params)
 }

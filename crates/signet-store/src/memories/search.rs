@@ -122,7 +122,12 @@ fn ranked(
     push_filters(filters, &mut sql, &mut params);
     params.push(Value::Integer(limit as i64));
     sql.push_str(&format!(" ORDER BY f.s LIMIT ?{}", params.len()));
-    let mut stmt = conn.prepare_cached(&sql)?;
+    hits(conn, &sql, params)
+}
+
+/// Runs a ranked query whose rows are `(id, bm25)`, best first.
+pub(crate) fn hits(conn: &Connection, sql: &str, params: Vec<Value>) -> Result<Vec<KeywordHit>> {
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(params), |r| {
             Ok(KeywordHit {
@@ -134,7 +139,8 @@ fn ranked(
     rows.collect::<rusqlite::Result<_>>().map_err(fts_error)
 }
 
-fn fts_error(e: rusqlite::Error) -> StoreError {
+/// A full-text error is the query's fault (400), anything else the store's.
+pub(crate) fn fts_error(e: rusqlite::Error) -> StoreError {
     let msg = e.to_string();
     if msg.contains("fts5") || msg.contains("MATCH") {
         StoreError::Invalid(format!("keyword query: {msg}"))
