@@ -171,11 +171,16 @@ fn enqueue_extraction(tx: &Connection, memory_id: &str, now: &str, attempts: u32
 
 /// Bumps `access_count` and `last_accessed` for recalled memories.
 pub fn touch_accessed(tx: &Connection, ids: &[String], now: &str) -> Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "UPDATE memories SET last_accessed = ?2, access_count = COALESCE(access_count, 0) + 1 WHERE id = ?1",
-    )?;
+    // One UPDATE per distinct id, adding how often it was recalled.
+    let mut counts: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
     for id in ids {
-        stmt.execute(params![id, now])?;
+        *counts.entry(id.as_str()).or_default() += 1;
+    }
+    let mut stmt = tx.prepare_cached(
+        "UPDATE memories SET last_accessed = ?2, access_count = COALESCE(access_count, 0) + ?3 WHERE id = ?1",
+    )?;
+    for (id, n) in counts {
+        stmt.execute(params![id, now, n])?;
     }
     Ok(())
 }
