@@ -450,8 +450,11 @@ impl Memories {
         let store = self.store.clone();
         let (strict, loose) = crate::blocking::run(move || {
             let strict = store.keyword_search(&all, &filters, k)?;
-            let any = super::keywords::any_word_query(&text);
-            let loose = match any.filter(|_| strict.len() < fill_below) {
+            // The any-word query (with its word forms) is built only when it will run.
+            let any = (strict.len() < fill_below)
+                .then(|| super::keywords::any_word_query(&text))
+                .flatten();
+            let loose = match any {
                 Some(any) => store.keyword_search(&any, &filters, k)?,
                 None => Vec::new(),
             };
