@@ -331,6 +331,11 @@ pub trait PipelineStore: crate::documents::JobQueue {
     fn graph_memories(&self, tokens: &[String], limit: usize) -> Result<Vec<String>>;
     /// Entity, relation and mention counts (status, diagnostics).
     fn graph_counts(&self) -> Result<GraphCounts>;
+    /// Whether any memory mentions an entity (recall's boost asks this, so it must be
+    /// cheap; backends override the counting default with an existence probe).
+    fn graph_has_mentions(&self) -> Result<bool> {
+        Ok(self.graph_counts()?.mentions > 0)
+    }
 
     /// Appends one call to the ledger.
     fn record_llm_call(&self, call: &LlmCall) -> Result<()>;

@@ -288,7 +288,7 @@ impl Range {
     }
 }
 
-/// How often recall counts the graph's mentions; in between, a graph seen empty is taken to
+/// How often recall asks whether the graph has any mention; in between, a graph seen empty is taken to
 /// stay so (the pipeline fills it in the background; a boost that starts a few seconds late
 /// costs nothing).
 const GRAPH_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -372,7 +372,7 @@ impl Memories {
         }
         let lookup = crate::blocking::run(move || {
             if fresh.is_none() {
-                let any = graph.graph_counts()?.mentions > 0;
+                let any = graph.graph_has_mentions()?;
                 *checked.lock().unwrap_or_else(|p| p.into_inner()) =
                     Some((std::time::Instant::now(), any));
                 if !any {

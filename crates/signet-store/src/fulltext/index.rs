@@ -369,15 +369,7 @@ mod tests {
     use super::*;
 
     fn toks(text: &str) -> Tokens {
-        let mut counts: HashMap<String, u32> = HashMap::new();
-        let mut len = 0;
-        for t in super::super::tokenize::ascii_tokens(text) {
-            len += 1;
-            *counts.entry(t).or_default() += 1;
-        }
-        let mut terms: Vec<_> = counts.into_iter().collect();
-        terms.sort();
-        Tokens { terms, len }
+        super::super::tokenize::counted(super::super::tokenize::ascii_tokens(text))
     }
 
     #[test]

@@ -21,22 +21,24 @@ pub(crate) struct Tokens {
 
 /// Tokenizes `text` as FTS5 does; `exact` tokenizes non-ASCII text with FTS5 itself.
 pub(crate) fn tokens(text: &str, exact: &Exact) -> Result<Tokens> {
+    Ok(if text.is_ascii() {
+        counted(ascii_tokens(text))
+    } else {
+        counted(exact.tokens(text)?.into_iter())
+    })
+}
+
+/// Each distinct token with its count, and how many there were.
+pub(crate) fn counted(tokens: impl Iterator<Item = String>) -> Tokens {
     let mut counts: HashMap<String, u32> = HashMap::new();
     let mut len = 0u32;
-    if text.is_ascii() {
-        for t in ascii_tokens(text) {
-            len += 1;
-            *counts.entry(t).or_default() += 1;
-        }
-    } else {
-        for t in exact.tokens(text)? {
-            len += 1;
-            *counts.entry(t).or_default() += 1;
-        }
+    for t in tokens {
+        len += 1;
+        *counts.entry(t).or_default() += 1;
     }
     let mut terms: Vec<(String, u32)> = counts.into_iter().collect();
     terms.sort_unstable();
-    Ok(Tokens { terms, len })
+    Tokens { terms, len }
 }
 
 /// FTS5 `unicode61`'s tokens of ASCII text, lowercased.

@@ -127,12 +127,9 @@ pub fn memories(c: &Connection, tokens: &[String], limit: usize) -> Result<Vec<S
     if tokens.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
-    // Most workspaces have no graph (the pipeline is off): one index probe instead of
-    // planning and running the join on every recall.
-    let any: bool = c
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM memory_entity_mentions)")?
-        .query_row([], |r| r.get(0))?;
-    if !any {
+    // Most workspaces have no graph (the pipeline is off): one probe instead of planning
+    // and running the join.
+    if !has_mentions(c)? {
         return Ok(Vec::new());
     }
     let tokens = serde_json::Value::from(tokens).to_string();
@@ -158,6 +155,14 @@ pub fn memories(c: &Connection, tokens: &[String], limit: usize) -> Result<Vec<S
             |r| r.get(0),
         )?
         .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether any memory mentions an entity (one probe, whatever the graph's size).
+pub fn has_mentions(c: &Connection) -> Result<bool> {
+    Ok(
+        c.prepare_cached("SELECT EXISTS (SELECT 1 FROM memory_entity_mentions)")?
+            .query_row([], |r| r.get(0))?,
+    )
 }
 
 /// Entity, relation and mention counts.

@@ -73,6 +73,10 @@ impl PipelineStore for Store {
         self.pool().read(graph::counts)
     }
 
+    fn graph_has_mentions(&self) -> Result<bool> {
+        self.pool().read(graph::has_mentions)
+    }
+
     fn record_llm_call(&self, call: &LlmCall) -> Result<()> {
         let call = call.clone();
         self.pool().write(move |tx| ledger::record(tx, &call))
