@@ -28,6 +28,8 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # Headless Chromium for the dashboard's browser tests (crates/signet-server/tests/it/dashboard.rs),
 # with a font for the screenshots.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# A throwaway PostgreSQL server for the PostgreSQL backend's tests (crates/signet-store-pg).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
@@ -53,11 +55,20 @@ else
   echo "warning: could not install the MCP client SDKs; the real-client MCP tests will fail" >&2
 fi
 
+# PostgreSQL on loopback in a temp data directory (scripts/pg-temp.sh), stopped on exit.
+pg_dir="$(mktemp -d /tmp/signet-pg.XXXXXX)"
+trap 'scripts/pg-temp.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+if pg_url="$(scripts/pg-temp.sh start "$pg_dir")"; then
+  export SIGNET_TEST_PG_URL="$pg_url"
+else
+  echo "warning: could not start PostgreSQL; the PostgreSQL backend's tests will fail" >&2
+fi
+
 # No test may skip silently here: a missing proxy or model fails its tests instead.
 export SIGNET_REQUIRE_ALL=1
 
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; scripts/pg-temp.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
