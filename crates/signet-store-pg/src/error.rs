@@ -1,0 +1,39 @@
+//! PostgreSQL's errors as the model's [`StoreError`], mapped explicitly (signet-model has no
+//! `From<postgres::Error>`; see its crate documentation). Messages are for logs: the server's
+//! error text and SQLSTATE, never a password (the client never puts one in an error).
+
+use postgres::error::SqlState;
+use signet_model::StoreError;
+
+/// Maps one client error onto the model's small set of variants.
+pub(crate) fn map(e: postgres::Error) -> StoreError {
+    let Some(db) = e.as_db_error() else {
+        // No server answer: the connection failed or was lost.
+        return StoreError::Backend(format!("postgres: {e}"));
+    };
+    let code = db.code();
+    let text = format!("postgres {}: {}", code.code(), db.message());
+    if *code == SqlState::UNIQUE_VIOLATION || *code == SqlState::EXCLUSION_VIOLATION {
+        StoreError::Conflict(text)
+    } else if *code == SqlState::T_R_SERIALIZATION_FAILURE
+        || *code == SqlState::T_R_DEADLOCK_DETECTED
+        || *code == SqlState::LOCK_NOT_AVAILABLE
+        || *code == SqlState::QUERY_CANCELED
+        || *code == SqlState::TOO_MANY_CONNECTIONS
+    {
+        StoreError::Busy
+    } else {
+        StoreError::Backend(text)
+    }
+}
+
+/// `?` on client results inside this crate.
+pub(crate) trait PgResultExt<T> {
+    fn pg(self) -> Result<T, StoreError>;
+}
+
+impl<T> PgResultExt<T> for Result<T, postgres::Error> {
+    fn pg(self) -> Result<T, StoreError> {
+        self.map_err(map)
+    }
+}

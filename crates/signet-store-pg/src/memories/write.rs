@@ -1,0 +1,252 @@
+//! Write transactions: remember, chunked remember, access tracking, and the history rows every
+//! write records (modify, forget and recover live in `mutate`).
+
+use postgres::{GenericClient, Row};
+use serde_json::json;
+use signet_model::Result;
+use signet_model::memories::{
+    Actor, ChunkGroup, DedupHit, NewMemory, RememberOutcome, WriteOptions,
+};
+
+use crate::error::PgResultExt;
+
+/// Dedups by (source_type, source_id) then by content hash among live rows; inserts otherwise.
+pub(crate) fn remember(
+    tx: &mut impl GenericClient,
+    m: &NewMemory,
+    opts: WriteOptions,
+    actor: &Actor,
+) -> Result<RememberOutcome> {
+    if let Some(hit) = find_duplicate(tx, m)? {
+        return Ok(RememberOutcome::Deduped(hit));
+    }
+    insert(tx, m, opts, actor)?;
+    Ok(RememberOutcome::Inserted)
+}
+
+/// The columns of a [`DedupHit`], decoded by [`dedup_hit`].
+const DEDUP_HIT_COLS: &str = "id, type, tags, COALESCE(pinned, false), \
+    COALESCE(importance, 0.5), content";
+
+fn dedup_hit(r: &Row) -> DedupHit {
+    DedupHit {
+        id: r.get(0),
+        memory_type: r.get(1),
+        tags: r.get(2),
+        pinned: r.get(3),
+        importance: r.get(4),
+        content: r.get(5),
+    }
+}
+
+fn find_duplicate(tx: &mut impl GenericClient, m: &NewMemory) -> Result<Option<DedupHit>> {
+    if let Some(source_id) = &m.source_id {
+        let sql = format!(
+            "SELECT {DEDUP_HIT_COLS} FROM memories WHERE source_type = $1 AND source_id = $2 \
+             AND is_deleted = false LIMIT 1"
+        );
+        let hit = tx.query_opt(&sql, &[&m.source_type, source_id]).pg()?;
+        if let Some(hit) = hit {
+            return Ok(Some(dedup_hit(&hit)));
+        }
+    }
+    live_by_hash(tx, &m.content_hash)
+}
+
+/// The live memory holding `hash`, if any.
+pub(crate) fn live_by_hash(tx: &mut impl GenericClient, hash: &str) -> Result<Option<DedupHit>> {
+    let sql = format!(
+        "SELECT {DEDUP_HIT_COLS} FROM memories WHERE content_hash = $1 AND is_deleted = false LIMIT 1"
+    );
+    Ok(tx.query_opt(&sql, &[&hash]).pg()?.as_ref().map(dedup_hit))
+}
+
+/// Inserts one memory with its `created` history row (and extraction job when asked).
+pub(crate) fn insert(
+    tx: &mut impl GenericClient,
+    m: &NewMemory,
+    opts: WriteOptions,
+    actor: &Actor,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO memories (id, content, normalized_content, content_hash, who, why, project, \
+         importance, type, tags, pinned, is_deleted, extraction_status, embedding_model, \
+         extraction_model, created_at, updated_at, updated_by, source_type, source_id, scope_user) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, false, $12, NULL, NULL, $13, $13, \
+         $5, $14, $15, $16)",
+        &[
+            &m.id,
+            &m.content,
+            &m.normalized_content,
+            &m.content_hash,
+            &m.who,
+            &m.why,
+            &m.project,
+            &m.importance,
+            &m.memory_type,
+            &m.tags,
+            &m.pinned,
+            &m.extraction_status,
+            &m.created_at,
+            &m.source_type,
+            &m.source_id,
+            &m.scope_user,
+        ],
+    )
+    .pg()?;
+    // Which write path made it: a document's ingest, or a remember (API, hooks, MCP).
+    let source = if m.source_type == "document" {
+        "document"
+    } else {
+        "remember"
+    };
+    History::new(&m.id, "created", actor, &m.created_at)
+        .new_content(&m.content)
+        .metadata(json!({"source": source, "sourceType": m.source_type}))
+        .insert(tx)?;
+    if opts.enqueue_extraction {
+        enqueue_extraction(tx, &m.id, &m.created_at, opts.extraction_attempts)?;
+    }
+    Ok(())
+}
+
+/// Inserts the chunks of one long remember and their `chunk_group` entity; returns the ids
+/// inserted (chunks whose content already lives are skipped).
+pub(crate) fn remember_chunks(
+    tx: &mut impl GenericClient,
+    group: &ChunkGroup,
+    opts: WriteOptions,
+    actor: &Actor,
+    now: &str,
+) -> Result<Vec<String>> {
+    let name = format!("chunk-group:{}", group.group_id);
+    tx.execute(
+        "INSERT INTO entities (id, name, canonical_name, entity_type, agent_id, mentions, \
+         created_at, updated_at) VALUES ($1, $2, $2, 'chunk_group', 'default', 0, $3, $3)",
+        &[&group.group_id, &name, &now],
+    )
+    .pg()?;
+    let mut ids = Vec::with_capacity(group.chunks.len());
+    for chunk in &group.chunks {
+        if live_by_hash(tx, &chunk.content_hash)?.is_some() {
+            continue;
+        }
+        insert(tx, chunk, opts, actor)?;
+        tx.execute(
+            "INSERT INTO memory_entity_mentions (memory_id, entity_id, mention_text, confidence, \
+             created_at) VALUES ($1, $2, 'chunk', 1.0, $3) ON CONFLICT DO NOTHING",
+            &[&chunk.id, &group.group_id, &now],
+        )
+        .pg()?;
+        ids.push(chunk.id.clone());
+    }
+    Ok(ids)
+}
+
+fn enqueue_extraction(
+    tx: &mut impl GenericClient,
+    memory_id: &str,
+    now: &str,
+    attempts: u32,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO memory_jobs (id, memory_id, job_type, status, attempts, max_attempts, \
+           created_at, updated_at) \
+         SELECT $1::text, $2::text, 'extract', 'pending', 0, $4::bigint, $3::text, $3::text \
+         WHERE NOT EXISTS (SELECT 1 FROM memory_jobs WHERE memory_id = $2::text \
+           AND job_type = 'extract' AND status IN ('pending', 'leased'))",
+        &[
+            &uuid::Uuid::new_v4().to_string(),
+            &memory_id,
+            &now,
+            &i64::from(attempts.max(1)),
+        ],
+    )
+    .pg()?;
+    Ok(())
+}
+
+/// Bumps `access_count` and `last_accessed` for recalled memories: one UPDATE per distinct
+/// id, adding how often it was recalled.
+pub(crate) fn touch_accessed(tx: &mut impl GenericClient, ids: &[String], now: &str) -> Result<()> {
+    let mut counts: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for id in ids {
+        *counts.entry(id.as_str()).or_default() += 1;
+    }
+    // Ordered ids: two nodes touching overlapping sets lock rows in the same order.
+    let (ids, counts): (Vec<&str>, Vec<i64>) = counts.into_iter().unzip();
+    tx.execute(
+        "UPDATE memories m SET last_accessed = $3, \
+           access_count = COALESCE(m.access_count, 0) + t.n \
+         FROM unnest($1::text[], $2::bigint[]) AS t(id, n) WHERE m.id = t.id",
+        &[&ids, &counts, &now],
+    )
+    .pg()?;
+    Ok(())
+}
+
+/// A `memory_history` row under construction.
+pub(crate) struct History<'a> {
+    memory_id: &'a str,
+    event: &'a str,
+    actor: &'a Actor,
+    created_at: &'a str,
+    old_content: Option<&'a str>,
+    new_content: Option<&'a str>,
+    reason: Option<&'a str>,
+    metadata: Option<serde_json::Value>,
+}
+
+impl<'a> History<'a> {
+    pub(crate) fn new(memory_id: &'a str, event: &'a str, actor: &'a Actor, at: &'a str) -> Self {
+        Self {
+            memory_id,
+            event,
+            actor,
+            created_at: at,
+            old_content: None,
+            new_content: None,
+            reason: None,
+            metadata: None,
+        }
+    }
+    pub(crate) fn old_content(mut self, c: &'a str) -> Self {
+        self.old_content = Some(c);
+        self
+    }
+    pub(crate) fn new_content(mut self, c: &'a str) -> Self {
+        self.new_content = Some(c);
+        self
+    }
+    pub(crate) fn reason(mut self, r: &'a str) -> Self {
+        self.reason = Some(r);
+        self
+    }
+    pub(crate) fn metadata(mut self, m: serde_json::Value) -> Self {
+        self.metadata = Some(m);
+        self
+    }
+    pub(crate) fn insert(&self, tx: &mut impl GenericClient) -> Result<()> {
+        tx.execute(
+            "INSERT INTO memory_history (id, memory_id, event, old_content, new_content, \
+             changed_by, reason, metadata, created_at, actor_type, session_id, request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            &[
+                &uuid::Uuid::new_v4().to_string(),
+                &self.memory_id,
+                &self.event,
+                &self.old_content,
+                &self.new_content,
+                &self.actor.changed_by,
+                &self.reason,
+                &self.metadata.as_ref().map(|m| m.to_string()),
+                &self.created_at,
+                &self.actor.actor_type,
+                &self.actor.session_id,
+                &self.actor.request_id,
+            ],
+        )
+        .pg()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,69 @@
+//! The storage conformance suite against PostgreSQL: one test per check, each on a fresh
+//! scratch schema. The checks are listed one by one because the backend does not pass the
+//! whole `conformance_tests!` list yet; the ones missing here are those of the traits still
+//! pending (maintenance, documents, the pipeline: see the crate documentation).
+
+use super::support;
+
+macro_rules! pg_checks {
+    ($($check:ident,)*) => {$(
+        #[test]
+        fn $check() {
+            let Some(harness) = support::fresh() else { return };
+            signet_model::conformance::run(harness, signet_model::conformance::$check);
+        }
+    )*};
+}
+
+pg_checks!(
+    remember_inserts_a_live_memory_with_a_created_history_row,
+    remember_dedups_by_content_hash_among_live_memories,
+    remember_dedups_by_source_before_content,
+    remember_ignores_deleted_memories_when_deduping,
+    remember_enqueues_extraction_only_when_asked,
+    remember_chunks_inserts_a_group_and_skips_live_content,
+    live_detail_has_the_upstream_keys_and_hides_deleted_memories,
+    history_is_oldest_first_limited_and_none_for_unknown_ids,
+    list_is_newest_first_paged_and_scoped_with_matching_stats,
+    list_keeps_to_the_type_asked_for,
+    stats_count_live_embedded_and_critical_memories,
+    recall_rows_keep_the_requested_order_and_skip_deleted,
+    touch_accessed_counts_accesses,
+    distinct_who_is_sorted_distinct_and_live_only,
+    ops_counts_signals_and_scope_follow_the_writes,
+    modify_applies_the_patch_and_bumps_the_version,
+    a_stale_if_version_conflicts,
+    modify_without_a_change_is_a_no_op,
+    modify_refuses_content_a_live_memory_holds,
+    forget_of_a_pinned_memory_needs_force_and_a_non_pipeline_actor,
+    forget_soft_deletes_and_recover_restores_within_the_window,
+    recover_after_the_window_is_refused,
+    recover_is_refused_while_a_live_twin_holds_the_content,
+    mutations_of_unknown_ids_are_not_found,
+    mutations_refuse_the_wrong_state_before_the_version,
+    the_version_guard_comes_before_the_pinned_rules,
+    keyword_search_ranks_better_matches_first,
+    keyword_search_matches_phrases_case_insensitively,
+    keyword_query_connectives_combine_with_the_documented_precedence,
+    keyword_search_applies_every_filter,
+    filter_ids_applies_every_filter,
+    tag_filters_match_substrings_literally,
+    deleted_memories_are_never_returned,
+    forget_candidates_by_ids_keep_the_request_order,
+    forget_candidates_by_keywords_are_ranked,
+    forget_candidates_by_filters_put_pinned_and_important_first,
+    legacy_search_returns_rows_by_keyword_or_by_filter,
+    embeddings_round_trip_bit_for_bit,
+    saving_a_vector_for_changed_content_is_refused,
+    a_content_edit_drops_the_stale_vector,
+    embedding_gaps_and_stats_follow_the_model,
+    orphan_vectors_are_counted_and_cleaned,
+    a_deleted_memory_keeps_its_vector_for_recover,
+    a_fresh_store_reports_its_migration_and_a_clean_integrity_check,
+    housekeeping_and_the_flush_keep_every_write,
+    feedback_is_a_running_mean_on_the_sessions_rows,
+    session_memories_are_recorded_once_per_session_and_memory,
+    a_queued_summary_is_a_pending_job,
+    a_pending_summary_takes_the_sessions_later_transcript,
+    checkpoints_by_session_or_project_are_newest_first,
+);

@@ -1,0 +1,9 @@
+//! signet-store-pg's integration tests, against a real PostgreSQL server: the one
+//! `scripts/test.sh` starts (`scripts/pg-temp.sh`) and names in `SIGNET_TEST_PG_URL`. Each test
+//! works in a scratch schema of its own, dropped afterwards.
+
+mod conformance;
+mod migrations;
+mod open;
+mod support;
+mod tsquery;
