@@ -10,6 +10,8 @@
 -- * Counts and versions are bigint, scores double precision (one Rust type each).
 -- * Vectors are bytea holding little-endian f32, the SQLite blob format, bit for bit.
 -- * Keyword search: a stored generated tsvector column with a GIN index (see signet_fts_text).
+-- * `seq` (identity) is SQLite's rowid where order matters: ties of equal times keep the order
+--   rows were written, and exports page by it.
 
 -- The text the keyword index sees: ASCII punctuation becomes a space before PostgreSQL's parser
 -- runs, so words are runs of letters and digits as on SQLite (FTS5's unicode61), instead of the
@@ -22,6 +24,7 @@ CREATE FUNCTION signet_fts_text(t text) RETURNS text
 
 CREATE TABLE memories (
     id                 text PRIMARY KEY,
+    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     type               text NOT NULL DEFAULT 'fact',
     category           text,
     content            text NOT NULL,
@@ -97,6 +100,7 @@ CREATE INDEX idx_memory_history_created ON memory_history (created_at);
 
 CREATE TABLE memory_jobs (
     id           text PRIMARY KEY,
+    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     memory_id    text REFERENCES memories (id),
     job_type     text NOT NULL,
     status       text NOT NULL DEFAULT 'pending',
@@ -130,6 +134,7 @@ CREATE INDEX idx_embeddings_source ON embeddings (source_type, source_id);
 
 CREATE TABLE entities (
     id             text PRIMARY KEY,
+    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     name           text NOT NULL UNIQUE,
     entity_type    text NOT NULL,
     description    text,
@@ -146,6 +151,7 @@ CREATE INDEX idx_entities_canonical ON entities (canonical_name);
 
 CREATE TABLE relations (
     id               text PRIMARY KEY,
+    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     source_entity_id text NOT NULL REFERENCES entities (id),
     target_entity_id text NOT NULL REFERENCES entities (id),
     relation_type    text NOT NULL,
@@ -199,6 +205,7 @@ CREATE TABLE entity_attributes (
 
 CREATE TABLE memories_cold (
     archive_id          text PRIMARY KEY,
+    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     memory_id           text NOT NULL,
     type                text DEFAULT 'fact',
     category            text,
@@ -228,6 +235,7 @@ CREATE INDEX idx_memories_cold_memory ON memories_cold (memory_id);
 
 CREATE TABLE documents (
     id            text PRIMARY KEY,
+    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     source_url    text,
     source_type   text NOT NULL,
     content_type  text,
@@ -301,6 +309,7 @@ CREATE INDEX idx_checkpoints_project ON session_checkpoints (project_normalized,
 
 CREATE TABLE summary_jobs (
     id           text PRIMARY KEY,
+    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     session_key  text,
     harness      text NOT NULL,
     project      text,

@@ -25,9 +25,12 @@
 
 #![forbid(unsafe_code)]
 
+mod backend;
+mod documents;
 mod error;
 mod memories;
 mod pending;
+mod pipeline;
 pub mod pool;
 pub mod schema;
 mod sql;

@@ -2,23 +2,12 @@
 //! naming itself — never a fake success — so nothing can run on a half-done backend unnoticed
 //! (the daemon does not offer the backend until these are done).
 
-use signet_model::documents::{
-    CreatedDocument, DeletedDocument, Document, DocumentChunk, DocumentQuery, FailedJob,
-    IngestWrite, Ingested, LeasePolicy, LeasedJob, NewDocument,
-};
 use signet_model::export::{ExportPage, ImportItem, ImportedItem};
 use signet_model::maintenance::{
     AuditOf, ColdCounts, DedupCluster, DedupMerge, DedupRow, DiagnosticsSnapshot, EntityPrune,
     FtsCounts, PruneStep, PrunedEntities, PurgedTombstones, RepairAudit, SnapshotParams,
 };
-use signet_model::memories::Actor;
-use signet_model::pipeline::{
-    Applied, ExtractSource, ExtractWrite, GraphCounts, JobCount, JobPage, JobQuery, JobRecord,
-    LeasedSummary, LlmCall, LlmTotals, ProviderTotals, Summarised, SummaryWrite,
-};
-use signet_model::{
-    DocumentStore, ExportStore, JobQueue, MaintenanceStore, PipelineStore, Result, StoreError,
-};
+use signet_model::{ExportStore, MaintenanceStore, Result, StoreError};
 
 use crate::PgStore;
 
@@ -99,116 +88,6 @@ impl MaintenanceStore for PgStore {
     }
     fn requeue_skipped_summaries(&self, _limit: usize, _audit: AuditOf<usize>) -> Result<usize> {
         pending("requeue_skipped_summaries")
-    }
-}
-
-impl JobQueue for PgStore {
-    fn lease_job(
-        &self,
-        _kind: &str,
-        _now: &str,
-        _policy: &LeasePolicy,
-    ) -> Result<Option<LeasedJob>> {
-        pending("lease_job")
-    }
-    fn complete_job(&self, _id: &str, _result: Option<&str>, _now: &str) -> Result<bool> {
-        pending("complete_job")
-    }
-    fn fail_job(&self, _id: &str, _error: &str, _now: &str) -> Result<FailedJob> {
-        pending("fail_job")
-    }
-    fn recover_leases(&self, _kind: &str, _leased_before: &str, _now: &str) -> Result<usize> {
-        pending("recover_leases")
-    }
-    fn release_orphans(&self, _kind: &str, _now: &str) -> Result<usize> {
-        pending("release_orphans")
-    }
-}
-
-impl DocumentStore for PgStore {
-    fn create_document(&self, _d: &NewDocument) -> Result<CreatedDocument> {
-        pending("create_document")
-    }
-    fn document(&self, _id: &str) -> Result<Option<Document>> {
-        pending("document")
-    }
-    fn documents(&self, _q: &DocumentQuery) -> Result<(Vec<Document>, i64)> {
-        pending("documents")
-    }
-    fn document_chunks(&self, _id: &str) -> Result<Option<Vec<DocumentChunk>>> {
-        pending("document_chunks")
-    }
-    fn delete_document(
-        &self,
-        _id: &str,
-        _reason: &str,
-        _actor: &Actor,
-        _now: &str,
-    ) -> Result<Option<DeletedDocument>> {
-        pending("delete_document")
-    }
-    fn write_ingest(&self, _w: &IngestWrite) -> Result<Ingested> {
-        pending("write_ingest")
-    }
-    fn fail_ingest(
-        &self,
-        _document_id: &str,
-        _job_id: &str,
-        _error: &str,
-        _now: &str,
-    ) -> Result<FailedJob> {
-        pending("fail_ingest")
-    }
-}
-
-impl PipelineStore for PgStore {
-    fn extract_source(&self, _memory_id: &str) -> Result<Option<ExtractSource>> {
-        pending("extract_source")
-    }
-    fn apply_extraction(&self, _w: &ExtractWrite) -> Result<Applied> {
-        pending("apply_extraction")
-    }
-    fn fail_extraction(&self, _job_id: &str, _error: &str, _now: &str) -> Result<FailedJob> {
-        pending("fail_extraction")
-    }
-    fn release_job(&self, _id: &str, _attempt: i64, _now: &str) -> Result<bool> {
-        pending("release_job")
-    }
-    fn job(&self, _id: &str) -> Result<Option<JobRecord>> {
-        pending("job")
-    }
-    fn jobs(&self, _q: &JobQuery) -> Result<JobPage> {
-        pending("jobs")
-    }
-    fn job_counts(&self) -> Result<Vec<JobCount>> {
-        pending("job_counts")
-    }
-    fn lease_summary(&self, _now: &str) -> Result<Option<LeasedSummary>> {
-        pending("lease_summary")
-    }
-    fn recover_summaries(&self) -> Result<usize> {
-        pending("recover_summaries")
-    }
-    fn apply_summary(&self, _w: &SummaryWrite) -> Result<Summarised> {
-        pending("apply_summary")
-    }
-    fn fail_summary(&self, _job_id: &str, _error: &str, _now: &str) -> Result<FailedJob> {
-        pending("fail_summary")
-    }
-    fn graph_memories(&self, _tokens: &[String], _limit: usize) -> Result<Vec<String>> {
-        pending("graph_memories")
-    }
-    fn graph_counts(&self) -> Result<GraphCounts> {
-        pending("graph_counts")
-    }
-    fn record_llm_call(&self, _call: &LlmCall) -> Result<()> {
-        pending("record_llm_call")
-    }
-    fn llm_totals(&self, _since: Option<&str>) -> Result<LlmTotals> {
-        pending("llm_totals")
-    }
-    fn llm_totals_by_provider(&self, _since: Option<&str>) -> Result<Vec<ProviderTotals>> {
-        pending("llm_totals_by_provider")
     }
 }
 

@@ -87,6 +87,11 @@ impl PgStore {
         let migration = pool.with(schema::migrate)?;
         Ok(Self { pool, migration })
     }
+
+    /// The connections, for the repositories outside the memory domain.
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
 }
 
 /// Says which database an error came from, with the password redacted.

@@ -68,6 +68,24 @@ pub(crate) fn insert(
     opts: WriteOptions,
     actor: &Actor,
 ) -> Result<()> {
+    insert_with(tx, m, opts, actor, None)
+}
+
+/// Why a memory was written, for its `created` history row: the reason and the metadata that
+/// replaces the default `{source, sourceType}` (the pipeline records its decision there).
+pub(crate) struct Provenance<'a> {
+    pub reason: &'a str,
+    pub metadata: serde_json::Value,
+}
+
+/// [`insert`], with the `created` row's reason and metadata given by the caller.
+pub(crate) fn insert_with(
+    tx: &mut impl GenericClient,
+    m: &NewMemory,
+    opts: WriteOptions,
+    actor: &Actor,
+    why: Option<Provenance<'_>>,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO memories (id, content, normalized_content, content_hash, who, why, project, \
          importance, type, tags, pinned, is_deleted, extraction_status, embedding_model, \
@@ -100,10 +118,12 @@ pub(crate) fn insert(
     } else {
         "remember"
     };
-    History::new(&m.id, "created", actor, &m.created_at)
-        .new_content(&m.content)
-        .metadata(json!({"source": source, "sourceType": m.source_type}))
-        .insert(tx)?;
+    let event = History::new(&m.id, "created", actor, &m.created_at).new_content(&m.content);
+    let event = match why {
+        Some(p) => event.reason(p.reason).metadata(p.metadata),
+        None => event.metadata(json!({"source": source, "sourceType": m.source_type})),
+    };
+    event.insert(tx)?;
     if opts.enqueue_extraction {
         enqueue_extraction(tx, &m.id, &m.created_at, opts.extraction_attempts)?;
     }

@@ -1,7 +1,7 @@
 //! The storage conformance suite against PostgreSQL: one test per check, each on a fresh
 //! scratch schema. The checks are listed one by one because the backend does not pass the
 //! whole `conformance_tests!` list yet; the ones missing here are those of the traits still
-//! pending (maintenance, documents, the pipeline: see the crate documentation).
+//! pending (maintenance, export: see the crate documentation).
 
 use super::support;
 
@@ -66,4 +66,26 @@ pg_checks!(
     a_queued_summary_is_a_pending_job,
     a_pending_summary_takes_the_sessions_later_transcript,
     checkpoints_by_session_or_project_are_newest_first,
+    documents_are_created_with_a_job_and_deduplicated,
+    documents_are_listed_newest_first_by_status,
+    the_ingest_write_is_whole_and_happens_once,
+    leases_expire_failures_back_off_and_leases_recover,
+    a_dead_ingest_job_fails_its_document,
+    deleting_a_document_soft_deletes_its_chunks,
+    an_extraction_write_is_applied_once,
+    a_re_leased_job_refuses_the_old_attempts_write,
+    a_released_job_keeps_its_attempt,
+    a_lease_interrupted_on_the_last_attempt_dies_on_recovery,
+    orphaned_leases_are_released_with_their_attempt,
+    an_add_dedups_on_a_live_content_hash,
+    an_update_goes_through_the_guard_and_archives_the_old_row,
+    a_delete_of_a_pinned_target_is_refused_and_changes_nothing,
+    audit_rows_land_on_the_source_memory,
+    a_shadow_write_changes_no_memory,
+    a_dead_extraction_job_fails_its_memory,
+    summary_jobs_are_leased_applied_once_failed_and_recovered,
+    the_graph_counts_mentions_and_links_live_memories,
+    the_ledger_sums_calls_since_a_time,
+    job_counts_cover_both_queues,
+    jobs_are_listed_newest_first_by_status_and_type,
 );

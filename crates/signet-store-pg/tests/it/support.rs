@@ -97,8 +97,9 @@ impl Harness for PgHarness {
     }
 }
 
-/// Set-up the traits have no method for, in SQL. The fixtures of checks that cannot pass yet
-/// (graph, cold archive, summaries) are not written: they fail, naming themselves.
+/// Set-up the traits have no method for, in SQL. The fixtures only the maintenance checks use
+/// (entity pins, aspects, stub attributes, cold rows) are not written yet: they fail, naming
+/// themselves.
 impl Fixtures for PgHarness {
     fn kill_jobs(&self, now: &str) {
         self.scratch
@@ -180,14 +181,43 @@ impl Fixtures for PgHarness {
             )
             .expect("give a checkpoint");
     }
-    fn cold_reasons(&self, _memory_id: &str) -> Vec<String> {
-        unwritten("cold_reasons")
+    fn cold_reasons(&self, memory_id: &str) -> Vec<String> {
+        let rows = self.scratch.client().query(
+            "SELECT archived_reason FROM memories_cold WHERE memory_id = $1 \
+             ORDER BY archived_at, seq",
+            &[&memory_id],
+        );
+        let rows = rows.expect("cold reasons");
+        rows.iter().map(|r| r.get(0)).collect()
     }
-    fn entity(&self, _canonical: &str) -> Option<(i64, String)> {
-        unwritten("entity")
+    fn entity(&self, canonical: &str) -> Option<(i64, String)> {
+        let row = self.scratch.client().query_opt(
+            "SELECT COALESCE(mentions, 0), entity_type FROM entities WHERE canonical_name = $1",
+            &[&canonical],
+        );
+        row.expect("entity").map(|r| (r.get(0), r.get(1)))
     }
-    fn session_summary(&self, _session_key: &str) -> Option<(String, String, i64, Vec<String>)> {
-        unwritten("session_summary")
+    fn session_summary(&self, session_key: &str) -> Option<(String, String, i64, Vec<String>)> {
+        let mut c = self.scratch.client();
+        let row = c
+            .query_opt(
+                "SELECT id, content, token_count FROM session_summaries \
+                 WHERE session_key = $1 AND depth = 0 AND kind = 'session'",
+                &[&session_key],
+            )
+            .expect("session summary")?;
+        let id: String = row.get(0);
+        let linked = c
+            .query(
+                "SELECT memory_id FROM session_summary_memories WHERE summary_id = $1 \
+                 ORDER BY memory_id COLLATE \"C\"",
+                &[&id],
+            )
+            .expect("linked memories")
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        Some((id, row.get(1), row.get(2), linked))
     }
     fn pin_entity(&self, _canonical: &str) {
         unwritten("pin_entity")
