@@ -10,6 +10,10 @@
 -- * Counts and versions are bigint, scores double precision (one Rust type each).
 -- * Vectors are bytea holding little-endian f32, the SQLite blob format, bit for bit.
 -- * Keyword search: a stored generated tsvector column with a GIN index (see signet_fts_text).
+-- * No foreign keys between memories, history, jobs, mentions and document links: SQLite never
+--   enforced upstream's (foreign_keys is off), its code relies on that (repair audit rows on
+--   the pseudo-memory `system`, history that outlives a purged memory), and upstream databases
+--   moved here hold such rows. Only the knowledge-structure cascades are kept.
 -- * `seq` (identity) is SQLite's rowid where order matters: ties of equal times keep the order
 --   rows were written, and exports page by it.
 
@@ -83,7 +87,7 @@ CREATE TABLE memory_history (
     id          text PRIMARY KEY,
     -- The order rows were written (SQLite's rowid): history with equal times keeps it.
     seq         bigint GENERATED ALWAYS AS IDENTITY,
-    memory_id   text NOT NULL REFERENCES memories (id),
+    memory_id   text NOT NULL,
     event       text NOT NULL,
     old_content text,
     new_content text,
@@ -101,7 +105,7 @@ CREATE INDEX idx_memory_history_created ON memory_history (created_at);
 CREATE TABLE memory_jobs (
     id           text PRIMARY KEY,
     seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-    memory_id    text REFERENCES memories (id),
+    memory_id    text,
     job_type     text NOT NULL,
     status       text NOT NULL DEFAULT 'pending',
     payload      text,
@@ -152,8 +156,8 @@ CREATE INDEX idx_entities_canonical ON entities (canonical_name);
 CREATE TABLE relations (
     id               text PRIMARY KEY,
     seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-    source_entity_id text NOT NULL REFERENCES entities (id),
-    target_entity_id text NOT NULL REFERENCES entities (id),
+    source_entity_id text NOT NULL,
+    target_entity_id text NOT NULL,
     relation_type    text NOT NULL,
     strength         double precision DEFAULT 1.0,
     metadata         text,
@@ -166,8 +170,8 @@ CREATE INDEX idx_relations_source ON relations (source_entity_id);
 CREATE INDEX idx_relations_target ON relations (target_entity_id);
 
 CREATE TABLE memory_entity_mentions (
-    memory_id    text NOT NULL REFERENCES memories (id),
-    entity_id    text NOT NULL REFERENCES entities (id),
+    memory_id    text NOT NULL,
+    entity_id    text NOT NULL,
     mention_text text,
     confidence   double precision,
     created_at   text COLLATE "C",
@@ -182,8 +186,8 @@ CREATE TABLE entity_aspects (
     name           text NOT NULL,
     canonical_name text NOT NULL,
     weight         double precision NOT NULL DEFAULT 0.5,
-    created_at     text COLLATE "C" NOT NULL,
-    updated_at     text COLLATE "C" NOT NULL,
+    created_at     text COLLATE "C" NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),
+    updated_at     text COLLATE "C" NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),
     UNIQUE (entity_id, canonical_name)
 );
 
@@ -191,7 +195,7 @@ CREATE TABLE entity_attributes (
     id                 text PRIMARY KEY,
     aspect_id          text REFERENCES entity_aspects (id) ON DELETE SET NULL,
     agent_id           text NOT NULL DEFAULT 'default',
-    memory_id          text REFERENCES memories (id) ON DELETE SET NULL,
+    memory_id          text,
     kind               text NOT NULL,
     content            text NOT NULL,
     normalized_content text NOT NULL,
@@ -199,8 +203,8 @@ CREATE TABLE entity_attributes (
     importance         double precision NOT NULL DEFAULT 0.5,
     status             text NOT NULL DEFAULT 'active',
     superseded_by      text,
-    created_at         text COLLATE "C" NOT NULL,
-    updated_at         text COLLATE "C" NOT NULL
+    created_at         text COLLATE "C" NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),
+    updated_at         text COLLATE "C" NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
 );
 
 CREATE TABLE memories_cold (
@@ -255,8 +259,8 @@ CREATE TABLE documents (
 CREATE INDEX idx_documents_status ON documents (status, created_at);
 
 CREATE TABLE document_memories (
-    document_id text NOT NULL REFERENCES documents (id),
-    memory_id   text NOT NULL REFERENCES memories (id),
+    document_id text NOT NULL,
+    memory_id   text NOT NULL,
     chunk_index bigint,
     PRIMARY KEY (document_id, memory_id)
 );

@@ -28,6 +28,7 @@
 mod backend;
 mod documents;
 mod error;
+mod maintenance;
 mod memories;
 mod pending;
 mod pipeline;

@@ -269,6 +269,40 @@ impl MemoryStore for PgStore {
     }
 }
 
+/// What the integrity check finds: the schema is at this build's version, and the keyword
+/// index column agrees with the content of a sample of rows. (PostgreSQL checksums its own
+/// pages when the cluster has them; `amcheck` is an extension a server may not have.)
+pub(crate) fn integrity_problems(c: &mut impl postgres::GenericClient) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let version: i64 = c
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .pg()?
+        .get(0);
+    if version != schema::latest() {
+        problems.push(format!(
+            "schema version {version}, this build expects {}",
+            schema::latest()
+        ));
+    }
+    let stale: i64 = c
+        .query_one(
+            "SELECT count(*) FROM (SELECT tsv, content FROM memories LIMIT 1000) s \
+             WHERE s.tsv IS DISTINCT FROM to_tsvector('simple', signet_fts_text(s.content))",
+            &[],
+        )
+        .pg()?
+        .get(0);
+    if stale > 0 {
+        problems.push(format!(
+            "{stale} keyword index entries differ from their content"
+        ));
+    }
+    Ok(problems)
+}
+
 impl Lifecycle for PgStore {
     fn migration(&self) -> &MigrationReport {
         &self.migration
@@ -277,33 +311,10 @@ impl Lifecycle for PgStore {
     /// the store relies on: the schema is at this build's version and the keyword index's
     /// column agrees with the content of a sample of rows.
     fn integrity(&self) -> Result<IntegrityReport> {
-        self.pool.with(|c| {
-            let mut problems = Vec::new();
-            let version: i64 = c
-                .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
-                .pg()?
-                .get(0);
-            if version != schema::latest() {
-                problems.push(format!(
-                    "schema version {version}, this build expects {}",
-                    schema::latest()
-                ));
-            }
-            let stale: i64 = c
-                .query_one(
-                    "SELECT count(*) FROM (SELECT tsv, content FROM memories LIMIT 1000) s \
-                     WHERE s.tsv IS DISTINCT FROM to_tsvector('simple', signet_fts_text(s.content))",
-                    &[],
-                )
-                .pg()?
-                .get(0);
-            if stale > 0 {
-                problems.push(format!("{stale} keyword index entries differ from their content"));
-            }
-            Ok(IntegrityReport {
-                ok: problems.is_empty(),
-                problems,
-            })
+        let problems = self.pool.with(integrity_problems)?;
+        Ok(IntegrityReport {
+            ok: problems.is_empty(),
+            problems,
         })
     }
     /// The server vacuums and checkpoints by itself: nothing to do.

@@ -97,9 +97,7 @@ impl Harness for PgHarness {
     }
 }
 
-/// Set-up the traits have no method for, in SQL. The fixtures only the maintenance checks use
-/// (entity pins, aspects, stub attributes, cold rows) are not written yet: they fail, naming
-/// themselves.
+/// Set-up the traits have no method for, in SQL.
 impl Fixtures for PgHarness {
     fn kill_jobs(&self, now: &str) {
         self.scratch
@@ -219,27 +217,54 @@ impl Fixtures for PgHarness {
             .collect();
         Some((id, row.get(1), row.get(2), linked))
     }
-    fn pin_entity(&self, _canonical: &str) {
-        unwritten("pin_entity")
+    fn pin_entity(&self, canonical: &str) {
+        self.exec(
+            "UPDATE entities SET pinned = true, pinned_at = updated_at WHERE canonical_name = $1",
+            &[&canonical],
+        );
     }
-    fn give_aspect(&self, _canonical: &str, _attribute: bool) {
-        unwritten("give_aspect")
+    fn give_aspect(&self, canonical: &str, attribute: bool) {
+        self.exec(
+            "INSERT INTO entity_aspects (id, entity_id, name, canonical_name) \
+             SELECT 'aspect:' || id, id, 'Role', 'role' FROM entities WHERE canonical_name = $1",
+            &[&canonical],
+        );
+        if attribute {
+            self.exec(
+                "INSERT INTO entity_attributes (id, aspect_id, kind, content, normalized_content) \
+                 SELECT 'attribute:' || id, 'aspect:' || id, 'attribute', 'maintainer', \
+                   'maintainer' FROM entities WHERE canonical_name = $1",
+                &[&canonical],
+            );
+        }
     }
-    fn give_stub_attribute(&self, _memory_id: &str) {
-        unwritten("give_stub_attribute")
+    fn give_stub_attribute(&self, memory_id: &str) {
+        self.exec(
+            "INSERT INTO entity_attributes (id, aspect_id, memory_id, kind, content, \
+               normalized_content) VALUES ('stub:' || $1, NULL, $1, 'attribute', 'stub', 'stub')",
+            &[&memory_id],
+        );
     }
     fn give_cold(
         &self,
-        _memory_id: &str,
-        _reason: Option<&str>,
-        _archived_at: &str,
-        _content: &str,
-        _row_json: Option<&str>,
+        memory_id: &str,
+        reason: Option<&str>,
+        archived_at: &str,
+        content: &str,
+        row_json: Option<&str>,
     ) {
-        unwritten("give_cold")
+        self.exec(
+            "INSERT INTO memories_cold (archive_id, memory_id, content, original_created_at, \
+               archived_at, archived_reason, original_row_json) \
+             VALUES ('cold:' || $1, $1, $2, $3, $3, $4, $5)",
+            &[&memory_id, &content, &archived_at, &reason, &row_json],
+        );
     }
 }
 
-fn unwritten<T>(fixture: &str) -> T {
-    panic!("the PostgreSQL fixture {fixture} is not written yet (its checks are not run)")
+impl PgHarness {
+    fn exec(&self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) {
+        let mut client = self.scratch.client();
+        client.execute(sql, params).expect(sql);
+    }
 }
