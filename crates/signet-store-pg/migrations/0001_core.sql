@@ -62,6 +62,12 @@ CREATE TABLE memories (
     source_path        text,
     source_section     text,
     scope_user         text,
+    -- SQLite migration 1005: the actor of a remember kept on its row (rows imported from
+    -- SQLite keep them; this backend still writes a `created` history row instead).
+    created_by         text,
+    created_actor_type text,
+    created_session_id text,
+    created_request_id text,
     -- 'simple', not 'english': no stemming and no stop words, the same words FTS5's unicode61
     -- indexes on SQLite, so both backends find the same memories for the same query and the
     -- core's own word forms (its any-word fallback) stay in charge; an English stemmer would

@@ -1,19 +1,22 @@
-//! [`PgStore`]'s job queue, document and pipeline traits: each method one transaction (or one
+//! [`PgStore`]'s job queue, document, pipeline and export traits: each method one transaction (or one
 //! statement) on a pooled connection, over the repositories in `documents` and `pipeline`.
 
 use signet_model::documents::{
     CreatedDocument, DeletedDocument, Document, DocumentChunk, DocumentQuery, FailedJob,
     IngestWrite, Ingested, LeasePolicy, LeasedJob, NewDocument,
 };
+use signet_model::export::{ExportPage, ImportItem, ImportedItem};
 use signet_model::memories::Actor;
 use signet_model::pipeline::{
     Applied, ExtractSource, ExtractWrite, GraphCounts, JobCount, JobPage, JobQuery, JobRecord,
     LeasedSummary, LlmCall, LlmTotals, ProviderTotals, Summarised, SummaryWrite,
 };
-use signet_model::{DocumentStore, JobQueue, PipelineStore, Result};
+use signet_model::{DocumentStore, ExportStore, JobQueue, PipelineStore, Result};
 
 use crate::PgStore;
 use crate::documents::{self, jobs};
+use crate::error::PgResultExt;
+use crate::export;
 use crate::pipeline::{extract, graph, ledger, summary};
 
 impl JobQueue for PgStore {
@@ -124,5 +127,38 @@ impl PipelineStore for PgStore {
     }
     fn llm_totals_by_provider(&self, since: Option<&str>) -> Result<Vec<ProviderTotals>> {
         self.pool().with(|c| ledger::by_provider(c, since))
+    }
+}
+
+impl ExportStore for PgStore {
+    /// One repeatable-read transaction: a page's memories, history and vectors agree.
+    fn export_page(
+        &self,
+        after: i64,
+        limit: usize,
+        include_deleted: bool,
+        with_vectors: bool,
+    ) -> Result<ExportPage> {
+        self.pool().tx(|tx| {
+            tx.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .pg()?;
+            export::export_page(tx, after, limit, include_deleted, with_vectors)
+        })
+    }
+    fn import_batch(
+        &self,
+        items: Vec<ImportItem>,
+        now: &str,
+        dry_run: bool,
+    ) -> Result<Vec<ImportedItem>> {
+        self.pool().with(|c| {
+            let mut tx = c.transaction().pg()?;
+            let out = export::import_items(&mut tx, &items, now)?;
+            match dry_run {
+                true => tx.rollback().pg()?,
+                false => tx.commit().pg()?,
+            }
+            Ok(out)
+        })
     }
 }

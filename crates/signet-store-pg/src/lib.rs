@@ -15,10 +15,9 @@
 //!   lexemes by `phraseto_tsquery`, the connectives are SQL), vectors as `bytea` in SQLite's
 //!   blob format.
 //!
-//! Implemented so far: [`MemoryStore`](signet_model::MemoryStore) and
-//! [`Lifecycle`](signet_model::Lifecycle). The maintenance, document, pipeline and export
-//! traits answer `StoreError::Backend("… not implemented on PostgreSQL yet")` (never a fake
-//! success) until they are written; the daemon does not offer this backend before then.
+//! Every store trait is implemented ([`Backend`](signet_model::Backend)) and passes the whole
+//! conformance suite against a real server; the daemon does not offer this backend yet (the
+//! `storage:` configuration and the multi-node parts of issue 16 come next).
 //!
 //! Threading: the traits are synchronous and block on the network; callers run them on
 //! blocking threads (never on the async runtime: each client drives its own small runtime).
@@ -28,9 +27,9 @@
 mod backend;
 mod documents;
 mod error;
+mod export;
 mod maintenance;
 mod memories;
-mod pending;
 mod pipeline;
 pub mod pool;
 pub mod schema;

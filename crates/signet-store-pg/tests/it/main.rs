@@ -3,6 +3,7 @@
 //! works in a scratch schema of its own, dropped afterwards.
 
 mod conformance;
+mod export;
 mod migrations;
 mod open;
 mod support;
