@@ -52,6 +52,7 @@ pub use embeddings::{
     CheckStatus, EmbeddingConfig, EmbeddingCoverage, EmbeddingHealth, EmbeddingItem, EmbeddingList,
     EmbeddingStatus, EmbeddingsQuery, HealthCheck, MutationSignals, Projection, ProjectionNode,
     ProjectionQuery, ReembedProgress, SimilarMemory, SimilarQuery, SimilarResponse,
+    VectorIndexStatus,
 };
 pub use export::{ExportRequest, ImportMemoryCounts, ImportReport, ImportVectorCounts};
 pub use hooks::{
@@ -159,6 +160,7 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     EmbeddingItem,
     EmbeddingStatus,
     EmbeddingCoverage,
+    VectorIndexStatus,
     ReembedProgress,
     EmbeddingHealth,
     HealthCheck,

@@ -306,13 +306,21 @@ impl Memories {
         super::pin_filters(scope, &mut req.filters)?;
         let policy = self.policy();
         let candidates = policy.top_k.max(req.limit);
+        let loading = req.mode != RecallMode::Keyword && self.semantic.index_loading();
         let keyword_text = Some(
             req.keyword_query
                 .clone()
                 .unwrap_or_else(|| req.query.clone()),
         )
-        .filter(|_| req.mode != RecallMode::Vector);
-        let want_vector = req.mode != RecallMode::Keyword;
+        .filter(|_| req.mode != RecallMode::Vector || loading);
+        if loading {
+            req.warnings.push(
+                "the vector index is still loading after start-up: this recall used keywords \
+                 only (GET /api/embeddings/status shows index.state)"
+                    .to_owned(),
+            );
+        }
+        let want_vector = req.mode != RecallMode::Keyword && !loading;
         let (keyword, query_vec) = tokio::join!(
             self.keyword_leg(keyword_text, req.filters.clone(), candidates),
             async {

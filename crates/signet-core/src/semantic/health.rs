@@ -139,6 +139,7 @@ impl Semantic {
             error: st.last_error,
             failed: health.failed.load(Ordering::Relaxed),
             indexed: self.indexed(),
+            index: self.index_status(),
             keyword_only_reason: self.keyword_only_reason().map(str::to_owned),
             last_error_at: st.last_error_at,
             last_success_at: st.last_success_at,

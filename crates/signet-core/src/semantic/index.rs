@@ -5,42 +5,53 @@
 //! which derived views (the cached 2-D projection) key on.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use signet_api::Projection;
 
 use super::Semantic;
-use crate::vector::{IndexConfig, VectorIndex, from_le_bytes};
+use crate::vector::{IndexConfig, MergePlan, VectorIndex, from_le_bytes};
 
-/// The index runs exact scans: the HNSW graph (see `vector::hnsw`) builds in ~1 s per 1k
-/// vectors while holding the index lock, which would stall recall for minutes when a store
-/// crosses the threshold. Until it builds in the background it stays off.
-fn index_config() -> IndexConfig {
+/// Live vectors from which the base gets an HNSW graph. Below it an exact scan is cheap (~1.4
+/// ms at 20k × 384 on the dev box, `cargo bench -p signet-core --bench vector_index`); above
+/// it the graph answers in a tenth of a millisecond. The graph is built and merged on a
+/// background thread (see `vector`), so crossing the threshold stalls nothing.
+const ANN_THRESHOLD: usize = 20_000;
+
+/// How long start-up waits for the index load before serving without it: small stores come
+/// up fully loaded, a large one comes up at once and says "loading" until it is ready.
+const LOAD_GRACE: Duration = Duration::from_millis(50);
+
+/// The index configuration the daemon runs with (benchmarks rebuild the same index offline).
+pub fn index_config() -> IndexConfig {
     IndexConfig {
-        ann_threshold: usize::MAX,
+        ann_threshold: ANN_THRESHOLD,
         ..Default::default()
     }
 }
 
 /// The vectors, their generation and the projection derived from them.
 pub(super) struct LiveIndex {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     vectors: RwLock<VectorIndex>,
     /// Bumped on every change to the index; derived views (the projection) key on it.
     generation: AtomicU64,
+    /// Bumped by every load: a load finishing after a newer one started is dropped.
+    loads: AtomicU64,
+    /// A load is reading the store; recall is keyword-only until it finishes.
+    loading: AtomicBool,
+    /// A merge is building on its thread.
+    merging: AtomicBool,
     /// The last 2-D projection: (generation, limit) and the response.
     projection: Mutex<Option<((u64, usize), Projection)>>,
 }
 
-impl LiveIndex {
-    pub(super) fn new(dims: usize) -> Self {
-        Self {
-            vectors: RwLock::new(empty(dims)),
-            generation: AtomicU64::new(0),
-            projection: Mutex::new(None),
-        }
-    }
-
+impl Shared {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, VectorIndex> {
         self.vectors.write().unwrap_or_else(|p| p.into_inner())
     }
@@ -52,33 +63,193 @@ impl LiveIndex {
     fn changed(&self) {
         self.generation.fetch_add(1, Ordering::Relaxed);
     }
+}
 
-    fn replace(&self, index: VectorIndex) {
-        *self.write() = index;
-        self.changed();
+/// The index as status reports it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct IndexState {
+    pub loading: bool,
+    pub merging: bool,
+    pub vectors: usize,
+    pub pending: usize,
+    pub approximate: bool,
+    pub memory_bytes: usize,
+}
+
+impl LiveIndex {
+    pub(super) fn new(dims: usize) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                vectors: RwLock::new(empty(dims)),
+                generation: AtomicU64::new(0),
+                loads: AtomicU64::new(0),
+                loading: AtomicBool::new(false),
+                merging: AtomicBool::new(false),
+                projection: Mutex::new(None),
+            }),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, VectorIndex> {
+        self.shared.read()
+    }
+
+    pub(super) fn loading(&self) -> bool {
+        self.shared.loading.load(Ordering::Acquire)
+    }
+
+    pub(super) fn state(&self) -> IndexState {
+        let index = self.read();
+        IndexState {
+            loading: self.loading(),
+            merging: self.shared.merging.load(Ordering::Relaxed),
+            vectors: index.len(),
+            pending: index.pending(),
+            approximate: index.is_approximate(),
+            memory_bytes: index.memory_bytes(),
+        }
+    }
+
+    /// Applies `change` under the write lock, then starts a background merge if one would pay.
+    fn change<T>(&self, change: impl FnOnce(&mut VectorIndex) -> T) -> T {
+        let mut index = self.shared.write();
+        let out = change(&mut index);
+        let plan = index.begin_merge();
+        drop(index);
+        self.shared.changed();
+        if let Some(plan) = plan {
+            spawn_merge(&self.shared, plan);
+        }
+        out
     }
 
     /// Adds the vectors of `ids` whose `saved` flag is set (one change for the batch).
     pub(super) fn upsert_saved(&self, ids: &[String], vectors: &[Vec<f32>], saved: &[bool]) {
-        let mut index = self.write();
-        for ((id, v), ok) in ids.iter().zip(vectors).zip(saved) {
-            if *ok {
-                let _ = index.upsert(id, v);
+        self.change(|index| {
+            for ((id, v), ok) in ids.iter().zip(vectors).zip(saved) {
+                if *ok {
+                    let _ = index.upsert(id, v);
+                }
             }
-        }
-        drop(index);
-        self.changed();
+        });
     }
 
     fn upsert(&self, id: &str, v: &[f32]) {
-        let _ = self.write().upsert(id, v);
-        self.changed();
+        self.change(|index| {
+            let _ = index.upsert(id, v);
+        });
     }
 
     fn remove(&self, id: &str) {
-        if self.write().remove(id) {
-            self.changed();
+        self.change(|index| index.remove(id));
+    }
+
+    /// Replaces the index with an empty one of `dims` and fills it from `rows` on a background
+    /// thread; writes meanwhile go to the new index and win over the loaded vectors. Waits up
+    /// to [`LOAD_GRACE`] for the load.
+    fn load(&self, dims: usize, rows: impl FnOnce() -> crate::Result<LoadedRows> + Send + 'static) {
+        let epoch = self.shared.loads.fetch_add(1, Ordering::AcqRel) + 1;
+        let mut loader = {
+            let mut index = self.shared.write();
+            *index = empty(dims);
+            index.begin_load()
+        };
+        self.shared.loading.store(true, Ordering::Release);
+        self.shared.changed();
+        let shared = Arc::clone(&self.shared);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let run = move || {
+            let started = std::time::Instant::now();
+            let loaded = rows().map(|rows| {
+                loader.reserve(rows.len());
+                for row in rows {
+                    if let Some(v) = from_le_bytes(&row.blob) {
+                        loader.push(&row.memory_id, &v);
+                    }
+                }
+                loader.finish()
+            });
+            let mut index = shared.write();
+            if shared.loads.load(Ordering::Acquire) != epoch {
+                return; // a newer load replaced this index
+            }
+            match loaded {
+                Ok(merged) => {
+                    index.finish_merge(merged);
+                    tracing::info!(target: "embedding", vectors = index.len(),
+                        elapsed_ms = started.elapsed().as_millis() as u64, "vector index loaded");
+                }
+                Err(e) => {
+                    index.abort_merge();
+                    tracing::error!(target: "embedding", error = %e,
+                        "vector index load failed; recall stays keyword-only until a reload");
+                }
+            }
+            let plan = index.begin_merge();
+            drop(index);
+            shared.loading.store(false, Ordering::Release);
+            shared.changed();
+            let _ = done_tx.send(());
+            if let Some(plan) = plan {
+                spawn_merge(&shared, plan);
+            }
+        };
+        if let Err(e) = std::thread::Builder::new()
+            .name("signet-vector-load".into())
+            .spawn(run)
+        {
+            tracing::error!(target: "embedding", error = %e, "could not start the vector index load");
+            self.shared.write().abort_merge();
+            self.shared.loading.store(false, Ordering::Release);
+            return;
         }
+        let _ = done_rx.recv_timeout(LOAD_GRACE);
+    }
+}
+
+type LoadedRows = Vec<signet_model::memories::StoredVector>;
+
+/// Builds `plan` (and any merge that follows) on a background thread, swapping each result in
+/// under a short write lock. A build that panics leaves the index as it was.
+fn spawn_merge(shared: &Arc<Shared>, plan: MergePlan) {
+    let shared = Arc::clone(shared);
+    shared.merging.store(true, Ordering::Relaxed);
+    let run = {
+        let shared = Arc::clone(&shared);
+        move || {
+            let mut plan = Some(plan);
+            while let Some(p) = plan.take() {
+                let started = std::time::Instant::now();
+                let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p.build()));
+                let mut index = shared.write();
+                match built {
+                    Ok(merged) => {
+                        index.finish_merge(merged);
+                        tracing::debug!(target: "embedding", vectors = index.len(),
+                            approximate = index.is_approximate(),
+                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            "vector index merged");
+                        plan = index.begin_merge();
+                    }
+                    Err(_) => {
+                        index.abort_merge();
+                        tracing::error!(target: "embedding",
+                            "vector index merge panicked; searches keep the previous base");
+                    }
+                }
+                drop(index);
+                shared.changed();
+            }
+            shared.merging.store(false, Ordering::Relaxed);
+        }
+    };
+    if std::thread::Builder::new()
+        .name("signet-vector-merge".into())
+        .spawn(run)
+        .is_err()
+    {
+        shared.write().abort_merge();
+        shared.merging.store(false, Ordering::Relaxed);
     }
 }
 
@@ -87,20 +258,33 @@ fn empty(dims: usize) -> VectorIndex {
 }
 
 impl Semantic {
-    /// Replaces the index with the store's current vectors (blocking).
+    /// Replaces the index with the store's current vectors, loaded on a background thread
+    /// (waits up to [`LOAD_GRACE`]; recall is keyword-only until the load is done).
     pub(super) fn load_index(&self) -> Result<(), crate::CoreError> {
         let (model, dims) = (self.model(), self.dimensions());
-        let rows = self.inner.store.load_vectors(&model, dims)?;
-        let mut index = empty(dims);
-        index.reserve(rows.len());
-        for row in rows {
-            if let Some(v) = from_le_bytes(&row.blob) {
-                let _ = index.upsert(&row.memory_id, &v);
-            }
-        }
-        tracing::info!(target: "embedding", vectors = index.len(), model = %model, dims, "vector index loaded");
-        self.inner.index.replace(index);
+        let store = self.inner.store.clone();
+        self.inner
+            .index
+            .load(dims, move || Ok(store.load_vectors(&model, dims)?));
         Ok(())
+    }
+
+    /// The index as `/api/embeddings/status` reports it.
+    pub fn index_status(&self) -> signet_api::VectorIndexStatus {
+        let st = self.inner.index.state();
+        signet_api::VectorIndexStatus {
+            state: if st.loading { "loading" } else { "ready" }.to_owned(),
+            vectors: st.vectors,
+            pending: st.pending,
+            approximate: st.approximate,
+            merging: st.merging,
+            memory_bytes: st.memory_bytes,
+        }
+    }
+
+    /// True while the index is loading: recall skips the vector leg and says so.
+    pub fn index_loading(&self) -> bool {
+        self.inner.index.loading()
     }
 
     /// Vectors in the index.
@@ -154,7 +338,7 @@ impl Semantic {
 
     /// The index generation now (read before computing a derived view).
     pub fn generation(&self) -> u64 {
-        self.inner.index.generation.load(Ordering::Relaxed)
+        self.inner.index.shared.generation.load(Ordering::Relaxed)
     }
 
     /// The cached projection of `limit` points, if the index has not changed since.
@@ -163,6 +347,7 @@ impl Semantic {
         let cache = self
             .inner
             .index
+            .shared
             .projection
             .lock()
             .unwrap_or_else(|p| p.into_inner());
@@ -177,6 +362,7 @@ impl Semantic {
         *self
             .inner
             .index
+            .shared
             .projection
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(((generation, limit), v));

@@ -46,6 +46,7 @@ use index::LiveIndex;
 use reembed::Reembed;
 
 pub use health::ProviderState;
+pub use index::index_config;
 pub use outcomes::{Outcome, OutcomeRing};
 pub use provider::{HashEmbedder, Resolved};
 pub use reembed::ReembedProgress;

@@ -39,6 +39,7 @@ pub(crate) struct HnswParams {
 #[derive(Debug, PartialEq)]
 pub(crate) struct BudgetExhausted;
 
+#[derive(Clone)]
 pub(crate) struct Hnsw {
     params: HnswParams,
     /// Layer-0 links: `m0 + 1` words a node, a count then up to `m0` node numbers.
@@ -470,7 +471,7 @@ struct Beam<'a> {
 }
 
 /// A bitset of visited nodes that clears only the words it touched.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Visited {
     words: Vec<u64>,
     touched: Vec<u32>,
@@ -511,6 +512,7 @@ impl Visited {
 }
 
 /// The SplitMix64 generator: tiny, fast, and good enough for level draws.
+#[derive(Clone)]
 pub(crate) struct SplitMix64(pub u64);
 
 impl SplitMix64 {

@@ -4,33 +4,44 @@
 //! see [`from_le_bytes`] / [`to_le_bytes`]); [`VectorIndex`] is a copy built at start-up and
 //! kept in sync on every write, delete and recover. Keys are memory ids.
 //!
+//! Layout: an immutable **base** segment (`segment::Segment`: vectors, optional int8 codes,
+//! and past [`IndexConfig::ann_threshold`] an HNSW graph) shared behind an `Arc`, plus a small
+//! mutable **delta** of vectors added or replaced since the base was built; replaced or removed
+//! base vectors are marked dead in a bitset.
+//!
 //! How a search runs:
-//! - **Exact scan** (below [`IndexConfig::ann_threshold`] vectors): every unit vector is scored
-//!   against the query in one pass over a contiguous `Vec<f32>`, with a dot product the compiler
-//!   vectorises and a bounded min-heap for the top `k`. The filter is applied inside the scan,
-//!   so a filtered search returns `k` results whenever `k` ids pass. With
-//!   [`IndexConfig::int8_prefilter`] an int8 pass picks candidates that are rescored in f32.
-//! - **HNSW** (from the threshold up): a graph over the same vectors. After each build the
-//!   index measures the graph's recall@10 on its own data and picks the smallest beam width
-//!   (`ef`) that reaches [`IndexConfig::target_recall`]; data on which no affordable `ef` does
-//!   (isotropic random vectors, say) keeps the exact scan. Filters are applied during the graph
-//!   walk; a selective filter (estimated by sampling), or a walk that exceeds its work budget,
-//!   falls back to the exact scan.
+//! - **Delta**: always an exact scan (one pass over a contiguous `Vec<f32>`, a dot product the
+//!   compiler vectorises, a bounded min-heap for the top `k`).
+//! - **Base below the threshold**: the same exact scan (an int8 first pass rescored in f32 with
+//!   [`IndexConfig::int8_prefilter`]). The filter (and the dead set) is applied inside the
+//!   scan, so a filtered search returns `k` results whenever `k` ids pass.
+//! - **Base with a graph**: HNSW. After each full build the graph's recall@10 is measured on
+//!   its own data and the smallest beam width (`ef`) that reaches
+//!   [`IndexConfig::target_recall`] is kept; data on which no affordable `ef` does (isotropic
+//!   random vectors, say) keeps the exact scan. Filters are applied during the walk; a selective
+//!   filter (estimated by sampling), or a walk that exceeds its work budget, scans instead.
+//!
+//! Merges: [`VectorIndex::begin_merge`] hands out a [`MergePlan`] (an `Arc` of the base, copies
+//! of the dead set and the delta) when one would pay; [`MergePlan::build`] runs without any lock
+//! (the service runs it on a background thread) and [`VectorIndex::finish_merge`] swaps the new
+//! base in, replaying every change made meanwhile. Readers keep the last built graph and new
+//! vectors are searched exactly until merged, so neither writes nor recall wait for a build.
+//! Start-up loads go the same way ([`VectorIndex::begin_load`]).
 //!
 //! Memory: the vectors (`4 * dimensions` bytes each), one copy of each id, a slot table of
-//! `u32`s and, past the threshold, the graph links (~`(2M + 1) * 4` bytes a vector).
+//! `u32`s and, with a graph, its links (~`(2M + 1) * 4` bytes a vector). A merge of a
+//! graph-backed base copies the base while it builds (twice the vector memory for that time).
 //! [`VectorIndex::memory_bytes`] reports the total.
 //!
 //! Threading: the index is plain data (`Send + Sync`). Searches take `&self` and may run
-//! concurrently; writes take `&mut self`. The service keeps it behind an `RwLock` and calls it
-//! from blocking threads: a 100k×384 exact scan takes ~15-35 ms, and the graph build at the
-//! threshold runs inside the write that crosses it (~1 s per 1k 384-d vectors on the 2-core
-//! dev box, so minutes at 200k).
+//! concurrently; writes take `&mut self` and are cheap (the delta); the expensive part of a
+//! merge takes no reference to the index at all.
 
 mod calibrate;
 mod hnsw;
 mod kernel;
 mod quantized;
+mod segment;
 mod store;
 mod topk;
 
@@ -41,11 +52,12 @@ mod testutil;
 
 pub use kernel::{from_le_bytes, to_le_bytes};
 
-use calibrate::tune_ef;
-use hnsw::{Hnsw, HnswParams};
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use quantized::Int8Codes;
+use segment::Segment;
 use store::VectorStore;
-use topk::{Scored, TopK};
 
 use crate::CoreError;
 
@@ -114,24 +126,141 @@ impl Default for IndexConfig {
     }
 }
 
-/// Rows sampled to estimate how selective a filter is.
-const FILTER_SAMPLE: usize = 256;
-/// Vectors a graph walk may score before the exact scan takes over, as a divisor of the live
-/// count: past `len / 8` scattered reads, one sequential pass is about as fast.
-const BUDGET_DIVISOR: usize = 8;
+/// Fewest changed vectors a merge is worth (below it the delta scan costs next to nothing).
+const MIN_MERGE: usize = 1_024;
+/// A graph-backed base takes a merge once the delta reaches this fraction of it (1/32: at 1M
+/// vectors, the delta scan stays under ~32k vectors).
+const DELTA_DIVISOR: usize = 32;
 
 /// Unit vectors keyed by memory id, searchable by cosine similarity.
+///
+/// Two parts: an immutable **base** segment (behind an `Arc`, with its graph when large enough)
+/// and a small mutable **delta** of vectors added or replaced since the base was built. A
+/// replaced or removed base vector is only marked dead. Searches scan the delta exactly and
+/// search the base (graph or scan), skipping dead slots, then merge the two top lists. A merge
+/// ([`Self::begin_merge`] → [`MergePlan::build`] → [`Self::finish_merge`]) folds the delta into
+/// a new base without holding the caller's lock while it builds; changes made meanwhile are
+/// replayed onto the new base when it is swapped in.
 pub struct VectorIndex {
     config: IndexConfig,
-    store: VectorStore,
-    /// int8 codes parallel to the store, when `config.int8_prefilter` is on.
-    codes: Option<Int8Codes>,
-    /// The HNSW graph, while the index is at or past `config.ann_threshold`.
-    graph: Option<Hnsw>,
-    /// The `ef` the last build measured to reach `config.target_recall`.
-    ef: usize,
+    dimensions: usize,
+    base: Arc<Segment>,
+    /// Bitset over base slots whose vector was removed or replaced.
+    dead: Vec<u64>,
+    dead_count: usize,
+    delta: VectorStore,
+    /// int8 codes of the delta, when `config.int8_prefilter` is on.
+    delta_codes: Option<Int8Codes>,
+    /// While a merge or load is being built: the ids changed since it was planned.
+    touched: Option<HashSet<Box<str>>>,
     /// Size at which the data was judged unsuited to a graph; retried at twice that size.
     declined_at: Option<usize>,
+}
+
+/// A merge taken from the index: what it reads, detached from the index's lock.
+pub struct MergePlan {
+    config: IndexConfig,
+    base: Arc<Segment>,
+    dead: Vec<u64>,
+    delta: VectorStore,
+    want_graph: bool,
+}
+
+/// A built merge, ready for [`VectorIndex::finish_merge`].
+pub struct Merged {
+    segment: Segment,
+    declined: bool,
+}
+
+/// A bulk load (start-up): vectors pushed into a new base while the index serves and takes
+/// writes; [`VectorIndex::finish_merge`] installs it.
+pub struct Loader {
+    config: IndexConfig,
+    store: VectorStore,
+}
+
+impl Loader {
+    /// Makes room for `additional` more vectors.
+    pub fn reserve(&mut self, additional: usize) {
+        self.store.reserve(additional);
+    }
+
+    /// Adds a vector (normalised); a wrong length, a degenerate vector or a repeated id is
+    /// skipped (`false`).
+    pub fn push(&mut self, id: &str, vector: &[f32]) -> bool {
+        if vector.len() != self.store.dimensions() || self.store.slot_of(id).is_some() {
+            return false;
+        }
+        let mut unit = vector.to_vec();
+        if !kernel::normalize(&mut unit) {
+            return false;
+        }
+        self.store.push(id, &unit);
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.store.len() == 0
+    }
+
+    /// The loaded vectors as a base that scans; the graph, if wanted, comes with the next merge.
+    pub fn finish(self) -> Merged {
+        Merged {
+            segment: Segment::exact(self.store, &self.config),
+            declined: false,
+        }
+    }
+}
+
+impl MergePlan {
+    /// Builds the next base (the expensive part: call it without holding the index's lock).
+    ///
+    /// A base that has a graph worth keeping is copied and the changes applied to the copy
+    /// (dead slots removed with local graph repair, delta vectors inserted); otherwise the live
+    /// vectors are packed into a fresh segment and, when wanted, a graph is built over them.
+    pub fn build(self) -> Merged {
+        let live = self.base.len() - count_ones(&self.dead) + self.delta.len();
+        let dead_slots = || ones(&self.dead);
+        let worn = self.base.wear() + count_ones(&self.dead) as f64 / live.max(1) as f64;
+        if self.want_graph && self.base.graph.is_some() && worn <= self.config.rebuild_ratio {
+            let mut segment = (*self.base).clone();
+            let mut dead: Vec<u32> = dead_slots().collect();
+            // Highest first: each swap-remove then moves a live vector into the hole.
+            dead.sort_unstable_by(|a, b| b.cmp(a));
+            for slot in dead {
+                segment.remove_slot(slot);
+            }
+            for slot in 0..self.delta.len() as u32 {
+                segment.push(self.delta.id(slot), self.delta.vector(slot));
+            }
+            return Merged {
+                segment,
+                declined: false,
+            };
+        }
+        let mut store = VectorStore::new(self.delta.dimensions());
+        store.reserve(live);
+        let base = &self.base.store;
+        for slot in 0..base.len() as u32 {
+            if !is_set(&self.dead, slot) {
+                store.push(base.id(slot), base.vector(slot));
+            }
+        }
+        for slot in 0..self.delta.len() as u32 {
+            store.push(self.delta.id(slot), self.delta.vector(slot));
+        }
+        let mut segment = Segment::exact(store, &self.config);
+        let declined = self.want_graph
+            && matches!(
+                segment.build_graph(&self.config),
+                segment::GraphOutcome::Declined
+            );
+        Merged { segment, declined }
+    }
 }
 
 impl VectorIndex {
@@ -152,14 +281,18 @@ impl VectorIndex {
             dimensions > 0,
             "a vector index needs at least one dimension"
         );
-        let store = VectorStore::new(dimensions);
-        let codes = config.int8_prefilter.then(|| Int8Codes::build(&store));
+        let delta = VectorStore::new(dimensions);
+        let delta_codes = config.int8_prefilter.then(|| Int8Codes::build(&delta));
+        let base = Arc::new(Segment::exact(VectorStore::new(dimensions), &config));
         Self {
             config,
-            store,
-            codes,
-            graph: None,
-            ef: 0,
+            dimensions,
+            base,
+            dead: Vec::new(),
+            dead_count: 0,
+            delta,
+            delta_codes,
+            touched: None,
             declined_at: None,
         }
     }
@@ -169,141 +302,109 @@ impl VectorIndex {
     }
 
     pub fn dimensions(&self) -> usize {
-        self.store.dimensions()
+        self.dimensions
     }
 
     pub fn len(&self) -> usize {
-        self.store.len()
+        self.base.len() - self.dead_count + self.delta.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.store.len() == 0
+        self.len() == 0
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.store.slot_of(id).is_some()
+        self.delta.slot_of(id).is_some() || self.live_base_slot(id).is_some()
     }
 
-    /// True while searches go through the HNSW graph.
+    /// True while searches of the base go through the HNSW graph.
     pub fn is_approximate(&self) -> bool {
-        self.graph.is_some()
+        self.base.graph.is_some()
     }
 
     /// The HNSW beam width the last build settled on, while searches use the graph.
     pub fn search_ef(&self) -> Option<usize> {
-        self.graph.as_ref().map(|_| self.ef)
+        self.base.graph.as_ref().map(|_| self.base.ef)
     }
 
-    /// Makes room for `additional` more vectors (call before a bulk load of known size).
+    /// Vectors not yet merged into the base (searched by exact scan).
+    pub fn pending(&self) -> usize {
+        self.delta.len()
+    }
+
+    /// Makes room for `additional` more vectors in the delta (before a bulk upsert).
     pub fn reserve(&mut self, additional: usize) {
-        self.store.reserve(additional);
-        if let Some(codes) = &mut self.codes {
+        self.delta.reserve(additional);
+        if let Some(codes) = &mut self.delta_codes {
             codes.reserve(additional);
         }
     }
 
-    /// Heap bytes held by the index: vectors, ids, slot table, int8 codes and graph.
+    /// Heap bytes held by the index: base (vectors, ids, codes, graph), dead set and delta.
     pub fn memory_bytes(&self) -> usize {
-        self.store.memory_bytes()
-            + self.codes.as_ref().map_or(0, Int8Codes::memory_bytes)
-            + self.graph.as_ref().map_or(0, Hnsw::memory_bytes)
+        self.base.memory_bytes()
+            + self.dead.capacity() * size_of::<u64>()
+            + self.delta.memory_bytes()
+            + self.delta_codes.as_ref().map_or(0, Int8Codes::memory_bytes)
     }
 
     /// Bytes of the live vectors as raw f32, the yardstick for [`Self::memory_bytes`].
     pub fn vector_bytes(&self) -> usize {
-        self.store.len() * self.store.dimensions() * size_of::<f32>()
+        self.len() * self.dimensions * size_of::<f32>()
     }
 
     /// Inserts or replaces the vector of `id`, normalised to unit length.
     pub fn upsert(&mut self, id: &str, vector: &[f32]) -> Result<(), VectorError> {
         let unit = self.unit(vector)?;
-        match self.store.slot_of(id) {
-            Some(slot) => {
-                if let Some(graph) = &mut self.graph {
-                    graph.remove(&self.store, slot);
-                }
-                self.store.set(slot, &unit);
-                if let Some(codes) = &mut self.codes {
-                    codes.set(slot, &unit);
-                }
-                if let Some(graph) = &mut self.graph {
-                    graph.insert(&self.store, slot);
-                }
-                self.rebuild_if_worn();
+        if let Some(slot) = self.delta.slot_of(id) {
+            self.delta.set(slot, &unit);
+            if let Some(codes) = &mut self.delta_codes {
+                codes.set(slot, &unit);
             }
-            None => {
-                let slot = self.store.push(id, &unit);
-                if let Some(codes) = &mut self.codes {
-                    codes.push(&unit);
-                }
-                if let Some(graph) = &mut self.graph {
-                    graph.insert(&self.store, slot);
-                } else if self.wants_graph() {
-                    self.build_graph();
-                }
+        } else {
+            if let Some(slot) = self.live_base_slot(id) {
+                self.kill(slot);
+            }
+            self.delta.push(id, &unit);
+            if let Some(codes) = &mut self.delta_codes {
+                codes.push(&unit);
             }
         }
+        self.touch(id);
         Ok(())
     }
 
     /// Removes `id`; `false` when it was not indexed.
     pub fn remove(&mut self, id: &str) -> bool {
-        let Some(slot) = self.store.slot_of(id) else {
-            return false;
-        };
-        if let Some(graph) = &mut self.graph {
-            graph.remove(&self.store, slot);
+        let mut found = false;
+        if let Some(slot) = self.delta.slot_of(id) {
+            self.delta.swap_remove(slot);
+            if let Some(codes) = &mut self.delta_codes {
+                codes.swap_remove(slot);
+            }
+            found = true;
         }
-        let moved_from = self.store.swap_remove(slot);
-        if let Some(codes) = &mut self.codes {
-            codes.swap_remove(slot);
+        if let Some(slot) = self.live_base_slot(id) {
+            self.kill(slot);
+            found = true;
         }
-        if let Some(graph) = &mut self.graph {
-            graph.on_swap_remove(slot, moved_from);
-        }
-        let low_water = self.config.ann_threshold - self.config.ann_threshold / 10;
-        if self.store.len() < low_water {
+        // Noted even when absent: a load in flight may have read the row before its deletion.
+        self.touch(id);
+        if found && self.len() < self.low_water() {
             self.declined_at = None;
         }
-        if self.graph.is_some() && self.store.len() < low_water {
-            self.graph = None;
-            self.store.shrink_to_fit();
-        } else {
-            self.rebuild_if_worn();
-        }
-        true
+        found
     }
 
     /// The `k` ids most similar to `query` among those passing `filter`, best first, with
-    /// their cosine similarity. Exact below the ANN threshold, HNSW-approximate above it.
+    /// their cosine similarity: the delta exactly, the base through its graph when it has one.
     pub fn search(
         &self,
         query: &[f32],
         k: usize,
         filter: impl Fn(&str) -> bool,
     ) -> Result<Vec<(String, f32)>, VectorError> {
-        let query = self.unit(query)?;
-        if k == 0 || self.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut accept = |slot: u32| filter(self.store.id(slot));
-        let ratio = if self.graph.is_some() {
-            self.filter_ratio(&mut accept)
-        } else {
-            1.0
-        };
-        if let Some(graph) = &self.graph
-            && ratio >= self.config.min_filter_ratio
-        {
-            // The beam keeps only passing nodes; widen it so as many candidates are compared
-            // as in an unfiltered search.
-            let ef = ((self.ef as f64 / ratio).ceil() as usize).max(k);
-            let budget = (self.len() / BUDGET_DIVISOR).max(ef * 4 * self.config.hnsw_m);
-            if let Ok(found) = graph.search(&self.store, &query, k, ef, budget, &mut accept) {
-                return Ok(self.named(found));
-            }
-        }
-        Ok(self.named(self.scan(&query, k, &mut accept)))
+        self.search_with(query, k, filter, false)
     }
 
     /// Like [`Self::search`], but always by exact scan (the recall baseline).
@@ -313,54 +414,185 @@ impl VectorIndex {
         k: usize,
         filter: impl Fn(&str) -> bool,
     ) -> Result<Vec<(String, f32)>, VectorError> {
-        let query = self.unit(query)?;
-        let mut accept = |slot: u32| filter(self.store.id(slot));
-        Ok(self.named(self.scan(&query, k, &mut accept)))
+        self.search_with(query, k, filter, true)
     }
 
-    /// The exact top `k`: an int8 first pass with f32 rescoring when configured, else one f32
-    /// pass.
-    fn scan(&self, query: &[f32], k: usize, accept: &mut impl FnMut(u32) -> bool) -> Vec<Scored> {
-        if let Some(codes) = &self.codes {
-            return codes.search(&self.store, query, k, self.config.rescore_factor, accept);
+    fn search_with(
+        &self,
+        query: &[f32],
+        k: usize,
+        filter: impl Fn(&str) -> bool,
+        exact: bool,
+    ) -> Result<Vec<(String, f32)>, VectorError> {
+        let query = self.unit(query)?;
+        if k == 0 || self.is_empty() {
+            return Ok(Vec::new());
         }
-        let mut top = TopK::new(k);
-        let rows = self.store.data().chunks_exact(self.dimensions());
-        for (slot, row) in rows.enumerate() {
-            let score = kernel::dot(query, row);
-            // Score first: the filter (an id lookup) only runs for would-be results.
-            if top.admits(score) && accept(slot as u32) {
-                top.push(Scored {
-                    score,
-                    index: slot as u32,
-                });
+        let base = &*self.base;
+        let mut accept_base = |slot: u32| !is_set(&self.dead, slot) && filter(base.store.id(slot));
+        let from_base = if exact {
+            base.scan(&self.config, &query, k, &mut accept_base)
+        } else {
+            base.search(&self.config, &query, k, &mut accept_base)
+        };
+        let mut accept_delta = |slot: u32| filter(self.delta.id(slot));
+        let from_delta = segment::scan(
+            &self.delta,
+            self.delta_codes.as_ref(),
+            &self.config,
+            &query,
+            k,
+            &mut accept_delta,
+        );
+        let mut all: Vec<(String, f32)> = from_base
+            .into_iter()
+            .map(|s| (base.store.id(s.index).to_owned(), s.score))
+            .chain(
+                from_delta
+                    .into_iter()
+                    .map(|s| (self.delta.id(s.index).to_owned(), s.score)),
+            )
+            .collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1));
+        all.truncate(k);
+        Ok(all)
+    }
+
+    /// True when a merge would pay: the base wants a graph it lacks (or has one it no longer
+    /// wants), the delta outgrew its share of a graph-backed base, or dead slots pile up.
+    /// Always `false` while a merge or load is in flight.
+    pub fn wants_merge(&self) -> bool {
+        if self.touched.is_some() {
+            return false;
+        }
+        let (live, base_len) = (self.len(), self.base.len());
+        let want_graph = self.wants_graph(live);
+        let has_graph = self.base.graph.is_some();
+        (want_graph && !has_graph)
+            || (has_graph && !want_graph && live < self.low_water())
+            || (has_graph && self.delta.len() >= MIN_MERGE.max(base_len / DELTA_DIVISOR))
+            || (self.dead_count >= MIN_MERGE && self.dead_count * 4 >= base_len)
+    }
+
+    /// Takes a merge when one would pay ([`Self::wants_merge`]); changes from now on are noted
+    /// so [`Self::finish_merge`] can replay them.
+    pub fn begin_merge(&mut self) -> Option<MergePlan> {
+        self.wants_merge().then(|| self.plan())
+    }
+
+    /// A merge whether or not one would pay (tests reach every path with it).
+    #[cfg(test)]
+    pub(crate) fn force_merge(&mut self) -> MergePlan {
+        assert!(self.touched.is_none(), "a merge is already in flight");
+        self.plan()
+    }
+
+    fn plan(&mut self) -> MergePlan {
+        self.touched = Some(HashSet::new());
+        MergePlan {
+            config: self.config.clone(),
+            base: Arc::clone(&self.base),
+            dead: self.dead.clone(),
+            delta: self.delta.clone(),
+            want_graph: self.wants_graph(self.len()),
+        }
+    }
+
+    /// Starts a bulk load into a new base (the index must be empty); writes meanwhile land in
+    /// the delta as usual and win over the loaded vectors.
+    pub fn begin_load(&mut self) -> Loader {
+        self.touched.get_or_insert_with(HashSet::new);
+        Loader {
+            config: self.config.clone(),
+            store: VectorStore::new(self.dimensions),
+        }
+    }
+
+    /// Installs a built merge or load as the new base. Every id changed since the plan was
+    /// taken keeps its current vector (moved to the new delta) or stays removed.
+    pub fn finish_merge(&mut self, merged: Merged) {
+        let touched = self.touched.take().unwrap_or_default();
+        let segment = merged.segment;
+        let mut dead = vec![0u64; segment.len().div_ceil(64)];
+        let mut dead_count = 0;
+        let mut delta = VectorStore::new(self.dimensions);
+        for id in &touched {
+            if let Some(slot) = segment.store.slot_of(id) {
+                set(&mut dead, slot);
+                dead_count += 1;
+            }
+            if let Some(v) = self.current(id) {
+                delta.push(id, v);
             }
         }
-        top.into_sorted()
+        let delta_codes = self.config.int8_prefilter.then(|| Int8Codes::build(&delta));
+        if merged.declined {
+            self.declined_at = Some(segment.len());
+        }
+        self.base = Arc::new(segment);
+        self.dead = dead;
+        self.dead_count = dead_count;
+        self.delta = delta;
+        self.delta_codes = delta_codes;
     }
 
-    /// Fraction of an evenly spaced sample of slots that pass `accept`.
-    fn filter_ratio(&self, accept: &mut impl FnMut(u32) -> bool) -> f64 {
-        let len = self.len();
-        let samples = FILTER_SAMPLE.min(len);
-        let passed = (0..samples)
-            .filter(|i| accept((i * len / samples) as u32))
-            .count();
-        passed as f64 / samples.max(1) as f64
+    /// Forgets a merge that will not finish (its build failed); the index is as it was.
+    pub fn abort_merge(&mut self) {
+        self.touched = None;
     }
 
-    fn named(&self, found: Vec<Scored>) -> Vec<(String, f32)> {
-        found
-            .into_iter()
-            .map(|s| (self.store.id(s.index).to_owned(), s.score))
-            .collect()
+    /// Runs every merge that would pay, inline (tests, benchmarks, tools).
+    pub fn merge_now(&mut self) {
+        for _ in 0..4 {
+            match self.begin_merge() {
+                Some(plan) => self.finish_merge(plan.build()),
+                None => break,
+            }
+        }
+    }
+
+    /// The current vector of `id`: from the delta, else from the base if still live.
+    fn current(&self, id: &str) -> Option<&[f32]> {
+        if let Some(slot) = self.delta.slot_of(id) {
+            return Some(self.delta.vector(slot));
+        }
+        self.live_base_slot(id).map(|s| self.base.store.vector(s))
+    }
+
+    fn live_base_slot(&self, id: &str) -> Option<u32> {
+        self.base
+            .store
+            .slot_of(id)
+            .filter(|&s| !is_set(&self.dead, s))
+    }
+
+    fn kill(&mut self, slot: u32) {
+        if self.dead.len() * 64 <= slot as usize {
+            self.dead.resize(self.base.len().div_ceil(64), 0);
+        }
+        set(&mut self.dead, slot);
+        self.dead_count += 1;
+    }
+
+    fn touch(&mut self, id: &str) {
+        if let Some(touched) = &mut self.touched {
+            touched.insert(id.into());
+        }
+    }
+
+    fn low_water(&self) -> usize {
+        self.config.ann_threshold - self.config.ann_threshold / 10
+    }
+
+    fn wants_graph(&self, len: usize) -> bool {
+        len >= self.config.ann_threshold && self.declined_at.is_none_or(|at| len >= 2 * at)
     }
 
     /// Checks the length and returns a unit-length copy.
     fn unit(&self, vector: &[f32]) -> Result<Vec<f32>, VectorError> {
-        if vector.len() != self.dimensions() {
+        if vector.len() != self.dimensions {
             return Err(VectorError::Dimensions {
-                expected: self.dimensions(),
+                expected: self.dimensions,
                 got: vector.len(),
             });
         }
@@ -370,64 +602,27 @@ impl VectorIndex {
         }
         Ok(unit)
     }
+}
 
-    fn hnsw_params(&self) -> HnswParams {
-        HnswParams {
-            m: self.config.hnsw_m.max(2),
-            ef_construction: self.config.ef_construction.max(1),
-            seed: self.config.seed,
-        }
-    }
+fn is_set(bits: &[u64], slot: u32) -> bool {
+    bits.get(slot as usize / 64)
+        .is_some_and(|w| w & (1 << (slot % 64)) != 0)
+}
 
-    fn wants_graph(&self) -> bool {
-        let len = self.store.len();
-        len >= self.config.ann_threshold && self.declined_at.is_none_or(|at| len >= 2 * at)
-    }
+fn set(bits: &mut [u64], slot: u32) {
+    bits[slot as usize / 64] |= 1 << (slot % 64);
+}
 
-    /// Builds and calibrates the graph, or declines it when the data does not suit one.
-    ///
-    /// A trial graph over a sample cannot make that call: a uniform sample thins every cluster,
-    /// so clustered data looks unstructured in it. Unstructured data therefore pays for one full
-    /// build before it is declined (and is retried only at twice the size).
-    fn build_graph(&mut self) {
-        let started = std::time::Instant::now();
-        let (params, len, cfg) = (self.hnsw_params(), self.len(), &self.config);
-        let (start_ef, max_ef, target) = (cfg.ef_search, cfg.max_ef_search, cfg.target_recall);
-        self.graph = None;
-        let graph = Hnsw::build(params, &self.store);
-        let Some(ef) = tune_ef(&graph, &self.store, start_ef, max_ef, target) else {
-            return self.decline_graph(started);
-        };
-        self.graph = Some(graph);
-        self.ef = ef;
-        tracing::info!(
-            vectors = len,
-            ef,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "built HNSW vector graph"
-        );
-    }
+fn count_ones(bits: &[u64]) -> usize {
+    bits.iter().map(|w| w.count_ones() as usize).sum()
+}
 
-    fn decline_graph(&mut self, started: std::time::Instant) {
-        self.declined_at = Some(self.len());
-        tracing::info!(
-            vectors = self.len(),
-            target_recall = self.config.target_recall,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "vector data too unstructured for an HNSW graph to beat the exact scan; scanning"
-        );
-    }
-
-    /// Rebuilds the graph from scratch once tombstones exceed `rebuild_ratio` of live vectors.
-    fn rebuild_if_worn(&mut self) {
-        let worn = self.graph.as_ref().is_some_and(|g| {
-            g.tombstones() as f64 > self.config.rebuild_ratio * self.store.len() as f64
-        });
-        if worn {
-            self.store.shrink_to_fit();
-            self.build_graph();
-        }
-    }
+fn ones(bits: &[u64]) -> impl Iterator<Item = u32> + '_ {
+    bits.iter().enumerate().flat_map(|(i, &w)| {
+        (0..64)
+            .filter(move |b| w & (1 << b) != 0)
+            .map(move |b| (i * 64 + b) as u32)
+    })
 }
 
 impl std::fmt::Debug for VectorIndex {
@@ -435,6 +630,7 @@ impl std::fmt::Debug for VectorIndex {
         f.debug_struct("VectorIndex")
             .field("dimensions", &self.dimensions())
             .field("len", &self.len())
+            .field("pending", &self.pending())
             .field("approximate", &self.is_approximate())
             .field("memory_bytes", &self.memory_bytes())
             .finish()

@@ -15,6 +15,7 @@ use super::topk::{Scored, TopK};
 /// Lanes of the integer accumulator array (vectorises to `pmaddwd` on SSE2).
 const LANES: usize = 32;
 
+#[derive(Clone)]
 pub(crate) struct Int8Codes {
     dimensions: usize,
     /// `len * dimensions` codes, parallel to the store's slots.

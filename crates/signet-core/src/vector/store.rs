@@ -20,6 +20,7 @@ const GROWTH_DIVISOR: usize = 8;
 /// Smallest growth step, in vectors, so small indexes do not reallocate on every insert.
 const MIN_GROWTH: usize = 64;
 
+#[derive(Clone)]
 pub(crate) struct VectorStore {
     dimensions: usize,
     /// `len * dimensions` floats, unit-length vectors back to back.
@@ -123,15 +124,6 @@ impl VectorStore {
         self.data.truncate(last as usize * dim);
         self.ids.swap_remove(slot as usize);
         (slot != last).then_some(last)
-    }
-
-    /// Returns unused capacity to the allocator (after a large removal).
-    pub fn shrink_to_fit(&mut self) {
-        self.data.shrink_to_fit();
-        self.ids.shrink_to_fit();
-        let (ids, hasher) = (&self.ids, &self.hasher);
-        self.slots
-            .shrink_to_fit(|&s| hasher.hash_one(&*ids[s as usize]));
     }
 
     /// Heap bytes held: vector data, id strings and the id table, by capacity.

@@ -281,6 +281,7 @@ fn load(index: &mut VectorIndex, vectors: &[Vec<f32>]) {
     for (i, v) in vectors.iter().enumerate() {
         index.upsert(&format!("m{i}"), v).unwrap();
     }
+    index.merge_now();
 }
 
 #[test]
@@ -338,6 +339,17 @@ fn hnsw_survives_removals_upserts_and_selective_filters() {
     );
     assert_eq!(index.len(), 3_000 - 600);
     let recall = recall_at_10(&index, &queries, |_| true);
+    assert!(recall >= 0.98, "recall@10 {recall} before the merge");
+    assert!(
+        !index.wants_merge(),
+        "343 changed vectors are not worth a merge yet"
+    );
+    let plan = index.force_merge();
+    index.finish_merge(plan.build());
+    assert!(index.is_approximate());
+    assert_eq!(index.pending(), 0, "the merge took the delta");
+    assert_eq!(index.len(), 3_000 - 600);
+    let recall = recall_at_10(&index, &queries, |_| true);
     assert!(recall >= 0.98, "recall@10 {recall}");
     // A filter passing ~1% takes the exact path and must still return exact results.
     let rare = |id: &str| id.ends_with("01");
@@ -355,10 +367,13 @@ fn graph_is_built_at_the_threshold_and_dropped_below_it() {
     load(&mut index, &vectors[..999]);
     assert!(!index.is_approximate());
     index.upsert("m999", &vectors[999]).unwrap();
+    assert!(index.wants_merge());
+    index.merge_now();
     assert!(index.is_approximate());
     for i in 0..101 {
         index.remove(&format!("m{i}"));
     }
+    index.merge_now();
     assert!(!index.is_approximate());
     let got = index.search(&vectors[500], 1, |_| true).unwrap();
     assert_eq!(got[0].0, "m500");
@@ -377,4 +392,133 @@ fn data_that_misses_the_recall_target_keeps_the_exact_scan() {
     assert!(!index.is_approximate());
     let queries = near_queries(&mut rng, &vectors, 10);
     assert_eq!(recall_at_10(&index, &queries, |_| true), 1.0);
+}
+
+// --- merges and loads -----------------------------------------------------------------------
+
+/// The reference: what the index must hold, as a map.
+type Model = std::collections::BTreeMap<String, Vec<f32>>;
+
+/// Every id of `model` is found by its own vector, and nothing else is indexed.
+fn assert_matches(index: &VectorIndex, model: &Model) {
+    assert_eq!(index.len(), model.len(), "{index:?}");
+    for (id, v) in model {
+        assert!(index.contains(id), "{id} missing");
+        let got = index.search_exact(v, 1, |other| other == id).unwrap();
+        assert_eq!(got.len(), 1, "{id} not searchable");
+        assert!(got[0].1 > 0.999, "{id} has a stale vector: {}", got[0].1);
+    }
+    let everything = index.search_exact(&[1.0; DIM], model.len() + 5, |_| true);
+    let found: HashSet<String> = everything.unwrap().into_iter().map(|r| r.0).collect();
+    let want: HashSet<String> = model.keys().cloned().collect();
+    assert_eq!(
+        found, want,
+        "a removed id came back or a live one is missing"
+    );
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Upsert(u8, u64),
+    Remove(u8),
+    BeginMerge,
+    FinishMerge,
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        6 => (any::<u8>(), any::<u64>()).prop_map(|(i, s)| Op::Upsert(i % 40, s)),
+        3 => any::<u8>().prop_map(|i| Op::Remove(i % 40)),
+        1 => Just(Op::BeginMerge),
+        1 => Just(Op::FinishMerge),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+    /// Writes made while a merge is being built are never lost: after any interleaving of
+    /// upserts, removals and merges (graph-backed once past the threshold), the index holds
+    /// exactly the last vector of every live id and no removed id.
+    #[test]
+    fn merges_replay_every_write_made_while_they_built(ops in proptest::collection::vec(op(), 1..160)) {
+        let config = IndexConfig { ann_threshold: 16, hnsw_m: 4, ef_construction: 16,
+            target_recall: 0.0, ..IndexConfig::default() };
+        let mut index = VectorIndex::with_config(DIM, config);
+        let mut model = Model::new();
+        let mut plan = None;
+        for op in ops {
+            match op {
+                Op::Upsert(i, seed) => {
+                    let v = Lcg::new(seed).vector(DIM);
+                    index.upsert(&format!("m{i}"), &v).unwrap();
+                    model.insert(format!("m{i}"), v);
+                }
+                Op::Remove(i) => {
+                    let had = model.remove(&format!("m{i}")).is_some();
+                    proptest::prop_assert_eq!(index.remove(&format!("m{i}")), had);
+                }
+                Op::BeginMerge => {
+                    if plan.is_none() {
+                        // Force a plan even when the policy would wait: every path gets tried.
+                        plan = index.begin_merge().or_else(|| Some(index.force_merge()));
+                    }
+                }
+                Op::FinishMerge => {
+                    if let Some(p) = plan.take() {
+                        index.finish_merge(p.build());
+                    }
+                }
+            }
+        }
+        if let Some(p) = plan.take() {
+            index.finish_merge(p.build());
+        }
+        assert_matches(&index, &model);
+    }
+}
+
+#[test]
+fn a_load_installs_the_stored_vectors_and_writes_made_meanwhile_win() {
+    let mut rng = Lcg::new(21);
+    let vectors: Vec<Vec<f32>> = (0..500).map(|_| rng.vector(DIM)).collect();
+    let mut index = VectorIndex::new(DIM);
+    let mut loader = index.begin_load();
+    // Meanwhile: m1 gets a new vector, m2 is deleted, m900 is new.
+    let (new1, new900) = (rng.vector(DIM), rng.vector(DIM));
+    index.upsert("m1", &new1).unwrap();
+    assert!(!index.remove("m2"), "not loaded yet");
+    index.upsert("m900", &new900).unwrap();
+    loader.reserve(vectors.len());
+    for (i, v) in vectors.iter().enumerate() {
+        assert!(loader.push(&format!("m{i}"), v));
+    }
+    assert!(!loader.push("m0", &vectors[0]), "a repeated id is skipped");
+    assert!(!loader.push("bad", &[1.0]), "a wrong length is skipped");
+    // m2's deletion reached the index after the rows were read: it must still win.
+    index.remove("m2");
+    index.finish_merge(loader.finish());
+    let mut model: Model = vectors
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (format!("m{i}"), v.clone()))
+        .collect();
+    model.insert("m1".into(), new1);
+    model.remove("m2");
+    model.insert("m900".into(), new900);
+    assert_matches(&index, &model);
+}
+
+#[test]
+fn an_aborted_merge_leaves_the_index_as_it_was() {
+    let (mut index, vectors) = filled(300, 22);
+    let plan = index.force_merge();
+    index.remove("m3");
+    index.abort_merge();
+    drop(plan);
+    assert_eq!(index.len(), 299);
+    assert!(!index.contains("m3"));
+    assert!(index.contains("m4"));
+    let got = index.search(&vectors[4], 1, |_| true).unwrap();
+    assert_eq!(got[0].0, "m4");
 }
