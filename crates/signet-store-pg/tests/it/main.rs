@@ -4,6 +4,7 @@
 
 mod conformance;
 mod export;
+mod leases;
 mod migrations;
 mod open;
 mod support;

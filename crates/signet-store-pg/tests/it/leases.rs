@@ -1,0 +1,85 @@
+//! Two nodes on one database: jobs leased at the same moment go to different nodes, and no
+//! job is leased twice (`FOR UPDATE SKIP LOCKED`).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Barrier};
+
+use signet_model::documents::LeasePolicy;
+use signet_model::memories::{NewMemory, WriteOptions};
+use signet_model::{JobQueue, MemoryStore};
+use signet_store_pg::PgStore;
+
+use super::support::Scratch;
+
+const NOW: &str = "2026-03-02T12:00:00.000Z";
+
+fn memory(i: usize) -> NewMemory {
+    let content = format!("memory number {i} to extract");
+    NewMemory {
+        id: format!("m{i:03}"),
+        normalized_content: content.clone(),
+        content_hash: format!("hash-{i}"),
+        content,
+        memory_type: "fact".into(),
+        tags: None,
+        who: "tester".into(),
+        why: "test".into(),
+        project: None,
+        importance: 0.5,
+        pinned: false,
+        source_type: "manual".into(),
+        source_id: None,
+        extraction_status: "pending".into(),
+        created_at: NOW.into(),
+        scope_user: None,
+    }
+}
+
+#[test]
+fn nodes_leasing_together_never_lease_a_job_twice() {
+    let Some(scratch) = Scratch::new() else {
+        return;
+    };
+    let nodes: Vec<Arc<PgStore>> = (0..2)
+        .map(|_| Arc::new(PgStore::open(&scratch.config(2)).expect("open a node")))
+        .collect();
+    let opts = WriteOptions {
+        enqueue_extraction: true,
+        ..WriteOptions::default()
+    };
+    const JOBS: usize = 40;
+    for i in 0..JOBS {
+        nodes[i % 2]
+            .remember(&memory(i), opts, &Default::default())
+            .expect("remember");
+    }
+    let workers = 4;
+    let barrier = Arc::new(Barrier::new(workers));
+    let handles: Vec<_> = (0..workers)
+        .map(|w| {
+            let (node, barrier) = (nodes[w % 2].clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut leased = Vec::new();
+                while let Some(job) = node
+                    .lease_job("extract", NOW, &LeasePolicy::default())
+                    .expect("lease_job")
+                {
+                    assert_eq!(job.attempts, 1, "{job:?}");
+                    leased.push(job.id);
+                }
+                leased
+            })
+        })
+        .collect();
+    let mut times: BTreeMap<String, usize> = BTreeMap::new();
+    for h in handles {
+        for id in h.join().expect("a worker panicked") {
+            *times.entry(id).or_default() += 1;
+        }
+    }
+    assert_eq!(times.len(), JOBS, "every job was leased");
+    assert!(times.values().all(|n| *n == 1), "no job twice: {times:?}");
+    let counts = nodes[0].ops_counts().expect("ops_counts").jobs;
+    assert_eq!(counts, vec![("leased".to_owned(), JOBS as i64)]);
+}
