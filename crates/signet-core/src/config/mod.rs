@@ -28,6 +28,7 @@ mod pipeline;
 mod privacy;
 mod search;
 mod section;
+mod storage;
 mod watch;
 mod workspace;
 mod yaml;
@@ -53,6 +54,7 @@ pub use pipeline::{
 };
 pub use privacy::is_loopback_url;
 pub use search::{FusionKind, SearchSettings};
+pub use storage::{DatabaseUrlText, StorageBackend, StorageSettings};
 pub use watch::{error_chain, reload, restart_required, spawn_watcher};
 pub use workspace::resolve_workspace;
 pub use yaml::CONFIG_FILE_NAMES;
