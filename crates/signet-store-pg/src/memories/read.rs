@@ -99,12 +99,66 @@ pub(crate) fn exists(c: &mut impl GenericClient, id: &str) -> Result<bool> {
     Ok(row.is_some())
 }
 
-/// History of one memory, oldest first (equal times in the order written).
+/// History of one memory, oldest first: its `created` event made from the row when the row
+/// carries its creator (SQLite's migration 1005 keeps the actor there; such rows arrive here by
+/// import), then the rows of `memory_history`.
 pub(crate) fn history(
     c: &mut impl GenericClient,
     id: &str,
     limit: i64,
 ) -> Result<Vec<HistoryEvent>> {
+    let Some(mut created) = created_event(c, id)? else {
+        return history_rows(c, id, limit);
+    };
+    if limit <= 0 {
+        return Ok(Vec::new());
+    }
+    // The content at creation: what the first change replaced, else what the row holds now.
+    let rows = history_rows(c, id, i64::MAX)?;
+    if let Some(before) = rows.iter().find_map(|e| e.old_content.clone()) {
+        created.new_content = Some(before);
+    }
+    let keep = usize::try_from(limit - 1).unwrap_or(usize::MAX);
+    let mut out = Vec::with_capacity(rows.len().min(keep) + 1);
+    out.push(created);
+    out.extend(rows.into_iter().take(keep));
+    Ok(out)
+}
+
+/// The `created` event of a row that carries its creator (`created_by` set).
+fn created_event(c: &mut impl GenericClient, id: &str) -> Result<Option<HistoryEvent>> {
+    let row = c
+        .query_opt(
+            "SELECT created_by, created_actor_type, created_session_id, created_request_id, \
+             created_at, content, source_type FROM memories WHERE id = $1 AND created_by IS NOT NULL",
+            &[&id],
+        )
+        .pg()?;
+    Ok(row.map(|r| {
+        let source_type: Option<String> = r.get(6);
+        let source = match source_type.as_deref() {
+            Some("document") => "document",
+            _ => "remember",
+        };
+        HistoryEvent {
+            id: format!("{id}:created"),
+            event: "created".into(),
+            old_content: None,
+            new_content: r.get(5),
+            changed_by: r.get(0),
+            actor_type: r.get(1),
+            reason: None,
+            metadata: serde_json::json!({"source": source, "sourceType": source_type}),
+            created_at: r.get(4),
+            session_id: r.get(2),
+            request_id: r.get(3),
+            extra: Default::default(),
+        }
+    }))
+}
+
+/// The `memory_history` rows of one memory, oldest first (equal times in the order written).
+fn history_rows(c: &mut impl GenericClient, id: &str, limit: i64) -> Result<Vec<HistoryEvent>> {
     let rows = c
         .query(
             "SELECT id, event, old_content, new_content, changed_by, actor_type, reason, metadata, \

@@ -184,6 +184,14 @@ fn a_workspace_moves_from_sqlite_to_postgres_and_back_losslessly() {
     let on_postgres = export_all(&pg.store);
     assert_same_workspace(&original, &on_postgres);
     assert!(pg.store.live_detail("pinned").expect("detail").is_some());
+    for id in ["plain", "pinned", "edited", "gone"] {
+        let read = |s: &dyn MemoryStore| s.history(id, 10).expect("history");
+        assert_eq!(
+            read(&pg.store),
+            read(&sqlite),
+            "{id}: the same history on both"
+        );
+    }
 
     let again = import_all(&pg.store, &original, false);
     assert!(
