@@ -103,7 +103,11 @@ impl Pool {
     /// since the last reading.
     fn check_external(&self, conn: &Connection) {
         let Some(w) = self.watcher.get() else { return };
-        let Ok(v) = conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)) else {
+        let read = |c: &Connection| {
+            c.prepare_cached("PRAGMA data_version")?
+                .query_row([], |r| r.get::<_, i64>(0))
+        };
+        let Ok(v) = read(conn) else {
             return;
         };
         let last = self.data_version.swap(v, Ordering::Relaxed);
@@ -291,11 +295,18 @@ fn settled<T>(rx: &std::sync::mpsc::Receiver<Result<T>>) -> Option<Result<T>> {
     }
 }
 
+/// Runs one transaction-control statement (`BEGIN`, `COMMIT`, `SAVEPOINT`, ...) from the
+/// statement cache: `execute_batch` would parse it again on every write.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
 fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    conn.execute_batch("SAVEPOINT job")?;
+    control(conn, "SAVEPOINT job")?;
     match f(conn) {
         Ok(v) => {
-            conn.execute_batch("RELEASE job")?;
+            control(conn, "RELEASE job")?;
             Ok(v)
         }
         Err(e) => {
@@ -308,9 +319,7 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) 
 /// Runs `jobs` in one transaction and completes each with the commit's outcome; `ended` runs
 /// once the transaction has ended, before any job is answered.
 fn run_group(conn: &mut Connection, jobs: Vec<Job>, ended: impl FnOnce()) {
-    let begun = conn
-        .execute_batch("BEGIN IMMEDIATE")
-        .map_err(StoreError::from);
+    let begun = control(conn, "BEGIN IMMEDIATE").map_err(StoreError::from);
     if let Err(e) = begun {
         let done: Vec<Completion> = jobs.into_iter().map(|j| j(Err(&e), false).0).collect();
         ended();
@@ -334,7 +343,7 @@ fn run_group(conn: &mut Connection, jobs: Vec<Job>, ended: impl FnOnce()) {
         done.into_iter().for_each(|d| d(None));
         return;
     }
-    let commit = conn.execute_batch("COMMIT").map_err(StoreError::from);
+    let commit = control(conn, "COMMIT").map_err(StoreError::from);
     if commit.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }

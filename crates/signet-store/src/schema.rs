@@ -8,8 +8,10 @@
 //! `sqlite_master`, plus what our own migrations add (1001: the nullable column
 //! `memories.scope_user` and its partial index; 1002: the LLM call ledger `llm_calls` and its
 //! index; 1003: `memories_au` fires only when `content` changes; 1004: the trigram index
-//! `memories_cjk` of Chinese, Japanese and Korean memories, its term list and triggers). That keeps the file interchangeable in both directions: a database written by
-//! upstream 0.58.1 opens here after a backup and exactly our own migrations (1001-1004), with
+//! `memories_cjk` of Chinese, Japanese and Korean memories, its term list and triggers; 1005:
+//! a remember's actor on its row instead of a `created` history row, and the CJK triggers
+//! skip plain-ASCII text). That keeps the file interchangeable in both directions: a database written by
+//! upstream 0.58.1 opens here after a backup and exactly our own migrations (1001-1005), with
 //! every upstream row untouched, and a database created here is one upstream opens as already
 //! migrated (it ignores the extra column, table and versions). Versions 1..=30 therefore carry
 //! upstream's names and checksums. Each is written as an idempotent convergence step rather than a
@@ -219,6 +221,17 @@ const MIGRATIONS: &[Migration] = &[
     Migration { tables: &["llm_calls"], ..own(1002, "llm-calls", &[sql!("1002_llm-calls")]) },
     own(1003, "fts-update-of-content", &[FTS_UPDATE_OF_CONTENT]),
     Migration { tables: &["memories_cjk"], ..own(1004, "cjk-trigram", &[sql!("1004_cjk-trigram")]) },
+    Migration { columns: V1005_COLUMNS, artifact_columns: &[("memories", "created_by")],
+        ..own(1005, "lean-remember", &[sql!("1005_lean-remember")]) },
+];
+
+/// A remember's actor, on its row (migration 1005): its `created` event is made from them.
+#[rustfmt::skip]
+const V1005_COLUMNS: &[AddColumn] = &[
+    ("memories", "created_by", "TEXT"),
+    ("memories", "created_actor_type", "TEXT"),
+    ("memories", "created_session_id", "TEXT"),
+    ("memories", "created_request_id", "TEXT"),
 ];
 
 #[rustfmt::skip]

@@ -57,8 +57,61 @@ pub fn exists(conn: &Connection, id: &str) -> Result<bool> {
         .is_some())
 }
 
-/// History of one memory, oldest first.
+/// History of one memory, oldest first: its `created` event (made from the row when the write
+/// kept its actor there, migration 1005) and then the rows of `memory_history`.
 pub fn history(conn: &Connection, id: &str, limit: i64) -> Result<Vec<HistoryEvent>> {
+    let Some(mut created) = created_event(conn, id)? else {
+        return history_rows(conn, id, limit);
+    };
+    if limit <= 0 {
+        return Ok(Vec::new());
+    }
+    // The content at creation: what the first change replaced, else what the row holds now.
+    let rows = history_rows(conn, id, i64::MAX)?;
+    if let Some(before) = rows.iter().find_map(|e| e.old_content.clone()) {
+        created.new_content = Some(before);
+    }
+    let mut out = Vec::with_capacity(rows.len().min(limit as usize) + 1);
+    out.push(created);
+    out.extend(rows.into_iter().take(limit as usize - 1));
+    Ok(out)
+}
+
+/// The `created` event of a memory written with its actor on the row (`created_by` set), with
+/// the row's current content; `None` for rows written by upstream or before migration 1005,
+/// whose `created` event (if any) is a `memory_history` row.
+fn created_event(conn: &Connection, id: &str) -> Result<Option<HistoryEvent>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT created_by, created_actor_type, created_session_id, created_request_id, \
+         created_at, content, source_type FROM memories WHERE id = ?1 AND created_by IS NOT NULL",
+    )?;
+    let event = stmt.query_row([id], |r| {
+        let source_type: Option<String> = r.get(6)?;
+        // Which write path made it, as the `created` row used to say.
+        let source = match source_type.as_deref() {
+            Some("document") => "document",
+            _ => "remember",
+        };
+        Ok(HistoryEvent {
+            id: format!("{id}:created"),
+            event: "created".into(),
+            old_content: None,
+            new_content: r.get(5)?,
+            changed_by: r.get(0)?,
+            actor_type: r.get(1)?,
+            reason: None,
+            metadata: serde_json::json!({"source": source, "sourceType": source_type}),
+            created_at: r.get(4)?,
+            session_id: r.get(2)?,
+            request_id: r.get(3)?,
+            extra: Default::default(),
+        })
+    });
+    Ok(event.optional()?)
+}
+
+/// The `memory_history` rows of one memory, oldest first.
+fn history_rows(conn: &Connection, id: &str, limit: i64) -> Result<Vec<HistoryEvent>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, event, old_content, new_content, changed_by, actor_type, reason, metadata, \
          created_at, session_id, request_id FROM memory_history WHERE memory_id = ?1 \

@@ -3,7 +3,6 @@
 //! inside a transaction the caller opened; it never commits itself.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::json;
 
 use super::{Actor, ChunkGroup, DedupHit, NewMemory, RememberOutcome, WriteOptions};
 use crate::error::Result;
@@ -80,11 +79,17 @@ pub(crate) fn insert_with(
     actor: &Actor,
     why: Option<Provenance<'_>>,
 ) -> Result<()> {
+    // A plain write keeps its actor on the row (migration 1005); its `created` history event is
+    // made from the row when read (`read::history`), as a history row it would cost a third of
+    // the database and five of the pages each remember writes.
+    let origin = why.is_none().then_some(actor);
     tx.prepare_cached(
         "INSERT INTO memories (id, content, normalized_content, content_hash, who, why, project, \
          importance, type, tags, pinned, is_deleted, extraction_status, embedding_model, \
-         extraction_model, created_at, updated_at, updated_by, source_type, source_id, scope_user) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, NULL, NULL, ?13, ?13, ?5, ?14, ?15, ?16)",
+         extraction_model, created_at, updated_at, updated_by, source_type, source_id, scope_user, \
+         created_by, created_actor_type, created_session_id, created_request_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, NULL, NULL, ?13, ?13, ?5, ?14, ?15, ?16, \
+         ?17, ?18, ?19, ?20)",
     )?
     .execute(params![
         m.id,
@@ -103,19 +108,18 @@ pub(crate) fn insert_with(
         m.source_type,
         m.source_id,
         m.scope_user,
+        origin.map(|a| &a.changed_by),
+        origin.and_then(|a| a.actor_type.as_ref()),
+        origin.and_then(|a| a.session_id.as_ref()),
+        origin.and_then(|a| a.request_id.as_ref()),
     ])?;
-    // Which write path made it: a document's ingest, or a remember (API, hooks, MCP).
-    let source = if m.source_type.as_str() == "document" {
-        "document"
-    } else {
-        "remember"
-    };
-    let mut event = History::new(&m.id, "created", actor, &m.created_at).new_content(&m.content);
-    event = match why {
-        Some(p) => event.reason(p.reason).metadata(p.metadata),
-        None => event.metadata(json!({"source": source, "sourceType": m.source_type})),
-    };
-    event.insert(tx)?;
+    if let Some(p) = why {
+        History::new(&m.id, "created", actor, &m.created_at)
+            .new_content(&m.content)
+            .reason(p.reason)
+            .metadata(p.metadata)
+            .insert(tx)?;
+    }
     if opts.enqueue_extraction {
         enqueue_extraction(tx, &m.id, &m.created_at, opts.extraction_attempts)?;
     }

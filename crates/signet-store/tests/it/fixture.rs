@@ -28,7 +28,13 @@ const FIXTURE_SHA256: &str = "1814b713fae9cafe168ca78ab94e0091795568e88987381cb5
 
 /// Columns our own migrations added to upstream tables: absent from `expected.json`, NULL in
 /// every upstream row.
-const OWN_COLUMNS: &[(&str, &str)] = &[("memories", "scope_user")];
+const OWN_COLUMNS: &[(&str, &str)] = &[
+    ("memories", "scope_user"),
+    ("memories", "created_by"),
+    ("memories", "created_actor_type"),
+    ("memories", "created_session_id"),
+    ("memories", "created_request_id"),
+];
 
 /// A private copy of the fixture, opened once through the store. The checked-in file is never
 /// opened in place: WAL mode creates `-wal`/`-shm` beside it.
@@ -157,11 +163,17 @@ fn every_row_keeps_its_values_and_storage_classes() {
     let exp = expected();
     let memories: Vec<&Value> = rows(&exp["memories"]).collect();
     let columns = columns_of(&conn, "memories");
-    assert_eq!(columns.len(), 34);
+    assert_eq!(columns.len(), 38);
     assert_eq!(
-        columns.last().unwrap(),
-        "scope_user",
-        "migration 1001 appends its column"
+        columns[33..],
+        [
+            "scope_user",
+            "created_by",
+            "created_actor_type",
+            "created_session_id",
+            "created_request_id"
+        ],
+        "migrations 1001 and 1005 append their columns"
     );
     assert_rows(&conn, "memories", &["id"], &memories, true);
     let stamped: i64 = scalar(

@@ -92,7 +92,7 @@ pub fn expected_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
 /// own migrations add: 1001 the column `memories.scope_user` (SQLite appends it to the stored
 /// `CREATE TABLE` text) and its partial index, 1002 the table `llm_calls` and its index, 1003
 /// the trigger `memories_au` recreated to fire only when `content` changes, 1004 the trigram
-/// index of CJK memories.
+/// index of CJK memories, 1005 the four `created_*` columns and the CJK triggers recreated.
 pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
     let mut schema = expected_schema(with_vec);
     let memories = schema.get_mut("memories").expect("memories in the fixture");
@@ -100,7 +100,11 @@ pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
         .2
         .rfind(')')
         .expect("CREATE TABLE text ends with ')'");
-    memories.2.insert_str(end, ", scope_user TEXT");
+    memories.2.insert_str(
+        end,
+        ", scope_user TEXT, created_by TEXT, created_actor_type TEXT, created_session_id TEXT, \
+         created_request_id TEXT",
+    );
     let entry =
         |kind: &str, table: &str, sql: &str| (kind.to_owned(), table.to_owned(), sql.to_owned());
     let ours = [
@@ -146,6 +150,9 @@ fn cjk_trigram_objects() -> Vec<(String, SchemaEntry)> {
         .unwrap();
     c.execute_batch(include_str!("../../migrations/1004_cjk-trigram.sql"))
         .unwrap();
+    // 1005 recreates the three triggers (a plain-ASCII test before the GLOB).
+    c.execute_batch(include_str!("../../migrations/1005_lean-remember.sql"))
+        .unwrap();
     let mut stmt = c
         .prepare(
             "SELECT name, type, tbl_name, sql FROM sqlite_master WHERE name LIKE 'memories_cjk%'",
@@ -183,11 +190,12 @@ const LLM_CALLS_SQL: &str = "CREATE TABLE llm_calls (
 )";
 
 /// This project's own migrations, in order: `(version, name)`.
-pub const OURS: [(i64, &str); 4] = [
+pub const OURS: [(i64, &str); 5] = [
     (1001, "memory-scope-user"),
     (1002, "llm-calls"),
     (1003, "fts-update-of-content"),
     (1004, "cjk-trigram"),
+    (1005, "lean-remember"),
 ];
 
 /// The newest version: our last migration.

@@ -53,7 +53,7 @@ fn insert_memory(conn: &Connection, id: &str, content: &str) {
     .unwrap();
 }
 
-/// Upstream's checksums of 1..=30 followed by ours (1001-1004).
+/// Upstream's checksums of 1..=30 followed by ours (1001-1005).
 fn all_checksums() -> Vec<(i64, String)> {
     let mut sums = upstream_checksums();
     sums.extend(own_checksums());
@@ -147,6 +147,10 @@ fn older_database_converges_and_is_backed_up_first() {
             "DELETE FROM schema_migrations WHERE version > 20;
              DROP INDEX idx_memories_scope_user;
              ALTER TABLE memories DROP COLUMN scope_user;
+             ALTER TABLE memories DROP COLUMN created_by;
+             ALTER TABLE memories DROP COLUMN created_actor_type;
+             ALTER TABLE memories DROP COLUMN created_session_id;
+             ALTER TABLE memories DROP COLUMN created_request_id;
              DROP TABLE predictor_training_pairs;
              DROP TABLE memories_cold;
              DROP INDEX idx_memories_idempotency_key;
@@ -181,7 +185,7 @@ fn older_database_converges_and_is_backed_up_first() {
     );
     assert_eq!(
         count(&conn, "SELECT COUNT(*) FROM schema_migrations_audit"),
-        48
+        50
     );
 }
 
@@ -197,7 +201,7 @@ fn phantom_migration_reruns() {
     assert!(!report.bogus_version_repaired);
     let backup = report.backup.expect("backup");
     assert!(
-        backup.to_string_lossy().contains(".bak-v1004-"),
+        backup.to_string_lossy().contains(".bak-v1005-"),
         "{}",
         backup.display()
     );
@@ -205,10 +209,10 @@ fn phantom_migration_reruns() {
     let conn = plain(&db);
     assert_same_schema(&schema_of(&conn), &our_schema(false));
     let (versions, audit) = version_rows(&conn);
-    assert_eq!(versions.len(), 34);
+    assert_eq!(versions.len(), 35);
     assert_eq!(
-        (audit.len(), audit[34].1),
-        (35, 26),
+        (audit.len(), audit[35].1),
+        (36, 26),
         "the audit keeps history and gains a row"
     );
 }
@@ -219,12 +223,17 @@ fn a_recorded_v1001_whose_column_is_missing_reruns() {
     plain(&db)
         .execute_batch(
             "DROP INDEX idx_memories_scope_user;
-             ALTER TABLE memories DROP COLUMN scope_user;",
+             ALTER TABLE memories DROP COLUMN scope_user;
+             ALTER TABLE memories DROP COLUMN created_by;
+             ALTER TABLE memories DROP COLUMN created_actor_type;
+             ALTER TABLE memories DROP COLUMN created_session_id;
+             ALTER TABLE memories DROP COLUMN created_request_id;",
         )
         .unwrap();
+    // (1005's columns go too, so that the columns come back in their order: 1005 reruns.)
     let report = migrate_once(&db);
-    assert_eq!(report.phantom_versions, vec![1001]);
-    assert_eq!(report.applied, vec![1001]);
+    assert_eq!(report.phantom_versions, vec![1001, 1005]);
+    assert_eq!(report.applied, vec![1001, 1005]);
     assert_same_schema(&schema_of(&plain(&db)), &our_schema(false));
 }
 
@@ -479,7 +488,7 @@ fn bogus_version_is_repaired_by_rerunning_everything() {
     );
     let conn = plain(&db);
     assert_same_schema(&schema_of(&conn), &our_schema(false));
-    assert_eq!(count(&conn, "SELECT COUNT(*) FROM schema_migrations"), 34);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM schema_migrations"), 35);
 }
 
 #[test]
@@ -532,7 +541,7 @@ fn failing_migration_rolls_back_only_that_version() {
     );
     assert_eq!(
         count(&conn, "SELECT COUNT(*) FROM schema_migrations_audit"),
-        34
+        35
     );
 }
 
