@@ -20,7 +20,8 @@
 //!
 //! BM25-like: each positive term (not under a `Not`) adds `idf * ts_rank_cd(tsv, term, 1)`,
 //! with `idf = ln(1 + (N - df + 0.5) / (df + 0.5))` over the table's rows (deleted ones too, as
-//! FTS5's statistics count them) — so a memory holding more of the query's terms, and rarer
+//! FTS5's statistics count them; `N` the planner's row estimate, `df` one index probe per
+//! term, both computed once per statement in the `s` row) — so a memory holding more of the query's terms, and rarer
 //! ones, ranks first — and `ts_rank_cd`'s cover density with length normalisation (1: divided
 //! by 1 + log(length)) standing in for BM25's saturated term frequency. The hit's `bm25` is
 //! the negated score (negative, best first), as the trait asks.
@@ -35,43 +36,60 @@ use signet_model::{Result, StoreError};
 use crate::error::PgResultExt;
 use crate::sql::{Params, count};
 
-/// A keyword query rendered for one statement: its match test and its score, both over the
-/// alias `m`, with the terms bound in the statement's [`Params`].
+/// A keyword query rendered for one statement: its statistics, its match test and its score,
+/// over the alias `m` and the one-row statistics `s`, with the terms bound in the statement's
+/// [`Params`].
 pub(crate) struct Rendered {
+    /// `WITH s AS MATERIALIZED (...) `: the row count and each positive term's document
+    /// count, computed once per statement; the statement joins `s` (`CROSS JOIN s`).
+    pub(crate) with: String,
     /// A boolean SQL expression: the memory matches the query.
     pub(crate) matches: String,
     /// A double precision SQL expression, larger for a better match (positive for a match).
     pub(crate) score: String,
 }
 
-/// One term's SQL: its match test, and its score contribution when it counts.
-fn term_sql(term: &str, params: &mut Params) -> (String, String) {
+/// One term's SQL.
+struct Term {
+    /// The memory `m` matches the term.
+    test: String,
+    /// How many rows of `memories` match it.
+    df: String,
+    /// The term's weight in `m` (its term-frequency part).
+    rank: String,
+}
+
+fn term_sql(term: &str, params: &mut Params) -> Term {
     let p = params.bind(term.to_owned());
     if term.chars().any(is_cjk) {
         let test = format!("(strpos(lower(m.content), lower({p}::text)) > 0)");
-        let df = format!(
-            "(SELECT count(*) FROM memories x WHERE strpos(lower(x.content), lower({p}::text)) > 0)"
-        );
-        let score = format!("({} * (CASE WHEN {test} THEN 0.1 ELSE 0 END))", idf(&df));
-        return (test, score);
+        return Term {
+            df: format!(
+                "(SELECT count(*) FROM memories x WHERE strpos(lower(x.content), lower({p}::text)) > 0)"
+            ),
+            rank: format!("(CASE WHEN {test} THEN 0.1 ELSE 0 END)"),
+            test,
+        };
     }
     let tq = format!("phraseto_tsquery('simple', signet_fts_text({p}::text))");
-    let test = format!("(m.tsv @@ {tq})");
-    let df = format!("(SELECT count(*) FROM memories x WHERE x.tsv @@ {tq})");
-    let score = format!("({} * ts_rank_cd(m.tsv, {tq}, 1)::float8)", idf(&df));
-    (test, score)
+    Term {
+        test: format!("(m.tsv @@ {tq})"),
+        df: format!("(SELECT count(*) FROM memories x WHERE x.tsv @@ {tq})"),
+        rank: format!("ts_rank_cd(m.tsv, {tq}, 1)::float8"),
+    }
 }
 
-/// BM25's idf of a term matched by `df` of the table's rows (the row count is an InitPlan,
-/// computed once per statement).
-fn idf(df: &str) -> String {
-    format!("ln(1.0 + ((SELECT count(*) FROM memories)::float8 - {df} + 0.5) / ({df} + 0.5))")
-}
+/// The row count BM25's idf needs: the planner's estimate (`pg_class.reltuples`, kept by
+/// autovacuum) when there is one, so a search never counts the table; else an exact count
+/// (a table never analyzed, which is a small one).
+const ROWS: &str = "(SELECT CASE WHEN c.reltuples > 0 THEN c.reltuples::float8 \
+    ELSE (SELECT count(*) FROM memories)::float8 END \
+    FROM pg_class c WHERE c.oid = 'memories'::regclass)";
 
-/// Renders `q` (not empty) into a match test and a score.
+/// Renders `q` (not empty) into statistics, a match test and a score.
 pub(crate) fn render(q: &KeywordQuery, params: &mut Params) -> Rendered {
     // Or-groups of Not-separated runs of And-joined terms.
-    let mut groups: Vec<Vec<Vec<(String, String)>>> = Vec::new();
+    let mut groups: Vec<Vec<Vec<Term>>> = Vec::new();
     for (c, term) in q.terms() {
         let sql = term_sql(term, params);
         match (c, groups.last_mut()) {
@@ -84,22 +102,32 @@ pub(crate) fn render(q: &KeywordQuery, params: &mut Params) -> Rendered {
         }
     }
     let mut ors = Vec::with_capacity(groups.len());
-    let mut scores = Vec::new();
+    let (mut stats, mut scores) = (vec![format!("{ROWS} AS n")], Vec::new());
     for group in &groups {
         let mut parts = Vec::with_capacity(group.len());
         for (i, run) in group.iter().enumerate() {
-            let all: Vec<&str> = run.iter().map(|(t, _)| t.as_str()).collect();
+            let all: Vec<&str> = run.iter().map(|t| t.test.as_str()).collect();
             let all = format!("({})", all.join(" AND "));
-            if i == 0 {
-                parts.push(all);
-                scores.extend(run.iter().map(|(_, s)| s.clone()));
-            } else {
+            if i > 0 {
                 parts.push(format!("NOT {all}"));
+                continue;
+            }
+            parts.push(all);
+            for t in run {
+                let d = format!("s.d{}", scores.len());
+                stats.push(format!("{}::float8 AS d{}", t.df, scores.len()));
+                // idf = ln(1 + (N - df + 0.5) / (df + 0.5)), N never below df (an estimate
+                // can lag behind the table).
+                scores.push(format!(
+                    "(ln(1.0 + (GREATEST(s.n, {d}) - {d} + 0.5) / ({d} + 0.5)) * {})",
+                    t.rank
+                ));
             }
         }
         ors.push(format!("({})", parts.join(" AND ")));
     }
     Rendered {
+        with: format!("WITH s AS MATERIALIZED (SELECT {}) ", stats.join(", ")),
         matches: format!("({})", ors.join(" OR ")),
         score: format!("({})", scores.join(" + ")),
     }
@@ -159,14 +187,15 @@ pub(crate) fn keyword_search(
     let mut params = Params::default();
     let q = render(query, &mut params);
     let mut sql = format!(
-        "SELECT m.id, -GREATEST({score}, 1e-12) AS s FROM memories m \
+        "{with}SELECT m.id, -GREATEST({score}, 1e-12) AS bm25 FROM memories m CROSS JOIN s \
          WHERE m.is_deleted = false AND {matches}",
+        with = q.with,
         score = q.score,
         matches = q.matches,
     );
     push_filters(filters, &mut sql, &mut params);
     sql.push_str(&format!(
-        " ORDER BY s ASC, m.id LIMIT {}",
+        " ORDER BY bm25 ASC, m.id LIMIT {}",
         params.bind(count(limit))
     ));
     let rows = c.query(&sql, &params.refs()).map_err(search_error)?;
@@ -200,15 +229,16 @@ pub(crate) fn forget_candidates(
             let r = render(k, &mut params);
             (
                 format!(
-                    "SELECT m.id, GREATEST({}, 1e-12) AS s, COALESCE(m.pinned, false), \
-                     COALESCE(m.version, 1) FROM memories m WHERE m.is_deleted = false AND {}",
-                    r.score, r.matches
+                    "{}SELECT m.id, GREATEST({}, 1e-12) AS score, COALESCE(m.pinned, false), \
+                     COALESCE(m.version, 1) FROM memories m CROSS JOIN s \
+                     WHERE m.is_deleted = false AND {}",
+                    r.with, r.score, r.matches
                 ),
-                " ORDER BY s DESC, m.id",
+                " ORDER BY score DESC, m.id",
             )
         }
         None => (
-            "SELECT m.id, 0.0::float8 AS s, COALESCE(m.pinned, false), COALESCE(m.version, 1) \
+            "SELECT m.id, 0.0::float8 AS score, COALESCE(m.pinned, false), COALESCE(m.version, 1) \
              FROM memories m WHERE m.is_deleted = false"
                 .to_owned(),
             " ORDER BY m.pinned DESC NULLS LAST, m.importance DESC NULLS LAST, m.updated_at DESC, m.id",
@@ -281,9 +311,9 @@ pub(crate) fn legacy_search(
             let r = render(k, &mut params);
             (
                 format!(
-                    "SELECT {COLS}, -GREATEST({}, 1e-12) AS score FROM memories m \
+                    "{}SELECT {COLS}, -GREATEST({}, 1e-12) AS score FROM memories m CROSS JOIN s \
                      WHERE m.is_deleted = false AND {}",
-                    r.score, r.matches
+                    r.with, r.score, r.matches
                 ),
                 " ORDER BY score ASC, m.id",
             )
