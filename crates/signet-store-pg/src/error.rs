@@ -13,7 +13,14 @@ pub(crate) fn map(e: postgres::Error) -> StoreError {
     };
     let code = db.code();
     let text = format!("postgres {}: {}", code.code(), db.message());
-    if *code == SqlState::UNIQUE_VIOLATION || *code == SqlState::EXCLUSION_VIOLATION {
+    if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE || *code == SqlState::UNTRANSLATABLE_CHARACTER
+    {
+        // PostgreSQL text cannot hold a NUL character (SQLite's can): the caller's input.
+        StoreError::Invalid(format!(
+            "text PostgreSQL cannot store (a NUL character?): {}",
+            db.message()
+        ))
+    } else if *code == SqlState::UNIQUE_VIOLATION || *code == SqlState::EXCLUSION_VIOLATION {
         StoreError::Conflict(text)
     } else if *code == SqlState::T_R_SERIALIZATION_FAILURE
         || *code == SqlState::T_R_DEADLOCK_DETECTED

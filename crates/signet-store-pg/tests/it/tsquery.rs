@@ -101,6 +101,24 @@ fn cjk_terms_match_as_substrings() {
     assert!(found(&h.store, &[(And, "東京"), (Not, "夜景")]).is_empty());
 }
 
+#[test]
+fn a_nul_character_is_the_callers_error_not_the_stores() {
+    let Some(h) = fresh() else { return };
+    let err = h
+        .store
+        .remember(
+            &memory("nul", "before\0after"),
+            Default::default(),
+            &Default::default(),
+        )
+        .expect_err("PostgreSQL text cannot hold NUL");
+    assert!(
+        matches!(err, signet_model::StoreError::Invalid(_)),
+        "{err:?}"
+    );
+    assert!(h.store.live_detail("nul").expect("read").is_none());
+}
+
 fn connective() -> impl Strategy<Value = Connective> {
     prop_oneof![
         Just(Connective::And),
