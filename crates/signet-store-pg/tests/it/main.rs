@@ -7,5 +7,6 @@ mod export;
 mod leases;
 mod migrations;
 mod open;
+mod pool;
 mod support;
 mod tsquery;
