@@ -273,7 +273,7 @@ pub(crate) fn recall_rows(c: &mut impl GenericClient, ids: &[String]) -> Result<
             &[&ids],
         )
         .pg()?;
-    let mut found: std::collections::HashMap<String, RecallRow> = rows
+    let found: std::collections::HashMap<String, RecallRow> = rows
         .iter()
         .map(|r| {
             let row = RecallRow {
@@ -292,16 +292,8 @@ pub(crate) fn recall_rows(c: &mut impl GenericClient, ids: &[String]) -> Result<
             (row.id.clone(), row)
         })
         .collect();
-    // In the order asked (an id asked twice is answered once, as SQLite's loop answers it
-    // twice only when it is live: keep the first occurrence's place for each).
-    let mut out = Vec::with_capacity(found.len());
-    for id in ids {
-        if let Some(row) = found.get(id) {
-            out.push(row.clone());
-        }
-    }
-    found.clear();
-    Ok(out)
+    // In the order asked, once per time asked (as SQLite's one lookup per id answers).
+    Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
 }
 
 /// The distinct `who` values of live memories, in byte order.
