@@ -209,14 +209,15 @@ pub(crate) fn ingest(tx: &mut impl GenericClient, w: &IngestWrite) -> Result<Ing
     }
     let mut inserted = 0_usize;
     for (index, chunk) in w.chunks.iter().enumerate() {
-        if write::live_by_hash(tx, &chunk.content_hash)?.is_some() {
-            continue;
-        }
         let opts = WriteOptions {
             enqueue_extraction: false,
             ..WriteOptions::default()
         };
-        write::insert(tx, chunk, opts, &w.actor)?;
+        if write::live_by_hash(tx, &chunk.content_hash)?.is_some()
+            || write::insert_unless_raced(tx, chunk, opts, &w.actor, None)?.is_some()
+        {
+            continue;
+        }
         tx.execute(
             "INSERT INTO document_memories (document_id, memory_id, chunk_index) \
              VALUES ($1, $2, $3)",

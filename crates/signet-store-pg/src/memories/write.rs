@@ -3,10 +3,10 @@
 
 use postgres::{GenericClient, Row};
 use serde_json::json;
-use signet_model::Result;
 use signet_model::memories::{
     Actor, ChunkGroup, DedupHit, NewMemory, RememberOutcome, WriteOptions,
 };
+use signet_model::{Result, StoreError};
 
 use crate::error::PgResultExt;
 
@@ -20,8 +20,39 @@ pub(crate) fn remember(
     if let Some(hit) = find_duplicate(tx, m)? {
         return Ok(RememberOutcome::Deduped(hit));
     }
-    insert(tx, m, opts, actor)?;
-    Ok(RememberOutcome::Inserted)
+    match insert_unless_raced(tx, m, opts, actor, None)? {
+        None => Ok(RememberOutcome::Inserted),
+        Some(hit) => Ok(RememberOutcome::Deduped(hit)),
+    }
+}
+
+/// [`insert_with`], unless another node inserted the same content (or source) between our
+/// check and our insert: the live hash's unique index then refuses ours once theirs commits,
+/// and theirs is answered (`Some`) as the duplicate. Runs in a savepoint, so the refusal
+/// leaves the caller's transaction usable.
+pub(crate) fn insert_unless_raced(
+    tx: &mut impl GenericClient,
+    m: &NewMemory,
+    opts: WriteOptions,
+    actor: &Actor,
+    why: Option<Provenance<'_>>,
+) -> Result<Option<DedupHit>> {
+    tx.batch_execute("SAVEPOINT remember").pg()?;
+    match insert_with(tx, m, opts, actor, why) {
+        Ok(()) => {
+            tx.batch_execute("RELEASE SAVEPOINT remember").pg()?;
+            Ok(None)
+        }
+        Err(StoreError::Conflict(reason)) => {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT remember; RELEASE SAVEPOINT remember")
+                .pg()?;
+            match find_duplicate(tx, m)? {
+                Some(hit) => Ok(Some(hit)),
+                None => Err(StoreError::Conflict(reason)),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The columns of a [`DedupHit`], decoded by [`dedup_hit`].
@@ -61,16 +92,6 @@ pub(crate) fn live_by_hash(tx: &mut impl GenericClient, hash: &str) -> Result<Op
     Ok(tx.query_opt(&sql, &[&hash]).pg()?.as_ref().map(dedup_hit))
 }
 
-/// Inserts one memory with its `created` history row (and extraction job when asked).
-pub(crate) fn insert(
-    tx: &mut impl GenericClient,
-    m: &NewMemory,
-    opts: WriteOptions,
-    actor: &Actor,
-) -> Result<()> {
-    insert_with(tx, m, opts, actor, None)
-}
-
 /// Why a memory was written, for its `created` history row: the reason and the metadata that
 /// replaces the default `{source, sourceType}` (the pipeline records its decision there).
 pub(crate) struct Provenance<'a> {
@@ -78,7 +99,8 @@ pub(crate) struct Provenance<'a> {
     pub metadata: serde_json::Value,
 }
 
-/// [`insert`], with the `created` row's reason and metadata given by the caller.
+/// Inserts one memory with its `created` history row (and extraction job when asked); the
+/// `created` row's reason and metadata are the caller's when given.
 pub(crate) fn insert_with(
     tx: &mut impl GenericClient,
     m: &NewMemory,
@@ -148,10 +170,11 @@ pub(crate) fn remember_chunks(
     .pg()?;
     let mut ids = Vec::with_capacity(group.chunks.len());
     for chunk in &group.chunks {
-        if live_by_hash(tx, &chunk.content_hash)?.is_some() {
+        if live_by_hash(tx, &chunk.content_hash)?.is_some()
+            || insert_unless_raced(tx, chunk, opts, actor, None)?.is_some()
+        {
             continue;
         }
-        insert(tx, chunk, opts, actor)?;
         tx.execute(
             "INSERT INTO memory_entity_mentions (memory_id, entity_id, mention_text, confidence, \
              created_at) VALUES ($1, $2, 'chunk', 1.0, $3) ON CONFLICT DO NOTHING",

@@ -85,7 +85,21 @@ fn one(
             reason,
             metadata,
         } => {
-            let (outcome, created, deduped) = match write::live_by_hash(tx, &memory.content_hash)? {
+            let opts = WriteOptions {
+                enqueue_extraction: false,
+                ..WriteOptions::default()
+            };
+            let holder = match write::live_by_hash(tx, &memory.content_hash)? {
+                Some(hit) => Some(hit),
+                None => {
+                    let why = Provenance {
+                        reason,
+                        metadata: metadata.clone(),
+                    };
+                    write::insert_unless_raced(tx, memory, opts, &w.actor, Some(why))?
+                }
+            };
+            let (outcome, created, deduped) = match holder {
                 Some(hit) => (
                     WriteOutcome::Deduped {
                         existing_id: hit.id.clone(),
@@ -94,15 +108,6 @@ fn one(
                     Value::String(hit.id),
                 ),
                 None => {
-                    let opts = WriteOptions {
-                        enqueue_extraction: false,
-                        ..WriteOptions::default()
-                    };
-                    let why = Provenance {
-                        reason,
-                        metadata: metadata.clone(),
-                    };
-                    write::insert_with(tx, memory, opts, &w.actor, Some(why))?;
                     let id = memory.id.clone();
                     (
                         WriteOutcome::Added { id: id.clone() },

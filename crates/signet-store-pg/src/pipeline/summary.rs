@@ -77,10 +77,11 @@ pub(crate) fn apply(tx: &mut impl GenericClient, w: &SummaryWrite) -> Result<Sum
     };
     let mut inserted = Vec::with_capacity(w.memories.len());
     for m in &w.memories {
-        if write::live_by_hash(tx, &m.content_hash)?.is_some() {
+        if write::live_by_hash(tx, &m.content_hash)?.is_some()
+            || write::insert_unless_raced(tx, m, opts, &w.actor, None)?.is_some()
+        {
             continue;
         }
-        write::insert(tx, m, opts, &w.actor)?;
         inserted.push(m.id.clone());
     }
     if let Some(session) = &w.session {

@@ -1,5 +1,6 @@
-//! Two nodes on one database: jobs leased at the same moment go to different nodes, and no
-//! job is leased twice (`FOR UPDATE SKIP LOCKED`).
+//! Two nodes on one database: jobs leased at the same moment go to different nodes and no job
+//! is leased twice (`FOR UPDATE SKIP LOCKED`); the same content remembered on both at once is
+//! inserted once, the other writes answering with it.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier};
@@ -82,4 +83,38 @@ fn nodes_leasing_together_never_lease_a_job_twice() {
     assert!(times.values().all(|n| *n == 1), "no job twice: {times:?}");
     let counts = nodes[0].ops_counts().expect("ops_counts").jobs;
     assert_eq!(counts, vec![("leased".to_owned(), JOBS as i64)]);
+}
+
+#[test]
+fn nodes_remembering_the_same_content_together_insert_it_once() {
+    let Some(scratch) = Scratch::new() else {
+        return;
+    };
+    let nodes: Vec<Arc<PgStore>> = (0..2)
+        .map(|_| Arc::new(PgStore::open(&scratch.config(2)).expect("open a node")))
+        .collect();
+    let writers = 4;
+    let barrier = Arc::new(Barrier::new(writers));
+    let handles: Vec<_> = (0..writers)
+        .map(|w| {
+            let (node, barrier) = (nodes[w % 2].clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut m = memory(0);
+                m.id = format!("writer-{w}");
+                barrier.wait();
+                node.remember(&m, WriteOptions::default(), &Default::default())
+                    .expect("a race is a dedup, never an error")
+            })
+        })
+        .collect();
+    let outcomes: Vec<_> = handles
+        .into_iter()
+        .map(|h| h.join().expect("a writer panicked"))
+        .collect();
+    let inserted = outcomes
+        .iter()
+        .filter(|o| matches!(o, signet_model::memories::RememberOutcome::Inserted))
+        .count();
+    assert_eq!(inserted, 1, "{outcomes:?}");
+    assert_eq!(nodes[1].stats().expect("stats").total, 1);
 }
