@@ -149,11 +149,11 @@ pub struct EmbeddingStatus {
     pub error: Option<String>,
     /// Provider failures since start.
     pub failed: u64,
-    /// Vectors in the in-memory index.
-    pub indexed: usize,
     /// The in-memory vector index: loading or ready, and how it searches.
     #[serde(default)]
     pub index: VectorIndexStatus,
+    /// Vectors in the in-memory index.
+    pub indexed: usize,
     /// Why recall is keyword-only (no provider, model not installed), if it is.
     pub keyword_only_reason: Option<String>,
     pub last_error_at: Option<String>,
@@ -172,19 +172,19 @@ pub struct EmbeddingStatus {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VectorIndexStatus {
+    /// The merged vectors are searched through the HNSW graph (else by exact scan).
+    pub approximate: bool,
+    /// Heap bytes held by the index.
+    pub memory_bytes: usize,
+    /// A background merge (or graph build) is running.
+    pub merging: bool,
+    /// Vectors added or replaced since the last merge, searched by exact scan until merged.
+    pub pending: usize,
     /// `loading` while start-up reads the stored vectors (recall is keyword-only and says so
     /// in `warnings`), then `ready`.
     pub state: String,
     /// Vectors searchable now.
     pub vectors: usize,
-    /// Vectors added or replaced since the last merge, searched by exact scan until merged.
-    pub pending: usize,
-    /// The merged vectors are searched through the HNSW graph (else by exact scan).
-    pub approximate: bool,
-    /// A background merge (or graph build) is running.
-    pub merging: bool,
-    /// Heap bytes held by the index.
-    pub memory_bytes: usize,
 }
 
 /// Vector coverage of live memories for the configured model and dimensions.

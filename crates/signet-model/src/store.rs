@@ -141,6 +141,22 @@ pub trait MemoryStore: Send + Sync + 'static {
         include_stale: bool,
         limit: usize,
     ) -> Result<Vec<EmbeddingJob>>;
+    /// The next batch of a pass over the gaps: like [`Self::embedding_gaps`], but continuing
+    /// after the memory `after` (the last job of the previous batch) when the backend can do so
+    /// cheaply, in an order of its own (SQLite: newest first by insertion). A pass ends with a
+    /// short batch; the caller then starts again with `after = None`. The default ignores
+    /// `after` (correct, as the gaps already filled drop out, but each batch starts over).
+    fn embedding_gaps_after(
+        &self,
+        model: &str,
+        dims: usize,
+        include_stale: bool,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<Vec<EmbeddingJob>> {
+        let _ = after;
+        self.embedding_gaps(model, dims, include_stale, limit)
+    }
     /// Stores each vector as its memory's current one (replacing older vectors) if the memory
     /// is still live with the job's content hash; returns, per item, whether it was stored.
     fn save_embeddings(

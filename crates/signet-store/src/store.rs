@@ -164,6 +164,17 @@ impl MemoryStore for Store {
         self.pool
             .read(|c| embeddings::gaps(c, model, dims, include_stale, limit))
     }
+    fn embedding_gaps_after(
+        &self,
+        model: &str,
+        dims: usize,
+        include_stale: bool,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<Vec<EmbeddingJob>> {
+        self.pool
+            .read(|c| embeddings::gaps_after(c, model, dims, include_stale, limit, after))
+    }
     fn save_embeddings(
         &self,
         items: &[(EmbeddingJob, Vec<u8>)],

@@ -24,6 +24,9 @@ pub struct EmbeddingWorker {
     native_dir: Option<PathBuf>,
     poll: Duration,
     backoff: Option<Duration>,
+    /// Where the current pass over the gaps continues (the last job embedded), and whether
+    /// that pass includes stale vectors.
+    cursor: Option<(String, bool)>,
 }
 
 /// What one tick did.
@@ -45,6 +48,7 @@ impl EmbeddingWorker {
             native_dir,
             poll,
             backoff: None,
+            cursor: None,
         }
     }
 
@@ -57,21 +61,35 @@ impl EmbeddingWorker {
             return Tick::Idle;
         };
         let stale = self.semantic.inner.reembed.requested();
-        let jobs = match self.gaps(stale).await {
+        let after = self
+            .cursor
+            .take()
+            .filter(|(_, s)| *s == stale)
+            .map(|(id, _)| id);
+        let jobs = match self.gaps(stale, after.clone()).await {
             Ok(j) => j,
             Err(e) => {
                 tracing::warn!(target: "embedding", error = %e, "could not read embedding gaps");
+                self.cursor = after.map(|id| (id, stale));
                 return Tick::Failed;
             }
         };
         if jobs.is_empty() {
+            if after.is_some() {
+                // The pass reached its end; memories written meanwhile sit before its start.
+                return Tick::Embedded(0);
+            }
             if stale {
                 self.semantic.inner.reembed.finish();
             }
             return Tick::Idle;
         }
+        // A full batch continues the pass after its last job; a short one ends it.
+        let next = (jobs.len() == BATCH)
+            .then(|| jobs.last().map(|j| (j.memory_id.clone(), stale)))
+            .flatten();
         let texts: Vec<String> = jobs.iter().map(|j| j.content.clone()).collect();
-        match embedder.embed(&texts).await {
+        let tick = match embedder.embed(&texts).await {
             Ok(vectors) if vectors.len() == jobs.len() => self.store(jobs, vectors, stale).await,
             Ok(v) => self.fail(EmbedError::BadResponse(format!(
                 "asked for {} vectors, got {}",
@@ -79,7 +97,13 @@ impl EmbeddingWorker {
                 v.len()
             ))),
             Err(e) => self.fail(e),
-        }
+        };
+        // After a failure the same batch is read again.
+        self.cursor = match tick {
+            Tick::Embedded(_) => next,
+            _ => after.map(|id| (id, stale)),
+        };
+        tick
     }
 
     async fn load_native(&mut self, dir: PathBuf) -> Tick {
@@ -104,10 +128,17 @@ impl EmbeddingWorker {
         }
     }
 
-    async fn gaps(&self, stale: bool) -> Result<Vec<EmbeddingJob>, crate::CoreError> {
+    async fn gaps(
+        &self,
+        stale: bool,
+        after: Option<String>,
+    ) -> Result<Vec<EmbeddingJob>, crate::CoreError> {
         let store = self.semantic.inner.store.clone();
         let (model, dims) = (self.semantic.model(), self.semantic.dimensions());
-        crate::blocking::run(move || Ok(store.embedding_gaps(&model, dims, stale, BATCH)?)).await
+        crate::blocking::run(move || {
+            Ok(store.embedding_gaps_after(&model, dims, stale, BATCH, after.as_deref())?)
+        })
+        .await
     }
 
     async fn store(

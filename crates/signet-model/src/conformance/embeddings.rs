@@ -235,6 +235,43 @@ pub fn embedding_gaps_and_stats_follow_the_model(store: &dyn MemoryStore) {
     assert_eq!(stats("new", 8), expect(1, 1, &[4, 8]));
 }
 
+/// A pass over the gaps in batches (each batch continuing after the last job of the one before,
+/// its vectors saved as the worker does) reaches every gap exactly once and ends with a short
+/// batch; a memory written during the pass is found by the next pass.
+pub fn a_pass_over_embedding_gaps_reaches_every_gap_once(store: &dyn MemoryStore) {
+    for i in 0..7 {
+        let mut m = memory(&format!("p{i}"), &format!("pass memory {i}"));
+        m.created_at = at(i * MINUTE);
+        insert(store, m);
+    }
+    let pass = |store: &dyn MemoryStore| -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..20 {
+            let batch = store
+                .embedding_gaps_after("m", 4, false, 3, after.as_deref())
+                .expect("embedding_gaps_after");
+            let items: Vec<_> = batch.iter().map(|j| (j.clone(), blob(&[1.0; 4]))).collect();
+            assert!(save(store, &items, 4, "m").iter().all(|ok| *ok));
+            seen.extend(batch.iter().map(|j| j.memory_id.clone()));
+            if batch.len() < 3 {
+                return seen;
+            }
+            after = batch.last().map(|j| j.memory_id.clone());
+        }
+        panic!("a pass over 7 gaps in batches of 3 did not end: {seen:?}");
+    };
+    let mut first = pass(store);
+    first.sort();
+    let want: Vec<String> = (0..7).map(|i| format!("p{i}")).collect();
+    assert_eq!(first, want, "every gap once");
+    let mut late = memory("late", "written after the pass");
+    late.created_at = at(HOUR);
+    insert(store, late);
+    assert_eq!(pass(store), ids(&["late"]));
+    assert!(pass(store).is_empty());
+}
+
 /// A deleted memory's vector is an orphan: counted, and removed by the clean-up (which leaves
 /// live memories' vectors alone).
 pub fn orphan_vectors_are_counted_and_cleaned(store: &dyn MemoryStore) {

@@ -9,10 +9,14 @@ use crate::error::Result;
 
 /// Vectors of live memories made by `model` with `dims` dimensions for their current content.
 pub fn load_current(conn: &Connection, model: &str, dims: usize) -> Result<Vec<StoredVector>> {
+    // The vectors in their table's order (one sequential pass over the big blobs), each probing
+    // its memory by id: a start-up load reads every vector, so reading them in place beats
+    // fetching each from wherever the memories' order puts it.
     let mut stmt = conn.prepare(
-        "SELECT m.id, e.vector FROM memories m JOIN embeddings e \
-           ON e.source_type = 'memory' AND e.source_id = m.id AND e.content_hash = m.content_hash \
-         WHERE m.is_deleted = 0 AND m.embedding_model = ?1 AND e.dimensions = ?2",
+        "SELECT m.id, e.vector FROM embeddings e CROSS JOIN memories m \
+           ON m.id = e.source_id AND m.content_hash = e.content_hash \
+         WHERE e.source_type = 'memory' AND e.dimensions = ?2 \
+           AND m.is_deleted = 0 AND m.embedding_model = ?1",
     )?;
     let rows = stmt.query_map(params![model, dims as i64], |r| {
         Ok(StoredVector {
@@ -53,6 +57,44 @@ pub fn gaps(
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(
         params![model, dims as i64, include_stale as i64, limit as i64],
+        |r| {
+            Ok(EmbeddingJob {
+                memory_id: r.get(0)?,
+                content: r.get(1)?,
+                content_hash: r.get(2)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The gaps of a pass newest-first by rowid, after the memory `after`: a range over the table's
+/// own order, so a pass over n memories costs O(n) in all (ordering by `updated_at`, which has no
+/// index, sorted every gap on every batch: quadratic over a backlog).
+pub fn gaps_after(
+    conn: &Connection,
+    model: &str,
+    dims: usize,
+    include_stale: bool,
+    limit: usize,
+    after: Option<&str>,
+) -> Result<Vec<EmbeddingJob>> {
+    let sql = "SELECT m.id, m.content, m.content_hash FROM memories m \
+         WHERE (?5 IS NULL OR m.rowid < (SELECT rowid FROM memories WHERE id = ?5)) \
+           AND m.is_deleted = 0 AND m.content_hash IS NOT NULL AND NOT EXISTS ( \
+           SELECT 1 FROM embeddings e WHERE e.source_type = 'memory' AND e.source_id = m.id \
+             AND e.content_hash = m.content_hash \
+             AND (?3 = 0 OR (e.dimensions = ?2 AND m.embedding_model IS ?1))) \
+         ORDER BY m.rowid DESC LIMIT ?4";
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(
+        params![
+            model,
+            dims as i64,
+            include_stale as i64,
+            limit as i64,
+            after
+        ],
         |r| {
             Ok(EmbeddingJob {
                 memory_id: r.get(0)?,

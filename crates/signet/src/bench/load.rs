@@ -236,14 +236,14 @@ fn ann_recall(dir: &std::path::Path, dims: usize, queries: usize) -> Result<()> 
         wanted += want.len();
     }
     outln!(
-        "vector index offline ({} vectors, {}, built in {:.1} s): recall@10 vs exact {:.4}; search {}; exact scan {}",
+        "vector index offline ({} vectors, {}, built in {:.1} s, {:.0} bytes/vector): recall@10 vs exact {:.4}; search {}; exact scan {}",
         index.len(),
-        if index.is_approximate() {
-            "HNSW graph"
-        } else {
-            "exact scan"
+        match index.search_ef() {
+            Some(ef) => format!("HNSW graph, ef {ef}"),
+            None => "exact scan".to_owned(),
         },
         built.as_secs_f64(),
+        index.memory_bytes() as f64 / index.len().max(1) as f64,
         hits as f64 / wanted.max(1) as f64,
         ann.summary(),
         exact.summary()
