@@ -52,7 +52,7 @@ sleep 1; stop
 total=$(callgrind_annotate "$work"/cg.out.1 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1}')
 echo "instructions per remember: $((total / n))  (profile: $work/cg.out.1)"
 callgrind_annotate --inclusive=yes "$work"/cg.out.1 2>/dev/null \
-  | grep -E 'signet_|sqlite3_step|sqlite3VdbeExec|fts5|Fts5|WalFrames|sqlite3PagerCommit|serde_json|hyper' | head -40
+  | grep -E 'signet_|sqlite3_step|sqlite3VdbeExec|fts5|Fts5|WalFrames|sqlite3PagerCommit|serde_json|hyper' | head -40 || true
 SIGNET_PATH="$ws" "$bin" daemon run --port "$port" >"$work/st.log" 2>&1 & pid=$!
 wait_up; drive $((s + 200 + n)) 200
 strace -c -f -p "$pid" -o "$work/strace.txt" & tracer=$!

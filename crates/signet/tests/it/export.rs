@@ -170,7 +170,7 @@ fn round_trip_keeps_rows_history_tombstones_and_vectors_and_a_second_import_adds
     assert_eq!(end["kind"], "end");
     assert_eq!(
         end["counts"],
-        json!({"memories": 3, "history": 5, "vectors": 2})
+        json!({"memories": 3, "history": 2, "vectors": 2})
     );
 
     let b = TestEnv::new();
@@ -180,7 +180,8 @@ fn round_trip_keeps_rows_history_tombstones_and_vectors_and_a_second_import_adds
         report["memories"],
         json!({"imported": 3, "duplicates": 0, "skipped": 0})
     );
-    assert_eq!(report["history"], 5);
+    // The update and the delete: a remember's `created` event lives on its row (migration 1005).
+    assert_eq!(report["history"], 2);
     assert_eq!(
         report["vectors"],
         json!({"imported": 2, "refused": 0, "queued": 0})
@@ -193,6 +194,19 @@ fn round_trip_keeps_rows_history_tombstones_and_vectors_and_a_second_import_adds
     assert_eq!(rows(&ca, TOMBSTONES), rows(&cb, TOMBSTONES));
     assert_eq!(rows(&ca, HISTORY), rows(&cb, HISTORY));
     assert_eq!(rows(&ca, VECTORS), rows(&cb, VECTORS));
+    let history = |port| {
+        let path = format!("/api/memory/{changed}/history");
+        http_json(port, "GET", &path, &[], "")["history"].clone()
+    };
+    let events = history(b.port);
+    assert_eq!(
+        events,
+        history(a.port),
+        "the created event came with the row"
+    );
+    assert_eq!(events[0]["event"], "created");
+    assert_eq!(events[0]["newContent"], "Staging runs on port 8443");
+    assert_eq!(events[1]["event"], "updated");
     assert_eq!(
         count(&cb, "SELECT COUNT(*) FROM memories WHERE is_deleted = 1"),
         1
@@ -223,7 +237,7 @@ fn round_trip_keeps_rows_history_tombstones_and_vectors_and_a_second_import_adds
     assert_eq!(again["history"], 0);
     assert_eq!(again["vectors"]["imported"], 0);
     assert_eq!(count(&cb, "SELECT COUNT(*) FROM memories"), 3);
-    assert_eq!(count(&cb, "SELECT COUNT(*) FROM memory_history"), 5);
+    assert_eq!(count(&cb, "SELECT COUNT(*) FROM memory_history"), 2);
     // `-` reads stdin, streamed to the daemon as it is read.
     let piped = b
         .command(&["import", "-", "--json"])
@@ -287,14 +301,15 @@ fn an_interrupted_import_is_finished_by_a_rerun_without_duplicates() {
         count(&c, "SELECT COUNT(DISTINCT content_hash) FROM memories"),
         n
     );
-    assert_eq!(count(&c, "SELECT COUNT(*) FROM memory_history"), n);
+    assert_eq!(rows(&db(&a), HISTORY), rows(&c, HISTORY));
     assert_eq!(rows(&db(&a), MEMORIES), rows(&c, MEMORIES));
 
     // With its daemon down, the export reads the database itself.
     let again = file(&b, "again.jsonl");
     b.run(&["export", "--to", path_str(&again)]).ok();
     let text = std::fs::read_to_string(&again).unwrap();
-    assert_eq!(text.lines().count() as i64, 1 + 2 * n + 1);
+    // Header, one line per memory (a remember's created event lives on its row), end.
+    assert_eq!(text.lines().count() as i64, 1 + n + 1);
     assert!(!file(&b, "again.jsonl.partial").exists());
 }
 
@@ -462,11 +477,11 @@ fn export_requires_admin_and_streams_through_the_client() {
     });
     assert!(chunks > 1, "the export arrives in more than one chunk");
     let text = String::from_utf8(body).unwrap();
-    assert_eq!(text.lines().count(), 1 + 250 * 2 + 1);
+    assert_eq!(text.lines().count(), 1 + 250 + 1);
     assert!(text.lines().last().unwrap().contains("\"memories\":250"));
 
     let cli = env.run(&["export", "--token", &admin]).ok().stdout.clone();
-    assert_eq!(cli.lines().count(), 1 + 250 * 2 + 1);
+    assert_eq!(cli.lines().count(), 1 + 250 + 1);
 }
 
 /// A synthetic export of `n` memories, each with one history row.
