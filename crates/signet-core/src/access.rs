@@ -16,8 +16,11 @@ use tokio_util::sync::CancellationToken;
 pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
 /// Batches queued before recorders start dropping.
 const QUEUE: usize = 1024;
-/// Distinct ids that trigger an early flush.
-const FLUSH_AT: usize = 512;
+/// Distinct ids that trigger an early flush. Small on purpose: a flush costs 6-10 µs of CPU
+/// per id at 100k memories (one row rewritten each), and under steady recall a 512-id flush
+/// (3-5 ms) every ~50 recalls was the keyword recall's p99 (docs/PERFORMANCE.md, "Recall tail
+/// at 100k"); 64 ids keep each one well under a millisecond.
+const FLUSH_AT: usize = 64;
 
 /// The sending side, held by the memory service.
 #[derive(Clone)]
@@ -85,15 +88,22 @@ impl AccessWorker {
         }
     }
 
-    /// Runs until `cancel` fires, then flushes what is left.
+    /// Runs until `cancel` fires, then flushes what is left. Counts are written
+    /// [`FLUSH_EVERY`] after the first id of a batch arrived (or at once past `FLUSH_AT`); with
+    /// nothing pending the worker sleeps until a recall sends ids, so an idle daemon never
+    /// wakes for it.
     pub async fn run(mut self, cancel: CancellationToken) {
-        let mut every = tokio::time::interval(FLUSH_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let flush_at = tokio::time::sleep(FLUSH_EVERY);
+        tokio::pin!(flush_at);
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
-                _ = every.tick() => self.tick().await,
-                Some(ids) = self.rx.recv() => {
+                _ = &mut flush_at, if !self.pending.is_empty() => self.tick().await,
+                ids = self.rx.recv() => {
+                    let Some(ids) = ids else { break };
+                    if self.pending.is_empty() {
+                        flush_at.as_mut().reset(tokio::time::Instant::now() + FLUSH_EVERY);
+                    }
                     self.absorb(ids);
                     if self.pending.len() >= FLUSH_AT {
                         self.flush().await;

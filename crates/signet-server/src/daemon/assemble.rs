@@ -36,6 +36,13 @@ pub(super) fn prepare_workspace(workspace: &Path) -> Result<PathBuf, DaemonError
     Ok(workspace.join("memory").join("memories.db"))
 }
 
+/// The database's write-ahead log (SQLite's name for it), which the checkpointer watches.
+pub(super) fn wal_path(db: &Path) -> PathBuf {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
 /// Opens (and migrates) the database on a blocking thread: the one place that names the
 /// SQLite backend. The daemon keeps it as `Arc<dyn Backend>`, with the migration report.
 pub(super) async fn open_store(

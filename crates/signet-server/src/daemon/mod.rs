@@ -31,7 +31,9 @@ use crate::observe::Observe;
 use crate::state::{AppState, Services};
 use workers::{HealthProbe, WalCheckpointer};
 
-pub use workers::{CHECKPOINT_EVERY, HEALTH_PROBE_EVERY, WAL_TRUNCATE_BYTES};
+pub use workers::{
+    CHECKPOINT_AT_LEAST_EVERY, CHECKPOINT_EVERY, HEALTH_PROBE_EVERY, WAL_TRUNCATE_BYTES,
+};
 
 /// How long shutdown waits for workers.
 pub const WORKER_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -109,6 +111,7 @@ impl Daemon {
     /// Opens the workspace's database and starts the workers; `listener` fixes the port.
     pub async fn start(cfg: DaemonConfig, listener: &TcpListener) -> Result<Self, DaemonError> {
         let db_path = assemble::prepare_workspace(&cfg.workspace)?;
+        let wal = assemble::wal_path(&db_path);
         let (store, migration) = assemble::open_store(db_path.clone()).await?;
         assemble::recover_summaries(store.clone()).await;
         let workers = Workers::default();
@@ -143,7 +146,7 @@ impl Daemon {
         let state = AppState::new(services, info, live.settings);
         let probe = HealthProbe::new(state.clone());
         workers.spawn(|cancel| probe.run(cancel));
-        let checkpointer = WalCheckpointer::new(store.clone(), WAL_TRUNCATE_BYTES);
+        let checkpointer = WalCheckpointer::new(store.clone(), WAL_TRUNCATE_BYTES).watching(wal);
         workers.spawn(|cancel| checkpointer.run(cancel));
         Ok(Self {
             state,

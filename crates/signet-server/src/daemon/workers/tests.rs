@@ -76,6 +76,39 @@ async fn checkpointer_truncates_the_wal_only_past_its_limit() {
     assert_eq!(wal_len(&db), 0, "past the limit the WAL is truncated");
 }
 
+#[tokio::test]
+async fn checkpointer_skips_beats_while_the_wal_is_unchanged() {
+    use super::CHECKPOINT_AT_LEAST_EVERY;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("memories.db");
+    let store = Arc::new(Store::open(&db, 1).unwrap());
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let mut checkpointer =
+        WalCheckpointer::new(store.clone(), u64::MAX).watching(PathBuf::from(wal));
+    let t0 = std::time::Instant::now();
+    assert!(checkpointer.beat(t0).await, "the first beat checkpoints");
+    assert!(
+        !checkpointer.beat(t0).await,
+        "nothing was written since: no checkpoint"
+    );
+
+    // Any commit moves the log file (another connection's is the simplest here).
+    let other = rusqlite::Connection::open(&db).unwrap();
+    other
+        .execute_batch("CREATE TABLE IF NOT EXISTS t(x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    assert!(
+        checkpointer.beat(t0).await,
+        "a write is checkpointed at the next beat"
+    );
+    assert!(!checkpointer.beat(t0).await);
+    assert!(
+        checkpointer.beat(t0 + CHECKPOINT_AT_LEAST_EVERY).await,
+        "an unchanged WAL is still checkpointed now and then"
+    );
+}
+
 #[test]
 fn policy_forwarder_publishes_only_a_changed_policy() {
     let settings = Settings::default();

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Regenerates crates/signet/link-order.txt, the order in which release builds lay out the
+# functions of `signet` (crates/signet/build.rs, docs/PERFORMANCE.md "Idle memory").
+# Runs the release daemon under callgrind on a fresh keyword-only workspace: phase 1 is start-up
+# and 35 s of idle (every worker ticks at least once, retention's first run included), phase 2
+# a few remembers, recalls and API reads. The functions phase 1 ran come first, then those only
+# phase 2 ran, each group in the current binary's address order; everything else follows.
+# Usage: scripts/link-order.sh   (needs valgrind, python3, nm, curl, a release build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin="${CARGO_TARGET_DIR:-$PWD/target}/release/signet"
+[ -x "$bin" ] || { echo "build it first: cargo build --release -p signet" >&2; exit 1; }
+command -v callgrind_control >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+work="$(mktemp -d)"; ws="$work/ws"; mkdir -p "$ws"
+printf 'embedding:\n  provider: none\n' > "$ws/agent.yaml"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+SIGNET_PATH="$ws" valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" --dump-instr=no \
+  --compress-strings=no --demangle=no "$bin" daemon run --port "$port" >"$work/vg.log" 2>&1 & pid=$!
+for _ in $(seq 600); do curl -sf "$base/health" >/dev/null && break; sleep 0.1; done
+sleep 35
+callgrind_control -d "$pid" >/dev/null   # phase 1 -> cg.out.1
+for i in $(seq 20); do
+  curl -sf -H 'content-type: application/json' -d "{\"content\":\"note $i about the garden and tomatoes\"}" \
+    "$base/api/memory/remember" >/dev/null
+done
+for q in garden tomatoes "garden tomatoes" "note about"; do
+  curl -sf -H 'content-type: application/json' -d "{\"query\":\"$q\",\"limit\":10}" \
+    "$base/api/memory/recall" >/dev/null
+done
+for route in /api/status /api/memories /health; do curl -sf "$base$route" >/dev/null || true; done
+sleep 2
+kill "$pid"; wait "$pid" || true   # phase 2, written at exit
+last="$work/cg.out"; [ -f "$work/cg.out.2" ] && last="$work/cg.out.2"
+python3 - "$bin" "$work/cg.out.1" "$last" crates/signet/link-order.txt <<'PY'
+import os, re, subprocess, sys
+exe, phases, out = sys.argv[1], sys.argv[2:4], sys.argv[4]
+addr = {}
+for line in subprocess.run(["nm", "--defined-only", exe], capture_output=True, text=True).stdout.splitlines():
+    p = line.split()
+    if len(p) == 3 and p[1] in "tTwW":
+        addr.setdefault(p[2], int(p[0], 16))
+def ran(path):  # functions of the binary itself that executed (callgrind's "'N" marks recursion)
+    ob, names = "", set()
+    for line in open(path, errors="replace"):
+        if line.startswith("ob="):
+            ob = line[3:].strip()
+        elif line.startswith("fn=") and os.path.realpath(ob) == os.path.realpath(exe):
+            names.add(re.sub(r"'\d+$", "", line[3:].strip()))
+    return {n for n in names if n in addr}
+idle, busy = ran(phases[0]), ran(phases[1])
+order = sorted(idle, key=addr.get) + sorted(busy - idle, key=addr.get)
+open(out, "w").write("\n".join(order) + "\n")
+print(f"{out}: {len(idle)} start-up and idle functions, then {len(busy - idle)} request-path ones")
+PY
+rm -rf "$work"
