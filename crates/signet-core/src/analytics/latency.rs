@@ -72,7 +72,7 @@ impl LatencyHistogram {
 
     /// p50 / p95 / p99 / count / mean.
     pub fn snapshot(&self) -> Snapshot {
-        let Some(hist) = self.hist.as_ref().filter(|h| h.len() > 0) else {
+        let Some(hist) = self.hist.as_ref().filter(|h| !h.is_empty()) else {
             return Snapshot::default();
         };
         Snapshot {
