@@ -89,7 +89,7 @@ pub use sessions::{
 };
 pub use status::{
     AuthSection, ConfigSection, ExtractionSection, LoggingSection, PipelineSection, SchemaSection,
-    Status,
+    Status, StorageSection,
 };
 pub use system::{ConfigFile, ConfigFiles, ConfigWrite, Features, Health, Identity, Written};
 
@@ -112,6 +112,7 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     PipelineSection,
     ExtractionSection,
     SchemaSection,
+    StorageSection,
     Features,
     Identity,
     ConfigFiles,

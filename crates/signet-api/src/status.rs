@@ -38,6 +38,9 @@ pub struct Status {
     pub started_at: String,
     /// Always `"running"`.
     pub status: String,
+    /// Which backend holds the memories.
+    #[serde(default)]
+    pub storage: StorageSection,
     /// Seconds since the daemon started.
     pub uptime: f64,
     pub version: String,
@@ -103,6 +106,20 @@ pub struct ExtractionSection {
     pub provider: String,
     /// Why nothing is queued, when nothing is.
     pub reason: Option<String>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub extra: Extra,
+}
+
+/// `storage` of the status: the backend this daemon opened.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StorageSection {
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    /// The PostgreSQL database, its password replaced by `[redacted]` (`None` on SQLite).
+    pub url: Option<String>,
+    /// The PostgreSQL schema holding the tables, when `storage.schema` names one.
+    pub schema: Option<String>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub extra: Extra,

@@ -7,7 +7,7 @@ use std::sync::{PoisonError, RwLock};
 use std::time::Instant;
 
 use signet_core::auth::AuthGate;
-use signet_core::config::Settings;
+use signet_core::config::{Settings, StorageSettings};
 use signet_core::documents::Documents;
 use signet_core::export::Transfer;
 use signet_core::hooks::Hooks;
@@ -32,6 +32,8 @@ pub struct DaemonInfo {
     pub bind_host: String,
     pub workspace: PathBuf,
     pub db_path: PathBuf,
+    /// The backend the daemon opened (`storage`), as start-up read it.
+    pub storage: StorageSettings,
     pub log_dir: PathBuf,
     pub log_file: Option<PathBuf>,
     pub migration: MigrationReport,

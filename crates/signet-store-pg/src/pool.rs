@@ -117,6 +117,24 @@ impl Pool {
     }
 }
 
+/// Closing a client blocks on its own small runtime, which panics on an async runtime's
+/// thread; the last owner of a store may well be an async task (the daemon's state), so the
+/// clients close on a thread of their own.
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let clients = std::mem::take(&mut *self.lock());
+        if clients.iter().all(Option::is_none) {
+            return;
+        }
+        let closing = std::thread::Builder::new()
+            .name("signet-pg-close".into())
+            .spawn(move || drop(clients));
+        if let Err(e) = closing {
+            tracing::warn!(target: "store", error = %e, "closing the PostgreSQL connections");
+        }
+    }
+}
+
 /// A connection taken from the pool; given back when dropped (also on a panic).
 struct Slot<'a> {
     pool: &'a Pool,

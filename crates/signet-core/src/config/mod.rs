@@ -133,6 +133,8 @@ pub struct Settings {
     pub updates: UpdateSettings,
     /// Scheduled backups (`backup`), applied live.
     pub backup: BackupSettings,
+    /// Which backend holds the memories (`storage`, `SIGNET_DATABASE_URL`); needs a restart.
+    pub storage: StorageSettings,
     /// `configVersion`, upstream's migration marker; informational only.
     pub config_version: Option<u64>,
 }
@@ -164,6 +166,7 @@ impl Settings {
         let Some(file) = yaml::find_config_file(workspace) else {
             let settings = Settings {
                 network,
+                storage: StorageSettings::from_document(&Map::new(), env)?,
                 ..Settings::default()
             };
             exposure::check(&settings)?;
@@ -178,8 +181,11 @@ impl Settings {
         };
         let text = yaml::read_text(&file)?;
         let document = yaml::parse_document(&file, &text)?;
-        let (settings, mut warnings) =
+        let (mut settings, mut warnings) =
             Self::from_document(&document, network).map_err(|e| in_file(e, &file, &text))?;
+        // Here, not in `from_document`: `SIGNET_DATABASE_URL` comes from the environment.
+        settings.storage =
+            StorageSettings::from_document(&document, env).map_err(|e| in_file(e, &file, &text))?;
         warnings.extend(exposure::insecure_bind_warning(&settings));
         Ok(LoadedConfig {
             settings,
@@ -224,11 +230,13 @@ impl Settings {
             git: section(&root, "git", w, |s, _| GitSettings::parse(s))?,
             updates: parse_updates(&root, w)?,
             backup: section(&root, "backup", w, |s, _| BackupSettings::parse(s))?,
+            storage: StorageSettings::default(),
             config_version: root.int("configVersion", 0..=u64::from(u32::MAX))?,
         };
         memory.accept(UNREAD_MEMORY);
         memory.finish(w);
         root.accept(UNREAD_TOP_LEVEL);
+        root.accept(&["storage"]); // read by `load`, with the environment
         refuse_misplaced_auth(&root)?;
         root.finish(w);
         exposure::check(&settings)?;

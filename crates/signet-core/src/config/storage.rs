@@ -5,6 +5,7 @@
 //!   backend: postgres          # sqlite (the default) | postgres
 //!   url: postgres://signet:$PGPASSWORD@db.internal:5432/signet
 //!   pool: 8                    # connections this node keeps open (1 to 256)
+//!   schema: signet             # optional: the schema holding the tables (default: public)
 //! ```
 //!
 //! `SIGNET_DATABASE_URL`, when set, is the URL and selects `postgres` (the environment wins over
@@ -14,8 +15,9 @@
 //!
 //! Fails closed: a misspelt backend or key stops start-up naming it (a daemon that silently
 //! fell back to a local SQLite file would split one team's memories in two), as does a URL
-//! that is not `postgres://` or a URL given to the SQLite backend. Not yet read by
-//! [`Settings`](super::Settings): the daemon does not open a PostgreSQL store yet (issue 16).
+//! that is not `postgres://` or a URL given to the SQLite backend. Read by
+//! [`Settings::load`](super::Settings::load) (which has the environment) into
+//! `Settings::storage`; the daemon opens the backend it names, and a change needs a restart.
 
 use std::fmt;
 
@@ -26,7 +28,7 @@ use super::section::{Section, closest};
 use super::{ConfigError, EnvVars};
 
 /// The keys of `storage`; any other is an error.
-pub const STORAGE_KEYS: [&str; 3] = ["backend", "url", "pool"];
+pub const STORAGE_KEYS: [&str; 4] = ["backend", "url", "pool", "schema"];
 /// The environment variable that names a PostgreSQL database.
 pub const DATABASE_URL_VAR: &str = "SIGNET_DATABASE_URL";
 /// Connections per node when `storage.pool` is not set.
@@ -109,6 +111,9 @@ pub struct StorageSettings {
     pub url: Option<DatabaseUrlText>,
     /// `storage.pool`: connections this node keeps open.
     pub pool: u32,
+    /// `storage.schema`: the PostgreSQL schema holding the tables (`None`: the server's search
+    /// path, normally `public`); several workspaces can share one database this way.
+    pub schema: Option<String>,
 }
 
 impl Default for StorageSettings {
@@ -117,6 +122,7 @@ impl Default for StorageSettings {
             backend: StorageBackend::Sqlite,
             url: None,
             pool: DEFAULT_POOL,
+            schema: None,
         }
     }
 }
@@ -139,7 +145,7 @@ impl StorageSettings {
             return Err(section.invalid(
                 key,
                 format!(
-                    "unknown key{hint}; a mistake in storage could put this node's memories in                      another database, so it stops start-up. Known keys: {}",
+                    "unknown key{hint}; a mistake in storage could put this node's memories in another database, so it stops start-up. Known keys: {}",
                     STORAGE_KEYS.join(", ")
                 ),
             ));
@@ -155,6 +161,7 @@ impl StorageSettings {
         ];
         let backend = s.choice("backend", &choices)?;
         let pool = s.int::<u32>("pool", 1..=256)?.unwrap_or(DEFAULT_POOL);
+        let schema = s.string("schema")?;
         let from_file = s.string("url")?;
         let from_env = env.non_empty(DATABASE_URL_VAR).map(str::to_owned);
         let (url, key) = match (from_env, from_file) {
@@ -187,7 +194,18 @@ impl StorageSettings {
             }
             (StorageBackend::Postgres, Some(url)) => Some(check_url(&key, url)?),
         };
-        Ok(Self { backend, url, pool })
+        if schema.is_some() && backend == StorageBackend::Sqlite {
+            return Err(s.invalid(
+                "schema",
+                "a schema is only used with storage.backend: postgres",
+            ));
+        }
+        Ok(Self {
+            backend,
+            url,
+            pool,
+            schema,
+        })
     }
 }
 

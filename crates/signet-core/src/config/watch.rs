@@ -184,6 +184,7 @@ pub fn restart_required(old: &Settings, new: &Settings) -> Vec<&'static str> {
             oa.session_token_ttl_seconds != na.session_token_ttl_seconds,
         ),
         ("auth.rateLimits", oa.rate_limits != na.rate_limits),
+        ("storage", old.storage != new.storage),
         // The provider and the embedding worker are built once at start-up.
         ("embedding", old.embedding != new.embedding),
         (

@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use signet_core::analytics::Analytics;
 use signet_core::auth::AuthGate;
-use signet_core::config::{self, AuthSettings, ExtractionProvider, Settings};
+use signet_core::config::{
+    self, AuthSettings, DatabaseUrlText, ExtractionProvider, Settings, StorageBackend,
+    StorageSettings,
+};
 use signet_core::documents::{DocumentWorker, Documents};
 use signet_core::events::EventBus;
 use signet_core::llm::{LlmProvider, NoProvider, pipeline_provider};
@@ -21,6 +24,7 @@ use signet_core::pipeline::{ExtractWorker, Pipeline, PipelineParts, SummaryWorke
 use signet_core::semantic::{EmbeddingWorker, Resolved, Semantic, provider};
 use signet_model::{Backend, DocumentStore, MemoryStore, MigrationReport, PipelineStore};
 use signet_store::Store;
+use signet_store_pg::{DatabaseUrl, PgConfig, PgStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -43,23 +47,56 @@ pub(super) fn wal_path(db: &Path) -> PathBuf {
     PathBuf::from(wal)
 }
 
-/// Opens (and migrates) the database on a blocking thread: the one place that names the
-/// SQLite backend. The daemon keeps it as `Arc<dyn Backend>`, with the migration report.
+/// Opens (and migrates) the database that `storage` names on a blocking thread: the one place
+/// that names a backend (SQLite's `path`, or PostgreSQL's `storage.url`). The daemon keeps it
+/// as `Arc<dyn Backend>`, with the migration report. A PostgreSQL database that cannot be
+/// opened stops start-up, naming `storage.url` with its password redacted; it never falls
+/// back to the SQLite file.
 pub(super) async fn open_store(
     path: PathBuf,
+    storage: &StorageSettings,
 ) -> Result<(Arc<dyn Backend>, MigrationReport), DaemonError> {
-    let p = path.clone();
-    let opened = tokio::task::spawn_blocking(move || Store::open(&p, READERS))
-        .await
-        .map_err(|e| DaemonError::Io(std::io::Error::other(e)))?;
-    let store: Arc<dyn Backend> =
-        Arc::new(opened.map_err(|source| DaemonError::Store { path, source })?);
+    let store = match (storage.backend, &storage.url) {
+        (StorageBackend::Postgres, Some(url)) => open_postgres(storage, url).await?,
+        _ => {
+            let p = path.clone();
+            let opened = tokio::task::spawn_blocking(move || Store::open(&p, READERS))
+                .await
+                .map_err(|e| DaemonError::Io(std::io::Error::other(e)))?;
+            let store: Arc<dyn Backend> =
+                Arc::new(opened.map_err(|source| DaemonError::Store { path, source })?);
+            store
+        }
+    };
     let report = store.migration().clone();
     if !report.applied.is_empty() {
         tracing::info!(target: "daemon", from = report.from_version, to = report.to_version,
             backup = ?report.backup, "database migrated");
     }
     Ok((store, report))
+}
+
+/// Connects to the PostgreSQL database of `storage` and migrates it.
+async fn open_postgres(
+    storage: &StorageSettings,
+    url: &DatabaseUrlText,
+) -> Result<Arc<dyn Backend>, DaemonError> {
+    let shown = url.redacted();
+    let failed = |source| DaemonError::Database {
+        url: shown.clone(),
+        source,
+    };
+    let config = PgConfig {
+        url: DatabaseUrl::parse(url.expose()).map_err(failed)?,
+        pool: storage.pool as usize,
+        schema: storage.schema.clone(),
+    };
+    tracing::info!(target: "daemon", url = %shown, pool = storage.pool,
+        schema = storage.schema.as_deref().unwrap_or("(search path)"), "storage: PostgreSQL");
+    let opened = tokio::task::spawn_blocking(move || PgStore::open(&config))
+        .await
+        .map_err(|e| DaemonError::Io(std::io::Error::other(e)))?;
+    Ok(Arc::new(opened.map_err(failed)?))
 }
 
 /// The settings as loaded, the settings in force now, and the memory policy derived from them.
@@ -124,6 +161,7 @@ pub(super) fn daemon_info(
         bind_host: net.bind.clone(),
         workspace: cfg.workspace.clone(),
         db_path,
+        storage: settings.storage.clone(),
         log_dir: net
             .log_dir
             .clone()

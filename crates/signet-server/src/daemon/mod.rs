@@ -48,6 +48,13 @@ pub enum DaemonError {
         path: PathBuf,
         source: signet_model::StoreError,
     },
+    /// `storage.url` (or `SIGNET_DATABASE_URL`) names a database that cannot be opened;
+    /// `url` has its password redacted.
+    #[error("opening the PostgreSQL database {url} (storage.url or SIGNET_DATABASE_URL): {source}")]
+    Database {
+        url: String,
+        source: signet_model::StoreError,
+    },
     #[error("configuration: {0}")]
     Config(#[from] config::ConfigError),
     #[error("{0}")]
@@ -112,7 +119,8 @@ impl Daemon {
     pub async fn start(cfg: DaemonConfig, listener: &TcpListener) -> Result<Self, DaemonError> {
         let db_path = assemble::prepare_workspace(&cfg.workspace)?;
         let wal = assemble::wal_path(&db_path);
-        let (store, migration) = assemble::open_store(db_path.clone()).await?;
+        let (store, migration) =
+            assemble::open_store(db_path.clone(), &cfg.loaded.settings.storage).await?;
         assemble::recover_summaries(store.clone()).await;
         let workers = Workers::default();
         let live = assemble::LiveSettings::start(&cfg, &workers)?;

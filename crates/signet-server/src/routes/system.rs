@@ -7,8 +7,10 @@ use axum::extract::State;
 use serde_json::Value;
 use signet_api::{
     AuthSection, ConfigFile, ConfigFiles, ConfigSection, ConfigWrite, Extra, ExtractionSection,
-    Features, Health, Identity, LoggingSection, PipelineSection, SchemaSection, Status, Written,
+    Features, Health, Identity, LoggingSection, PipelineSection, SchemaSection, Status,
+    StorageSection, Written,
 };
+use signet_core::config::{StorageBackend, StorageSettings};
 use signet_model::MigrationReport;
 
 use crate::error::{ApiError, ApiResult, JsonBody, Kind, Reply};
@@ -69,6 +71,20 @@ fn logging_and_config(i: &DaemonInfo) -> (LoggingSection, ConfigSection) {
     (logging, config)
 }
 
+/// The backend the daemon opened, its URL's password redacted.
+fn storage_section(s: &StorageSettings) -> StorageSection {
+    let backend = match s.backend {
+        StorageBackend::Sqlite => "sqlite",
+        StorageBackend::Postgres => "postgres",
+    };
+    StorageSection {
+        backend: backend.to_owned(),
+        url: s.url.as_ref().map(|u| u.redacted()),
+        schema: s.schema.clone(),
+        extra: Extra::new(),
+    }
+}
+
 /// `GET /api/status`: process, configuration and storage facts.
 pub async fn status(State(s): State<AppState>) -> ApiResult<Json<Status>> {
     let i = s.info();
@@ -101,13 +117,14 @@ pub async fn status(State(s): State<AppState>) -> ApiResult<Json<Status>> {
         host: i.host.clone(),
         logging,
         memories,
-        memory_db: i.db_path.exists(),
+        memory_db: i.storage.url.is_some() || i.db_path.exists(),
         pid: i.pid,
         pipeline_v2: pipeline,
         port: i.port,
         schema: schema_section(&i.migration),
         started_at: i.started_at.clone(),
         status: "running".to_owned(),
+        storage: storage_section(&i.storage),
         uptime: i.started.elapsed().as_secs_f64(),
         version: i.version.to_owned(),
         extra: Extra::new(),

@@ -27,6 +27,7 @@ mod memory;
 mod metrics;
 mod mutations;
 mod pipeline;
+mod postgres;
 mod proxy;
 mod recall;
 mod repair;
