@@ -21,7 +21,8 @@ use crate::pipeline::{extract, graph, ledger, summary};
 
 impl JobQueue for PgStore {
     fn lease_job(&self, kind: &str, now: &str, policy: &LeasePolicy) -> Result<Option<LeasedJob>> {
-        self.pool().tx(|tx| jobs::lease(tx, kind, now, policy))
+        self.pool()
+            .tx(|tx| jobs::lease(tx, kind, now, policy, self.node()))
     }
     fn complete_job(&self, id: &str, result: Option<&str>, now: &str) -> Result<bool> {
         self.pool().tx(|tx| jobs::complete(tx, id, result, now))
@@ -34,7 +35,8 @@ impl JobQueue for PgStore {
             .tx(|tx| jobs::recover(tx, kind, leased_before, now))
     }
     fn release_orphans(&self, kind: &str, now: &str) -> Result<usize> {
-        self.pool().tx(|tx| jobs::release_orphans(tx, kind, now))
+        self.pool()
+            .tx(|tx| jobs::release_orphans(tx, kind, now, self.node()))
     }
 }
 
@@ -99,10 +101,10 @@ impl PipelineStore for PgStore {
         self.pool().with(extract::job_counts)
     }
     fn lease_summary(&self, now: &str) -> Result<Option<LeasedSummary>> {
-        self.pool().tx(|tx| summary::lease(tx, now))
+        self.pool().tx(|tx| summary::lease(tx, now, self.node()))
     }
     fn recover_summaries(&self) -> Result<usize> {
-        self.pool().tx(|tx| summary::recover(tx))
+        self.pool().tx(|tx| summary::recover(tx, self.node()))
     }
     fn apply_summary(&self, w: &SummaryWrite) -> Result<Summarised> {
         self.pool().tx(|tx| summary::apply(tx, w))

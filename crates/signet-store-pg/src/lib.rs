@@ -30,6 +30,7 @@ mod error;
 mod export;
 mod maintenance;
 mod memories;
+mod node;
 mod pipeline;
 pub mod pool;
 pub mod schema;

@@ -14,8 +14,10 @@ use crate::error::PgResultExt;
 pub const MIGRATION_LOCK: i64 = 0x5349_474E_4554;
 
 /// The migrations, in order: `(version, name, sql)`.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "core", include_str!("../migrations/0001_core.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "core", include_str!("../migrations/0001_core.sql")),
+    (2, "nodes", include_str!("../migrations/0002_nodes.sql")),
+];
 
 /// The newest schema version this build knows.
 pub fn latest() -> i64 {

@@ -47,6 +47,8 @@ impl PgConfig {
 /// A Signet store in a PostgreSQL database.
 pub struct PgStore {
     pool: Pool,
+    /// This node's id: its connections' `application_name` and its leases' `leased_by`.
+    node: String,
     migration: MigrationReport,
 }
 
@@ -64,7 +66,8 @@ impl PgStore {
     /// it. Errors name the URL with its password redacted.
     pub fn open(config: &PgConfig) -> Result<Self> {
         let mut client_config = config.url.config()?;
-        client_config.application_name("signet");
+        let node = crate::node::new_id();
+        client_config.application_name(&format!("{}{node}", crate::node::APPLICATION_PREFIX));
         // UTC: the legacy search's day arithmetic reads stored timestamps as UTC.
         let mut options = String::from("-c TimeZone=UTC");
         if let Some(schema) = &config.schema {
@@ -85,12 +88,21 @@ impl PgStore {
             })?;
         }
         let migration = pool.with(schema::migrate)?;
-        Ok(Self { pool, migration })
+        Ok(Self {
+            pool,
+            node,
+            migration,
+        })
     }
 
     /// The connections, for the repositories outside the memory domain.
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// This node's id (made at open; see `node`).
+    pub fn node(&self) -> &str {
+        &self.node
     }
 }
 
@@ -211,6 +223,17 @@ impl MemoryStore for PgStore {
     ) -> Result<Vec<EmbeddingJob>> {
         self.pool
             .with(|c| embeddings::gaps(c, model, dims, include_stale, limit))
+    }
+    fn embedding_gaps_after(
+        &self,
+        model: &str,
+        dims: usize,
+        include_stale: bool,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<Vec<EmbeddingJob>> {
+        self.pool
+            .with(|c| embeddings::gaps_after(c, model, dims, include_stale, limit, after))
     }
     fn save_embeddings(
         &self,

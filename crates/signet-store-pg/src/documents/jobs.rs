@@ -31,6 +31,7 @@ pub(crate) fn lease(
     kind: &str,
     now: &str,
     policy: &LeasePolicy,
+    node: &str,
 ) -> Result<Option<LeasedJob>> {
     let sql = format!(
         "SELECT id, job_type, memory_id, document_id, payload, \
@@ -39,10 +40,11 @@ pub(crate) fn lease(
          WHERE job_type = $1 AND COALESCE(attempts, 0) < COALESCE(max_attempts, 3) AND ( \
            (status = 'pending' AND (failed_at IS NULL OR {failed} >= LEAST( \
               $4::bigint * (1::bigint << GREATEST(COALESCE(attempts, 0) - 1, 0)::int), $5::bigint))) \
-           OR (status = 'leased' AND (leased_at IS NULL OR {leased} >= $3::bigint))) \
+           OR (status = 'leased' AND (leased_at IS NULL OR {leased} >= $3::bigint OR {dead}))) \
          ORDER BY created_at ASC, seq ASC LIMIT 1 FOR UPDATE SKIP LOCKED",
         failed = age_ms("failed_at"),
         leased = age_ms("leased_at"),
+        dead = crate::node::gone("leased_by", "$6", false),
     );
     let row = tx
         .query_opt(
@@ -53,6 +55,7 @@ pub(crate) fn lease(
                 &policy.lease_ms,
                 &policy.backoff_base_ms,
                 &policy.backoff_max_ms,
+                &node,
             ],
         )
         .pg()?;
@@ -61,8 +64,8 @@ pub(crate) fn lease(
     };
     tx.execute(
         "UPDATE memory_jobs SET status = 'leased', leased_at = $2, updated_at = $2, \
-           attempts = COALESCE(attempts, 0) + 1 WHERE id = $1",
-        &[&job.id, &now],
+           leased_by = $3, attempts = COALESCE(attempts, 0) + 1 WHERE id = $1",
+        &[&job.id, &now, &node],
     )
     .pg()?;
     job.attempts += 1;
@@ -164,19 +167,20 @@ pub(crate) fn recover(
     Ok(usize::try_from(dead + pending).unwrap_or(usize::MAX))
 }
 
-/// Every lease of `kind` back to pending with its attempt given back; how many.
-///
-/// On one database served by several nodes this also frees the live leases of the other
-/// nodes (the contract assumes one daemon per database); the multi-node release (by node id)
-/// is the next step of issue 16.
-pub(crate) fn release_orphans(tx: &mut impl GenericClient, kind: &str, now: &str) -> Result<usize> {
-    let n = tx
-        .execute(
-            "UPDATE memory_jobs SET status = 'pending', updated_at = $2, \
-               attempts = GREATEST(COALESCE(attempts, 0) - 1, 0) \
-             WHERE job_type = $1 AND status = 'leased'",
-            &[&kind, &now],
-        )
-        .pg()?;
+/// Every lease of `kind` held by this node or by a node that is gone (see `node`) back to
+/// pending with its attempt given back; how many. A live peer's leases stay with it.
+pub(crate) fn release_orphans(
+    tx: &mut impl GenericClient,
+    kind: &str,
+    now: &str,
+    node: &str,
+) -> Result<usize> {
+    let sql = format!(
+        "UPDATE memory_jobs SET status = 'pending', updated_at = $2, leased_by = NULL, \
+           attempts = GREATEST(COALESCE(attempts, 0) - 1, 0) \
+         WHERE job_type = $1 AND status = 'leased' AND (leased_by = $3 OR {gone})",
+        gone = crate::node::gone("leased_by", "$3", true),
+    );
+    let n = tx.execute(&sql, &[&kind, &now, &node]).pg()?;
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }

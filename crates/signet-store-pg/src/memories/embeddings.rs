@@ -77,6 +77,40 @@ pub(crate) fn gaps(
         .collect())
 }
 
+/// The next batch of a pass over the gaps, newest first by `seq` (the insertion order, as
+/// SQLite's rowid): a keyset on the unique `seq` index, continuing below the memory `after`.
+/// An `after` that is gone ends the pass (an empty batch), and the caller starts over.
+pub(crate) fn gaps_after(
+    c: &mut impl GenericClient,
+    model: &str,
+    dims: usize,
+    include_stale: bool,
+    limit: usize,
+    after: Option<&str>,
+) -> Result<Vec<EmbeddingJob>> {
+    let rows = c
+        .query(
+            "SELECT m.id, m.content, m.content_hash FROM memories m \
+             WHERE m.is_deleted = false AND m.content_hash IS NOT NULL \
+               AND ($5::text IS NULL OR m.seq < (SELECT a.seq FROM memories a WHERE a.id = $5)) \
+               AND NOT EXISTS ( \
+               SELECT 1 FROM embeddings e WHERE e.source_type = 'memory' AND e.source_id = m.id \
+                 AND e.content_hash = m.content_hash \
+                 AND (NOT $3 OR (e.dimensions = $2 AND m.embedding_model IS NOT DISTINCT FROM $1::text))) \
+             ORDER BY m.seq DESC LIMIT $4",
+            &[&model, &count(dims), &include_stale, &count(limit), &after],
+        )
+        .pg()?;
+    Ok(rows
+        .iter()
+        .map(|r| EmbeddingJob {
+            memory_id: r.get(0),
+            content: r.get(1),
+            content_hash: r.get(2),
+        })
+        .collect())
+}
+
 /// Stores `blob` as the vector of `job` if the memory is still live with that content.
 /// Replaces the memory's older vectors; takes over a vector row with the same content hash (a
 /// deleted twin's), as the unique hash requires.

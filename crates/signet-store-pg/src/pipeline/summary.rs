@@ -13,16 +13,22 @@ use crate::memories::write;
 
 /// Leases the oldest pending job with attempts left (`SKIP LOCKED`: nodes leasing together
 /// get different jobs).
-pub(crate) fn lease(tx: &mut impl GenericClient, _now: &str) -> Result<Option<LeasedSummary>> {
-    let row = tx
-        .query_opt(
-            "SELECT id, session_key, harness, project, transcript, COALESCE(attempts, 0), \
-               COALESCE(max_attempts, 3), created_at FROM summary_jobs \
-             WHERE status = 'pending' AND COALESCE(attempts, 0) < COALESCE(max_attempts, 3) \
-             ORDER BY created_at ASC, seq ASC LIMIT 1 FOR UPDATE SKIP LOCKED",
-            &[],
-        )
-        .pg()?;
+/// The oldest pending job, or one a node that is gone left `processing` (summary jobs have no
+/// lease time: the holder's liveness decides, see `node`).
+pub(crate) fn lease(
+    tx: &mut impl GenericClient,
+    _now: &str,
+    node: &str,
+) -> Result<Option<LeasedSummary>> {
+    let sql = format!(
+        "SELECT id, session_key, harness, project, transcript, COALESCE(attempts, 0), \
+           COALESCE(max_attempts, 3), created_at FROM summary_jobs \
+         WHERE (status = 'pending' OR (status = 'processing' AND {gone})) \
+           AND COALESCE(attempts, 0) < COALESCE(max_attempts, 3) \
+         ORDER BY created_at ASC, seq ASC LIMIT 1 FOR UPDATE SKIP LOCKED",
+        gone = crate::node::gone("leased_by", "$1", false),
+    );
+    let row = tx.query_opt(&sql, &[&node]).pg()?;
     let Some(r) = row else {
         return Ok(None);
     };
@@ -37,24 +43,25 @@ pub(crate) fn lease(tx: &mut impl GenericClient, _now: &str) -> Result<Option<Le
         created_at: r.get(7),
     };
     tx.execute(
-        "UPDATE summary_jobs SET status = 'processing', attempts = COALESCE(attempts, 0) + 1 \
-         WHERE id = $1",
-        &[&job.id],
+        "UPDATE summary_jobs SET status = 'processing', leased_by = $2, \
+           attempts = COALESCE(attempts, 0) + 1 WHERE id = $1",
+        &[&job.id, &node],
     )
     .pg()?;
     job.attempts += 1;
     Ok(Some(job))
 }
 
-/// Every `processing` job back to `pending`; how many.
-pub(crate) fn recover(tx: &mut impl GenericClient) -> Result<usize> {
-    let n = tx
-        .execute(
-            "UPDATE summary_jobs SET status = 'pending', \
-               attempts = GREATEST(COALESCE(attempts, 0) - 1, 0) WHERE status = 'processing'",
-            &[],
-        )
-        .pg()?;
+/// Every `processing` job of this node or of a node that is gone back to `pending`; how many.
+/// A live peer's jobs stay with it.
+pub(crate) fn recover(tx: &mut impl GenericClient, node: &str) -> Result<usize> {
+    let sql = format!(
+        "UPDATE summary_jobs SET status = 'pending', leased_by = NULL, \
+           attempts = GREATEST(COALESCE(attempts, 0) - 1, 0) \
+         WHERE status = 'processing' AND (leased_by = $1 OR {gone})",
+        gone = crate::node::gone("leased_by", "$1", true),
+    );
+    let n = tx.execute(&sql, &[&node]).pg()?;
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 

@@ -118,3 +118,51 @@ fn nodes_remembering_the_same_content_together_insert_it_once() {
     assert_eq!(inserted, 1, "{outcomes:?}");
     assert_eq!(nodes[1].stats().expect("stats").total, 1);
 }
+
+/// A node starting up (`release_orphans`) frees no lease of a live peer; once the peer is gone
+/// (its connections closed, as when its process is killed) the job is leased by another node
+/// at once, not after the lease times out, and completed there once.
+#[test]
+fn a_gone_nodes_lease_is_taken_over_and_a_live_peers_is_not() {
+    let Some(scratch) = Scratch::new() else {
+        return;
+    };
+    let open = || PgStore::open(&scratch.config(1)).expect("open a node");
+    let (a, b) = (open(), open());
+    assert_ne!(a.node(), b.node());
+    let opts = WriteOptions {
+        enqueue_extraction: true,
+        ..WriteOptions::default()
+    };
+    a.remember(&memory(1), opts, &Default::default())
+        .expect("remember");
+    let policy = LeasePolicy::default();
+    let job = a.lease_job("extract", NOW, &policy).expect("lease");
+    let job = job.expect("a job to lease");
+    assert_eq!(b.release_orphans("extract", NOW).expect("release"), 0);
+    let c = open();
+    assert_eq!(c.release_orphans("extract", NOW).expect("release"), 0);
+    assert!(
+        b.lease_job("extract", NOW, &policy)
+            .expect("lease")
+            .is_none()
+    );
+    drop(a);
+    // The server notices the closed connections within moments; poll for it.
+    let mut taken = None;
+    for _ in 0..200 {
+        taken = b.lease_job("extract", NOW, &policy).expect("lease");
+        if taken.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let taken = taken.expect("the gone node's job was never taken over");
+    assert_eq!(taken.id, job.id);
+    assert!(b.complete_job(&taken.id, None, NOW).expect("complete"));
+    assert!(
+        c.lease_job("extract", NOW, &policy)
+            .expect("lease")
+            .is_none()
+    );
+}
