@@ -315,6 +315,28 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_is_read_for_postgres_and_refused_for_sqlite() {
+        let s = load("storage: {url: 'postgres://db/x', schema: team_a}", &[]).expect("loads");
+        assert_eq!(s.schema.as_deref(), Some("team_a"));
+        let (key, _) = error("storage: {schema: team_a}", &[]);
+        assert_eq!(key, "storage.schema");
+    }
+
+    #[test]
+    fn settings_load_reads_storage_with_the_environment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let env = EnvVars::default().with(DATABASE_URL_VAR, "postgres://u:hunter2@db/mem");
+        let loaded = super::super::Settings::load(dir.path(), &env).expect("loads");
+        assert_eq!(loaded.settings.storage.backend, StorageBackend::Postgres);
+        std::fs::write(dir.path().join("agent.yaml"), "storage: {pool: 3}\n").expect("write");
+        let loaded = super::super::Settings::load(dir.path(), &env).expect("loads");
+        assert_eq!(loaded.settings.storage.pool, 3);
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let shown = serde_json::to_string(&loaded.settings).expect("json");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
     fn inconsistent_settings_are_refused_without_the_password() {
         let (key, message) = error("storage: {backend: postgres}", &[]);
         assert_eq!(key, "storage.url");
