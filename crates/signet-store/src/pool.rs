@@ -15,6 +15,8 @@ use crate::error::{Result, StoreError};
 
 /// How long a connection waits on a lock held by another process before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a truncating checkpoint waits for readers while it holds up writers.
+const TRUNCATE_WAIT: Duration = Duration::from_millis(100);
 
 /// One writer connection plus `readers` read-only connections, handed out on demand.
 pub struct Pool {
@@ -254,15 +256,29 @@ impl Pool {
         let big = std::fs::metadata(&wal)
             .map(|m| m.len() > truncate_above)
             .unwrap_or(false);
-        let sql = if big {
-            "PRAGMA wal_checkpoint(TRUNCATE)"
-        } else {
-            "PRAGMA wal_checkpoint(PASSIVE)"
-        };
         let conn = self.checkpointer.lock().unwrap_or_else(|p| p.into_inner());
-        let frames = conn.query_row(sql, [], |r| r.get(1))?;
-        if big {
-            self.rebaseline.store(true, Ordering::Relaxed);
+        let (busy, frames, copied): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        // A TRUNCATE checkpoint blocks new writers while it is pending: run it only once the
+        // passive pass has copied every frame (so it has next to nothing to copy), and wait for
+        // readers briefly. Under a heavy write load it used to wait out the busy timeout for a
+        // long reader while every writer queued behind it, and writes failed "database busy".
+        if big && busy == 0 && copied >= frames {
+            conn.busy_timeout(TRUNCATE_WAIT)?;
+            let truncated = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            });
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            match truncated {
+                Ok(0) => self.rebaseline.store(true, Ordering::Relaxed),
+                // Readers were still on older snapshots: the next beat tries again.
+                Ok(_) => {}
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(frames)
     }
@@ -464,6 +480,45 @@ mod tests {
             .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?))
             .unwrap();
         assert_eq!(n as usize, ok);
+    }
+
+    /// A reader parked on an old snapshot while the WAL is over its limit: the checkpoint
+    /// must not hold writers up behind it (writes used to fail "database busy" under load), and
+    /// the WAL is truncated once the reader has moved on.
+    #[test]
+    fn a_long_reader_never_makes_a_truncating_checkpoint_block_writers() {
+        let (dir, pool) = pool();
+        pool.write(|c| Ok(c.execute("INSERT INTO t (v) VALUES (1)", [])?))
+            .unwrap();
+        let reader = Connection::open(dir.path().join("t.db")).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let _: i64 = reader
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        pool.write(|c| Ok(c.execute("INSERT INTO t (v) VALUES (2)", [])?))
+            .unwrap();
+        let checkpointing = {
+            let pool = pool.clone();
+            std::thread::spawn(move || pool.checkpoint_background(0))
+        };
+        // While (and after) the checkpoint runs, writes go through.
+        for v in 3..50 {
+            pool.write(move |c| Ok(c.execute("INSERT INTO t (v) VALUES (?1)", [v])?))
+                .unwrap();
+        }
+        checkpointing.join().unwrap().unwrap();
+        let wal = dir.path().join("t.db-wal");
+        assert!(
+            std::fs::metadata(&wal).unwrap().len() > 0,
+            "the reader still needs the WAL"
+        );
+        reader.execute_batch("COMMIT").unwrap();
+        pool.checkpoint_background(0).unwrap();
+        assert_eq!(
+            std::fs::metadata(&wal).unwrap().len(),
+            0,
+            "truncated once the reader left"
+        );
     }
 
     #[test]

@@ -7,9 +7,26 @@
 /// Lanes of the accumulator array; `chunks_exact(LANES)` is what LLVM vectorises.
 const LANES: usize = 16;
 
-/// Dot product of two equal-length slices.
+/// The best instruction set this CPU has, detected once.
+static ARCH: std::sync::LazyLock<pulp::Arch> = std::sync::LazyLock::new(pulp::Arch::new);
+
+/// Runs `f` compiled for the best instruction set this CPU has (AVX2 + FMA on most x86-64, the
+/// baseline elsewhere): the kernels below are written for the auto-vectoriser, and inlined into
+/// `f` they get the wider registers. One branch on a cached flag per call.
+#[inline(always)]
+pub(crate) fn fast<R>(f: impl FnOnce() -> R) -> R {
+    ARCH.dispatch(f)
+}
+
+/// Dot product of two equal-length slices (see [`fast`]).
 #[inline]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    fast(|| dot_lanes(a, b))
+}
+
+/// The dot product's body, for callers already inside [`fast`].
+#[inline(always)]
+pub(crate) fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [0.0f32; LANES];
     let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));

@@ -84,15 +84,17 @@ impl Int8Codes {
         let query_scale = quantize(query, &mut query_codes);
         let mut first = TopK::new(k.saturating_mul(rescore_factor.max(1)));
         let rows = self.codes.chunks_exact(self.dimensions).zip(&self.scales);
-        for (slot, (codes, &scale)) in rows.enumerate() {
-            let score = dot_i8(&query_codes, codes) as f32 * (scale * query_scale);
-            if first.admits(score) && accept(slot as u32) {
-                first.push(Scored {
-                    score,
-                    index: slot as u32,
-                });
+        super::kernel::fast(|| {
+            for (slot, (codes, &scale)) in rows.enumerate() {
+                let score = dot_i8(&query_codes, codes) as f32 * (scale * query_scale);
+                if first.admits(score) && accept(slot as u32) {
+                    first.push(Scored {
+                        score,
+                        index: slot as u32,
+                    });
+                }
             }
-        }
+        });
         let mut exact = TopK::new(k);
         for c in first.into_sorted() {
             let score = dot(query, store.vector(c.index));
@@ -126,7 +128,7 @@ fn quantize(v: &[f32], out: &mut [i8]) -> f32 {
 }
 
 /// Integer dot product of two code slices.
-#[inline]
+#[inline(always)]
 fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     let mut acc = [0i32; LANES];
     let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));

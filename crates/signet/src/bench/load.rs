@@ -53,7 +53,12 @@ pub async fn run(args: LoadArgs) -> Result<()> {
 }
 
 async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<()> {
-    let dir = tempfile::tempdir()?;
+    let mut dir = tempfile::tempdir()?;
+    if std::env::var_os("SIGNET_BENCH_KEEP").is_some() {
+        // Keep the workspace (database, daemon logs) for a look after the run.
+        dir.disable_cleanup(true);
+        outln!("workspace kept: {}", dir.path().display())?;
+    }
     let yaml = match &args.agent_yaml {
         Some(p) => std::fs::read_to_string(p)?,
         None => "embedding:\n  provider: none\n".into(),
@@ -326,7 +331,12 @@ async fn timed_post(
         .send()
         .await?;
     if !res.status().is_success() {
-        bail!("{route} answered {}", res.status());
+        let status = res.status();
+        let body = res.text().await.unwrap_or_default();
+        bail!(
+            "{route} answered {status}: {}",
+            body.chars().take(500).collect::<String>()
+        );
     }
     res.bytes().await?;
     Ok(t.elapsed())
