@@ -106,6 +106,10 @@ pub struct IndexConfig {
     pub rescore_factor: usize,
     /// Seed of the HNSW level draws, so builds are reproducible.
     pub seed: u64,
+    /// Most delta vectors one merge into a graph-backed base takes; the rest wait for the next.
+    /// Under a bulk load each merge then finishes in about a minute and the exactly scanned
+    /// delta shrinks step by step, instead of one merge taking the whole backlog.
+    pub max_merge: usize,
 }
 
 impl Default for IndexConfig {
@@ -122,6 +126,7 @@ impl Default for IndexConfig {
             int8_prefilter: false,
             rescore_factor: 4,
             seed: 0x5151_6e65_7400_0001,
+            max_merge: 65_536,
         }
     }
 }
@@ -488,12 +493,35 @@ impl VectorIndex {
     }
 
     fn plan(&mut self) -> MergePlan {
-        self.touched = Some(HashSet::new());
+        let mut touched = HashSet::new();
+        let take = if self.base.graph.is_some() {
+            self.delta.len().min(self.config.max_merge.max(1))
+        } else {
+            self.delta.len()
+        };
+        let delta = if take == self.delta.len() {
+            self.delta.clone()
+        } else {
+            // The newest vectors wait for the next merge: noted as touched, they are carried
+            // over into the new delta when this merge is swapped in.
+            let mut part = VectorStore::new(self.dimensions);
+            part.reserve(take);
+            for slot in 0..self.delta.len() as u32 {
+                let id = self.delta.id(slot);
+                if (slot as usize) < take {
+                    part.push(id, self.delta.vector(slot));
+                } else {
+                    touched.insert(id.into());
+                }
+            }
+            part
+        };
+        self.touched = Some(touched);
         MergePlan {
             config: self.config.clone(),
             base: Arc::clone(&self.base),
             dead: self.dead.clone(),
-            delta: self.delta.clone(),
+            delta,
             want_graph: self.wants_graph(self.len()),
         }
     }

@@ -443,7 +443,7 @@ proptest::proptest! {
     #[test]
     fn merges_replay_every_write_made_while_they_built(ops in proptest::collection::vec(op(), 1..160)) {
         let config = IndexConfig { ann_threshold: 16, hnsw_m: 4, ef_construction: 16,
-            target_recall: 0.0, ..IndexConfig::default() };
+            target_recall: 0.0, max_merge: 5, ..IndexConfig::default() };
         let mut index = VectorIndex::with_config(DIM, config);
         let mut model = Model::new();
         let mut plan = None;
