@@ -22,10 +22,14 @@ fn main() {
         return;
     }
     let list = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join("link-order.txt");
-    if list.is_file() {
+    // The linker reads a copy in OUT_DIR: cargo shares a build script's output between
+    // checkouts of this workspace that use one target directory, so a path into whichever
+    // checkout ran the script last would dangle once that checkout is gone.
+    let copy = std::path::Path::new(&var("OUT_DIR")).join("link-order.txt");
+    if list.is_file() && std::fs::copy(&list, &copy).is_ok() {
         println!(
             "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
-            list.display()
+            copy.display()
         );
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
     }
