@@ -10,8 +10,9 @@
 //! index; 1003: `memories_au` fires only when `content` changes; 1004: the trigram index
 //! `memories_cjk` of Chinese, Japanese and Korean memories, its term list and triggers; 1005:
 //! a remember's actor on its row instead of a `created` history row, and the CJK triggers
-//! skip plain-ASCII text). That keeps the file interchangeable in both directions: a database written by
-//! upstream 0.58.1 opens here after a backup and exactly our own migrations (1001-1005), with
+//! skip plain-ASCII text; 1006: `idx_memories_created` ascending, appended at its right edge
+//! instead of split half-empty at its left). That keeps the file interchangeable in both directions: a database written by
+//! upstream 0.58.1 opens here after a backup and exactly our own migrations (1001-1006), with
 //! every upstream row untouched, and a database created here is one upstream opens as already
 //! migrated (it ignores the extra column, table and versions). Versions 1..=30 therefore carry
 //! upstream's names and checksums. Each is written as an idempotent convergence step rather than a
@@ -223,6 +224,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { tables: &["memories_cjk"], ..own(1004, "cjk-trigram", &[sql!("1004_cjk-trigram")]) },
     Migration { columns: V1005_COLUMNS, artifact_columns: &[("memories", "created_by")],
         ..own(1005, "lean-remember", &[sql!("1005_lean-remember")]) },
+    own(1006, "lean-created-index", &[sql!("1006_lean-created-index")]),
 ];
 
 /// A remember's actor, on its row (migration 1005): its `created` event is made from them.

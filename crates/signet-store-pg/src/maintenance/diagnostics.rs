@@ -188,8 +188,9 @@ fn retention(c: &mut impl GenericClient, p: &SnapshotParams) -> Result<Retention
     })
 }
 
-/// The duplicate key: normalised content, else the content hash.
-pub(crate) const DUP_KEY: &str = "COALESCE(normalized_content, content_hash)";
+/// The duplicate key: normalised content; a NULL there is text equal to `content` (the SQLite
+/// backend stores it only when it differs, and a migrated row keeps that).
+pub(crate) const DUP_KEY: &str = "COALESCE(normalized_content, content)";
 /// Rows dedup may touch.
 pub(crate) const DUP_FILTER: &str = "is_deleted = false AND COALESCE(pinned, false) = false \
     AND COALESCE(manual_override, false) = false";

@@ -201,9 +201,10 @@ fn retention(c: &Connection, p: &SnapshotParams) -> Result<RetentionCounts> {
     })
 }
 
-/// The duplicate key: normalised content (rows whose hash migration 3 cleared still share
-/// it), else the content hash.
-pub(crate) const DUP_KEY: &str = "COALESCE(normalized_content, content_hash)";
+/// The duplicate key: the normalised content (rows whose hash migration 3 cleared still share
+/// it). A NULL `normalized_content` is text equal to `content` (our writes store it only when
+/// it differs); rows from before upstream's v2 column have neither and group by content too.
+pub(crate) const DUP_KEY: &str = "COALESCE(normalized_content, content)";
 /// Rows dedup may touch.
 pub(crate) const DUP_FILTER: &str =
     "is_deleted = 0 AND COALESCE(pinned, 0) = 0 AND COALESCE(manual_override, 0) = 0";

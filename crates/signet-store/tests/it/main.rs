@@ -92,7 +92,8 @@ pub fn expected_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
 /// own migrations add: 1001 the column `memories.scope_user` (SQLite appends it to the stored
 /// `CREATE TABLE` text) and its partial index, 1002 the table `llm_calls` and its index, 1003
 /// the trigger `memories_au` recreated to fire only when `content` changes, 1004 the trigram
-/// index of CJK memories, 1005 the four `created_*` columns and the CJK triggers recreated.
+/// index of CJK memories, 1005 the four `created_*` columns and the CJK triggers recreated,
+/// 1006 `idx_memories_created` ascending.
 pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
     let mut schema = expected_schema(with_vec);
     let memories = schema.get_mut("memories").expect("memories in the fixture");
@@ -136,6 +137,10 @@ pub fn our_schema(with_vec: bool) -> BTreeMap<String, SchemaEntry> {
         .get_mut("memories_au")
         .expect("memories_au in the fixture");
     au.2 = fts_update_of_content_sql();
+    let created = schema
+        .get_mut("idx_memories_created")
+        .expect("idx_memories_created in the fixture");
+    created.2 = "CREATE INDEX idx_memories_created ON memories(created_at)".to_owned();
     for (name, e) in cjk_trigram_objects() {
         assert!(schema.insert(name.clone(), e).is_none(), "{name} is ours");
     }
@@ -190,12 +195,13 @@ const LLM_CALLS_SQL: &str = "CREATE TABLE llm_calls (
 )";
 
 /// This project's own migrations, in order: `(version, name)`.
-pub const OURS: [(i64, &str); 5] = [
+pub const OURS: [(i64, &str); 6] = [
     (1001, "memory-scope-user"),
     (1002, "llm-calls"),
     (1003, "fts-update-of-content"),
     (1004, "cjk-trigram"),
     (1005, "lean-remember"),
+    (1006, "lean-created-index"),
 ];
 
 /// The newest version: our last migration.

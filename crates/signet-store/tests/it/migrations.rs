@@ -53,7 +53,7 @@ fn insert_memory(conn: &Connection, id: &str, content: &str) {
     .unwrap();
 }
 
-/// Upstream's checksums of 1..=30 followed by ours (1001-1005).
+/// Upstream's checksums of 1..=30 followed by ours (1001-1006).
 fn all_checksums() -> Vec<(i64, String)> {
     let mut sums = upstream_checksums();
     sums.extend(own_checksums());
@@ -185,7 +185,7 @@ fn older_database_converges_and_is_backed_up_first() {
     );
     assert_eq!(
         count(&conn, "SELECT COUNT(*) FROM schema_migrations_audit"),
-        50
+        52
     );
 }
 
@@ -201,7 +201,7 @@ fn phantom_migration_reruns() {
     assert!(!report.bogus_version_repaired);
     let backup = report.backup.expect("backup");
     assert!(
-        backup.to_string_lossy().contains(".bak-v1005-"),
+        backup.to_string_lossy().contains(".bak-v1006-"),
         "{}",
         backup.display()
     );
@@ -209,10 +209,10 @@ fn phantom_migration_reruns() {
     let conn = plain(&db);
     assert_same_schema(&schema_of(&conn), &our_schema(false));
     let (versions, audit) = version_rows(&conn);
-    assert_eq!(versions.len(), 35);
+    assert_eq!(versions.len(), 36);
     assert_eq!(
-        (audit.len(), audit[35].1),
-        (36, 26),
+        (audit.len(), audit[36].1),
+        (37, 26),
         "the audit keeps history and gains a row"
     );
 }
@@ -488,7 +488,7 @@ fn bogus_version_is_repaired_by_rerunning_everything() {
     );
     let conn = plain(&db);
     assert_same_schema(&schema_of(&conn), &our_schema(false));
-    assert_eq!(count(&conn, "SELECT COUNT(*) FROM schema_migrations"), 35);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM schema_migrations"), 36);
 }
 
 #[test]
@@ -541,7 +541,7 @@ fn failing_migration_rolls_back_only_that_version() {
     );
     assert_eq!(
         count(&conn, "SELECT COUNT(*) FROM schema_migrations_audit"),
-        35
+        36
     );
 }
 
