@@ -115,12 +115,18 @@ fn cell(row: &Row, i: usize) -> Result<Cell> {
             .try_get::<_, Option<i32>>(i)
             .map_err(bad)?
             .map(|v| Cell::Int(v.into())),
-        Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(bad)?.map(Cell::Int),
+        Type::INT8 => row
+            .try_get::<_, Option<i64>>(i)
+            .map_err(bad)?
+            .map(Cell::Int),
         Type::FLOAT4 => row
             .try_get::<_, Option<f32>>(i)
             .map_err(bad)?
             .map(|v| Cell::Real(v.into())),
-        Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map_err(bad)?.map(Cell::Real),
+        Type::FLOAT8 => row
+            .try_get::<_, Option<f64>>(i)
+            .map_err(bad)?
+            .map(Cell::Real),
         Type::BYTEA => row
             .try_get::<_, Option<Vec<u8>>>(i)
             .map_err(bad)?

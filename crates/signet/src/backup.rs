@@ -85,7 +85,8 @@ pub(crate) fn postgres_of(ws: &Path) -> Result<Option<PgConfig>> {
         Ok(loaded) => loaded.settings,
         Err(_) if ws.join(DB).is_file() => return Ok(None),
         Err(e) => {
-            return Err(e).with_context(|| format!("reading the configuration of {}", ws.display()));
+            return Err(e)
+                .with_context(|| format!("reading the configuration of {}", ws.display()));
         }
     };
     let storage = settings.storage;
@@ -171,11 +172,22 @@ fn backup_postgres(json: bool, ws: &Path, pg: &PgConfig, args: BackupArgs) -> Re
             progress: &mut |t, done, total| bar.show(t, done, total),
         },
     )
-    .with_context(|| format!("backing up {} ({}) to {}", ws.display(), pg.url, to.display()));
+    .with_context(|| {
+        format!(
+            "backing up {} ({}) to {}",
+            ws.display(),
+            pg.url,
+            to.display()
+        )
+    });
     bar.finish();
     let made = made?;
     let (m, folder) = (&made.manifest, &made.folder);
-    let tables = m.dump.as_ref().map(|d| d.tables.clone()).unwrap_or_default();
+    let tables = m
+        .dump
+        .as_ref()
+        .map(|d| d.tables.clone())
+        .unwrap_or_default();
     let rows: u64 = tables.iter().map(|t| t.source_rows).sum();
     if json {
         return print_json(&json!({
@@ -189,7 +201,12 @@ fn backup_postgres(json: bool, ws: &Path, pg: &PgConfig, args: BackupArgs) -> Re
             "manifest": folder.join(folder::MANIFEST),
         }));
     }
-    outln!("backed up {} ({}) to {}", ws.display(), pg.url, folder.display())?;
+    outln!(
+        "backed up {} ({}) to {}",
+        ws.display(),
+        pg.url,
+        folder.display()
+    )?;
     outln!(
         "  {DB}: a SQLite dump of {} tables, {rows} rows ({} memories, {} history rows), \
          verified by content hash",
@@ -199,7 +216,11 @@ fn backup_postgres(json: bool, ws: &Path, pg: &PgConfig, args: BackupArgs) -> Re
     )?;
     outln!("  files: {}", list(&m.files))?;
     if !made.pruned.is_empty() {
-        outln!("  pruned {} older backups: {}", made.pruned.len(), list(&made.pruned))?;
+        outln!(
+            "  pruned {} older backups: {}",
+            made.pruned.len(),
+            list(&made.pruned)
+        )?;
     }
     Ok(())
 }
@@ -207,7 +228,11 @@ fn backup_postgres(json: bool, ws: &Path, pg: &PgConfig, args: BackupArgs) -> Re
 /// `[#####---------------]` for a percentage (20 cells), the bar every progress line draws.
 pub(crate) fn bar(pct: u64) -> String {
     let filled = (pct.min(100) / 5) as usize;
-    format!("[{}{}] {pct:>3}%", "#".repeat(filled), "-".repeat(20 - filled))
+    format!(
+        "[{}{}] {pct:>3}%",
+        "#".repeat(filled),
+        "-".repeat(20 - filled)
+    )
 }
 
 /// A one-line progress bar on stderr, redrawn in place (`\r`) as the snapshot advances.
@@ -320,7 +345,8 @@ fn restore_postgres(json: bool, source_db: &Path, pg: &PgConfig, force: bool) ->
     let tmp = tempfile::tempdir().context("creating a temporary folder")?;
     let copy = tmp.path().join("memories.db");
     folder::copy_file(source_db, &copy)?;
-    let source = Store::open(&copy, 1).with_context(|| format!("opening {}", source_db.display()))?;
+    let source =
+        Store::open(&copy, 1).with_context(|| format!("opening {}", source_db.display()))?;
     let target = open_postgres(pg)?;
     let plan = transfer::plan(&source, &target)?;
     if plan.target_rows > 0 {
@@ -331,7 +357,9 @@ fn restore_postgres(json: bool, source_db: &Path, pg: &PgConfig, force: bool) ->
                 plan.target_rows
             );
         }
-        target.clear_tables().context("--force: emptying the database")?;
+        target
+            .clear_tables()
+            .context("--force: emptying the database")?;
     }
     let mut bar = crate::migrate::TableBar::new(!json && std::io::stderr().is_terminal());
     let copied = transfer::copy(&source, &target, &plan, &mut |t, d, n| bar.show(t, d, n));
@@ -357,7 +385,6 @@ fn restore_sqlite(
     suffix: &str,
     kept: &mut Vec<String>,
 ) -> Result<Counts> {
-
     // The database. First the copy, beside the live file and synced, so that a failure
     // here (a full disk, a kill) leaves the workspace as it was; only then the old files
     // (and any -wal/-shm, which must not meet the restored file) move aside, and the copy

@@ -120,7 +120,8 @@ impl Endpoint {
                     pool: 2,
                     schema: schema.clone(),
                 };
-                let store = PgStore::open(&config).with_context(|| format!("{flag}: opening {url}"))?;
+                let store =
+                    PgStore::open(&config).with_context(|| format!("{flag}: opening {url}"))?;
                 Ok(Box::new(store))
             }
         }
@@ -164,7 +165,9 @@ fn run_blocking(json: bool, args: MigrateArgs) -> Result<()> {
                 held(target.as_ref(), &plan)?
             );
         }
-        target.clear_tables().context("--force: emptying the target")?;
+        target
+            .clear_tables()
+            .context("--force: emptying the target")?;
         plan.target_rows = 0;
     }
     if !json {
@@ -172,9 +175,12 @@ fn run_blocking(json: bool, args: MigrateArgs) -> Result<()> {
         warn_uncarried(&plan);
     }
     let mut bar = TableBar::new(std::io::stderr().is_terminal());
-    let copied = transfer::copy(source.as_ref(), target.as_ref(), &plan, &mut |t, done, total| {
-        bar.show(t, done, total)
-    });
+    let copied = transfer::copy(
+        source.as_ref(),
+        target.as_ref(),
+        &plan,
+        &mut |t, done, total| bar.show(t, done, total),
+    );
     bar.finish();
     let copied = copied.context("copying")?;
     let checks = transfer::verify(source.as_ref(), target.as_ref(), &plan)?;
@@ -249,7 +255,11 @@ fn report(
             "verified": bad.is_empty(), "tables": tables, "notCopied": uncarried,
             "columnsNotCopied": columns}))?;
     } else {
-        let verb = if copied.is_some() { "migrated" } else { "compared" };
+        let verb = if copied.is_some() {
+            "migrated"
+        } else {
+            "compared"
+        };
         outln!("{verb} {from} -> {to}")?;
         outln!(
             "  {:<26} {:>10} {:>10}  {:<16} result",

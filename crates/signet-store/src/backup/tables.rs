@@ -113,7 +113,8 @@ impl TableStore for Store {
             let list = column_list(c, table, columns)?;
             c.execute_batch("BEGIN DEFERRED")?;
             let out = (|| -> Result<u64> {
-                let mut stmt = c.prepare(&format!("SELECT {list} FROM \"{table}\" ORDER BY rowid"))?;
+                let mut stmt =
+                    c.prepare(&format!("SELECT {list} FROM \"{table}\" ORDER BY rowid"))?;
                 let mut rows = stmt.query([])?;
                 let mut n = 0u64;
                 while let Some(row) = rows.next()? {
@@ -136,7 +137,9 @@ impl TableStore for Store {
         self.pool().write(move |c| {
             let list = column_list(c, &table, &columns)?;
             let marks = vec!["?"; columns.len()].join(", ");
-            let mut stmt = c.prepare(&format!("INSERT INTO \"{table}\" ({list}) VALUES ({marks})"))?;
+            let mut stmt = c.prepare(&format!(
+                "INSERT INTO \"{table}\" ({list}) VALUES ({marks})"
+            ))?;
             let mut n = 0;
             for row in rows {
                 if row.len() != columns.len() {

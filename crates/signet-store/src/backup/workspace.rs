@@ -190,7 +190,9 @@ fn fill(
             let dest = folder.join(DB);
             let dump = super::transfer::dump_to_sqlite(store, &dest, progress)?;
             let counts = super::verify(&dest)?;
-            let bytes = fs::metadata(&dest).map_err(|e| io_at(e, "reading", &dest))?.len();
+            let bytes = fs::metadata(&dest)
+                .map_err(|e| io_at(e, "reading", &dest))?
+                .len();
             let entry = DumpEntry {
                 backend: backend.to_owned(),
                 tables: dump.checks,

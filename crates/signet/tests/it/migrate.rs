@@ -147,10 +147,22 @@ fn fill(env: &TestEnv) -> (String, &'static str) {
     let changed = remember(env.port, json!({"content": "Staging runs on port 8443"}));
     let gone = remember(env.port, json!({"content": "The old VPN is retired"}));
     let patch = json!({"content": "Staging runs on port 9443", "reason": "moved"}).to_string();
-    let v = http_json(env.port, "PATCH", &format!("/api/memory/{changed}"), &[], &patch);
+    let v = http_json(
+        env.port,
+        "PATCH",
+        &format!("/api/memory/{changed}"),
+        &[],
+        &patch,
+    );
     assert_eq!(v["status"], "updated", "{v}");
     let reason = json!({"reason": "retired"}).to_string();
-    let v = http_json(env.port, "DELETE", &format!("/api/memory/{gone}"), &[], &reason);
+    let v = http_json(
+        env.port,
+        "DELETE",
+        &format!("/api/memory/{gone}"),
+        &[],
+        &reason,
+    );
     assert_eq!(v["status"], "deleted", "{v}");
     all_embedded(env.port);
     d.stop(env);
@@ -257,23 +269,53 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
     let a = TestEnv::new();
     let (kept, content) = fill(&a);
     let original = tables(&db_path(&a));
-    let sizes: Vec<(&str, usize)> = original.iter().map(|(t, r)| (t.as_str(), r.len())).collect();
-    for (table, n) in [("memories", 3), ("entities", 2), ("relations", 1), ("llm_calls", 1)] {
+    let sizes: Vec<(&str, usize)> = original
+        .iter()
+        .map(|(t, r)| (t.as_str(), r.len()))
+        .collect();
+    for (table, n) in [
+        ("memories", 3),
+        ("entities", 2),
+        ("relations", 1),
+        ("llm_calls", 1),
+    ] {
         assert!(sizes.contains(&(table, n)), "{sizes:?}");
     }
-    assert!(original.iter().any(|(t, r)| t == "embeddings" && r.len() >= 2));
-    assert!(original.iter().any(|(t, r)| t == "memory_history" && r.len() >= 2));
+    assert!(
+        original
+            .iter()
+            .any(|(t, r)| t == "embeddings" && r.len() >= 2)
+    );
+    assert!(
+        original
+            .iter()
+            .any(|(t, r)| t == "memory_history" && r.len() >= 2)
+    );
 
     let to_pg = migrate_ok(
         &a,
-        &["--from", &sqlite_arg(&db_path(&a)), "--to", &pg.url, "--to-schema", &pg.name],
+        &[
+            "--from",
+            &sqlite_arg(&db_path(&a)),
+            "--to",
+            &pg.url,
+            "--to-schema",
+            &pg.name,
+        ],
     );
     assert_eq!(table_of(&to_pg, "memories")["targetRows"], 3, "{to_pg}");
     assert_eq!(table_of(&to_pg, "llm_calls")["copied"], 1, "{to_pg}");
     let again = migrate_ok(
         &a,
-        &["--verify-only", "--from", &sqlite_arg(&db_path(&a)), "--to", &pg.url,
-          "--to-schema", &pg.name],
+        &[
+            "--verify-only",
+            "--from",
+            &sqlite_arg(&db_path(&a)),
+            "--to",
+            &pg.url,
+            "--to-schema",
+            &pg.name,
+        ],
     );
     assert_eq!(again["copied"], false);
 
@@ -282,28 +324,61 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
     let b = TestEnv::new();
     let back = migrate_ok(
         &b,
-        &["--from", &pg.url, "--from-schema", &pg.name, "--to", &sqlite_arg(&db_path(&b))],
+        &[
+            "--from",
+            &pg.url,
+            "--from-schema",
+            &pg.name,
+            "--to",
+            &sqlite_arg(&db_path(&b)),
+        ],
     );
     assert_eq!(table_of(&back, "memory_history")["ok"], true);
     let returned = tables(&db_path(&b));
     for ((table, rows), (_, back_rows)) in original.iter().zip(&returned) {
-        assert_eq!(rows, back_rows, "{table} differs after SQLite -> PostgreSQL -> SQLite");
+        assert_eq!(
+            rows, back_rows,
+            "{table} differs after SQLite -> PostgreSQL -> SQLite"
+        );
     }
     assert_eq!(export_body(&a), export_body(&b));
 
     // The human table, and a difference named by table with a failing status.
-    let out = b.run(&["migrate", "--verify-only", "--from", &pg.url, "--from-schema", &pg.name,
-                      "--to", &sqlite_arg(&db_path(&b))]);
+    let out = b.run(&[
+        "migrate",
+        "--verify-only",
+        "--from",
+        &pg.url,
+        "--from-schema",
+        &pg.name,
+        "--to",
+        &sqlite_arg(&db_path(&b)),
+    ]);
     assert!(out.status.success(), "{out:?}");
-    assert!(out.stdout.contains("memory_history") && out.stdout.contains(" ok"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("memory_history") && out.stdout.contains(" ok"),
+        "{}",
+        out.stdout
+    );
     Connection::open(db_path(&b))
         .unwrap()
         .execute("UPDATE relations SET strength = 0.5", [])
         .unwrap();
-    let out = b.run(&["migrate", "--verify-only", "--from", &pg.url, "--from-schema", &pg.name,
-                      "--to", &sqlite_arg(&db_path(&b))]);
+    let out = b.run(&[
+        "migrate",
+        "--verify-only",
+        "--from",
+        &pg.url,
+        "--from-schema",
+        &pg.name,
+        "--to",
+        &sqlite_arg(&db_path(&b)),
+    ]);
     let err = failed(&out);
-    assert!(err.contains("verification failed: relations differ"), "{err}");
+    assert!(
+        err.contains("verification failed: relations differ"),
+        "{err}"
+    );
     assert!(out.stdout.contains("MISMATCH"), "{}", out.stdout);
 
     // A daemon on the migrated database finds the memories (keyword and vector).
@@ -327,10 +402,21 @@ fn a_non_empty_target_is_refused_unless_forced() {
     let a = TestEnv::new();
     fill(&a);
     let from = sqlite_arg(&db_path(&a));
-    let args = ["migrate", "--from", &from, "--to", &pg.url, "--to-schema", &pg.name];
+    let args = [
+        "migrate",
+        "--from",
+        &from,
+        "--to",
+        &pg.url,
+        "--to-schema",
+        &pg.name,
+    ];
     migrate_ok(&a, &args[1..]);
     let err = failed(&a.run(&args)).to_owned();
-    assert!(err.contains("--to:") && err.contains("pass --force"), "{err}");
+    assert!(
+        err.contains("--to:") && err.contains("pass --force"),
+        "{err}"
+    );
     assert!(err.contains("memories: 3"), "{err}");
     let mut forced = args[1..].to_vec();
     forced.push("--force");
@@ -340,9 +426,16 @@ fn a_non_empty_target_is_refused_unless_forced() {
     // A SQLite target that holds rows is refused too.
     let b = TestEnv::new();
     fill(&b);
-    let err = failed(&b.run(&["migrate", "--from", &pg.url, "--from-schema", &pg.name,
-                              "--to", &sqlite_arg(&db_path(&b))]))
-        .to_owned();
+    let err = failed(&b.run(&[
+        "migrate",
+        "--from",
+        &pg.url,
+        "--from-schema",
+        &pg.name,
+        "--to",
+        &sqlite_arg(&db_path(&b)),
+    ]))
+    .to_owned();
     assert!(err.contains("pass --force"), "{err}");
 }
 
@@ -350,29 +443,68 @@ fn a_non_empty_target_is_refused_unless_forced() {
 fn bad_sources_and_targets_are_named_by_flag_and_a_running_daemon_is_refused() {
     let mut env = TestEnv::new();
     let missing = env.home.path().join("nope/memories.db");
-    let out = env.run(&["migrate", "--from", &sqlite_arg(&missing), "--to", "sqlite:/tmp/x.db"]);
-    assert!(failed(&out).contains("--from: no SQLite database at"), "{out:?}");
-    let out = env.run(&["migrate", "--from", "mysql://u@h/db", "--to", "sqlite:/tmp/x.db"]);
-    assert!(failed(&out).contains("--from: unknown scheme mysql://"), "{out:?}");
+    let out = env.run(&[
+        "migrate",
+        "--from",
+        &sqlite_arg(&missing),
+        "--to",
+        "sqlite:/tmp/x.db",
+    ]);
+    assert!(
+        failed(&out).contains("--from: no SQLite database at"),
+        "{out:?}"
+    );
+    let out = env.run(&[
+        "migrate",
+        "--from",
+        "mysql://u@h/db",
+        "--to",
+        "sqlite:/tmp/x.db",
+    ]);
+    assert!(
+        failed(&out).contains("--from: unknown scheme mysql://"),
+        "{out:?}"
+    );
     let out = env.run(&["migrate", "--from", "sqlite:", "--to", "sqlite:/tmp/x.db"]);
-    assert!(failed(&out).contains("--from: sqlite: names no file"), "{out:?}");
+    assert!(
+        failed(&out).contains("--from: sqlite: names no file"),
+        "{out:?}"
+    );
 
     // A server that is not there: the error names the flag, never the password.
     env.start_daemon();
     let db = db_path(&env);
-    let out = env.run(&["migrate", "--from", &sqlite_arg(&db), "--to",
-                        "postgres://signet:hunter2@127.0.0.1:1/signet"]);
+    let out = env.run(&[
+        "migrate",
+        "--from",
+        &sqlite_arg(&db),
+        "--to",
+        "postgres://signet:hunter2@127.0.0.1:1/signet",
+    ]);
     let err = failed(&out);
     assert!(err.contains("--from: the signet daemon (pid"), "{err}");
     let other = env.home.path().join("other.db");
     std::fs::copy(&db, &other).unwrap();
-    let out = env.run(&["migrate", "--from", &sqlite_arg(&other), "--to",
-                        "postgres://signet:hunter2@127.0.0.1:1/signet"]);
+    let out = env.run(&[
+        "migrate",
+        "--from",
+        &sqlite_arg(&other),
+        "--to",
+        "postgres://signet:hunter2@127.0.0.1:1/signet",
+    ]);
     let err = failed(&out);
     assert!(err.contains("--to: opening postgres://signet:"), "{err}");
-    assert!(!err.contains("hunter2") && !out.stdout.contains("hunter2"), "{err}");
-    let out = env.run(&["migrate", "--from", &sqlite_arg(&other), "--to",
-                        "postgres://signet:$MIGRATE_TEST_NO_SUCH_VAR@127.0.0.1:1/signet"]);
+    assert!(
+        !err.contains("hunter2") && !out.stdout.contains("hunter2"),
+        "{err}"
+    );
+    let out = env.run(&[
+        "migrate",
+        "--from",
+        &sqlite_arg(&other),
+        "--to",
+        "postgres://signet:$MIGRATE_TEST_NO_SUCH_VAR@127.0.0.1:1/signet",
+    ]);
     assert!(failed(&out).contains("--to"), "{out:?}");
 }
 
@@ -387,7 +519,10 @@ fn a_postgres_workspace_backs_up_to_a_verified_dump_and_restores_from_it() {
     let env = TestEnv::new();
     env.write_config(&pg.yaml());
     let d = Daemon::start(&env);
-    let kept = remember(env.port, json!({"content": "The backup bucket lives in eu-west-2"}));
+    let kept = remember(
+        env.port,
+        json!({"content": "The backup bucket lives in eu-west-2"}),
+    );
     remember(env.port, json!({"content": "Nightly jobs start at 02:00"}));
     all_embedded(env.port);
     let dir = env.home.path().join("backups");
@@ -410,7 +545,8 @@ fn a_postgres_workspace_backs_up_to_a_verified_dump_and_restores_from_it() {
     assert_eq!(restored["database"]["memories"], 2, "{restored}");
     let err = failed(&env.run(&["restore", folder.to_str().unwrap()])).to_owned();
     assert!(err.contains("pass --force"), "{err}");
-    env.run(&["restore", "--force", folder.to_str().unwrap()]).ok();
+    env.run(&["restore", "--force", folder.to_str().unwrap()])
+        .ok();
     let _d = Daemon::start(&env);
     let body = json!({"query": "backup bucket", "limit": 5}).to_string();
     let found = http_json(env.port, "POST", "/api/memory/recall", &[], &body);
@@ -428,7 +564,10 @@ fn the_scheduled_backup_of_a_postgres_workspace_is_a_dump() {
         dir.display()
     ));
     let _d = Daemon::start(&env);
-    remember(env.port, json!({"content": "Scheduled backups cover PostgreSQL too"}));
+    remember(
+        env.port,
+        json!({"content": "Scheduled backups cover PostgreSQL too"}),
+    );
     let manifest = poll("a scheduled backup", || {
         let entry = std::fs::read_dir(&dir).ok()?.flatten().next()?;
         let text = std::fs::read_to_string(entry.path().join("manifest.json")).ok()?;
