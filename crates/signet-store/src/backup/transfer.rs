@@ -253,3 +253,71 @@ pub fn dump_to_sqlite(
     c.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
     Ok(Dump { plan, checks })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash(row: &[Cell]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        for c in row {
+            canonical(&mut h, c);
+        }
+        h.finalize().into()
+    }
+
+    #[test]
+    fn the_canonical_rendering_tells_kinds_apart_but_not_1_from_1_0() {
+        assert_eq!(hash(&[Cell::Int(1)]), hash(&[Cell::Real(1.0)]));
+        assert_ne!(hash(&[Cell::Int(1)]), hash(&[Cell::Text("1".into())]));
+        assert_ne!(
+            hash(&[Cell::Text("a".into())]),
+            hash(&[Cell::Blob(b"a".to_vec())])
+        );
+        assert_ne!(hash(&[Cell::Null]), hash(&[Cell::Text(String::new())]));
+        assert_ne!(hash(&[Cell::Real(0.5)]), hash(&[Cell::Real(0.25)]));
+        // Length prefixes: values never run into each other.
+        let ab = [Cell::Text("ab".into()), Cell::Text("c".into())];
+        let a_bc = [Cell::Text("a".into()), Cell::Text("bc".into())];
+        assert_ne!(hash(&ab), hash(&a_bc));
+    }
+
+    #[test]
+    fn a_copy_verifies_and_a_changed_row_does_not() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let from = Store::open(&dir.path().join("a.db"), 1).expect("open");
+        let to = Store::open(&dir.path().join("b.db"), 1).expect("open");
+        let t = "2026-03-02T12:00:00.000Z";
+        from.pool()
+            .write(move |c| {
+                c.execute_batch(&format!(
+                    "INSERT INTO llm_calls (created_at, provider, model, purpose, outcome) \
+                     VALUES ('{t}', 'p', 'm', 'extract', 'ok'), ('{t}', 'p', 'm', 'summary', 'ok');
+                     INSERT INTO entities (id, name, entity_type, created_at, updated_at) \
+                     VALUES ('e1', 'Ada', 'person', '{t}', '{t}')"
+                ))?;
+                Ok(())
+            })
+            .expect("fill");
+        let plan = plan(&from, &to).expect("plan");
+        assert_eq!(plan.target_rows, 0);
+        let copied = copy(&from, &to, &plan, &mut |_, _, _| {}).expect("copy");
+        assert!(copied.contains(&("llm_calls".to_owned(), 2)), "{copied:?}");
+        let checks = verify(&from, &to, &plan).expect("verify");
+        assert!(checks.iter().all(TableCheck::matches), "{checks:?}");
+
+        to.pool()
+            .write(|c| {
+                c.execute("UPDATE entities SET name = 'Ada L.'", [])?;
+                Ok(())
+            })
+            .expect("change");
+        let checks = verify(&from, &to, &plan).expect("verify");
+        let bad: Vec<&str> = checks
+            .iter()
+            .filter(|c| !c.matches())
+            .map(|c| c.table.as_str())
+            .collect();
+        assert_eq!(bad, ["entities"]);
+    }
+}
