@@ -5,9 +5,9 @@
 //! naming the table.
 //!
 //! SOURCE and TARGET are `sqlite:PATH` (or a bare path) or `postgres://…` (its password may be
-//! a `$NAME` reference, and is never printed). The target is opened first, which runs its
-//! migrations; a target whose tables hold rows is refused unless `--force` (which empties
-//! them). A SQLite side whose workspace's daemon runs is refused (the daemon check restore
+//! a `$NAME` reference, and is never printed). Opening each side runs its migrations (the
+//! target gets this build's schema before anything is copied); a target whose tables hold
+//! rows is refused unless `--force` (which empties them). A SQLite side whose workspace's daemon runs is refused (the daemon check restore
 //! uses); a PostgreSQL source still served by daemons shows up as a verification mismatch.
 //! Progress: a bar per table on stderr when it is a terminal, a line per table otherwise.
 

@@ -381,6 +381,21 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
     );
     assert!(out.stdout.contains("MISMATCH"), "{}", out.stdout);
 
+    // The ledger's ids were copied as they were; the next call recorded there gets a new one.
+    let next: i64 = pg
+        .client()
+        .query_one(
+            &format!(
+                "INSERT INTO {}.llm_calls (created_at, provider, model, purpose, outcome) \
+                 VALUES ('{T}', 'p', 'm', 'extract', 'ok') RETURNING id",
+                pg.name
+            ),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(next, 2);
+
     // A daemon on the migrated database finds the memories (keyword and vector).
     let c = TestEnv::new();
     c.write_config(&pg.yaml());
