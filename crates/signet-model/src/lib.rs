@@ -55,6 +55,7 @@ pub mod memories;
 pub mod pipeline;
 pub mod sessions;
 mod store;
+pub mod tables;
 pub mod time;
 
 #[cfg(feature = "conformance")]
@@ -68,3 +69,4 @@ pub use lifecycle::{IntegrityReport, Lifecycle, MigrationReport};
 pub use maintenance::MaintenanceStore;
 pub use pipeline::PipelineStore;
 pub use store::{Backend, JsonRow, MemoryStore};
+pub use tables::{Cell, TableStore};

@@ -36,6 +36,7 @@ pub mod pool;
 pub mod schema;
 mod sql;
 mod store;
+mod tables;
 mod url;
 
 pub use store::{PgConfig, PgStore};

@@ -14,6 +14,8 @@
 //! go on meanwhile (WAL), and the copy never restarts (a test steps page by page while
 //! another connection commits).
 
+pub mod tables;
+pub mod transfer;
 pub mod workspace;
 
 use std::path::Path;

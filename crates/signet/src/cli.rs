@@ -133,6 +133,9 @@ pub enum Command {
     Export(crate::export::ExportArgs),
     /// Import an export: dedups, resumable, reports what it did.
     Import(crate::export::ImportArgs),
+    /// Move a workspace's database between SQLite and PostgreSQL (every table), then verify
+    /// counts and a content hash per table.
+    Migrate(crate::migrate::MigrateArgs),
 }
 
 /// Runs the parsed command.
@@ -157,6 +160,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Restore(args) => crate::backup::restore(&g, args).await,
         Command::Export(args) => crate::export::export(&g, args).await,
         Command::Import(args) => crate::export::import(&g, args).await,
+        Command::Migrate(args) => crate::migrate::run(&g, args).await,
     }
 }
 

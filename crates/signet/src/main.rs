@@ -19,6 +19,7 @@ mod exit;
 mod export;
 mod hook;
 mod mcp;
+mod migrate;
 mod models;
 mod output;
 mod recall;

@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use signet_model::TableStore;
+
 use super::Progress;
+use super::transfer::TableCheck;
 use crate::{Result, StoreError};
 
 /// The prefix of every backup folder; pruning only removes folders named so.
@@ -49,6 +52,34 @@ pub struct Manifest {
     pub files: Vec<String>,
     /// Bytes of everything in the folder (the database and the files).
     pub bytes: u64,
+    /// Set when the workspace's database is another backend's (PostgreSQL): the database
+    /// copy is a SQLite dump of it, and this says which backend and what each table held
+    /// (rows and content hash, verified against the dump).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dump: Option<DumpEntry>,
+}
+
+/// The dump of another backend's database in a [`Manifest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DumpEntry {
+    /// The backend dumped (`postgres`).
+    pub backend: String,
+    /// Each table's rows and content hash, the database's and the dump's alike.
+    pub tables: Vec<TableCheck>,
+}
+
+/// Where a backup's database comes from.
+pub enum Source<'a> {
+    /// The workspace's SQLite file: a snapshot, `progress` as its pages are copied.
+    Sqlite(&'a mut dyn FnMut(Progress)),
+    /// Another backend's tables (`backend` names it), dumped into a SQLite file
+    /// ([`super::transfer::dump_to_sqlite`]); `progress(table, rows done, rows)`.
+    Tables {
+        backend: &'a str,
+        store: &'a dyn TableStore,
+        progress: &'a mut dyn FnMut(&str, u64, u64),
+    },
 }
 
 /// The database copy in a [`Manifest`].
@@ -91,8 +122,19 @@ pub fn create(
     keep: Option<usize>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Made> {
+    create_from(workspace, dir, keep, Source::Sqlite(progress))
+}
+
+/// [`create`] with the database from `source`: the workspace's SQLite file, or a dump of
+/// another backend's tables (a PostgreSQL workspace), which restores into either backend.
+pub fn create_from(
+    workspace: &Path,
+    dir: &Path,
+    keep: Option<usize>,
+    source: Source<'_>,
+) -> Result<Made> {
     let db = workspace.join(DB);
-    if !db.is_file() {
+    if matches!(source, Source::Sqlite(_)) && !db.is_file() {
         return Err(StoreError::Invalid(format!(
             "no database at {} (nothing to back up)",
             db.display()
@@ -105,7 +147,7 @@ pub fn create(
     let now = chrono::Utc::now();
     let folder = dir.join(format!("{PREFIX}{}", now.format("%Y%m%dT%H%M%S%3fZ")));
     fs::create_dir(&folder).map_err(|e| io_at(e, "creating", &folder))?;
-    let made = fill(workspace, &folder, now, progress).inspect_err(|_| {
+    let made = fill(workspace, &folder, now, source).inspect_err(|_| {
         // Best effort: a partial folder must not look like a backup.
         let _ = fs::remove_dir_all(&folder);
     })?;
@@ -125,17 +167,39 @@ fn fill(
     workspace: &Path,
     folder: &Path,
     now: chrono::DateTime<chrono::Utc>,
-    progress: &mut dyn FnMut(Progress),
+    source: Source<'_>,
 ) -> Result<Manifest> {
     private(folder, 0o700)?;
     let memory = folder.join("memory");
     fs::create_dir_all(&memory).map_err(|e| io_at(e, "creating", &memory))?;
-    let snap = super::snapshot_with_progress(
-        &workspace.join(DB),
-        &folder.join(DB),
-        super::STEP_PAGES,
-        progress,
-    )?;
+    let (snap, dump) = match source {
+        Source::Sqlite(progress) => {
+            let snap = super::snapshot_with_progress(
+                &workspace.join(DB),
+                &folder.join(DB),
+                super::STEP_PAGES,
+                progress,
+            )?;
+            (snap, None)
+        }
+        Source::Tables {
+            backend,
+            store,
+            progress,
+        } => {
+            let dest = folder.join(DB);
+            let dump = super::transfer::dump_to_sqlite(store, &dest, progress)?;
+            let counts = super::verify(&dest)?;
+            let bytes = fs::metadata(&dest)
+                .map_err(|e| io_at(e, "reading", &dest))?
+                .len();
+            let entry = DumpEntry {
+                backend: backend.to_owned(),
+                tables: dump.checks,
+            };
+            (super::Snapshot { counts, bytes }, Some(entry))
+        }
+    };
     let mut files = Vec::new();
     let mut bytes = snap.bytes;
     for rel in side_files(workspace)? {
@@ -167,6 +231,7 @@ fn fill(
         },
         files,
         bytes,
+        dump,
     };
     write_manifest(folder, &manifest)?;
     Ok(manifest)

@@ -17,6 +17,7 @@ mod failures;
 mod install;
 mod lifecycle;
 mod mcp;
+mod migrate;
 mod mock_llm;
 mod pipe;
 mod pipeline;

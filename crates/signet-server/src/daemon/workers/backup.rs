@@ -6,6 +6,10 @@
 //! is logged and remembered in the [`BackupMonitor`] (diagnostics shows it), retried after
 //! [`RETRY_AFTER`] (or the interval, when shorter), and never stops the daemon.
 //!
+//! With `storage.backend: postgres` the backup's database is a verified SQLite dump of the
+//! PostgreSQL database (`workspace::Source::Tables`, the code `signet backup` runs there too),
+//! read on a connection of its own so the daemon's pool is not held up.
+//!
 //! The settings are read before every wait, so schedule, folder and keep changes in
 //! `agent.yaml` apply live. The folder is rescanned every [`RESCAN_EVERY`], so backups made by
 //! hand (`signet backup`) count too.
@@ -16,8 +20,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use signet_core::backup::{BackupMonitor, BackupState};
-use signet_core::config::{BackupSettings, Settings};
+use signet_core::config::{BackupSettings, Settings, StorageBackend, StorageSettings};
 use signet_store::backup::workspace;
+use signet_store_pg::{DatabaseUrl, PgConfig, PgStore};
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -86,12 +91,24 @@ impl BackupWorker {
     /// One backup now under the settings in force: create, prune, log, record. Returns the new
     /// folder, or why it failed.
     pub async fn tick(&self) -> Result<PathBuf, String> {
-        let settings = self.settings.borrow().backup.clone();
+        let (settings, storage) = {
+            let s = self.settings.borrow();
+            (s.backup.clone(), s.storage.clone())
+        };
         let (ws, dir) = (self.workspace.clone(), settings.dir_in(&self.workspace));
         let keep = settings.keep as usize;
         let d = dir.clone();
-        let res = tokio::task::spawn_blocking(move || {
-            workspace::create(&ws, &d, Some(keep), &mut |_| {})
+        let res = tokio::task::spawn_blocking(move || match postgres(&storage)? {
+            None => workspace::create(&ws, &d, Some(keep), &mut |_| {}),
+            Some(config) => {
+                let store = PgStore::open(&config)?;
+                let source = workspace::Source::Tables {
+                    backend: "postgres",
+                    store: &store,
+                    progress: &mut |_, _, _| {},
+                };
+                workspace::create_from(&ws, &d, Some(keep), source)
+            }
         })
         .await
         .map_err(|e| format!("the backup task failed: {e}"))
@@ -162,6 +179,18 @@ impl BackupWorker {
                 () = tokio::time::sleep(wait) => {}
             }
         }
+    }
+}
+
+/// The PostgreSQL database `storage` names, for a connection of the backup's own.
+fn postgres(storage: &StorageSettings) -> signet_model::Result<Option<PgConfig>> {
+    match (storage.backend, &storage.url) {
+        (StorageBackend::Postgres, Some(url)) => Ok(Some(PgConfig {
+            url: DatabaseUrl::parse(url.expose())?,
+            pool: 1,
+            schema: storage.schema.clone(),
+        })),
+        _ => Ok(None),
     }
 }
 
