@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+mod capability;
 mod documents;
 mod error;
 mod export;
@@ -38,5 +39,6 @@ mod sql;
 mod store;
 mod url;
 
+pub use capability::VectorCapability;
 pub use store::{PgConfig, PgStore};
 pub use url::{DatabaseUrl, REDACTED};

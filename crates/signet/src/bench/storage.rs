@@ -229,7 +229,11 @@ impl ServerProcs {
         let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
         let mut total = (tick(11) + tick(12) + tick(13) + tick(14)) / 100.0;
         for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
                 continue;
             };
             let Some(cf) = stat_fields(pid) else { continue };
