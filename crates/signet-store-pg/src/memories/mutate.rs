@@ -7,22 +7,10 @@ use postgres::GenericClient;
 use serde_json::json;
 use signet_model::Result;
 use signet_model::memories::{Change, MemoryPatch, Mutation, MutationOutcome, RECOVER_WINDOW_MS};
+use signet_model::rules::{MutationRow, changed_fields, refusal, within_recover_window};
 
-use super::write::{History, live_by_hash};
+use super::write::{History, InsertHistory, live_by_hash};
 use crate::error::PgResultExt;
-
-/// The columns a mutation needs to decide its outcome.
-struct Current {
-    content: String,
-    memory_type: String,
-    tags: Option<String>,
-    importance: Option<f64>,
-    pinned: bool,
-    version: i64,
-    is_deleted: bool,
-    deleted_at: Option<String>,
-    content_hash: Option<String>,
-}
 
 /// Runs one mutation: the shared guard, then modify, forget or recover.
 pub fn mutate(tx: &mut impl GenericClient, m: &Mutation) -> Result<MutationOutcome> {
@@ -39,7 +27,7 @@ pub fn mutate(tx: &mut impl GenericClient, m: &Mutation) -> Result<MutationOutco
     }
 }
 
-fn load_current(tx: &mut impl GenericClient, id: &str) -> Result<Option<Current>> {
+fn load_current(tx: &mut impl GenericClient, id: &str) -> Result<Option<MutationRow>> {
     // FOR UPDATE: the guard decides on the row as it stays until the commit (another node's
     // mutation of the same memory waits here instead of racing the version check).
     let row = tx
@@ -50,7 +38,7 @@ fn load_current(tx: &mut impl GenericClient, id: &str) -> Result<Option<Current>
             &[&id],
         )
         .pg()?;
-    Ok(row.map(|r| Current {
+    Ok(row.map(|r| MutationRow {
         content: r.get(0),
         memory_type: r.get(1),
         tags: r.get(2),
@@ -63,44 +51,15 @@ fn load_current(tx: &mut impl GenericClient, id: &str) -> Result<Option<Current>
     }))
 }
 
-/// The guard every mutation passes, in order: the row is in the state the operation needs
-/// (live; deleted for recover), its version is the one the caller read, and a pinned row is
-/// deleted only with `force`, never by a pipeline actor. `None`: the operation may run.
-fn refusal(cur: &Current, m: &Mutation) -> Option<MutationOutcome> {
-    use MutationOutcome as O;
-    let current = cur.version;
-    let wrong_state = match (&m.change, cur.is_deleted) {
-        (Change::Modify(_), true) => Some(O::IsDeleted { current }),
-        (Change::Forget { .. }, true) => Some(O::AlreadyDeleted { current }),
-        (Change::Recover, false) => Some(O::NotDeleted { current }),
-        _ => None,
-    };
-    if wrong_state.is_some() {
-        return wrong_state;
-    }
-    if m.if_version.is_some_and(|v| v != current) {
-        return Some(O::VersionConflict { current });
-    }
-    match m.change {
-        Change::Forget { force: false } if cur.pinned => Some(O::PinnedRequiresForce { current }),
-        Change::Forget { force: true }
-            if cur.pinned && m.actor.actor_type.as_deref() == Some("pipeline") =>
-        {
-            Some(O::AutonomousForceDenied { current })
-        }
-        _ => None,
-    }
-}
-
 /// Applies a PATCH: duplicate-hash guard, only-changed fields, history row.
 fn modify(
     tx: &mut impl GenericClient,
     m: &Mutation,
     patch: &MemoryPatch,
-    cur: &Current,
+    cur: &MutationRow,
 ) -> Result<MutationOutcome> {
     let current = cur.version;
-    let changes = diff(cur, patch);
+    let changes = changed_fields(cur, patch);
     if changes.is_empty() {
         return Ok(MutationOutcome::NoChanges { current });
     }
@@ -130,29 +89,6 @@ fn modify(
         new: current + 1,
         content_changed,
     })
-}
-
-fn diff(cur: &Current, p: &MemoryPatch) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if p.content.as_ref().is_some_and(|c| c.0 != cur.content) {
-        out.push("content");
-    }
-    if p.memory_type
-        .as_ref()
-        .is_some_and(|t| *t != cur.memory_type)
-    {
-        out.push("type");
-    }
-    if p.tags.as_ref().is_some_and(|t| *t != cur.tags) {
-        out.push("tags");
-    }
-    if p.importance.is_some_and(|i| Some(i) != cur.importance) {
-        out.push("importance");
-    }
-    if p.pinned.is_some_and(|b| b != cur.pinned) {
-        out.push("pinned");
-    }
-    out
 }
 
 fn apply_patch(
@@ -213,7 +149,7 @@ fn forget(
     tx: &mut impl GenericClient,
     m: &Mutation,
     force: bool,
-    cur: &Current,
+    cur: &MutationRow,
 ) -> Result<MutationOutcome> {
     tx.execute(
         "UPDATE memories SET is_deleted = true, deleted_at = $2, updated_at = $2, updated_by = $3, \
@@ -233,7 +169,11 @@ fn forget(
 }
 
 /// Undoes a soft delete within the 30-day window, unless a live twin holds the content.
-fn recover(tx: &mut impl GenericClient, m: &Mutation, cur: &Current) -> Result<MutationOutcome> {
+fn recover(
+    tx: &mut impl GenericClient,
+    m: &Mutation,
+    cur: &MutationRow,
+) -> Result<MutationOutcome> {
     let current = cur.version;
     if !within_recover_window(cur.deleted_at.as_deref(), &m.now) {
         return Ok(MutationOutcome::RetentionExpired { current });
@@ -262,15 +202,4 @@ fn recover(tx: &mut impl GenericClient, m: &Mutation, cur: &Current) -> Result<M
         current,
         new: current + 1,
     })
-}
-
-fn within_recover_window(deleted_at: Option<&str>, now: &str) -> bool {
-    let (Some(d), Some(n)) = (
-        deleted_at.and_then(signet_model::time::parse),
-        signet_model::time::parse(now),
-    ) else {
-        return false;
-    };
-    let age = n.signed_duration_since(d).num_milliseconds();
-    age <= RECOVER_WINDOW_MS
 }

@@ -5,25 +5,12 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
+use signet_model::rules::{MutationRow, changed_fields, refusal, within_recover_window};
 
-use super::write::{History, live_by_hash};
+use super::write::{History, InsertHistory, live_by_hash};
 use super::{Change, MemoryPatch, Mutation, MutationOutcome, RECOVER_WINDOW_MS};
 use crate::error::Result;
 use crate::row;
-
-/// The columns a mutation needs to decide its outcome.
-#[derive(serde::Deserialize)]
-struct Current {
-    content: String,
-    memory_type: String,
-    tags: Option<String>,
-    importance: Option<f64>,
-    pinned: bool,
-    version: i64,
-    is_deleted: bool,
-    deleted_at: Option<String>,
-    content_hash: Option<String>,
-}
 
 /// Runs one mutation: the shared guard, then modify, forget or recover.
 pub fn mutate(tx: &Connection, m: &Mutation) -> Result<MutationOutcome> {
@@ -40,44 +27,15 @@ pub fn mutate(tx: &Connection, m: &Mutation) -> Result<MutationOutcome> {
     }
 }
 
-fn load_current(tx: &Connection, id: &str) -> Result<Option<Current>> {
+fn load_current(tx: &Connection, id: &str) -> Result<Option<MutationRow>> {
     Ok(tx
         .prepare_cached(
             "SELECT content, type AS memory_type, tags, importance, COALESCE(pinned, 0) AS pinned, \
              COALESCE(version, 1) AS version, COALESCE(is_deleted, 0) AS is_deleted, deleted_at, \
              content_hash FROM memories WHERE id = ?1",
         )?
-        .query_row([id], row::decode::<Current>)
+        .query_row([id], row::decode::<MutationRow>)
         .optional()?)
-}
-
-/// The guard every mutation passes, in order: the row is in the state the operation needs
-/// (live; deleted for recover), its version is the one the caller read, and a pinned row is
-/// deleted only with `force`, never by a pipeline actor. `None`: the operation may run.
-fn refusal(cur: &Current, m: &Mutation) -> Option<MutationOutcome> {
-    use MutationOutcome as O;
-    let current = cur.version;
-    let wrong_state = match (&m.change, cur.is_deleted) {
-        (Change::Modify(_), true) => Some(O::IsDeleted { current }),
-        (Change::Forget { .. }, true) => Some(O::AlreadyDeleted { current }),
-        (Change::Recover, false) => Some(O::NotDeleted { current }),
-        _ => None,
-    };
-    if wrong_state.is_some() {
-        return wrong_state;
-    }
-    if m.if_version.is_some_and(|v| v != current) {
-        return Some(O::VersionConflict { current });
-    }
-    match m.change {
-        Change::Forget { force: false } if cur.pinned => Some(O::PinnedRequiresForce { current }),
-        Change::Forget { force: true }
-            if cur.pinned && m.actor.actor_type.as_deref() == Some("pipeline") =>
-        {
-            Some(O::AutonomousForceDenied { current })
-        }
-        _ => None,
-    }
 }
 
 /// Applies a PATCH: duplicate-hash guard, only-changed fields, history row.
@@ -85,10 +43,10 @@ fn modify(
     tx: &Connection,
     m: &Mutation,
     patch: &MemoryPatch,
-    cur: &Current,
+    cur: &MutationRow,
 ) -> Result<MutationOutcome> {
     let current = cur.version;
-    let changes = diff(cur, patch);
+    let changes = changed_fields(cur, patch);
     if changes.is_empty() {
         return Ok(MutationOutcome::NoChanges { current });
     }
@@ -118,29 +76,6 @@ fn modify(
         new: current + 1,
         content_changed,
     })
-}
-
-fn diff(cur: &Current, p: &MemoryPatch) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if p.content.as_ref().is_some_and(|c| c.0 != cur.content) {
-        out.push("content");
-    }
-    if p.memory_type
-        .as_ref()
-        .is_some_and(|t| *t != cur.memory_type)
-    {
-        out.push("type");
-    }
-    if p.tags.as_ref().is_some_and(|t| *t != cur.tags) {
-        out.push("tags");
-    }
-    if p.importance.is_some_and(|i| Some(i) != cur.importance) {
-        out.push("importance");
-    }
-    if p.pinned.is_some_and(|b| b != cur.pinned) {
-        out.push("pinned");
-    }
-    out
 }
 
 fn apply_patch(tx: &Connection, m: &Mutation, p: &MemoryPatch, changes: &[&str]) -> Result<()> {
@@ -189,7 +124,12 @@ fn apply_patch(tx: &Connection, m: &Mutation, p: &MemoryPatch, changes: &[&str])
 }
 
 /// Soft-deletes one memory (the guard already applied the pinned / force / pipeline rules).
-fn forget(tx: &Connection, m: &Mutation, force: bool, cur: &Current) -> Result<MutationOutcome> {
+fn forget(
+    tx: &Connection,
+    m: &Mutation,
+    force: bool,
+    cur: &MutationRow,
+) -> Result<MutationOutcome> {
     tx.prepare_cached(
         "UPDATE memories SET is_deleted = 1, deleted_at = ?2, updated_at = ?2, updated_by = ?3, \
          version = COALESCE(version, 1) + 1 WHERE id = ?1",
@@ -207,7 +147,7 @@ fn forget(tx: &Connection, m: &Mutation, force: bool, cur: &Current) -> Result<M
 }
 
 /// Undoes a soft delete within the 30-day window, unless a live twin holds the content.
-fn recover(tx: &Connection, m: &Mutation, cur: &Current) -> Result<MutationOutcome> {
+fn recover(tx: &Connection, m: &Mutation, cur: &MutationRow) -> Result<MutationOutcome> {
     let current = cur.version;
     if !within_recover_window(cur.deleted_at.as_deref(), &m.now) {
         return Ok(MutationOutcome::RetentionExpired { current });
@@ -235,94 +175,4 @@ fn recover(tx: &Connection, m: &Mutation, cur: &Current) -> Result<MutationOutco
         current,
         new: current + 1,
     })
-}
-
-fn within_recover_window(deleted_at: Option<&str>, now: &str) -> bool {
-    let (Some(d), Some(n)) = (
-        deleted_at.and_then(crate::time::parse),
-        crate::time::parse(now),
-    ) else {
-        return false;
-    };
-    let age = n.signed_duration_since(d).num_milliseconds();
-    age <= RECOVER_WINDOW_MS
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::memories::Actor;
-
-    fn row(pinned: bool, is_deleted: bool) -> Current {
-        Current {
-            content: "c".into(),
-            memory_type: "fact".into(),
-            tags: None,
-            importance: None,
-            pinned,
-            version: 3,
-            is_deleted,
-            deleted_at: None,
-            content_hash: None,
-        }
-    }
-
-    fn mutation(change: Change, if_version: Option<i64>, actor_type: Option<&str>) -> Mutation {
-        Mutation {
-            id: "m1".into(),
-            if_version,
-            reason: "test".into(),
-            actor: Actor {
-                changed_by: "tester".into(),
-                actor_type: actor_type.map(str::to_owned),
-                ..Actor::default()
-            },
-            now: "2025-01-01T00:00:00.000Z".into(),
-            change,
-        }
-    }
-
-    const FORGET: Change = Change::Forget { force: false };
-    const FORCE: Change = Change::Forget { force: true };
-
-    #[test]
-    fn the_state_rule_comes_before_the_version_guard() {
-        use MutationOutcome as O;
-        let stale = Some(1);
-        let modify = Change::Modify(MemoryPatch::default());
-        let cases = [
-            (modify, true, O::IsDeleted { current: 3 }),
-            (FORGET, true, O::AlreadyDeleted { current: 3 }),
-            (Change::Recover, false, O::NotDeleted { current: 3 }),
-        ];
-        for (change, deleted, expected) in cases {
-            let m = mutation(change, stale, None);
-            assert_eq!(refusal(&row(false, deleted), &m), Some(expected));
-        }
-    }
-
-    #[test]
-    fn the_version_guard_comes_before_the_pinned_rules() {
-        let pinned = row(true, false);
-        let stale = mutation(FORGET, Some(2), None);
-        let conflict = MutationOutcome::VersionConflict { current: 3 };
-        assert_eq!(refusal(&pinned, &stale), Some(conflict));
-        let fresh = mutation(FORGET, Some(3), None);
-        let needs_force = MutationOutcome::PinnedRequiresForce { current: 3 };
-        assert_eq!(refusal(&pinned, &fresh), Some(needs_force));
-    }
-
-    #[test]
-    fn pinned_rows_need_force_and_a_non_pipeline_actor() {
-        let (pinned, plain) = (row(true, false), row(false, false));
-        let denied = MutationOutcome::AutonomousForceDenied { current: 3 };
-        let by_pipeline = mutation(FORCE, None, Some("pipeline"));
-        assert_eq!(refusal(&pinned, &by_pipeline), Some(denied));
-        assert!(refusal(&pinned, &mutation(FORCE, None, Some("operator"))).is_none());
-        assert!(refusal(&plain, &mutation(FORGET, None, None)).is_none());
-        let patch = Change::Modify(MemoryPatch::default());
-        assert!(refusal(&pinned, &mutation(patch, Some(3), None)).is_none());
-        let deleted = row(true, true);
-        assert!(refusal(&deleted, &mutation(Change::Recover, None, None)).is_none());
-    }
 }
