@@ -1,4 +1,5 @@
-//! Decisions every backend makes the same way, written once: the mutation guard and its
+//! Decisions every backend makes the same way, written once: a single-memory mutation (the
+//! guard, modify / forget / recover and their history rows, over [`MutationTx`]) and its
 //! refusal codes, which fields a patch changes, the recover window, the `memory_history` row a
 //! write records, the extraction audit's metadata, a job's state after a failed attempt, and
 //! the order of an import (memory, then its history, then its vector).
@@ -30,6 +31,131 @@ pub struct MutationRow {
     pub is_deleted: bool,
     pub deleted_at: Option<String>,
     pub content_hash: Option<String>,
+}
+
+/// One backend's statements for a single-memory mutation, inside the transaction its caller
+/// opened; [`mutate`] decides what runs.
+pub trait MutationTx {
+    /// The columns the guard decides on (PostgreSQL locks the row until the commit).
+    fn load(&mut self, id: &str) -> Result<Option<MutationRow>>;
+    /// The id of a live memory holding the content `hash`, if any.
+    fn live_with_hash(&mut self, hash: &str) -> Result<Option<String>>;
+    /// Writes the patch's `changes` (as [`changed_fields`] names them), version + 1; a new
+    /// content also resets extraction and embedding state and drops the stale vector.
+    fn apply_patch(&mut self, m: &Mutation, patch: &MemoryPatch, changes: &[&str]) -> Result<()>;
+    /// Soft-deletes `m.id`: deleted now, by `m.actor`, version + 1.
+    fn mark_deleted(&mut self, m: &Mutation) -> Result<()>;
+    /// Undoes the soft delete of `m.id`, version + 1.
+    fn mark_recovered(&mut self, m: &Mutation) -> Result<()>;
+    /// Inserts one `memory_history` row.
+    fn history(&mut self, row: &HistoryRow<'_>) -> Result<()>;
+}
+
+/// Runs one mutation: the shared guard ([`refusal`]), then modify, forget or recover, each
+/// with its own rules, its row update and its history row.
+pub fn mutate(tx: &mut impl MutationTx, m: &Mutation) -> Result<MutationOutcome> {
+    let Some(cur) = tx.load(&m.id)? else {
+        return Ok(MutationOutcome::NotFound);
+    };
+    if let Some(refused) = refusal(&cur, m) {
+        return Ok(refused);
+    }
+    match &m.change {
+        Change::Modify(patch) => modify(tx, m, patch, &cur),
+        Change::Forget { force } => forget(tx, m, *force, &cur),
+        Change::Recover => recover(tx, m, &cur),
+    }
+}
+
+/// Applies a PATCH: duplicate-hash guard, only-changed fields, history row.
+fn modify(
+    tx: &mut impl MutationTx,
+    m: &Mutation,
+    patch: &MemoryPatch,
+    cur: &MutationRow,
+) -> Result<MutationOutcome> {
+    let current = cur.version;
+    let changes = changed_fields(cur, patch);
+    if changes.is_empty() {
+        return Ok(MutationOutcome::NoChanges { current });
+    }
+    let content_changed = changes.contains(&"content");
+    if let (true, Some((_, _, hash))) = (content_changed, &patch.content)
+        && let Some(duplicate_id) = tx.live_with_hash(hash)?.filter(|d| *d != m.id)
+    {
+        return Ok(MutationOutcome::DuplicateContentHash {
+            current,
+            duplicate_id,
+        });
+    }
+    tx.apply_patch(m, patch, &changes)?;
+    let meta = serde_json::json!({"changedFields": changes, "ifVersion": m.if_version,
+        "contentChanged": content_changed});
+    let new_content = patch
+        .content
+        .as_ref()
+        .map_or(cur.content.as_str(), |c| c.0.as_str());
+    tx.history(
+        &HistoryRow::new(&m.id, "updated", &m.actor, &m.now)
+            .old_content(&cur.content)
+            .new_content(new_content)
+            .reason(&m.reason)
+            .metadata(meta),
+    )?;
+    Ok(MutationOutcome::Updated {
+        current,
+        new: current + 1,
+        content_changed,
+    })
+}
+
+/// Soft-deletes one memory (the guard already applied the pinned / force / pipeline rules).
+fn forget(
+    tx: &mut impl MutationTx,
+    m: &Mutation,
+    force: bool,
+    cur: &MutationRow,
+) -> Result<MutationOutcome> {
+    tx.mark_deleted(m)?;
+    tx.history(
+        &HistoryRow::new(&m.id, "deleted", &m.actor, &m.now)
+            .old_content(&cur.content)
+            .reason(&m.reason)
+            .metadata(serde_json::json!({"force": force, "ifVersion": m.if_version})),
+    )?;
+    Ok(MutationOutcome::Deleted {
+        current: cur.version,
+        new: cur.version + 1,
+    })
+}
+
+/// Undoes a soft delete within the 30-day window, unless a live twin holds the content.
+fn recover(tx: &mut impl MutationTx, m: &Mutation, cur: &MutationRow) -> Result<MutationOutcome> {
+    let current = cur.version;
+    if !within_recover_window(cur.deleted_at.as_deref(), &m.now) {
+        return Ok(MutationOutcome::RetentionExpired { current });
+    }
+    // A live twin with the same content would break the live-hash uniqueness: say so.
+    if let Some(hash) = &cur.content_hash
+        && let Some(duplicate_id) = tx.live_with_hash(hash)?
+    {
+        return Ok(MutationOutcome::DuplicateContentHash {
+            current,
+            duplicate_id,
+        });
+    }
+    tx.mark_recovered(m)?;
+    tx.history(
+        &HistoryRow::new(&m.id, "recovered", &m.actor, &m.now)
+            .new_content(&cur.content)
+            .reason(&m.reason)
+            .metadata(serde_json::json!({"ifVersion": m.if_version,
+                "retentionWindowMs": RECOVER_WINDOW_MS})),
+    )?;
+    Ok(MutationOutcome::Recovered {
+        current,
+        new: current + 1,
+    })
 }
 
 /// The guard every mutation passes, in order: the row is in the state the operation needs

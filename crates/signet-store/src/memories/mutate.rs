@@ -1,29 +1,53 @@
-//! Single-memory mutations: modify (PATCH), forget (soft delete) and recover, each inside a
-//! transaction the caller opened. [`mutate`] loads the row and runs the one guard every
-//! operation shares ([`refusal`]), then the operation's own rules, the row update and its
-//! history row.
+//! Single-memory mutations on SQLite: the statements of [`MutationTx`], inside a transaction
+//! the caller opened. What runs when (the guard, modify / forget / recover, their history
+//! rows) is `signet_model::rules::mutate`, shared with the PostgreSQL backend.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::json;
-use signet_model::rules::{MutationRow, changed_fields, refusal, within_recover_window};
+use signet_model::rules::{HistoryRow, MutationRow, MutationTx};
 
-use super::write::{History, InsertHistory, live_by_hash};
-use super::{Change, MemoryPatch, Mutation, MutationOutcome, RECOVER_WINDOW_MS};
+use super::write::{InsertHistory, live_by_hash};
+use super::{MemoryPatch, Mutation, MutationOutcome};
 use crate::error::Result;
 use crate::row;
 
-/// Runs one mutation: the shared guard, then modify, forget or recover.
+/// Runs one mutation (see `signet_model::rules::mutate`).
 pub fn mutate(tx: &Connection, m: &Mutation) -> Result<MutationOutcome> {
-    let Some(cur) = load_current(tx, &m.id)? else {
-        return Ok(MutationOutcome::NotFound);
-    };
-    if let Some(refused) = refusal(&cur, m) {
-        return Ok(refused);
+    signet_model::rules::mutate(&mut Sqlite(tx), m)
+}
+
+/// The mutation's statements on one SQLite transaction.
+struct Sqlite<'a>(&'a Connection);
+
+impl MutationTx for Sqlite<'_> {
+    fn load(&mut self, id: &str) -> Result<Option<MutationRow>> {
+        load_current(self.0, id)
     }
-    match &m.change {
-        Change::Modify(patch) => modify(tx, m, patch, &cur),
-        Change::Forget { force } => forget(tx, m, *force, &cur),
-        Change::Recover => recover(tx, m, &cur),
+    fn live_with_hash(&mut self, hash: &str) -> Result<Option<String>> {
+        Ok(live_by_hash(self.0, hash)?.map(|d| d.id))
+    }
+    fn apply_patch(&mut self, m: &Mutation, patch: &MemoryPatch, changes: &[&str]) -> Result<()> {
+        apply_patch(self.0, m, patch, changes)
+    }
+    fn mark_deleted(&mut self, m: &Mutation) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE memories SET is_deleted = 1, deleted_at = ?2, updated_at = ?2, \
+                 updated_by = ?3, version = COALESCE(version, 1) + 1 WHERE id = ?1",
+            )?
+            .execute(params![m.id, m.now, m.actor.changed_by])?;
+        Ok(())
+    }
+    fn mark_recovered(&mut self, m: &Mutation) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE memories SET is_deleted = 0, deleted_at = NULL, updated_at = ?2, \
+                 updated_by = ?3, version = COALESCE(version, 1) + 1 WHERE id = ?1",
+            )?
+            .execute(params![m.id, m.now, m.actor.changed_by])?;
+        Ok(())
+    }
+    fn history(&mut self, row: &HistoryRow<'_>) -> Result<()> {
+        row.insert(self.0)
     }
 }
 
@@ -36,46 +60,6 @@ fn load_current(tx: &Connection, id: &str) -> Result<Option<MutationRow>> {
         )?
         .query_row([id], row::decode::<MutationRow>)
         .optional()?)
-}
-
-/// Applies a PATCH: duplicate-hash guard, only-changed fields, history row.
-fn modify(
-    tx: &Connection,
-    m: &Mutation,
-    patch: &MemoryPatch,
-    cur: &MutationRow,
-) -> Result<MutationOutcome> {
-    let current = cur.version;
-    let changes = changed_fields(cur, patch);
-    if changes.is_empty() {
-        return Ok(MutationOutcome::NoChanges { current });
-    }
-    let content_changed = changes.contains(&"content");
-    if let (true, Some((_, _, hash))) = (content_changed, &patch.content)
-        && let Some(dup) = live_by_hash(tx, hash)?.filter(|d| d.id != m.id)
-    {
-        return Ok(MutationOutcome::DuplicateContentHash {
-            current,
-            duplicate_id: dup.id,
-        });
-    }
-    apply_patch(tx, m, patch, &changes)?;
-    let meta = json!({"changedFields": changes, "ifVersion": m.if_version, "contentChanged": content_changed});
-    let new_content = patch
-        .content
-        .as_ref()
-        .map_or(cur.content.as_str(), |c| c.0.as_str());
-    History::new(&m.id, "updated", &m.actor, &m.now)
-        .old_content(&cur.content)
-        .new_content(new_content)
-        .reason(&m.reason)
-        .metadata(meta)
-        .insert(tx)?;
-    Ok(MutationOutcome::Updated {
-        current,
-        new: current + 1,
-        content_changed,
-    })
 }
 
 fn apply_patch(tx: &Connection, m: &Mutation, p: &MemoryPatch, changes: &[&str]) -> Result<()> {
@@ -121,58 +105,4 @@ fn apply_patch(tx: &Connection, m: &Mutation, p: &MemoryPatch, changes: &[&str])
         .execute(params![m.id, hash])?;
     }
     Ok(())
-}
-
-/// Soft-deletes one memory (the guard already applied the pinned / force / pipeline rules).
-fn forget(
-    tx: &Connection,
-    m: &Mutation,
-    force: bool,
-    cur: &MutationRow,
-) -> Result<MutationOutcome> {
-    tx.prepare_cached(
-        "UPDATE memories SET is_deleted = 1, deleted_at = ?2, updated_at = ?2, updated_by = ?3, \
-         version = COALESCE(version, 1) + 1 WHERE id = ?1",
-    )?
-    .execute(params![m.id, m.now, m.actor.changed_by])?;
-    History::new(&m.id, "deleted", &m.actor, &m.now)
-        .old_content(&cur.content)
-        .reason(&m.reason)
-        .metadata(json!({"force": force, "ifVersion": m.if_version}))
-        .insert(tx)?;
-    Ok(MutationOutcome::Deleted {
-        current: cur.version,
-        new: cur.version + 1,
-    })
-}
-
-/// Undoes a soft delete within the 30-day window, unless a live twin holds the content.
-fn recover(tx: &Connection, m: &Mutation, cur: &MutationRow) -> Result<MutationOutcome> {
-    let current = cur.version;
-    if !within_recover_window(cur.deleted_at.as_deref(), &m.now) {
-        return Ok(MutationOutcome::RetentionExpired { current });
-    }
-    // A live twin with the same content would break the live-hash uniqueness: say so.
-    if let Some(hash) = &cur.content_hash
-        && let Some(dup) = live_by_hash(tx, hash)?
-    {
-        return Ok(MutationOutcome::DuplicateContentHash {
-            current,
-            duplicate_id: dup.id,
-        });
-    }
-    tx.prepare_cached(
-        "UPDATE memories SET is_deleted = 0, deleted_at = NULL, updated_at = ?2, updated_by = ?3, \
-         version = COALESCE(version, 1) + 1 WHERE id = ?1",
-    )?
-    .execute(params![m.id, m.now, m.actor.changed_by])?;
-    History::new(&m.id, "recovered", &m.actor, &m.now)
-        .new_content(&cur.content)
-        .reason(&m.reason)
-        .metadata(json!({"ifVersion": m.if_version, "retentionWindowMs": RECOVER_WINDOW_MS}))
-        .insert(tx)?;
-    Ok(MutationOutcome::Recovered {
-        current,
-        new: current + 1,
-    })
 }
