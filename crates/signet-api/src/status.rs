@@ -120,6 +120,28 @@ pub struct StorageSection {
     pub url: Option<String>,
     /// The PostgreSQL schema holding the tables, when `storage.schema` names one.
     pub schema: Option<String>,
+    /// Where vector search runs: `in-process` (the daemon's own index over the stored
+    /// vectors), on both backends.
+    #[serde(rename = "vectorIndex")]
+    pub vector_index: String,
+    /// PostgreSQL only: whether the server offers pgvector, and whether it is used.
+    pub pgvector: Option<PgvectorSection>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub extra: Extra,
+}
+
+/// `storage.pgvector` of the status: the `vector` extension on the PostgreSQL server.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PgvectorSection {
+    /// The server can install the extension (`pg_available_extensions`).
+    pub available: bool,
+    /// The version installed in this database (`pg_extension`), if any.
+    pub installed: Option<String>,
+    /// Whether vector search runs in pgvector (`false`: the in-process index).
+    pub used: bool,
+    /// Why it is not used.
+    pub reason: Option<String>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub extra: Extra,

@@ -53,6 +53,7 @@ mod lifecycle;
 pub mod maintenance;
 pub mod memories;
 pub mod pipeline;
+pub mod rules;
 pub mod sessions;
 mod store;
 pub mod tables;

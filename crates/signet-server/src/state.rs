@@ -34,6 +34,8 @@ pub struct DaemonInfo {
     pub db_path: PathBuf,
     /// The backend the daemon opened (`storage`), as start-up read it.
     pub storage: StorageSettings,
+    /// PostgreSQL only: the server's pgvector capability, read at open.
+    pub pgvector: Option<signet_api::PgvectorSection>,
     pub log_dir: PathBuf,
     pub log_file: Option<PathBuf>,
     pub migration: MigrationReport,

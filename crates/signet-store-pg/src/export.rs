@@ -11,6 +11,7 @@ use signet_model::export::{
     ExportItem, ExportPage, ImportItem, ImportOutcome, ImportedItem, StoredEmbedding,
 };
 use signet_model::memories::EmbeddingJob;
+use signet_model::rules::ImportTarget;
 use signet_model::{JsonRow, Result, StoreError};
 
 use crate::error::PgResultExt;
@@ -195,41 +196,35 @@ pub(crate) fn import_items(
 ) -> Result<Vec<ImportedItem>> {
     let memory_cols = columns(c, "memories")?;
     let history_cols = columns(c, "memory_history")?;
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let outcome = match (&item.memory, &item.target) {
-            (Some(row), _) => import_memory(c, &memory_cols, row)?,
-            (None, Some(id)) => ImportOutcome::Attached { id: id.clone() },
-            (None, None) => ImportOutcome::Skipped {
-                reason: "history or a vector without its memory".into(),
-            },
-        };
-        let (mut history, mut vector_saved) = (0, false);
-        if let ImportOutcome::Inserted { id } | ImportOutcome::Attached { id } = &outcome {
-            for h in &item.history {
-                let mut h = h.clone();
-                h.insert("memory_id".into(), Value::String(id.clone()));
-                if let Ok(n) = insert_row(c, "memory_history", &history_cols, &h, true)? {
-                    history += usize::try_from(n).unwrap_or(0);
-                }
-            }
-        }
-        if let (
-            ImportOutcome::Inserted { id }
-            | ImportOutcome::Duplicate { id }
-            | ImportOutcome::Attached { id },
-            Some(v),
-        ) = (&outcome, &item.vector)
-        {
-            vector_saved = save_vector(c, id, v, now)?;
-        }
-        out.push(ImportedItem {
-            outcome,
-            history,
-            vector_saved,
-        });
+    let mut target = PgImport {
+        c,
+        memory_cols,
+        history_cols,
+        now,
+    };
+    signet_model::rules::import_items(&mut target, items)
+}
+
+/// An import's writes on PostgreSQL (the order is [`signet_model::rules::import_items`]'s).
+struct PgImport<'a, C> {
+    c: &'a mut C,
+    memory_cols: Vec<Column>,
+    history_cols: Vec<Column>,
+    now: &'a str,
+}
+
+impl<C: GenericClient> ImportTarget for PgImport<'_, C> {
+    fn memory(&mut self, row: &JsonRow) -> Result<ImportOutcome> {
+        import_memory(self.c, &self.memory_cols, row)
     }
-    Ok(out)
+    /// A history row a constraint refused counts as not written.
+    fn history(&mut self, row: &JsonRow) -> Result<usize> {
+        let written = insert_row(self.c, "memory_history", &self.history_cols, row, true)?;
+        Ok(written.map_or(0, |n| usize::try_from(n).unwrap_or(0)))
+    }
+    fn vector(&mut self, id: &str, v: &StoredEmbedding) -> Result<bool> {
+        save_vector(self.c, id, v, self.now)
+    }
 }
 
 fn flag(row: &JsonRow, key: &str) -> bool {

@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+mod capability;
 mod documents;
 mod error;
 mod export;
@@ -39,5 +40,6 @@ mod store;
 mod tables;
 mod url;
 
+pub use capability::VectorCapability;
 pub use store::{PgConfig, PgStore};
 pub use url::{DatabaseUrl, REDACTED};

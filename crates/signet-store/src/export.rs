@@ -18,6 +18,7 @@ use crate::memories::EmbeddingJob;
 use crate::memories::embeddings;
 use crate::store::Store;
 use signet_model::JsonRow;
+use signet_model::rules::ImportTarget;
 
 impl ExportStore for Store {
     fn export_page(
@@ -187,41 +188,39 @@ fn insert_row(
 }
 
 fn import_items(c: &Connection, items: &[ImportItem], now: &str) -> Result<Vec<ImportedItem>> {
-    let memory_cols = columns(c, "memories")?;
-    let history_cols = columns(c, "memory_history")?;
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let outcome = match (&item.memory, &item.target) {
-            (Some(row), _) => import_memory(c, &memory_cols, row)?,
-            (None, Some(id)) => ImportOutcome::Attached { id: id.clone() },
-            (None, None) => ImportOutcome::Skipped {
-                reason: "history or a vector without its memory".into(),
-            },
-        };
-        let (mut history, mut vector_saved) = (0, false);
-        if let ImportOutcome::Inserted { id } | ImportOutcome::Attached { id } = &outcome {
-            for h in &item.history {
-                let mut h = h.clone();
-                h.insert("memory_id".into(), Value::String(id.clone()));
-                history += insert_row(c, "memory_history", &history_cols, &h, true)?;
-            }
-        }
-        if let (
-            ImportOutcome::Inserted { id }
-            | ImportOutcome::Duplicate { id }
-            | ImportOutcome::Attached { id },
-            Some(v),
-        ) = (&outcome, &item.vector)
-        {
-            vector_saved = save_vector(c, id, v, now)?;
-        }
-        out.push(ImportedItem {
-            outcome,
-            history,
-            vector_saved,
-        });
+    let mut target = SqliteImport {
+        c,
+        memory_cols: columns(c, "memories")?,
+        history_cols: columns(c, "memory_history")?,
+        now,
+    };
+    signet_model::rules::import_items(&mut target, items)
+}
+
+/// An import's writes on SQLite (the order is [`signet_model::rules::import_items`]'s).
+struct SqliteImport<'a> {
+    c: &'a Connection,
+    memory_cols: Vec<String>,
+    history_cols: Vec<String>,
+    now: &'a str,
+}
+
+impl ImportTarget for SqliteImport<'_> {
+    fn memory(&mut self, row: &JsonRow) -> Result<ImportOutcome> {
+        import_memory(self.c, &self.memory_cols, row)
     }
-    Ok(out)
+    fn history(&mut self, row: &JsonRow) -> Result<usize> {
+        Ok(insert_row(
+            self.c,
+            "memory_history",
+            &self.history_cols,
+            row,
+            true,
+        )?)
+    }
+    fn vector(&mut self, id: &str, v: &StoredEmbedding) -> Result<bool> {
+        save_vector(self.c, id, v, self.now)
+    }
 }
 
 fn import_memory(c: &Connection, cols: &[String], row: &JsonRow) -> Result<ImportOutcome> {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use signet_api::PgvectorSection;
 use signet_core::analytics::Analytics;
 use signet_core::auth::AuthGate;
 use signet_core::config::{
@@ -51,13 +52,18 @@ pub(super) fn wal_path(db: &Path) -> PathBuf {
 /// that names a backend (SQLite's `path`, or PostgreSQL's `storage.url`). The daemon keeps it
 /// as `Arc<dyn Backend>`, with the migration report. A PostgreSQL database that cannot be
 /// opened stops start-up, naming `storage.url` with its password redacted; it never falls
-/// back to the SQLite file.
+/// back to the SQLite file. On PostgreSQL, also the server's pgvector capability.
 pub(super) async fn open_store(
     path: PathBuf,
     storage: &StorageSettings,
-) -> Result<(Arc<dyn Backend>, MigrationReport), DaemonError> {
+) -> Result<(Arc<dyn Backend>, MigrationReport, Option<PgvectorSection>), DaemonError> {
+    let mut pgvector = None;
     let store = match (storage.backend, &storage.url) {
-        (StorageBackend::Postgres, Some(url)) => open_postgres(storage, url).await?,
+        (StorageBackend::Postgres, Some(url)) => {
+            let (store, capability) = open_postgres(storage, url).await?;
+            pgvector = Some(capability);
+            store
+        }
         _ => {
             let p = path.clone();
             let opened = tokio::task::spawn_blocking(move || Store::open(&p, READERS))
@@ -73,14 +79,16 @@ pub(super) async fn open_store(
         tracing::info!(target: "daemon", from = report.from_version, to = report.to_version,
             backup = ?report.backup, "database migrated");
     }
-    Ok((store, report))
+    Ok((store, report, pgvector))
 }
 
-/// Connects to the PostgreSQL database of `storage` and migrates it.
+/// Connects to the PostgreSQL database of `storage`, migrates it and reads its pgvector
+/// capability (`signet_store_pg::VectorCapability`; an unreadable catalog is reported, not
+/// fatal: the in-process index serves vectors either way).
 async fn open_postgres(
     storage: &StorageSettings,
     url: &DatabaseUrlText,
-) -> Result<Arc<dyn Backend>, DaemonError> {
+) -> Result<(Arc<dyn Backend>, PgvectorSection), DaemonError> {
     let shown = url.redacted();
     let failed = |source| DaemonError::Database {
         url: shown.clone(),
@@ -93,10 +101,31 @@ async fn open_postgres(
     };
     tracing::info!(target: "daemon", url = %shown, pool = storage.pool,
         schema = storage.schema.as_deref().unwrap_or("(search path)"), "storage: PostgreSQL");
-    let opened = tokio::task::spawn_blocking(move || PgStore::open(&config))
-        .await
-        .map_err(|e| DaemonError::Io(std::io::Error::other(e)))?;
-    Ok(Arc::new(opened.map_err(failed)?))
+    let opened = tokio::task::spawn_blocking(move || {
+        PgStore::open(&config).map(|s| {
+            let capability = s.vector_capability();
+            (s, capability)
+        })
+    })
+    .await
+    .map_err(|e| DaemonError::Io(std::io::Error::other(e)))?;
+    let (store, capability) = opened.map_err(failed)?;
+    let pgvector = match capability {
+        Ok(c) => PgvectorSection {
+            available: c.available.is_some(),
+            installed: c.installed,
+            used: c.used,
+            reason: Some(c.reason),
+            extra: Default::default(),
+        },
+        Err(e) => PgvectorSection {
+            reason: Some(format!("the extension catalog could not be read: {e}")),
+            ..Default::default()
+        },
+    };
+    tracing::info!(target: "daemon", available = pgvector.available, used = pgvector.used,
+        "storage: vectors served by the in-process index");
+    Ok((Arc::new(store), pgvector))
 }
 
 /// The settings as loaded, the settings in force now, and the memory policy derived from them.
@@ -148,6 +177,7 @@ pub(super) fn daemon_info(
     settings: &Settings,
     db_path: PathBuf,
     migration: MigrationReport,
+    pgvector: Option<PgvectorSection>,
     listener: &TcpListener,
 ) -> Result<DaemonInfo, DaemonError> {
     let net = &settings.network;
@@ -162,6 +192,7 @@ pub(super) fn daemon_info(
         workspace: cfg.workspace.clone(),
         db_path,
         storage: settings.storage.clone(),
+        pgvector,
         log_dir: net
             .log_dir
             .clone()

@@ -119,12 +119,12 @@ impl Daemon {
     pub async fn start(cfg: DaemonConfig, listener: &TcpListener) -> Result<Self, DaemonError> {
         let db_path = assemble::prepare_workspace(&cfg.workspace)?;
         let wal = assemble::wal_path(&db_path);
-        let (store, migration) =
+        let (store, migration, pgvector) =
             assemble::open_store(db_path.clone(), &cfg.loaded.settings.storage).await?;
         assemble::recover_summaries(store.clone()).await;
         let workers = Workers::default();
         let live = assemble::LiveSettings::start(&cfg, &workers)?;
-        let info = assemble::daemon_info(&cfg, &live.initial, db_path, migration, listener)?;
+        let info = assemble::daemon_info(&cfg, &live.initial, db_path, migration, pgvector, listener)?;
         let memories =
             assemble::memories(&cfg, &live, store.clone(), store.clone(), &workers).await?;
         let maintenance = Maintenance::new(store.clone(), memories.clone(), live.settings.clone());

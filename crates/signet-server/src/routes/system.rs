@@ -7,8 +7,8 @@ use axum::extract::State;
 use serde_json::Value;
 use signet_api::{
     AuthSection, ConfigFile, ConfigFiles, ConfigSection, ConfigWrite, Extra, ExtractionSection,
-    Features, Health, Identity, LoggingSection, PipelineSection, SchemaSection, Status,
-    StorageSection, Written,
+    Features, Health, Identity, LoggingSection, PgvectorSection, PipelineSection, SchemaSection,
+    Status, StorageSection, Written,
 };
 use signet_core::config::{StorageBackend, StorageSettings};
 use signet_model::MigrationReport;
@@ -72,7 +72,7 @@ fn logging_and_config(i: &DaemonInfo) -> (LoggingSection, ConfigSection) {
 }
 
 /// The backend the daemon opened, its URL's password redacted.
-fn storage_section(s: &StorageSettings) -> StorageSection {
+fn storage_section(s: &StorageSettings, pgvector: Option<PgvectorSection>) -> StorageSection {
     let backend = match s.backend {
         StorageBackend::Sqlite => "sqlite",
         StorageBackend::Postgres => "postgres",
@@ -81,6 +81,8 @@ fn storage_section(s: &StorageSettings) -> StorageSection {
         backend: backend.to_owned(),
         url: s.url.as_ref().map(|u| u.redacted()),
         schema: s.schema.clone(),
+        vector_index: "in-process".to_owned(),
+        pgvector,
         extra: Extra::new(),
     }
 }
@@ -124,7 +126,7 @@ pub async fn status(State(s): State<AppState>) -> ApiResult<Json<Status>> {
         schema: schema_section(&i.migration),
         started_at: i.started_at.clone(),
         status: "running".to_owned(),
-        storage: storage_section(&i.storage),
+        storage: storage_section(&i.storage, i.pgvector.clone()),
         uptime: i.started.elapsed().as_secs_f64(),
         version: i.version.to_owned(),
         extra: Extra::new(),

@@ -27,6 +27,8 @@ async fn health_and_status_describe_the_daemon() {
     assert_eq!(v["memoryDb"], true);
     assert_eq!(v["auth"]["mode"], "local");
     assert_eq!(v["embedding"]["provider"], "test-hash");
+    assert_eq!(v["storage"]["vectorIndex"], "in-process");
+    assert_eq!(v["storage"]["pgvector"], serde_json::Value::Null);
 }
 
 #[tokio::test]

@@ -96,20 +96,8 @@ pub(crate) fn fail(
     error: &str,
     now: &str,
 ) -> Result<FailedJob> {
-    let row = tx
-        .query_opt(
-            "SELECT COALESCE(attempts, 0), COALESCE(max_attempts, 3) FROM memory_jobs \
-             WHERE id = $1 AND status = 'leased' FOR UPDATE",
-            &[&id],
-        )
-        .pg()?;
-    let Some(row) = row else {
+    let Some((status, outcome)) = failed_attempt(tx, "memory_jobs", "leased", id)? else {
         return Ok(FailedJob::Unknown);
-    };
-    let (attempts, max): (i64, i64) = (row.get(0), row.get(1));
-    let (status, outcome) = match attempts >= max {
-        true => ("dead", FailedJob::Dead),
-        false => ("pending", FailedJob::Retrying),
     };
     tx.execute(
         "UPDATE memory_jobs SET status = $2, error = $3, failed_at = $4, updated_at = $4 \
@@ -118,6 +106,23 @@ pub(crate) fn fail(
     )
     .pg()?;
     Ok(outcome)
+}
+
+/// The next status of the `table` job `id` after a failed attempt, its row locked; `None`
+/// when no such job is `held` (leased, processing). Shared by both queues (`memory_jobs`,
+/// `summary_jobs`); each writes its own columns.
+pub(crate) fn failed_attempt(
+    tx: &mut impl GenericClient,
+    table: &str,
+    held: &str,
+    id: &str,
+) -> Result<Option<(&'static str, FailedJob)>> {
+    let sql = format!(
+        "SELECT COALESCE(attempts, 0), COALESCE(max_attempts, 3) FROM {table} \
+         WHERE id = $1 AND status = $2 FOR UPDATE"
+    );
+    let row = tx.query_opt(&sql, &[&id, &held]).pg()?;
+    Ok(row.map(|r| signet_model::rules::after_failed_attempt(r.get(0), r.get(1))))
 }
 
 /// Stale leases of `kind` back to pending, or to dead when the interrupted attempt was the

@@ -13,7 +13,7 @@ use signet_model::documents::{
 use signet_model::memories::{Actor, WriteOptions};
 
 use crate::error::PgResultExt;
-use crate::memories::write::{self, History};
+use crate::memories::write::{self, History, InsertHistory};
 use crate::sql::count;
 
 /// The columns of a [`Document`], decoded by [`document`].

@@ -1,45 +1,59 @@
-//! Single-memory mutations (the SQLite backend's rules, in PostgreSQL's SQL): modify (PATCH), forget (soft delete) and recover, each inside a
-//! transaction the caller opened. [`mutate`] loads the row and runs the one guard every
-//! operation shares ([`refusal`]), then the operation's own rules, the row update and its
-//! history row.
+//! Single-memory mutations on PostgreSQL: the statements of [`MutationTx`], inside a
+//! transaction the caller opened. What runs when (the guard, modify / forget / recover, their
+//! history rows) is `signet_model::rules::mutate`, shared with the SQLite backend.
 
 use postgres::GenericClient;
-use serde_json::json;
 use signet_model::Result;
-use signet_model::memories::{Change, MemoryPatch, Mutation, MutationOutcome, RECOVER_WINDOW_MS};
+use signet_model::memories::{MemoryPatch, Mutation, MutationOutcome};
+use signet_model::rules::{HistoryRow, MutationRow, MutationTx};
 
-use super::write::{History, live_by_hash};
+use super::write::{InsertHistory, live_by_hash};
 use crate::error::PgResultExt;
 
-/// The columns a mutation needs to decide its outcome.
-struct Current {
-    content: String,
-    memory_type: String,
-    tags: Option<String>,
-    importance: Option<f64>,
-    pinned: bool,
-    version: i64,
-    is_deleted: bool,
-    deleted_at: Option<String>,
-    content_hash: Option<String>,
-}
-
-/// Runs one mutation: the shared guard, then modify, forget or recover.
+/// Runs one mutation (see `signet_model::rules::mutate`).
 pub fn mutate(tx: &mut impl GenericClient, m: &Mutation) -> Result<MutationOutcome> {
-    let Some(cur) = load_current(tx, &m.id)? else {
-        return Ok(MutationOutcome::NotFound);
-    };
-    if let Some(refused) = refusal(&cur, m) {
-        return Ok(refused);
+    signet_model::rules::mutate(&mut Pg(tx), m)
+}
+
+/// The mutation's statements on one PostgreSQL transaction.
+struct Pg<'a, C>(&'a mut C);
+
+impl<C: GenericClient> MutationTx for Pg<'_, C> {
+    fn load(&mut self, id: &str) -> Result<Option<MutationRow>> {
+        load_current(self.0, id)
     }
-    match &m.change {
-        Change::Modify(patch) => modify(tx, m, patch, &cur),
-        Change::Forget { force } => forget(tx, m, *force, &cur),
-        Change::Recover => recover(tx, m, &cur),
+    fn live_with_hash(&mut self, hash: &str) -> Result<Option<String>> {
+        Ok(live_by_hash(self.0, hash)?.map(|d| d.id))
+    }
+    fn apply_patch(&mut self, m: &Mutation, patch: &MemoryPatch, changes: &[&str]) -> Result<()> {
+        apply_patch(self.0, m, patch, changes)
+    }
+    fn mark_deleted(&mut self, m: &Mutation) -> Result<()> {
+        self.0
+            .execute(
+                "UPDATE memories SET is_deleted = true, deleted_at = $2, updated_at = $2, \
+                 updated_by = $3, version = COALESCE(version, 1) + 1 WHERE id = $1",
+                &[&m.id, &m.now, &m.actor.changed_by],
+            )
+            .pg()?;
+        Ok(())
+    }
+    fn mark_recovered(&mut self, m: &Mutation) -> Result<()> {
+        self.0
+            .execute(
+                "UPDATE memories SET is_deleted = false, deleted_at = NULL, updated_at = $2, \
+                 updated_by = $3, version = COALESCE(version, 1) + 1 WHERE id = $1",
+                &[&m.id, &m.now, &m.actor.changed_by],
+            )
+            .pg()?;
+        Ok(())
+    }
+    fn history(&mut self, row: &HistoryRow<'_>) -> Result<()> {
+        row.insert(self.0)
     }
 }
 
-fn load_current(tx: &mut impl GenericClient, id: &str) -> Result<Option<Current>> {
+fn load_current(tx: &mut impl GenericClient, id: &str) -> Result<Option<MutationRow>> {
     // FOR UPDATE: the guard decides on the row as it stays until the commit (another node's
     // mutation of the same memory waits here instead of racing the version check).
     let row = tx
@@ -50,7 +64,7 @@ fn load_current(tx: &mut impl GenericClient, id: &str) -> Result<Option<Current>
             &[&id],
         )
         .pg()?;
-    Ok(row.map(|r| Current {
+    Ok(row.map(|r| MutationRow {
         content: r.get(0),
         memory_type: r.get(1),
         tags: r.get(2),
@@ -61,98 +75,6 @@ fn load_current(tx: &mut impl GenericClient, id: &str) -> Result<Option<Current>
         deleted_at: r.get(7),
         content_hash: r.get(8),
     }))
-}
-
-/// The guard every mutation passes, in order: the row is in the state the operation needs
-/// (live; deleted for recover), its version is the one the caller read, and a pinned row is
-/// deleted only with `force`, never by a pipeline actor. `None`: the operation may run.
-fn refusal(cur: &Current, m: &Mutation) -> Option<MutationOutcome> {
-    use MutationOutcome as O;
-    let current = cur.version;
-    let wrong_state = match (&m.change, cur.is_deleted) {
-        (Change::Modify(_), true) => Some(O::IsDeleted { current }),
-        (Change::Forget { .. }, true) => Some(O::AlreadyDeleted { current }),
-        (Change::Recover, false) => Some(O::NotDeleted { current }),
-        _ => None,
-    };
-    if wrong_state.is_some() {
-        return wrong_state;
-    }
-    if m.if_version.is_some_and(|v| v != current) {
-        return Some(O::VersionConflict { current });
-    }
-    match m.change {
-        Change::Forget { force: false } if cur.pinned => Some(O::PinnedRequiresForce { current }),
-        Change::Forget { force: true }
-            if cur.pinned && m.actor.actor_type.as_deref() == Some("pipeline") =>
-        {
-            Some(O::AutonomousForceDenied { current })
-        }
-        _ => None,
-    }
-}
-
-/// Applies a PATCH: duplicate-hash guard, only-changed fields, history row.
-fn modify(
-    tx: &mut impl GenericClient,
-    m: &Mutation,
-    patch: &MemoryPatch,
-    cur: &Current,
-) -> Result<MutationOutcome> {
-    let current = cur.version;
-    let changes = diff(cur, patch);
-    if changes.is_empty() {
-        return Ok(MutationOutcome::NoChanges { current });
-    }
-    let content_changed = changes.contains(&"content");
-    if let (true, Some((_, _, hash))) = (content_changed, &patch.content)
-        && let Some(dup) = live_by_hash(tx, hash)?.filter(|d| d.id != m.id)
-    {
-        return Ok(MutationOutcome::DuplicateContentHash {
-            current,
-            duplicate_id: dup.id,
-        });
-    }
-    apply_patch(tx, m, patch, &changes)?;
-    let meta = json!({"changedFields": changes, "ifVersion": m.if_version, "contentChanged": content_changed});
-    let new_content = patch
-        .content
-        .as_ref()
-        .map_or(cur.content.as_str(), |c| c.0.as_str());
-    History::new(&m.id, "updated", &m.actor, &m.now)
-        .old_content(&cur.content)
-        .new_content(new_content)
-        .reason(&m.reason)
-        .metadata(meta)
-        .insert(tx)?;
-    Ok(MutationOutcome::Updated {
-        current,
-        new: current + 1,
-        content_changed,
-    })
-}
-
-fn diff(cur: &Current, p: &MemoryPatch) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if p.content.as_ref().is_some_and(|c| c.0 != cur.content) {
-        out.push("content");
-    }
-    if p.memory_type
-        .as_ref()
-        .is_some_and(|t| *t != cur.memory_type)
-    {
-        out.push("type");
-    }
-    if p.tags.as_ref().is_some_and(|t| *t != cur.tags) {
-        out.push("tags");
-    }
-    if p.importance.is_some_and(|i| Some(i) != cur.importance) {
-        out.push("importance");
-    }
-    if p.pinned.is_some_and(|b| b != cur.pinned) {
-        out.push("pinned");
-    }
-    out
 }
 
 fn apply_patch(
@@ -206,71 +128,4 @@ fn apply_patch(
         .pg()?;
     }
     Ok(())
-}
-
-/// Soft-deletes one memory (the guard already applied the pinned / force / pipeline rules).
-fn forget(
-    tx: &mut impl GenericClient,
-    m: &Mutation,
-    force: bool,
-    cur: &Current,
-) -> Result<MutationOutcome> {
-    tx.execute(
-        "UPDATE memories SET is_deleted = true, deleted_at = $2, updated_at = $2, updated_by = $3, \
-         version = COALESCE(version, 1) + 1 WHERE id = $1",
-        &[&m.id, &m.now, &m.actor.changed_by],
-    )
-    .pg()?;
-    History::new(&m.id, "deleted", &m.actor, &m.now)
-        .old_content(&cur.content)
-        .reason(&m.reason)
-        .metadata(json!({"force": force, "ifVersion": m.if_version}))
-        .insert(tx)?;
-    Ok(MutationOutcome::Deleted {
-        current: cur.version,
-        new: cur.version + 1,
-    })
-}
-
-/// Undoes a soft delete within the 30-day window, unless a live twin holds the content.
-fn recover(tx: &mut impl GenericClient, m: &Mutation, cur: &Current) -> Result<MutationOutcome> {
-    let current = cur.version;
-    if !within_recover_window(cur.deleted_at.as_deref(), &m.now) {
-        return Ok(MutationOutcome::RetentionExpired { current });
-    }
-    // A live twin with the same content would break the live-hash uniqueness: say so.
-    if let Some(hash) = &cur.content_hash
-        && let Some(dup) = live_by_hash(tx, hash)?
-    {
-        return Ok(MutationOutcome::DuplicateContentHash {
-            current,
-            duplicate_id: dup.id,
-        });
-    }
-    tx.execute(
-        "UPDATE memories SET is_deleted = false, deleted_at = NULL, updated_at = $2, \
-         updated_by = $3, version = COALESCE(version, 1) + 1 WHERE id = $1",
-        &[&m.id, &m.now, &m.actor.changed_by],
-    )
-    .pg()?;
-    History::new(&m.id, "recovered", &m.actor, &m.now)
-        .new_content(&cur.content)
-        .reason(&m.reason)
-        .metadata(json!({"ifVersion": m.if_version, "retentionWindowMs": RECOVER_WINDOW_MS}))
-        .insert(tx)?;
-    Ok(MutationOutcome::Recovered {
-        current,
-        new: current + 1,
-    })
-}
-
-fn within_recover_window(deleted_at: Option<&str>, now: &str) -> bool {
-    let (Some(d), Some(n)) = (
-        deleted_at.and_then(signet_model::time::parse),
-        signet_model::time::parse(now),
-    ) else {
-        return false;
-    };
-    let age = n.signed_duration_since(d).num_milliseconds();
-    age <= RECOVER_WINDOW_MS
 }

@@ -228,48 +228,17 @@ pub(crate) fn touch_accessed(tx: &mut impl GenericClient, ids: &[String], now: &
     Ok(())
 }
 
-/// A `memory_history` row under construction.
-pub(crate) struct History<'a> {
-    memory_id: &'a str,
-    event: &'a str,
-    actor: &'a Actor,
-    created_at: &'a str,
-    old_content: Option<&'a str>,
-    new_content: Option<&'a str>,
-    reason: Option<&'a str>,
-    metadata: Option<serde_json::Value>,
+/// A `memory_history` row under construction (the builder is signet-model's, shared by both
+/// backends); [`InsertHistory::insert`] writes it.
+pub(crate) use signet_model::rules::HistoryRow as History;
+
+/// Writes a [`History`] row in this backend's SQL.
+pub(crate) trait InsertHistory {
+    fn insert(&self, tx: &mut impl GenericClient) -> Result<()>;
 }
 
-impl<'a> History<'a> {
-    pub(crate) fn new(memory_id: &'a str, event: &'a str, actor: &'a Actor, at: &'a str) -> Self {
-        Self {
-            memory_id,
-            event,
-            actor,
-            created_at: at,
-            old_content: None,
-            new_content: None,
-            reason: None,
-            metadata: None,
-        }
-    }
-    pub(crate) fn old_content(mut self, c: &'a str) -> Self {
-        self.old_content = Some(c);
-        self
-    }
-    pub(crate) fn new_content(mut self, c: &'a str) -> Self {
-        self.new_content = Some(c);
-        self
-    }
-    pub(crate) fn reason(mut self, r: &'a str) -> Self {
-        self.reason = Some(r);
-        self
-    }
-    pub(crate) fn metadata(mut self, m: serde_json::Value) -> Self {
-        self.metadata = Some(m);
-        self
-    }
-    pub(crate) fn insert(&self, tx: &mut impl GenericClient) -> Result<()> {
+impl InsertHistory for History<'_> {
+    fn insert(&self, tx: &mut impl GenericClient) -> Result<()> {
         tx.execute(
             "INSERT INTO memory_history (id, memory_id, event, old_content, new_content, \
              changed_by, reason, metadata, created_at, actor_type, session_id, request_id) \
@@ -282,7 +251,7 @@ impl<'a> History<'a> {
                 &self.new_content,
                 &self.actor.changed_by,
                 &self.reason,
-                &self.metadata.as_ref().map(|m| m.to_string()),
+                &self.metadata_text(),
                 &self.created_at,
                 &self.actor.actor_type,
                 &self.actor.session_id,

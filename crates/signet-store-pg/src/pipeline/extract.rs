@@ -3,20 +3,21 @@
 //! the `memory_jobs` rows and counts the status endpoints show.
 
 use postgres::{GenericClient, Row};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use signet_model::Result;
 use signet_model::documents::FailedJob;
-use signet_model::memories::{Change, MemoryPatch, Mutation, MutationOutcome, WriteOptions};
+use signet_model::memories::{Change, MemoryPatch, Mutation, WriteOptions};
 use signet_model::pipeline::{
     Applied, EXTRACT, ExtractSource, ExtractWrite, JobCount, JobPage, JobQuery, JobRecord,
     PlannedWrite, WriteOutcome,
 };
+use signet_model::rules::{refusal_code, settled, with_keys};
 
 use super::{archive, graph};
 use crate::documents::jobs;
 use crate::error::PgResultExt;
 use crate::memories::mutate::mutate;
-use crate::memories::write::{self, History, Provenance};
+use crate::memories::write::{self, History, InsertHistory, Provenance};
 use crate::sql::count;
 
 /// The memory an extract job names, deleted or not.
@@ -117,7 +118,7 @@ fn one(
                 }
             };
             let extra = [("createdMemoryId", created), ("dedupedExistingId", deduped)];
-            audit(tx, w, reason, with(metadata, extra))?;
+            audit(tx, w, reason, with_keys(metadata, extra))?;
             Ok(outcome)
         }
         PlannedWrite::Update {
@@ -208,56 +209,9 @@ fn settle(
     done: std::result::Result<(), &'static str>,
     verb: &str,
 ) -> Result<Option<WriteOutcome>> {
-    let (key, value, outcome) = match done {
-        // `updatedMemoryId`, `deletedMemoryId`.
-        Ok(()) => (format!("{verb}dMemoryId"), target.to_owned(), None),
-        Err(code) => (
-            "skippedReason".to_owned(),
-            format!("{verb}_{code}"),
-            Some(WriteOutcome::Refused {
-                target_id: target.to_owned(),
-                code: code.to_owned(),
-            }),
-        ),
-    };
-    audit(
-        tx,
-        w,
-        reason,
-        with(metadata, [(key.as_str(), value.into())]),
-    )?;
+    let (key, value, outcome) = settled(target, verb, done);
+    audit(tx, w, reason, with_keys(metadata, [(key.as_str(), value)]))?;
     Ok(outcome)
-}
-
-/// The snake_case code of a mutation the guard refused; `None` when it went through.
-fn refusal_code(outcome: &MutationOutcome) -> Option<&'static str> {
-    use MutationOutcome as O;
-    match outcome {
-        O::Updated { .. } | O::Deleted { .. } | O::Recovered { .. } => None,
-        O::NoChanges { .. } => Some("no_changes"),
-        O::NotFound => Some("not_found"),
-        O::IsDeleted { .. } => Some("is_deleted"),
-        O::AlreadyDeleted { .. } => Some("already_deleted"),
-        O::NotDeleted { .. } => Some("not_deleted"),
-        O::VersionConflict { .. } => Some("version_conflict"),
-        O::DuplicateContentHash { .. } => Some("duplicate_content_hash"),
-        O::PinnedRequiresForce { .. } => Some("pinned_requires_force"),
-        O::AutonomousForceDenied { .. } => Some("autonomous_force_denied"),
-        O::RetentionExpired { .. } => Some("retention_expired"),
-    }
-}
-
-/// `metadata` (an object; anything else is kept under `metadata`) with `extra` keys set.
-fn with<'a>(metadata: &Value, extra: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
-    let mut map = match metadata {
-        Value::Object(m) => m.clone(),
-        Value::Null => Map::new(),
-        other => Map::from_iter([("metadata".to_owned(), other.clone())]),
-    };
-    for (k, v) in extra {
-        map.insert(k.to_owned(), v);
-    }
-    Value::Object(map)
 }
 
 /// A record-only history row on the source memory: event `none`, by the write's actor.

@@ -158,20 +158,10 @@ pub(crate) fn fail(
     error: &str,
     _now: &str,
 ) -> Result<FailedJob> {
-    let row = tx
-        .query_opt(
-            "SELECT COALESCE(attempts, 0), COALESCE(max_attempts, 3) FROM summary_jobs \
-             WHERE id = $1 AND status = 'processing' FOR UPDATE",
-            &[&id],
-        )
-        .pg()?;
-    let Some(row) = row else {
+    let Some((status, outcome)) =
+        crate::documents::jobs::failed_attempt(tx, "summary_jobs", "processing", id)?
+    else {
         return Ok(FailedJob::Unknown);
-    };
-    let (attempts, max): (i64, i64) = (row.get(0), row.get(1));
-    let (status, outcome) = match attempts >= max {
-        true => ("dead", FailedJob::Dead),
-        false => ("pending", FailedJob::Retrying),
     };
     tx.execute(
         "UPDATE summary_jobs SET status = $2, error = $3 WHERE id = $1",

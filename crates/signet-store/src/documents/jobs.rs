@@ -80,10 +80,7 @@ pub fn fail(tx: &Connection, id: &str, error: &str, now: &str) -> Result<FailedJ
     let Some((attempts, max)) = counts else {
         return Ok(FailedJob::Unknown);
     };
-    let (status, outcome) = match attempts >= max {
-        true => ("dead", FailedJob::Dead),
-        false => ("pending", FailedJob::Retrying),
-    };
+    let (status, outcome) = signet_model::rules::after_failed_attempt(attempts, max);
     tx.prepare_cached(
         "UPDATE memory_jobs SET status = ?2, error = ?3, failed_at = ?4, updated_at = ?4 \
          WHERE id = ?1",

@@ -14,7 +14,7 @@ use signet_model::documents::{
 use signet_model::memories::{Actor, WriteOptions};
 
 use crate::error::Result;
-use crate::memories::write::{self, History};
+use crate::memories::write::{self, History, InsertHistory};
 use crate::row;
 
 /// The columns of a [`Document`].

@@ -3,20 +3,21 @@
 //! the `memory_jobs` rows and counts the status endpoints show.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use signet_model::documents::FailedJob;
-use signet_model::memories::{Change, MemoryPatch, Mutation, MutationOutcome, WriteOptions};
+use signet_model::memories::{Change, MemoryPatch, Mutation, WriteOptions};
 use signet_model::pipeline::{
     Applied, EXTRACT, ExtractSource, ExtractWrite, JobCount, JobPage, JobQuery, JobRecord,
     PlannedWrite, WriteOutcome,
 };
+use signet_model::rules::{refusal_code, settled, with_keys};
 
 use super::graph;
 use crate::documents::jobs;
 use crate::error::Result;
 use crate::maintenance::retention::{Archived, archive};
 use crate::memories::mutate::mutate;
-use crate::memories::write::{self, History, Provenance};
+use crate::memories::write::{self, History, InsertHistory, Provenance};
 use crate::row;
 
 /// The memory an extract job names, deleted or not.
@@ -95,7 +96,7 @@ fn one(tx: &Connection, w: &ExtractWrite, planned: &PlannedWrite) -> Result<Writ
                 }
             };
             let extra = [("createdMemoryId", created), ("dedupedExistingId", deduped)];
-            audit(tx, w, reason, with(metadata, extra))?;
+            audit(tx, w, reason, with_keys(metadata, extra))?;
             Ok(outcome)
         }
         PlannedWrite::Update {
@@ -189,56 +190,9 @@ fn settle(
     done: std::result::Result<(), &'static str>,
     verb: &str,
 ) -> Result<Option<WriteOutcome>> {
-    let (key, value, outcome) = match done {
-        // `updatedMemoryId`, `deletedMemoryId`.
-        Ok(()) => (format!("{verb}dMemoryId"), target.to_owned(), None),
-        Err(code) => (
-            "skippedReason".to_owned(),
-            format!("{verb}_{code}"),
-            Some(WriteOutcome::Refused {
-                target_id: target.to_owned(),
-                code: code.to_owned(),
-            }),
-        ),
-    };
-    audit(
-        tx,
-        w,
-        reason,
-        with(metadata, [(key.as_str(), value.into())]),
-    )?;
+    let (key, value, outcome) = settled(target, verb, done);
+    audit(tx, w, reason, with_keys(metadata, [(key.as_str(), value)]))?;
     Ok(outcome)
-}
-
-/// The snake_case code of a mutation the guard refused; `None` when it went through.
-fn refusal_code(outcome: &MutationOutcome) -> Option<&'static str> {
-    use MutationOutcome as O;
-    match outcome {
-        O::Updated { .. } | O::Deleted { .. } | O::Recovered { .. } => None,
-        O::NoChanges { .. } => Some("no_changes"),
-        O::NotFound => Some("not_found"),
-        O::IsDeleted { .. } => Some("is_deleted"),
-        O::AlreadyDeleted { .. } => Some("already_deleted"),
-        O::NotDeleted { .. } => Some("not_deleted"),
-        O::VersionConflict { .. } => Some("version_conflict"),
-        O::DuplicateContentHash { .. } => Some("duplicate_content_hash"),
-        O::PinnedRequiresForce { .. } => Some("pinned_requires_force"),
-        O::AutonomousForceDenied { .. } => Some("autonomous_force_denied"),
-        O::RetentionExpired { .. } => Some("retention_expired"),
-    }
-}
-
-/// `metadata` (an object; anything else is kept under `metadata`) with `extra` keys set.
-fn with<'a>(metadata: &Value, extra: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
-    let mut map = match metadata {
-        Value::Object(m) => m.clone(),
-        Value::Null => Map::new(),
-        other => Map::from_iter([("metadata".to_owned(), other.clone())]),
-    };
-    for (k, v) in extra {
-        map.insert(k.to_owned(), v);
-    }
-    Value::Object(map)
 }
 
 /// A record-only history row on the source memory: event `none`, by the write's actor.
@@ -328,18 +282,4 @@ pub fn job_counts(c: &Connection) -> Result<Vec<JobCount>> {
     )?
     .query_map([], row::decode)?
     .collect::<rusqlite::Result<_>>()?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn metadata_gains_the_outcome_keys() {
-        let m = with(&json!({"a": 1}), [("createdMemoryId", json!("x"))]);
-        assert_eq!(m, json!({"a": 1, "createdMemoryId": "x"}));
-        assert_eq!(with(&Value::Null, []), json!({}));
-        assert_eq!(with(&json!(3), []), json!({"metadata": 3}));
-    }
 }

@@ -134,10 +134,7 @@ pub fn fail(tx: &Connection, id: &str, error: &str, _now: &str) -> Result<Failed
     let Some((attempts, max)) = counts else {
         return Ok(FailedJob::Unknown);
     };
-    let (status, outcome) = match attempts >= max {
-        true => ("dead", FailedJob::Dead),
-        false => ("pending", FailedJob::Retrying),
-    };
+    let (status, outcome) = signet_model::rules::after_failed_attempt(attempts, max);
     tx.prepare_cached("UPDATE summary_jobs SET status = ?2, error = ?3 WHERE id = ?1")?
         .execute(params![id, status, error])?;
     Ok(outcome)

@@ -48,6 +48,8 @@ impl BenchDaemon {
         let child = cmd
             .args(["daemon", "run", "--port", &port.to_string()])
             .env("SIGNET_PATH", workspace)
+            // The storage is the workspace's agent.yaml's (`--postgres`), never the caller's.
+            .env_remove("SIGNET_DATABASE_URL")
             .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::corpus::{self, Rng};
 use super::daemon::BenchDaemon;
 use super::stats::{Samples, cpu_seconds, rss_mib};
+use super::storage::{BenchStorage, ServerProcs, StorageArgs};
 use crate::output::outln;
 
 #[derive(Debug, Args)]
@@ -33,6 +34,8 @@ pub struct LoadArgs {
     /// (`SIGNET_EMBEDDER=hash:<dims>`), to measure the vector index and fusion without a model.
     #[arg(long)]
     pub hash_embedder: Option<usize>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 pub async fn run(args: LoadArgs) -> Result<()> {
@@ -45,14 +48,21 @@ pub async fn run(args: LoadArgs) -> Result<()> {
         args.clients
     )?;
     for &n in &args.sizes {
-        one_size(&http, &args, n)
-            .await
-            .with_context(|| format!("size {n}"))?;
+        let storage = BenchStorage::prepare(&args.storage, &n.to_string()).await?;
+        let result = one_size(&http, &args, n, &storage).await;
+        let cleaned = storage.cleanup().await;
+        result.with_context(|| format!("size {n}"))?;
+        cleaned?;
     }
     Ok(())
 }
 
-async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<()> {
+async fn one_size(
+    http: &reqwest::Client,
+    args: &LoadArgs,
+    n: usize,
+    storage: &BenchStorage,
+) -> Result<()> {
     let mut dir = tempfile::tempdir()?;
     if std::env::var_os("SIGNET_BENCH_KEEP").is_some() {
         // Keep the workspace (database, daemon logs) for a look after the run.
@@ -63,10 +73,14 @@ async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<(
         Some(p) => std::fs::read_to_string(p)?,
         None => "embedding:\n  provider: none\n".into(),
     };
-    std::fs::write(dir.path().join("agent.yaml"), yaml)?;
+    std::fs::write(
+        dir.path().join("agent.yaml"),
+        format!("{yaml}\n{}", storage.yaml()),
+    )?;
     let embedder = args.hash_embedder.map(|d| format!("hash:{d}"));
     let mut d = BenchDaemon::start(dir.path(), http, embedder.as_deref()).await?;
-    outln!("\n== {n} memories ==")?;
+    let server = storage.server();
+    outln!("\n== {n} memories, storage {} ==", storage.describe())?;
     outln!(
         "cold start to healthy /health: {:.1} ms",
         d.cold_start.as_secs_f64() * 1000.0
@@ -74,14 +88,14 @@ async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<(
     tokio::time::sleep(Duration::from_millis(300)).await;
     outln!("idle RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN))?;
     let seq = args.sequential.min(n);
-    let cpu = CpuMeter::start(d.pid);
+    let cpu = CpuMeter::start(d.pid, server);
     let (rate, _) = remember_phase(http, &d.base, 0, seq, 1).await?;
     outln!(
         "remember, 1 client: {rate:.0}/s ({seq} memories)  daemon CPU {}",
         cpu.per_op(seq)
     )?;
     if n > seq {
-        let cpu = CpuMeter::start(d.pid);
+        let cpu = CpuMeter::start(d.pid, server);
         let (rate, lat) = remember_phase(http, &d.base, seq, n - seq, args.clients).await?;
         outln!(
             "remember, {} clients: {rate:.0}/s ({} memories)  latency {}  daemon CPU {}",
@@ -96,14 +110,14 @@ async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<(
         wait_index(http, &d.base).await?;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let cpu = CpuMeter::start(d.pid);
+    let cpu = CpuMeter::start(d.pid, server);
     let one = recall_phase(http, &d.base, args.queries, 1).await?;
     outln!(
         "recall, 1 client: {}  daemon CPU {}",
         one.0.summary(),
         cpu.per_op(one.0.len())
     )?;
-    let cpu = CpuMeter::start(d.pid);
+    let cpu = CpuMeter::start(d.pid, server);
     let many = recall_phase(http, &d.base, args.queries, args.clients).await?;
     outln!(
         "recall, {} clients: {:.0}/s  {}  daemon CPU {}",
@@ -116,9 +130,19 @@ async fn one_size(http: &reqwest::Client, args: &LoadArgs, n: usize) -> Result<(
     outln!("/health during recall load: {}", health.summary())?;
     outln!("loaded RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN))?;
     d.stop();
+    outln!(
+        "database size: {:.1} MiB",
+        storage.size_bytes(dir.path()).await? as f64 / (1024.0 * 1024.0)
+    )?;
     if let Some(dims) = args.hash_embedder {
         restart_with_vectors(http, dir.path(), embedder.as_deref()).await?;
-        ann_recall(dir.path(), dims, args.queries.min(500))?;
+        // Off the runtime: the PostgreSQL client blocks on a runtime of its own.
+        let (storage, workspace) = (storage.clone(), dir.path().to_owned());
+        let queries = args.queries.min(500);
+        tokio::task::spawn_blocking(move || {
+            ann_recall(storage.open(&workspace)?.as_ref(), dims, queries)
+        })
+        .await??;
     }
     Ok(())
 }
@@ -199,13 +223,9 @@ async fn restart_with_vectors(
 
 /// Rebuilds the daemon's vector index offline from the workspace's stored vectors (same code,
 /// same configuration) and measures its recall@10 against the exact scan on the bench queries.
-fn ann_recall(dir: &std::path::Path, dims: usize, queries: usize) -> Result<()> {
+fn ann_recall(store: &dyn signet_model::MemoryStore, dims: usize, queries: usize) -> Result<()> {
     use signet_core::semantic::HashEmbedder;
     use signet_core::vector::{VectorIndex, from_le_bytes};
-    use signet_model::MemoryStore;
-    let db = dir.join("memory").join("memories.db");
-    let store =
-        signet_store::Store::open(&db, 1).with_context(|| format!("opening {}", db.display()))?;
     let rows = store.load_vectors("test-hash", dims)?;
     let started = Instant::now();
     let mut index = VectorIndex::with_config(dims, signet_core::semantic::index_config());
@@ -256,28 +276,36 @@ fn ann_recall(dir: &std::path::Path, dims: usize, queries: usize) -> Result<()> 
     Ok(())
 }
 
-/// The daemon's CPU time over a phase (user + system, from `/proc`), per operation.
+/// The daemon's CPU time over a phase (user + system, from `/proc`), per operation, and the
+/// PostgreSQL server's when the daemon runs on one on this machine.
 struct CpuMeter {
     pid: u32,
     at: Option<f64>,
+    server: Option<(ServerProcs, Option<f64>)>,
 }
 
 impl CpuMeter {
-    fn start(pid: u32) -> Self {
+    fn start(pid: u32, server: Option<ServerProcs>) -> Self {
         Self {
             pid,
             at: cpu_seconds(pid),
+            server: server.map(|s| (s, s.cpu_seconds())),
         }
     }
 
     fn per_op(&self, ops: usize) -> String {
-        match (self.at, cpu_seconds(self.pid)) {
+        let fmt = |a: Option<f64>, b: Option<f64>| match (a, b) {
             (Some(a), Some(b)) if ops > 0 => format!(
                 "{:.3} ms/op ({:.2} s total)",
                 (b - a) * 1000.0 / ops as f64,
                 b - a
             ),
             _ => "n/a".into(),
+        };
+        let daemon = fmt(self.at, cpu_seconds(self.pid));
+        match &self.server {
+            None => daemon,
+            Some((s, at)) => format!("{daemon}  postgres CPU {}", fmt(*at, s.cpu_seconds())),
         }
     }
 }

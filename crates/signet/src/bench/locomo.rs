@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::daemon::BenchDaemon;
 use super::stats::Samples;
+use super::storage::{BenchStorage, StorageArgs};
 use crate::output::outln;
 
 const KS: [usize; 6] = [1, 3, 5, 10, 20, 50];
@@ -47,6 +48,8 @@ pub struct RecallArgs {
     /// (and on when the access batch was flushed), which no user's single question sees.
     #[arg(long)]
     pub rehearsal: bool,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// One question: its category and the memory ids of its evidence turns.
@@ -58,13 +61,22 @@ struct Question {
 }
 
 pub async fn run(args: RecallArgs) -> Result<()> {
+    let storage = BenchStorage::prepare(&args.storage, "locomo").await?;
+    let result = run_on(&args, &storage).await;
+    let cleaned = storage.cleanup().await;
+    result?;
+    cleaned
+}
+
+async fn run_on(args: &RecallArgs, storage: &BenchStorage) -> Result<()> {
     let data: Value =
         serde_json::from_slice(&std::fs::read(&args.locomo).context("reading the LoCoMo file")?)?;
     let convs = data.as_array().context("a LoCoMo file is a JSON array")?;
     let dir = tempfile::tempdir()?;
-    let native = install_model(&args, dir.path())?;
+    let native = install_model(args, dir.path())?;
     let yaml = format!(
-        "embedding:\n  provider: {}\nsearch:\n  top_k: {}\n  min_score: 0\n  alpha: {}\n  fusion: {}\n  vector_weight: {}\n  rehearsal_enabled: {}\nmemory:\n  pipelineV2:\n    enabled: false\n    guardrails:\n      maxContentChars: 100000\n",
+        "{}embedding:\n  provider: {}\nsearch:\n  top_k: {}\n  min_score: 0\n  alpha: {}\n  fusion: {}\n  vector_weight: {}\n  rehearsal_enabled: {}\nmemory:\n  pipelineV2:\n    enabled: false\n    guardrails:\n      maxContentChars: 100000\n",
+        storage.yaml(),
         if native { "native" } else { "none" },
         args.top_k,
         args.alpha,
@@ -73,7 +85,8 @@ pub async fn run(args: RecallArgs) -> Result<()> {
         args.rehearsal
     );
     outln!(
-        "fusion {} (vector_weight {}, alpha {}), top_k {}, rehearsal {}",
+        "storage {}; fusion {} (vector_weight {}, alpha {}), top_k {}, rehearsal {}",
+        storage.describe(),
         args.fusion,
         args.vector_weight,
         args.alpha,

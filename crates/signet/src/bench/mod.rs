@@ -8,6 +8,8 @@
 //!   mix (40% remember, 40% recall, 10% modify, 10% forget); throughput, latency percentiles per
 //!   operation, errors, and RSS over time with a plateau verdict.
 //! - `signet bench recall --locomo FILE [--models DIR|WHEEL]`: the LoCoMo retrieval benchmark.
+//! - `load` and `recall` take `--postgres URL`: the daemon under test then stores in a fresh
+//!   schema of that database (dropped afterwards), and `load` adds the server's CPU per op.
 //! - `signet bench pipeline --count 500`: a real daemon with the memory pipeline on against a
 //!   mock Ollama (`mock_llm`, answering at once): extraction jobs per second until the queue
 //!   drains, and remember latency with the pipeline paused vs while it runs.
@@ -20,6 +22,7 @@ mod mock_llm;
 mod pipeline;
 mod soak;
 mod stats;
+mod storage;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
