@@ -67,4 +67,6 @@ pub use keyword::{Connective, KeywordQuery};
 pub use lifecycle::{IntegrityReport, Lifecycle, MigrationReport};
 pub use maintenance::MaintenanceStore;
 pub use pipeline::PipelineStore;
-pub use store::{Backend, JsonRow, MemoryStore};
+pub use store::{
+    Backend, ChangeFeed, ChangeKind, ChangeListener, ChangePage, JsonRow, MemoryChange, MemoryStore,
+};

@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+mod changes;
 mod documents;
 mod error;
 mod export;

@@ -2,6 +2,7 @@
 //! `scripts/test.sh` starts (`scripts/pg-temp.sh`) and names in `SIGNET_TEST_PG_URL`. Each test
 //! works in a scratch schema of its own, dropped afterwards.
 
+mod changes;
 mod conformance;
 mod export;
 mod leases;
