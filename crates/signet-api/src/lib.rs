@@ -88,8 +88,8 @@ pub use sessions::{
     BypassRequest, BypassResponse, FeedbackRequest, FeedbackResponse, SessionInfo, SessionList,
 };
 pub use status::{
-    AuthSection, ConfigSection, ExtractionSection, LoggingSection, PipelineSection, SchemaSection,
-    Status, StorageSection,
+    AuthSection, ConfigSection, ExtractionSection, LoggingSection, PeerSyncSection,
+    PipelineSection, SchemaSection, Status, StorageSection,
 };
 pub use system::{ConfigFile, ConfigFiles, ConfigWrite, Features, Health, Identity, Written};
 
@@ -113,6 +113,7 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     ExtractionSection,
     SchemaSection,
     StorageSection,
+    PeerSyncSection,
     Features,
     Identity,
     ConfigFiles,

@@ -20,6 +20,7 @@ mod mcp;
 mod mock_llm;
 mod pipe;
 mod pipeline;
+mod postgres_nodes;
 mod selfhosting;
 mod signals;
 mod support;
