@@ -115,12 +115,13 @@ fn a_listener_hears_the_writing_node() {
     .unwrap();
     let mut heard = Vec::new();
     for _ in 0..30 {
-        heard = listener.wait(Duration::from_secs(1)).expect("wait");
+        heard.extend(listener.wait(Duration::from_secs(1)).expect("wait"));
         if !heard.is_empty() {
             break;
         }
     }
-    assert_eq!(heard, vec![a.node().to_owned()]);
+    assert!(!heard.is_empty(), "no notification");
+    assert!(heard.iter().all(|n| n == a.node()), "{heard:?}");
 }
 
 #[test]
