@@ -84,8 +84,8 @@ fn every_change_is_recorded_with_the_node_that_wrote_it() {
     assert_eq!(
         read(&a, start),
         vec![
-            ("m1".into(), ChangeKind::Upsert, s("created"), na.clone()),
-            ("m1".into(), ChangeKind::Vector, None, nb.clone()),
+            ("m1".into(), ChangeKind::Upsert, s("created"), na),
+            ("m1".into(), ChangeKind::Vector, None, nb),
             ("m1".into(), ChangeKind::Delete, s("deleted"), None),
         ]
     );
