@@ -88,7 +88,7 @@ pub use sessions::{
     BypassRequest, BypassResponse, FeedbackRequest, FeedbackResponse, SessionInfo, SessionList,
 };
 pub use status::{
-    AuthSection, ConfigSection, ExtractionSection, LoggingSection, PgvectorSection,
+    AuthSection, ConfigSection, ExtractionSection, LoggingSection, PeerSyncSection, PgvectorSection,
     PipelineSection, SchemaSection, Status, StorageSection,
 };
 pub use system::{ConfigFile, ConfigFiles, ConfigWrite, Features, Health, Identity, Written};
@@ -113,6 +113,7 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
     ExtractionSection,
     SchemaSection,
     StorageSection,
+    PeerSyncSection,
     PgvectorSection,
     Features,
     Identity,

@@ -126,6 +126,13 @@ pub struct StorageSection {
     pub vector_index: String,
     /// PostgreSQL only: whether the server offers pgvector, and whether it is used.
     pub pgvector: Option<PgvectorSection>,
+    /// This node's id on a shared database (its connections' `application_name` is
+    /// `signet/<node>`); `None` on SQLite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// How this node follows the other nodes' writes (shared databases only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<PeerSyncSection>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub extra: Extra,
@@ -145,6 +152,23 @@ pub struct PgvectorSection {
     #[serde(flatten)]
     #[schema(ignore)]
     pub extra: Extra,
+}
+
+/// `storage.sync` of the status: the change feed this node follows.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PeerSyncSection {
+    /// The last change sequence number this node has applied.
+    pub cursor: i64,
+    /// Whether the listening connection (`LISTEN signet_changes`) is up.
+    pub listening: bool,
+    /// Notifications received.
+    pub notifications: u64,
+    /// Other nodes' changes applied to this node's index and events.
+    pub applied: u64,
+    /// Times the listening connection was opened again after it dropped.
+    pub reconnects: u64,
+    /// Times the whole vector index was reloaded because changes were pruned unseen.
+    pub reloads: u64,
 }
 
 /// `schema` of the status: the migration report of this start (snake_case, as written).

@@ -69,5 +69,7 @@ pub use keyword::{Connective, KeywordQuery};
 pub use lifecycle::{IntegrityReport, Lifecycle, MigrationReport};
 pub use maintenance::MaintenanceStore;
 pub use pipeline::PipelineStore;
-pub use store::{Backend, JsonRow, MemoryStore};
+pub use store::{
+    Backend, ChangeFeed, ChangeKind, ChangeListener, ChangePage, JsonRow, MemoryChange, MemoryStore,
+};
 pub use tables::{Cell, TableStore};

@@ -207,6 +207,11 @@ pub trait MemoryStore: Send + Sync + 'static {
     fn enqueue_summary(&self, job: &SummaryJob) -> Result<String>;
     /// Continuity checkpoints, newest `created_at` first, at most the query's limit.
     fn checkpoints(&self, q: &CheckpointQuery) -> Result<Vec<Checkpoint>>;
+    /// The change sequence of a database several daemons share ([`ChangeFeed`]), or `None`
+    /// when this backend serves one daemon (SQLite). An optional capability: the default.
+    fn change_feed(&self) -> Option<&dyn ChangeFeed> {
+        None
+    }
 }
 
 /// A complete storage backend: the memory, maintenance, document and pipeline data traits and
@@ -220,4 +225,92 @@ pub trait Backend:
 impl<T: MemoryStore + MaintenanceStore + DocumentStore + PipelineStore + ExportStore + Lifecycle>
     Backend for T
 {
+}
+
+/// What one committed change did to a memory, for the nodes that follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Created, changed or recovered: its current vector (if any) belongs in the index.
+    Upsert,
+    /// Soft-deleted or purged: it leaves the index.
+    Delete,
+    /// A vector was stored for it.
+    Vector,
+}
+
+impl ChangeKind {
+    /// The stored name (`upsert`, `delete`, `vector`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Upsert => "upsert",
+            Self::Delete => "delete",
+            Self::Vector => "vector",
+        }
+    }
+
+    /// The kind a stored name names.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "upsert" => Some(Self::Upsert),
+            "delete" => Some(Self::Delete),
+            "vector" => Some(Self::Vector),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of the change sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemoryChange {
+    /// Its place in the sequence: increasing in commit order (holes are rollbacks).
+    pub seq: i64,
+    pub memory_id: String,
+    pub kind: ChangeKind,
+    /// The live event it stands for: `created`, `updated`, `deleted`, `recovered`, or
+    /// `None` (a vector stored, a purge).
+    pub event: Option<String>,
+    /// The memory's version after the change.
+    pub version: Option<i64>,
+    /// Updates: whether the content changed.
+    pub content_changed: Option<bool>,
+    /// The node that wrote it (`None`: a writer that is not a Signet node, e.g. `psql`).
+    pub origin: Option<String>,
+    /// When it was recorded ([`crate::time`] format).
+    pub at: String,
+}
+
+/// One read of the change sequence.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChangePage {
+    /// The changes after the cursor, in sequence order.
+    pub changes: Vec<MemoryChange>,
+    /// The cursor to pass next: every change up to it has been returned (now or before).
+    pub next: i64,
+    /// Changes after the cursor given were pruned before this reader saw them: whatever it
+    /// derives from the changes must be rebuilt from the data.
+    pub gap: bool,
+}
+
+/// A dedicated connection listening for new changes.
+pub trait ChangeListener: Send {
+    /// Waits up to `timeout` for notifications; returns their payloads (the writing nodes'
+    /// ids), empty when none came. An error means the connection is gone: make a new one.
+    fn wait(&mut self, timeout: std::time::Duration) -> Result<Vec<String>>;
+}
+
+/// The change sequence of a shared database: every committed change to a memory, in order,
+/// with the node that wrote it, so each node can follow the others' writes (its vector index,
+/// its live events). Written by the database in the changing transaction itself.
+pub trait ChangeFeed: Send + Sync {
+    /// This node's id, as [`MemoryChange::origin`] names it.
+    fn node(&self) -> &str;
+    /// A cursor to follow from: every change up to it is already reflected in what a reader
+    /// loads from the data now (read it before loading).
+    fn head(&self) -> Result<i64>;
+    /// Up to `limit` changes after `after`, in order (see [`ChangePage`]).
+    fn changes_after(&self, after: i64, limit: usize) -> Result<ChangePage>;
+    /// Deletes the changes recorded before `before`; returns how many.
+    fn prune(&self, before: &str) -> Result<usize>;
+    /// A new listening connection.
+    fn listen(&self) -> Result<Box<dyn ChangeListener>>;
 }

@@ -39,6 +39,10 @@ pub struct DaemonInfo {
     pub log_dir: PathBuf,
     pub log_file: Option<PathBuf>,
     pub migration: MigrationReport,
+    /// This node's id on a shared database (`None` on SQLite).
+    pub node: Option<String>,
+    /// How this node follows the others' writes (shared databases only).
+    pub peer_sync: Option<Arc<crate::daemon::workers::peer_sync::PeerSyncStatus>>,
     pub config_source: Option<PathBuf>,
     pub config_warnings: Vec<String>,
 }

@@ -13,7 +13,9 @@
 //!   `tsvector` column with a GIN index (`memories::search` renders the model's
 //!   [`KeywordQuery`](signet_model::KeywordQuery) safely: terms are bound parameters turned into
 //!   lexemes by `phraseto_tsquery`, the connectives are SQL), vectors as `bytea` in SQLite's
-//!   blob format.
+//!   blob format;
+//! - `changes`: the change sequence other nodes follow (`ChangeFeed`): every committed
+//!   change to a memory, in commit order, with the node that wrote it, and `LISTEN`.
 //!
 //! Every store trait is implemented ([`Backend`](signet_model::Backend)) and passes the whole
 //! conformance suite against a real server; the daemon does not offer this backend yet (the
@@ -26,6 +28,7 @@
 
 mod backend;
 mod capability;
+mod changes;
 mod documents;
 mod error;
 mod export;

@@ -46,6 +46,11 @@ impl Pool {
         })
     }
 
+    /// How every connection is opened (for a dedicated one, such as a listener).
+    pub(crate) fn config(&self) -> &postgres::Config {
+        &self.config
+    }
+
     /// How many connections the pool holds.
     pub fn size(&self) -> usize {
         self.size

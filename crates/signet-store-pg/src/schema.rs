@@ -17,6 +17,7 @@ pub const MIGRATION_LOCK: i64 = 0x5349_474E_4554;
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("../migrations/0001_core.sql")),
     (2, "nodes", include_str!("../migrations/0002_nodes.sql")),
+    (3, "changes", include_str!("../migrations/0003_changes.sql")),
 ];
 
 /// The newest schema version this build knows.

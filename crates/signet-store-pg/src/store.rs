@@ -290,6 +290,11 @@ impl MemoryStore for PgStore {
     fn checkpoints(&self, q: &CheckpointQuery) -> Result<Vec<Checkpoint>> {
         self.pool.with(|c| sessions::checkpoints(c, q))
     }
+    /// Several nodes share this database: they follow each other through the change
+    /// sequence (`changes`).
+    fn change_feed(&self) -> Option<&dyn signet_model::ChangeFeed> {
+        Some(self)
+    }
 }
 
 /// What the integrity check finds: the schema is at this build's version, and the keyword

@@ -119,4 +119,10 @@ impl Semantic {
     pub fn notify(&self) {
         self.inner.wake.notify_one();
     }
+
+    /// Replaces the index with the store's current vectors (in the background, as at
+    /// start-up): for a node that missed other nodes' changes (the daemon's peer sync).
+    pub fn reload_index(&self) -> Result<(), crate::CoreError> {
+        self.load_index()
+    }
 }

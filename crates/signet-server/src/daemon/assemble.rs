@@ -30,6 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::workers::PolicyForwarder;
+use super::workers::peer_sync::PeerSync;
 use super::{DaemonConfig, DaemonError, READERS, Workers};
 use crate::state::{DaemonInfo, PipelineSlot};
 
@@ -128,6 +129,42 @@ async fn open_postgres(
     Ok((Arc::new(store), pgvector))
 }
 
+/// Where this node starts following the others' changes: the change feed's head, read before
+/// the vector index loads (`None` without a feed; `Some(-1)`: unknown yet, read later).
+pub(super) async fn feed_head(store: &Arc<dyn Backend>) -> Option<i64> {
+    store.change_feed()?;
+    let store = store.clone();
+    let head = tokio::task::spawn_blocking(move || store.change_feed().map(|f| f.head())).await;
+    match head {
+        Ok(Some(Ok(seq))) => Some(seq),
+        Ok(Some(Err(e))) => {
+            tracing::warn!(target: "sync", error = %e, "reading the change feed's head; trying again later");
+            Some(-1)
+        }
+        _ => Some(-1),
+    }
+}
+
+/// The peer sync worker on a shared database: follows the other nodes' changes from `head`;
+/// records this node's id and the sync's counters in `info`.
+pub(super) fn peer_sync(
+    store: &Arc<dyn Backend>,
+    memories: &Memories,
+    head: Option<i64>,
+    info: &mut DaemonInfo,
+    workers: &Workers,
+) {
+    let Some(head) = head else { return };
+    let Some(sync) = PeerSync::new(store.clone(), memories.clone(), head) else {
+        return;
+    };
+    info.node = store.change_feed().map(|f| f.node().to_owned());
+    info.peer_sync = Some(sync.status());
+    tracing::info!(target: "sync", node = info.node.as_deref().unwrap_or(""), from = head,
+        "following the other nodes' changes");
+    workers.spawn(|cancel| sync.run(cancel));
+}
+
 /// The settings as loaded, the settings in force now, and the memory policy derived from them.
 pub(super) struct LiveSettings {
     /// What start-up validated; the network, auth and provider choices stay as they were.
@@ -199,6 +236,8 @@ pub(super) fn daemon_info(
             .unwrap_or_else(|| cfg.workspace.join(".daemon/logs")),
         log_file: net.log_file.clone(),
         migration,
+        node: None,
+        peer_sync: None,
         config_source: cfg.loaded.source.clone(),
         config_warnings: cfg.loaded.warnings.clone(),
     })

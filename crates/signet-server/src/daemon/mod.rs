@@ -122,11 +122,14 @@ impl Daemon {
         let (store, migration, pgvector) =
             assemble::open_store(db_path.clone(), &cfg.loaded.settings.storage).await?;
         assemble::recover_summaries(store.clone()).await;
+        let head = assemble::feed_head(&store).await;
         let workers = Workers::default();
         let live = assemble::LiveSettings::start(&cfg, &workers)?;
-        let info = assemble::daemon_info(&cfg, &live.initial, db_path, migration, pgvector, listener)?;
+        let mut info =
+            assemble::daemon_info(&cfg, &live.initial, db_path, migration, pgvector, listener)?;
         let memories =
             assemble::memories(&cfg, &live, store.clone(), store.clone(), &workers).await?;
+        assemble::peer_sync(&store, &memories, head, &mut info, &workers);
         let maintenance = Maintenance::new(store.clone(), memories.clone(), live.settings.clone());
         let backups =
             workers::backup::BackupWorker::new(cfg.workspace.clone(), live.settings.clone());

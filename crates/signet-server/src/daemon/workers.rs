@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::state::AppState;
 
 pub mod backup;
+pub mod peer_sync;
 
 /// How often the health worker probes the database.
 pub const HEALTH_PROBE_EVERY: Duration = Duration::from_secs(5);

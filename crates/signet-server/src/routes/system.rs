@@ -10,7 +10,7 @@ use signet_api::{
     Features, Health, Identity, LoggingSection, PgvectorSection, PipelineSection, SchemaSection,
     Status, StorageSection, Written,
 };
-use signet_core::config::{StorageBackend, StorageSettings};
+use signet_core::config::StorageBackend;
 use signet_model::MigrationReport;
 
 use crate::error::{ApiError, ApiResult, JsonBody, Kind, Reply};
@@ -72,7 +72,8 @@ fn logging_and_config(i: &DaemonInfo) -> (LoggingSection, ConfigSection) {
 }
 
 /// The backend the daemon opened, its URL's password redacted.
-fn storage_section(s: &StorageSettings, pgvector: Option<PgvectorSection>) -> StorageSection {
+fn storage_section(i: &DaemonInfo) -> StorageSection {
+    let s = &i.storage;
     let backend = match s.backend {
         StorageBackend::Sqlite => "sqlite",
         StorageBackend::Postgres => "postgres",
@@ -82,7 +83,9 @@ fn storage_section(s: &StorageSettings, pgvector: Option<PgvectorSection>) -> St
         url: s.url.as_ref().map(|u| u.redacted()),
         schema: s.schema.clone(),
         vector_index: "in-process".to_owned(),
-        pgvector,
+        pgvector: i.pgvector.clone(),
+        node: i.node.clone(),
+        sync: i.peer_sync.as_ref().map(|p| p.section()),
         extra: Extra::new(),
     }
 }
@@ -126,7 +129,7 @@ pub async fn status(State(s): State<AppState>) -> ApiResult<Json<Status>> {
         schema: schema_section(&i.migration),
         started_at: i.started_at.clone(),
         status: "running".to_owned(),
-        storage: storage_section(&i.storage, i.pgvector.clone()),
+        storage: storage_section(i),
         uptime: i.started.elapsed().as_secs_f64(),
         version: i.version.to_owned(),
         extra: Extra::new(),

@@ -3,6 +3,7 @@
 //! works in a scratch schema of its own, dropped afterwards.
 
 mod capability;
+mod changes;
 mod conformance;
 mod export;
 mod leases;

@@ -21,6 +21,7 @@ mod migrate;
 mod mock_llm;
 mod pipe;
 mod pipeline;
+mod postgres_nodes;
 mod selfhosting;
 mod signals;
 mod support;
