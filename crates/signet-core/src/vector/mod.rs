@@ -42,6 +42,7 @@ mod hnsw;
 mod kernel;
 mod quantized;
 mod segment;
+mod space;
 mod store;
 mod topk;
 
@@ -330,6 +331,14 @@ impl VectorIndex {
     /// The HNSW beam width the last build settled on, while searches use the graph.
     pub fn search_ef(&self) -> Option<usize> {
         self.base.graph.as_ref().map(|_| self.base.ef)
+    }
+
+    /// Overrides the beam width the build calibrated (benchmarks sweep it; no effect without
+    /// a graph).
+    pub fn set_search_ef(&mut self, ef: usize) {
+        if self.base.graph.is_some() {
+            Arc::make_mut(&mut self.base).ef = ef.max(1);
+        }
     }
 
     /// Vectors not yet merged into the base (searched by exact scan).
