@@ -197,11 +197,11 @@ impl Loader {
         if vector.len() != self.store.dimensions() || self.store.slot_of(id).is_some() {
             return false;
         }
-        let mut unit = vector.to_vec();
-        if !kernel::normalize(&mut unit) {
+        let Some(scale) = kernel::inverse_norm(vector) else {
             return false;
-        }
-        self.store.push(id, &unit);
+        };
+        // Normalised straight into the store: one copy of the vector, not two.
+        self.store.push_scaled(id, vector, scale);
         true
     }
 
