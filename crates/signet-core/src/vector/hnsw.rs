@@ -277,17 +277,23 @@ impl Hnsw {
                 }
             }
         }
+        // The unvisited live neighbours of the node being expanded, as (node, slot).
+        let mut batch: Vec<(u32, u32)> = Vec::with_capacity(self.m0());
         while let Some(current) = frontier.pop() {
             if !found.admits(current.score) {
                 break; // Full, and nothing left in the frontier can improve it.
             }
+            batch.clear();
             for &next in self.links(current.index, layer) {
-                if !visited.insert(next) {
-                    continue;
+                if visited.insert(next)
+                    && let Some(slot) = self.slot(next)
+                {
+                    batch.push((next, slot));
                 }
-                let Some(slot) = self.slot(next) else {
-                    continue;
-                };
+            }
+            // Scattered rows are the walk's cost: start every row's loads before scoring any.
+            space.warm(batch.iter().map(|&(_, slot)| slot));
+            for &(next, slot) in &batch {
                 if *budget == 0 {
                     return Err(BudgetExhausted);
                 }

@@ -116,8 +116,9 @@ impl Int8Codes {
         self.scales.len()
     }
 
+    /// The codes of the vector in `slot`.
     #[inline]
-    fn row(&self, slot: u32) -> &[i8] {
+    pub fn row(&self, slot: u32) -> &[i8] {
         let start = slot as usize * self.dimensions;
         &self.codes[start..start + self.dimensions]
     }

@@ -546,8 +546,14 @@ fn a_load_installs_the_stored_vectors_and_writes_made_meanwhile_win() {
     }
     assert!(!loader.push("m0", &vectors[0]), "a repeated id is skipped");
     assert!(!loader.push("bad", &[1.0]), "a wrong length is skipped");
-    assert!(!loader.push("zero", &[0.0; DIM]), "a degenerate vector is skipped");
-    assert!(!loader.push("nan", &[f32::NAN; DIM]), "a degenerate vector is skipped");
+    assert!(
+        !loader.push("zero", &[0.0; DIM]),
+        "a degenerate vector is skipped"
+    );
+    assert!(
+        !loader.push("nan", &[f32::NAN; DIM]),
+        "a degenerate vector is skipped"
+    );
     // m2's deletion reached the index after the rows were read: it must still win.
     index.remove("m2");
     index.finish_merge(loader.finish());
