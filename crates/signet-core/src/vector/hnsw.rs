@@ -15,8 +15,7 @@
 
 use std::collections::{BinaryHeap, HashMap};
 
-use super::kernel::dot;
-use super::store::VectorStore;
+use super::space::{Probe, Space};
 use super::topk::{Scored, TopK};
 
 /// `node_slot` value of a removed node.
@@ -33,6 +32,19 @@ pub(crate) struct HnswParams {
     pub ef_construction: usize,
     /// Seed for the level draws, so builds are reproducible.
     pub seed: u64,
+}
+
+/// What one search asks of the graph.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SearchParams {
+    /// Results wanted.
+    pub k: usize,
+    /// Beam width (at least `k` is used).
+    pub ef: usize,
+    /// With int8 codes: beam entries rescored in f32 (at least `k`).
+    pub rescore: usize,
+    /// Most vectors the walk may score before giving up.
+    pub budget: usize,
 }
 
 /// Why a search stopped without an answer.
@@ -78,11 +90,11 @@ impl Hnsw {
         }
     }
 
-    /// Builds a graph over every vector of `store`, in slot order.
-    pub fn build(params: HnswParams, store: &VectorStore) -> Self {
-        let mut graph = Self::with_room(params, store.len());
-        for slot in 0..store.len() as u32 {
-            graph.insert(store, slot);
+    /// Builds a graph over every vector of `space`, in slot order.
+    pub fn build(params: HnswParams, space: Space<'_>) -> Self {
+        let mut graph = Self::with_room(params, space.store.len());
+        for slot in 0..space.store.len() as u32 {
+            graph.insert(space, slot);
         }
         graph
     }
@@ -139,18 +151,18 @@ impl Hnsw {
         words[1..1 + to.len()].copy_from_slice(to);
     }
 
-    /// The vector of a live node, `None` for a tombstone.
+    /// The store slot of a live node, `None` for a tombstone.
     #[inline]
-    fn vector<'s>(&self, store: &'s VectorStore, node: u32) -> Option<&'s [f32]> {
+    fn slot(&self, node: u32) -> Option<u32> {
         match self.node_slot[node as usize] {
             TOMBSTONE => None,
-            slot => Some(store.vector(slot)),
+            slot => Some(slot),
         }
     }
 
     /// Adds the vector in `slot` as a new node. The slot is either new (one past the last) or
     /// an existing slot whose old node was just removed (an upsert).
-    pub fn insert(&mut self, store: &VectorStore, slot: u32) {
+    pub fn insert(&mut self, space: Space<'_>, slot: u32) {
         let node = self.node_slot.len() as u32;
         let level = self.draw_level();
         self.node_slot.push(slot);
@@ -174,25 +186,25 @@ impl Hnsw {
             self.top_level = level;
             return;
         };
-        let query = store.vector(slot);
+        let query = space.probe(space.store.vector(slot));
         let mut visited = std::mem::take(&mut self.scratch);
         visited.ensure(self.node_slot.len());
-        let mut nearest = self.greedy_descent(store, query, entry, level + 1);
+        let mut nearest = self.greedy_descent(space, &query, entry, level + 1);
         let mut unlimited = usize::MAX;
         for layer in (0..=level.min(self.top_level)).rev() {
             let beam = Beam {
-                query,
+                query: &query,
                 starts: &nearest,
                 ef: self.params.ef_construction,
                 layer,
             };
-            let found = self.search_layer(store, beam, &mut visited, &mut |_| true, &mut unlimited);
+            let found = self.search_layer(space, beam, &mut visited, &mut |_| true, &mut unlimited);
             visited.clear();
             let found = found.unwrap_or_default();
-            let chosen = self.select_neighbours(store, &found, self.params.m);
+            let chosen = self.select_neighbours(space, &found, self.params.m);
             self.set_links(node, layer, &chosen);
             for &other in &chosen {
-                self.connect(store, other, node, layer);
+                self.connect(space, other, node, layer);
             }
             nearest = found;
         }
@@ -206,14 +218,14 @@ impl Hnsw {
     /// From `entry`, walks greedily down to layer `stop` and returns the closest node found.
     fn greedy_descent(
         &self,
-        store: &VectorStore,
-        query: &[f32],
+        space: Space<'_>,
+        query: &Probe<'_>,
         entry: u32,
         stop: usize,
     ) -> Vec<Scored> {
         let score = self
-            .vector(store, entry)
-            .map_or(f32::NEG_INFINITY, |v| dot(query, v));
+            .slot(entry)
+            .map_or(f32::NEG_INFINITY, |s| space.score(query, s));
         let mut best = Scored {
             score,
             index: entry,
@@ -222,8 +234,8 @@ impl Hnsw {
             loop {
                 let mut moved = false;
                 for &next in self.links(best.index, layer) {
-                    if let Some(v) = self.vector(store, next) {
-                        let score = dot(query, v);
+                    if let Some(slot) = self.slot(next) {
+                        let score = space.score(query, slot);
                         if score > best.score {
                             best = Scored { score, index: next };
                             moved = true;
@@ -243,7 +255,7 @@ impl Hnsw {
     /// `BudgetExhausted` once more than `budget` vectors have been scored.
     fn search_layer(
         &self,
-        store: &VectorStore,
+        space: Space<'_>,
         beam: Beam<'_>,
         visited: &mut Visited,
         accept: &mut impl FnMut(u32) -> bool,
@@ -265,26 +277,32 @@ impl Hnsw {
                 }
             }
         }
+        // The unvisited live neighbours of the node being expanded, as (node, slot).
+        let mut batch: Vec<(u32, u32)> = Vec::with_capacity(self.m0());
         while let Some(current) = frontier.pop() {
             if !found.admits(current.score) {
                 break; // Full, and nothing left in the frontier can improve it.
             }
+            batch.clear();
             for &next in self.links(current.index, layer) {
-                if !visited.insert(next) {
-                    continue;
+                if visited.insert(next)
+                    && let Some(slot) = self.slot(next)
+                {
+                    batch.push((next, slot));
                 }
-                let Some(v) = self.vector(store, next) else {
-                    continue;
-                };
+            }
+            // Scattered rows are the walk's cost: start every row's loads before scoring any.
+            space.warm(batch.iter().map(|&(_, slot)| slot));
+            for &(next, slot) in &batch {
                 if *budget == 0 {
                     return Err(BudgetExhausted);
                 }
                 *budget -= 1;
-                let score = dot(query, v);
+                let score = space.score(query, slot);
                 if found.admits(score) {
                     let candidate = Scored { score, index: next };
                     frontier.push(candidate);
-                    if accept(self.node_slot[next as usize]) {
+                    if accept(slot) {
                         found.push(candidate);
                     }
                 }
@@ -295,29 +313,24 @@ impl Hnsw {
 
     /// The selection heuristic: walks `candidates` best first and keeps one only if it is closer
     /// to the base than to every node already kept, which spreads links across directions.
-    fn select_neighbours(
-        &self,
-        store: &VectorStore,
-        candidates: &[Scored],
-        max: usize,
-    ) -> Vec<u32> {
-        let mut kept: Vec<(u32, &[f32])> = Vec::with_capacity(max);
+    fn select_neighbours(&self, space: Space<'_>, candidates: &[Scored], max: usize) -> Vec<u32> {
+        let mut kept: Vec<(u32, u32)> = Vec::with_capacity(max);
         for c in candidates {
             if kept.len() == max {
                 break;
             }
-            let Some(v) = self.vector(store, c.index) else {
+            let Some(slot) = self.slot(c.index) else {
                 continue;
             };
-            if kept.iter().all(|(_, k)| dot(v, k) < c.score) {
-                kept.push((c.index, v));
+            if kept.iter().all(|&(_, k)| space.pair(slot, k) < c.score) {
+                kept.push((c.index, slot));
             }
         }
         kept.into_iter().map(|(n, _)| n).collect()
     }
 
     /// Adds the link `from -> to` on `layer`, re-selecting `from`'s links when full.
-    fn connect(&mut self, store: &VectorStore, from: u32, to: u32, layer: usize) {
+    fn connect(&mut self, space: Space<'_>, from: u32, to: u32, layer: usize) {
         let current = self.links(from, layer);
         if current.contains(&to) {
             return;
@@ -331,33 +344,33 @@ impl Hnsw {
         }
         let mut pool = current.to_vec();
         pool.push(to);
-        let chosen = self.reselect(store, from, &pool, layer);
+        let chosen = self.reselect(space, from, &pool, layer);
         self.set_links(from, layer, &chosen);
     }
 
     /// Scores `pool` against `base`'s vector and runs the heuristic over it.
-    fn reselect(&self, store: &VectorStore, base: u32, pool: &[u32], layer: usize) -> Vec<u32> {
-        let Some(base_vector) = self.vector(store, base) else {
+    fn reselect(&self, space: Space<'_>, base: u32, pool: &[u32], layer: usize) -> Vec<u32> {
+        let Some(base_slot) = self.slot(base) else {
             return Vec::new();
         };
         let mut scored: Vec<Scored> = pool
             .iter()
             .filter(|&&n| n != base)
             .filter_map(|&n| {
-                let v = self.vector(store, n)?;
+                let slot = self.slot(n)?;
                 Some(Scored {
-                    score: dot(base_vector, v),
+                    score: space.pair(base_slot, slot),
                     index: n,
                 })
             })
             .collect();
         scored.sort_unstable_by(|a, b| b.cmp(a));
         scored.dedup_by_key(|s| s.index);
-        self.select_neighbours(store, &scored, self.capacity(layer))
+        self.select_neighbours(space, &scored, self.capacity(layer))
     }
 
     /// Unlinks the node in `slot` (about to leave the store) and repairs its neighbourhood.
-    pub fn remove(&mut self, store: &VectorStore, slot: u32) {
+    pub fn remove(&mut self, space: Space<'_>, slot: u32) {
         let node = self.slot_node[slot as usize];
         let level = self.levels[node as usize] as usize;
         for layer in 0..=level {
@@ -371,7 +384,7 @@ impl Hnsw {
                 let mut pool: Vec<u32> = self.links(other, layer).to_vec();
                 pool.extend(&orphaned);
                 pool.retain(|&n| n != node);
-                let chosen = self.reselect(store, other, &pool, layer);
+                let chosen = self.reselect(space, other, &pool, layer);
                 self.set_links(other, layer, &chosen);
             }
             self.set_links(node, layer, &[]);
@@ -405,35 +418,50 @@ impl Hnsw {
     /// The best `k` store slots passing `accept`, scored against `query` (unit length).
     /// `BudgetExhausted` when more than `budget` vectors would be scored, or fewer than `k`
     /// nodes were found (the caller then scans exactly).
+    ///
+    /// When `space` has int8 codes the walk scores with them, and the best `rescore` of the
+    /// beam (at least `k`) are rescored in f32: the scores returned are exact.
     pub fn search(
         &self,
-        store: &VectorStore,
+        space: Space<'_>,
         query: &[f32],
-        k: usize,
-        ef: usize,
-        mut budget: usize,
+        search: SearchParams,
         accept: &mut impl FnMut(u32) -> bool,
     ) -> Result<Vec<Scored>, BudgetExhausted> {
         let Some(entry) = self.entry else {
             return Ok(Vec::new());
         };
-        let starts = self.greedy_descent(store, query, entry, 1);
+        let SearchParams {
+            k,
+            ef,
+            rescore,
+            mut budget,
+        } = search;
+        let probe = space.probe(query);
+        let starts = self.greedy_descent(space, &probe, entry, 1);
         let mut visited = Visited::default();
         visited.ensure(self.node_slot.len());
         let beam = Beam {
-            query,
+            query: &probe,
             starts: &starts,
             ef: ef.max(k),
             layer: 0,
         };
-        let mut found = self.search_layer(store, beam, &mut visited, accept, &mut budget)?;
+        let mut found = self.search_layer(space, beam, &mut visited, accept, &mut budget)?;
         if found.len() < k {
             return Err(BudgetExhausted);
         }
-        found.truncate(k);
         for s in &mut found {
             s.index = self.node_slot[s.index as usize];
         }
+        if space.is_quantized() {
+            found.truncate(rescore.max(k));
+            for s in &mut found {
+                s.score = space.exact(&probe, s.index);
+            }
+            found.sort_unstable_by(|a, b| b.cmp(a));
+        }
+        found.truncate(k);
         Ok(found)
     }
 
@@ -461,8 +489,8 @@ impl Hnsw {
 /// What one beam search over one layer looks for, from where, and how widely.
 #[derive(Clone, Copy)]
 struct Beam<'a> {
-    /// The query vector (unit length).
-    query: &'a [f32],
+    /// The query (unit length), prepared for the space.
+    query: &'a Probe<'a>,
     /// Where the search starts (the layer above's nearest nodes).
     starts: &'a [Scored],
     /// How many candidates the beam keeps.

@@ -55,13 +55,18 @@ pub(crate) fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
 /// Scales `v` to unit length in place. Returns `false` (leaving `v` untouched) when the vector
 /// has no direction: zero length, or a NaN/infinite component.
 pub(crate) fn normalize(v: &mut [f32]) -> bool {
-    let norm = dot(v, v).sqrt();
-    if !norm.is_finite() || norm <= f32::MIN_POSITIVE {
+    let Some(inv) = inverse_norm(v) else {
         return false;
-    }
-    let inv = 1.0 / norm;
+    };
     v.iter_mut().for_each(|x| *x *= inv);
     true
+}
+
+/// The factor that scales `v` to unit length; `None` when it has no direction (see
+/// [`normalize`]).
+pub(crate) fn inverse_norm(v: &[f32]) -> Option<f32> {
+    let norm = dot(v, v).sqrt();
+    (norm.is_finite() && norm > f32::MIN_POSITIVE).then(|| 1.0 / norm)
 }
 
 /// Decodes a raw little-endian float32 blob (the `embeddings.vector` column). `None` when the

@@ -15,9 +15,10 @@
 //! - **Base below the threshold**: the same exact scan (an int8 first pass rescored in f32 with
 //!   [`IndexConfig::int8_prefilter`]). The filter (and the dead set) is applied inside the
 //!   scan, so a filtered search returns `k` results whenever `k` ids pass.
-//! - **Base with a graph**: HNSW. After each full build the graph's recall@10 is measured on
-//!   its own data and the smallest beam width (`ef`) that reaches
-//!   [`IndexConfig::target_recall`] is kept; data on which no affordable `ef` does (isotropic
+//! - **Base with a graph**: HNSW, walked (and built) on the int8 codes when the segment keeps
+//!   them, the beam's best rescored in f32 so scores stay exact. After each full build the
+//!   graph's recall@10 is measured on its own data (stored vectors and midpoints of two) and
+//!   the smallest beam width (`ef`) that reaches [`IndexConfig::target_recall`] is kept; data on which no affordable `ef` does (isotropic
 //!   random vectors, say) keeps the exact scan. Filters are applied during the walk; a selective
 //!   filter (estimated by sampling), or a walk that exceeds its work budget, scans instead.
 //!
@@ -29,7 +30,8 @@
 //! Start-up loads go the same way ([`VectorIndex::begin_load`]).
 //!
 //! Memory: the vectors (`4 * dimensions` bytes each), one copy of each id, a slot table of
-//! `u32`s and, with a graph, its links (~`(2M + 1) * 4` bytes a vector). A merge of a
+//! `u32`s, with int8 codes `dimensions + 4` bytes more, and with a graph its links
+//! (~`(2M + 1) * 4` bytes a vector). A merge of a
 //! graph-backed base copies the base while it builds (twice the vector memory for that time).
 //! [`VectorIndex::memory_bytes`] reports the total.
 //!
@@ -42,6 +44,7 @@ mod hnsw;
 mod kernel;
 mod quantized;
 mod segment;
+mod space;
 mod store;
 mod topk;
 
@@ -99,10 +102,11 @@ pub struct IndexConfig {
     pub rebuild_ratio: f64,
     /// Filters estimated to pass less than this fraction of vectors skip the graph and scan.
     pub min_filter_ratio: f64,
-    /// Keep int8 codes for a faster first pass of the exact scan, rescored in f32. Costs 25%
+    /// Keep int8 codes: the exact scan makes a first pass over them and the HNSW graph walks
+    /// and builds on them, both rescored in f32 (the daemon turns this on). Costs 25%
     /// more memory than the vectors themselves; off by default for that reason.
     pub int8_prefilter: bool,
-    /// Candidates per result that the int8 pass hands to f32 rescoring.
+    /// Candidates per result that an int8 scan or walk hands to f32 rescoring.
     pub rescore_factor: usize,
     /// Seed of the HNSW level draws, so builds are reproducible.
     pub seed: u64,
@@ -196,11 +200,11 @@ impl Loader {
         if vector.len() != self.store.dimensions() || self.store.slot_of(id).is_some() {
             return false;
         }
-        let mut unit = vector.to_vec();
-        if !kernel::normalize(&mut unit) {
+        let Some(scale) = kernel::inverse_norm(vector) else {
             return false;
-        }
-        self.store.push(id, &unit);
+        };
+        // Normalised straight into the store: one copy of the vector, not two.
+        self.store.push_scaled(id, vector, scale);
         true
     }
 
@@ -330,6 +334,14 @@ impl VectorIndex {
     /// The HNSW beam width the last build settled on, while searches use the graph.
     pub fn search_ef(&self) -> Option<usize> {
         self.base.graph.as_ref().map(|_| self.base.ef)
+    }
+
+    /// Overrides the beam width the build calibrated (benchmarks sweep it; no effect without
+    /// a graph).
+    pub fn set_search_ef(&mut self, ef: usize) {
+        if self.base.graph.is_some() {
+            Arc::make_mut(&mut self.base).ef = ef.max(1);
+        }
     }
 
     /// Vectors not yet merged into the base (searched by exact scan).

@@ -111,6 +111,45 @@ impl Int8Codes {
     pub fn memory_bytes(&self) -> usize {
         self.codes.capacity() + self.scales.capacity() * size_of::<f32>()
     }
+
+    pub fn len(&self) -> usize {
+        self.scales.len()
+    }
+
+    /// The codes of the vector in `slot`.
+    #[inline]
+    pub fn row(&self, slot: u32) -> &[i8] {
+        let start = slot as usize * self.dimensions;
+        &self.codes[start..start + self.dimensions]
+    }
+
+    /// The approximate similarity of a prepared query to the vector in `slot`.
+    #[inline]
+    pub fn score(&self, query: &QueryCodes, slot: u32) -> f32 {
+        let dot = super::kernel::fast(|| dot_i8(&query.codes, self.row(slot)));
+        dot as f32 * (self.scales[slot as usize] * query.scale)
+    }
+
+    /// The approximate similarity of the vectors in slots `a` and `b`.
+    #[inline]
+    pub fn pair(&self, a: u32, b: u32) -> f32 {
+        let dot = super::kernel::fast(|| dot_i8(self.row(a), self.row(b)));
+        dot as f32 * (self.scales[a as usize] * self.scales[b as usize])
+    }
+}
+
+/// A query's int8 codes and scale, computed once per search.
+pub(crate) struct QueryCodes {
+    codes: Vec<i8>,
+    scale: f32,
+}
+
+impl QueryCodes {
+    pub fn new(query: &[f32]) -> Self {
+        let mut codes = vec![0i8; query.len()];
+        let scale = quantize(query, &mut codes);
+        Self { codes, scale }
+    }
 }
 
 /// Writes the codes of `v` into `out` and returns the scale that maps them back.

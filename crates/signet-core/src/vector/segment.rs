@@ -4,8 +4,9 @@
 //! copy of the old one with the changes applied, or a fresh build) and the index swaps it in.
 
 use super::calibrate::tune_ef;
-use super::hnsw::{Hnsw, HnswParams};
+use super::hnsw::{Hnsw, HnswParams, SearchParams};
 use super::quantized::Int8Codes;
+use super::space::Space;
 use super::store::VectorStore;
 use super::topk::{Scored, TopK};
 use super::{IndexConfig, kernel};
@@ -57,13 +58,12 @@ impl Segment {
     /// build before it is declined (and is retried only at twice the size).
     pub fn build_graph(&mut self, config: &IndexConfig) -> GraphOutcome {
         let started = std::time::Instant::now();
-        let graph = Hnsw::build(params(config), &self.store);
-        let (start, max, target) = (config.ef_search, config.max_ef_search, config.target_recall);
+        let graph = Hnsw::build(params(config), self.space());
         let elapsed_ms = |s: std::time::Instant| s.elapsed().as_millis() as u64;
-        let Some(ef) = tune_ef(&graph, &self.store, start, max, target) else {
+        let Some(ef) = tune_ef(&graph, self.space(), config) else {
             tracing::info!(
                 vectors = self.len(),
-                target_recall = target,
+                target_recall = config.target_recall,
                 elapsed_ms = elapsed_ms(started),
                 "vector data too unstructured for an HNSW graph to beat the exact scan; scanning"
             );
@@ -80,10 +80,15 @@ impl Segment {
         GraphOutcome::Built
     }
 
+    /// The vectors the graph scores with: the int8 codes when kept, else the f32 vectors.
+    pub fn space(&self) -> Space<'_> {
+        Space::new(&self.store, self.codes.as_ref())
+    }
+
     /// Removes the vector in `slot` (graph repaired locally, codes and store swap-removed).
     pub fn remove_slot(&mut self, slot: u32) {
         if let Some(graph) = &mut self.graph {
-            graph.remove(&self.store, slot);
+            graph.remove(Space::new(&self.store, self.codes.as_ref()), slot);
         }
         let moved_from = self.store.swap_remove(slot);
         if let Some(codes) = &mut self.codes {
@@ -101,7 +106,7 @@ impl Segment {
             codes.push(unit);
         }
         if let Some(graph) = &mut self.graph {
-            graph.insert(&self.store, slot);
+            graph.insert(Space::new(&self.store, self.codes.as_ref()), slot);
         }
     }
 
@@ -131,7 +136,13 @@ impl Segment {
                 // compared as in an unfiltered search.
                 let ef = ((self.ef as f64 / ratio).ceil() as usize).max(k);
                 let budget = (self.len() / BUDGET_DIVISOR).max(ef * 4 * config.hnsw_m);
-                if let Ok(found) = graph.search(&self.store, query, k, ef, budget, accept) {
+                let search = SearchParams {
+                    k,
+                    ef,
+                    rescore: k.saturating_mul(config.rescore_factor),
+                    budget,
+                };
+                if let Ok(found) = graph.search(self.space(), query, search, accept) {
                     return found;
                 }
             }

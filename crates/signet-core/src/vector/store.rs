@@ -90,17 +90,33 @@ impl VectorStore {
 
     /// Appends a new id (which must not be present) and returns its slot.
     pub fn push(&mut self, id: &str, unit: &[f32]) -> u32 {
+        let slot = self.push_id(id);
+        self.data.extend_from_slice(unit);
+        slot
+    }
+
+    /// Adds `id` (growing every array when full) and returns its slot; the caller appends the
+    /// vector.
+    fn push_id(&mut self, id: &str) -> u32 {
         debug_assert!(self.slot_of(id).is_none());
         if self.ids.len() == self.ids.capacity() {
             self.reserve((self.ids.len() / GROWTH_DIVISOR).max(MIN_GROWTH));
         }
         let slot = u32::try_from(self.ids.len()).expect("more than u32::MAX vectors");
-        self.data.extend_from_slice(unit);
         self.ids.push(id.into());
         let hash = self.hasher.hash_one(id);
         let (ids, hasher) = (&self.ids, &self.hasher);
         self.slots
             .insert_unique(hash, slot, |&s| hasher.hash_one(&*ids[s as usize]));
+        slot
+    }
+
+    /// Appends a new id with `vector * scale` (one copy, straight into the store); returns
+    /// its slot.
+    pub fn push_scaled(&mut self, id: &str, vector: &[f32], scale: f32) -> u32 {
+        debug_assert_eq!(vector.len(), self.dimensions);
+        let slot = self.push_id(id);
+        self.data.extend(vector.iter().map(|x| x * scale));
         slot
     }
 

@@ -222,6 +222,37 @@ fn int8_prefilter_returns_exact_scores_and_order() {
     }
 }
 
+#[test]
+fn a_graph_walked_in_int8_returns_exact_f32_scores() {
+    let mut rng = Lcg::new(14);
+    let vectors = clustered(&mut rng, 2_000, DIM, 40, 0.4);
+    let config = IndexConfig {
+        int8_prefilter: true,
+        ..ann_config(1_000)
+    };
+    let mut index = VectorIndex::with_config(DIM, config);
+    load(&mut index, &vectors);
+    assert!(index.is_approximate());
+    let unit = |v: &[f32]| {
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / norm).collect::<Vec<f32>>()
+    };
+    for query in near_queries(&mut rng, &vectors, 20) {
+        let got = index.search(&query, 10, |_| true).unwrap();
+        assert_eq!(got.len(), 10);
+        assert!(got.windows(2).all(|w| w[0].1 >= w[1].1), "best first");
+        let q = unit(&query);
+        for (id, score) in got {
+            let v = unit(&vectors[id[1..].parse::<usize>().unwrap()]);
+            let exact: f32 = q.iter().zip(&v).map(|(a, b)| a * b).sum();
+            assert!(
+                (score - exact).abs() < 1e-5,
+                "{id}: {score} vs exact {exact}"
+            );
+        }
+    }
+}
+
 fn is_send_sync<T: Send + Sync>() {}
 
 #[test]
@@ -295,22 +326,38 @@ fn hnsw_recall_on_random_and_clustered_vectors() {
         ),
         ("clustered", clustered(&mut rng, n, DIM, 50, 0.4)),
     ];
-    for (name, vectors) in datasets {
-        let mut index = VectorIndex::with_config(DIM, ann_config(1_000));
-        load(&mut index, &vectors);
-        assert!(index.is_approximate(), "{name}");
-        let queries = near_queries(&mut rng, &vectors, 50);
+    for ((name, vectors), int8) in datasets.iter().flat_map(|d| [(d, false), (d, true)]) {
+        let config = IndexConfig {
+            int8_prefilter: int8,
+            ..ann_config(1_000)
+        };
+        let mut index = VectorIndex::with_config(DIM, config);
+        load(&mut index, vectors);
+        assert!(index.is_approximate(), "{name} int8 {int8}");
+        let queries = near_queries(&mut rng, vectors, 50);
         let recall = recall_at_10(&index, &queries, |_| true);
-        assert!(recall >= 0.98, "{name}: recall@10 {recall}");
+        assert!(recall >= 0.98, "{name} int8 {int8}: recall@10 {recall}");
         let half = recall_at_10(&index, &queries, |id: &str| {
             id.ends_with(['0', '2', '4', '6', '8'])
         });
-        assert!(half >= 0.98, "{name} filtered: recall@10 {half}");
+        assert!(
+            half >= 0.98,
+            "{name} int8 {int8} filtered: recall@10 {half}"
+        );
     }
 }
 
 #[test]
 fn hnsw_survives_removals_upserts_and_selective_filters() {
+    hnsw_survives_churn(false);
+}
+
+#[test]
+fn int8_hnsw_survives_removals_upserts_and_selective_filters() {
+    hnsw_survives_churn(true);
+}
+
+fn hnsw_survives_churn(int8: bool) {
     let mut rng = Lcg::new(11);
     // Held-out points of the same clusters serve as queries.
     let mut vectors = clustered(&mut rng, 3_040, DIM, 20, 0.5);
@@ -319,6 +366,7 @@ fn hnsw_survives_removals_upserts_and_selective_filters() {
         DIM,
         IndexConfig {
             rebuild_ratio: 0.5,
+            int8_prefilter: int8,
             ..ann_config(1_500)
         },
     );
@@ -441,9 +489,12 @@ proptest::proptest! {
     /// upserts, removals and merges (graph-backed once past the threshold), the index holds
     /// exactly the last vector of every live id and no removed id.
     #[test]
-    fn merges_replay_every_write_made_while_they_built(ops in proptest::collection::vec(op(), 1..160)) {
+    fn merges_replay_every_write_made_while_they_built(
+        ops in proptest::collection::vec(op(), 1..160),
+        int8 in proptest::bool::ANY,
+    ) {
         let config = IndexConfig { ann_threshold: 16, hnsw_m: 4, ef_construction: 16,
-            target_recall: 0.0, max_merge: 5, ..IndexConfig::default() };
+            target_recall: 0.0, max_merge: 5, int8_prefilter: int8, ..IndexConfig::default() };
         let mut index = VectorIndex::with_config(DIM, config);
         let mut model = Model::new();
         let mut plan = None;
@@ -495,6 +546,14 @@ fn a_load_installs_the_stored_vectors_and_writes_made_meanwhile_win() {
     }
     assert!(!loader.push("m0", &vectors[0]), "a repeated id is skipped");
     assert!(!loader.push("bad", &[1.0]), "a wrong length is skipped");
+    assert!(
+        !loader.push("zero", &[0.0; DIM]),
+        "a degenerate vector is skipped"
+    );
+    assert!(
+        !loader.push("nan", &[f32::NAN; DIM]),
+        "a degenerate vector is skipped"
+    );
     // m2's deletion reached the index after the rows were read: it must still win.
     index.remove("m2");
     index.finish_merge(loader.finish());
