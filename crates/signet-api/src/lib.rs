@@ -88,8 +88,8 @@ pub use sessions::{
     BypassRequest, BypassResponse, FeedbackRequest, FeedbackResponse, SessionInfo, SessionList,
 };
 pub use status::{
-    AuthSection, ConfigSection, ExtractionSection, LoggingSection, PeerSyncSection, PgvectorSection,
-    PipelineSection, SchemaSection, Status, StorageSection,
+    AuthSection, ConfigSection, ExtractionSection, LoggingSection, PeerSyncSection,
+    PgvectorSection, PipelineSection, SchemaSection, Status, StorageSection,
 };
 pub use system::{ConfigFile, ConfigFiles, ConfigWrite, Features, Health, Identity, Written};
 

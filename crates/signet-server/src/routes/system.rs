@@ -7,8 +7,8 @@ use axum::extract::State;
 use serde_json::Value;
 use signet_api::{
     AuthSection, ConfigFile, ConfigFiles, ConfigSection, ConfigWrite, Extra, ExtractionSection,
-    Features, Health, Identity, LoggingSection, PgvectorSection, PipelineSection, SchemaSection,
-    Status, StorageSection, Written,
+    Features, Health, Identity, LoggingSection, PipelineSection, SchemaSection, Status,
+    StorageSection, Written,
 };
 use signet_core::config::StorageBackend;
 use signet_model::MigrationReport;

@@ -75,7 +75,10 @@ async fn the_daemon_serves_memories_from_postgres_across_a_restart() {
     // Debian's PostgreSQL has no pgvector: the in-process index serves vectors, and says so.
     assert_eq!(status["storage"]["vectorIndex"], "in-process", "{status}");
     assert_eq!(status["storage"]["pgvector"]["used"], false, "{status}");
-    assert_eq!(status["storage"]["pgvector"]["available"], false, "{status}");
+    assert_eq!(
+        status["storage"]["pgvector"]["available"], false,
+        "{status}"
+    );
     let ada = s
         .remember("Ada keeps the PostgreSQL runbook in the wiki")
         .await;

@@ -32,6 +32,24 @@ fn a_connection_the_server_killed_is_reopened_on_its_next_use() {
         )
         .expect("terminate");
     assert_eq!(killed.len(), 1, "the pool's one connection was found");
+    // `pg_terminate_backend` only signals the backend: wait until it is gone, or a ping could
+    // still reach it and the next one be the first to fail.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while admin
+        .query_one(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1",
+            &[&name],
+        )
+        .expect("count")
+        .get::<_, i64>(0)
+        > 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the killed backend never went"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 
     // The first use after the kill may fail (the client learns of it then); it must not
     // panic, and the next use runs on a new connection.
