@@ -8,8 +8,8 @@
 //! ANN_REPEAT=20 ...   # then only graph searches, repeated (for a profiler attached after "built")
 //! ```
 //!
-//! The corpus is the bench's (`crates/signet/src/bench/corpus.rs`, copied here because examples
-//! cannot reach the binary crate): memories of 8-16 words from a 111-word vocabulary with a
+//! The corpus is the bench's (`crates/signet/src/bench/corpus.rs`, included by path because
+//! examples cannot depend on the binary crate): memories of 8-16 words from a 111-word vocabulary with a
 //! Zipf-like skew plus a unique "(note i)" marker, queries of 2-3 words, embedded by the
 //! word-hashing [`HashEmbedder`] (±1 per word in one of `dims` dimensions). Random bags of words
 //! with no topic structure and many exact ties: a hard case for a graph.
@@ -22,119 +22,10 @@ use std::time::{Duration, Instant};
 use signet_core::semantic::{HashEmbedder, index_config};
 use signet_core::vector::{IndexConfig, VectorIndex};
 
-const WORDS: &[&str] = &[
-    "user",
-    "prefers",
-    "project",
-    "deploy",
-    "server",
-    "database",
-    "backup",
-    "release",
-    "meeting",
-    "team",
-    "editor",
-    "keyboard",
-    "coffee",
-    "invoice",
-    "billing",
-    "customer",
-    "ticket",
-    "latency",
-    "memory",
-    "cache",
-    "index",
-    "query",
-    "schema",
-    "migration",
-    "rust",
-    "python",
-    "docker",
-    "kubernetes",
-    "cluster",
-    "node",
-    "network",
-    "proxy",
-    "token",
-    "secret",
-    "rotation",
-    "monday",
-    "friday",
-    "weekly",
-    "report",
-    "budget",
-    "roadmap",
-    "beta",
-    "launch",
-    "feature",
-    "bug",
-    "crash",
-    "timeout",
-    "retry",
-    "queue",
-    "worker",
-    "pipeline",
-    "model",
-    "embedding",
-    "vector",
-    "search",
-    "recall",
-    "agent",
-    "session",
-    "prompt",
-    "summary",
-    "document",
-    "wiki",
-    "design",
-    "review",
-    "approval",
-    "security",
-    "audit",
-    "compliance",
-    "vendor",
-    "contract",
-    "renewal",
-    "office",
-    "tokyo",
-    "berlin",
-    "london",
-    "remote",
-    "laptop",
-    "monitor",
-    "battery",
-    "update",
-    "version",
-    "config",
-    "yaml",
-    "json",
-    "logs",
-    "metrics",
-    "alert",
-    "oncall",
-    "pager",
-    "incident",
-    "postmortem",
-    "latte",
-    "tea",
-    "lunch",
-    "birthday",
-    "holiday",
-    "travel",
-    "flight",
-    "hotel",
-    "train",
-    "bicycle",
-    "garden",
-    "music",
-    "guitar",
-    "piano",
-    "novel",
-    "movie",
-    "podcast",
-    "running",
-    "swimming",
-    "chess",
-];
+// The bench's own generator, compiled into this example from its one source file.
+#[path = "../../signet/src/bench/corpus.rs"]
+mod corpus;
+use corpus::{Rng, memory, query};
 
 fn main() {
     let n = env_usize("ANN_N", 100_000);
@@ -266,40 +157,4 @@ fn env_list(name: &str) -> Vec<usize> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// The bench's generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed.max(1))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// A word index skewed towards the front of the vocabulary.
-    fn word(&mut self) -> &'static str {
-        let a = (self.next() % WORDS.len() as u64) as usize;
-        let b = (self.next() % WORDS.len() as u64) as usize;
-        WORDS[a.min(b)]
-    }
-}
-
-/// The `i`-th memory: 8-16 words plus a unique marker.
-fn memory(rng: &mut Rng, i: usize) -> String {
-    let n = 8 + (rng.next() % 9) as usize;
-    let words: Vec<&str> = (0..n).map(|_| rng.word()).collect();
-    format!("{} (note {i})", words.join(" "))
-}
-
-/// A 2-3 word query.
-fn query(rng: &mut Rng) -> String {
-    let n = 2 + (rng.next() % 2) as usize;
-    (0..n).map(|_| rng.word()).collect::<Vec<_>>().join(" ")
 }

@@ -18,23 +18,9 @@ use postgres::{Client, NoTls};
 use serde_json::{Value, json};
 
 use crate::mock_llm::{FACT_PREFIX, Kind, Mock, MockOptions, sentences};
-use crate::support::{TestEnv, http_json, is_alive, parse_pid, poll, signal};
-
-/// The test server's URL, or `None` (after saying why) when these tests cannot run here.
-fn server_url() -> Option<String> {
-    match std::env::var("SIGNET_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            let why = "SIGNET_TEST_PG_URL is not set: run scripts/test.sh, or start a server \
-                       with scripts/pg-temp.sh start DIR and export its URL";
-            if std::env::var("SIGNET_REQUIRE_ALL").is_ok_and(|v| v == "1") {
-                panic!("{why}");
-            }
-            eprintln!("SKIPPED (PostgreSQL test): {why}");
-            None
-        }
-    }
-}
+use crate::support::{
+    TestEnv, http_json, is_alive, parse_pid, pg_server_url as server_url, poll, signal,
+};
 
 /// A scratch schema on the test server, dropped with everything in it at the end.
 struct Db {

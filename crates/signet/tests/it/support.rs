@@ -14,6 +14,23 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_signet");
 /// Upper bound for any single wait in these tests.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
+/// The PostgreSQL test server's URL (`SIGNET_TEST_PG_URL`), or `None` (after saying why)
+/// when these tests cannot run here.
+pub fn pg_server_url() -> Option<String> {
+    match std::env::var("SIGNET_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            let why = "SIGNET_TEST_PG_URL is not set: run scripts/test.sh, or start a server \
+                       with scripts/pg-temp.sh start DIR and export its URL";
+            if std::env::var("SIGNET_REQUIRE_ALL").is_ok_and(|v| v == "1") {
+                panic!("{why}");
+            }
+            eprintln!("SKIPPED (PostgreSQL test): {why}");
+            None
+        }
+    }
+}
+
 /// A port nothing listens on right now (bound then released).
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
