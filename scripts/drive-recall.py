@@ -32,5 +32,4 @@ for _ in range(n):
 c1=cpu()
 lat.sort()
 p=lambda x: lat[min(len(lat)-1,int(x*len(lat)))]*1000
-print(f"hybrid recall, 1 client, {n} queries: p50 {p(.5):.2f} / p95 {p(.95):.2f} / p99 {p(.99):.2f} ms; daemon CPU {(c1-c0)/n*1000:.2f} ms/op; responses with warnings {warn}")
-print("method of the last response:", res.get("method"))
+print(f"recall ({res.get('method')}), 1 client, {n} queries: p50 {p(.5):.2f} / p95 {p(.95):.2f} / p99 {p(.99):.2f} ms; daemon CPU {(c1-c0)/n*1000:.2f} ms/op; responses with warnings {warn}")
