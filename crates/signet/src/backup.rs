@@ -144,16 +144,21 @@ fn backup_blocking(json: bool, args: BackupArgs) -> Result<()> {
             m.database.memories,
             m.database.history
         )?;
-        outln!("  files: {}", list(&m.files))?;
-        if !made.pruned.is_empty() {
-            outln!(
-                "  pruned {} older backups: {}",
-                made.pruned.len(),
-                list(&made.pruned)
-            )?;
-        }
-        Ok(())
+        files_and_pruned(&made)
     }
+}
+
+/// The summary's last lines, both backends: the side files copied and the folders pruned.
+fn files_and_pruned(made: &folder::Made) -> Result<()> {
+    outln!("  files: {}", list(&made.manifest.files))?;
+    if !made.pruned.is_empty() {
+        outln!(
+            "  pruned {} older backups: {}",
+            made.pruned.len(),
+            list(&made.pruned)
+        )?;
+    }
+    Ok(())
 }
 
 /// A PostgreSQL workspace's backup: the side files as usual and a verified SQLite dump of
@@ -214,15 +219,7 @@ fn backup_postgres(json: bool, ws: &Path, pg: &PgConfig, args: BackupArgs) -> Re
         m.database.memories,
         m.database.history
     )?;
-    outln!("  files: {}", list(&m.files))?;
-    if !made.pruned.is_empty() {
-        outln!(
-            "  pruned {} older backups: {}",
-            made.pruned.len(),
-            list(&made.pruned)
-        )?;
-    }
-    Ok(())
+    files_and_pruned(&made)
 }
 
 /// `[#####---------------]` for a percentage (20 cells), the bar every progress line draws.
