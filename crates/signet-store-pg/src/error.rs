@@ -8,8 +8,16 @@ use signet_model::StoreError;
 /// Maps one client error onto the model's small set of variants.
 pub(crate) fn map(e: postgres::Error) -> StoreError {
     let Some(db) = e.as_db_error() else {
-        // No server answer: the connection failed or was lost.
-        return StoreError::Backend(format!("postgres: {e}"));
+        // No server answer: the connection failed or was lost. The client's text ("error
+        // connecting to server") says nothing of why; the cause (refused, timed out, a TLS or
+        // authentication failure) is its source.
+        let mut text = format!("postgres: {e}");
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            text.push_str(&format!(": {c}"));
+            cause = c.source();
+        }
+        return StoreError::Backend(text);
     };
     let code = db.code();
     let text = format!("postgres {}: {}", code.code(), db.message());

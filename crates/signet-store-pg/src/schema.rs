@@ -86,7 +86,7 @@ fn apply(client: &mut Client, version: i64, name: &str, sql: &str) -> Result<boo
 }
 
 /// The highest recorded version (0 when the schema is empty).
-fn recorded(client: &mut Client) -> Result<i64> {
+pub(crate) fn recorded(client: &mut Client) -> Result<i64> {
     let exists: bool = client
         .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
         .pg()?

@@ -95,6 +95,68 @@ impl PgStore {
         })
     }
 
+    /// Connects to a database that Signet already migrated, read-only: no schema is created, no
+    /// migration runs, and every transaction is `READ ONLY` (`signet doctor`). A database that
+    /// was never migrated, or is newer than this build, is refused (`Schema`).
+    pub fn open_existing(config: &PgConfig) -> Result<Self> {
+        let mut client_config = config.url.config()?;
+        let node = crate::node::new_id();
+        client_config.application_name(&format!("signet-doctor/{node}"));
+        let mut options = String::from("-c TimeZone=UTC -c default_transaction_read_only=on");
+        if let Some(schema) = &config.schema {
+            check_schema_name(schema)?;
+            options.push_str(&format!(" -c search_path={schema}"));
+        }
+        client_config.options(&options);
+        let pool = Pool::open(client_config, config.pool.max(1)).map_err(|e| at(&config.url, e))?;
+        let version = pool.with(schema::recorded)?;
+        let place = config.schema.as_deref().map_or_else(
+            || "the search path".to_owned(),
+            |s| format!("storage.schema `{s}`"),
+        );
+        if version == 0 {
+            return Err(StoreError::Schema(format!(
+                "{place} of {} holds no Signet tables (not a Signet database, or never migrated: \
+                 the daemon migrates it on start)",
+                config.url
+            )));
+        }
+        if version > schema::latest() {
+            return Err(StoreError::Schema(format!(
+                "the database is at schema version {version}, newer than this build's {}; \
+                 upgrade signet",
+                schema::latest()
+            )));
+        }
+        Ok(Self {
+            pool,
+            node,
+            migration: MigrationReport {
+                from_version: version,
+                to_version: version,
+                ..MigrationReport::default()
+            },
+        })
+    }
+
+    /// The nodes (daemons) connected to this database now, by id (`pg_stat_activity`). Every
+    /// schema's: the server does not say which schema a connection uses.
+    pub fn connected_nodes(&self) -> Result<Vec<String>> {
+        self.pool.with(|c| {
+            let rows = c
+                .query(
+                    "SELECT DISTINCT substr(application_name, $1) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND application_name LIKE $2 ORDER BY 1",
+                    &[
+                        &(crate::node::APPLICATION_PREFIX.len() as i32 + 1),
+                        &format!("{}%", crate::node::APPLICATION_PREFIX),
+                    ],
+                )
+                .pg()?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
     /// The connections, for the repositories outside the memory domain.
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool

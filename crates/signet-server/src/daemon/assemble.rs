@@ -91,9 +91,9 @@ async fn open_postgres(
     url: &DatabaseUrlText,
 ) -> Result<(Arc<dyn Backend>, PgvectorSection), DaemonError> {
     let shown = url.redacted();
-    let failed = |source| DaemonError::Database {
+    let failed = |error| DaemonError::Database {
         url: shown.clone(),
-        source,
+        error,
     };
     let config = PgConfig {
         url: DatabaseUrl::parse(url.expose()).map_err(failed)?,

@@ -50,10 +50,12 @@ pub enum DaemonError {
     },
     /// `storage.url` (or `SIGNET_DATABASE_URL`) names a database that cannot be opened;
     /// `url` has its password redacted.
-    #[error("opening the PostgreSQL database {url} (storage.url or SIGNET_DATABASE_URL): {source}")]
+    // The store's error is part of this one's text, not its `source`: a report that prints
+    // the chain would say it twice.
+    #[error("opening the PostgreSQL database {url} (storage.url or SIGNET_DATABASE_URL): {error}")]
     Database {
         url: String,
-        source: signet_model::StoreError,
+        error: signet_model::StoreError,
     },
     #[error("configuration: {0}")]
     Config(#[from] config::ConfigError),

@@ -88,7 +88,7 @@ fn apply_patch(
     tx.execute(
         "UPDATE memories SET \
            content = COALESCE($2, content), \
-           normalized_content = CASE WHEN $2::text IS NULL THEN normalized_content ELSE $3 END, \
+           normalized_content = CASE WHEN $2::text IS NULL THEN normalized_content ELSE NULLIF($3, $2) END, \
            content_hash = CASE WHEN $2::text IS NULL THEN content_hash ELSE $4 END, \
            extraction_status = CASE WHEN $2::text IS NULL THEN extraction_status ELSE 'none' END, \
            extraction_model = CASE WHEN $2::text IS NULL THEN extraction_model ELSE NULL END, \

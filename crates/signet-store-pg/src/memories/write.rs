@@ -2,7 +2,6 @@
 //! write records (modify, forget and recover live in `mutate`).
 
 use postgres::{GenericClient, Row};
-use serde_json::json;
 use signet_model::memories::{
     Actor, ChunkGroup, DedupHit, NewMemory, RememberOutcome, WriteOptions,
 };
@@ -99,8 +98,10 @@ pub(crate) struct Provenance<'a> {
     pub metadata: serde_json::Value,
 }
 
-/// Inserts one memory with its `created` history row (and extraction job when asked); the
-/// `created` row's reason and metadata are the caller's when given.
+/// Inserts one memory (and its extraction job when asked). A plain write keeps its actor on
+/// the row, as SQLite does since its migration 1005: its `created` event is made from the row
+/// when read (`read::history`). A write with a reason (the pipeline's) writes its `created`
+/// history row with that reason and metadata.
 pub(crate) fn insert_with(
     tx: &mut impl GenericClient,
     m: &NewMemory,
@@ -108,12 +109,16 @@ pub(crate) fn insert_with(
     actor: &Actor,
     why: Option<Provenance<'_>>,
 ) -> Result<()> {
+    let origin = why.is_none().then_some(actor);
+    // `normalized_content` is stored only when it differs from `content` (NULL reads as
+    // `content`), as on SQLite.
     tx.execute(
         "INSERT INTO memories (id, content, normalized_content, content_hash, who, why, project, \
          importance, type, tags, pinned, is_deleted, extraction_status, embedding_model, \
-         extraction_model, created_at, updated_at, updated_by, source_type, source_id, scope_user) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, false, $12, NULL, NULL, $13, $13, \
-         $5, $14, $15, $16)",
+         extraction_model, created_at, updated_at, updated_by, source_type, source_id, scope_user, \
+         created_by, created_actor_type, created_session_id, created_request_id) \
+         VALUES ($1, $2, NULLIF($3, $2), $4, $5, $6, $7, $8, $9, $10, $11, false, $12, NULL, NULL, \
+         $13, $13, $5, $14, $15, $16, $17, $18, $19, $20)",
         &[
             &m.id,
             &m.content,
@@ -131,21 +136,20 @@ pub(crate) fn insert_with(
             &m.source_type,
             &m.source_id,
             &m.scope_user,
+            &origin.map(|a| &a.changed_by),
+            &origin.and_then(|a| a.actor_type.as_ref()),
+            &origin.and_then(|a| a.session_id.as_ref()),
+            &origin.and_then(|a| a.request_id.as_ref()),
         ],
     )
     .pg()?;
-    // Which write path made it: a document's ingest, or a remember (API, hooks, MCP).
-    let source = if m.source_type == "document" {
-        "document"
-    } else {
-        "remember"
-    };
-    let event = History::new(&m.id, "created", actor, &m.created_at).new_content(&m.content);
-    let event = match why {
-        Some(p) => event.reason(p.reason).metadata(p.metadata),
-        None => event.metadata(json!({"source": source, "sourceType": m.source_type})),
-    };
-    event.insert(tx)?;
+    if let Some(p) = why {
+        History::new(&m.id, "created", actor, &m.created_at)
+            .new_content(&m.content)
+            .reason(p.reason)
+            .metadata(p.metadata)
+            .insert(tx)?;
+    }
     if opts.enqueue_extraction {
         enqueue_extraction(tx, &m.id, &m.created_at, opts.extraction_attempts)?;
     }

@@ -376,3 +376,56 @@ fn a_node_killed_mid_job_leaves_the_job_to_another_which_finishes_it_once() {
         .get(0);
     assert_eq!(jobs, 1, "one job for the memory");
 }
+
+#[test]
+fn doctor_reads_a_postgres_workspace_read_only_and_names_its_nodes() {
+    let Some(db) = Db::new() else { return };
+    let a = node(&db, "");
+    // Nothing migrated yet: doctor says so, and creates nothing.
+    let out = a.run(&["doctor"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        out.stderr.contains("holds no Signet tables"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("password"), "{}", out.stderr);
+    let schemas = db
+        .client()
+        .query(
+            "SELECT 1 FROM information_schema.schemata WHERE schema_name = $1",
+            &[&db.schema],
+        )
+        .unwrap();
+    assert!(schemas.is_empty(), "doctor created the schema");
+
+    start(&a);
+    let b = node(&db, "");
+    start(&b);
+    remember(a.port, "The staging cluster runs in Oslo");
+    // 0 or 1 (the embedding provider is not reachable offline), never an error.
+    let out = a.run(&["doctor"]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    assert!(out.stdout.contains("(read-only)"), "{}", out.stdout);
+    // Every schema's daemons on this database (other tests' too): at least these two.
+    assert!(
+        out.stdout.contains("daemons connected to this database"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(&db.schema), "{}", out.stdout);
+    let out = a.run(&["doctor", "--json"]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let nodes: Vec<&str> = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let (sa, sb) = (status(a.port), status(b.port));
+    for s in [&sa, &sb] {
+        let node = s["storage"]["node"].as_str().unwrap();
+        assert!(nodes.contains(&node), "{nodes:?} lacks {node}");
+    }
+    assert_eq!(v["report"]["memory"]["status"], "healthy", "{v}");
+}
