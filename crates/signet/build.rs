@@ -15,9 +15,9 @@
 //! against the objects being linked, at link time: this script gives rustc a `PATH` on which a
 //! copy of this very program stands in as `cc` (rustc's linker driver for this target). That
 //! copy reads the objects' symbols (`nm`), matches every entry (the exact name; else the one
-//! symbol with the same name without its hash; else, among a generic's instantiations, the one
-//! of the recorded size, or the nearest), writes lld's `--symbol-ordering-file` and runs the real
-//! `cc`. Anything that goes wrong there (no `nm`, an unreadable list, a linker that is not lld,
+//! symbol with the same name without its hash; else, among a generic's instantiations, all
+//! those of the recorded size, or the nearest in size), writes lld's `--symbol-ordering-file`
+//! and runs the real `cc`. Anything that goes wrong there (no `nm`, an unreadable list, a linker that is not lld,
 //! a failed link with the order) links without it: a stale list costs memory, never the build.
 //! It writes what it matched to `<OUT_DIR>/link-shim/last-link.txt`.
 //!
@@ -104,7 +104,10 @@ mod shim {
     pub fn run(dir: &Path) -> ExitCode {
         let args: Vec<OsString> = std::env::args_os().skip(1).collect();
         let Some(real) = real_cc(dir) else {
-            eprintln!("signet link-order stand-in: no `cc` on PATH after {}", dir.display());
+            eprintln!(
+                "signet link-order stand-in: no `cc` on PATH after {}",
+                dir.display()
+            );
             return ExitCode::from(127);
         };
         if args.len() == 1 && args[0] == CHECK_ARG {
@@ -147,7 +150,10 @@ mod shim {
             Ok(s) if s.success() => ExitCode::SUCCESS,
             Ok(s) => ExitCode::from(s.code().map_or(1, |c| c.clamp(1, 255) as u8)),
             Err(e) => {
-                eprintln!("signet link-order stand-in: running {}: {e}", real.display());
+                eprintln!(
+                    "signet link-order stand-in: running {}: {e}",
+                    real.display()
+                );
                 ExitCode::from(127)
             }
         }
@@ -215,7 +221,11 @@ mod shim {
                         let mut arg = String::new();
                         let mut chars = line.chars();
                         while let Some(c) = chars.next() {
-                            arg.push(if c == '\\' { chars.next().unwrap_or(c) } else { c });
+                            arg.push(if c == '\\' {
+                                chars.next().unwrap_or(c)
+                            } else {
+                                c
+                            });
                         }
                         out.push(OsString::from(arg));
                     }
@@ -276,6 +286,7 @@ mod shim {
         let (mut n_exact, mut n_unique, mut n_size, mut n_near, mut missing) = (0, 0, 0, 0, 0);
         let mut taken: HashSet<&str> = HashSet::new();
         let mut chosen = Vec::new();
+        let mut bytes = 0u64;
         let mut entries = 0;
         for line in list.lines() {
             let mut f = line.split_whitespace();
@@ -283,51 +294,55 @@ mod shim {
             entries += 1;
             let entry = without_llvm_suffix(entry);
             let want: Option<u64> = f.next().and_then(|s| s.parse().ok());
-            let pick: Option<&str> = if let Some((name, _)) = copies.get_key_value(entry) {
+            let picks: Vec<&str> = if let Some((name, _)) = copies.get_key_value(entry) {
                 n_exact += 1;
-                Some(name)
+                vec![name]
             } else {
                 match by_stable.get(&stable(entry)).map(Vec::as_slice) {
-                    None | Some([]) => None,
+                    None | Some([]) => Vec::new(),
                     Some([name]) => {
                         n_unique += 1;
-                        Some(name)
+                        vec![name]
                     }
                     Some(many) => {
-                        // A generic's instantiations share the name without its hash: take
-                        // the one of the recorded size, else the nearest, not yet taken.
+                        // A generic's instantiations share the name without its hash. Take
+                        // every one of the recorded size (same-size instantiations are common,
+                        // and taking one of them at random places the wrong one as often as
+                        // not), else the one nearest in size.
                         let want = want.unwrap_or(0);
-                        let gap = |name: &&str| {
-                            copies[*name]
+                        let gap = |name: &str| {
+                            copies[name]
                                 .iter()
                                 .map(|(_, sz)| sz.abs_diff(want))
                                 .min()
                                 .unwrap_or(u64::MAX)
                         };
-                        let best = many
-                            .iter()
-                            .filter(|n| !taken.contains(**n))
-                            .min_by_key(|n| (gap(n), **n));
-                        match best {
-                            Some(name) if gap(name) == 0 => {
-                                n_size += 1;
-                                Some(name)
-                            }
-                            Some(name) => {
-                                n_near += 1;
-                                Some(name)
-                            }
-                            None => None,
+                        let same: Vec<&str> =
+                            many.iter().copied().filter(|n| gap(n) == 0).collect();
+                        if same.is_empty() {
+                            n_near += 1;
+                            many.iter()
+                                .copied()
+                                .min_by_key(|n| (gap(n), *n))
+                                .into_iter()
+                                .collect()
+                        } else {
+                            n_size += 1;
+                            same
                         }
                     }
                 }
             };
-            match pick {
-                Some(name) if taken.insert(name) => {
-                    chosen.extend(copies[name].iter().map(|(s, _)| s.to_string()));
+            if picks.is_empty() {
+                missing += 1;
+            }
+            for name in picks {
+                if taken.insert(name) {
+                    for (s, size) in &copies[name] {
+                        chosen.push(s.to_string());
+                        bytes += size;
+                    }
                 }
-                Some(_) => {}
-                None => missing += 1,
             }
         }
         let found = entries - missing;
@@ -339,8 +354,9 @@ mod shim {
         let summary = format!(
             "{entries} entries, {found} found ({pct:.1}%): {n_exact} by exact name, {n_unique} by \
              name without hash, {n_size} by name and size, {n_near} by name and nearest size; \
-             {missing} missing; {} symbols ordered",
-            chosen.len()
+             {missing} missing; {} symbols ordered ({:.2} MiB)",
+            chosen.len(),
+            bytes as f64 / 1048576.0
         );
         (chosen, summary)
     }

@@ -243,10 +243,7 @@ impl Pool {
                     match open_reader(&self.path) {
                         Ok(c) => break c,
                         Err(e) => {
-                            self.readers
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .open -= 1;
+                            self.readers.lock().unwrap_or_else(|p| p.into_inner()).open -= 1;
                             self.reader_ready.notify_one();
                             return Err(e);
                         }
@@ -572,7 +569,11 @@ mod tests {
         for _ in 0..5 {
             count(&pool);
         }
-        assert_eq!(pool.readers_open(), 1, "reads one after another share one reader");
+        assert_eq!(
+            pool.readers_open(),
+            1,
+            "reads one after another share one reader"
+        );
         // Two reads at once hold two readers (the limit here); a third read meanwhile waits
         // for one of them rather than opening a third.
         let barrier = Arc::new(std::sync::Barrier::new(3));
@@ -590,7 +591,11 @@ mod tests {
             })
             .collect();
         barrier.wait();
-        assert_eq!(pool.readers_open(), 2, "a reader opened for the second read at once");
+        assert_eq!(
+            pool.readers_open(),
+            2,
+            "a reader opened for the second read at once"
+        );
         let third = {
             let pool = pool.clone();
             std::thread::spawn(move || count(&pool))
