@@ -5,6 +5,10 @@
 # and 35 s of idle (every worker ticks at least once, retention's first run included), phase 2
 # a few remembers, recalls and API reads. The functions phase 1 ran come first, then those only
 # phase 2 ran, each group in the current binary's address order; everything else follows.
+# Each line is a symbol without ThinLTO's `.llvm.<n>` suffix, then its size in bytes: the release
+# link resolves them against the objects it links (crates/signet/build.rs), so that the list
+# survives edits and dependency changes. The link writes its match rate to
+# ${CARGO_TARGET_DIR:-target}/release/build/signet-*/out/link-shim/last-link.txt.
 # Usage: scripts/link-order.sh   (needs valgrind, python3, nm, curl, a release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,11 +39,12 @@ last="$work/cg.out"; [ -f "$work/cg.out.2" ] && last="$work/cg.out.2"
 python3 - "$bin" "$work/cg.out.1" "$last" crates/signet/link-order.txt <<'PY'
 import os, re, subprocess, sys
 exe, phases, out = sys.argv[1], sys.argv[2:4], sys.argv[4]
-addr = {}
-for line in subprocess.run(["nm", "--defined-only", exe], capture_output=True, text=True).stdout.splitlines():
+addr, size = {}, {}
+for line in subprocess.run(["nm", "--defined-only", "-S", exe], capture_output=True, text=True).stdout.splitlines():
     p = line.split()
-    if len(p) == 3 and p[1] in "tTwW":
-        addr.setdefault(p[2], int(p[0], 16))
+    if len(p) == 4 and p[2] in "tTwW":
+        addr.setdefault(p[3], int(p[0], 16))
+        size.setdefault(p[3], int(p[1], 16))
 def ran(path):  # functions of the binary itself that executed (callgrind's "'N" marks recursion)
     ob, names = "", set()
     for line in open(path, errors="replace"):
@@ -50,7 +55,10 @@ def ran(path):  # functions of the binary itself that executed (callgrind's "'N"
     return {n for n in names if n in addr}
 idle, busy = ran(phases[0]), ran(phases[1])
 order = sorted(idle, key=addr.get) + sorted(busy - idle, key=addr.get)
-open(out, "w").write("\n".join(order) + "\n")
-print(f"{out}: {len(idle)} start-up and idle functions, then {len(busy - idle)} request-path ones")
+lines = {}  # a function's copies (one per codegen unit, `.llvm.<n>` names) are one line
+for n in order:
+    lines.setdefault(re.sub(r"[.]llvm[.][0-9]+$", "", n), size[n])
+open(out, "w").write("".join(f"{n} {sz}\n" for n, sz in lines.items()))
+print(f"{out}: {len(idle)} start-up and idle functions, then {len(busy - idle)} request-path ones ({len(lines)} names)")
 PY
 rm -rf "$work"

@@ -11,6 +11,9 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use file_rotate::compression::Compression;
@@ -18,7 +21,6 @@ use file_rotate::suffix::AppendCount;
 use file_rotate::{ContentLimit, FileRotate};
 use signet_core::config::Network;
 use signet_server::logs::{LineSink, LogHub, LogLevel};
-use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -44,11 +46,7 @@ pub fn log_file(workspace: &Path, net: &Network) -> PathBuf {
 }
 
 /// A size-rotated file behind a non-blocking writer.
-pub fn rotating(
-    path: &Path,
-    rotate_bytes: usize,
-    keep: usize,
-) -> Result<(NonBlocking, WorkerGuard)> {
+pub fn rotating(path: &Path, rotate_bytes: usize, keep: usize) -> Result<(LineQueue, QueueGuard)> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -59,25 +57,114 @@ pub fn rotating(
         Compression::None,
         None,
     );
-    // The channel preallocates (and touches) every slot: tracing-appender's default of
-    // 128,000 lines was 4 MiB of resident memory per log file at idle. 16,384 queued lines
-    // (512 KiB) still absorb any burst the file cannot keep up with for a moment.
-    Ok(
-        tracing_appender::non_blocking::NonBlockingBuilder::default()
-            .buffered_lines_limit(LOG_QUEUE_LINES)
-            .finish(file),
-    )
+    queue(file, LOG_QUEUE_LINES)
 }
 
 /// Lines a log file's writer thread may have queued before new ones are dropped.
 const LOG_QUEUE_LINES: usize = 16_384;
 
-fn sink(min: LogLevel, writer: NonBlocking) -> LineSink {
+/// How long dropping a [`QueueGuard`] waits for the writer thread to write what is queued.
+const FLUSH_WAIT: Duration = Duration::from_secs(1);
+
+enum Msg {
+    Line(Vec<u8>),
+    /// Write everything before this, flush, then answer on the sender.
+    Shutdown(mpsc::SyncSender<()>),
+}
+
+/// The writing end of a log file's queue: each `write` queues one line for the file's writer
+/// thread; when `limit` lines are already waiting the line is dropped, so logging never
+/// blocks a request. (tracing-appender's non-blocking writer preallocates and touches every
+/// slot of its queue: 512 KiB per log file for 16,384 lines, resident at idle. This queue
+/// grows with what is waiting and shrinks back once it is written.)
+#[derive(Clone)]
+pub struct LineQueue {
+    tx: mpsc::Sender<Msg>,
+    queued: Arc<AtomicUsize>,
+    limit: usize,
+}
+
+impl LineQueue {
+    /// Queues `line`, or drops it when the queue is full or its thread is gone.
+    fn push(&self, line: &[u8]) {
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.limit
+            || self.tx.send(Msg::Line(line.to_vec())).is_err()
+        {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Write for LineQueue {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.push(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Keep it alive while logging: dropping it writes and flushes what is queued (waiting at
+/// most [`FLUSH_WAIT`]).
+pub struct QueueGuard {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl Drop for QueueGuard {
+    fn drop(&mut self) {
+        let (done, wait) = mpsc::sync_channel(1);
+        if self.tx.send(Msg::Shutdown(done)).is_ok() {
+            let _ = wait.recv_timeout(FLUSH_WAIT);
+        }
+    }
+}
+
+/// Starts the thread that writes `file` from a queue of at most `limit` lines.
+fn queue<W: Write + Send + 'static>(mut file: W, limit: usize) -> Result<(LineQueue, QueueGuard)> {
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let queued = Arc::new(AtomicUsize::new(0));
+    let count = queued.clone();
+    std::thread::Builder::new()
+        .name("signet-log-writer".into())
+        .spawn(move || {
+            while let Ok(mut msg) = rx.recv() {
+                loop {
+                    match msg {
+                        Msg::Line(line) => {
+                            count.fetch_sub(1, Ordering::AcqRel);
+                            let _ = file.write_all(&line);
+                        }
+                        Msg::Shutdown(done) => {
+                            let _ = file.flush();
+                            let _ = done.send(());
+                            return;
+                        }
+                    }
+                    match rx.try_recv() {
+                        Ok(next) => msg = next,
+                        Err(_) => break,
+                    }
+                }
+                let _ = file.flush();
+            }
+        })
+        .context("starting the log writer thread")?;
+    Ok((
+        LineQueue {
+            tx: tx.clone(),
+            queued,
+            limit,
+        },
+        QueueGuard { tx },
+    ))
+}
+
+fn sink(min: LogLevel, writer: LineQueue) -> LineSink {
     LineSink {
         min,
-        write: Box::new(move |line| {
-            let _ = writer.clone().write_all(line);
-        }),
+        write: Box::new(move |line| writer.push(line)),
     }
 }
 
@@ -85,7 +172,7 @@ fn sink(min: LogLevel, writer: NonBlocking) -> LineSink {
 pub struct Logging {
     /// The hub handed to the daemon (`/api/logs`, `/api/logs/stream`).
     pub hub: LogHub,
-    _guards: Vec<WorkerGuard>,
+    _guards: Vec<QueueGuard>,
 }
 
 /// Installs the global subscriber. `file` is [`log_file`]'s answer; `single` means it came from
@@ -127,6 +214,57 @@ pub fn init(file: &Path, single: bool, to_stderr: bool) -> Result<Logging> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file whose first write waits until the test lets it go; it keeps every line.
+    struct Stalled {
+        entered: mpsc::Sender<()>,
+        release: mpsc::Receiver<()>,
+        lines: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+    }
+
+    impl Write for Stalled {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let mut lines = self.lines.lock().unwrap();
+            if lines.is_empty() {
+                let _ = self.entered.send(());
+                drop(lines);
+                self.release.recv().unwrap();
+                lines = self.lines.lock().unwrap();
+            }
+            lines.push(buf.to_vec());
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_lines_and_the_guard_writes_the_rest() {
+        let (entered, is_in) = mpsc::channel();
+        let (go, release) = mpsc::channel();
+        let lines = Arc::default();
+        let file = Stalled {
+            entered,
+            release,
+            lines: Arc::clone(&lines),
+        };
+        let (queue, guard) = queue(file, 8).unwrap();
+        queue.push(b"first");
+        is_in.recv().unwrap();
+        // The writer is stuck in the first line: 8 more fit, the other 4 are dropped.
+        for i in 0..12 {
+            queue.push(format!("line {i}").as_bytes());
+        }
+        go.send(()).unwrap();
+        drop(guard);
+        let written = lines.lock().unwrap().clone();
+        let expected: Vec<Vec<u8>> = std::iter::once(b"first".to_vec())
+            .chain((0..8).map(|i| format!("line {i}").into_bytes()))
+            .collect();
+        assert_eq!(written, expected);
+    }
 
     fn total_bytes(dir: &Path) -> u64 {
         std::fs::read_dir(dir)
