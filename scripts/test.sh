@@ -64,11 +64,26 @@ else
   echo "warning: could not start PostgreSQL; the PostgreSQL backend's tests will fail" >&2
 fi
 
+# A second throwaway server, PostgreSQL 16 with pgvector (Debian's has none), for the pgvector
+# path's tests (crates/signet-store-pg/tests/it/pgvector.rs, crates/signet/tests/it/pgvector_nodes.rs).
+pgv_dir="$(mktemp -d /tmp/signet-pgvector.XXXXXX)"
+if pgv_bin="$(scripts/fetch-pgvector-server.sh)" \
+    && pgv_url="$(PG_BIN="$pgv_bin" scripts/pg-temp.sh start "$pgv_dir")"; then
+  export SIGNET_TEST_PGVECTOR_URL="$pgv_url"
+else
+  echo "warning: could not start PostgreSQL with pgvector; the pgvector tests will fail" >&2
+fi
+stop_servers() {
+  scripts/pg-temp.sh stop "$pg_dir" >/dev/null 2>&1 || true
+  scripts/pg-temp.sh stop "$pgv_dir" >/dev/null 2>&1 || true
+}
+trap stop_servers EXIT
+
 # No test may skip silently here: a missing proxy or model fails its tests instead.
 export SIGNET_REQUIRE_ALL=1
 
 log="$(mktemp)"
-trap 'rm -f "$log"; scripts/pg-temp.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+trap 'rm -f "$log"; stop_servers' EXIT
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

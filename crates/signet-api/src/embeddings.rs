@@ -181,7 +181,8 @@ pub struct VectorIndexStatus {
     /// Vectors added or replaced since the last merge, searched by exact scan until merged.
     pub pending: usize,
     /// `loading` while start-up reads the stored vectors (recall is keyword-only and says so
-    /// in `warnings`), then `ready`.
+    /// in `warnings`), then `ready`; `pgvector` when the database searches the vectors (this
+    /// process then holds none: `vectors` and `memoryBytes` are 0).
     pub state: String,
     /// Vectors searchable now.
     pub vectors: usize,
