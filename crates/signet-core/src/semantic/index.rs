@@ -300,7 +300,11 @@ impl Semantic {
     pub(super) fn load_index(&self) -> Result<(), crate::CoreError> {
         let (model, dims) = (self.model(), self.dimensions());
         if let Some(search) = self.inner.store.vector_search() {
-            self.inner.index.shared.delegated.store(true, Ordering::Release);
+            self.inner
+                .index
+                .shared
+                .delegated
+                .store(true, Ordering::Release);
             *self.inner.index.shared.write() = empty(dims);
             self.inner.index.shared.changed();
             tracing::info!(target: "embedding", index = search.name(), dims,

@@ -132,7 +132,10 @@ fn daemons_on_pgvector_search_in_the_database_and_hold_no_vectors() {
     let reason = storage["pgvector"]["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("HNSW"), "{reason}");
 
-    let id = remember(a.port, "The billing database fails over to the Frankfurt replica");
+    let id = remember(
+        a.port,
+        "The billing database fails over to the Frankfurt replica",
+    );
     poll("a's memory to get its vector", || {
         (embeddings(a.port)["coverage"]["current"] == 1).then_some(())
     });
@@ -140,7 +143,10 @@ fn daemons_on_pgvector_search_in_the_database_and_hold_no_vectors() {
     let hits = recall(a.port, "billing database failover", "hybrid");
     assert_eq!(ids(&hits), vec![id.clone()], "{hits:?}");
     assert_eq!(hits[0]["source"], "hybrid", "{hits:?}");
-    assert_eq!(ids(&recall(a.port, "billing database fails", "vector")), vec![id.clone()]);
+    assert_eq!(
+        ids(&recall(a.port, "billing database fails", "vector")),
+        vec![id.clone()]
+    );
     let index = &embeddings(a.port)["index"];
     assert_eq!(index["state"], "pgvector", "{index}");
     assert_eq!(index["vectors"], 0, "no vectors in the daemon: {index}");
@@ -151,17 +157,30 @@ fn daemons_on_pgvector_search_in_the_database_and_hold_no_vectors() {
     start(&b).expect("b starts");
     let status = http_json(b.port, "GET", "/api/status", &[], "");
     assert_eq!(status["storage"]["vectorIndex"], "pgvector", "{status}");
-    assert_eq!(ids(&recall(b.port, "billing database fails", "vector")), vec![id.clone()]);
+    assert_eq!(
+        ids(&recall(b.port, "billing database fails", "vector")),
+        vec![id.clone()]
+    );
     assert_eq!(embeddings(b.port)["index"]["vectors"], 0);
 
     // b's writes are a's too; a forget on a hides the memory from b's vector recall.
     let from_b = remember(b.port, "Grace rotates the on-call schedule every Monday");
     poll("b's memory to be found by vector on a", || {
-        ids(&recall(a.port, "Grace rotates the on-call schedule", "vector"))
-            .contains(&from_b)
-            .then_some(())
+        ids(&recall(
+            a.port,
+            "Grace rotates the on-call schedule",
+            "vector",
+        ))
+        .contains(&from_b)
+        .then_some(())
     });
-    let v = http_json(a.port, "DELETE", &format!("/api/memory/{id}"), &[], r#"{"reason": "x"}"#);
+    let v = http_json(
+        a.port,
+        "DELETE",
+        &format!("/api/memory/{id}"),
+        &[],
+        r#"{"reason": "x"}"#,
+    );
     assert_eq!(v["status"], "deleted", "{v}");
     let after = ids(&recall(b.port, "billing database fails", "vector"));
     assert!(!after.contains(&id), "{after:?}");
@@ -186,5 +205,8 @@ fn pgvector_on_without_the_extension_stops_start_up_and_off_keeps_the_in_process
     poll("the vector in off's own index", || {
         (embeddings(off.port)["index"]["vectors"] == 1).then_some(())
     });
-    assert_eq!(ids(&recall(off.port, "staging cluster Dublin", "vector")), vec![id]);
+    assert_eq!(
+        ids(&recall(off.port, "staging cluster Dublin", "vector")),
+        vec![id]
+    );
 }
