@@ -340,7 +340,8 @@ impl Semantic {
         if let Some(search) = self.store_search().filter(|_| self.served_by_store()) {
             // No vectors in this process: the database holds the index.
             return signet_api::VectorIndexStatus {
-                state: search.name().to_owned(),
+                state: "ready".to_owned(),
+                served_by: Some(search.name().to_owned()),
                 approximate: true,
                 ..Default::default()
             };
@@ -353,6 +354,7 @@ impl Semantic {
             approximate: st.approximate,
             merging: st.merging,
             memory_bytes: st.memory_bytes,
+            served_by: None,
         }
     }
 

@@ -148,7 +148,8 @@ fn daemons_on_pgvector_search_in_the_database_and_hold_no_vectors() {
         vec![id.clone()]
     );
     let index = &embeddings(a.port)["index"];
-    assert_eq!(index["state"], "pgvector", "{index}");
+    assert_eq!(index["state"], "ready", "{index}");
+    assert_eq!(index["servedBy"], "pgvector", "{index}");
     assert_eq!(index["vectors"], 0, "no vectors in the daemon: {index}");
     assert_eq!(index["memoryBytes"], 0, "{index}");
 
