@@ -87,6 +87,13 @@ trap 'rm -f "$log"; stop_servers' EXIT
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# The store conformance suite once more on the pgvector server, where every vector write also
+# fills `embeddings.vec` and its HNSW index (migration 4).
+if [ -n "${SIGNET_TEST_PGVECTOR_URL:-}" ] && [ "$#" -eq 0 ]; then
+  SIGNET_TEST_PG_URL="$SIGNET_TEST_PGVECTOR_URL" \
+    cargo test -p signet-store-pg --test it --locked conformance 2>&1 | tee -a "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+fi
 set -e
 # One closing line over every test binary (cargo prints one per binary, the last often 0).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) } }

@@ -110,7 +110,7 @@ pub(crate) fn prepare(
     pool: &Pool,
     mode: PgvectorMode,
 ) -> Result<(VectorCapability, Option<Pgvector>)> {
-    let mut c = pool.with(|c| catalog(c))?;
+    let mut c = pool.with(catalog)?;
     if mode == PgvectorMode::Off {
         return Ok((
             VectorCapability::unused(c, "storage.pgvector is off".into()),
@@ -134,7 +134,7 @@ pub(crate) fn prepare(
             Ok(()) => tracing::info!(target: "storage", "created the vector extension (pgvector)"),
             Err(e) => create_failed = Some(e.to_string()),
         }
-        c = pool.with(|c| catalog(c))?;
+        c = pool.with(catalog)?;
     }
     let unusable = match (&c.installed, &c.available, create_failed) {
         (Some(_), _, _) => None,

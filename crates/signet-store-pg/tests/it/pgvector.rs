@@ -399,9 +399,9 @@ fn vectors_written_before_pgvector_are_searchable_once_it_is_there() {
         .expect("remember");
     let v = rng.vector(dims);
     let job = EmbeddingJob {
-        memory_id: m.id.clone(),
-        content: m.content.clone(),
-        content_hash: m.content_hash.clone(),
+        memory_id: m.id,
+        content: m.content,
+        content_hash: m.content_hash,
     };
     off.save_embeddings(&[(job, blob(&v))], dims, MODEL, T0)
         .expect("save");
