@@ -7,7 +7,8 @@
 #   scripts/pg-temp.sh url DIR     prints the URL of the server running in DIR
 #
 # Idempotent: `start` on a directory whose server runs prints the same URL again. Needs
-# Debian's `postgresql` (binaries in /usr/lib/postgresql/*/bin). Run as root, the server runs
+# Debian's `postgresql` (binaries in /usr/lib/postgresql/*/bin), or PG_BIN=DIR naming another
+# build's bin directory (scripts/fetch-pgvector-server.sh prints one with pgvector). Run as root, the server runs
 # as the `postgres` user (PostgreSQL refuses to run as root).
 set -euo pipefail
 
@@ -19,10 +20,23 @@ usage() {
 cmd="$1"
 dir="$2"
 
-bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
-if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
-  echo "pg-temp: no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)" >&2
-  exit 1
+if [ -z "${PG_BIN:-}" ] && [ -f "$dir/pg_bin" ]; then
+  # A server `start`ed with PG_BIN is stopped with the same binaries.
+  PG_BIN="$(cat "$dir/pg_bin")"
+fi
+if [ -n "${PG_BIN:-}" ]; then
+  # Another server build, e.g. one with pgvector (scripts/fetch-pgvector-server.sh).
+  bin="$PG_BIN"
+  if [ ! -x "$bin/initdb" ]; then
+    echo "pg-temp: no initdb in PG_BIN=$bin" >&2
+    exit 1
+  fi
+else
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+  if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    echo "pg-temp: no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)" >&2
+    exit 1
+  fi
 fi
 
 # Runs a server binary as the postgres user when we are root.
@@ -69,6 +83,9 @@ case "$cmd" in
     fi
     port="$(free_port)"
     echo "$port" >"$dir/port"
+    if [ -n "${PG_BIN:-}" ]; then
+      echo "$PG_BIN" >"$dir/pg_bin"
+    fi
     if ! as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" \
         start >/dev/null; then

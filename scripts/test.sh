@@ -64,14 +64,36 @@ else
   echo "warning: could not start PostgreSQL; the PostgreSQL backend's tests will fail" >&2
 fi
 
+# A second throwaway server, PostgreSQL 16 with pgvector (Debian's has none), for the pgvector
+# path's tests (crates/signet-store-pg/tests/it/pgvector.rs, crates/signet/tests/it/pgvector_nodes.rs).
+pgv_dir="$(mktemp -d /tmp/signet-pgvector.XXXXXX)"
+if pgv_bin="$(scripts/fetch-pgvector-server.sh)" \
+    && pgv_url="$(PG_BIN="$pgv_bin" scripts/pg-temp.sh start "$pgv_dir")"; then
+  export SIGNET_TEST_PGVECTOR_URL="$pgv_url"
+else
+  echo "warning: could not start PostgreSQL with pgvector; the pgvector tests will fail" >&2
+fi
+stop_servers() {
+  scripts/pg-temp.sh stop "$pg_dir" >/dev/null 2>&1 || true
+  scripts/pg-temp.sh stop "$pgv_dir" >/dev/null 2>&1 || true
+}
+trap stop_servers EXIT
+
 # No test may skip silently here: a missing proxy or model fails its tests instead.
 export SIGNET_REQUIRE_ALL=1
 
 log="$(mktemp)"
-trap 'rm -f "$log"; scripts/pg-temp.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+trap 'rm -f "$log"; stop_servers' EXIT
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# The store conformance suite once more on the pgvector server, where every vector write also
+# fills `embeddings.vec` and its HNSW index (migration 4).
+if [ -n "${SIGNET_TEST_PGVECTOR_URL:-}" ] && [ "$#" -eq 0 ]; then
+  SIGNET_TEST_PG_URL="$SIGNET_TEST_PGVECTOR_URL" \
+    cargo test -p signet-store-pg --test it --locked conformance 2>&1 | tee -a "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+fi
 set -e
 # One closing line over every test binary (cargo prints one per binary, the last often 0).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) } }

@@ -183,6 +183,10 @@ pub struct VectorIndexStatus {
     /// `loading` while start-up reads the stored vectors (recall is keyword-only and says so
     /// in `warnings`), then `ready`.
     pub state: String,
+    /// `pgvector` when the database searches the vectors: this process then holds none
+    /// (`vectors` and `memoryBytes` are 0). Absent for the in-process index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_by: Option<String>,
     /// Vectors searchable now.
     pub vectors: usize,
 }

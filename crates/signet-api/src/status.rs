@@ -121,7 +121,7 @@ pub struct StorageSection {
     /// The PostgreSQL schema holding the tables, when `storage.schema` names one.
     pub schema: Option<String>,
     /// Where vector search runs: `in-process` (the daemon's own index over the stored
-    /// vectors), on both backends.
+    /// vectors), or `pgvector` (the PostgreSQL database's HNSW index, `storage.pgvector`).
     #[serde(rename = "vectorIndex")]
     pub vector_index: String,
     /// PostgreSQL only: whether the server offers pgvector, and whether it is used.
@@ -147,7 +147,7 @@ pub struct PgvectorSection {
     pub installed: Option<String>,
     /// Whether vector search runs in pgvector (`false`: the in-process index).
     pub used: bool,
-    /// Why it is not used.
+    /// Why it is used or not.
     pub reason: Option<String>,
     #[serde(flatten)]
     #[schema(ignore)]

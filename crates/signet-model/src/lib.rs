@@ -71,5 +71,6 @@ pub use maintenance::MaintenanceStore;
 pub use pipeline::PipelineStore;
 pub use store::{
     Backend, ChangeFeed, ChangeKind, ChangeListener, ChangePage, JsonRow, MemoryChange, MemoryStore,
+    VectorSearch,
 };
 pub use tables::{Cell, TableStore};

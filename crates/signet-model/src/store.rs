@@ -212,6 +212,35 @@ pub trait MemoryStore: Send + Sync + 'static {
     fn change_feed(&self) -> Option<&dyn ChangeFeed> {
         None
     }
+    /// Nearest-vector search inside the database ([`VectorSearch`]), or `None` when the
+    /// caller keeps its own index over [`MemoryStore::load_vectors`] (SQLite, or PostgreSQL
+    /// without pgvector). An optional capability: the default.
+    fn vector_search(&self) -> Option<&dyn VectorSearch> {
+        None
+    }
+}
+
+/// Vector search served by the store itself (pgvector on PostgreSQL), over the same vectors
+/// [`MemoryStore::load_vectors`] returns: a store offering it keeps its index in step with
+/// every write, so the caller holds no copy.
+pub trait VectorSearch: Send + Sync {
+    /// The `k` live memories whose current vector (made by `model`, with `dims` dimensions,
+    /// for their current content) is nearest to `query` by cosine, best first, with the
+    /// cosine similarity (`1 -` the cosine distance). With `allowed`, only those ids (an exact
+    /// search among them); without, the answer may be approximate.
+    fn search(
+        &self,
+        model: &str,
+        dims: usize,
+        query: &[f32],
+        k: usize,
+        allowed: Option<&std::collections::HashSet<String>>,
+    ) -> Result<Vec<(String, f32)>>;
+    /// Readies the search of `dims`-dimensional vectors (builds their index if missing):
+    /// called at start-up with the configured dimensions, so the first recall does not wait.
+    fn prepare(&self, dims: usize) -> Result<()>;
+    /// A name for status (`pgvector`).
+    fn name(&self) -> &'static str;
 }
 
 /// A complete storage backend: the memory, maintenance, document and pipeline data traits and

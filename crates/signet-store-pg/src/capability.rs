@@ -1,20 +1,45 @@
-//! What the server offers beyond core PostgreSQL: today, whether the `vector` extension
-//! (pgvector) is there, and so which vector path a node uses.
+//! What the server offers beyond core PostgreSQL: whether the `vector` extension (pgvector)
+//! is there, and so which vector path a node uses (`storage.pgvector`, [`PgvectorMode`]).
 //!
-//! Vectors are always stored in `embeddings.vector` (`bytea`, SQLite's blob format) and
-//! served by the daemon's in-process index, on every server. pgvector (an HNSW index in the
-//! database, shared by every node instead of one index per node) is detected and reported,
-//! but not used: its path (a `vector(dims)` column per model, kept in step with the blobs, an
-//! HNSW index, the recall filters inside the query) has not been written, because it cannot
-//! be run here (Debian's PostgreSQL 15 ships without the extension) and SQL that was never run
-//! is not offered. The status says so (`storage.pgvector.reason`), so an operator with
-//! pgvector sees that it is there and why it is idle.
+//! Vectors are always stored in `embeddings.vector` (`bytea`, SQLite's blob format, the
+//! source of truth). Where the database has pgvector, `embeddings.vec` (a generated column,
+//! migration 4) mirrors every blob and the database answers nearest-vector queries through an
+//! HNSW index per dimension count ([`crate::pgvector`]); the daemon then holds no vectors in
+//! RAM. Elsewhere the daemon's in-process index serves them. The decision is made once per
+//! open, per database: migrations run on every server, with or without the extension.
 
-use postgres::Client;
-use signet_model::Result;
+use postgres::{Client, GenericClient};
+use signet_model::{Result, StoreError};
 
 use crate::PgStore;
 use crate::error::PgResultExt;
+use crate::pgvector::Pgvector;
+use crate::pool::Pool;
+use crate::schema::MIGRATION_LOCK;
+
+/// `storage.pgvector`: whether a node uses pgvector.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PgvectorMode {
+    /// Where the extension is installed, or can be (`CREATE EXTENSION IF NOT EXISTS vector`
+    /// succeeds); else the in-process index.
+    #[default]
+    Auto,
+    /// pgvector or nothing: a database where it cannot be used stops the open.
+    On,
+    /// The in-process index, even where pgvector is installed.
+    Off,
+}
+
+impl PgvectorMode {
+    /// The configured name (`auto`, `on`, `off`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::On => "on",
+            Self::Off => "off",
+        }
+    }
+}
 
 /// Where vector search runs, and what the server could offer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,53 +50,144 @@ pub struct VectorCapability {
     pub installed: Option<String>,
     /// Whether vector search runs in pgvector; `false`: the in-process index.
     pub used: bool,
-    /// Why pgvector is not used.
+    /// Why pgvector is used or not.
     pub reason: String,
 }
 
-/// The one vector path this build serves (`/api/status` `storage.vectorIndex`).
+/// `storage.vectorIndex` when the daemon's own index serves vectors.
 pub const IN_PROCESS: &str = "in-process";
+/// `storage.vectorIndex` when the database does (pgvector's HNSW).
+pub const PGVECTOR: &str = "pgvector";
+
+/// The extension as the catalogs describe it.
+struct Catalog {
+    available: Option<String>,
+    installed: Option<String>,
+}
+
+fn catalog(c: &mut impl GenericClient) -> Result<Catalog> {
+    let row = c
+        .query_one(
+            "SELECT (SELECT default_version FROM pg_available_extensions WHERE name = 'vector'),
+                    (SELECT extversion FROM pg_extension WHERE extname = 'vector')",
+            &[],
+        )
+        .pg()?;
+    Ok(Catalog {
+        available: row.get(0),
+        installed: row.get(1),
+    })
+}
 
 impl VectorCapability {
-    /// The decision for a server offering `available` and having `installed`.
-    pub fn decide(available: Option<String>, installed: Option<String>) -> Self {
-        let reason = if available.is_none() && installed.is_none() {
-            "the server does not offer the vector extension (pgvector); vectors are served by \
-             the in-process index"
-        } else {
-            "this build does not implement the pgvector path yet; vectors are served by the \
-             in-process index"
-        };
-        Self {
-            available,
-            installed,
-            used: false,
-            reason: reason.to_owned(),
-        }
-    }
-
-    /// Asks the server (two catalog reads).
-    pub fn detect(client: &mut Client) -> Result<Self> {
-        let row = client
-            .query_one(
-                "SELECT (SELECT default_version FROM pg_available_extensions WHERE name = 'vector'),
-                        (SELECT extversion FROM pg_extension WHERE extname = 'vector')",
-                &[],
-            )
-            .pg()?;
-        Ok(Self::decide(row.get(0), row.get(1)))
-    }
-
     /// `vectorIndex` of the status: where vector search runs.
     pub fn vector_index(&self) -> &'static str {
-        IN_PROCESS
+        if self.used { PGVECTOR } else { IN_PROCESS }
+    }
+
+    /// Asks the server (two catalog reads), deciding nothing: what an `off` node reports.
+    pub fn detect(client: &mut Client) -> Result<Self> {
+        let c = catalog(client)?;
+        Ok(Self::unused(c, "storage.pgvector is off".to_owned()))
+    }
+
+    fn unused(c: Catalog, why: String) -> Self {
+        Self {
+            available: c.available,
+            installed: c.installed,
+            used: false,
+            reason: format!("{why}; vectors are served by the in-process index"),
+        }
     }
 }
 
+/// Decides the vector path of a freshly migrated database under `mode`: with `auto` or `on`,
+/// creates the extension where the server offers it and this role may (in the `public`
+/// schema when there is one, so every Signet schema of the database sees the same one), then
+/// adds `embeddings.vec` (`signet_pgvector_setup`, migration 4; idempotent). `on` without a
+/// usable extension is an error naming `storage.pgvector`.
+pub(crate) fn prepare(
+    pool: &Pool,
+    mode: PgvectorMode,
+) -> Result<(VectorCapability, Option<Pgvector>)> {
+    let mut c = pool.with(catalog)?;
+    if mode == PgvectorMode::Off {
+        return Ok((
+            VectorCapability::unused(c, "storage.pgvector is off".into()),
+            None,
+        ));
+    }
+    let mut create_failed = None;
+    if c.installed.is_none() && c.available.is_some() {
+        let created = pool.tx(|tx| {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+                .pg()?;
+            let public: bool = tx
+                .query_one("SELECT to_regnamespace('public') IS NOT NULL", &[])
+                .pg()?
+                .get(0);
+            let target = if public { " SCHEMA public" } else { "" };
+            tx.batch_execute(&format!("CREATE EXTENSION IF NOT EXISTS vector{target}"))
+                .pg()
+        });
+        match created {
+            Ok(()) => tracing::info!(target: "storage", "created the vector extension (pgvector)"),
+            Err(e) => create_failed = Some(e.to_string()),
+        }
+        c = pool.with(catalog)?;
+    }
+    let unusable = match (&c.installed, &c.available, create_failed) {
+        (Some(_), _, _) => None,
+        (None, None, _) => {
+            Some("the server does not offer the vector extension (pgvector)".to_owned())
+        }
+        (None, Some(_), Some(e)) => Some(format!(
+            "the server offers pgvector but `CREATE EXTENSION vector` failed ({e}); a superuser \
+             can run it once in this database"
+        )),
+        (None, Some(_), None) => Some("the vector extension is not installed".to_owned()),
+    };
+    if let Some(why) = unusable {
+        if mode == PgvectorMode::On {
+            return Err(StoreError::Invalid(format!(
+                "storage.pgvector: on, but {why}; install pgvector on the server, or set \
+                 storage.pgvector to auto or off"
+            )));
+        }
+        return Ok((VectorCapability::unused(c, why), None));
+    }
+    let pgvector = pool.tx(|tx| {
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .pg()?;
+        let ready: bool = tx
+            .query_one("SELECT signet_pgvector_setup()", &[])
+            .pg()?
+            .get(0);
+        if !ready {
+            return Err(StoreError::Backend(
+                "signet_pgvector_setup() found no vector extension".into(),
+            ));
+        }
+        Pgvector::find(tx)
+    })?;
+    let version = c.installed.clone().unwrap_or_default();
+    let capability = VectorCapability {
+        available: c.available,
+        installed: c.installed,
+        used: true,
+        reason: format!(
+            "pgvector {version} is installed (storage.pgvector: {}): nearest-vector search runs \
+             in the database, through an HNSW index per dimension count, shared by every node",
+            mode.as_str()
+        ),
+    };
+    Ok((capability, Some(pgvector)))
+}
+
 impl PgStore {
-    /// The server's vector capability; the daemon asks once, right after opening.
+    /// The vector path decided at open (see [`PgvectorMode`]).
     pub fn vector_capability(&self) -> Result<VectorCapability> {
-        self.pool().with(VectorCapability::detect)
+        Ok(self.capability().clone())
     }
 }
 
@@ -80,20 +196,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pgvector_is_reported_but_never_used() {
-        let none = VectorCapability::decide(None, None);
-        assert!(!none.used);
-        assert!(none.reason.contains("does not offer"), "{}", none.reason);
-        let offered = VectorCapability::decide(Some("0.7.4".into()), None);
-        assert!(!offered.used);
-        assert!(
-            offered.reason.contains("not implement"),
-            "{}",
-            offered.reason
-        );
-        let installed = VectorCapability::decide(Some("0.7.4".into()), Some("0.7.0".into()));
-        assert_eq!(installed.installed.as_deref(), Some("0.7.0"));
-        assert!(!installed.used);
-        assert_eq!(installed.vector_index(), IN_PROCESS);
+    fn the_status_names_the_path_in_use() {
+        let c = Catalog {
+            available: Some("0.7.4".into()),
+            installed: None,
+        };
+        let unused = VectorCapability::unused(c, "storage.pgvector is off".into());
+        assert!(!unused.used);
+        assert_eq!(unused.vector_index(), IN_PROCESS);
+        assert!(unused.reason.contains("in-process"), "{}", unused.reason);
+        let used = VectorCapability {
+            used: true,
+            ..unused
+        };
+        assert_eq!(used.vector_index(), PGVECTOR);
+        assert_eq!(PgvectorMode::default(), PgvectorMode::Auto);
     }
 }

@@ -13,7 +13,8 @@
 //!   `tsvector` column with a GIN index (`memories::search` renders the model's
 //!   [`KeywordQuery`](signet_model::KeywordQuery) safely: terms are bound parameters turned into
 //!   lexemes by `phraseto_tsquery`, the connectives are SQL), vectors as `bytea` in SQLite's
-//!   blob format;
+//!   blob format, mirrored as pgvector values searched in the database where the server has
+//!   the extension (`capability`, `pgvector`);
 //! - `changes`: the change sequence other nodes follow (`ChangeFeed`): every committed
 //!   change to a memory, in commit order, with the node that wrote it, and `LISTEN`.
 //!
@@ -35,6 +36,7 @@ mod export;
 mod maintenance;
 mod memories;
 mod node;
+mod pgvector;
 mod pipeline;
 pub mod pool;
 pub mod schema;
@@ -43,6 +45,6 @@ mod store;
 mod tables;
 mod url;
 
-pub use capability::VectorCapability;
+pub use capability::{IN_PROCESS, PGVECTOR, PgvectorMode, VectorCapability};
 pub use store::{PgConfig, PgStore};
 pub use url::{DatabaseUrl, REDACTED};

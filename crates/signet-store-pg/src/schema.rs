@@ -18,6 +18,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("../migrations/0001_core.sql")),
     (2, "nodes", include_str!("../migrations/0002_nodes.sql")),
     (3, "changes", include_str!("../migrations/0003_changes.sql")),
+    (
+        4,
+        "pgvector",
+        include_str!("../migrations/0004_pgvector.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.

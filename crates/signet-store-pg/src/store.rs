@@ -14,8 +14,10 @@ use signet_model::{
     StoreError,
 };
 
+use crate::capability::{PgvectorMode, VectorCapability};
 use crate::error::PgResultExt;
 use crate::memories::{embeddings, mutate, read, search, sessions, write};
+use crate::pgvector::Pgvector;
 use crate::pool::Pool;
 use crate::schema;
 use crate::url::DatabaseUrl;
@@ -50,6 +52,10 @@ pub struct PgStore {
     /// This node's id: its connections' `application_name` and its leases' `leased_by`.
     node: String,
     migration: MigrationReport,
+    /// The vector path decided at open (`storage.pgvector`).
+    capability: VectorCapability,
+    /// The pgvector search, when the database serves vectors itself.
+    pgvector: Option<Pgvector>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -63,8 +69,14 @@ impl std::fmt::Debug for PgStore {
 
 impl PgStore {
     /// Connects (`config.pool` connections), creates the schema if one is named, and migrates
-    /// it. Errors name the URL with its password redacted.
+    /// it; uses pgvector where it can (`storage.pgvector: auto`). Errors name the URL with its
+    /// password redacted.
     pub fn open(config: &PgConfig) -> Result<Self> {
+        Self::open_with(config, PgvectorMode::Auto)
+    }
+
+    /// [`PgStore::open`], with the vector path chosen by `pgvector` (see [`PgvectorMode`]).
+    pub fn open_with(config: &PgConfig, pgvector: PgvectorMode) -> Result<Self> {
         let mut client_config = config.url.config()?;
         let node = crate::node::new_id();
         client_config.application_name(&format!("{}{node}", crate::node::APPLICATION_PREFIX));
@@ -88,13 +100,17 @@ impl PgStore {
             })?;
         }
         let migration = pool.with(schema::migrate)?;
+        let (capability, pgvector) = crate::capability::prepare(&pool, pgvector)?;
         Ok(Self {
             pool,
             node,
             migration,
+            capability,
+            pgvector,
         })
     }
 
+<<<<<<< HEAD
     /// Connects to a database that Signet already migrated, read-only: no schema is created, no
     /// migration runs, and every transaction is `READ ONLY` (`signet doctor`). A database that
     /// was never migrated, or is newer than this build, is refused (`Schema`).
@@ -155,6 +171,16 @@ impl PgStore {
                 .pg()?;
             Ok(rows.iter().map(|r| r.get(0)).collect())
         })
+=======
+    /// The vector path decided at open.
+    pub(crate) fn capability(&self) -> &VectorCapability {
+        &self.capability
+    }
+
+    /// The pgvector search, when in use.
+    pub(crate) fn pgvector(&self) -> Option<&Pgvector> {
+        self.pgvector.as_ref()
+>>>>>>> pgv
     }
 
     /// The connections, for the repositories outside the memory domain.
@@ -304,12 +330,19 @@ impl MemoryStore for PgStore {
         model: &str,
         now: &str,
     ) -> Result<Vec<bool>> {
-        self.pool.tx(|tx| {
+        let saved = self.pool.tx(|tx| {
             items
                 .iter()
                 .map(|(job, blob)| embeddings::save(tx, job, blob, dims, model, now))
                 .collect()
-        })
+        })?;
+        // The first vectors of a dimension count get their index (a no-op once made).
+        if let Some(p) = &self.pgvector
+            && let Err(e) = p.ensure_index(&self.pool, dims)
+        {
+            tracing::warn!(target: "storage", dims, error = %e, "making the pgvector index");
+        }
+        Ok(saved)
     }
     fn embedding_stats(&self, model: &str, dims: usize) -> Result<EmbeddingStats> {
         self.pool.tx(|tx| embeddings::stats(tx, model, dims))
@@ -356,6 +389,13 @@ impl MemoryStore for PgStore {
     /// sequence (`changes`).
     fn change_feed(&self) -> Option<&dyn signet_model::ChangeFeed> {
         Some(self)
+    }
+    /// Where the database has pgvector (and `storage.pgvector` allows it), it searches the
+    /// vectors itself (`pgvector`).
+    fn vector_search(&self) -> Option<&dyn signet_model::VectorSearch> {
+        self.pgvector
+            .as_ref()
+            .map(|_| self as &dyn signet_model::VectorSearch)
     }
 }
 

@@ -54,7 +54,7 @@ pub use pipeline::{
 };
 pub use privacy::is_loopback_url;
 pub use search::{FusionKind, SearchSettings};
-pub use storage::{DatabaseUrlText, StorageBackend, StorageSettings};
+pub use storage::{DatabaseUrlText, PgvectorSetting, StorageBackend, StorageSettings};
 pub use watch::{error_chain, reload, restart_required, spawn_watcher};
 pub use workspace::resolve_workspace;
 pub use yaml::CONFIG_FILE_NAMES;

@@ -6,7 +6,12 @@
 //!   url: postgres://signet:$PGPASSWORD@db.internal:5432/signet
 //!   pool: 8                    # connections this node keeps open (1 to 256)
 //!   schema: signet             # optional: the schema holding the tables (default: public)
+//!   pgvector: auto             # auto (the default) | on | off: vector search in the database
 //! ```
+//!
+//! `pgvector`: `auto` uses the server's `vector` extension where it is installed or can be
+//! created, else the daemon's in-process index; `on` stops start-up where it cannot be used;
+//! `off` keeps the in-process index. `on` with the SQLite backend is an error.
 //!
 //! `SIGNET_DATABASE_URL`, when set, is the URL and selects `postgres` (the environment wins over
 //! the file, as everywhere). The URL's password may be a `$NAME` reference, resolved by the
@@ -28,7 +33,7 @@ use super::section::{Section, closest};
 use super::{ConfigError, EnvVars};
 
 /// The keys of `storage`; any other is an error.
-pub const STORAGE_KEYS: [&str; 4] = ["backend", "url", "pool", "schema"];
+pub const STORAGE_KEYS: [&str; 5] = ["backend", "url", "pool", "schema", "pgvector"];
 /// The environment variable that names a PostgreSQL database.
 pub const DATABASE_URL_VAR: &str = "SIGNET_DATABASE_URL";
 /// Connections per node when `storage.pool` is not set.
@@ -43,6 +48,19 @@ pub enum StorageBackend {
     Sqlite,
     /// A PostgreSQL database that several daemons may share.
     Postgres,
+}
+
+/// `storage.pgvector`: whether vector search runs in the database (pgvector).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PgvectorSetting {
+    /// Where the extension is installed or can be created (the default).
+    #[default]
+    Auto,
+    /// Required: start-up stops where it cannot be used.
+    On,
+    /// Never: the in-process index.
+    Off,
 }
 
 /// A PostgreSQL URL as configured (password possibly a `$NAME` reference).
@@ -114,6 +132,8 @@ pub struct StorageSettings {
     /// `storage.schema`: the PostgreSQL schema holding the tables (`None`: the server's search
     /// path, normally `public`); several workspaces can share one database this way.
     pub schema: Option<String>,
+    /// `storage.pgvector`: whether vector search runs in the database (PostgreSQL only).
+    pub pgvector: PgvectorSetting,
 }
 
 impl Default for StorageSettings {
@@ -123,6 +143,7 @@ impl Default for StorageSettings {
             url: None,
             pool: DEFAULT_POOL,
             schema: None,
+            pgvector: PgvectorSetting::Auto,
         }
     }
 }
@@ -162,6 +183,7 @@ impl StorageSettings {
         let backend = s.choice("backend", &choices)?;
         let pool = s.int::<u32>("pool", 1..=256)?.unwrap_or(DEFAULT_POOL);
         let schema = s.string("schema")?;
+        let pgvector = pgvector_setting(s)?;
         let from_file = s.string("url")?;
         let from_env = env.non_empty(DATABASE_URL_VAR).map(str::to_owned);
         let (url, key) = match (from_env, from_file) {
@@ -200,12 +222,37 @@ impl StorageSettings {
                 "a schema is only used with storage.backend: postgres",
             ));
         }
+        if pgvector == Some(PgvectorSetting::On) && backend == StorageBackend::Sqlite {
+            return Err(s.invalid(
+                "pgvector",
+                "pgvector: on needs storage.backend: postgres (SQLite vectors are served by \
+                 the in-process index)",
+            ));
+        }
         Ok(Self {
             backend,
             url,
             pool,
             schema,
+            pgvector: pgvector.unwrap_or_default(),
         })
+    }
+}
+
+/// `storage.pgvector`: `auto`, `on` or `off` (YAML 1.1 reads a bare `on`/`off` as a boolean,
+/// which means the same).
+fn pgvector_setting(s: &Section<'_>) -> Result<Option<PgvectorSetting>, ConfigError> {
+    match s.raw("pgvector") {
+        Some(Value::Bool(true)) => Ok(Some(PgvectorSetting::On)),
+        Some(Value::Bool(false)) => Ok(Some(PgvectorSetting::Off)),
+        _ => s.choice(
+            "pgvector",
+            &[
+                ("auto", PgvectorSetting::Auto),
+                ("on", PgvectorSetting::On),
+                ("off", PgvectorSetting::Off),
+            ],
+        ),
     }
 }
 
@@ -320,6 +367,34 @@ mod tests {
         assert_eq!(s.schema.as_deref(), Some("team_a"));
         let (key, _) = error("storage: {schema: team_a}", &[]);
         assert_eq!(key, "storage.schema");
+    }
+
+    #[test]
+    fn pgvector_is_auto_unless_set_and_a_wrong_value_names_the_key() {
+        let s = load("storage: {url: 'postgres://db/x'}", &[]).expect("loads");
+        assert_eq!(s.pgvector, PgvectorSetting::Auto);
+        for (text, want) in [
+            ("auto", PgvectorSetting::Auto),
+            ("on", PgvectorSetting::On),
+            ("off", PgvectorSetting::Off),
+        ] {
+            let s = load(
+                &format!("storage: {{url: 'postgres://db/x', pgvector: {text}}}"),
+                &[],
+            )
+            .expect("loads");
+            assert_eq!(s.pgvector, want);
+        }
+        let (key, message) = error("storage: {url: 'postgres://db/x', pgvector: always}", &[]);
+        assert_eq!(key, "storage.pgvector");
+        assert!(message.contains("auto, on, off"), "{message}");
+        let (key, _) = error("storage: {pgvector: on}", &[]);
+        assert_eq!(key, "storage.pgvector");
+        let s = load("storage: {pgvector: 'off'}", &[]).expect("off is fine on SQLite");
+        assert_eq!(s.backend, StorageBackend::Sqlite);
+        let (key, message) = error("storage: {url: 'postgres://db/x', pgvectr: on}", &[]);
+        assert_eq!(key, "storage.pgvectr");
+        assert!(message.contains("storage.pgvector"), "{message}");
     }
 
     #[test]

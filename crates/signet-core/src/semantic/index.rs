@@ -3,6 +3,11 @@
 //! then kept in step by the memory service: a deleted memory leaves, a changed one leaves and
 //! is re-embedded by the worker, a recovered one returns. Every change bumps a generation,
 //! which derived views (the cached 2-D projection) key on.
+//!
+//! Where the store searches vectors itself ([`signet_model::MemoryStore::vector_search`], pgvector), the
+//! index stays empty: nothing is loaded, the memory service's changes are no-ops here (the
+//! database keeps its own index in step with every write), and [`Semantic::search`] asks the
+//! store.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -10,6 +15,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use signet_api::Projection;
+use signet_model::VectorSearch;
 
 use super::Semantic;
 use crate::vector::{IndexConfig, MergePlan, VectorIndex, from_le_bytes};
@@ -59,6 +65,8 @@ struct Shared {
     loading: AtomicBool,
     /// A merge is building on its thread.
     merging: AtomicBool,
+    /// The store serves vector search (pgvector): this index holds nothing.
+    delegated: AtomicBool,
     /// The last 2-D projection: (generation, limit) and the response.
     projection: Mutex<Option<((u64, usize), Projection)>>,
 }
@@ -97,6 +105,7 @@ impl LiveIndex {
                 loads: AtomicU64::new(0),
                 loading: AtomicBool::new(false),
                 merging: AtomicBool::new(false),
+                delegated: AtomicBool::new(false),
                 projection: Mutex::new(None),
             }),
         }
@@ -135,8 +144,15 @@ impl LiveIndex {
         out
     }
 
+    fn delegated(&self) -> bool {
+        self.shared.delegated.load(Ordering::Acquire)
+    }
+
     /// Adds the vectors of `ids` whose `saved` flag is set (one change for the batch).
     pub(super) fn upsert_saved(&self, ids: &[String], vectors: &[Vec<f32>], saved: &[bool]) {
+        if self.delegated() {
+            return;
+        }
         self.change(|index| {
             for ((id, v), ok) in ids.iter().zip(vectors).zip(saved) {
                 if *ok {
@@ -147,12 +163,18 @@ impl LiveIndex {
     }
 
     fn upsert(&self, id: &str, v: &[f32]) {
+        if self.delegated() {
+            return;
+        }
         self.change(|index| {
             let _ = index.upsert(id, v);
         });
     }
 
     fn remove(&self, id: &str) {
+        if self.delegated() {
+            return;
+        }
         self.change(|index| index.remove(id));
     }
 
@@ -271,9 +293,29 @@ fn empty(dims: usize) -> VectorIndex {
 
 impl Semantic {
     /// Replaces the index with the store's current vectors, loaded on a background thread
-    /// (waits up to [`LOAD_GRACE`]; recall is keyword-only until the load is done).
+    /// (waits up to [`LOAD_GRACE`]; recall is keyword-only until the load is done). Where the
+    /// store searches vectors itself, loads nothing and readies the store's index for these
+    /// dimensions instead (blocking: a first build over many vectors takes a while; a failure
+    /// is logged and retried by the first search).
     pub(super) fn load_index(&self) -> Result<(), crate::CoreError> {
         let (model, dims) = (self.model(), self.dimensions());
+        if let Some(search) = self.inner.store.vector_search() {
+            self.inner
+                .index
+                .shared
+                .delegated
+                .store(true, Ordering::Release);
+            *self.inner.index.shared.write() = empty(dims);
+            self.inner.index.shared.changed();
+            tracing::info!(target: "embedding", index = search.name(), dims,
+                "vector search runs in the database; no vectors are loaded into memory");
+            // A failed build is retried by the first search of these dimensions.
+            if let Err(e) = search.prepare(dims) {
+                tracing::warn!(target: "embedding", index = search.name(), dims, error = %e,
+                    "readying the database's vector index failed");
+            }
+            return Ok(());
+        }
         let store = self.inner.store.clone();
         self.inner
             .index
@@ -281,8 +323,29 @@ impl Semantic {
         Ok(())
     }
 
+    /// The store's own vector search, when it serves recall (pgvector) instead of this
+    /// process's index.
+    pub fn store_search(&self) -> Option<&dyn VectorSearch> {
+        self.inner.store.vector_search()
+    }
+
+    /// True when the store serves vector search and this process keeps no index: other
+    /// nodes' changes need not be applied here (the daemon's peer sync).
+    pub fn served_by_store(&self) -> bool {
+        self.inner.index.delegated()
+    }
+
     /// The index as `/api/embeddings/status` reports it.
     pub fn index_status(&self) -> signet_api::VectorIndexStatus {
+        if let Some(search) = self.store_search().filter(|_| self.served_by_store()) {
+            // No vectors in this process: the database holds the index.
+            return signet_api::VectorIndexStatus {
+                state: "ready".to_owned(),
+                served_by: Some(search.name().to_owned()),
+                approximate: true,
+                ..Default::default()
+            };
+        }
         let st = self.inner.index.state();
         signet_api::VectorIndexStatus {
             state: if st.loading { "loading" } else { "ready" }.to_owned(),
@@ -291,6 +354,7 @@ impl Semantic {
             approximate: st.approximate,
             merging: st.merging,
             memory_bytes: st.memory_bytes,
+            served_by: None,
         }
     }
 
@@ -331,6 +395,18 @@ impl Semantic {
         k: usize,
         allowed: Option<&HashSet<String>>,
     ) -> Vec<(String, f32)> {
+        if self.served_by_store()
+            && let Some(store) = self.store_search()
+        {
+            return match store.search(&self.model(), self.dimensions(), query, k, allowed) {
+                Ok(hits) => hits,
+                Err(e) => {
+                    tracing::warn!(target: "embedding", index = store.name(), error = %e,
+                        "vector search in the database failed; this recall has no vector leg");
+                    Vec::new()
+                }
+            };
+        }
         let index = self.inner.index.read();
         let res = match allowed {
             Some(set) => index.search(query, k, |id| set.contains(id)),

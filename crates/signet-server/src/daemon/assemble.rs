@@ -14,8 +14,8 @@ use signet_api::PgvectorSection;
 use signet_core::analytics::Analytics;
 use signet_core::auth::AuthGate;
 use signet_core::config::{
-    self, AuthSettings, DatabaseUrlText, ExtractionProvider, Settings, StorageBackend,
-    StorageSettings,
+    self, AuthSettings, DatabaseUrlText, ExtractionProvider, PgvectorSetting, Settings,
+    StorageBackend, StorageSettings,
 };
 use signet_core::documents::{DocumentWorker, Documents};
 use signet_core::events::EventBus;
@@ -25,7 +25,7 @@ use signet_core::pipeline::{ExtractWorker, Pipeline, PipelineParts, SummaryWorke
 use signet_core::semantic::{EmbeddingWorker, Resolved, Semantic, provider};
 use signet_model::{Backend, DocumentStore, MemoryStore, MigrationReport, PipelineStore};
 use signet_store::Store;
-use signet_store_pg::{DatabaseUrl, PgConfig, PgStore};
+use signet_store_pg::{DatabaseUrl, PgConfig, PgStore, PgvectorMode};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -83,9 +83,9 @@ pub(super) async fn open_store(
     Ok((store, report, pgvector))
 }
 
-/// Connects to the PostgreSQL database of `storage`, migrates it and reads its pgvector
-/// capability (`signet_store_pg::VectorCapability`; an unreadable catalog is reported, not
-/// fatal: the in-process index serves vectors either way).
+/// Connects to the PostgreSQL database of `storage`, migrates it and decides its vector path
+/// (`storage.pgvector`, `signet_store_pg::VectorCapability`): pgvector where the database has
+/// it (`auto`, `on`), else the in-process index; `on` without it stops start-up.
 async fn open_postgres(
     storage: &StorageSettings,
     url: &DatabaseUrlText,
@@ -100,10 +100,16 @@ async fn open_postgres(
         pool: storage.pool as usize,
         schema: storage.schema.clone(),
     };
+    let mode = match storage.pgvector {
+        PgvectorSetting::Auto => PgvectorMode::Auto,
+        PgvectorSetting::On => PgvectorMode::On,
+        PgvectorSetting::Off => PgvectorMode::Off,
+    };
     tracing::info!(target: "daemon", url = %shown, pool = storage.pool,
-        schema = storage.schema.as_deref().unwrap_or("(search path)"), "storage: PostgreSQL");
+        schema = storage.schema.as_deref().unwrap_or("(search path)"),
+        pgvector = mode.as_str(), "storage: PostgreSQL");
     let opened = tokio::task::spawn_blocking(move || {
-        PgStore::open(&config).map(|s| {
+        PgStore::open_with(&config, mode).map(|s| {
             let capability = s.vector_capability();
             (s, capability)
         })
@@ -124,8 +130,13 @@ async fn open_postgres(
             ..Default::default()
         },
     };
+    let index = if pgvector.used {
+        signet_store_pg::PGVECTOR
+    } else {
+        signet_store_pg::IN_PROCESS
+    };
     tracing::info!(target: "daemon", available = pgvector.available, used = pgvector.used,
-        "storage: vectors served by the in-process index");
+        reason = pgvector.reason.as_deref().unwrap_or(""), "storage: vectors served by the {index} index");
     Ok((Arc::new(store), pgvector))
 }
 

@@ -82,7 +82,11 @@ fn storage_section(i: &DaemonInfo) -> StorageSection {
         backend: backend.to_owned(),
         url: s.url.as_ref().map(|u| u.redacted()),
         schema: s.schema.clone(),
-        vector_index: "in-process".to_owned(),
+        vector_index: match i.pgvector.as_ref().is_some_and(|p| p.used) {
+            true => "pgvector",
+            false => "in-process",
+        }
+        .to_owned(),
         pgvector: i.pgvector.clone(),
         node: i.node.clone(),
         sync: i.peer_sync.as_ref().map(|p| p.section()),

@@ -19,6 +19,7 @@ mod lifecycle;
 mod mcp;
 mod migrate;
 mod mock_llm;
+mod pgvector_nodes;
 mod pipe;
 mod pipeline;
 mod postgres_nodes;

@@ -150,7 +150,8 @@ impl PeerSync {
             }
         }
         let semantic = self.memories.semantic();
-        if semantic.configured() {
+        // With pgvector the database's index already holds every node's vectors.
+        if semantic.configured() && !semantic.served_by_store() {
             for (id, c) in last.into_iter().filter(|(_, c)| theirs(c)) {
                 match c.kind {
                     ChangeKind::Delete => semantic.remove(id),
