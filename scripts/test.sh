@@ -21,6 +21,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v jq >/dev/null 2>&1 || need+=(jq)
 # The official MCP client SDKs run on Python and Node (crates/signet/tests/it/mcp.rs).
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
+# pip downloads the PostgreSQL + pgvector build (scripts/fetch-pgvector-server.sh).
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 # `systemd-analyze verify` checks the unit `signet daemon install` writes (crates/signet/tests/it/install.rs).
