@@ -335,11 +335,20 @@ impl Memories {
             let (semantic, filters) = (self.semantic.clone(), req.filters.clone());
             crate::blocking::run(move || {
                 let vector = match query_vec {
-                    Some(q) => Some(vector_hits(store.as_ref(), &semantic, &q, &filters, candidates)?),
+                    Some(q) => Some(vector_hits(
+                        store.as_ref(),
+                        &semantic,
+                        &q,
+                        &filters,
+                        candidates,
+                    )?),
                     None => None,
                 };
                 let legs = merge_legs(&keyword, vector.as_deref().unwrap_or(&[]));
-                Ok((vector.is_some(), scored_rows(store.as_ref(), &legs, fusion, candidates)?))
+                Ok((
+                    vector.is_some(),
+                    scored_rows(store.as_ref(), &legs, fusion, candidates)?,
+                ))
             })
             .await?
         } else {
@@ -347,7 +356,10 @@ impl Memories {
             crate::blocking::run(move || {
                 let keyword = keyword_hits(store.as_ref(), keyword_text, &filters, candidates)?;
                 let legs = merge_legs(&keyword, &[]);
-                Ok((false, scored_rows(store.as_ref(), &legs, fusion, candidates)?))
+                Ok((
+                    false,
+                    scored_rows(store.as_ref(), &legs, fusion, candidates)?,
+                ))
             })
             .await?
         };

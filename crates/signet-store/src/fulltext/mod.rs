@@ -210,7 +210,9 @@ impl FullText {
         let Some((terms, mode)) = plan(query) else {
             return Ok(None);
         };
-        crate::memories::read::in_read_txn(conn, || self.search_in(conn, &terms, mode, filters, limit))
+        crate::memories::read::in_read_txn(conn, || {
+            self.search_in(conn, &terms, mode, filters, limit)
+        })
     }
 
     /// [`Self::search`] inside its read transaction.

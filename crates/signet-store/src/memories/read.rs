@@ -220,7 +220,9 @@ pub(crate) fn in_read_txn<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -
     conn.prepare_cached("BEGIN")?.execute([])?;
     let out = f();
     // A read transaction has nothing to keep: COMMIT and ROLLBACK both just end it.
-    let end = conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([]));
+    let end = conn
+        .prepare_cached("COMMIT")
+        .and_then(|mut s| s.execute([]));
     if let Err(e) = end {
         if !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
