@@ -41,6 +41,8 @@ pub async fn assign(mut req: Request, next: Next) -> Response {
 fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
+    // `std::process::id()` is a system call each time; the pid does not change.
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!("req-{:x}-{n}", std::process::id())
+    format!("req-{:x}-{n}", PID.get_or_init(std::process::id))
 }

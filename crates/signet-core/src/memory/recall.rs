@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use signet_api::{
     FilterQuery, RecallExplain, RecallMethod, RecallResponse, RecallResult, SearchQuery,
 };
+use signet_model::MemoryStore;
 use signet_model::memories::{KeywordHit, RecallFilters, RecallRow};
 
 use super::{Memories, MemoryPolicy, input};
@@ -321,28 +322,52 @@ impl Memories {
             );
         }
         let want_vector = req.mode != RecallMode::Keyword && !loading;
-        let (keyword, query_vec) = tokio::join!(
-            self.keyword_leg(keyword_text, req.filters.clone(), candidates),
-            async {
-                if want_vector {
-                    self.semantic.query_vector(&req.query).await
-                } else {
-                    None
-                }
-            },
-        );
-        let keyword = keyword?;
-        let vector = match query_vec {
-            Some(q) => Some(self.vector_leg(q, req.filters.clone(), candidates).await?),
-            None => None,
+        let (store, fusion) = (self.store.clone(), policy.fusion);
+        // Each hop to the blocking pool costs two thread wake-ups: a keyword recall makes one
+        // (leg, fusion and rows together), a hybrid one two (the keyword leg alongside the
+        // query's embedding, then the vector leg, fusion and rows).
+        let (vector_ran, mut scored) = if want_vector {
+            let (keyword, query_vec) = tokio::join!(
+                self.keyword_leg(keyword_text, req.filters.clone(), candidates),
+                self.semantic.query_vector(&req.query),
+            );
+            let keyword = keyword?;
+            let (semantic, filters) = (self.semantic.clone(), req.filters.clone());
+            crate::blocking::run(move || {
+                let vector = match query_vec {
+                    Some(q) => Some(vector_hits(
+                        store.as_ref(),
+                        &semantic,
+                        &q,
+                        &filters,
+                        candidates,
+                    )?),
+                    None => None,
+                };
+                let legs = merge_legs(&keyword, vector.as_deref().unwrap_or(&[]));
+                Ok((
+                    vector.is_some(),
+                    scored_rows(store.as_ref(), &legs, fusion, candidates)?,
+                ))
+            })
+            .await?
+        } else {
+            let filters = req.filters.clone();
+            crate::blocking::run(move || {
+                let keyword = keyword_hits(store.as_ref(), keyword_text, &filters, candidates)?;
+                let legs = merge_legs(&keyword, &[]);
+                Ok((
+                    false,
+                    scored_rows(store.as_ref(), &legs, fusion, candidates)?,
+                ))
+            })
+            .await?
         };
-        let method = match (req.mode, vector.is_some()) {
+        let method = match (req.mode, vector_ran) {
             (RecallMode::Vector, true) => RecallMethod::Vector,
             (_, true) => RecallMethod::Hybrid,
             _ => RecallMethod::Keyword,
         };
-        let legs = merge_legs(&keyword, vector.as_deref().unwrap_or(&[]));
-        let mut scored = self.score(legs, policy.fusion, candidates).await?;
         scored.retain(|s| s.score >= policy.min_score);
         rehearse(&mut scored, &policy);
         self.graph_boost(&req.query, &mut scored, &policy).await;
@@ -438,41 +463,21 @@ impl Memories {
         Ok(scored.into_iter().map(|s| (s.row, s.score)).collect())
     }
 
-    /// BM25 hits, normalised so the best is 1: all words first; when that finds fewer than
-    /// `fill_below` (a quarter of `k`, at least one), documents matching any (non-stopword)
-    /// word or one of its inflections ([`super::keywords`]) fill up the list, ranked below. Scoring every document that holds any common word
-    /// is the slow part of keyword recall, so it only runs when the strict query found little.
+    /// [`keyword_hits`] on the blocking pool.
     async fn keyword_leg(
         &self,
         text: Option<String>,
         filters: RecallFilters,
         k: usize,
     ) -> Result<Vec<(String, f64)>> {
-        let fill_below = (k / 4).max(1);
-        let Some(text) = text else {
+        if text.is_none() {
             return Ok(Vec::new());
-        };
-        let Some(all) = text::keyword_query(&text) else {
-            return Ok(Vec::new());
-        };
+        }
         let store = self.store.clone();
-        let (strict, loose) = crate::blocking::run(move || {
-            let strict = store.keyword_search(&all, &filters, k)?;
-            // The any-word query (with its word forms) is built only when it will run.
-            let any = (strict.len() < fill_below)
-                .then(|| super::keywords::any_word_query(&text))
-                .flatten();
-            let loose = match any {
-                Some(any) => store.keyword_search(&any, &filters, k)?,
-                None => Vec::new(),
-            };
-            Ok((strict, loose))
-        })
-        .await?;
-        Ok(normalise_keyword(strict, loose, k))
+        crate::blocking::run(move || keyword_hits(store.as_ref(), text, &filters, k)).await
     }
 
-    /// Nearest vectors among live memories passing every filter (cosine, clamped at 0).
+    /// [`vector_hits`] on the blocking pool.
     async fn vector_leg(
         &self,
         query: Vec<f32>,
@@ -480,54 +485,104 @@ impl Memories {
         k: usize,
     ) -> Result<Vec<(String, f64)>> {
         let (store, semantic) = (self.store.clone(), self.semantic.clone());
-        crate::blocking::run(move || {
-            let allowed: Option<HashSet<String>> = if filters.is_empty() {
-                None
-            } else {
-                Some(store.filter_ids(&filters)?.into_iter().collect())
-            };
-            let hits = semantic.search(&query, k, allowed.as_ref());
-            Ok(hits
-                .into_iter()
-                .map(|(id, s)| (id, f64::from(s).max(0.0)))
-                .filter(|(_, s)| *s > 0.0)
-                .collect())
-        })
-        .await
+        crate::blocking::run(move || vector_hits(store.as_ref(), &semantic, &query, &filters, k))
+            .await
     }
 
-    /// Fuses the legs, keeps the best `keep` and loads their rows (one query for all).
+    /// [`scored_rows`] on the blocking pool.
     async fn score(&self, legs: Legs, fusion: Fusion, keep: usize) -> Result<Vec<Scored>> {
-        let mut fused = fusion.fuse(&legs);
-        fused.truncate(keep);
-        let ids: Vec<String> = fused.iter().map(|(id, _)| id.clone()).collect();
         let store = self.store.clone();
-        let rows = crate::blocking::run(move || Ok(store.recall_rows(&ids)?)).await?;
-        let mut rows: HashMap<String, RecallRow> =
-            rows.into_iter().map(|r| (r.id.clone(), r)).collect();
-        Ok(fused
-            .into_iter()
-            .filter_map(|(id, score)| {
-                let row = rows.remove(&id)?;
-                let (kw, vec) = *legs.get(&id)?;
-                let source = match (kw > 0.0, vec > 0.0) {
-                    (true, true) => "hybrid",
-                    (false, true) => "vector",
-                    _ => "keyword",
-                };
-                Some(Scored {
-                    row,
-                    score,
-                    source,
-                    keyword: kw,
-                    vector: vec,
-                    fused: score,
-                    rehearsal: 1.0,
-                    graph: 0.0,
-                })
-            })
-            .collect())
+        crate::blocking::run(move || scored_rows(store.as_ref(), &legs, fusion, keep)).await
     }
+}
+
+/// BM25 hits, normalised so the best is 1: all words first; when that finds fewer than
+/// `fill_below` (a quarter of `k`, at least one), documents matching any (non-stopword)
+/// word or one of its inflections ([`super::keywords`]) fill up the list, ranked below. Scoring
+/// every document that holds any common word is the slow part of keyword recall, so it only
+/// runs when the strict query found little. Blocks (SQLite).
+fn keyword_hits(
+    store: &dyn MemoryStore,
+    text: Option<String>,
+    filters: &RecallFilters,
+    k: usize,
+) -> Result<Vec<(String, f64)>> {
+    let fill_below = (k / 4).max(1);
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    let Some(all) = text::keyword_query(&text) else {
+        return Ok(Vec::new());
+    };
+    let strict = store.keyword_search(&all, filters, k)?;
+    // The any-word query (with its word forms) is built only when it will run.
+    let any = (strict.len() < fill_below)
+        .then(|| super::keywords::any_word_query(&text))
+        .flatten();
+    let loose = match any {
+        Some(any) => store.keyword_search(&any, filters, k)?,
+        None => Vec::new(),
+    };
+    Ok(normalise_keyword(strict, loose, k))
+}
+
+/// Nearest vectors among live memories passing every filter (cosine, clamped at 0). Blocks
+/// (SQLite, for the filters' allow-list).
+fn vector_hits(
+    store: &dyn MemoryStore,
+    semantic: &crate::semantic::Semantic,
+    query: &[f32],
+    filters: &RecallFilters,
+    k: usize,
+) -> Result<Vec<(String, f64)>> {
+    let allowed: Option<HashSet<String>> = if filters.is_empty() {
+        None
+    } else {
+        Some(store.filter_ids(filters)?.into_iter().collect())
+    };
+    let hits = semantic.search(query, k, allowed.as_ref());
+    Ok(hits
+        .into_iter()
+        .map(|(id, s)| (id, f64::from(s).max(0.0)))
+        .filter(|(_, s)| *s > 0.0)
+        .collect())
+}
+
+/// Fuses the legs, keeps the best `keep` and loads their rows (deleted ones drop out). Blocks.
+fn scored_rows(
+    store: &dyn MemoryStore,
+    legs: &Legs,
+    fusion: Fusion,
+    keep: usize,
+) -> Result<Vec<Scored>> {
+    let mut fused = fusion.fuse(legs);
+    fused.truncate(keep);
+    let ids: Vec<String> = fused.iter().map(|(id, _)| id.clone()).collect();
+    let rows = store.recall_rows(&ids)?;
+    let mut rows: HashMap<String, RecallRow> =
+        rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    Ok(fused
+        .into_iter()
+        .filter_map(|(id, score)| {
+            let row = rows.remove(&id)?;
+            let (kw, vec) = *legs.get(&id)?;
+            let source = match (kw > 0.0, vec > 0.0) {
+                (true, true) => "hybrid",
+                (false, true) => "vector",
+                _ => "keyword",
+            };
+            Some(Scored {
+                row,
+                score,
+                source,
+                keyword: kw,
+                vector: vec,
+                fused: score,
+                rehearsal: 1.0,
+                graph: 0.0,
+            })
+        })
+        .collect())
 }
 
 /// All-word hits score in (0.5, 1]; any-word hits fill the rest of the list in (0, 0.5].

@@ -210,6 +210,20 @@ impl FullText {
         let Some((terms, mode)) = plan(query) else {
             return Ok(None);
         };
+        crate::memories::read::in_read_txn(conn, || {
+            self.search_in(conn, &terms, mode, filters, limit)
+        })
+    }
+
+    /// [`Self::search`] inside its read transaction.
+    fn search_in(
+        &self,
+        conn: &Connection,
+        terms: &[String],
+        mode: Mode,
+        filters: &RecallFilters,
+        limit: usize,
+    ) -> Result<Answer> {
         self.apply_pending(conn)?;
         let state = self.state.read().unwrap_or_else(|e| e.into_inner());
         let Some(index) = state.index.as_ref() else {
@@ -221,7 +235,7 @@ impl FullText {
             limit * 4 + 16
         };
         // Pruning skips matches unseen: only when no filter needs the full count.
-        let (hits, matched) = index.search(&terms, mode, want, filters.is_empty());
+        let (hits, matched) = index.search(terms, mode, want, filters.is_empty());
         drop(state);
         let ids = rows_passing(conn, &hits, filters)?;
         let out: Vec<KeywordHit> = hits

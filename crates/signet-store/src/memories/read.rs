@@ -5,7 +5,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{HistoryEvent, ListedMemoryItem, MemoryListStats, RecallRow, ScopeFilter};
 use crate::error::Result;
-use crate::row;
 
 /// The columns `GET /api/memory/:id` returns, in upstream's order. `scope_user` (our migration
 /// 1001) is deliberately not among them: upstream's response has no such field, and the parity
@@ -212,8 +211,34 @@ pub fn stats(conn: &Connection, scope: &ScopeFilter) -> Result<MemoryListStats> 
     )?)
 }
 
+/// Runs `f` inside one read transaction on `conn` (a pool reader, not in a transaction).
+///
+/// Each statement outside a transaction is a read transaction of its own: a recall's few dozen
+/// rowid and id lookups took and released the WAL read lock (and the database file's shared
+/// lock, `fcntl` each) a few dozen times. One snapshot also keeps the lookups consistent.
+pub(crate) fn in_read_txn<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    conn.prepare_cached("BEGIN")?.execute([])?;
+    let out = f();
+    // A read transaction has nothing to keep: COMMIT and ROLLBACK both just end it.
+    let end = conn
+        .prepare_cached("COMMIT")
+        .and_then(|mut s| s.execute([]));
+    if let Err(e) = end {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        out?;
+        return Err(e.into());
+    }
+    out
+}
+
 /// Rows for recall results, in the order of `ids`; deleted rows are left out.
 pub fn recall_rows(conn: &Connection, ids: &[String]) -> Result<Vec<RecallRow>> {
+    in_read_txn(conn, || recall_rows_in(conn, ids))
+}
+
+fn recall_rows_in(conn: &Connection, ids: &[String]) -> Result<Vec<RecallRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, content, type AS memory_type, tags, COALESCE(pinned, 0) AS pinned, \
          COALESCE(importance, 0.5) AS importance, who, project, created_at, \
@@ -221,9 +246,25 @@ pub fn recall_rows(conn: &Connection, ids: &[String]) -> Result<Vec<RecallRow>> 
          FROM memories WHERE id = ?1 AND is_deleted = 0",
     )?;
     let mut out = Vec::with_capacity(ids.len());
+    // By position rather than through `row::decode` (the same conversions): this runs for
+    // every candidate of every recall.
+    let decode = |r: &rusqlite::Row<'_>| {
+        Ok(RecallRow {
+            id: r.get(0)?,
+            content: r.get(1)?,
+            memory_type: r.get(2)?,
+            tags: r.get(3)?,
+            pinned: r.get(4)?,
+            importance: r.get(5)?,
+            who: r.get(6)?,
+            project: r.get(7)?,
+            created_at: r.get(8)?,
+            access_count: r.get(9)?,
+            last_accessed: r.get(10)?,
+        })
+    };
     for id in ids {
-        let found = stmt.query_row([id], row::decode::<RecallRow>).optional()?;
-        out.extend(found);
+        out.extend(stmt.query_row([id], decode).optional()?);
     }
     Ok(out)
 }
