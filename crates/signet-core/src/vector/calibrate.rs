@@ -129,13 +129,11 @@ const TIE_EPSILON: f32 = 1e-6;
 /// The exact top 10 for `query`, excluding slot `exclude`.
 fn exact(store: &VectorStore, query: &[f32], exclude: Option<u32>) -> Vec<Scored> {
     let mut top = TopK::new(K);
-    kernel::fast(|| {
-        for slot in 0..store.len() as u32 {
-            let score = kernel::dot_lanes(query, store.vector(slot));
-            if Some(slot) != exclude && top.admits(score) {
-                top.push(Scored { score, index: slot });
-            }
+    for slot in 0..store.len() as u32 {
+        let score = kernel::dot(query, store.vector(slot));
+        if Some(slot) != exclude && top.admits(score) {
+            top.push(Scored { score, index: slot });
         }
-    });
+    }
     top.into_sorted()
 }

@@ -10,23 +10,37 @@ const LANES: usize = 16;
 /// The best instruction set this CPU has, detected once.
 static ARCH: std::sync::LazyLock<pulp::Arch> = std::sync::LazyLock::new(pulp::Arch::new);
 
-/// Runs `f` compiled for the best instruction set this CPU has (AVX2 + FMA on most x86-64, the
-/// baseline elsewhere): the kernels below are written for the auto-vectoriser, and inlined into
-/// `f` they get the wider registers. One branch on a cached flag per call.
+/// Runs `op` compiled for the best instruction set this CPU has (AVX2 + FMA on most x86-64, the
+/// baseline elsewhere): one branch on a cached flag per call. The kernels below are written for
+/// the auto-vectoriser, and `op`'s body must *be* the kernel: pulp compiles `with_simd` (generic,
+/// `#[inline(always)]`) inside its `#[target_feature]` function, so what is inlined into it gets
+/// the wider registers. A closure passed through does not: its body is compiled once, for the
+/// baseline, and called (measured: a 384-d int8 dot product took 53 ns that way, 10 ns this way).
 #[inline(always)]
-pub(crate) fn fast<R>(f: impl FnOnce() -> R) -> R {
-    ARCH.dispatch(f)
+pub(crate) fn fast<Op: pulp::WithSimd>(op: Op) -> Op::Output {
+    ARCH.dispatch(op)
+}
+
+/// [`dot_lanes`] under [`fast`].
+struct DotF32<'a>(&'a [f32], &'a [f32]);
+
+impl pulp::WithSimd for DotF32<'_> {
+    type Output = f32;
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> f32 {
+        dot_lanes(self.0, self.1)
+    }
 }
 
 /// Dot product of two equal-length slices (see [`fast`]).
 #[inline]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    fast(|| dot_lanes(a, b))
+    fast(DotF32(a, b))
 }
 
-/// The dot product's body, for callers already inside [`fast`].
+/// The dot product's body (inlined into [`fast`]'s callers).
 #[inline(always)]
-pub(crate) fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
+fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [0.0f32; LANES];
     let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));

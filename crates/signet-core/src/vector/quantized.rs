@@ -84,17 +84,15 @@ impl Int8Codes {
         let query_scale = quantize(query, &mut query_codes);
         let mut first = TopK::new(k.saturating_mul(rescore_factor.max(1)));
         let rows = self.codes.chunks_exact(self.dimensions).zip(&self.scales);
-        super::kernel::fast(|| {
-            for (slot, (codes, &scale)) in rows.enumerate() {
-                let score = dot_i8(&query_codes, codes) as f32 * (scale * query_scale);
-                if first.admits(score) && accept(slot as u32) {
-                    first.push(Scored {
-                        score,
-                        index: slot as u32,
-                    });
-                }
+        for (slot, (codes, &scale)) in rows.enumerate() {
+            let score = dot_i8_fast(&query_codes, codes) as f32 * (scale * query_scale);
+            if first.admits(score) && accept(slot as u32) {
+                first.push(Scored {
+                    score,
+                    index: slot as u32,
+                });
             }
-        });
+        }
         let mut exact = TopK::new(k);
         for c in first.into_sorted() {
             let score = dot(query, store.vector(c.index));
@@ -126,14 +124,14 @@ impl Int8Codes {
     /// The approximate similarity of a prepared query to the vector in `slot`.
     #[inline]
     pub fn score(&self, query: &QueryCodes, slot: u32) -> f32 {
-        let dot = super::kernel::fast(|| dot_i8(&query.codes, self.row(slot)));
+        let dot = dot_i8_fast(&query.codes, self.row(slot));
         dot as f32 * (self.scales[slot as usize] * query.scale)
     }
 
     /// The approximate similarity of the vectors in slots `a` and `b`.
     #[inline]
     pub fn pair(&self, a: u32, b: u32) -> f32 {
-        let dot = super::kernel::fast(|| dot_i8(self.row(a), self.row(b)));
+        let dot = dot_i8_fast(self.row(a), self.row(b));
         dot as f32 * (self.scales[a as usize] * self.scales[b as usize])
     }
 }
@@ -164,6 +162,23 @@ fn quantize(v: &[f32], out: &mut [i8]) -> f32 {
         *o = (x / scale).round().clamp(-127.0, 127.0) as i8;
     }
     scale
+}
+
+/// [`dot_i8`] under [`super::kernel::fast`].
+struct DotI8<'a>(&'a [i8], &'a [i8]);
+
+impl pulp::WithSimd for DotI8<'_> {
+    type Output = i32;
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> i32 {
+        dot_i8(self.0, self.1)
+    }
+}
+
+/// Integer dot product of two code slices, for the best instruction set.
+#[inline]
+fn dot_i8_fast(a: &[i8], b: &[i8]) -> i32 {
+    super::kernel::fast(DotI8(a, b))
 }
 
 /// Integer dot product of two code slices.

@@ -194,10 +194,9 @@ pub(crate) fn scan(
     if let Some(codes) = codes {
         return codes.search(store, query, k, config.rescore_factor, accept);
     }
-    kernel::fast(|| scan_f32(store, query, k, accept))
+    scan_f32(store, query, k, accept)
 }
 
-#[inline(always)]
 fn scan_f32(
     store: &VectorStore,
     query: &[f32],
@@ -207,7 +206,7 @@ fn scan_f32(
     let mut top = TopK::new(k);
     let rows = store.data().chunks_exact(store.dimensions());
     for (slot, row) in rows.enumerate() {
-        let score = kernel::dot_lanes(query, row);
+        let score = kernel::dot(query, row);
         // Score first: the filter (an id lookup) only runs for would-be results.
         if top.admits(score) && accept(slot as u32) {
             top.push(Scored {
