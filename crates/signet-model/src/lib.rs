@@ -70,7 +70,7 @@ pub use lifecycle::{IntegrityReport, Lifecycle, MigrationReport};
 pub use maintenance::MaintenanceStore;
 pub use pipeline::PipelineStore;
 pub use store::{
-    Backend, ChangeFeed, ChangeKind, ChangeListener, ChangePage, JsonRow, MemoryChange, MemoryStore,
-    VectorSearch,
+    Backend, ChangeFeed, ChangeKind, ChangeListener, ChangePage, JsonRow, MemoryChange,
+    MemoryStore, VectorSearch,
 };
 pub use tables::{Cell, TableStore};

@@ -110,7 +110,6 @@ impl PgStore {
         })
     }
 
-<<<<<<< HEAD
     /// Connects to a database that Signet already migrated, read-only: no schema is created, no
     /// migration runs, and every transaction is `READ ONLY` (`signet doctor`). A database that
     /// was never migrated, or is newer than this build, is refused (`Schema`).
@@ -144,6 +143,8 @@ impl PgStore {
                 schema::latest()
             )));
         }
+        // A read-only diagnosis searches no vectors: what the catalogs say, nothing set up.
+        let capability = pool.with(VectorCapability::detect)?;
         Ok(Self {
             pool,
             node,
@@ -152,6 +153,8 @@ impl PgStore {
                 to_version: version,
                 ..MigrationReport::default()
             },
+            capability,
+            pgvector: None,
         })
     }
 
@@ -171,7 +174,8 @@ impl PgStore {
                 .pg()?;
             Ok(rows.iter().map(|r| r.get(0)).collect())
         })
-=======
+    }
+
     /// The vector path decided at open.
     pub(crate) fn capability(&self) -> &VectorCapability {
         &self.capability
@@ -180,7 +184,6 @@ impl PgStore {
     /// The pgvector search, when in use.
     pub(crate) fn pgvector(&self) -> Option<&Pgvector> {
         self.pgvector.as_ref()
->>>>>>> pgv
     }
 
     /// The connections, for the repositories outside the memory domain.
