@@ -9,9 +9,9 @@
 
 use std::process::Stdio;
 
-use postgres::NoTls;
 use serde_json::{Value, json};
 
+use crate::postgres_nodes::Db;
 use crate::support::{TestEnv, http_json, parse_pid, pg_server_url, poll};
 
 /// The pgvector server's URL, or `None` after saying why.
@@ -31,43 +31,11 @@ fn pgvector_url() -> Option<String> {
     }
 }
 
-/// A scratch schema, dropped with everything in it at the end.
-struct Db {
-    url: String,
-    schema: String,
-}
-
-impl Db {
-    fn new(url: String) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let schema = format!("v_{}_{nanos}", std::process::id());
-        Self { url, schema }
-    }
-
-    fn node(&self, pgvector: &str) -> TestEnv {
-        let env = TestEnv::new();
-        env.write_config(&format!(
-            "storage:\n  backend: postgres\n  url: '{}'\n  pool: 4\n  schema: {}\n  \
-             pgvector: '{pgvector}'\n",
-            self.url, self.schema
-        ));
-        env
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Ok(mut c) = self
-            .url
-            .parse::<postgres::Config>()
-            .and_then(|c| c.connect(NoTls))
-        {
-            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
-        }
-    }
+/// A workspace on `db` with `storage.pgvector` set.
+fn node(db: &Db, pgvector: &str) -> TestEnv {
+    let env = TestEnv::new();
+    env.write_config(&format!("{}  pgvector: '{pgvector}'\n", db.storage_yaml()));
+    env
 }
 
 /// `signet daemon start` with the 384-dimension hash embedder: the pid (the env kills it on
@@ -122,8 +90,8 @@ fn embeddings(port: u16) -> Value {
 #[test]
 fn daemons_on_pgvector_search_in_the_database_and_hold_no_vectors() {
     let Some(url) = pgvector_url() else { return };
-    let db = Db::new(url);
-    let a = db.node("on");
+    let db = Db::at(url);
+    let a = node(&db, "on");
     start(&a).expect("a starts on pgvector");
     let status = http_json(a.port, "GET", "/api/status", &[], "");
     let storage = &status["storage"];
@@ -154,7 +122,7 @@ fn daemons_on_pgvector_search_in_the_database_and_hold_no_vectors() {
     assert_eq!(index["memoryBytes"], 0, "{index}");
 
     // A second node (auto) finds a's vector at once: there is no index of its own to fill.
-    let b = db.node("auto");
+    let b = node(&db, "auto");
     start(&b).expect("b starts");
     let status = http_json(b.port, "GET", "/api/status", &[], "");
     assert_eq!(status["storage"]["vectorIndex"], "pgvector", "{status}");
@@ -190,13 +158,13 @@ fn daemons_on_pgvector_search_in_the_database_and_hold_no_vectors() {
 #[test]
 fn pgvector_on_without_the_extension_stops_start_up_and_off_keeps_the_in_process_index() {
     let Some(url) = pg_server_url() else { return };
-    let db = Db::new(url);
-    let on = db.node("on");
+    let db = Db::at(url);
+    let on = node(&db, "on");
     let err = start(&on).expect_err("pgvector: on needs the extension");
     assert!(err.contains("storage.pgvector"), "{err}");
     let Some(url) = pgvector_url() else { return };
-    let db = Db::new(url);
-    let off = db.node("off");
+    let db = Db::at(url);
+    let off = node(&db, "off");
     start(&off).expect("off starts");
     let status = http_json(off.port, "GET", "/api/status", &[], "");
     assert_eq!(status["storage"]["vectorIndex"], "in-process", "{status}");

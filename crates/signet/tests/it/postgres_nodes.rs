@@ -22,25 +22,31 @@ use crate::support::{
     TestEnv, http_json, is_alive, parse_pid, pg_server_url as server_url, poll, signal,
 };
 
-/// A scratch schema on the test server, dropped with everything in it at the end.
-struct Db {
-    url: String,
-    schema: String,
+/// A scratch schema on a test server, dropped with everything in it at the end (also used
+/// by `pgvector_nodes`).
+pub(crate) struct Db {
+    pub(crate) url: String,
+    pub(crate) schema: String,
 }
 
 impl Db {
+    /// A scratch schema on the server `SIGNET_TEST_PG_URL` names.
     fn new() -> Option<Self> {
-        let url = server_url()?;
+        Some(Self::at(server_url()?))
+    }
+
+    /// A scratch schema on the server at `url`.
+    pub(crate) fn at(url: String) -> Self {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
         let schema = format!("n_{}_{nanos}", std::process::id());
-        Some(Self { url, schema })
+        Self { url, schema }
     }
 
     /// `storage:` of agent.yaml for this schema.
-    fn storage_yaml(&self) -> String {
+    pub(crate) fn storage_yaml(&self) -> String {
         format!(
             "storage:\n  backend: postgres\n  url: '{}'\n  pool: 4\n  schema: {}\n",
             self.url, self.schema
@@ -182,7 +188,10 @@ fn a_memory_remembered_on_one_node_is_recalled_by_vector_and_streamed_on_another
     let (na, nb) = (&sa["storage"]["node"], &sb["storage"]["node"]);
     assert!(na.is_string() && nb.is_string() && na != nb, "{sa} {sb}");
     assert_eq!(sb["storage"]["backend"], "postgres");
-    assert_eq!(sb["storage"]["sync"]["listening"], true, "{sb}");
+    // The listener connects in the background just after start-up.
+    poll("b's change listener to connect", || {
+        (status(b.port)["storage"]["sync"]["listening"] == true).then_some(())
+    });
 
     let id = remember(
         a.port,
