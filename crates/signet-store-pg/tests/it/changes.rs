@@ -14,24 +14,7 @@ use super::support::Scratch;
 const NOW: &str = "2026-03-02T12:00:00.000Z";
 
 fn memory(id: &str, content: &str) -> NewMemory {
-    NewMemory {
-        id: id.into(),
-        normalized_content: content.to_lowercase(),
-        content_hash: format!("hash-{id}"),
-        content: content.into(),
-        memory_type: "fact".into(),
-        tags: None,
-        who: "tester".into(),
-        why: "test".into(),
-        project: None,
-        importance: 0.5,
-        pinned: false,
-        source_type: "manual".into(),
-        source_id: None,
-        extraction_status: "none".into(),
-        created_at: NOW.into(),
-        scope_user: None,
-    }
+    super::support::memory(id, content, NOW)
 }
 
 fn feed(store: &PgStore) -> &dyn ChangeFeed {

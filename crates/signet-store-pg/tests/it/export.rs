@@ -17,22 +17,13 @@ const T1: &str = "2026-03-02T13:00:00.000Z";
 
 fn memory(id: &str, content: &str) -> NewMemory {
     NewMemory {
-        id: id.into(),
-        content: content.into(),
-        normalized_content: content.to_lowercase(),
         content_hash: format!("hash-of-{}", content.to_lowercase()),
-        memory_type: "fact".into(),
         tags: Some("a,b".into()),
-        who: "tester".into(),
         why: "export".into(),
         project: Some("p1".into()),
         importance: 0.7,
-        pinned: false,
-        source_type: "manual".into(),
-        source_id: None,
-        extraction_status: "none".into(),
-        created_at: T0.into(),
         scope_user: Some("u1".into()),
+        ..super::support::memory(id, content, T0)
     }
 }
 

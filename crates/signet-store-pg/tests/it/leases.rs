@@ -17,22 +17,8 @@ const NOW: &str = "2026-03-02T12:00:00.000Z";
 fn memory(i: usize) -> NewMemory {
     let content = format!("memory number {i} to extract");
     NewMemory {
-        id: format!("m{i:03}"),
-        normalized_content: content.clone(),
-        content_hash: format!("hash-{i}"),
-        content,
-        memory_type: "fact".into(),
-        tags: None,
-        who: "tester".into(),
-        why: "test".into(),
-        project: None,
-        importance: 0.5,
-        pinned: false,
-        source_type: "manual".into(),
-        source_id: None,
         extraction_status: "pending".into(),
-        created_at: NOW.into(),
-        scope_user: None,
+        ..super::support::memory(&format!("m{i:03}"), &content, NOW)
     }
 }
 

@@ -60,22 +60,8 @@ fn reopening_a_current_database_applies_nothing_and_keeps_the_data() {
     let first = PgStore::open(&scratch.config(1)).expect("open");
     assert_eq!(first.migration().from_version, 0);
     let m = signet_model::memories::NewMemory {
-        id: "kept".into(),
-        content: "survives a reopen".into(),
-        normalized_content: "survives a reopen".into(),
         content_hash: "h-kept".into(),
-        memory_type: "fact".into(),
-        tags: None,
-        who: "tester".into(),
-        why: "test".into(),
-        project: None,
-        importance: 0.5,
-        pinned: false,
-        source_type: "manual".into(),
-        source_id: None,
-        extraction_status: "none".into(),
-        created_at: "2026-03-02T12:00:00.000Z".into(),
-        scope_user: None,
+        ..super::support::memory("kept", "survives a reopen", "2026-03-02T12:00:00.000Z")
     };
     use signet_model::MemoryStore;
     first

@@ -122,24 +122,7 @@ impl Rng {
 }
 
 fn memory(id: &str) -> NewMemory {
-    NewMemory {
-        id: id.to_owned(),
-        content: format!("memory {id}"),
-        normalized_content: format!("memory {id}"),
-        content_hash: format!("hash-{id}"),
-        memory_type: "fact".to_owned(),
-        tags: None,
-        who: "tester".to_owned(),
-        why: "pgvector".to_owned(),
-        project: None,
-        importance: 0.5,
-        pinned: false,
-        source_type: "manual".to_owned(),
-        source_id: None,
-        extraction_status: "none".to_owned(),
-        created_at: T0.to_owned(),
-        scope_user: None,
-    }
+    super::support::memory(id, &format!("memory {id}"), T0)
 }
 
 fn blob(v: &[f32]) -> Vec<u8> {

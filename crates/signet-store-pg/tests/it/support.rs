@@ -4,6 +4,7 @@
 
 use postgres::{Client, NoTls};
 use signet_model::conformance::{Fixtures, Harness};
+use signet_model::memories::NewMemory;
 use signet_model::sessions::{Checkpoint, SummaryJob};
 use signet_model::{DocumentStore, Lifecycle, MaintenanceStore, MemoryStore, PipelineStore};
 use signet_store_pg::{DatabaseUrl, PgConfig, PgStore};
@@ -266,5 +267,28 @@ impl PgHarness {
     fn exec(&self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) {
         let mut client = self.scratch.client();
         client.execute(sql, params).expect(sql);
+    }
+}
+
+/// A plain memory for these tests: type `fact`, no tags, `who` = `tester`, importance 0.5, its
+/// hash made from its id, written at `created_at`.
+pub fn memory(id: &str, content: &str, created_at: &str) -> NewMemory {
+    NewMemory {
+        id: id.into(),
+        content: content.into(),
+        normalized_content: content.to_lowercase(),
+        content_hash: format!("hash-{id}"),
+        memory_type: "fact".into(),
+        tags: None,
+        who: "tester".into(),
+        why: "test".into(),
+        project: None,
+        importance: 0.5,
+        pinned: false,
+        source_type: "manual".into(),
+        source_id: None,
+        extraction_status: "none".into(),
+        created_at: created_at.into(),
+        scope_user: None,
     }
 }

@@ -10,24 +10,7 @@ use signet_store_pg::PgStore;
 use super::support::{PgHarness, fresh};
 
 fn memory(id: &str, content: &str) -> NewMemory {
-    NewMemory {
-        id: id.into(),
-        content: content.into(),
-        normalized_content: content.to_lowercase(),
-        content_hash: format!("hash-{id}"),
-        memory_type: "fact".into(),
-        tags: None,
-        who: "tester".into(),
-        why: "test".into(),
-        project: None,
-        importance: 0.5,
-        pinned: false,
-        source_type: "manual".into(),
-        source_id: None,
-        extraction_status: "none".into(),
-        created_at: "2026-03-02T12:00:00.000Z".into(),
-        scope_user: None,
-    }
+    super::support::memory(id, content, "2026-03-02T12:00:00.000Z")
 }
 
 fn seeded() -> Option<PgHarness> {
