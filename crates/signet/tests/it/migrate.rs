@@ -14,53 +14,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::support::{
-    Out, TestEnv, http_json, is_alive, parse_pid, pg_server_url as server_url, poll, signal,
-};
-
-/// A fresh schema on the test server, dropped with everything in it at the end.
-struct Schema {
-    url: String,
-    name: String,
-}
-
-impl Schema {
-    fn new() -> Option<Self> {
-        let url = server_url()?;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let name = format!("m_{}_{nanos}", std::process::id());
-        Some(Self { url, name })
-    }
-
-    fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url, postgres::NoTls).expect("connect to the test server")
-    }
-
-    fn drop_schema(&self) {
-        self.client()
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
-            .expect("drop the schema");
-    }
-
-    /// `agent.yaml` putting a workspace on this schema.
-    fn yaml(&self) -> String {
-        format!(
-            "storage:\n  backend: postgres\n  url: '{}'\n  pool: 2\n  schema: {}\n",
-            self.url, self.name
-        )
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.url, postgres::NoTls) {
-            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
-    }
-}
+use crate::postgres_nodes::Db;
+use crate::support::{Out, TestEnv, http_json, is_alive, parse_pid, poll, signal};
 
 /// A daemon started with the hash test embedder; [`Daemon::stop`] stops it and waits, drop
 /// only signals it.
@@ -251,7 +206,7 @@ fn failed(out: &Out) -> &str {
 
 #[test]
 fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it() {
-    let Some(pg) = Schema::new() else { return };
+    let Some(pg) = Db::new() else { return };
     let a = TestEnv::new();
     let (kept, content) = fill(&a);
     let original = tables(&db_path(&a));
@@ -286,7 +241,7 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
             "--to",
             &pg.url,
             "--to-schema",
-            &pg.name,
+            &pg.schema,
         ],
     );
     assert_eq!(table_of(&to_pg, "memories")["targetRows"], 3, "{to_pg}");
@@ -300,7 +255,7 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
             "--to",
             &pg.url,
             "--to-schema",
-            &pg.name,
+            &pg.schema,
         ],
     );
     assert_eq!(again["copied"], false);
@@ -314,7 +269,7 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
             "--from",
             &pg.url,
             "--from-schema",
-            &pg.name,
+            &pg.schema,
             "--to",
             &sqlite_arg(&db_path(&b)),
         ],
@@ -330,16 +285,19 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
     assert_eq!(export_body(&a), export_body(&b));
 
     // The human table, and a difference named by table with a failing status.
-    let out = b.run(&[
-        "migrate",
-        "--verify-only",
-        "--from",
-        &pg.url,
-        "--from-schema",
-        &pg.name,
-        "--to",
-        &sqlite_arg(&db_path(&b)),
-    ]);
+    let verify_back = || {
+        b.run(&[
+            "migrate",
+            "--verify-only",
+            "--from",
+            &pg.url,
+            "--from-schema",
+            &pg.schema,
+            "--to",
+            &sqlite_arg(&db_path(&b)),
+        ])
+    };
+    let out = verify_back();
     assert!(out.status.success(), "{out:?}");
     assert!(
         out.stdout.contains("memory_history") && out.stdout.contains(" ok"),
@@ -350,16 +308,7 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
         .unwrap()
         .execute("UPDATE relations SET strength = 0.5", [])
         .unwrap();
-    let out = b.run(&[
-        "migrate",
-        "--verify-only",
-        "--from",
-        &pg.url,
-        "--from-schema",
-        &pg.name,
-        "--to",
-        &sqlite_arg(&db_path(&b)),
-    ]);
+    let out = verify_back();
     let err = failed(&out);
     assert!(
         err.contains("verification failed: relations differ"),
@@ -374,7 +323,7 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
             &format!(
                 "INSERT INTO {}.llm_calls (created_at, provider, model, purpose, outcome) \
                  VALUES ('{T}', 'p', 'm', 'extract', 'ok') RETURNING id",
-                pg.name
+                pg.schema
             ),
             &[],
         )
@@ -384,7 +333,7 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
 
     // A daemon on the migrated database finds the memories (keyword and vector).
     let c = TestEnv::new();
-    c.write_config(&pg.yaml());
+    c.write_config(&pg.storage_yaml());
     let _d = Daemon::start(&c);
     let body = json!({"query": "deploy key rotates", "limit": 5}).to_string();
     let found = http_json(c.port, "POST", "/api/memory/recall", &[], &body);
@@ -399,7 +348,7 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
 
 #[test]
 fn a_non_empty_target_is_refused_unless_forced() {
-    let Some(pg) = Schema::new() else { return };
+    let Some(pg) = Db::new() else { return };
     let a = TestEnv::new();
     fill(&a);
     let from = sqlite_arg(&db_path(&a));
@@ -410,7 +359,7 @@ fn a_non_empty_target_is_refused_unless_forced() {
         "--to",
         &pg.url,
         "--to-schema",
-        &pg.name,
+        &pg.schema,
     ];
     migrate_ok(&a, &args[1..]);
     let err = failed(&a.run(&args)).to_owned();
@@ -432,7 +381,7 @@ fn a_non_empty_target_is_refused_unless_forced() {
         "--from",
         &pg.url,
         "--from-schema",
-        &pg.name,
+        &pg.schema,
         "--to",
         &sqlite_arg(&db_path(&b)),
     ]))
@@ -516,9 +465,9 @@ fn backup_json(env: &TestEnv, dir: &Path) -> Value {
 
 #[test]
 fn a_postgres_workspace_backs_up_to_a_verified_dump_and_restores_from_it() {
-    let Some(pg) = Schema::new() else { return };
+    let Some(pg) = Db::new() else { return };
     let env = TestEnv::new();
-    env.write_config(&pg.yaml());
+    env.write_config(&pg.storage_yaml());
     let d = Daemon::start(&env);
     let kept = remember(
         env.port,
@@ -556,12 +505,12 @@ fn a_postgres_workspace_backs_up_to_a_verified_dump_and_restores_from_it() {
 
 #[test]
 fn the_scheduled_backup_of_a_postgres_workspace_is_a_dump() {
-    let Some(pg) = Schema::new() else { return };
+    let Some(pg) = Db::new() else { return };
     let env = TestEnv::new();
     let dir = env.home.path().join("scheduled");
     env.write_config(&format!(
         "{}backup:\n  schedule: 1h\n  dir: {}\n  keep: 2\n",
-        pg.yaml(),
+        pg.storage_yaml(),
         dir.display()
     ));
     let _d = Daemon::start(&env);

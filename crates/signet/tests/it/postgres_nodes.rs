@@ -23,7 +23,7 @@ use crate::support::{
 };
 
 /// A scratch schema on a test server, dropped with everything in it at the end (also used
-/// by `pgvector_nodes`).
+/// by `pgvector_nodes` and `migrate`).
 pub(crate) struct Db {
     pub(crate) url: String,
     pub(crate) schema: String,
@@ -31,7 +31,7 @@ pub(crate) struct Db {
 
 impl Db {
     /// A scratch schema on the server `SIGNET_TEST_PG_URL` names.
-    fn new() -> Option<Self> {
+    pub(crate) fn new() -> Option<Self> {
         Some(Self::at(server_url()?))
     }
 
@@ -54,10 +54,19 @@ impl Db {
     }
 
     /// A client whose search path is the schema (for looking behind the daemons).
-    fn client(&self) -> Client {
+    pub(crate) fn client(&self) -> Client {
         let mut config: postgres::Config = self.url.parse().expect("SIGNET_TEST_PG_URL");
         config.options(&format!("-c search_path={}", self.schema));
         config.connect(NoTls).expect("connect to the test server")
+    }
+}
+
+impl Db {
+    /// Drops the schema now (a lost database, for the restore tests).
+    pub(crate) fn drop_schema(&self) {
+        self.client()
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema))
+            .expect("drop the schema");
     }
 }
 
