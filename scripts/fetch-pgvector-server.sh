@@ -6,15 +6,15 @@
 # Debian's PostgreSQL has no pgvector package here; PyPI's `pgserver` wheel bundles PostgreSQL
 # 16.2 with pgvector 0.6.2 (`pginstall/lib/postgresql/vector.so`), and PyPI is reachable. The
 # binaries need no Python, so the wheel is only unpacked, not installed. Idempotent: downloaded
-# and unpacked once (a marker file records a finished unpack). The cache defaults to the cargo
-# target dir rather than ~/.cache because the server runs as the `postgres` user, which cannot
-# traverse root's home.
+# and unpacked once (a marker file records a finished unpack). The cache lives in /var/tmp, not
+# under ~/.cache or the cargo target dir: run as root, the server runs as the `postgres` user,
+# which cannot traverse root's home (CI's target dir is ~/.cache/signet-ci-target).
 #
 #   PG_BIN="$(scripts/fetch-pgvector-server.sh)" scripts/pg-temp.sh start /tmp/pgv
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DIR="${SIGNET_PGVECTOR_SERVER_CACHE:-${CARGO_TARGET_DIR:-$PWD/target}/pgvector-server}"
+DIR="${SIGNET_PGVECTOR_SERVER_CACHE:-/var/tmp/signet-pgvector-server-$(id -u)}"
 # Pinned for reproducible runs; bump deliberately. Only the cp311 manylinux wheel exists for
 # this version; its PostgreSQL binaries do not depend on the interpreter.
 VERSION="0.1.4"

@@ -31,6 +31,10 @@ if [ -n "${PG_BIN:-}" ]; then
     echo "pg-temp: no initdb in PG_BIN=$bin" >&2
     exit 1
   fi
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$bin/initdb"; then
+    echo "pg-temp: the postgres user cannot run $bin/initdb (is a parent directory private, like /root?)" >&2
+    exit 1
+  fi
 else
   bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
   if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
