@@ -61,7 +61,7 @@ if [ "${TOOL:-callgrind}" = strace ]; then
   SIGNET_PATH="$ws" "$bin" daemon run --port "$port" >"$work/run.log" 2>&1 & pid=$!
   wait_up; wait_vectors; drive recall 30
   strace -c -f -p "$pid" -o "$work/strace.txt" & st=$!; sleep 1
-  drive recall "$q"; sleep 0.5; kill -INT "$st"; wait "$st" || true
+  drive recall "$q"; sleep 3; kill -INT "$st"; wait "$st" || true
   kill "$pid"; wait "$pid" || true
   echo "system calls over $q recalls ($work/strace.txt):"; head -25 "$work/strace.txt"
   exit 0
@@ -69,7 +69,9 @@ fi
 SIGNET_PATH="$ws" valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
   "$bin" daemon run --port "$port" >"$work/vg.log" 2>&1 & pid=$!
 wait_up; wait_vectors; drive recall 30
-callgrind_control -z "$pid" >/dev/null; drive recall "$q"; callgrind_control -d "$pid" >/dev/null
+# The access counts of the recalls are written up to 2 s later (signet-core's access::FLUSH_EVERY):
+# wait for that write so that it is counted.
+callgrind_control -z "$pid" >/dev/null; drive recall "$q"; sleep 3; callgrind_control -d "$pid" >/dev/null
 sleep 1; kill "$pid"; wait "$pid" || true
 total=$(callgrind_annotate "$work"/cg.out.1 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1}')
 echo "instructions per recall: $((total / q))  (profile: $work/cg.out.1)"

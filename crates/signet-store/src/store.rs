@@ -131,9 +131,15 @@ impl MemoryStore for Store {
         self.pool.read(|c| read::recall_rows(c, ids))
     }
     fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()> {
-        let (ids, now) = (ids.to_vec(), now.to_owned());
-        self.pool
-            .write_untracked(move |tx| write::touch_accessed(tx, &ids, &now))
+        // Located first and written in rowid order, a few hundred rows per transaction: the
+        // rewritten rows share pages (one WAL frame each) and the writer is free in between.
+        let rows = self.pool.read(|c| write::locate_accessed(c, ids))?;
+        for chunk in rows.chunks(write::TOUCH_CHUNK) {
+            let (chunk, now) = (chunk.to_vec(), now.to_owned());
+            self.pool
+                .write_untracked(move |tx| write::touch_accessed(tx, &chunk, &now))?;
+        }
+        Ok(())
     }
     fn forget_candidates(&self, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>> {
         self.pool.read(|c| search::forget_candidates(c, q))

@@ -112,6 +112,7 @@ async fn one_size(
     tokio::time::sleep(Duration::from_millis(500)).await;
     let cpu = CpuMeter::start(d.pid, server);
     let one = recall_phase(http, &d.base, args.queries, 1).await?;
+    settle_access_counts().await;
     outln!(
         "recall, 1 client: {}  daemon CPU {}",
         one.0.summary(),
@@ -119,6 +120,7 @@ async fn one_size(
     )?;
     let cpu = CpuMeter::start(d.pid, server);
     let many = recall_phase(http, &d.base, args.queries, args.clients).await?;
+    settle_access_counts().await;
     outln!(
         "recall, {} clients: {:.0}/s  {}  daemon CPU {}",
         args.clients,
@@ -308,6 +310,13 @@ impl CpuMeter {
             Some((s, at)) => format!("{daemon}  postgres CPU {}", fmt(*at, s.cpu_seconds())),
         }
     }
+}
+
+/// Waits until the access counts of the recalls just made are written (the daemon writes them
+/// up to [`signet_core::access::FLUSH_EVERY`] later), so that a recall phase's daemon CPU
+/// includes that write.
+async fn settle_access_counts() {
+    tokio::time::sleep(signet_core::access::FLUSH_EVERY + Duration::from_millis(500)).await;
 }
 
 /// Remembers `count` memories (numbered from `start`) with `clients` clients; returns the rate.
