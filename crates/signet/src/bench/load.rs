@@ -85,7 +85,8 @@ async fn one_size(
         "cold start to healthy /health: {:.1} ms",
         d.cold_start.as_secs_f64() * 1000.0
     )?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Idle: after the daemon gave back what start-up alone needed (`daemon::trim`).
+    tokio::time::sleep(crate::daemon::trim::AFTER[0] + Duration::from_millis(500)).await;
     outln!("idle RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN))?;
     let seq = args.sequential.min(n);
     let cpu = CpuMeter::start(d.pid, server);

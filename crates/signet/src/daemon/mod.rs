@@ -2,7 +2,7 @@
 //!
 //! `run` serves in the foreground ([`run`]); the others manage a background daemon through the
 //! workspace's pid file (`$WS/.daemon/pid`) and `GET /health` ([`control`]). Signals are sent by
-//! running the system `kill` command ([`process`]), which keeps this crate free of `unsafe`.
+//! running the system `kill` command ([`process`]); the crate's only `unsafe` is [`trim`].
 //!
 //! A running daemon records its address in `$WS/.daemon/daemon.json` ([`state`]). When no
 //! address is given (`--host`, `--port`, `--bind`, `--url` or their `SIGNET_*` variables), the
@@ -17,6 +17,7 @@ mod pidfile;
 mod process;
 mod run;
 mod state;
+pub(crate) mod trim;
 
 use std::path::PathBuf;
 

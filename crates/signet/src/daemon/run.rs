@@ -60,9 +60,29 @@ pub async fn run(ctx: Context, background: bool) -> Result<()> {
     tracing::info!(target: "daemon", version = env!("CARGO_PKG_VERSION"), workspace = %ctx.workspace.display(),
         %address, log_file = %log_file.display(), pid, ready_ms = started.elapsed().as_millis() as u64,
         "signet daemon ready");
+    tokio::spawn(trim_after_start_up());
     daemon.run(listener, shutdown).await.context("serving")?;
     tracing::info!(target: "daemon", "signet daemon stopped");
     Ok(())
+}
+
+/// Gives back what start-up alone needed ([`super::trim`]), at each of [`super::trim::AFTER`].
+async fn trim_after_start_up() {
+    let mut waited = std::time::Duration::ZERO;
+    for at in super::trim::AFTER {
+        tokio::time::sleep(at - waited).await;
+        waited = at;
+        match tokio::task::spawn_blocking(super::trim::trim).await {
+            Ok(Ok(t)) => {
+                tracing::debug!(target: "daemon", file_kib = t.file_kib, mappings = t.mappings,
+                "gave back start-up memory")
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(target: "daemon", error = %e, "could not read /proc/self/smaps")
+            }
+            Err(_) => return,
+        }
+    }
 }
 
 /// Resolves on the first SIGTERM or SIGINT. Handlers are installed before anything else so a
