@@ -85,9 +85,15 @@ async fn one_size(
         "cold start to healthy /health: {:.1} ms",
         d.cold_start.as_secs_f64() * 1000.0
     )?;
-    // Idle: after the daemon gave back what start-up alone needed (`daemon::trim`).
-    tokio::time::sleep(crate::daemon::trim::AFTER[0] + Duration::from_millis(500)).await;
-    outln!("idle RSS: {:.1} MiB", rss_mib(d.pid).unwrap_or(f64::NAN))?;
+    // Idle: after the daemon's last trim of what start-up alone needed (`daemon::trim`), and
+    // once every idle worker has ticked and faulted its code back in.
+    let idle = crate::daemon::trim::AFTER[1] + Duration::from_secs(5);
+    tokio::time::sleep(idle.saturating_sub(d.cold_start)).await;
+    outln!(
+        "idle RSS ({} s after start): {:.1} MiB",
+        idle.as_secs(),
+        rss_mib(d.pid).unwrap_or(f64::NAN)
+    )?;
     let seq = args.sequential.min(n);
     let cpu = CpuMeter::start(d.pid, server);
     let (rate, _) = remember_phase(http, &d.base, 0, seq, 1).await?;
