@@ -143,9 +143,11 @@ pub trait MemoryStore: Send + Sync + 'static {
     ) -> Result<Vec<EmbeddingJob>>;
     /// The next batch of a pass over the gaps: like [`Self::embedding_gaps`], but continuing
     /// after the memory `after` (the last job of the previous batch) when the backend can do so
-    /// cheaply, in an order of its own (SQLite: newest first by insertion). A pass ends with a
-    /// short batch; the caller then starts again with `after = None`. The default ignores
-    /// `after` (correct, as the gaps already filled drop out, but each batch starts over).
+    /// cheaply, newest first by insertion position (SQLite's rowid, PostgreSQL's `seq`), and
+    /// only among memories whose position is above `above` when given (those inserted after
+    /// [`Self::newest_position`] said `above`). A pass ends with a short batch; the caller
+    /// then starts again with `after = None`. The default ignores `after` and `above`
+    /// (correct, as the gaps already filled drop out, but each batch starts over).
     fn embedding_gaps_after(
         &self,
         model: &str,
@@ -153,9 +155,16 @@ pub trait MemoryStore: Send + Sync + 'static {
         include_stale: bool,
         limit: usize,
         after: Option<&str>,
+        above: Option<i64>,
     ) -> Result<Vec<EmbeddingJob>> {
-        let _ = after;
+        let _ = (after, above);
         self.embedding_gaps(model, dims, include_stale, limit)
+    }
+    /// The insertion position of the newest memory (any state): what a later
+    /// [`Self::embedding_gaps_after`] takes as `above` to look only at memories inserted
+    /// since. `None`: no memory, or the backend has no such order (then every pass is whole).
+    fn newest_position(&self) -> Result<Option<i64>> {
+        Ok(None)
     }
     /// Stores each vector as its memory's current one (replacing older vectors) if the memory
     /// is still live with the job's content hash; returns, per item, whether it was stored.

@@ -322,10 +322,14 @@ impl MemoryStore for PgStore {
         include_stale: bool,
         limit: usize,
         after: Option<&str>,
+        above: Option<i64>,
     ) -> Result<Vec<EmbeddingJob>> {
         self.pool
-            .with(|c| embeddings::gaps_after(c, model, dims, include_stale, limit, after))
+            .with(|c| embeddings::gaps_after(c, model, dims, include_stale, limit, after, above))
     }
+    // `newest_position` stays the trait's `None`: a `seq` is taken at insert, and transactions
+    // commit out of that order, so a memory committed after a newer one was read could sit
+    // below the position read. Every pass is whole on PostgreSQL.
     fn save_embeddings(
         &self,
         items: &[(EmbeddingJob, Vec<u8>)],

@@ -177,9 +177,13 @@ impl MemoryStore for Store {
         include_stale: bool,
         limit: usize,
         after: Option<&str>,
+        above: Option<i64>,
     ) -> Result<Vec<EmbeddingJob>> {
         self.pool
-            .read(|c| embeddings::gaps_after(c, model, dims, include_stale, limit, after))
+            .read(|c| embeddings::gaps_after(c, model, dims, include_stale, limit, after, above))
+    }
+    fn newest_position(&self) -> Result<Option<i64>> {
+        self.pool.read(embeddings::newest_position)
     }
     fn save_embeddings(
         &self,

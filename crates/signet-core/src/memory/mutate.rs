@@ -305,7 +305,7 @@ impl Memories {
                 let res = crate::blocking::run(move || sem.restore(&id)).await;
                 if let Err(e) = res {
                     tracing::warn!(target: "embedding", error = %e, "could not restore a recovered memory's vector");
-                    self.semantic.notify();
+                    self.semantic.notify_changed();
                 }
             }
             _ => {}

@@ -430,8 +430,9 @@ impl ExtractWorker {
         Ok(match applied {
             Applied::Written(outcomes) => {
                 if added {
-                    // New and changed facts need vectors: wake the embedding worker.
-                    self.pipeline.memories().semantic().notify();
+                    // New and changed facts need vectors: wake the embedding worker (an
+                    // update changes an older memory, so its next pass looks everywhere).
+                    self.pipeline.memories().semantic().notify_changed();
                 }
                 tracing::info!(target: "pipeline", job = %job_id, memory = %memory_id, writes = outcomes.len(), "extraction applied");
                 Tick::Applied {

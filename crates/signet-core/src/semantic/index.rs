@@ -376,14 +376,14 @@ impl Semantic {
     /// A memory's content changed: its old vector leaves the index; the worker embeds anew.
     pub fn content_changed(&self, id: &str) {
         self.remove(id);
-        self.notify();
+        self.notify_changed();
     }
 
     /// A memory was recovered: its stored vector returns to the index (or gets embedded).
     pub fn restore(&self, id: &str) -> Result<(), crate::CoreError> {
         match self.vector_of(id)? {
             Some(v) => self.inner.index.upsert(id, &v),
-            None => self.notify(),
+            None => self.notify_changed(),
         }
         Ok(())
     }

@@ -33,6 +33,7 @@ mod reembed;
 mod worker;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use signet_model::MemoryStore;
@@ -74,6 +75,9 @@ struct Inner {
     reembed: Reembed,
     /// Wakes the worker when a memory needs a vector.
     wake: Notify,
+    /// Counts [`Semantic::notify_changed`]: a change the worker's next pass must look at
+    /// everywhere, not only above the memories it last found complete.
+    changes: AtomicU64,
 }
 
 impl Semantic {
@@ -109,14 +113,23 @@ impl Semantic {
             embedder,
             reembed: Reembed::default(),
             wake: Notify::new(),
+            changes: AtomicU64::new(0),
         };
         Self {
             inner: Arc::new(inner),
         }
     }
 
-    /// Wakes the worker: a memory was written or its content changed.
+    /// Wakes the worker: memories were inserted (they sit above every older one, so the
+    /// worker's next pass finds them without looking at the rest).
     pub fn notify(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Wakes the worker for a change anywhere: an existing memory's content changed, or one was
+    /// recovered, so its next pass looks at every memory.
+    pub fn notify_changed(&self) {
+        self.inner.changes.fetch_add(1, Ordering::Relaxed);
         self.inner.wake.notify_one();
     }
 

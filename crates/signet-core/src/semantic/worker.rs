@@ -2,9 +2,16 @@
 //! batches, stores the vectors and updates the index. The database is the queue, so a crash
 //! loses nothing and the queue is bounded by construction. A failing provider is retried with
 //! exponential backoff (1 s doubling to 60 s); writes never wait for it.
+//!
+//! A pass that finds no gap costs a look at every memory (1-2 s of CPU at 1M memories), so
+//! passes are bounded: once a pass that began when the newest memory was at position `p`
+//! (SQLite's rowid) has ended, the next ones look only above `p`, where remembers insert. A
+//! change to an older memory ([`Semantic::notify_changed`]), a re-embed, and every
+//! [`WHOLE_PASS_EVERY`] (for writers outside this daemon) make the next pass whole again.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use signet_model::memories::EmbeddingJob;
 use tokio_util::sync::CancellationToken;
@@ -16,6 +23,9 @@ use crate::vector::to_le_bytes;
 /// Memories embedded per provider call.
 pub const BATCH: usize = 32;
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How often a pass looks at every memory even though nothing asked for it: memories another
+/// program wrote into the database, or whose rowid a purge freed for reuse, are found by then.
+pub const WHOLE_PASS_EVERY: Duration = Duration::from_secs(600);
 
 /// The background embedder. One per daemon.
 pub struct EmbeddingWorker {
@@ -27,6 +37,23 @@ pub struct EmbeddingWorker {
     /// Where the current pass over the gaps continues (the last job embedded), and whether
     /// that pass includes stale vectors.
     cursor: Option<(String, bool)>,
+    /// The pass in progress: what it looks above, and what it will have covered.
+    pass: Pass,
+    /// Every memory at or below this position had its current vector when the last pass
+    /// ended (`None`: the next pass is whole).
+    clean_above: Option<i64>,
+    /// When the last whole pass ended, and the count of [`Semantic::notify_changed`] it began
+    /// after.
+    whole: Option<(Instant, u64)>,
+}
+
+/// A pass over the gaps: the position it looks above (`None`: every memory), the newest
+/// position when it began, and the change count then.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pass {
+    above: Option<i64>,
+    top: Option<i64>,
+    changes: u64,
 }
 
 /// What one tick did.
@@ -49,6 +76,34 @@ impl EmbeddingWorker {
             poll,
             backoff: None,
             cursor: None,
+            pass: Pass::default(),
+            clean_above: None,
+            whole: None,
+        }
+    }
+
+    /// The bounds of a pass starting now.
+    async fn begin_pass(&self, stale: bool) -> Result<Pass, crate::CoreError> {
+        let changes = self.semantic.inner.changes.load(Ordering::Relaxed);
+        let whole = stale
+            || self
+                .whole
+                .is_none_or(|(at, seen)| seen != changes || at.elapsed() >= WHOLE_PASS_EVERY);
+        let store = self.semantic.inner.store.clone();
+        let top = crate::blocking::run(move || Ok(store.newest_position()?)).await?;
+        Ok(Pass {
+            above: if whole { None } else { self.clean_above },
+            top,
+            changes,
+        })
+    }
+
+    /// The pass found every gap it looks at filled: later ones look above where it began.
+    fn end_pass(&mut self) {
+        let pass = self.pass;
+        self.clean_above = pass.top;
+        if pass.above.is_none() {
+            self.whole = Some((Instant::now(), pass.changes));
         }
     }
 
@@ -66,7 +121,16 @@ impl EmbeddingWorker {
             .take()
             .filter(|(_, s)| *s == stale)
             .map(|(id, _)| id);
-        let jobs = match self.gaps(stale, after.clone()).await {
+        if after.is_none() {
+            match self.begin_pass(stale).await {
+                Ok(pass) => self.pass = pass,
+                Err(e) => {
+                    tracing::warn!(target: "embedding", error = %e, "could not read embedding gaps");
+                    return Tick::Failed;
+                }
+            }
+        }
+        let jobs = match self.gaps(stale, after.clone(), self.pass.above).await {
             Ok(j) => j,
             Err(e) => {
                 tracing::warn!(target: "embedding", error = %e, "could not read embedding gaps");
@@ -76,14 +140,18 @@ impl EmbeddingWorker {
         };
         if jobs.is_empty() {
             if after.is_some() {
-                // The pass reached its end; memories written meanwhile sit before its start.
+                // The pass reached its end (or its cursor was deleted); memories written
+                // meanwhile sit before its start, so the next pass begins again.
                 return Tick::Embedded(0);
             }
+            self.end_pass();
             if stale {
                 self.semantic.inner.reembed.finish();
             }
             return Tick::Idle;
         }
+        // A pass of one short batch has seen every gap it looks at once that batch is stored.
+        let ends = after.is_none() && jobs.len() < BATCH;
         // A full batch continues the pass after its last job; a short one ends it.
         let next = (jobs.len() == BATCH)
             .then(|| jobs.last().map(|j| (j.memory_id.clone(), stale)))
@@ -103,6 +171,9 @@ impl EmbeddingWorker {
             Tick::Embedded(_) => next,
             _ => after.map(|id| (id, stale)),
         };
+        if ends && matches!(tick, Tick::Embedded(_)) {
+            self.end_pass();
+        }
         tick
     }
 
@@ -132,11 +203,12 @@ impl EmbeddingWorker {
         &self,
         stale: bool,
         after: Option<String>,
+        above: Option<i64>,
     ) -> Result<Vec<EmbeddingJob>, crate::CoreError> {
         let store = self.semantic.inner.store.clone();
         let (model, dims) = (self.semantic.model(), self.semantic.dimensions());
         crate::blocking::run(move || {
-            Ok(store.embedding_gaps_after(&model, dims, stale, BATCH, after.as_deref())?)
+            Ok(store.embedding_gaps_after(&model, dims, stale, BATCH, after.as_deref(), above)?)
         })
         .await
     }
@@ -253,5 +325,104 @@ impl EmbeddingWorker {
                 _ = tokio::time::sleep(wait) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use signet_model::MemoryStore;
+    use signet_model::memories::{Actor, NewMemory, WriteOptions};
+
+    use super::*;
+    use crate::semantic::HashEmbedder;
+
+    fn remember(store: &dyn MemoryStore, id: &str) {
+        let content = format!("memory {id} about the garden");
+        let m = NewMemory {
+            id: id.to_owned(),
+            normalized_content: content.clone(),
+            content_hash: format!("hash-{id}"),
+            content,
+            memory_type: "fact".to_owned(),
+            tags: None,
+            who: "tester".to_owned(),
+            why: "worker test".to_owned(),
+            project: None,
+            importance: 0.5,
+            pinned: false,
+            source_type: "manual".to_owned(),
+            source_id: None,
+            extraction_status: "none".to_owned(),
+            created_at: "2026-01-01T00:00:00.000Z".to_owned(),
+            scope_user: None,
+        };
+        store
+            .remember(&m, WriteOptions::default(), &Actor::default())
+            .expect("remember");
+    }
+
+    /// Runs the worker until it is idle; returns how many it embedded.
+    async fn settle(w: &mut EmbeddingWorker) -> usize {
+        let mut n = 0;
+        for _ in 0..100 {
+            match w.tick().await {
+                Tick::Embedded(k) => n += k,
+                Tick::Idle => return n,
+                Tick::Failed => panic!("the worker failed"),
+            }
+        }
+        panic!("the worker never went idle");
+    }
+
+    /// Removes a memory's vector behind the worker's back (as another program could).
+    fn drop_vector(store: &signet_store::Store, id: &str) {
+        let id = id.to_owned();
+        store
+            .pool()
+            .write(move |tx| {
+                tx.execute("DELETE FROM embeddings WHERE source_id = ?1", [&id])?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn passes_after_a_complete_one_look_only_at_newer_memories_until_a_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(signet_store::Store::open(&dir.path().join("m.db"), 2).unwrap());
+        for i in 0..40 {
+            remember(store.as_ref(), &format!("a{i}"));
+        }
+        let semantic =
+            Semantic::with_embedder(store.clone(), Arc::new(HashEmbedder { dims: 8 })).unwrap();
+        let mut w = EmbeddingWorker::new(semantic.clone(), None, Duration::from_secs(5));
+        assert_eq!(settle(&mut w).await, 40, "the first pass is whole");
+
+        // An old memory loses its vector unannounced: bounded passes do not look there...
+        drop_vector(&store, "a3");
+        remember(store.as_ref(), "b0");
+        assert_eq!(settle(&mut w).await, 1, "only the new memory");
+        assert!(
+            w.pass.above.is_some() && w.pass.above == w.clean_above,
+            "{:?}",
+            w.pass
+        );
+        // ...until a change anywhere is announced, which makes the next pass whole.
+        semantic.notify_changed();
+        assert_eq!(
+            settle(&mut w).await,
+            1,
+            "the old gap, found by a whole pass"
+        );
+
+        // And a whole pass is due again after WHOLE_PASS_EVERY.
+        drop_vector(&store, "a7");
+        assert_eq!(settle(&mut w).await, 0);
+        w.whole = w
+            .whole
+            .map(|(at, seen)| (at - WHOLE_PASS_EVERY - Duration::from_secs(1), seen));
+        assert_eq!(settle(&mut w).await, 1);
     }
 }

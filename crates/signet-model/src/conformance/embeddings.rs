@@ -249,7 +249,7 @@ pub fn a_pass_over_embedding_gaps_reaches_every_gap_once(store: &dyn MemoryStore
         let mut after: Option<String> = None;
         for _ in 0..20 {
             let batch = store
-                .embedding_gaps_after("m", 4, false, 3, after.as_deref())
+                .embedding_gaps_after("m", 4, false, 3, after.as_deref(), None)
                 .expect("embedding_gaps_after");
             let items: Vec<_> = batch.iter().map(|j| (j.clone(), blob(&[1.0; 4]))).collect();
             assert!(save(store, &items, 4, "m").iter().all(|ok| *ok));
@@ -270,6 +270,35 @@ pub fn a_pass_over_embedding_gaps_reaches_every_gap_once(store: &dyn MemoryStore
     insert(store, late);
     assert_eq!(pass(store), ids(&["late"]));
     assert!(pass(store).is_empty());
+}
+
+/// A pass bounded by `above` (a position [`MemoryStore::newest_position`] gave) looks only at
+/// memories inserted since: older gaps stay for an unbounded pass. A backend without positions
+/// (`None`) has nothing to check here.
+pub fn a_bounded_pass_sees_only_memories_inserted_since(store: &dyn MemoryStore) {
+    insert(store, memory("old", "a gap from before the mark"));
+    let Some(mark) = store.newest_position().expect("newest_position") else {
+        return;
+    };
+    let gaps = |above: Option<i64>| -> Vec<String> {
+        let batch = store
+            .embedding_gaps_after("m", 4, false, 10, None, above)
+            .expect("embedding_gaps_after");
+        batch.into_iter().map(|j| j.memory_id).collect()
+    };
+    assert!(
+        gaps(Some(mark)).is_empty(),
+        "nothing inserted since the mark"
+    );
+    insert(store, memory("new", "a gap written after the mark"));
+    let newer = store.newest_position().expect("newest_position");
+    assert!(newer.is_some_and(|n| n > mark), "{newer:?} after {mark}");
+    assert_eq!(gaps(Some(mark)), ids(&["new"]));
+    assert_eq!(
+        gaps(None),
+        ids(&["new", "old"]),
+        "an unbounded pass, newest first"
+    );
 }
 
 /// A deleted memory's vector is an orphan: counted, and removed by the clean-up (which leaves

@@ -228,6 +228,7 @@ macro_rules! conformance_tests {
             a_content_edit_drops_the_stale_vector,
             embedding_gaps_and_stats_follow_the_model,
             a_pass_over_embedding_gaps_reaches_every_gap_once,
+            a_bounded_pass_sees_only_memories_inserted_since,
             orphan_vectors_are_counted_and_cleaned,
             a_deleted_memory_keeps_its_vector_for_recover,
             diagnostics_snapshot_counts_memories_tombstones_and_jobs,

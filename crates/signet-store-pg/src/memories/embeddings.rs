@@ -87,18 +87,20 @@ pub(crate) fn gaps_after(
     include_stale: bool,
     limit: usize,
     after: Option<&str>,
+    above: Option<i64>,
 ) -> Result<Vec<EmbeddingJob>> {
     let rows = c
         .query(
             "SELECT m.id, m.content, m.content_hash FROM memories m \
              WHERE m.is_deleted = false AND m.content_hash IS NOT NULL \
                AND ($5::text IS NULL OR m.seq < (SELECT a.seq FROM memories a WHERE a.id = $5)) \
+               AND ($6::bigint IS NULL OR m.seq > $6) \
                AND NOT EXISTS ( \
                SELECT 1 FROM embeddings e WHERE e.source_type = 'memory' AND e.source_id = m.id \
                  AND e.content_hash = m.content_hash \
                  AND (NOT $3 OR (e.dimensions = $2 AND m.embedding_model IS NOT DISTINCT FROM $1::text))) \
              ORDER BY m.seq DESC LIMIT $4",
-            &[&model, &count(dims), &include_stale, &count(limit), &after],
+            &[&model, &count(dims), &include_stale, &count(limit), &after, &above],
         )
         .pg()?;
     Ok(rows

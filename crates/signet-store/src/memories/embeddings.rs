@@ -78,9 +78,11 @@ pub fn gaps_after(
     include_stale: bool,
     limit: usize,
     after: Option<&str>,
+    above: Option<i64>,
 ) -> Result<Vec<EmbeddingJob>> {
     let sql = "SELECT m.id, m.content, m.content_hash FROM memories m \
          WHERE (?5 IS NULL OR m.rowid < (SELECT rowid FROM memories WHERE id = ?5)) \
+           AND (?6 IS NULL OR m.rowid > ?6) \
            AND m.is_deleted = 0 AND m.content_hash IS NOT NULL AND NOT EXISTS ( \
            SELECT 1 FROM embeddings e WHERE e.source_type = 'memory' AND e.source_id = m.id \
              AND e.content_hash = m.content_hash \
@@ -93,7 +95,8 @@ pub fn gaps_after(
             dims as i64,
             include_stale as i64,
             limit as i64,
-            after
+            after,
+            above
         ],
         |r| {
             Ok(EmbeddingJob {
@@ -104,6 +107,13 @@ pub fn gaps_after(
         },
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The largest rowid of `memories` (new rows are inserted above it).
+pub fn newest_position(conn: &Connection) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT MAX(rowid) FROM memories")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// Stores `blob` as the vector of `job` if the memory still has that content; returns whether
