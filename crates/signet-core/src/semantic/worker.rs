@@ -333,34 +333,13 @@ mod tests {
     use std::sync::Arc;
 
     use signet_model::MemoryStore;
-    use signet_model::memories::{Actor, NewMemory, WriteOptions};
 
     use super::*;
     use crate::semantic::HashEmbedder;
 
     fn remember(store: &dyn MemoryStore, id: &str) {
-        let content = format!("memory {id} about the garden");
-        let m = NewMemory {
-            id: id.to_owned(),
-            normalized_content: content.clone(),
-            content_hash: format!("hash-{id}"),
-            content,
-            memory_type: "fact".to_owned(),
-            tags: None,
-            who: "tester".to_owned(),
-            why: "worker test".to_owned(),
-            project: None,
-            importance: 0.5,
-            pinned: false,
-            source_type: "manual".to_owned(),
-            source_id: None,
-            extraction_status: "none".to_owned(),
-            created_at: "2026-01-01T00:00:00.000Z".to_owned(),
-            scope_user: None,
-        };
-        store
-            .remember(&m, WriteOptions::default(), &Actor::default())
-            .expect("remember");
+        let m = signet_model::conformance::memory(id, &format!("memory {id} about the garden"));
+        signet_model::conformance::insert(store, m);
     }
 
     /// Runs the worker until it is idle; returns how many it embedded.

@@ -30,6 +30,9 @@ mod search;
 mod sessions;
 mod support;
 
+/// A plain memory and its insert, for the tests of code built on a store (as the suite uses them).
+pub use support::{insert, memory};
+
 pub use candidates::*;
 pub use documents::*;
 pub use embeddings::*;

@@ -55,7 +55,7 @@ pub(super) fn job(id: &str, content: &str) -> EmbeddingJob {
 }
 
 /// A plain memory: type `fact`, no tags, `who` = `tester`, importance 0.5, created at `T0`.
-pub(super) fn memory(id: &str, content: &str) -> NewMemory {
+pub fn memory(id: &str, content: &str) -> NewMemory {
     NewMemory {
         id: id.to_owned(),
         content: content.to_owned(),
@@ -96,7 +96,7 @@ pub(super) fn pipeline() -> Actor {
 }
 
 /// Remembers `m` (no extraction job) and asserts it was inserted.
-pub(super) fn insert(store: &dyn MemoryStore, m: NewMemory) {
+pub fn insert(store: &dyn MemoryStore, m: NewMemory) {
     let out = store.remember(&m, WriteOptions::default(), &operator());
     let out = out.expect("remember");
     assert_eq!(out, RememberOutcome::Inserted, "remember {} inserts", m.id);
