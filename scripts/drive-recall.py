@@ -12,9 +12,11 @@ words = re.findall(r'^\s+"([^"]+)",$', open(corpus).read(), re.M)
 rng=random.Random(0xfeed)
 def w():
     a=rng.randrange(len(words)); b=rng.randrange(len(words)); return words[min(a,b)]
-def cpu():
+def times():  # (user, system) seconds of the daemon
     f=open(f'/proc/{pid}/stat').read().rsplit(')',1)[1].split()
-    return (int(f[11])+int(f[12]))/os.sysconf('SC_CLK_TCK')
+    return int(f[11])/os.sysconf('SC_CLK_TCK'), int(f[12])/os.sysconf('SC_CLK_TCK')
+def cpu():
+    return sum(times())
 c=http.client.HTTPConnection('127.0.0.1',port)
 def q():
     body=json.dumps({"query":" ".join(w() for _ in range(2+rng.randrange(2))),"limit":10})
@@ -25,11 +27,12 @@ def q():
     if r.status!=200: raise SystemExit(f"{r.status} {data[:300]}")
     return dt, json.loads(data)
 for _ in range(50): q()
-lat=[]; c0=cpu(); warn=0; res=None
+lat=[]; t0=times(); c0=sum(t0); warn=0; res=None
 for _ in range(n):
     dt,res=q(); lat.append(dt)
     if res.get('warnings') or res.get('warning'): warn+=1
-c1=cpu()
+time.sleep(2.5)  # the daemon writes the recalls' access counts up to 2 s later: count that too
+t1=times(); c1=sum(t1)
 lat.sort()
 p=lambda x: lat[min(len(lat)-1,int(x*len(lat)))]*1000
-print(f"recall ({res.get('method')}), 1 client, {n} queries: p50 {p(.5):.2f} / p95 {p(.95):.2f} / p99 {p(.99):.2f} ms; daemon CPU {(c1-c0)/n*1000:.2f} ms/op; responses with warnings {warn}")
+print(f"recall ({res.get('method')}), 1 client, {n} queries: p50 {p(.5):.2f} / p95 {p(.95):.2f} / p99 {p(.99):.2f} ms; daemon CPU {(c1-c0)/n*1000:.3f} ms/op (user {(t1[0]-t0[0])/n*1000:.3f}, system {(t1[1]-t0[1])/n*1000:.3f}); responses with warnings {warn}")

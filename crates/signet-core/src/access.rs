@@ -8,8 +8,8 @@
 //! The window is long on purpose. A bump rewrites the memory's row, so its cost is one row
 //! and, at commit, one WAL page per distinct page touched: under steady recall the same
 //! memories come back again and again, and a 2 s window turns thousands of bumps into one per
-//! memory, written in few commits (the SQLite store sorts them by rowid and writes them in
-//! short transactions, so remembers never wait behind one long write). At 250 ms and 64 ids,
+//! memory, written in few commits (the SQLite store writes them in short transactions, so
+//! remembers never wait behind one long write). At 250 ms and 64 ids,
 //! bumps were 20% of a keyword recall's instructions and each of their commits emptied the
 //! readers' page caches (docs/PERFORMANCE.md, "Recall CPU, third pass").
 

@@ -131,10 +131,10 @@ impl MemoryStore for Store {
         self.pool.read(|c| read::recall_rows(c, ids))
     }
     fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()> {
-        // Located first and written in rowid order, a few hundred rows per transaction: the
-        // rewritten rows share pages (one WAL frame each) and the writer is free in between.
-        let rows = self.pool.read(|c| write::locate_accessed(c, ids))?;
-        for chunk in rows.chunks(write::TOUCH_CHUNK) {
+        // A few hundred rows per transaction: the writer is free in between, so remembers
+        // never queue behind one long write.
+        let counts = write::access_counts(ids);
+        for chunk in counts.chunks(write::TOUCH_CHUNK) {
             let (chunk, now) = (chunk.to_vec(), now.to_owned());
             self.pool
                 .write_untracked(move |tx| write::touch_accessed(tx, &chunk, &now))?;

@@ -178,48 +178,27 @@ fn enqueue_extraction(tx: &Connection, memory_id: &str, now: &str, attempts: u32
 /// Rows [`touch_accessed`] writes per transaction.
 pub const TOUCH_CHUNK: usize = 256;
 
-/// One memory's pending access bump: its rowid (the write order), id and count.
-#[derive(Debug, Clone)]
-pub struct Accessed {
-    rowid: i64,
-    id: String,
-    count: i64,
-}
-
-/// The rows of recalled memories, with how often each was recalled, in rowid order; unknown
-/// ids are left out.
-pub fn locate_accessed(conn: &Connection, ids: &[String]) -> Result<Vec<Accessed>> {
+/// How often each id was recalled, in no particular order.
+pub fn access_counts(ids: &[String]) -> Vec<(String, i64)> {
     let mut counts: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
     for id in ids {
         *counts.entry(id.as_str()).or_default() += 1;
     }
-    let mut stmt = conn.prepare_cached("SELECT rowid FROM memories WHERE id = ?1")?;
-    let mut out = Vec::with_capacity(counts.len());
-    crate::memories::read::in_read_txn(conn, || {
-        for (id, count) in counts {
-            if let Some(rowid) = stmt.query_row([id], |r| r.get(0)).optional()? {
-                out.push(Accessed {
-                    rowid,
-                    id: id.to_owned(),
-                    count,
-                });
-            }
-        }
-        Ok(())
-    })?;
-    out.sort_unstable_by_key(|a| a.rowid);
-    Ok(out)
+    counts
+        .into_iter()
+        .map(|(id, n)| (id.to_owned(), n))
+        .collect()
 }
 
-/// Bumps `access_count` and `last_accessed` of located rows. By rowid, and only while the
-/// rowid still holds that id (a row purged since it was located is skipped).
-pub fn touch_accessed(tx: &Connection, rows: &[Accessed], now: &str) -> Result<()> {
+/// Bumps `access_count` by each count and sets `last_accessed` to `now`; unknown ids are
+/// ignored.
+pub fn touch_accessed(tx: &Connection, counts: &[(String, i64)], now: &str) -> Result<()> {
     let mut stmt = tx.prepare_cached(
-        "UPDATE memories SET last_accessed = ?3, access_count = COALESCE(access_count, 0) + ?4 \
-         WHERE rowid = ?1 AND id = ?2",
+        "UPDATE memories SET last_accessed = ?2, access_count = COALESCE(access_count, 0) + ?3 \
+         WHERE id = ?1",
     )?;
-    for a in rows {
-        stmt.execute(params![a.rowid, a.id, now, a.count])?;
+    for (id, n) in counts {
+        stmt.execute(params![id, now, n])?;
     }
     Ok(())
 }
@@ -262,62 +241,31 @@ impl InsertHistory for History<'_> {
 mod tests {
     use super::*;
 
-    fn table() -> Connection {
+    #[test]
+    fn bumps_are_counted_per_id_and_unknown_ids_skipped() {
         let c = Connection::open_in_memory().unwrap();
         c.execute_batch(
             "CREATE TABLE memories (id TEXT PRIMARY KEY, access_count INTEGER DEFAULT 0, \
              last_accessed TEXT); INSERT INTO memories (id) VALUES ('a'), ('b'), ('c');",
         )
         .unwrap();
-        c
-    }
-
-    fn counts(c: &Connection) -> Vec<(String, i64, Option<String>)> {
+        let counts = access_counts(&["c", "a", "c", "zz"].map(String::from));
+        touch_accessed(&c, &counts, "T").unwrap();
         let mut s = c
-            .prepare("SELECT id, access_count, last_accessed FROM memories ORDER BY rowid")
+            .prepare("SELECT id, access_count, last_accessed FROM memories ORDER BY id")
             .unwrap();
-        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        let rows: Vec<(String, i64, Option<String>)> = s
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap()
             .collect::<rusqlite::Result<_>>()
-            .unwrap()
-    }
-
-    #[test]
-    fn bumps_are_counted_per_id_in_rowid_order_and_unknown_ids_skipped() {
-        let c = table();
-        let ids = ["c", "a", "c", "zz"].map(String::from);
-        let rows = locate_accessed(&c, &ids).unwrap();
+            .unwrap();
         assert_eq!(
-            rows.iter().map(|a| (a.rowid, a.count)).collect::<Vec<_>>(),
-            [(1, 1), (3, 2)]
-        );
-        touch_accessed(&c, &rows, "T").unwrap();
-        assert_eq!(
-            counts(&c),
+            rows,
             [
                 ("a".into(), 1, Some("T".into())),
                 ("b".into(), 0, None),
                 ("c".into(), 2, Some("T".into()))
             ]
         );
-    }
-
-    #[test]
-    fn a_row_replaced_after_it_was_located_is_not_bumped() {
-        let c = table();
-        let rows = locate_accessed(&c, &["c".to_owned()]).unwrap();
-        // `c` is purged and the next insert takes its rowid (the largest is reused).
-        c.execute_batch(
-            "DELETE FROM memories WHERE id = 'c'; INSERT INTO memories (id) VALUES ('d');",
-        )
-        .unwrap();
-        assert_eq!(
-            c.query_row("SELECT rowid FROM memories WHERE id = 'd'", [], |r| r
-                .get::<_, i64>(0))
-                .unwrap(),
-            rows[0].rowid
-        );
-        touch_accessed(&c, &rows, "T").unwrap();
-        assert!(counts(&c).iter().all(|(_, n, at)| *n == 0 && at.is_none()));
     }
 }
