@@ -10,30 +10,10 @@ use signet_model::memories::{Actor, Change, EmbeddingJob, Mutation, NewMemory, W
 use signet_model::{MemoryStore, StoreError};
 use signet_store_pg::{DatabaseUrl, PGVECTOR, PgConfig, PgStore, PgvectorMode};
 
-use super::support::{Scratch, server_url};
+use super::support::{Scratch, pgvector_url, server_url};
 
 const T0: &str = "2026-03-02T12:00:00.000Z";
 const MODEL: &str = "test-model";
-
-/// The pgvector server's URL, or `None` (after saying why) when these tests cannot run here
-/// (a failure under `SIGNET_REQUIRE_ALL=1`).
-fn pgvector_url() -> Option<DatabaseUrl> {
-    match std::env::var("SIGNET_TEST_PGVECTOR_URL") {
-        Ok(url) if !url.is_empty() => {
-            Some(DatabaseUrl::parse(&url).expect("SIGNET_TEST_PGVECTOR_URL"))
-        }
-        _ => {
-            let why = "SIGNET_TEST_PGVECTOR_URL is not set: run scripts/test.sh, or start a \
-                       server with PG_BIN=\"$(scripts/fetch-pgvector-server.sh)\" \
-                       scripts/pg-temp.sh start DIR and export its URL";
-            if std::env::var("SIGNET_REQUIRE_ALL").is_ok_and(|v| v == "1") {
-                panic!("{why}");
-            }
-            eprintln!("SKIPPED (pgvector test): {why}");
-            None
-        }
-    }
-}
 
 /// A scratch schema on the pgvector server.
 fn scratch() -> Option<Scratch> {

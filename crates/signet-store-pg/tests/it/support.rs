@@ -11,11 +11,27 @@ use signet_store_pg::{DatabaseUrl, PgConfig, PgStore};
 
 /// The server's URL, or `None` (after saying why) when these tests cannot run here.
 pub fn server_url() -> Option<DatabaseUrl> {
-    match std::env::var("SIGNET_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(DatabaseUrl::parse(&url).expect("SIGNET_TEST_PG_URL")),
+    url_from("SIGNET_TEST_PG_URL", "scripts/pg-temp.sh start DIR")
+}
+
+/// The pgvector server's URL (`SIGNET_TEST_PGVECTOR_URL`), as [`server_url`].
+pub fn pgvector_url() -> Option<DatabaseUrl> {
+    url_from(
+        "SIGNET_TEST_PGVECTOR_URL",
+        "PG_BIN=\"$(scripts/fetch-pgvector-server.sh)\" scripts/pg-temp.sh start DIR",
+    )
+}
+
+/// The URL in `var`; unset, a failure under `SIGNET_REQUIRE_ALL=1` (scripts/test.sh) and a
+/// skip, saying so, otherwise. `start` is the command that starts such a server.
+fn url_from(var: &str, start: &str) -> Option<DatabaseUrl> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(DatabaseUrl::parse(&url).expect(var)),
         _ => {
-            let why = "SIGNET_TEST_PG_URL is not set: run scripts/test.sh, or start a server \
-                       with scripts/pg-temp.sh start DIR and export its URL";
+            let why = format!(
+                "{var} is not set: run scripts/test.sh, or start a server with {start} and \
+                 export its URL"
+            );
             if std::env::var("SIGNET_REQUIRE_ALL").is_ok_and(|v| v == "1") {
                 panic!("{why}");
             }

@@ -9,16 +9,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::json;
 
-use crate::support::{TestEnv, http_json, poll};
-
-fn remember(port: u16, content: &str) -> String {
-    let body = json!({ "content": content }).to_string();
-    let v = http_json(port, "POST", "/api/memory/remember", &[], &body);
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("remember answered {v}"))
-        .to_owned()
-}
+use crate::support::{TestEnv, poll, remember};
 
 fn open(db: &Path) -> Connection {
     Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()

@@ -11,7 +11,7 @@ use std::process::Stdio;
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Value, json};
 
-use crate::support::{TestEnv, http_json, parse_pid, poll, signal};
+use crate::support::{TestEnv, all_embedded, http_json, parse_pid, poll, remember_body, signal};
 
 /// A daemon started with the hash test embedder (`SIGNET_EMBEDDER=hash:<dims>`), stopped on
 /// drop.
@@ -39,21 +39,6 @@ fn start_embedded(env: &TestEnv, dims: usize) -> Embedded {
     Embedded {
         pid: parse_pid(&text),
     }
-}
-
-fn remember(port: u16, body: Value) -> String {
-    let v = http_json(port, "POST", "/api/memory/remember", &[], &body.to_string());
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("remember answered {v}"))
-        .to_owned()
-}
-
-fn all_embedded(port: u16) {
-    poll("every memory embedded", || {
-        let gaps = http_json(port, "GET", "/api/repair/embedding-gaps", &[], "");
-        (gaps["unembedded"] == 0).then_some(())
-    });
 }
 
 fn db(env: &TestEnv) -> Connection {
@@ -112,16 +97,16 @@ const VECTORS: &str = "SELECT e.content_hash, e.vector, e.dimensions, e.source_t
 fn round_trip_keeps_rows_history_tombstones_and_vectors_and_a_second_import_adds_nothing() {
     let a = TestEnv::new();
     let _da = start_embedded(&a, 64);
-    let kept = remember(
+    let kept = remember_body(
         a.port,
         json!({"content": "The deploy key rotates every Friday", "tags": "ops,security",
                "pinned": true, "importance": 0.9, "project": "acme", "who": "claude-code"}),
     );
-    let changed = remember(
+    let changed = remember_body(
         a.port,
         json!({"content": "Staging runs on port 8443", "tags": "ops", "project": "acme"}),
     );
-    let gone = remember(a.port, json!({"content": "The old VPN is retired"}));
+    let gone = remember_body(a.port, json!({"content": "The old VPN is retired"}));
     let patch = json!({"content": "Staging runs on port 9443", "reason": "moved"}).to_string();
     let v = http_json(
         a.port,
@@ -261,7 +246,7 @@ fn an_interrupted_import_is_finished_by_a_rerun_without_duplicates() {
     a.start_daemon();
     let n = 450;
     for i in 0..n {
-        remember(
+        remember_body(
             a.port,
             json!({"content": format!("fact number {i} about the system"), "tags": "bulk"}),
         );
@@ -318,7 +303,7 @@ fn vectors_of_another_model_are_refused_and_the_memories_embedded_anew() {
     let a = TestEnv::new();
     let _da = start_embedded(&a, 64);
     for s in ["alpha beta", "gamma delta", "epsilon zeta"] {
-        remember(a.port, json!({ "content": s }));
+        remember_body(a.port, json!({ "content": s }));
     }
     all_embedded(a.port);
     let full = file(&a, "vectors.jsonl");
@@ -351,7 +336,7 @@ fn bad_files_are_refused_naming_the_line_and_a_dry_run_writes_nothing() {
     a.write_config("embedding:\n  provider: none\n");
     a.start_daemon();
     for i in 0..3 {
-        remember(a.port, json!({ "content": format!("note {i}") }));
+        remember_body(a.port, json!({ "content": format!("note {i}") }));
     }
     let good = a.run(&["export"]).ok().stdout.clone();
     let lines: Vec<&str> = good.lines().collect();

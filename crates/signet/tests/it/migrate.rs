@@ -15,7 +15,9 @@ use rusqlite::Connection;
 use serde_json::{Value, json};
 
 use crate::postgres_nodes::Db;
-use crate::support::{Out, TestEnv, http_json, is_alive, parse_pid, poll, signal};
+use crate::support::{
+    Out, TestEnv, all_embedded, http_json, is_alive, parse_pid, poll, remember_body, signal,
+};
 
 /// A daemon started with the hash test embedder; [`Daemon::stop`] stops it and waits, drop
 /// only signals it.
@@ -55,21 +57,6 @@ impl Drop for Daemon {
     }
 }
 
-fn remember(port: u16, body: Value) -> String {
-    let v = http_json(port, "POST", "/api/memory/remember", &[], &body.to_string());
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("remember answered {v}"))
-        .to_owned()
-}
-
-fn all_embedded(port: u16) {
-    poll("every memory embedded", || {
-        let gaps = http_json(port, "GET", "/api/repair/embedding-gaps", &[], "");
-        (gaps["unembedded"] == 0).then_some(())
-    });
-}
-
 fn db_path(env: &TestEnv) -> PathBuf {
     env.workspace.join("memory/memories.db")
 }
@@ -80,13 +67,13 @@ const T: &str = "2026-03-02T12:00:00.000Z";
 fn fill(env: &TestEnv) -> (String, &'static str) {
     let d = Daemon::start(env);
     let content = "The deploy key rotates every Friday";
-    let kept = remember(
+    let kept = remember_body(
         env.port,
         json!({"content": content, "tags": "ops,security", "pinned": true,
                "importance": 0.9, "project": "acme"}),
     );
-    let changed = remember(env.port, json!({"content": "Staging runs on port 8443"}));
-    let gone = remember(env.port, json!({"content": "The old VPN is retired"}));
+    let changed = remember_body(env.port, json!({"content": "Staging runs on port 8443"}));
+    let gone = remember_body(env.port, json!({"content": "The old VPN is retired"}));
     let patch = json!({"content": "Staging runs on port 9443", "reason": "moved"}).to_string();
     let v = http_json(
         env.port,
@@ -263,17 +250,16 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
     // Back into a new SQLite file, in a workspace of its own: the same rows, table for table,
     // and the same export.
     let b = TestEnv::new();
-    let back = migrate_ok(
-        &b,
-        &[
-            "--from",
-            &pg.url,
-            "--from-schema",
-            &pg.schema,
-            "--to",
-            &sqlite_arg(&db_path(&b)),
-        ],
-    );
+    let to_b = sqlite_arg(&db_path(&b));
+    let back_args = [
+        "--from",
+        &pg.url,
+        "--from-schema",
+        &pg.schema,
+        "--to",
+        &to_b,
+    ];
+    let back = migrate_ok(&b, &back_args);
     assert_eq!(table_of(&back, "memory_history")["ok"], true);
     let returned = tables(&db_path(&b));
     for ((table, rows), (_, back_rows)) in original.iter().zip(&returned) {
@@ -286,16 +272,9 @@ fn a_workspace_moves_to_postgres_and_back_verified_and_a_daemon_there_recalls_it
 
     // The human table, and a difference named by table with a failing status.
     let verify_back = || {
-        b.run(&[
-            "migrate",
-            "--verify-only",
-            "--from",
-            &pg.url,
-            "--from-schema",
-            &pg.schema,
-            "--to",
-            &sqlite_arg(&db_path(&b)),
-        ])
+        let mut args = vec!["migrate", "--verify-only"];
+        args.extend(back_args);
+        b.run(&args)
     };
     let out = verify_back();
     assert!(out.status.success(), "{out:?}");
@@ -469,11 +448,11 @@ fn a_postgres_workspace_backs_up_to_a_verified_dump_and_restores_from_it() {
     let env = TestEnv::new();
     env.write_config(&pg.storage_yaml());
     let d = Daemon::start(&env);
-    let kept = remember(
+    let kept = remember_body(
         env.port,
         json!({"content": "The backup bucket lives in eu-west-2"}),
     );
-    remember(env.port, json!({"content": "Nightly jobs start at 02:00"}));
+    remember_body(env.port, json!({"content": "Nightly jobs start at 02:00"}));
     all_embedded(env.port);
     let dir = env.home.path().join("backups");
     let made = backup_json(&env, &dir);
@@ -514,7 +493,7 @@ fn the_scheduled_backup_of_a_postgres_workspace_is_a_dump() {
         dir.display()
     ));
     let _d = Daemon::start(&env);
-    remember(
+    remember_body(
         env.port,
         json!({"content": "Scheduled backups cover PostgreSQL too"}),
     );

@@ -12,24 +12,7 @@ use std::process::Stdio;
 use serde_json::{Value, json};
 
 use crate::postgres_nodes::Db;
-use crate::support::{TestEnv, http_json, parse_pid, pg_server_url, poll};
-
-/// The pgvector server's URL, or `None` after saying why.
-fn pgvector_url() -> Option<String> {
-    match std::env::var("SIGNET_TEST_PGVECTOR_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            let why = "SIGNET_TEST_PGVECTOR_URL is not set: run scripts/test.sh, or start a \
-                       server with PG_BIN=\"$(scripts/fetch-pgvector-server.sh)\" \
-                       scripts/pg-temp.sh start DIR and export its URL";
-            if std::env::var("SIGNET_REQUIRE_ALL").is_ok_and(|v| v == "1") {
-                panic!("{why}");
-            }
-            eprintln!("SKIPPED (pgvector test): {why}");
-            None
-        }
-    }
-}
+use crate::support::{TestEnv, http_json, parse_pid, pg_server_url, pgvector_url, poll, remember};
 
 /// A workspace on `db` with `storage.pgvector` set.
 fn node(db: &Db, pgvector: &str) -> TestEnv {
@@ -56,15 +39,6 @@ fn start(env: &TestEnv) -> Result<u32, String> {
     } else {
         Err(format!("{stdout}\n{stderr}"))
     }
-}
-
-fn remember(port: u16, content: &str) -> String {
-    let body = json!({ "content": content }).to_string();
-    let v = http_json(port, "POST", "/api/memory/remember", &[], &body);
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("remember answered {v}"))
-        .to_owned()
 }
 
 fn recall(port: u16, query: &str, mode: &str) -> Vec<Value> {

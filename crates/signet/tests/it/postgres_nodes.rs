@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::mock_llm::{FACT_PREFIX, Kind, Mock, MockOptions, sentences};
 use crate::support::{
-    TestEnv, http_json, is_alive, parse_pid, pg_server_url as server_url, poll, signal,
+    TestEnv, http_json, is_alive, parse_pid, pg_server_url as server_url, poll, remember, signal,
 };
 
 /// A scratch schema on a test server, dropped with everything in it at the end (also used
@@ -108,15 +108,6 @@ fn node(db: &Db, extra: &str) -> TestEnv {
         db.storage_yaml()
     ));
     env
-}
-
-fn remember(port: u16, content: &str) -> String {
-    let body = json!({ "content": content }).to_string();
-    let v = http_json(port, "POST", "/api/memory/remember", &[], &body);
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("remember answered {v}"))
-        .to_owned()
 }
 
 fn vector_ids(port: u16, query: &str) -> Vec<String> {

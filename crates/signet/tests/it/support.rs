@@ -17,11 +17,27 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 /// The PostgreSQL test server's URL (`SIGNET_TEST_PG_URL`), or `None` (after saying why)
 /// when these tests cannot run here.
 pub fn pg_server_url() -> Option<String> {
-    match std::env::var("SIGNET_TEST_PG_URL") {
+    url_from("SIGNET_TEST_PG_URL", "scripts/pg-temp.sh start DIR")
+}
+
+/// The pgvector test server's URL (`SIGNET_TEST_PGVECTOR_URL`), as [`pg_server_url`].
+pub fn pgvector_url() -> Option<String> {
+    url_from(
+        "SIGNET_TEST_PGVECTOR_URL",
+        "PG_BIN=\"$(scripts/fetch-pgvector-server.sh)\" scripts/pg-temp.sh start DIR",
+    )
+}
+
+/// The URL in `var`; unset, a failure under `SIGNET_REQUIRE_ALL=1` (scripts/test.sh) and a
+/// skip, saying so, otherwise. `start` is the command that starts such a server.
+fn url_from(var: &str, start: &str) -> Option<String> {
+    match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            let why = "SIGNET_TEST_PG_URL is not set: run scripts/test.sh, or start a server \
-                       with scripts/pg-temp.sh start DIR and export its URL";
+            let why = format!(
+                "{var} is not set: run scripts/test.sh, or start a server with {start} and \
+                 export its URL"
+            );
             if std::env::var("SIGNET_REQUIRE_ALL").is_ok_and(|v| v == "1") {
                 panic!("{why}");
             }
@@ -29,6 +45,28 @@ pub fn pg_server_url() -> Option<String> {
             None
         }
     }
+}
+
+/// `POST /api/memory/remember` with `body`; the new memory's id.
+pub fn remember_body(port: u16, body: Value) -> String {
+    let v = http_json(port, "POST", "/api/memory/remember", &[], &body.to_string());
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("remember answered {v}"))
+        .to_owned()
+}
+
+/// Remembers `content`; the new memory's id.
+pub fn remember(port: u16, content: &str) -> String {
+    remember_body(port, serde_json::json!({ "content": content }))
+}
+
+/// Waits until no live memory lacks a vector.
+pub fn all_embedded(port: u16) {
+    poll("every memory embedded", || {
+        let gaps = http_json(port, "GET", "/api/repair/embedding-gaps", &[], "");
+        (gaps["unembedded"] == 0).then_some(())
+    });
 }
 
 /// A port nothing listens on right now (bound then released).
