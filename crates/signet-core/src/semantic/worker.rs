@@ -82,20 +82,18 @@ impl EmbeddingWorker {
         }
     }
 
-    /// The bounds of a pass starting now.
-    async fn begin_pass(&self, stale: bool) -> Result<Pass, crate::CoreError> {
+    /// The bounds of a pass starting now (its `top` is read with its first batch).
+    fn begin_pass(&self, stale: bool) -> Pass {
         let changes = self.semantic.inner.changes.load(Ordering::Relaxed);
         let whole = stale
             || self
                 .whole
                 .is_none_or(|(at, seen)| seen != changes || at.elapsed() >= WHOLE_PASS_EVERY);
-        let store = self.semantic.inner.store.clone();
-        let top = crate::blocking::run(move || Ok(store.newest_position()?)).await?;
-        Ok(Pass {
+        Pass {
             above: if whole { None } else { self.clean_above },
-            top,
+            top: None,
             changes,
-        })
+        }
     }
 
     /// The pass found every gap it looks at filled: later ones look above where it began.
@@ -121,17 +119,20 @@ impl EmbeddingWorker {
             .take()
             .filter(|(_, s)| *s == stale)
             .map(|(id, _)| id);
-        if after.is_none() {
-            match self.begin_pass(stale).await {
-                Ok(pass) => self.pass = pass,
-                Err(e) => {
-                    tracing::warn!(target: "embedding", error = %e, "could not read embedding gaps");
-                    return Tick::Failed;
-                }
-            }
+        let starts = after.is_none();
+        if starts {
+            self.pass = self.begin_pass(stale);
         }
-        let jobs = match self.gaps(stale, after.clone(), self.pass.above).await {
-            Ok(j) => j,
+        let jobs = match self
+            .gaps(stale, after.clone(), self.pass.above, starts)
+            .await
+        {
+            Ok((j, top)) => {
+                if starts {
+                    self.pass.top = top;
+                }
+                j
+            }
             Err(e) => {
                 tracing::warn!(target: "embedding", error = %e, "could not read embedding gaps");
                 self.cursor = after.map(|id| (id, stale));
@@ -151,7 +152,7 @@ impl EmbeddingWorker {
             return Tick::Idle;
         }
         // A pass of one short batch has seen every gap it looks at once that batch is stored.
-        let ends = after.is_none() && jobs.len() < BATCH;
+        let ends = starts && jobs.len() < BATCH;
         // A full batch continues the pass after its last job; a short one ends it.
         let next = (jobs.len() == BATCH)
             .then(|| jobs.last().map(|j| (j.memory_id.clone(), stale)))
@@ -204,11 +205,20 @@ impl EmbeddingWorker {
         stale: bool,
         after: Option<String>,
         above: Option<i64>,
-    ) -> Result<Vec<EmbeddingJob>, crate::CoreError> {
+        with_top: bool,
+    ) -> Result<(Vec<EmbeddingJob>, Option<i64>), crate::CoreError> {
         let store = self.semantic.inner.store.clone();
         let (model, dims) = (self.semantic.model(), self.semantic.dimensions());
         crate::blocking::run(move || {
-            Ok(store.embedding_gaps_after(&model, dims, stale, BATCH, after.as_deref(), above)?)
+            // The newest position first: a memory inserted after it sits above it.
+            let top = if with_top {
+                store.newest_position()?
+            } else {
+                None
+            };
+            let jobs =
+                store.embedding_gaps_after(&model, dims, stale, BATCH, after.as_deref(), above)?;
+            Ok((jobs, top))
         })
         .await
     }

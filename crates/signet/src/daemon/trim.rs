@@ -36,10 +36,10 @@ pub fn trim() -> std::io::Result<Trimmed> {
     }
     #[cfg(target_os = "linux")]
     {
-        let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+        let smaps = mappings(&std::fs::read_to_string("/proc/self/smaps")?);
         let ours = own_inode(&smaps, trim as fn() -> std::io::Result<Trimmed> as usize);
         let mut out = Trimmed::default();
-        for m in mappings(&smaps) {
+        for m in smaps {
             if !m.droppable(ours) {
                 continue;
             }
@@ -122,9 +122,9 @@ fn mappings(smaps: &str) -> Vec<Mapping> {
 }
 
 /// The inode of the mapping that holds `addr` (an address in this binary's code).
-fn own_inode(smaps: &str, addr: usize) -> Option<u64> {
-    mappings(smaps)
-        .into_iter()
+fn own_inode(smaps: &[Mapping], addr: usize) -> Option<u64> {
+    smaps
+        .iter()
         .find(|m| m.start <= addr && addr < m.end && m.inode != 0)
         .map(|m| m.inode)
 }
@@ -175,13 +175,13 @@ Rss:                   4 kB
             u64::MAX,
             "no Anonymous line: treated as private pages"
         );
-        assert_eq!(own_inode(SMAPS, 0x55b9c5300000), Some(1234));
-        assert_eq!(own_inode(SMAPS, 0x1000), None);
+        assert_eq!(own_inode(&mappings(SMAPS), 0x55b9c5300000), Some(1234));
+        assert_eq!(own_inode(&mappings(SMAPS), 0x1000), None);
     }
 
     #[test]
     fn only_the_binarys_clean_read_only_mappings_qualify() {
-        let ours = own_inode(SMAPS, 0x55b9c5300000);
+        let ours = own_inode(&mappings(SMAPS), 0x55b9c5300000);
         let advised: Vec<_> = mappings(SMAPS)
             .into_iter()
             .filter(|m| m.droppable(ours))
