@@ -17,7 +17,7 @@ use crate::memories::{
     Actor, CandidateQuery, ChunkGroup, EmbeddingJob, EmbeddingRow, EmbeddingStats, ForgetCandidate,
     HistoryEvent, KeywordHit, LegacyQuery, ListedMemoryItem, MemoryListStats, MemoryScope,
     Mutation, MutationOutcome, MutationSignals, NewMemory, OpsCounts, RecallFilters, RecallRow,
-    RememberOutcome, ScopeFilter, StoredVector, WriteOptions,
+    RememberOutcome, RowKey, ScopeFilter, StoredVector, WriteOptions,
 };
 use crate::pipeline::PipelineStore;
 use crate::sessions::{Checkpoint, CheckpointQuery, SessionMemory, SummaryJob};
@@ -104,8 +104,9 @@ pub trait MemoryStore: Send + Sync + 'static {
         filters: &RecallFilters,
         limit: usize,
     ) -> Result<Vec<KeywordHit>>;
-    /// The rows of these ids, in the order given; deleted and unknown ids are left out.
-    fn recall_rows(&self, ids: &[String]) -> Result<Vec<RecallRow>>;
+    /// The rows of these memories, in the order given; deleted and unknown ids are left out.
+    /// A key's position is a hint ([`RowKey`]): the answer is the same without it.
+    fn recall_rows(&self, keys: &[RowKey]) -> Result<Vec<RecallRow>>;
     /// Records one access of each id at `now` (`access_count + 1`, `last_accessed = now`);
     /// unknown ids are ignored. Not a mutation: no version, no history row.
     fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()>;

@@ -6,7 +6,7 @@ use signet_model::memories::{
     Actor, CandidateQuery, ChunkGroup, EmbeddingJob, EmbeddingRow, EmbeddingStats, ForgetCandidate,
     HistoryEvent, KeywordHit, LegacyQuery, ListedMemoryItem, MemoryListStats, MemoryScope,
     Mutation, MutationOutcome, MutationSignals, NewMemory, OpsCounts, RecallFilters, RecallRow,
-    RememberOutcome, ScopeFilter, StoredVector, WriteOptions,
+    RememberOutcome, RowKey, ScopeFilter, StoredVector, WriteOptions,
 };
 use signet_model::sessions::{Checkpoint, CheckpointQuery, SessionMemory, SummaryJob};
 use signet_model::{
@@ -277,8 +277,10 @@ impl MemoryStore for PgStore {
         self.pool
             .with(|c| search::keyword_search(c, query, filters, limit))
     }
-    fn recall_rows(&self, ids: &[String]) -> Result<Vec<RecallRow>> {
-        self.pool.with(|c| read::recall_rows(c, ids))
+    fn recall_rows(&self, keys: &[RowKey]) -> Result<Vec<RecallRow>> {
+        // Positions are SQLite's rowids: PostgreSQL looks every key up by id.
+        let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
+        self.pool.with(|c| read::recall_rows(c, &ids))
     }
     fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()> {
         if ids.is_empty() {

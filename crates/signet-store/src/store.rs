@@ -13,7 +13,7 @@ use crate::memories::{self, embeddings, mutate, read, search, write};
 use crate::memories::{
     Actor, CandidateQuery, ChunkGroup, ForgetCandidate, HistoryEvent, KeywordHit, LegacyQuery,
     ListedMemoryItem, MemoryListStats, Mutation, MutationOutcome, NewMemory, RecallFilters,
-    RecallRow, RememberOutcome, ScopeFilter, WriteOptions,
+    RecallRow, RememberOutcome, RowKey, ScopeFilter, WriteOptions,
 };
 use crate::memories::{EmbeddingJob, EmbeddingStats, StoredVector};
 use crate::pool::Pool;
@@ -127,8 +127,8 @@ impl MemoryStore for Store {
                 None => search::keyword_search(c, query, filters, limit),
             })
     }
-    fn recall_rows(&self, ids: &[String]) -> Result<Vec<RecallRow>> {
-        self.pool.read(|c| read::recall_rows(c, ids))
+    fn recall_rows(&self, keys: &[RowKey]) -> Result<Vec<RecallRow>> {
+        self.pool.read(|c| read::recall_rows(c, keys))
     }
     fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()> {
         // A few hundred rows per transaction: the writer is free in between, so remembers

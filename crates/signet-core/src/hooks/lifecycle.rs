@@ -5,7 +5,7 @@ use signet_api::{
     CompactionCompleteResponse, HookIdentity, HookMemory, PreCompactionResponse,
     SessionEndResponse, SessionStartResponse,
 };
-use signet_model::memories::{Actor, RecallRow};
+use signet_model::memories::{Actor, RecallRow, RowKey};
 use signet_model::sessions::{CheckpointQuery, SummaryJob};
 
 use super::inject::{self, SessionStartText};
@@ -248,8 +248,8 @@ impl Hooks {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = crate::blocking::run(move || {
             let (listed, _) = store.list(limit, 0, &filter, None)?;
-            let ids: Vec<String> = listed.into_iter().map(|m| m.id).collect();
-            Ok(store.recall_rows(&ids)?)
+            let keys: Vec<RowKey> = listed.into_iter().map(|m| m.id.into()).collect();
+            Ok(store.recall_rows(&keys)?)
         })
         .await?;
         Ok(rows

@@ -1,7 +1,7 @@
 //! Recall: the keyword leg (FTS5 BM25), score normalisation, the rehearsal boost and result
 //! shaping. The response leaves room for the vector leg (`source` per result, `method`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::Utc;
 use serde_json::{Map, Value};
@@ -9,7 +9,7 @@ use signet_api::{
     FilterQuery, RecallExplain, RecallMethod, RecallResponse, RecallResult, SearchQuery,
 };
 use signet_model::MemoryStore;
-use signet_model::memories::{KeywordHit, RecallFilters, RecallRow};
+use signet_model::memories::{KeywordHit, RecallFilters, RecallRow, RowKey};
 
 use super::{Memories, MemoryPolicy, input};
 use crate::error::{CoreError, Result};
@@ -219,29 +219,50 @@ impl Fusion {
     fn fuse(self, legs: &Legs) -> Vec<(String, f64)> {
         let mut out: Vec<(String, f64)> = match self {
             Fusion::MinMax { vector_weight } => {
-                let (kw, vec) = (Range::of(legs, |s| s.0), Range::of(legs, |s| s.1));
+                let (kw, vec) = (
+                    Range::of(legs, |s| s.keyword),
+                    Range::of(legs, |s| s.vector),
+                );
                 legs.iter()
-                    .map(|(id, &(k, v))| {
-                        let score = match (kw, vec) {
-                            (Some(kr), Some(vr)) => {
-                                vector_weight * vr.norm(v) + (1.0 - vector_weight) * kr.norm(k)
-                            }
-                            _ => k.max(v),
-                        };
-                        (id.clone(), score)
-                    })
+                    .map(
+                        |(
+                            id,
+                            &Both {
+                                keyword: k,
+                                vector: v,
+                                ..
+                            },
+                        )| {
+                            let score = match (kw, vec) {
+                                (Some(kr), Some(vr)) => {
+                                    vector_weight * vr.norm(v) + (1.0 - vector_weight) * kr.norm(k)
+                                }
+                                _ => k.max(v),
+                            };
+                            (id.clone(), score)
+                        },
+                    )
                     .collect()
             }
             Fusion::Blend { alpha } => legs
                 .iter()
-                .map(|(id, &(k, v))| {
-                    let score = if k > 0.0 && v > 0.0 {
-                        alpha * v + (1.0 - alpha) * k
-                    } else {
-                        k.max(v)
-                    };
-                    (id.clone(), score)
-                })
+                .map(
+                    |(
+                        id,
+                        &Both {
+                            keyword: k,
+                            vector: v,
+                            ..
+                        },
+                    )| {
+                        let score = if k > 0.0 && v > 0.0 {
+                            alpha * v + (1.0 - alpha) * k
+                        } else {
+                            k.max(v)
+                        };
+                        (id.clone(), score)
+                    },
+                )
                 .collect(),
             Fusion::Rrf { k } => rrf_ranks(legs)
                 .into_iter()
@@ -262,7 +283,7 @@ struct Range {
 
 impl Range {
     /// `None` when the leg returned nothing.
-    fn of(legs: &Legs, pick: fn(&(f64, f64)) -> f64) -> Option<Self> {
+    fn of(legs: &Legs, pick: fn(&Both) -> f64) -> Option<Self> {
         let mut r: Option<Range> = None;
         for s in legs.values().map(pick).filter(|s| *s > 0.0) {
             r = Some(match r {
@@ -294,8 +315,24 @@ impl Range {
 /// costs nothing).
 const GRAPH_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Candidate scores per id from both legs: (keyword, vector).
-type Legs = HashMap<String, (f64, f64)>;
+/// A hash map keyed by memory id. Recall hashes a few dozen ids per request; the ids come
+/// from the store, not from the caller, so a fast hash needs no flood resistance.
+type IdMap<V> = std::collections::HashMap<String, V, foldhash::fast::RandomState>;
+
+/// What each leg said of a candidate (a score of 0: the leg did not return it), and where
+/// the keyword leg found its row ([`RowKey::position`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Both {
+    keyword: f64,
+    vector: f64,
+    position: Option<i64>,
+}
+
+/// Candidate scores per id from both legs.
+type Legs = IdMap<Both>;
+
+/// One leg's candidates, best first: id, score in (0, 1], and the row's position when known.
+type LegHits = Vec<(String, f64, Option<i64>)>;
 
 impl Memories {
     /// Recall: keyword and vector candidates fused, boosted, shaped like upstream's response.
@@ -469,7 +506,7 @@ impl Memories {
         text: Option<String>,
         filters: RecallFilters,
         k: usize,
-    ) -> Result<Vec<(String, f64)>> {
+    ) -> Result<LegHits> {
         if text.is_none() {
             return Ok(Vec::new());
         }
@@ -483,7 +520,7 @@ impl Memories {
         query: Vec<f32>,
         filters: RecallFilters,
         k: usize,
-    ) -> Result<Vec<(String, f64)>> {
+    ) -> Result<LegHits> {
         let (store, semantic) = (self.store.clone(), self.semantic.clone());
         crate::blocking::run(move || vector_hits(store.as_ref(), &semantic, &query, &filters, k))
             .await
@@ -506,7 +543,7 @@ fn keyword_hits(
     text: Option<String>,
     filters: &RecallFilters,
     k: usize,
-) -> Result<Vec<(String, f64)>> {
+) -> Result<LegHits> {
     let fill_below = (k / 4).max(1);
     let Some(text) = text else {
         return Ok(Vec::new());
@@ -534,7 +571,7 @@ fn vector_hits(
     query: &[f32],
     filters: &RecallFilters,
     k: usize,
-) -> Result<Vec<(String, f64)>> {
+) -> Result<LegHits> {
     let allowed: Option<HashSet<String>> = if filters.is_empty() {
         None
     } else {
@@ -543,8 +580,8 @@ fn vector_hits(
     let hits = semantic.search(query, k, allowed.as_ref());
     Ok(hits
         .into_iter()
-        .map(|(id, s)| (id, f64::from(s).max(0.0)))
-        .filter(|(_, s)| *s > 0.0)
+        .map(|(id, s)| (id, f64::from(s).max(0.0), None))
+        .filter(|(_, s, _)| *s > 0.0)
         .collect())
 }
 
@@ -557,15 +594,21 @@ fn scored_rows(
 ) -> Result<Vec<Scored>> {
     let mut fused = fusion.fuse(legs);
     fused.truncate(keep);
-    let ids: Vec<String> = fused.iter().map(|(id, _)| id.clone()).collect();
-    let rows = store.recall_rows(&ids)?;
-    let mut rows: HashMap<String, RecallRow> =
-        rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let keys: Vec<RowKey> = fused
+        .iter()
+        .map(|(id, _)| RowKey {
+            id: id.clone(),
+            position: legs.get(id).and_then(|b| b.position),
+        })
+        .collect();
+    // The rows come in the order asked, the deleted ones left out.
+    let mut rows = store.recall_rows(&keys)?.into_iter().peekable();
     Ok(fused
         .into_iter()
         .filter_map(|(id, score)| {
-            let row = rows.remove(&id)?;
-            let (kw, vec) = *legs.get(&id)?;
+            let row = rows.next_if(|r| r.id == id)?;
+            let both = *legs.get(&id)?;
+            let (kw, vec) = (both.keyword, both.vector);
             let source = match (kw > 0.0, vec > 0.0) {
                 (true, true) => "hybrid",
                 (false, true) => "vector",
@@ -586,11 +629,7 @@ fn scored_rows(
 }
 
 /// All-word hits score in (0.5, 1]; any-word hits fill the rest of the list in (0, 0.5].
-fn normalise_keyword(
-    strict: Vec<KeywordHit>,
-    loose: Vec<KeywordHit>,
-    k: usize,
-) -> Vec<(String, f64)> {
+fn normalise_keyword(strict: Vec<KeywordHit>, loose: Vec<KeywordHit>, k: usize) -> LegHits {
     let norm = |hits: &[KeywordHit]| {
         hits.iter()
             .map(|h| h.bm25.abs())
@@ -603,38 +642,47 @@ fn normalise_keyword(
     } else {
         0.5
     };
-    let mut seen: HashSet<String> = HashSet::with_capacity(k);
-    let mut out = Vec::with_capacity(k);
-    for h in &strict {
-        seen.insert(h.id.clone());
+    let mut out = Vec::with_capacity(k.max(strict.len()));
+    for h in strict {
         let s = h.bm25.abs() / ms;
-        out.push((h.id.clone(), if half < 1.0 { 0.5 + 0.5 * s } else { s }));
+        let score = if half < 1.0 { 0.5 + 0.5 * s } else { s };
+        out.push((h.id, score, h.position));
     }
+    if loose.is_empty() {
+        return out;
+    }
+    let mut seen: HashSet<String> = out.iter().map(|(id, _, _)| id.clone()).collect();
     for h in loose {
         if out.len() >= k {
             break;
         }
         if seen.insert(h.id.clone()) {
-            out.push((h.id, half * h.bm25.abs() / ml));
+            out.push((h.id, half * h.bm25.abs() / ml, h.position));
         }
     }
     out
 }
 
-fn merge_legs(keyword: &[(String, f64)], vector: &[(String, f64)]) -> Legs {
-    let mut legs: Legs = HashMap::with_capacity(keyword.len() + vector.len());
-    for (id, s) in keyword {
-        legs.entry(id.clone()).or_default().0 = *s;
+fn merge_legs(
+    keyword: &[(String, f64, Option<i64>)],
+    vector: &[(String, f64, Option<i64>)],
+) -> Legs {
+    let mut legs: Legs =
+        IdMap::with_capacity_and_hasher(keyword.len() + vector.len(), Default::default());
+    for (id, s, position) in keyword {
+        let both = legs.entry(id.clone()).or_default();
+        both.keyword = *s;
+        both.position = *position;
     }
-    for (id, s) in vector {
-        legs.entry(id.clone()).or_default().1 = *s;
+    for (id, s, _) in vector {
+        legs.entry(id.clone()).or_default().vector = *s;
     }
     legs
 }
 
 /// 1-based ranks of each id in each leg (0 = absent).
-fn rrf_ranks(legs: &Legs) -> HashMap<String, (usize, usize)> {
-    let rank = |pick: fn(&(f64, f64)) -> f64| -> HashMap<&String, usize> {
+fn rrf_ranks(legs: &Legs) -> IdMap<(usize, usize)> {
+    let rank = |pick: fn(&Both) -> f64| -> std::collections::HashMap<&String, usize> {
         let mut v: Vec<(&String, f64)> = legs
             .iter()
             .map(|(id, s)| (id, pick(s)))
@@ -646,7 +694,7 @@ fn rrf_ranks(legs: &Legs) -> HashMap<String, (usize, usize)> {
             .map(|(i, (id, _))| (id, i + 1))
             .collect()
     };
-    let (kw, vec) = (rank(|s| s.0), rank(|s| s.1));
+    let (kw, vec) = (rank(|s| s.keyword), rank(|s| s.vector));
     legs.keys()
         .map(|id| {
             (
@@ -739,7 +787,14 @@ mod tests {
     fn legs(items: &[(&str, f64, f64)]) -> Legs {
         items
             .iter()
-            .map(|(id, k, v)| ((*id).to_owned(), (*k, *v)))
+            .map(|(id, k, v)| {
+                let both = Both {
+                    keyword: *k,
+                    vector: *v,
+                    position: None,
+                };
+                ((*id).to_owned(), both)
+            })
             .collect()
     }
 
@@ -776,7 +831,7 @@ mod tests {
             ("kw-low", 0.25, 0.0),
         ]);
         let fused = Fusion::MinMax { vector_weight: 0.5 }.fuse(&l);
-        let score: HashMap<&str, f64> = fused.iter().map(|(i, s)| (i.as_str(), *s)).collect();
+        let score: std::collections::HashMap<&str, f64> = fused.iter().map(|(i, s)| (i.as_str(), *s)).collect();
         assert!((score["kw-only"] - 0.5).abs() < 1e-9, "{fused:?}");
         assert!((score["vec-only"] - 0.5).abs() < 1e-9, "{fused:?}");
         assert!((score["both"] - (0.5 * (1.0 / 3.0) + 0.5 * 0.0)).abs() < 1e-9);

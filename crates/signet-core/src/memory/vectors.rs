@@ -9,7 +9,7 @@ use signet_api::{
     EmbeddingList, EmbeddingStatus, EmbeddingsQuery, HealthCheck, Projection, ProjectionNode,
     ProjectionQuery, RepairResponse, SimilarMemory, SimilarQuery, SimilarResponse,
 };
-use signet_model::memories::{EmbeddingRow, EmbeddingStats, RecallRow};
+use signet_model::memories::{EmbeddingRow, EmbeddingStats, RecallRow, RowKey};
 
 use super::{Memories, input};
 use crate::error::{CoreError, Result};
@@ -134,8 +134,8 @@ impl Memories {
                 .filter(|(h, _)| *h != id)
                 .take(k)
                 .collect();
-            let ids: Vec<String> = hits.iter().map(|(h, _)| h.clone()).collect();
-            let rows = store.recall_rows(&ids)?;
+            let keys: Vec<RowKey> = hits.iter().map(|(h, _)| h.as_str().into()).collect();
+            let rows = store.recall_rows(&keys)?;
             let score: HashMap<&str, f32> = hits.iter().map(|(h, s)| (h.as_str(), *s)).collect();
             let results = rows
                 .into_iter()
@@ -306,9 +306,9 @@ impl Memories {
             let rows = store.load_vectors(&sem.model(), sem.dimensions())?;
             let rows: Vec<_> = rows.into_iter().take(limit).collect();
             // Each point's memory (a memory deleted since its vector was read is left out).
-            let ids: Vec<String> = rows.iter().map(|r| r.memory_id.clone()).collect();
+            let keys: Vec<RowKey> = rows.iter().map(|r| r.memory_id.as_str().into()).collect();
             let mut memories: HashMap<String, RecallRow> = store
-                .recall_rows(&ids)?
+                .recall_rows(&keys)?
                 .into_iter()
                 .map(|m| (m.id.clone(), m))
                 .collect();

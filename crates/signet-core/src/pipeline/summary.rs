@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use signet_model::documents::FailedJob;
-use signet_model::memories::{Actor, NewMemory, RecallFilters};
+use signet_model::memories::{Actor, NewMemory, RecallFilters, RowKey};
 use signet_model::pipeline::{LeasedSummary, SessionSummaryRow, Summarised, SummaryWrite};
 use tokio_util::sync::CancellationToken;
 
@@ -378,13 +378,16 @@ impl SummaryWorker {
             for f in facts {
                 let dup = match crate::text::keyword_query_any(&f.content) {
                     Some(q) => {
-                        let ids: Vec<String> = store
+                        let keys: Vec<RowKey> = store
                             .keyword_search(&q, &RecallFilters::default(), 10)?
                             .into_iter()
-                            .map(|hit| hit.id)
+                            .map(|hit| RowKey {
+                                id: hit.id,
+                                position: hit.position,
+                            })
                             .collect();
                         store
-                            .recall_rows(&ids)?
+                            .recall_rows(&keys)?
                             .iter()
                             .any(|row| near_duplicate(&f.content, &row.content))
                     }

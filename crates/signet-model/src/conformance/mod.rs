@@ -222,6 +222,7 @@ macro_rules! conformance_tests {
             filter_ids_applies_every_filter,
             tag_filters_match_substrings_literally,
             deleted_memories_are_never_returned,
+            recall_rows_take_positions_only_as_hints,
             forget_candidates_by_ids_keep_the_request_order,
             forget_candidates_by_keywords_are_ranked,
             forget_candidates_by_filters_put_pinned_and_important_first,

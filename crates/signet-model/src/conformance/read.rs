@@ -2,7 +2,7 @@
 //! tracking, `distinct_who` and the operational counts.
 
 use super::support::{
-    DAY, HOUR, MINUTE, T0, at, content_patch, forget, ids, insert, memory, mutate, mutation,
+    DAY, HOUR, MINUTE, T0, at, content_patch, forget, ids, insert, keys, memory, mutate, mutation,
     operator, recover,
 };
 use crate::MemoryStore;
@@ -244,7 +244,7 @@ pub fn stats_count_live_embedded_and_critical_memories(store: &dyn MemoryStore) 
 /// `recall_rows` answers in the order asked, leaving out deleted and unknown ids.
 pub fn recall_rows_keep_the_requested_order_and_skip_deleted(store: &dyn MemoryStore) {
     scoped_memories(store);
-    let asked = ids(&["c", "unknown", "a", "d", "b"]);
+    let asked = keys(&["c", "unknown", "a", "d", "b"]);
     let rows = store.recall_rows(&asked).expect("recall_rows");
     let got: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(got, ["c", "a", "b"]);
@@ -276,7 +276,7 @@ pub fn touch_accessed_counts_accesses(store: &dyn MemoryStore) {
     store
         .touch_accessed(&twice, &at(2 * MINUTE))
         .expect("touch_accessed");
-    let rows = store.recall_rows(&ids(&["a", "b"])).expect("recall_rows");
+    let rows = store.recall_rows(&keys(&["a", "b"])).expect("recall_rows");
     let seen: Vec<_> = rows
         .iter()
         .map(|r| (r.access_count, r.last_accessed.clone()))

@@ -1,7 +1,9 @@
 //! Keyword search (ranking, phrases, connectives), the filters shared by search and
 //! `filter_ids`, and the rule that deleted memories are never returned.
 
-use super::support::{DAY, MINUTE, T0, at, forget, hash, ids, insert, memory, search, sorted};
+use super::support::{
+    DAY, MINUTE, T0, at, forget, hash, ids, insert, keys, memory, search, sorted,
+};
 use crate::MemoryStore;
 use crate::keyword::{Connective, KeywordQuery};
 use crate::memories::{CandidateQuery, LegacyQuery, RecallFilters, ScopeFilter};
@@ -276,7 +278,7 @@ pub fn deleted_memories_are_never_returned(store: &dyn MemoryStore) {
     assert_eq!(search(store, &mango, &none), ["live"]);
     assert_eq!(store.filter_ids(&none).expect("filter_ids"), ["live"]);
     let rows = store
-        .recall_rows(&ids(&["gone", "live"]))
+        .recall_rows(&keys(&["gone", "live"]))
         .expect("recall_rows");
     assert_eq!(rows.len(), 1);
     let by_ids = CandidateQuery {
@@ -324,4 +326,50 @@ pub fn deleted_memories_are_never_returned(store: &dyn MemoryStore) {
         .expect("embedding_gaps");
     assert_eq!(gaps.len(), 1);
     assert_eq!(gaps[0].content_hash, hash("mango live"));
+}
+
+/// The positions keyword hits carry load the same rows as the ids alone; a position that
+/// points at another row, or at none, still loads the row of the key's id.
+pub fn recall_rows_take_positions_only_as_hints(store: &dyn MemoryStore) {
+    use crate::memories::RowKey;
+    ranking_corpus(store);
+    let any = KeywordQuery::any(["alpha", "beta"]);
+    let hits = store
+        .keyword_search(&any, &RecallFilters::default(), 10)
+        .expect("keyword_search");
+    let by_id = keys(&["both", "one"]);
+    let hinted: Vec<RowKey> = hits
+        .iter()
+        .map(|h| RowKey {
+            id: h.id.clone(),
+            position: h.position,
+        })
+        .collect();
+    let want = store.recall_rows(&by_id).expect("recall_rows");
+    assert_eq!(want.len(), 2);
+    assert_eq!(store.recall_rows(&hinted).expect("recall_rows"), want);
+    // Each key's position swapped for the other's, then one far past any row.
+    let positions: Vec<Option<i64>> = hinted.iter().map(|k| k.position).collect();
+    let swapped: Vec<RowKey> = hinted
+        .iter()
+        .zip(positions.iter().rev())
+        .map(|(k, p)| RowKey {
+            id: k.id.clone(),
+            position: *p,
+        })
+        .collect();
+    assert_eq!(store.recall_rows(&swapped).expect("recall_rows"), want);
+    let nowhere: Vec<RowKey> = hinted
+        .iter()
+        .map(|k| RowKey {
+            id: k.id.clone(),
+            position: Some(i64::MAX - 1),
+        })
+        .collect();
+    assert_eq!(store.recall_rows(&nowhere).expect("recall_rows"), want);
+    // A deleted memory stays out, whatever its key says.
+    forget(store, "one", &at(MINUTE));
+    let rows = store.recall_rows(&hinted).expect("recall_rows");
+    let got: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(got, ["both"]);
 }

@@ -171,6 +171,11 @@ pub(super) fn ids(ids: &[&str]) -> Vec<String> {
     ids.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// `ids` as keys for `recall_rows`, without positions.
+pub(super) fn keys(ids: &[&str]) -> Vec<crate::memories::RowKey> {
+    ids.iter().map(|s| (*s).into()).collect()
+}
+
 /// Whether `id` is a live memory.
 pub(super) fn is_live(store: &dyn MemoryStore, id: &str) -> bool {
     store.live_detail(id).expect("live_detail").is_some()

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 pub use embeddings::{EmbeddingJob, EmbeddingRow, EmbeddingStats, StoredVector};
 pub use ops::{MemoryScope, MutationSignals, OpsCounts};
-pub use search::{CandidateQuery, ForgetCandidate, KeywordHit, LegacyQuery, RecallFilters};
+pub use search::{CandidateQuery, ForgetCandidate, KeywordHit, LegacyQuery, RecallFilters, RowKey};
 /// What the listing and the history read answer, as the routes send them: a store fills the
 /// wire types field for field (`extra` empty), so no copy of them lives here.
 pub use signet_api::{HistoryEvent, ListedMemoryItem, MemoryListStats};

@@ -53,6 +53,30 @@ impl RecallFilters {
 pub struct KeywordHit {
     pub id: String,
     pub bm25: f64,
+    /// Where the store keeps the row (SQLite's rowid), when it knows: passed back in a
+    /// [`RowKey`], it lets [`crate::MemoryStore::recall_rows`] skip the lookup by id.
+    pub position: Option<i64>,
+}
+
+/// A memory [`crate::MemoryStore::recall_rows`] should load: its id, and where the store last
+/// saw its row ([`KeywordHit::position`]). The position is only a hint: a row found there
+/// under another id is looked up by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowKey {
+    pub id: String,
+    pub position: Option<i64>,
+}
+
+impl From<String> for RowKey {
+    fn from(id: String) -> Self {
+        Self { id, position: None }
+    }
+}
+
+impl From<&str> for RowKey {
+    fn from(id: &str) -> Self {
+        id.to_owned().into()
+    }
 }
 
 /// What batch forget may delete.

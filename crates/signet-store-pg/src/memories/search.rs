@@ -204,6 +204,7 @@ pub(crate) fn keyword_search(
         .map(|r| KeywordHit {
             id: r.get(0),
             bm25: r.get(1),
+            position: None,
         })
         .collect())
 }

@@ -24,9 +24,50 @@ struct Postings {
     live: u64,
 }
 
+/// A memory's id as the index holds it: 16 bytes for the lowercase hyphenated UUIDs memories
+/// are given, the string itself for any other id (an import's, a test's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DocId {
+    Uuid(uuid::Uuid),
+    Text(Box<str>),
+}
+
+impl DocId {
+    pub(crate) fn new(id: &str) -> Self {
+        if let Ok(u) = uuid::Uuid::try_parse(id) {
+            let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+            if u.hyphenated().encode_lower(&mut buf) == id {
+                return Self::Uuid(u);
+            }
+        }
+        Self::Text(id.into())
+    }
+
+    fn is(&self, id: &str) -> bool {
+        match self {
+            Self::Text(t) => **t == *id,
+            Self::Uuid(u) => {
+                let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+                u.hyphenated().encode_lower(&mut buf) == id
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for DocId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Uuid(u) => u.hyphenated().fmt(f),
+            Self::Text(t) => f.write_str(t),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Doc {
     rowid: i64,
+    /// The memory's id (a row keeps its id: a different one means the rowid was reused).
+    id: DocId,
     len: u32,
     /// A hash of the content, to tell a content change from any other update of the row.
     hash: u64,
@@ -56,11 +97,13 @@ pub(crate) struct Index {
     retired: usize,
 }
 
-/// One scored hit: `bm25` is FTS5's (negative; lower is better).
+/// One scored hit: `bm25` is FTS5's (negative; lower is better); `doc` is its document
+/// number ([`Index::id`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Hit {
     pub rowid: i64,
     pub bm25: f64,
+    pub doc: u32,
 }
 
 /// Best first: the lowest bm25, ties by the lower rowid.
@@ -103,17 +146,29 @@ impl Index {
         let docs: usize = self
             .docs
             .iter()
-            .map(|d| std::mem::size_of::<Doc>() + d.terms.len() * 4)
+            .map(|d| {
+                let id = match &d.id {
+                    DocId::Text(t) => t.len(),
+                    DocId::Uuid(_) => 0,
+                };
+                std::mem::size_of::<Doc>() + d.terms.len() * 4 + id
+            })
             .sum();
         let terms: usize = self.term_ids.keys().map(|k| k.len() + 32).sum();
         postings + docs + terms + self.by_rowid.capacity() * 16
     }
 
-    /// Whether `rowid`'s indexed content has this hash.
-    pub(crate) fn same_content(&self, rowid: i64, hash: u64) -> bool {
-        self.by_rowid
-            .get(&rowid)
-            .is_some_and(|&d| self.docs[d as usize].hash == hash)
+    /// Whether `rowid` is indexed as memory `id` with content of this hash.
+    pub(crate) fn same_content(&self, rowid: i64, id: &str, hash: u64) -> bool {
+        self.by_rowid.get(&rowid).is_some_and(|&d| {
+            let doc = &self.docs[d as usize];
+            doc.hash == hash && doc.id.is(id)
+        })
+    }
+
+    /// The memory id of a hit's document.
+    pub(crate) fn id(&self, doc: u32) -> String {
+        self.docs[doc as usize].id.to_string()
     }
 
     /// Marks `rowid` deleted or live without touching its postings (a soft delete or a
@@ -125,7 +180,14 @@ impl Index {
     }
 
     /// Adds (or replaces) the document of `rowid`.
-    pub(crate) fn upsert(&mut self, rowid: i64, hash: u64, deleted: bool, tokens: Tokens) {
+    pub(crate) fn upsert(
+        &mut self,
+        rowid: i64,
+        id: DocId,
+        hash: u64,
+        deleted: bool,
+        tokens: Tokens,
+    ) {
         self.remove(rowid);
         let no = self.docs.len() as u32;
         let mut terms = Vec::with_capacity(tokens.terms.len());
@@ -143,6 +205,7 @@ impl Index {
         }
         self.docs.push(Doc {
             rowid,
+            id,
             len: tokens.len,
             hash,
             deleted,
@@ -259,6 +322,7 @@ impl Index {
             let hit = Hit {
                 rowid: doc.rowid,
                 bm25: -score,
+                doc: no,
             };
             if heap.len() == limit
                 && heap
@@ -373,6 +437,27 @@ mod tests {
     }
 
     #[test]
+    fn ids_keep_their_exact_text() {
+        let uuid = "0b6e2c3a-91f4-4d5e-8a77-2f1c9d0e4b61";
+        assert!(matches!(DocId::new(uuid), DocId::Uuid(_)));
+        // Upper case, braces or no hyphens parse as a UUID but are not its canonical text.
+        for id in [
+            uuid,
+            "0B6E2C3A-91F4-4D5E-8A77-2F1C9D0E4B61",
+            "0b6e2c3a91f44d5e8a772f1c9d0e4b61",
+            "{0b6e2c3a-91f4-4d5e-8a77-2f1c9d0e4b61}",
+            "mem-1",
+            "",
+        ] {
+            let d = DocId::new(id);
+            assert_eq!(d.to_string(), id);
+            assert!(d.is(id));
+            assert!(!d.is("mem-2"));
+        }
+        assert!(matches!(DocId::new("mem-1"), DocId::Text(_)));
+    }
+
+    #[test]
     fn gallop_finds_the_first_not_below() {
         let docs = [1, 3, 5, 7, 9, 11, 13];
         for t in 0..16 {
@@ -388,6 +473,7 @@ mod tests {
         for i in 0..3000 {
             ix.upsert(
                 i,
+                DocId::new(&format!("m{i}")),
                 i as u64,
                 false,
                 toks(&format!("alpha beta{} gamma", i % 7)),
@@ -427,7 +513,13 @@ mod tests {
             let text: Vec<&str> = (0..n)
                 .map(|_| words[next(words.len()).min(next(words.len()))])
                 .collect();
-            ix.upsert(i, i as u64, i % 17 == 0, toks(&text.join(" ")));
+            ix.upsert(
+                i,
+                DocId::new(&format!("m{i}")),
+                i as u64,
+                i % 17 == 0,
+                toks(&text.join(" ")),
+            );
         }
         for q in 0..300 {
             let n = 1 + q % 4;

@@ -29,10 +29,10 @@ use std::hash::{Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+use rusqlite::Connection;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension as _};
 
-use self::index::{Index, Mode};
+use self::index::{DocId, Index, Mode};
 use self::tokenize::Exact;
 use crate::error::Result;
 use crate::keyword::{Connective, KeywordQuery};
@@ -210,9 +210,19 @@ impl FullText {
         let Some((terms, mode)) = plan(query) else {
             return Ok(None);
         };
+        if filters.is_empty() && !self.has_pending() {
+            // Nothing to re-read and no filter to check: the index alone answers, no SQL.
+            return self.search_in(conn, &terms, mode, filters, limit);
+        }
         crate::memories::read::in_read_txn(conn, || {
             self.search_in(conn, &terms, mode, filters, limit)
         })
+    }
+
+    /// Whether committed changes wait to be applied (a search then re-reads them first).
+    fn has_pending(&self) -> bool {
+        let p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        !p.rowids.is_empty() && !p.building
     }
 
     /// [`Self::search`] inside its read transaction.
@@ -236,25 +246,27 @@ impl FullText {
         };
         // Pruning skips matches unseen: only when no filter needs the full count.
         let (hits, matched) = index.search(terms, mode, want, filters.is_empty());
+        let hit = |h: &index::Hit| KeywordHit {
+            id: index.id(h.doc),
+            bm25: h.bm25,
+            position: Some(h.rowid),
+        };
+        if filters.is_empty() {
+            // Every hit is live: the index leaves deleted documents out, and it holds every
+            // change committed before this search began (`apply_pending` above).
+            return Ok(Some(hits.iter().take(limit).map(hit).collect()));
+        }
+        let hits: Vec<KeywordHit> = hits.iter().map(hit).collect();
         drop(state);
-        let ids = rows_passing(conn, &hits, filters)?;
+        let passing = rows_passing(conn, &hits, filters)?;
         let out: Vec<KeywordHit> = hits
             .iter()
-            .filter_map(|h| {
-                ids.get(&h.rowid).map(|id| KeywordHit {
-                    id: id.clone(),
-                    bm25: h.bm25,
-                })
-            })
+            .filter(|h| h.position.is_some_and(|p| passing.contains(&p)))
             .take(limit)
+            .cloned()
             .collect();
-        let complete = if filters.is_empty() {
-            // Every hit should be live; one that is not means a change is racing us.
-            out.len() == hits.len().min(limit)
-        } else {
-            // Filters rejected candidates: exact only if every match was looked at.
-            out.len() == limit || hits.len() == matched
-        };
+        // Filters rejected candidates: exact only if every match was looked at.
+        let complete = out.len() == limit || hits.len() == matched;
         if !complete {
             return Ok(None);
         }
@@ -276,14 +288,18 @@ impl FullText {
         };
         let mut exact = self.exact.lock().unwrap_or_else(|e| e.into_inner());
         let mut stmt =
-            conn.prepare_cached("SELECT content, is_deleted FROM memories WHERE rowid = ?1")?;
+            conn.prepare_cached("SELECT content, is_deleted, id FROM memories WHERE rowid = ?1")?;
         let mut rowids = rowids;
         rowids.sort_unstable();
         rowids.dedup();
         for rowid in rowids {
             let row = stmt
                 .query_row([rowid], |r| {
-                    Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<i64>>(1)?))
+                    Ok((
+                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, Option<i64>>(1)?,
+                        r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                    ))
                 })
                 .map(Some)
                 .or_else(|e| match e {
@@ -292,15 +308,16 @@ impl FullText {
                 })?;
             match row {
                 None => index.remove(rowid),
-                Some((content, deleted)) => {
+                Some((content, deleted, id)) => {
                     let content = content.unwrap_or_default();
                     let deleted = deleted.unwrap_or(0) != 0;
                     let hash = hash(&content);
-                    if index.same_content(rowid, hash) {
+                    if index.same_content(rowid, &id, hash) {
                         index.set_deleted(rowid, deleted);
                     } else {
                         let exact = exact_tokenizer(&mut exact)?;
-                        index.upsert(rowid, hash, deleted, tokenize::tokens(&content, exact)?);
+                        let tokens = tokenize::tokens(&content, exact)?;
+                        index.upsert(rowid, DocId::new(&id), hash, deleted, tokens);
                     }
                 }
             }
@@ -354,41 +371,24 @@ fn plan(query: &KeywordQuery) -> Option<(Vec<String>, Mode)> {
     Some((terms, mode.unwrap_or(Mode::All)))
 }
 
-/// `rowid -> id` of the hits that are live and pass `filters`.
+/// The rowids of the hits that are live and pass `filters`.
 fn rows_passing(
     conn: &Connection,
-    hits: &[index::Hit],
+    hits: &[KeywordHit],
     filters: &RecallFilters,
-) -> Result<std::collections::HashMap<i64, String>> {
+) -> Result<std::collections::HashSet<i64>> {
     if hits.is_empty() {
         return Ok(Default::default());
     }
-    if filters.is_empty() {
-        // A handful of rowid lookups beat building and joining a list.
-        let mut stmt =
-            conn.prepare_cached("SELECT id FROM memories WHERE rowid = ?1 AND is_deleted = 0")?;
-        let mut out = std::collections::HashMap::with_capacity(hits.len());
-        for h in hits {
-            if let Some(id) = stmt
-                .query_row([h.rowid], |r| r.get::<_, String>(0))
-                .optional()?
-            {
-                out.insert(h.rowid, id);
-            }
-        }
-        return Ok(out);
-    }
-    let list = serde_json::Value::from(hits.iter().map(|h| h.rowid).collect::<Vec<_>>());
+    let list = serde_json::Value::from(hits.iter().filter_map(|h| h.position).collect::<Vec<_>>());
     let mut params = vec![Value::Text(list.to_string())];
     let mut sql = String::from(
-        "SELECT m.rowid, m.id FROM memories m \
+        "SELECT m.rowid FROM memories m \
          WHERE m.rowid IN (SELECT value FROM json_each(?1)) AND m.is_deleted = 0",
     );
     crate::memories::search::push_filters(filters, &mut sql, &mut params);
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-    })?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| r.get::<_, i64>(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -398,14 +398,23 @@ fn build(path: &Path) -> Result<Index> {
     let exact = Exact::new()?;
     let mut index = Index::default();
     let tx = conn.unchecked_transaction()?;
-    let mut stmt = tx.prepare("SELECT rowid, content, is_deleted FROM memories ORDER BY rowid")?;
+    let mut stmt =
+        tx.prepare("SELECT rowid, content, is_deleted, id FROM memories ORDER BY rowid")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let rowid: i64 = r.get(0)?;
         let content: String = r.get::<_, Option<String>>(1)?.unwrap_or_default();
         let deleted = r.get::<_, Option<i64>>(2)?.unwrap_or(0) != 0;
+        // A NULL id (upstream declares `id TEXT PRIMARY KEY`, which SQLite lets be NULL)
+        // is indexed as "": no row is found under it.
+        let id = DocId::new(
+            r.get_ref(3)?
+                .as_str_or_null()
+                .map_err(rusqlite::Error::from)?
+                .unwrap_or_default(),
+        );
         let tokens = tokenize::tokens(&content, &exact)?;
-        index.upsert(rowid, hash(&content), deleted, tokens);
+        index.upsert(rowid, id, hash(&content), deleted, tokens);
     }
     Ok(index)
 }

@@ -196,6 +196,36 @@ fn answers_equal_fts5_through_every_kind_of_change() {
         .unwrap();
     check(&store, &mut rng);
 
+    // The newest row deleted and its rowid reused by another memory with the same text: the
+    // index answers with the new memory's id, not the old one's.
+    let (old, content) = store
+        .pool()
+        .write(|tx| {
+            let (rowid, old, content): (i64, String, String) = tx.query_row(
+                "SELECT rowid, id, content FROM memories ORDER BY rowid DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            tx.execute("DELETE FROM memories WHERE rowid = ?1", [rowid])?;
+            insert(tx, "reused", &content, "bob");
+            let again: i64 =
+                tx.query_row("SELECT rowid FROM memories WHERE id = 'reused'", [], |r| {
+                    r.get(0)
+                })?;
+            assert_eq!(again, rowid, "SQLite reuses the largest rowid once it is gone");
+            Ok((old, content))
+        })
+        .unwrap();
+    let words: Vec<String> = content
+        .split_whitespace()
+        .map(|w| w.to_lowercase())
+        .collect();
+    let q = KeywordQuery::all(words.iter().map(String::as_str));
+    let (ours, fts) = both(&store, &q, &RecallFilters::default(), 50).expect("answered");
+    assert_same(&q, &ours, &fts);
+    let ids: Vec<&str> = ours.iter().map(|h| h.id.as_str()).collect();
+    assert!(ids.contains(&"reused") && !ids.contains(&old.as_str()), "{ids:?}");
+
     // A rolled-back write changes nothing.
     let rolled = store.pool().write(|tx| {
         insert(tx, "ghost", "kettle kettle kettle attic", "bob");

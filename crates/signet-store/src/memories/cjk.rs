@@ -89,7 +89,7 @@ fn ranked(
 ) -> Result<Vec<KeywordHit>> {
     let mut params = vec![Value::Text(fts_match.to_owned())];
     let mut sql = String::from(
-        "SELECT m.id, bm25(memories_cjk) AS s FROM memories_cjk \
+        "SELECT m.id, bm25(memories_cjk) AS s, m.rowid FROM memories_cjk \
          JOIN memories m ON m.rowid = memories_cjk.rowid \
          WHERE memories_cjk MATCH ?1 AND m.is_deleted = 0",
     );

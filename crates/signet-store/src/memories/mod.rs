@@ -20,5 +20,5 @@ pub use signet_model::memories::{
     EmbeddingStats, ForgetCandidate, HistoryEvent, KeywordHit, LegacyQuery, ListedMemoryItem,
     MemoryListStats, MemoryPatch, MemoryScope, Mutation, MutationOutcome, MutationSignals,
     NewMemory, OpsCounts, OutcomeKind, RECOVER_WINDOW_MS, RecallFilters, RecallRow,
-    RememberOutcome, ScopeFilter, StoredVector, WriteOptions,
+    RememberOutcome, RowKey, ScopeFilter, StoredVector, WriteOptions,
 };

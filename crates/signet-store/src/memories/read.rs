@@ -3,7 +3,7 @@
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{HistoryEvent, ListedMemoryItem, MemoryListStats, RecallRow, ScopeFilter};
+use super::{HistoryEvent, ListedMemoryItem, MemoryListStats, RecallRow, RowKey, ScopeFilter};
 use crate::error::Result;
 
 /// The columns `GET /api/memory/:id` returns, in upstream's order. `scope_user` (our migration
@@ -233,19 +233,25 @@ pub(crate) fn in_read_txn<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -
     out
 }
 
-/// Rows for recall results, in the order of `ids`; deleted rows are left out.
-pub fn recall_rows(conn: &Connection, ids: &[String]) -> Result<Vec<RecallRow>> {
-    in_read_txn(conn, || recall_rows_in(conn, ids))
+/// Rows for recall results, in the order of `keys`; deleted rows are left out.
+pub fn recall_rows(conn: &Connection, keys: &[RowKey]) -> Result<Vec<RecallRow>> {
+    in_read_txn(conn, || recall_rows_in(conn, keys))
 }
 
-fn recall_rows_in(conn: &Connection, ids: &[String]) -> Result<Vec<RecallRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, content, type AS memory_type, tags, COALESCE(pinned, 0) AS pinned, \
-         COALESCE(importance, 0.5) AS importance, who, project, created_at, \
-         COALESCE(access_count, 0) AS access_count, last_accessed \
-         FROM memories WHERE id = ?1 AND is_deleted = 0",
-    )?;
-    let mut out = Vec::with_capacity(ids.len());
+/// The columns of a [`RecallRow`], in the order `recall_rows_in` decodes them.
+const RECALL_COLUMNS: &str = "id, content, type, tags, COALESCE(pinned, 0), \
+     COALESCE(importance, 0.5), who, project, created_at, COALESCE(access_count, 0), last_accessed";
+
+fn recall_rows_in(conn: &Connection, keys: &[RowKey]) -> Result<Vec<RecallRow>> {
+    let mut by_id = conn.prepare_cached(&format!(
+        "SELECT {RECALL_COLUMNS} FROM memories WHERE id = ?1 AND is_deleted = 0"
+    ))?;
+    // A keyword hit knows its rowid: one b-tree descent instead of the id index's and then
+    // the table's.
+    let mut at = conn.prepare_cached(&format!(
+        "SELECT {RECALL_COLUMNS} FROM memories WHERE rowid = ?1 AND is_deleted = 0"
+    ))?;
+    let mut out = Vec::with_capacity(keys.len());
     // By position rather than through `row::decode` (the same conversions): this runs for
     // every candidate of every recall.
     let decode = |r: &rusqlite::Row<'_>| {
@@ -263,8 +269,20 @@ fn recall_rows_in(conn: &Connection, ids: &[String]) -> Result<Vec<RecallRow>> {
             last_accessed: r.get(10)?,
         })
     };
-    for id in ids {
-        out.extend(stmt.query_row([id], decode).optional()?);
+    for key in keys {
+        if let Some(position) = key.position {
+            // Only the row of the key's id counts: a rowid reused since the hint was taken
+            // holds another memory.
+            // A miss (deleted since, or moved) is asked again by id.
+            let mut rows = at.query([position])?;
+            if let Some(r) = rows.next()?
+                && matches!(r.get_ref(0)?, ValueRef::Text(t) if t == key.id.as_bytes())
+            {
+                out.push(decode(r)?);
+                continue;
+            }
+        }
+        out.extend(by_id.query_row([&key.id], decode).optional()?);
     }
     Ok(out)
 }

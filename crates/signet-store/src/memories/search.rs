@@ -117,7 +117,7 @@ fn ranked(
         }
     };
     let mut sql = format!(
-        "SELECT m.id, f.s FROM {source} JOIN memories m ON m.rowid = f.rowid WHERE m.is_deleted = 0"
+        "SELECT m.id, f.s, m.rowid FROM {source} JOIN memories m ON m.rowid = f.rowid WHERE m.is_deleted = 0"
     );
     push_filters(filters, &mut sql, &mut params);
     params.push(Value::Integer(limit as i64));
@@ -125,7 +125,7 @@ fn ranked(
     hits(conn, &sql, params)
 }
 
-/// Runs a ranked query whose rows are `(id, bm25)`, best first.
+/// Runs a ranked query whose rows are `(id, bm25, rowid)`, best first.
 pub(crate) fn hits(conn: &Connection, sql: &str, params: Vec<Value>) -> Result<Vec<KeywordHit>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt
@@ -133,6 +133,7 @@ pub(crate) fn hits(conn: &Connection, sql: &str, params: Vec<Value>) -> Result<V
             Ok(KeywordHit {
                 id: r.get(0)?,
                 bm25: r.get(1)?,
+                position: Some(r.get(2)?),
             })
         })
         .map_err(fts_error)?;
