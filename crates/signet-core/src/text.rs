@@ -267,6 +267,10 @@ pub fn keyword_query_any(text: &str) -> Option<KeywordQuery> {
 
 /// Cuts `s` to `max` characters, appending " [truncated]" when it was longer.
 pub fn truncate_chars(s: &str, max: usize) -> (String, bool) {
+    if s.len() <= max {
+        // No more bytes than `max`, so no more characters.
+        return (s.to_owned(), false);
+    }
     match s.char_indices().nth(max) {
         Some((i, _)) => (format!("{} [truncated]", &s[..i]), true),
         None => (s.to_owned(), false),

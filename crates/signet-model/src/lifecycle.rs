@@ -49,6 +49,13 @@ pub trait Lifecycle: Send + Sync + 'static {
     /// the log once it is larger than `truncate_above` bytes. Never blocks writers for long.
     /// Returns how much was pending (SQLite: WAL frames), 0 for a backend with nothing to do.
     fn housekeep(&self, truncate_above: u64) -> Result<i64>;
+    /// A count that moves whenever this process changes rows in the store (SQLite: rows the
+    /// writer connection changed, committed or not, triggers' included), when the backend
+    /// keeps one: a background task tells a store nothing wrote to from it alone, without a
+    /// system call or a query. `None`: not counted.
+    fn writes(&self) -> Option<u64> {
+        None
+    }
     /// Flushes what the database has buffered to its files (shutdown). Nothing written before
     /// it is lost when the process exits right after.
     fn checkpoint(&self) -> Result<()>;

@@ -40,6 +40,8 @@ pub struct Pool {
     /// Our own checkpointer truncated the WAL, which changes the writer's `data_version`
     /// too: the next reading is a new baseline, not a sign of another process.
     rebaseline: std::sync::atomic::AtomicBool,
+    /// Rows changed by the writer so far (`Lifecycle::writes`).
+    writes: std::sync::atomic::AtomicU64,
 }
 
 impl Pool {
@@ -89,6 +91,7 @@ impl Pool {
             watcher: OnceLock::new(),
             data_version: AtomicI64::new(-1),
             rebaseline: std::sync::atomic::AtomicBool::new(false),
+            writes: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -99,7 +102,10 @@ impl Pool {
 
     /// After the writer's transaction ended (committed or not): hands the touched rowids to
     /// the watcher. Over-reporting a rolled-back row is harmless (it is re-read as it is).
-    fn flush_touched(&self) {
+    fn flush_touched(&self, writer: &Connection) {
+        // Rows the writer has changed, triggers' included (DDL and PRAGMAs are not counted,
+        // nor are write transactions that changed nothing, such as an empty job lease).
+        self.writes.store(writer.total_changes(), Ordering::Relaxed);
         let rowids = std::mem::take(&mut *self.touched.lock().unwrap_or_else(|p| p.into_inner()));
         if let Some(w) = self.watcher.get() {
             w.changed(rowids);
@@ -124,6 +130,11 @@ impl Pool {
         if last != -1 && last != v {
             w.invalidate();
         }
+    }
+
+    /// Rows the writer has changed so far (committed or rolled back; triggers' included).
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
     }
 
     /// [`Self::check_external`] when the writer is idle (a search must not wait for writes).
@@ -192,7 +203,7 @@ impl Pool {
             let jobs = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
             if !jobs.is_empty() {
                 self.check_external(&conn);
-                run_group(&mut conn, jobs, || self.flush_touched());
+                run_group(&mut conn, jobs, |c| self.flush_touched(c));
             }
         }
     }
@@ -224,7 +235,7 @@ impl Pool {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         self.check_external(&conn);
         let out = f(&mut conn);
-        self.flush_touched();
+        self.flush_touched(&conn);
         out
     }
 
@@ -365,11 +376,11 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) 
 
 /// Runs `jobs` in one transaction and completes each with the commit's outcome; `ended` runs
 /// once the transaction has ended, before any job is answered.
-fn run_group(conn: &mut Connection, jobs: Vec<Job>, ended: impl FnOnce()) {
+fn run_group(conn: &mut Connection, jobs: Vec<Job>, ended: impl FnOnce(&Connection)) {
     let begun = control(conn, "BEGIN IMMEDIATE").map_err(StoreError::from);
     if let Err(e) = begun {
         let done: Vec<Completion> = jobs.into_iter().map(|j| j(Err(&e), false).0).collect();
-        ended();
+        ended(conn);
         done.into_iter().for_each(|d| d(Some(&e)));
         return;
     }
@@ -386,7 +397,7 @@ fn run_group(conn: &mut Connection, jobs: Vec<Job>, ended: impl FnOnce()) {
     if alone && failed {
         // The lone job failed without a savepoint: undo it all. Its own error is its answer.
         let _ = conn.execute_batch("ROLLBACK");
-        ended();
+        ended(conn);
         done.into_iter().for_each(|d| d(None));
         return;
     }
@@ -394,7 +405,7 @@ fn run_group(conn: &mut Connection, jobs: Vec<Job>, ended: impl FnOnce()) {
     if commit.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
-    ended();
+    ended(conn);
     let err = commit.err();
     done.into_iter().for_each(|d| d(err.as_ref()));
 }

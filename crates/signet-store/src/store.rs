@@ -276,6 +276,9 @@ impl Lifecycle for Store {
     fn housekeep(&self, truncate_above: u64) -> Result<i64> {
         self.pool.checkpoint_background(truncate_above)
     }
+    fn writes(&self) -> Option<u64> {
+        Some(self.pool.writes())
+    }
     fn checkpoint(&self) -> Result<()> {
         self.pool.checkpoint()
     }

@@ -413,7 +413,7 @@ impl Memories {
             .record(scored.iter().map(|s| s.row.id.clone()).collect());
         Ok(RecallResponse {
             results: scored
-                .iter()
+                .into_iter()
                 .map(|s| result(s, &policy, req.explain))
                 .collect(),
             query: req.query,
@@ -759,23 +759,29 @@ fn rehearse(scored: &mut [Scored], policy: &MemoryPolicy) {
     scored.sort_by(|a, b| b.score.total_cmp(&a.score));
 }
 
-fn result(s: &Scored, policy: &MemoryPolicy, explain: bool) -> RecallResult {
-    let (content, truncated) = text::truncate_chars(&s.row.content, policy.recall_truncate_chars);
+fn result(s: Scored, policy: &MemoryPolicy, explain: bool) -> RecallResult {
+    let explain = explain.then(|| s.explain());
+    let content_length = s.row.content.chars().count();
+    let (content, truncated) = if content_length > policy.recall_truncate_chars {
+        text::truncate_chars(&s.row.content, policy.recall_truncate_chars)
+    } else {
+        (s.row.content, false)
+    };
     RecallResult {
-        id: s.row.id.clone(),
+        id: s.row.id,
         content,
-        content_length: s.row.content.chars().count(),
+        content_length,
         truncated,
         score: (s.score * 100.0).round() / 100.0,
         source: s.source.to_owned(),
-        type_: s.row.memory_type.clone(),
-        tags: s.row.tags.clone(),
+        type_: s.row.memory_type,
+        tags: s.row.tags,
         pinned: s.row.pinned,
         importance: Some(s.row.importance),
-        who: s.row.who.clone(),
-        project: s.row.project.clone(),
-        created_at: s.row.created_at.clone(),
-        explain: explain.then(|| s.explain()),
+        who: s.row.who,
+        project: s.row.project,
+        created_at: s.row.created_at,
+        explain,
         extra: Default::default(),
     }
 }
@@ -831,7 +837,8 @@ mod tests {
             ("kw-low", 0.25, 0.0),
         ]);
         let fused = Fusion::MinMax { vector_weight: 0.5 }.fuse(&l);
-        let score: std::collections::HashMap<&str, f64> = fused.iter().map(|(i, s)| (i.as_str(), *s)).collect();
+        let score: std::collections::HashMap<&str, f64> =
+            fused.iter().map(|(i, s)| (i.as_str(), *s)).collect();
         assert!((score["kw-only"] - 0.5).abs() < 1e-9, "{fused:?}");
         assert!((score["vec-only"] - 0.5).abs() < 1e-9, "{fused:?}");
         assert!((score["both"] - (0.5 * (1.0 / 3.0) + 0.5 * 0.0)).abs() < 1e-9);

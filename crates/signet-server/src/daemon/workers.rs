@@ -26,7 +26,9 @@ pub const HEALTH_PROBE_EVERY: Duration = Duration::from_secs(5);
 /// How often the WAL is checkpointed in the background (while it changes).
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// How often the WAL is checkpointed even though it looks unchanged: a checkpoint that readers
-/// held back, or a write within one tick of the file clock, is finished by then.
+/// held back, or a write within one tick of the file clock, is finished by then. While this
+/// process writes nothing, this is also how often the log file is looked at for another
+/// process's writes.
 pub const CHECKPOINT_AT_LEAST_EVERY: Duration = Duration::from_secs(10);
 /// WAL size above which the background checkpoint truncates it.
 pub const WAL_TRUNCATE_BYTES: u64 = 64 * 1024 * 1024;
@@ -89,7 +91,11 @@ impl HealthProbe {
 ///
 /// An idle daemon's WAL does not change, so `run` checkpoints only when the log file's size or
 /// modification time moved since the last checkpoint (or [`CHECKPOINT_AT_LEAST_EVERY`] has
-/// passed): no thread hop, lock or `PRAGMA` twice a second for nothing.
+/// passed): no thread hop, lock or `PRAGMA` twice a second for nothing. When the store counts
+/// its writes ([`Lifecycle::writes`]) and none ended since the last checkpoint, a beat does
+/// not even look at the file: only every [`CHECKPOINT_AT_LEAST_EVERY`], for another process's
+/// writes, and one more checkpoint then finishes whatever readers held back. An idle daemon
+/// then makes no system call for the WAL between those looks, and runs no `PRAGMA` at all.
 pub struct WalCheckpointer {
     store: Arc<dyn Lifecycle>,
     /// WAL size in bytes above which a checkpoint truncates it.
@@ -98,6 +104,11 @@ pub struct WalCheckpointer {
     wal: Option<PathBuf>,
     /// The log file as it was just before the last checkpoint, and when that was.
     last: Option<(WalStamp, Instant)>,
+    /// The store's write count at the last checkpoint, and whether a checkpoint has run since
+    /// with none in between (so nothing can be left to copy).
+    writes: Option<(u64, bool)>,
+    /// When the log file was last looked at while the store was idle.
+    looked: Option<Instant>,
 }
 
 /// What tells a changed log file: its size, its modification time, and its header (a new
@@ -111,6 +122,8 @@ impl WalCheckpointer {
             truncate_above,
             wal: None,
             last: None,
+            writes: None,
+            looked: None,
         }
     }
 
@@ -133,7 +146,24 @@ impl WalCheckpointer {
 
     /// Whether a checkpoint is due: the log changed since the last one, or it is
     /// [`CHECKPOINT_AT_LEAST_EVERY`] old. Returns the stamp to record if one runs.
-    fn due(&self, now: Instant) -> Option<WalStamp> {
+    fn due(&mut self, now: Instant) -> Option<WalStamp> {
+        if let (Some((at_last, settled)), Some(writes), Some((_, at))) =
+            (self.writes, self.store.writes(), &self.last)
+            && at_last == writes
+        {
+            // Nothing of ours since the last checkpoint: only the periodic look remains.
+            let since = self.looked.unwrap_or(*at);
+            if now.duration_since(since) < CHECKPOINT_AT_LEAST_EVERY {
+                return None;
+            }
+            self.looked = Some(now);
+            if settled {
+                // Only another process can have changed the log.
+                let stamp = self.stamp();
+                let seen = self.last.as_ref().map(|(s, _)| s);
+                return (stamp.is_none() || seen != Some(&stamp)).then_some(stamp);
+            }
+        }
         let stamp = self.stamp();
         match &self.last {
             Some((seen, at)) if self.wal.is_some() && *seen == stamp && stamp.is_some() => {
@@ -178,10 +208,18 @@ impl WalCheckpointer {
         let Some(stamp) = self.due(now) else {
             return false;
         };
+        // Read before the checkpoint: a write racing it counts as one after it.
+        let writes = self.store.writes();
         let done = self.tick().await.is_some();
         if done {
+            // Settled: neither this process nor another wrote since the last checkpoint, so
+            // this one copied whatever that one had to leave.
+            let same_file = self.last.as_ref().is_some_and(|(s, _)| *s == stamp);
+            let ours_before = self.writes.map(|(w, _)| w);
+            self.writes = writes.map(|w| (w, same_file && ours_before == Some(w)));
             // Stamped before the checkpoint: a write racing it shows as a change next beat.
             self.last = Some((stamp, now));
+            self.looked = None;
         }
         done
     }

@@ -90,6 +90,9 @@ pub(crate) struct Index {
     by_rowid: HashMap<i64, u32>,
     term_ids: HashMap<Box<str>, u32>,
     postings: Vec<Postings>,
+    /// Per document number, what scoring reads: its length, or [`SKIP`]. Dense (4 bytes a
+    /// document) so that the documents a search visits stay in cache.
+    scoring: Vec<u32>,
     /// Documents not retired (FTS5's row count).
     rows: u64,
     /// Tokens of documents not retired (FTS5's total column size).
@@ -106,10 +109,13 @@ pub(crate) struct Hit {
     pub doc: u32,
 }
 
-/// Best first: the lowest bm25, ties by the lower rowid.
+/// Best first: the lowest bm25, ties by the lower document number (the earlier indexed).
 fn better(a: &Hit, b: &Hit) -> Ordering {
-    a.bm25.total_cmp(&b.bm25).then(a.rowid.cmp(&b.rowid))
+    a.bm25.total_cmp(&b.bm25).then(a.doc.cmp(&b.doc))
 }
+
+/// [`Index::scoring`]'s mark of a document that is never a hit (retired or deleted).
+const SKIP: u32 = u32::MAX;
 
 /// A heap entry ordered so that the heap's top is the worst kept hit.
 struct Worst(Hit);
@@ -175,7 +181,9 @@ impl Index {
     /// restore leaves the text, and FTS5's statistics, as they were).
     pub(crate) fn set_deleted(&mut self, rowid: i64, deleted: bool) {
         if let Some(&d) = self.by_rowid.get(&rowid) {
-            self.docs[d as usize].deleted = deleted;
+            let doc = &mut self.docs[d as usize];
+            doc.deleted = deleted;
+            self.scoring[d as usize] = if deleted { SKIP } else { doc.len };
         }
     }
 
@@ -203,6 +211,7 @@ impl Index {
             p.live += 1;
             terms.push(id);
         }
+        self.scoring.push(if deleted { SKIP } else { tokens.len });
         self.docs.push(Doc {
             rowid,
             id,
@@ -224,6 +233,7 @@ impl Index {
         };
         let doc = &mut self.docs[no as usize];
         doc.retired = true;
+        self.scoring[no as usize] = SKIP;
         for &t in doc.terms.iter() {
             self.postings[t as usize].live -= 1;
         }
@@ -263,6 +273,10 @@ impl Index {
         for (no, d) in docs.iter().enumerate() {
             self.by_rowid.insert(d.rowid, no as u32);
         }
+        self.scoring = docs
+            .iter()
+            .map(|d| if d.deleted { SKIP } else { d.len })
+            .collect();
         self.docs = docs;
         self.retired = 0;
     }
@@ -309,18 +323,19 @@ impl Index {
         let mut matched = 0usize;
         let mut freq = vec![0f64; terms.len()];
         let mut score_doc = |no: u32, freq: &[f64], heap: &mut BinaryHeap<Worst>| {
-            let doc = &self.docs[no as usize];
-            if doc.retired || doc.deleted {
+            let len = self.scoring[no as usize];
+            if len == SKIP {
                 return;
             }
             matched += 1;
-            let d = f64::from(doc.len);
+            let d = f64::from(len);
             let mut score = 0.0;
             for (i, f) in freq.iter().enumerate() {
                 score += idf[i] * ((f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * d / avgdl)));
             }
+            // The rowid is filled in for the hits kept, at the end.
             let hit = Hit {
-                rowid: doc.rowid,
+                rowid: 0,
                 bm25: -score,
                 doc: no,
             };
@@ -408,18 +423,30 @@ impl Index {
                 }
             }
         }
-        let mut hits: Vec<Hit> = heap.into_iter().map(|w| w.0).collect();
+        let mut hits: Vec<Hit> = heap
+            .into_iter()
+            .map(|w| Hit {
+                rowid: self.docs[w.0.doc as usize].rowid,
+                ..w.0
+            })
+            .collect();
         hits.sort_by(better);
         (hits, matched)
     }
 }
 
-/// The offset of the first element of `docs` that is `>= target` (galloping, then binary).
+/// The offset of the first element of `docs` that is `>= target`: a few steps one by one
+/// (lists of similar density meet within a few), then galloping, then binary.
 fn gallop(docs: &[u32], target: u32) -> usize {
-    if docs.first().is_none_or(|&d| d >= target) {
-        return 0;
+    for (i, &d) in docs.iter().take(LINEAR_STEPS).enumerate() {
+        if d >= target {
+            return i;
+        }
     }
-    let mut hi = 1;
+    if docs.len() <= LINEAR_STEPS {
+        return docs.len();
+    }
+    let mut hi = LINEAR_STEPS;
     while hi < docs.len() && docs[hi] < target {
         hi *= 2;
     }
@@ -427,6 +454,9 @@ fn gallop(docs: &[u32], target: u32) -> usize {
     let hi = hi.min(docs.len());
     lo + docs[lo..hi].partition_point(|&d| d < target)
 }
+
+/// How many postings [`gallop`] steps over one by one before it gallops.
+const LINEAR_STEPS: usize = 4;
 
 #[cfg(test)]
 mod tests {
@@ -459,12 +489,13 @@ mod tests {
 
     #[test]
     fn gallop_finds_the_first_not_below() {
-        let docs = [1, 3, 5, 7, 9, 11, 13];
-        for t in 0..16 {
-            let want = docs.iter().position(|&d| d >= t).unwrap_or(docs.len());
-            assert_eq!(gallop(&docs, t), want, "{t}");
+        for n in [0, 1, 3, 4, 5, 7, 8, 9, 31, 100] {
+            let docs: Vec<u32> = (0..n).map(|i| 1 + 2 * i).collect();
+            for t in 0..2 * n + 4 {
+                let want = docs.iter().position(|&d| d >= t).unwrap_or(docs.len());
+                assert_eq!(gallop(&docs, t), want, "{n} docs, target {t}");
+            }
         }
-        assert_eq!(gallop(&[], 3), 0);
     }
 
     #[test]

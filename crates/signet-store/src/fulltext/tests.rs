@@ -212,7 +212,10 @@ fn answers_equal_fts5_through_every_kind_of_change() {
                 tx.query_row("SELECT rowid FROM memories WHERE id = 'reused'", [], |r| {
                     r.get(0)
                 })?;
-            assert_eq!(again, rowid, "SQLite reuses the largest rowid once it is gone");
+            assert_eq!(
+                again, rowid,
+                "SQLite reuses the largest rowid once it is gone"
+            );
             Ok((old, content))
         })
         .unwrap();
@@ -224,7 +227,10 @@ fn answers_equal_fts5_through_every_kind_of_change() {
     let (ours, fts) = both(&store, &q, &RecallFilters::default(), 50).expect("answered");
     assert_same(&q, &ours, &fts);
     let ids: Vec<&str> = ours.iter().map(|h| h.id.as_str()).collect();
-    assert!(ids.contains(&"reused") && !ids.contains(&old.as_str()), "{ids:?}");
+    assert!(
+        ids.contains(&"reused") && !ids.contains(&old.as_str()),
+        "{ids:?}"
+    );
 
     // A rolled-back write changes nothing.
     let rolled = store.pool().write(|tx| {

@@ -93,19 +93,39 @@ async fn checkpointer_skips_beats_while_the_wal_is_unchanged() {
         "nothing was written since: no checkpoint"
     );
 
-    // Any commit moves the log file (another connection's is the simplest here).
-    let other = rusqlite::Connection::open(&db).unwrap();
-    other
-        .execute_batch("CREATE TABLE IF NOT EXISTS t(x); INSERT INTO t VALUES (1);")
+    // The store's own write is checkpointed at the next beat.
+    store
+        .pool()
+        .write(|tx| {
+            tx.execute_batch("CREATE TABLE IF NOT EXISTS t(x); INSERT INTO t VALUES (1);")?;
+            Ok(())
+        })
         .unwrap();
     assert!(
         checkpointer.beat(t0).await,
         "a write is checkpointed at the next beat"
     );
     assert!(!checkpointer.beat(t0).await);
+    let every = CHECKPOINT_AT_LEAST_EVERY;
     assert!(
-        checkpointer.beat(t0 + CHECKPOINT_AT_LEAST_EVERY).await,
-        "an unchanged WAL is still checkpointed now and then"
+        checkpointer.beat(t0 + every).await,
+        "once more a while later, for anything readers held back"
+    );
+    assert!(
+        !checkpointer.beat(t0 + every * 2).await,
+        "then an idle store is left alone"
+    );
+
+    // Another process's commit moves the log file: seen at the next look.
+    let other = rusqlite::Connection::open(&db).unwrap();
+    other.execute_batch("INSERT INTO t VALUES (2);").unwrap();
+    assert!(
+        !checkpointer.beat(t0 + every * 2).await,
+        "the file is only looked at now and then"
+    );
+    assert!(
+        checkpointer.beat(t0 + every * 3).await,
+        "another process's write is checkpointed at the next look"
     );
 }
 
