@@ -286,6 +286,13 @@ impl Lifecycle for Store {
 
 impl JobQueue for Store {
     fn lease_job(&self, kind: &str, now: &str, policy: &LeasePolicy) -> Result<Option<LeasedJob>> {
+        // An idle worker's poll finds nothing: asked on a reader, it takes no write lock.
+        let found = self
+            .pool
+            .read(|c| documents::jobs::candidate(c, kind, now, policy))?;
+        if found.is_none() {
+            return Ok(None);
+        }
         let (kind, now, policy) = (kind.to_owned(), now.to_owned(), *policy);
         self.pool
             .write(move |tx| documents::jobs::lease(tx, &kind, &now, &policy))
@@ -301,6 +308,13 @@ impl JobQueue for Store {
             .write(move |tx| documents::jobs::fail(tx, &id, &error, &now))
     }
     fn recover_leases(&self, kind: &str, leased_before: &str, now: &str) -> Result<usize> {
+        // The document worker asks at every tick; there is rarely a stale lease.
+        if !self
+            .pool
+            .read(|c| documents::jobs::any_stale(c, kind, leased_before))?
+        {
+            return Ok(0);
+        }
         let (kind, before, now) = (kind.to_owned(), leased_before.to_owned(), now.to_owned());
         self.pool
             .write(move |tx| documents::jobs::recover(tx, &kind, &before, &now))

@@ -19,6 +19,26 @@ pub fn lease(
     now: &str,
     policy: &LeasePolicy,
 ) -> Result<Option<LeasedJob>> {
+    let Some(mut job) = candidate(tx, kind, now, policy)? else {
+        return Ok(None);
+    };
+    tx.prepare_cached(
+        "UPDATE memory_jobs SET status = 'leased', leased_at = ?2, updated_at = ?2, \
+           attempts = COALESCE(attempts, 0) + 1 WHERE id = ?1",
+    )?
+    .execute(params![job.id, now])?;
+    job.attempts += 1;
+    Ok(Some(job))
+}
+
+/// The job [`lease`] would take, without taking it (a reader can ask: an idle worker's poll
+/// then needs no write transaction).
+pub fn candidate(
+    tx: &Connection,
+    kind: &str,
+    now: &str,
+    policy: &LeasePolicy,
+) -> Result<Option<LeasedJob>> {
     let sql = format!(
         "SELECT id, job_type, memory_id, document_id, payload, \
            COALESCE(attempts, 0) AS attempts, COALESCE(max_attempts, 3) AS max_attempts \
@@ -45,16 +65,7 @@ pub fn lease(
             row::decode,
         )
         .optional()?;
-    let Some(mut job) = job else {
-        return Ok(None);
-    };
-    tx.prepare_cached(
-        "UPDATE memory_jobs SET status = 'leased', leased_at = ?2, updated_at = ?2, \
-           attempts = COALESCE(attempts, 0) + 1 WHERE id = ?1",
-    )?
-    .execute(params![job.id, now])?;
-    job.attempts += 1;
-    Ok(Some(job))
+    Ok(job)
 }
 
 /// Marks a job completed; whether one was.
@@ -89,12 +100,26 @@ pub fn fail(tx: &Connection, id: &str, error: &str, now: &str) -> Result<FailedJ
     Ok(outcome)
 }
 
+/// Whether [`recover`] has anything to do: a lease of `kind` taken before `leased_before`.
+pub fn any_stale(conn: &Connection, kind: &str, leased_before: &str) -> Result<bool> {
+    let found = conn
+        .prepare_cached(&format!(
+            "SELECT 1 FROM memory_jobs WHERE {STALE_LEASE} LIMIT 1"
+        ))?
+        .query_row(params![kind, leased_before], |_| Ok(()))
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// The jobs of kind `?1` leased before `?2`.
+const STALE_LEASE: &str =
+    "job_type = ?1 AND status = 'leased' AND (leased_at IS NULL OR leased_at < ?2)";
+
 /// Stale leases of `kind` back to pending, or to dead when the interrupted attempt was the
 /// job's last (its memory's extraction or its document then fails, as after a failed last
 /// attempt); how many.
 pub fn recover(tx: &Connection, kind: &str, leased_before: &str, now: &str) -> Result<usize> {
-    const STALE: &str =
-        "job_type = ?1 AND status = 'leased' AND (leased_at IS NULL OR leased_at < ?2)";
+    const STALE: &str = STALE_LEASE;
     const LAST: &str = "COALESCE(attempts, 0) >= COALESCE(max_attempts, 3)";
     const ERROR: &str = "interrupted on its last attempt (the lease expired)";
     tx.prepare_cached(&format!(

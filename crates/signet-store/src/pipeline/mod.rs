@@ -50,6 +50,10 @@ impl PipelineStore for Store {
     }
 
     fn lease_summary(&self, now: &str) -> Result<Option<LeasedSummary>> {
+        // An idle worker's poll finds nothing: asked on a reader, it takes no write lock.
+        if self.pool().read(|c| summary::candidate(c, now))?.is_none() {
+            return Ok(None);
+        }
         let now = now.to_owned();
         self.pool().write(move |tx| summary::lease(tx, &now))
     }

@@ -12,7 +12,22 @@ use crate::memories::write;
 use crate::row;
 
 /// Leases the oldest pending job with attempts left. `summary_jobs` records no lease time.
-pub fn lease(tx: &Connection, _now: &str) -> Result<Option<LeasedSummary>> {
+pub fn lease(tx: &Connection, now: &str) -> Result<Option<LeasedSummary>> {
+    let Some(mut job) = candidate(tx, now)? else {
+        return Ok(None);
+    };
+    tx.prepare_cached(
+        "UPDATE summary_jobs SET status = 'processing', attempts = COALESCE(attempts, 0) + 1 \
+         WHERE id = ?1",
+    )?
+    .execute([&job.id])?;
+    job.attempts += 1;
+    Ok(Some(job))
+}
+
+/// The job [`lease`] would take, without taking it (a reader can ask: an idle worker's poll
+/// then needs no write transaction).
+pub fn candidate(tx: &Connection, _now: &str) -> Result<Option<LeasedSummary>> {
     let job: Option<LeasedSummary> = tx
         .prepare_cached(
             "SELECT id, session_key, harness, project, transcript, COALESCE(attempts, 0) AS attempts, \
@@ -23,16 +38,7 @@ pub fn lease(tx: &Connection, _now: &str) -> Result<Option<LeasedSummary>> {
         )?
         .query_row([], row::decode)
         .optional()?;
-    let Some(mut job) = job else {
-        return Ok(None);
-    };
-    tx.prepare_cached(
-        "UPDATE summary_jobs SET status = 'processing', attempts = COALESCE(attempts, 0) + 1 \
-         WHERE id = ?1",
-    )?
-    .execute([&job.id])?;
-    job.attempts += 1;
-    Ok(Some(job))
+    Ok(job)
 }
 
 /// Every `processing` job back to `pending`; how many.
