@@ -224,45 +224,29 @@ impl Fusion {
                     Range::of(legs, |s| s.vector),
                 );
                 legs.iter()
-                    .map(
-                        |(
-                            id,
-                            &Both {
-                                keyword: k,
-                                vector: v,
-                                ..
-                            },
-                        )| {
-                            let score = match (kw, vec) {
-                                (Some(kr), Some(vr)) => {
-                                    vector_weight * vr.norm(v) + (1.0 - vector_weight) * kr.norm(k)
-                                }
-                                _ => k.max(v),
-                            };
-                            (id.clone(), score)
-                        },
-                    )
+                    .map(|(id, b)| {
+                        let (k, v) = (b.keyword, b.vector);
+                        let score = match (kw, vec) {
+                            (Some(kr), Some(vr)) => {
+                                vector_weight * vr.norm(v) + (1.0 - vector_weight) * kr.norm(k)
+                            }
+                            _ => k.max(v),
+                        };
+                        (id.clone(), score)
+                    })
                     .collect()
             }
             Fusion::Blend { alpha } => legs
                 .iter()
-                .map(
-                    |(
-                        id,
-                        &Both {
-                            keyword: k,
-                            vector: v,
-                            ..
-                        },
-                    )| {
-                        let score = if k > 0.0 && v > 0.0 {
-                            alpha * v + (1.0 - alpha) * k
-                        } else {
-                            k.max(v)
-                        };
-                        (id.clone(), score)
-                    },
-                )
+                .map(|(id, b)| {
+                    let (k, v) = (b.keyword, b.vector);
+                    let score = if k > 0.0 && v > 0.0 {
+                        alpha * v + (1.0 - alpha) * k
+                    } else {
+                        k.max(v)
+                    };
+                    (id.clone(), score)
+                })
                 .collect(),
             Fusion::Rrf { k } => rrf_ranks(legs)
                 .into_iter()
