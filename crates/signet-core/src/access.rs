@@ -97,13 +97,10 @@ impl AccessWorker {
         if pending.is_empty() {
             return;
         }
-        let mut ids = Vec::with_capacity(pending.len());
-        for (id, n) in pending {
-            ids.extend(std::iter::repeat_n(id, n as usize));
-        }
+        let counts: Vec<(String, u32)> = pending.into_iter().collect();
         let store = self.store.clone();
         let now = signet_model::time::now_iso();
-        let res = crate::blocking::run(move || Ok(store.touch_accessed(&ids, &now)?)).await;
+        let res = crate::blocking::run(move || Ok(store.touch_accessed(&counts, &now)?)).await;
         if let Err(e) = res {
             tracing::warn!(target: "memory", error = %e, "could not record recall access counts");
         }

@@ -107,9 +107,10 @@ pub trait MemoryStore: Send + Sync + 'static {
     /// The rows of these memories, in the order given; deleted and unknown ids are left out.
     /// A key's position is a hint ([`RowKey`]): the answer is the same without it.
     fn recall_rows(&self, keys: &[RowKey]) -> Result<Vec<RecallRow>>;
-    /// Records one access of each id at `now` (`access_count + 1`, `last_accessed = now`);
-    /// unknown ids are ignored. Not a mutation: no version, no history row.
-    fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()>;
+    /// Records `n` accesses of each `(id, n)` at `now` (`access_count + n`, `last_accessed =
+    /// now`); an id listed twice gets both counts; unknown ids are ignored. Not a mutation: no
+    /// version, no history row.
+    fn touch_accessed(&self, counts: &[(String, u32)], now: &str) -> Result<()>;
     /// Candidates for batch forget: live memories matching `q.filters`, at most `q.limit`.
     /// With `q.ids`: those of the first `limit` ids that qualify, in request order, score 0.
     /// Else with a non-empty `q.keywords`: the matches best first, score `1 / (1 + |bm25|)`.

@@ -282,11 +282,11 @@ impl MemoryStore for PgStore {
         let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
         self.pool.with(|c| read::recall_rows(c, &ids))
     }
-    fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()> {
-        if ids.is_empty() {
+    fn touch_accessed(&self, counts: &[(String, u32)], now: &str) -> Result<()> {
+        if counts.is_empty() {
             return Ok(());
         }
-        self.pool.with(|c| write::touch_accessed(c, ids, now))
+        self.pool.with(|c| write::touch_accessed(c, counts, now))
     }
     fn forget_candidates(&self, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>> {
         self.pool.with(|c| search::forget_candidates(c, q))

@@ -130,19 +130,15 @@ impl MemoryStore for Store {
     fn recall_rows(&self, keys: &[RowKey]) -> Result<Vec<RecallRow>> {
         self.pool.read(|c| read::recall_rows(c, keys))
     }
-    fn touch_accessed(&self, ids: &[String], now: &str) -> Result<()> {
+    fn touch_accessed(&self, counts: &[(String, u32)], now: &str) -> Result<()> {
         // A few hundred rows per transaction: the writer is free in between, so remembers
         // never queue behind one long write.
-        let mut counts = write::access_counts(ids).into_iter();
-        loop {
-            let chunk: Vec<_> = counts.by_ref().take(write::TOUCH_CHUNK).collect();
-            if chunk.is_empty() {
-                return Ok(());
-            }
-            let now = now.to_owned();
+        for chunk in counts.chunks(write::TOUCH_CHUNK) {
+            let (chunk, now) = (chunk.to_vec(), now.to_owned());
             self.pool
                 .write_untracked(move |tx| write::touch_accessed(tx, &chunk, &now))?;
         }
+        Ok(())
     }
     fn forget_candidates(&self, q: &CandidateQuery) -> Result<Vec<ForgetCandidate>> {
         self.pool.read(|c| search::forget_candidates(c, q))

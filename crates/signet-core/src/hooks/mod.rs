@@ -199,7 +199,8 @@ impl Hooks {
         }
         let store = self.memories.store().clone();
         let now = signet_model::time::format_iso(now);
-        let done = crate::blocking::run(move || Ok(store.touch_accessed(&ids, &now)?)).await;
+        let counts: Vec<(String, u32)> = ids.into_iter().map(|id| (id, 1)).collect();
+        let done = crate::blocking::run(move || Ok(store.touch_accessed(&counts, &now)?)).await;
         if let Err(e) = done {
             tracing::warn!(target: "hooks", error = %e, "access not recorded");
         }

@@ -264,26 +264,29 @@ pub fn recall_rows_keep_the_requested_order_and_skip_deleted(store: &dyn MemoryS
     assert_eq!(rows[1], expected);
 }
 
-/// Each touch adds one access and sets `last_accessed`; unknown ids are ignored; a touch is
-/// not a mutation (no version, no history).
+/// Each touch adds its counts and sets `last_accessed`; an id listed twice gets both counts;
+/// unknown ids are ignored; a touch is not a mutation (no version, no history).
 pub fn touch_accessed_counts_accesses(store: &dyn MemoryStore) {
     insert(store, memory("a", "read often"));
     insert(store, memory("b", "read once"));
+    let counts = |c: &[(&str, u32)]| -> Vec<(String, u32)> {
+        c.iter().map(|(id, n)| ((*id).to_owned(), *n)).collect()
+    };
     store
-        .touch_accessed(&ids(&["a"]), &at(MINUTE))
+        .touch_accessed(&counts(&[("a", 1)]), &at(MINUTE))
         .expect("touch_accessed");
-    let twice = ids(&["a", "b", "unknown"]);
+    let again = counts(&[("a", 2), ("b", 1), ("unknown", 4), ("a", 1)]);
     store
-        .touch_accessed(&twice, &at(2 * MINUTE))
+        .touch_accessed(&again, &at(2 * MINUTE))
         .expect("touch_accessed");
     let rows = store.recall_rows(&keys(&["a", "b"])).expect("recall_rows");
     let seen: Vec<_> = rows
         .iter()
         .map(|r| (r.access_count, r.last_accessed.clone()))
         .collect();
-    assert_eq!(seen, [(2, Some(at(2 * MINUTE))), (1, Some(at(2 * MINUTE)))]);
+    assert_eq!(seen, [(4, Some(at(2 * MINUTE))), (1, Some(at(2 * MINUTE)))]);
     let detail = store.live_detail("a").expect("live_detail").expect("live");
-    assert_eq!(detail["access_count"], 2);
+    assert_eq!(detail["access_count"], 4);
     assert_eq!(detail["version"], 1);
     assert_eq!(
         store

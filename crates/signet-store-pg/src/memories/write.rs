@@ -213,12 +213,17 @@ fn enqueue_extraction(
     Ok(())
 }
 
-/// Bumps `access_count` and `last_accessed` for recalled memories: one UPDATE per distinct
-/// id, adding how often it was recalled.
-pub(crate) fn touch_accessed(tx: &mut impl GenericClient, ids: &[String], now: &str) -> Result<()> {
+/// Bumps `access_count` and `last_accessed` for recalled memories: one UPDATE over the
+/// distinct ids, adding each one's counts (an `UPDATE … FROM` updates a row once, so an id
+/// listed twice is folded here first).
+pub(crate) fn touch_accessed(
+    tx: &mut impl GenericClient,
+    listed: &[(String, u32)],
+    now: &str,
+) -> Result<()> {
     let mut counts: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
-    for id in ids {
-        *counts.entry(id.as_str()).or_default() += 1;
+    for (id, n) in listed {
+        *counts.entry(id.as_str()).or_default() += i64::from(*n);
     }
     // Ordered ids: two nodes touching overlapping sets lock rows in the same order.
     let (ids, counts): (Vec<&str>, Vec<i64>) = counts.into_iter().unzip();

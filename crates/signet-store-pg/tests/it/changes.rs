@@ -55,7 +55,7 @@ fn every_change_is_recorded_with_the_node_that_wrote_it() {
         .unwrap();
     assert_eq!(saved, vec![true]);
     // An access is not a change.
-    b.touch_accessed(&["m1".into()], NOW).unwrap();
+    b.touch_accessed(&[("m1".into(), 1)], NOW).unwrap();
     let mut c = scratch.client();
     c.batch_execute(
         "UPDATE memories SET is_deleted = true, deleted_at = '2026-03-02T12:01:00.000Z', \

@@ -176,7 +176,7 @@ fn answers_equal_fts5_through_every_kind_of_change() {
     // Access bumps through the store's own path are untracked: nothing more to re-read.
     let queued = || store.fulltext.pending.lock().unwrap().rowids.len();
     let before = queued();
-    let bumped: Vec<String> = (0..50).map(|i| format!("m{}", i * 11)).collect();
+    let bumped: Vec<(String, u32)> = (0..50).map(|i| (format!("m{}", i * 11), 1)).collect();
     store
         .touch_accessed(&bumped, "2026-01-02T00:00:00.000Z")
         .unwrap();

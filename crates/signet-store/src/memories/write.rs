@@ -178,21 +178,9 @@ fn enqueue_extraction(tx: &Connection, memory_id: &str, now: &str, attempts: u32
 /// Rows [`touch_accessed`] writes per transaction.
 pub const TOUCH_CHUNK: usize = 256;
 
-/// How often each id was recalled, in no particular order.
-pub fn access_counts(ids: &[String]) -> Vec<(String, i64)> {
-    let mut counts: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
-    for id in ids {
-        *counts.entry(id.as_str()).or_default() += 1;
-    }
-    counts
-        .into_iter()
-        .map(|(id, n)| (id.to_owned(), n))
-        .collect()
-}
-
-/// Bumps `access_count` by each count and sets `last_accessed` to `now`; unknown ids are
-/// ignored.
-pub fn touch_accessed(tx: &Connection, counts: &[(String, i64)], now: &str) -> Result<()> {
+/// Bumps `access_count` by each count and sets `last_accessed` to `now`; an id listed twice
+/// gets both counts; unknown ids are ignored.
+pub fn touch_accessed(tx: &Connection, counts: &[(String, u32)], now: &str) -> Result<()> {
     let mut stmt = tx.prepare_cached(
         "UPDATE memories SET last_accessed = ?2, access_count = COALESCE(access_count, 0) + ?3 \
          WHERE id = ?1",
@@ -249,7 +237,7 @@ mod tests {
              last_accessed TEXT); INSERT INTO memories (id) VALUES ('a'), ('b'), ('c');",
         )
         .unwrap();
-        let counts = access_counts(&["c", "a", "c", "zz"].map(String::from));
+        let counts = [("c", 1), ("a", 1), ("c", 1), ("zz", 3)].map(|(id, n)| (id.to_owned(), n));
         touch_accessed(&c, &counts, "T").unwrap();
         let mut s = c
             .prepare("SELECT id, access_count, last_accessed FROM memories ORDER BY id")
